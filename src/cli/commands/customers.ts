@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import type { CustomerView } from '../../core/types.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import type { Output } from '../output.js';
+
+export function customersCommand(): Command {
+  const customers = new Command('customers').description("list a project's customers");
+  addCommonOptions(addProjectOption(customers.command('list').description("list a project's customers (never their passwords)")))
+    .addHelpText('after', '\nExample:\n  $ jsm-provision customers list --project ITH --json')
+    .action(action('customers list', listCustomers));
+  return customers;
+}
+
+async function listCustomers(out: Output, options: CommonOptions & ProjectOption): Promise<number> {
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      const customers: CustomerView[] = [];
+      for await (const customer of target.listCustomers(project)) customers.push(customer);
+      out.jsonResult({ ok: true, command: 'customers list', target: target.kind, project: project.key, count: customers.length, customers });
+      if (customers.length === 0) {
+        out.result(`${project.key} has no customers yet`);
+        return 0;
+      }
+      const width = Math.min(40, Math.max(...customers.map((c) => c.email.length)));
+      const lines = customers.map((c) => {
+        const flags = c.mustChangePassword ? '  (must change password at first login)' : c.passwordSet ? '  (password set)' : '';
+        return `${c.email.padEnd(width)}  ${c.fullName}${flags}`;
+      });
+      out.result([...lines, `${customers.length} customer(s) in ${project.key}`].join('\n'));
+      return 0;
+    },
+  );
+}

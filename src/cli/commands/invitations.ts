@@ -1,0 +1,127 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { sendRecords } from '../../core/send.js';
+import type { InvitationRecord, InvitationView } from '../../core/types.js';
+import { action, withTarget } from '../action.js';
+import { mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
+import type { Output } from '../output.js';
+import { askConfirm, canPrompt } from '../prompts.js';
+
+const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
+
+/** `sending` at rest means a run started it and never saw it accepted: in doubt. */
+export function invitationView(record: InvitationRecord): InvitationView {
+  return record.status === 'sending' ? 'in-doubt' : record.status;
+}
+
+export function invitationsCommand(): Command {
+  const invitations = new Command('invitations').description('list invitations, and send those deferred, failed or in doubt');
+  addCommonOptions(
+    addProjectOption(
+      invitations
+        .command('list')
+        .description('list the invitations of a project')
+        .addOption(new Option('--status <status>', 'only those in this state').choices(VIEWS)),
+    ),
+  )
+    .addHelpText('after', '\nExample:\n  $ jsm-provision invitations list --project ITH --status in-doubt')
+    .action(action('invitations list', listInvitations));
+  addCommonOptions(
+    addMailOptions(
+      addProjectOption(
+        invitations
+          .command('send')
+          .description("send pending invitations, under the project's setting as it is now")
+          .option('--in-doubt', 'also send those in doubt (a cut-off run may have sent them already)')
+          .option('--failed', 'also retry those that failed')
+          .option('--yes', 'do not ask for confirmation in a terminal'),
+      ),
+    ),
+  )
+    .addHelpText('after', '\nExamples:\n  $ jsm-provision invitations send --project ITH\n  $ jsm-provision invitations send --project ITH --failed --yes')
+    .action(action('invitations send', sendInvitations));
+  return invitations;
+}
+
+async function listInvitations(out: Output, options: CommonOptions & ProjectOption & { status?: InvitationView }): Promise<number> {
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      const records = target.ledger
+        .list(project.key)
+        .filter((r) => options.status === undefined || invitationView(r) === options.status);
+      const rows = records.map((r) => ({
+        email: r.email,
+        fullName: r.fullName,
+        status: invitationView(r),
+        kind: r.kind,
+        deferred: r.deferred,
+        messageId: r.messageId,
+        updatedAt: r.updatedAt,
+        reason: r.reason ?? null,
+      }));
+      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, invitations: rows });
+      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key}`);
+      else out.result(rows.map((r) => `${r.status.padEnd(10)} ${r.email}  ${r.fullName}${r.reason ? `  (${r.reason})` : ''}`).join('\n'));
+      return 0;
+    },
+  );
+}
+
+type SendOptions = CommonOptions & ProjectOption & MailOptions & { inDoubt?: boolean; failed?: boolean; yes?: boolean };
+
+async function sendInvitations(out: Output, options: SendOptions): Promise<number> {
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      const wanted = new Set<InvitationView>(['pending']);
+      if (options.inDoubt) wanted.add('in-doubt');
+      if (options.failed) wanted.add('failed');
+      const due = target.ledger.list(project.key).filter((r) => wanted.has(invitationView(r)));
+      const mail = mailSetup(options, target);
+      const totals = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null as 'project-setting' | null, outbox: mail.outbox };
+      const problems: { email: string; status: string; reason: string }[] = [];
+      try {
+        if (!project.sendVerificationEmails) {
+          totals.suppressed = due.length;
+          totals.suppressedBy = 'project-setting';
+        } else if (due.length > 0) {
+          if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
+            throw new UsageError('declined', 'nothing was sent');
+          }
+          // Whoever is to be sent again goes back to pending: the claim is the one gate to sending.
+          for (const record of due) {
+            if (record.status !== 'pending') target.ledger.update({ ...record, status: 'pending', updatedAt: new Date().toISOString() });
+          }
+          const outcomes = await sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, runId: newRunId() });
+          for (const record of due) {
+            const outcome = outcomes.get(record.key);
+            if (outcome?.outcome === 'sent') totals.sent++;
+            else if (outcome) {
+              if (outcome.outcome === 'failed') totals.failed++;
+              problems.push({ email: record.email, status: outcome.outcome, reason: outcome.reason ?? outcome.outcome });
+            }
+          }
+        }
+      } finally {
+        await mail.close();
+      }
+      const left = target.ledger.list(project.key);
+      totals.pending = left.filter((r) => r.status === 'pending').length;
+      totals.inDoubt = left.filter((r) => r.status === 'sending').length;
+      const ok = problems.length === 0;
+      out.jsonResult({ ok, command: 'invitations send', target: target.kind, project: project.key, invitations: totals, problems });
+      if (totals.suppressedBy) {
+        out.result(`${project.key} says "Do not send account verification emails": nothing sent; ${due.length} invitation(s) stay as they are`);
+      } else {
+        const where = totals.sent > 0 ? (mail.outbox ? ` to the outbox ${mail.outbox}` : ' by SMTP') : '';
+        out.result(`invitations for ${project.key}: ${totals.sent} sent${where}, ${totals.failed} failed, ${totals.inDoubt} in doubt, ${totals.pending} pending`);
+        for (const p of problems) out.result(`  ${p.email}: [${p.status}] ${p.reason}`);
+      }
+      return ok ? 0 : 1;
+    },
+  );
+}

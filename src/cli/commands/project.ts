@@ -1,0 +1,123 @@
+import { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import { addCommonOptions, addProjectOption, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
+import type { Output } from '../output.js';
+import type { InvitationView, ProjectInfo } from '../../core/types.js';
+import { invitationView } from './invitations.js';
+
+type ProjectOptions = CommonOptions & ProjectOption;
+
+export function projectCommand(): Command {
+  const project = new Command('project').description('create a project (local store), show one, or change its notification setting');
+
+  addCommonOptions(
+    project
+      .command('create')
+      .description('create a service project in the local store')
+      .argument('<KEY>', 'project key: 2-10 capitals, digits or _, starting with a capital (e.g. ITH)')
+      .requiredOption('--name <name>', 'the project name customers see ("Welcome to <name>")')
+      .addHelpText('after', '\nExample:\n  $ jsm-provision project create ITH --name "IT Help"'),
+  ).action(action('project create', createProject));
+
+  addCommonOptions(
+    addProjectOption(project.command('show').description('show a project, its notification setting and its counts')),
+  )
+    .addHelpText('after', '\nExample:\n  $ jsm-provision project show --project ITH')
+    .action(action('project show', showProject));
+
+  addCommonOptions(
+    addProjectOption(
+      project
+        .command('set-notifications')
+        .description('turn the project setting "Do not send account verification emails" on or off')
+        // --verification first: so neither flag sets a default and "neither given" can be told apart.
+        .option('--verification', 'turn it off: new customers get invitations again')
+        .option('--no-verification', 'turn it on: no invitation goes out for this project, whatever a run asks'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jsm-provision project set-notifications --project ITH --no-verification\n  $ jsm-provision project set-notifications --project ITH --verification',
+    )
+    .action(action('project set-notifications', setNotifications));
+  return project;
+}
+
+async function createProject(out: Output, options: CommonOptions & { name: string }, rawKey: string): Promise<number> {
+  const key = parseOption(projectKeySchema, rawKey, 'project key');
+  const name = options.name.replace(/\s+/g, ' ').trim();
+  if (name === '') throw new UsageError('bad-option', '--name is empty: give the name customers will see');
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      if (target.kind !== 'local') {
+        throw new UsageError('unsupported', 'create projects in JSM (Projects > Create project); this command creates them in the local store only');
+      }
+      const project = await target.createProject(key, name);
+      out.jsonResult({ ok: true, command: 'project create', target: target.kind, project });
+      out.result(`created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`);
+      return 0;
+    },
+  );
+}
+
+async function showProject(out: Output, options: ProjectOptions): Promise<number> {
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      let customers = 0;
+      for await (const _ of target.listCustomers(project)) customers++;
+      const invitations: Record<InvitationView, number> = { pending: 0, 'in-doubt': 0, failed: 0, sent: 0, suppressed: 0 };
+      for (const record of target.ledger.list(project.key)) invitations[invitationView(record)]++;
+      out.jsonResult({ ok: true, command: 'project show', target: target.kind, project, customers, invitations });
+      out.result(
+        [
+          `${project.key}: ${project.name} (${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location})`,
+          ...(project.jsmVersion ? [`  JSM version: ${project.jsmVersion}`] : []),
+          ...(project.deskId ? [`  service desk id: ${project.deskId}`] : []),
+          `  ${settingLine(project)}`,
+          `  customers: ${customers}`,
+          `  invitations: ${Object.entries(invitations).map(([k, v]) => `${v} ${k}`).join(', ')}`,
+        ].join('\n'),
+      );
+      return 0;
+    },
+  );
+}
+
+async function setNotifications(out: Output, options: ProjectOptions & { verification?: boolean }): Promise<number> {
+  if (options.verification === undefined) {
+    throw new UsageError(
+      'missing-option',
+      'say which way: --no-verification (no invitations for this project) or --verification (invitations on)',
+    );
+  }
+  const send = options.verification;
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const current = await resolveProject(target, options.project);
+      const change = await target.setSendVerificationEmails(current.key, send);
+      out.jsonResult({
+        ok: true,
+        command: 'project set-notifications',
+        target: target.kind,
+        project: change.project,
+        changed: change.previous !== send,
+        notes: change.notes,
+      });
+      const changed = change.previous === send ? ' (it already was)' : '';
+      out.result([`${change.project.key}: ${settingLine(change.project)}${changed}`, ...change.notes.map((n) => `  ${n}`)].join('\n'));
+      return 0;
+    },
+  );
+}
+
+function settingLine(project: ProjectInfo): string {
+  return project.sendVerificationEmails
+    ? 'invitations are sent to new customers ("Do not send account verification emails" is off)'
+    : '"Do not send account verification emails" is on: no invitation goes out';
+}

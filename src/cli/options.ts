@@ -1,0 +1,64 @@
+import { Option, type Command } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+
+/** Options every command takes (CONTRACT.md). */
+export interface CommonOptions {
+  target?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface ProjectOption {
+  project?: string;
+}
+
+export interface MailOptions {
+  smtp?: string;
+  mailFrom?: string;
+  outbox?: string;
+}
+
+export const DEFAULT_STORE = './jsm-store.json';
+
+export function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--target <path-or-url>', `the local JSON store (default ${DEFAULT_STORE}) or a JSM Server/DC base URL`).env(
+        'JSM_TARGET',
+      ),
+    )
+    .option('--json', 'print exactly one JSON object on stdout when the command ends')
+    .option('--quiet', 'print nothing but errors');
+}
+
+export function addProjectOption(command: Command): Command {
+  return command.addOption(new Option('--project <KEY>', 'the service project customers are added to').env('JSM_PROJECT'));
+}
+
+export function addMailOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--smtp <url>', 'send invitations by SMTP: smtp://[user:pass@]host:port or smtps://...').env('JSM_SMTP_URL'))
+    .addOption(new Option('--mail-from <address>', 'sender of invitations').env('JSM_MAIL_FROM'))
+    .addOption(
+      new Option('--outbox <dir>', 'with no SMTP configured, write each invitation there as an .eml file (default: outbox/ beside the local store)').env(
+        'JSM_OUTBOX',
+      ),
+    );
+}
+
+/** JSM project keys: a capital letter, then capitals, digits or underscores; 2 to 10 characters. */
+export const projectKeySchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'a project key is 2 to 10 characters: a capital letter, then capitals, digits or underscores (e.g. ITH)');
+
+/** Parses a value with a zod schema, turning its first issue into a UsageError that names the option. */
+export function parseOption<T>(schema: z.ZodType<T>, value: unknown, option: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues[0]?.message ?? 'invalid value';
+  throw new UsageError('bad-option', `${option} ${JSON.stringify(value)}: ${message}`);
+}
+
+export const concurrencySchema = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(64, 'must be at most 64');

@@ -1,0 +1,65 @@
+import { confirm, input, password, select } from '@inquirer/prompts';
+import { Secret } from '../core/secret.js';
+import { MIN_PASSWORD, validateRow } from '../core/validate.js';
+
+/** A terminal a person can answer in: never in CI, never without a TTY on stdin. */
+export function canPrompt(): boolean {
+  const ci = process.env.CI;
+  return Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY) && (ci === undefined || ci === '' || ci === 'false');
+}
+
+// Questions go to stderr so that stdout keeps only the result (and --json stays one object).
+const context = { output: process.stderr };
+
+export async function askEmail(): Promise<string> {
+  return input(
+    {
+      message: 'Customer email:',
+      validate: (value) => {
+        const check = validateRow({ line: 0, email: value, fullName: 'x' });
+        return check.ok || check.reason;
+      },
+    },
+    context,
+  );
+}
+
+export async function askName(): Promise<string> {
+  return input({ message: 'Full name:', validate: (value) => value.trim() !== '' || 'a full name is needed' }, context);
+}
+
+export type PasswordChoice = 'none' | 'type' | 'generate';
+
+export async function askPasswordChoice(): Promise<PasswordChoice> {
+  return select<PasswordChoice>(
+    {
+      message: 'Password:',
+      choices: [
+        { name: 'none: the customer sets one through the portal', value: 'none' },
+        { name: 'type one (masked; they must change it at first login)', value: 'type' },
+        { name: 'generate a strong one (shown once)', value: 'generate' },
+      ],
+    },
+    context,
+  );
+}
+
+export async function askPassword(): Promise<Secret> {
+  for (;;) {
+    const first = await password(
+      {
+        message: 'Password:',
+        mask: '*',
+        validate: (value) => value.length >= MIN_PASSWORD || `at least ${MIN_PASSWORD} characters`,
+      },
+      context,
+    );
+    const again = await password({ message: 'Password again:', mask: '*' }, context);
+    if (first === again) return new Secret(first);
+    process.stderr.write('The two passwords differ; type them again.\n');
+  }
+}
+
+export async function askConfirm(message: string): Promise<boolean> {
+  return confirm({ message, default: false }, context);
+}

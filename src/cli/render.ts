@@ -1,0 +1,75 @@
+import type { ChalkInstance } from 'chalk';
+import type { Plan } from '../core/plan.js';
+import type { RunSummary } from '../core/results.js';
+
+const SHOWN_PROBLEMS = 20;
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** The human summary of a run (pure: returns the text). */
+export function renderSummary(summary: RunSummary, c: ChalkInstance, where: string): string {
+  const t = summary.totals;
+  const i = summary.invitations;
+  const lines: string[] = [];
+  const head = summary.dryRun ? c.bold('Dry run: nothing was written and nothing was sent.') : '';
+  if (head) lines.push(head);
+  const verb = summary.dryRun ? 'would be' : '';
+  lines.push(`${c.bold(summary.command)} into ${c.bold(summary.project)} (${where})`);
+  const parts = [
+    c.green(`${t.created} ${verb ? 'to create' : 'created'}`),
+    `${t.existing} existing`,
+    t.invalid ? c.red(`${t.invalid} invalid`) : '0 invalid',
+    t.duplicate ? c.yellow(`${t.duplicate} duplicate`) : '0 duplicate',
+    t.failed ? c.red(`${t.failed} failed`) : '0 failed',
+  ];
+  lines.push(`  ${plural(t.rows, 'row')}: ${parts.join(', ')}`);
+  lines.push(`  ${renderInvitations(summary)}`);
+  if (i.inDoubt > 0) {
+    lines.push(
+      c.yellow(`  ${plural(i.inDoubt, 'invitation')} in doubt (a run was cut off while sending): see \`invitations list --status in-doubt\``),
+    );
+  }
+  if (summary.problems.length > 0) {
+    lines.push(summary.dryRun ? 'Problems (these rows would be skipped):' : 'Problems:');
+    for (const p of summary.problems.slice(0, SHOWN_PROBLEMS)) {
+      lines.push(`  line ${p.line}: ${c.dim(`[${p.status}]`)} ${p.email ? `${p.email}: ` : ''}${p.reason}`);
+    }
+    const more = summary.problems.length - SHOWN_PROBLEMS;
+    if (more > 0) lines.push(`  … and ${more} more: use --report <file.csv> or --json to see them all`);
+  }
+  return lines.join('\n');
+}
+
+function renderInvitations(summary: RunSummary): string {
+  const i = summary.invitations;
+  const would = summary.dryRun;
+  const parts: string[] = [];
+  parts.push(`${i.sent} ${would ? 'would be sent' : 'sent'}`);
+  if (i.pending) parts.push(`${i.pending} deferred (send them with \`invitations send\`)`);
+  if (i.suppressed) parts.push(`${i.suppressed} not sent: ${suppressedWhy(summary)}`);
+  if (i.failed) parts.push(`${i.failed} failed (retry with \`invitations send --failed\`)`);
+  const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${i.outbox}` : ' by SMTP') : '';
+  return `invitations: ${parts.join(', ')}${where}`;
+}
+
+function suppressedWhy(summary: RunSummary): string {
+  const by = summary.invitations.suppressedBy;
+  if (by === 'project-setting') return 'the project says "Do not send account verification emails"';
+  if (by === 'flag') return '--no-invite';
+  return 'suppressed';
+}
+
+/** What a run is about to do, for the confirmation question. */
+export function renderPlan(plan: Plan, c: ChalkInstance): string {
+  const n = plan.counts;
+  const lines = [
+    `${c.bold(plan.settings.command)} into ${c.bold(plan.settings.project.key)} (${plan.settings.project.name}):`,
+    `  ${plural(plan.rowsTotal, 'row')} read: ${n.create + n.unknown} to create, ${n.existing} already customers, ${n.invalid} invalid, ${n.duplicate} duplicate`,
+    `  ${c.bold(plural(n.invite, 'invitation'))} will be emailed${n.unknown ? ' at most (accounts that already exist are not invited)' : ''}`,
+  ];
+  if (n.defer) lines.push(`  ${plural(n.defer, 'invitation')} deferred`);
+  if (n.suppress) lines.push(`  ${plural(n.suppress, 'invitation')} not sent`);
+  return lines.join('\n');
+}

@@ -1,0 +1,72 @@
+import ora, { type Ora } from 'ora';
+import type { Reporter } from '../core/types.js';
+import type { Output } from './output.js';
+
+/**
+ * The core's progress, for people. On a terminal (stderr), an ora line with rows done, rate and
+ * ETA; otherwise, under --json or --quiet, nothing animated: notes are plain lines.
+ */
+export class TerminalReporter implements Reporter {
+  #spinner: Ora | null = null;
+  #started = 0;
+  #label: string;
+
+  constructor(private readonly out: Output, label = 'provisioning') {
+    this.#label = label;
+  }
+
+  get animated(): boolean {
+    return this.out.stderrIsTTY && !this.out.json && !this.out.quiet;
+  }
+
+  info(message: string): void {
+    this.#around(() => this.out.note(message));
+  }
+
+  warn(message: string): void {
+    this.#around(() => this.out.warn(message));
+  }
+
+  progress(done: number, total: number): void {
+    if (!this.animated) return;
+    if (!this.#spinner) {
+      this.#started = performance.now();
+      this.#spinner = ora({ stream: process.stderr, discardStdin: false }).start();
+    }
+    this.#spinner.text = progressLine(this.#label, done, total, (performance.now() - this.#started) / 1000);
+    if (done >= total) this.stop();
+  }
+
+  stop(): void {
+    this.#spinner?.stop();
+    this.#spinner = null;
+  }
+
+  /** Keeps the spinner from being torn by a line printed while it spins. */
+  #around(print: () => void): void {
+    const spinner = this.#spinner;
+    if (spinner?.isSpinning) {
+      spinner.clear();
+      print();
+      spinner.render();
+    } else {
+      print();
+    }
+  }
+}
+
+/** "provisioning 1,200/5,000 rows · 850 rows/s · ETA 4 s" */
+export function progressLine(label: string, done: number, total: number, seconds: number): string {
+  const rate = seconds > 0 ? done / seconds : 0;
+  const eta = rate > 0 ? Math.ceil((total - done) / rate) : null;
+  const parts = [`${label} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows`];
+  if (rate > 0) parts.push(`${Math.round(rate).toLocaleString('en-US')} rows/s`);
+  if (eta !== null && done < total) parts.push(`ETA ${formatSeconds(eta)}`);
+  return parts.join(' · ');
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${seconds % 60} s`;
+}

@@ -1,0 +1,82 @@
+import type { Plan } from '../core/plan.js';
+import { runImport, type RunOutcome } from '../core/run.js';
+import type { RowResult, RunSettings } from '../core/results.js';
+import type { Target } from '../core/target.js';
+import type { CandidateRow, InvitationKind, ProjectInfo } from '../core/types.js';
+import { mailSetup, messageIdFor, newRunId } from './context.js';
+import type { MailOptions } from './options.js';
+import type { Output } from './output.js';
+import { renderPlan, renderSummary } from './render.js';
+import { writeReport } from './report.js';
+import { TerminalReporter } from './reporter.js';
+import { onInterrupt } from './signals.js';
+
+export interface RowRunOptions extends MailOptions {
+  command: string;
+  kind: InvitationKind;
+  noInvite: boolean;
+  defer: boolean;
+  dryRun: boolean;
+  report?: string;
+  /** Asks before writing when the plan sends invitations (import commands, in a terminal). */
+  confirm?: (plan: Plan, text: string) => Promise<boolean>;
+  mailConcurrency?: number;
+}
+
+/**
+ * Runs rows through the one pipeline and prints the outcome: the shared body of add-customer,
+ * import-csv and import-mail. Returns the exit code.
+ */
+export async function runRows(
+  source: AsyncIterable<CandidateRow>,
+  target: Target,
+  project: ProjectInfo,
+  options: RowRunOptions,
+  out: Output,
+): Promise<{ code: number; rows: RowResult[] }> {
+  const settings: RunSettings = {
+    command: options.command,
+    project,
+    kind: options.kind,
+    noInvite: options.noInvite,
+    defer: options.defer,
+    dryRun: options.dryRun,
+  };
+  const mail = mailSetup(options, target);
+  const reporter = new TerminalReporter(out);
+  const interrupt = onInterrupt(out);
+  let outcome: RunOutcome;
+  try {
+    const confirm = options.confirm;
+    outcome = await runImport(source, settings, {
+      target,
+      mailer: mail.mailer,
+      outbox: mail.outbox,
+      messageId: messageIdFor,
+      reporter,
+      runId: newRunId(),
+      signal: interrupt.signal,
+      ...(confirm ? { confirm: (plan: Plan) => confirm(plan, renderPlan(plan, out.errColor)) } : {}),
+      ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
+    });
+  } finally {
+    reporter.stop();
+    interrupt.dispose();
+    await mail.close();
+  }
+  if (outcome.declined) {
+    out.note('Nothing was written and nothing was sent.');
+    return { code: 1, rows: [] };
+  }
+  if (options.report) {
+    await writeReport(options.report, outcome.summary, outcome.rows);
+    out.note(`report written to ${options.report}`);
+  }
+  out.jsonResult(outcome.summary);
+  out.result(renderSummary(outcome.summary, out.color, `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`));
+  if (outcome.interrupted) {
+    out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
+    return { code: 130, rows: outcome.rows };
+  }
+  return { code: outcome.summary.ok ? 0 : 1, rows: outcome.rows };
+}

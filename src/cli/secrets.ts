@@ -1,0 +1,61 @@
+import { randomInt } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { UsageError } from '../core/errors.js';
+import { Secret } from '../core/secret.js';
+
+const LOWER = 'abcdefghijkmnopqrstuvwxyz';
+const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+const DIGITS = '23456789';
+const SYMBOLS = '!#%+-=?@^_~';
+const ALL = LOWER + UPPER + DIGITS + SYMBOLS;
+
+/**
+ * A crypto-random password of 20 characters with at least one of each class (lower, upper, digit,
+ * symbol): ~125 bits, and it passes the usual Jira password policies. Look-alikes (l, 1, I, O, 0)
+ * are left out because the admin may have to read it out to someone.
+ */
+export function generatePassword(length = 20): Secret {
+  const chars = [pick(LOWER), pick(UPPER), pick(DIGITS), pick(SYMBOLS)];
+  while (chars.length < length) chars.push(pick(ALL));
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j] as string, chars[i] as string];
+  }
+  return new Secret(chars.join(''));
+}
+
+function pick(set: string): string {
+  return set[randomInt(set.length)] as string;
+}
+
+/** Reads a password from standard input: all of it, less one trailing line break. */
+export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<Secret> {
+  if ((stdin as NodeJS.ReadStream).isTTY) {
+    throw new UsageError('password-stdin-tty', '--password-stdin reads the password from a pipe, but standard input is a terminal', 'pipe it in (e.g. from a secrets manager), or leave the flag out to be asked');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return checked(new Secret(stripNewline(Buffer.concat(chunks).toString('utf8'))), 'standard input');
+}
+
+/** Reads a password from a file: its first line. Warns (through `warn`) if others may read the file. */
+export async function readPasswordFile(path: string, warn: (message: string) => void): Promise<Secret> {
+  let text: string;
+  try {
+    const info = await stat(path);
+    if ((info.mode & 0o077) !== 0) warn(`${path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError('unreadable-password-file', `cannot read --password-file ${path}: ${(error as Error).message}`);
+  }
+  return checked(new Secret(stripNewline(text.split(/\r?\n/)[0] ?? '')), path);
+}
+
+function stripNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+function checked(secret: Secret, from: string): Secret {
+  if (secret.length === 0) throw new UsageError('empty-password', `the password from ${from} is empty`);
+  return secret;
+}

@@ -1,0 +1,133 @@
+import { decideInvitation, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
+import type { Plan, PlannedRow } from './plan.js';
+import type { InvitationOutcome, RowResult } from './results.js';
+import type { Target } from './target.js';
+import type { InvitationRecord, Mailer, ProvisionOutcome, Reporter } from './types.js';
+import { sendClaimed, type MessageIds, type SendContext } from './send.js';
+
+export interface ApplyContext extends SendContext {
+  target: Target;
+  /** Created on first use, so a run that sends nothing needs no mail setup. */
+  mailer: () => Promise<Mailer>;
+  messageId: MessageIds;
+  reporter: Reporter;
+  runId: string;
+  /** Aborted on the first SIGINT/SIGTERM: no new rows are taken, in-flight ones finish. */
+  signal?: AbortSignal;
+  chunkSize?: number;
+  mailConcurrency?: number;
+}
+
+export interface ApplyResult {
+  rows: RowResult[];
+  /** Invitations of this run that failed or are now in doubt. */
+  invitationsFailed: number;
+  invitationsInDoubt: number;
+  interrupted: boolean;
+}
+
+/** Applies a plan: provision in chunks, record invitations, claim and send them, report progress. */
+export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
+  const { target, reporter } = ctx;
+  const chunkSize = ctx.chunkSize ?? 500;
+  const result: ApplyResult = { rows: [], invitationsFailed: 0, invitationsInDoubt: 0, interrupted: false };
+  const total = plan.rows.length;
+  let done = 0;
+  reporter.progress(0, total);
+  for (let start = 0; start < total; start += chunkSize) {
+    if (ctx.signal?.aborted) {
+      result.interrupted = true;
+      for (const planned of plan.rows.slice(start)) result.rows.push(notReached(planned));
+      break;
+    }
+    const chunk = plan.rows.slice(start, start + chunkSize);
+    const outcomes = await target.provision(
+      plan.settings.project,
+      chunk.map((p) => ({ email: p.row.email, key: p.row.key, fullName: p.row.fullName, ...(p.row.password ? { password: p.row.password } : {}), exists: p.exists })),
+    );
+    const toSend: RowResult[] = [];
+    chunk.forEach((planned, i) => {
+      const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, ctx, toSend);
+      result.rows.push(row);
+    });
+    if (toSend.length > 0) {
+      const sent = await sendClaimed(toSend, plan.settings.project, ctx);
+      result.invitationsFailed += sent.failed;
+      result.invitationsInDoubt += sent.inDoubt;
+    }
+    done += chunk.length;
+    reporter.progress(done, total);
+  }
+  await target.flush();
+  return result;
+}
+
+/** Turns a target's outcome into the row's result and records its invitation in the ledger. */
+function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, ctx: ApplyContext, toSend: RowResult[]): RowResult {
+  const { row } = planned;
+  const base = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName };
+  if (outcome.status === 'failed') {
+    return { ...base, status: 'failed', invitation: 'none', reason: outcome.reason };
+  }
+  const situation: CustomerSituation =
+    outcome.status === 'created' ? 'new' : planned.situation === 'invitation-due' ? 'invitation-due' : 'existing';
+  const settings = plan.settings;
+  const decision = decideInvitation({
+    customer: situation,
+    noInvite: settings.noInvite,
+    defer: settings.defer,
+    projectSendsInvitations: settings.project.sendVerificationEmails,
+  });
+  const invitation = recordInvitation(plan, planned, situation, decision, ctx);
+  const result: RowResult = { ...base, status: outcome.status, invitation };
+  if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
+  if (invitation === 'pending' && decision.action === 'send') toSend.push(result);
+  return result;
+}
+
+function recordInvitation(
+  plan: Plan,
+  planned: PlannedRow,
+  situation: CustomerSituation,
+  decision: InvitationDecision,
+  ctx: ApplyContext,
+): InvitationOutcome {
+  if (decision.action === 'none') return 'none';
+  const { settings } = plan;
+  const { row } = planned;
+  if (situation === 'invitation-due') {
+    // The record exists already (pending, owed): leave it pending unless it is sent now.
+    return decision.action === 'send' ? 'pending' : decision.action === 'defer' ? 'pending' : 'suppressed';
+  }
+  const record: InvitationRecord = {
+    project: settings.project.key,
+    key: row.key,
+    email: row.email,
+    fullName: row.fullName,
+    kind: settings.kind,
+    status: decision.action === 'suppress' ? 'suppressed' : 'pending',
+    deferred: decision.action === 'defer',
+    mustChangePassword: row.password !== undefined,
+    messageId: ctx.messageId(settings.project.key, row.key, settings.kind),
+    updatedAt: new Date().toISOString(),
+  };
+  if (decision.action === 'suppress') {
+    record.suppressedBy = decision.suppressedBy;
+    record.reason = decision.reason;
+  }
+  ctx.target.ledger.add(record);
+  return decision.action === 'suppress' ? 'suppressed' : 'pending';
+}
+
+function notReached(planned: PlannedRow): RowResult {
+  const { row } = planned;
+  return {
+    index: planned.index,
+    line: row.line,
+    email: row.email,
+    fullName: row.fullName,
+    status: 'failed',
+    invitation: 'none',
+    reason: 'not processed: the run was interrupted; run the same command again to finish',
+  };
+}

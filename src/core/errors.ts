@@ -1,0 +1,37 @@
+/**
+ * Errors that stop a whole run. Only the CLI entry point turns them into exit codes:
+ * UsageError -> 2 (nothing was written), TargetError -> 3 (the target refused the run).
+ * Row-level failures are values (a row's result carries its reason), never exceptions.
+ */
+export abstract class RunError extends Error {
+  abstract readonly exitCode: 2 | 3;
+  /** A stable machine-readable code for `--json` (`error.code`). */
+  readonly code: string;
+  /** What the user should do next; printed after the message. */
+  readonly hint: string | undefined;
+  constructor(code: string, message: string, hint?: string) {
+    super(message);
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+/** Bad usage, configuration or unreadable input: exit 2, nothing was written. */
+export class UsageError extends RunError {
+  readonly exitCode = 2 as const;
+  override readonly name = 'UsageError';
+}
+
+/** The target refused the run (auth, unknown project, unreachable, unsupported): exit 3. */
+export class TargetError extends RunError {
+  readonly exitCode = 3 as const;
+  override readonly name = 'TargetError';
+}
+
+/** The run was interrupted (SIGINT/SIGTERM): exit 130 after recording what was done. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+  constructor() {
+    super('interrupted');
+  }
+}

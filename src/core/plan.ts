@@ -1,0 +1,131 @@
+import { decideInvitation, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
+import type { InvitationLedger, Target } from './target.js';
+import type { CandidateRow, ValidRow } from './types.js';
+import { validateRow } from './validate.js';
+import type { RowResult, RunSettings } from './results.js';
+
+/** A row the plan will hand to the target, with what is known of it and its invitation. */
+export interface PlannedRow {
+  index: number;
+  row: ValidRow;
+  /** null: the target was not asked (REST learns it from the create's answer). */
+  exists: boolean | null;
+  situation: CustomerSituation;
+  invitation: InvitationDecision;
+}
+
+export interface PlanCounts {
+  create: number;
+  existing: number;
+  /** Rows whose existence the target learns only when creating them (REST real runs). */
+  unknown: number;
+  invalid: number;
+  duplicate: number;
+  invite: number;
+  defer: number;
+  suppress: number;
+}
+
+/** The plan is plain data: the dry run renders it; the real run applies the same plan. */
+export interface Plan {
+  settings: RunSettings;
+  rowsTotal: number;
+  rows: PlannedRow[];
+  /** Rows already final: invalid and duplicate, in input order. */
+  rejected: RowResult[];
+  counts: PlanCounts;
+}
+
+const LOOKUP_CHUNK = 1_000;
+
+/**
+ * Reads every row, validates it, collapses duplicates (the earliest row wins) and asks the target
+ * who exists, in chunks so a large input streams. Nothing is written.
+ */
+export async function buildPlan(
+  source: AsyncIterable<CandidateRow>,
+  target: Target,
+  settings: RunSettings,
+  onRead?: (count: number) => void,
+): Promise<Plan> {
+  const plan: Plan = {
+    settings,
+    rowsTotal: 0,
+    rows: [],
+    rejected: [],
+    counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, invite: 0, defer: 0, suppress: 0 },
+  };
+  const firstLine = new Map<string, number | string>();
+  const lookup = settings.dryRun || target.lookupIsCheap;
+  let chunk: { index: number; row: ValidRow }[] = [];
+
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    const existing = lookup ? await target.lookupExisting(chunk.map((c) => c.row.key)) : null;
+    for (const { index, row } of chunk) {
+      const exists = existing ? existing.has(row.key) : null;
+      const situation = situationOf(exists, target.ledger, settings.project.key, row.key);
+      const invitation = decideInvitation({
+        customer: situation,
+        noInvite: settings.noInvite,
+        defer: settings.defer,
+        projectSendsInvitations: settings.project.sendVerificationEmails,
+      });
+      plan.rows.push({ index, row, exists, situation, invitation });
+      count(plan, exists, invitation);
+    }
+    chunk = [];
+  };
+
+  for await (const candidate of source) {
+    const index = plan.rowsTotal++;
+    const checked = validateRow(candidate);
+    if (!checked.ok) {
+      plan.counts.invalid++;
+      plan.rejected.push(rejected(index, candidate, checked.email, 'invalid', checked.reason));
+      continue;
+    }
+    const earlier = firstLine.get(checked.row.key);
+    if (earlier !== undefined) {
+      plan.counts.duplicate++;
+      const reason = `same email as line ${earlier} (emails are compared without regard to case)`;
+      plan.rejected.push(rejected(index, candidate, checked.row.email, 'duplicate', reason, checked.row.fullName));
+      continue;
+    }
+    firstLine.set(checked.row.key, candidate.line);
+    chunk.push({ index, row: checked.row });
+    if (chunk.length >= LOOKUP_CHUNK) await flush();
+    if (onRead && plan.rowsTotal % LOOKUP_CHUNK === 0) onRead(plan.rowsTotal);
+  }
+  await flush();
+  return plan;
+}
+
+function situationOf(exists: boolean | null, ledger: InvitationLedger, project: string, key: string): CustomerSituation {
+  if (exists === false) return 'new';
+  const record = ledger.get(project, key);
+  // An invitation a cut-off run decided to send but never started is still owed.
+  if (record && record.status === 'pending' && !record.deferred) return 'invitation-due';
+  return exists === null ? 'new' : 'existing';
+}
+
+function count(plan: Plan, exists: boolean | null, invitation: InvitationDecision): void {
+  const counts = plan.counts;
+  if (exists === true) counts.existing++;
+  else if (exists === false) counts.create++;
+  else counts.unknown++;
+  if (invitation.action === 'send') counts.invite++;
+  else if (invitation.action === 'defer') counts.defer++;
+  else if (invitation.action === 'suppress') counts.suppress++;
+}
+
+function rejected(
+  index: number,
+  candidate: CandidateRow,
+  email: string,
+  status: 'invalid' | 'duplicate',
+  reason: string,
+  fullName = candidate.fullName,
+): RowResult {
+  return { index, line: candidate.line, email, fullName, status, invitation: 'none', reason };
+}

@@ -1,0 +1,76 @@
+import type { InvitationKind, ProjectInfo, RowStatus, SuppressedBy } from './types.js';
+
+/** What happened to a row's invitation, as the report shows it. */
+export type InvitationOutcome = 'sent' | 'pending' | 'suppressed' | 'failed' | 'in-doubt' | 'none';
+
+/** The final word on one input row. `index` keeps the input order for the report. */
+export interface RowResult {
+  index: number;
+  line: number | string;
+  email: string;
+  fullName: string;
+  status: RowStatus;
+  invitation: InvitationOutcome;
+  reason?: string;
+}
+
+/** What a run is asked to do. */
+export interface RunSettings {
+  command: string;
+  project: ProjectInfo;
+  kind: InvitationKind;
+  noInvite: boolean;
+  defer: boolean;
+  dryRun: boolean;
+}
+
+export interface Totals {
+  rows: number;
+  created: number;
+  existing: number;
+  invalid: number;
+  duplicate: number;
+  failed: number;
+}
+
+export interface InvitationTotals {
+  sent: number;
+  suppressed: number;
+  failed: number;
+  pending: number;
+  inDoubt: number;
+  suppressedBy: SuppressedBy | null;
+  outbox: string | null;
+}
+
+export interface Problem {
+  line: number | string;
+  email: string;
+  status: RowStatus;
+  reason: string;
+}
+
+/** The JSON object of CONTRACT.md "Results". */
+export interface RunSummary {
+  ok: boolean;
+  command: string;
+  target: 'local' | 'rest';
+  project: string;
+  dryRun: boolean;
+  totals: Totals;
+  invitations: InvitationTotals;
+  problems: Problem[];
+}
+
+export function emptyTotals(): Totals {
+  return { rows: 0, created: 0, existing: 0, invalid: 0, duplicate: 0, failed: 0 };
+}
+
+export function isProblem(status: RowStatus): boolean {
+  return status === 'invalid' || status === 'duplicate' || status === 'failed';
+}
+
+/** Exit code 0 only when every row is created or existing and no invitation of this run failed. */
+export function summaryOk(totals: Totals, invitationsFailedThisRun: number): boolean {
+  return totals.invalid + totals.duplicate + totals.failed === 0 && invitationsFailedThisRun === 0;
+}

@@ -1,0 +1,110 @@
+import { applyPlan, type ApplyResult } from './apply.js';
+import { runSuppressedBy } from './invitation-policy.js';
+import { buildPlan, type Plan } from './plan.js';
+import {
+  emptyTotals,
+  isProblem,
+  summaryOk,
+  type InvitationOutcome,
+  type RowResult,
+  type RunSettings,
+  type RunSummary,
+} from './results.js';
+import type { MessageIds } from './send.js';
+import type { Target } from './target.js';
+import type { CandidateRow, Mailer, Reporter } from './types.js';
+
+export interface RunContext {
+  target: Target;
+  mailer: () => Promise<Mailer>;
+  /** The outbox folder when invitations go there, null when they go by SMTP. */
+  outbox: string | null;
+  messageId: MessageIds;
+  reporter: Reporter;
+  runId: string;
+  signal?: AbortSignal;
+  /** Asked before anything is written when the plan sends invitations; false stops the run. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  chunkSize?: number;
+  mailConcurrency?: number;
+}
+
+export interface RunOutcome {
+  summary: RunSummary;
+  /** Every row in input order, for the report. */
+  rows: RowResult[];
+  plan: Plan;
+  /** true when the admin said no at the confirmation: nothing was written. */
+  declined: boolean;
+  interrupted: boolean;
+}
+
+/** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
+export async function runImport(source: AsyncIterable<CandidateRow>, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
+  const plan = await buildPlan(source, ctx.target, settings);
+  if (settings.dryRun) return finish(plan, null, ctx, false);
+  if (ctx.confirm && plan.counts.invite > 0 && !(await ctx.confirm(plan))) return finish(plan, null, ctx, true);
+  const applied = await applyPlan(plan, ctx);
+  return finish(plan, applied, ctx, false);
+}
+
+function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declined: boolean): RunOutcome {
+  const settings = plan.settings;
+  const rows = [...plan.rejected, ...(applied ? applied.rows : plan.rows.map(wouldBe))].sort((a, b) => a.index - b.index);
+  const totals = emptyTotals();
+  const invitations = {
+    sent: 0,
+    suppressed: 0,
+    failed: 0,
+    pending: 0,
+    inDoubt: 0,
+    suppressedBy: runSuppressedBy(settings.noInvite, settings.project.sendVerificationEmails),
+    outbox: ctx.outbox,
+  };
+  const problems: RunSummary['problems'] = [];
+  for (const row of rows) {
+    totals.rows++;
+    totals[row.status]++;
+    countInvitation(invitations, row.invitation);
+    if (isProblem(row.status)) problems.push({ line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
+  }
+  // In doubt: every invitation of this project that a run started and never saw accepted.
+  invitations.inDoubt = ctx.target.ledger.list(settings.project.key).filter((r) => r.status === 'sending').length;
+  const failedThisRun = applied ? applied.invitationsFailed + applied.invitationsInDoubt : 0;
+  const summary: RunSummary = {
+    ok: !declined && !applied?.interrupted && summaryOk(totals, failedThisRun),
+    command: settings.command,
+    target: ctx.target.kind,
+    project: settings.project.key,
+    dryRun: settings.dryRun,
+    totals,
+    invitations,
+    problems,
+  };
+  return { summary, rows, plan, declined, interrupted: applied?.interrupted ?? false };
+}
+
+function countInvitation(totals: RunSummary['invitations'], outcome: InvitationOutcome): void {
+  if (outcome === 'sent') totals.sent++;
+  else if (outcome === 'suppressed') totals.suppressed++;
+  else if (outcome === 'failed') totals.failed++;
+  else if (outcome === 'pending') totals.pending++;
+}
+
+/** How a planned row would end, for a dry run. */
+function wouldBe(planned: Plan['rows'][number]): RowResult {
+  const { row, invitation } = planned;
+  const action = invitation.action;
+  const outcome: InvitationOutcome =
+    action === 'send' ? 'sent' : action === 'defer' ? 'pending' : action === 'suppress' ? 'suppressed' : 'none';
+  const result: RowResult = {
+    index: planned.index,
+    line: row.line,
+    email: row.email,
+    fullName: row.fullName,
+    status: planned.exists === true ? 'existing' : 'created',
+    invitation: outcome,
+  };
+  if (action === 'suppress' || action === 'defer') result.reason = invitation.reason;
+  return result;
+}

@@ -1,0 +1,97 @@
+import { mapLimit } from './pool.js';
+import type { InvitationOutcome, RowResult } from './results.js';
+import type { Target } from './target.js';
+import { MailError, type InvitationKind, type InvitationRecord, type Mailer, type ProjectInfo } from './types.js';
+import { emailKey } from './validate.js';
+
+/** Gives each invitation its deterministic Message-ID. */
+export type MessageIds = (project: string, key: string, kind: InvitationKind) => string;
+
+export interface SendContext {
+  target: Target;
+  mailer: () => Promise<Mailer>;
+  runId: string;
+  mailConcurrency?: number;
+}
+
+export interface SendOutcome {
+  outcome: Exclude<InvitationOutcome, 'none' | 'suppressed'>;
+  reason?: string;
+}
+
+export interface SendTotals {
+  sent: number;
+  failed: number;
+  inDoubt: number;
+}
+
+/**
+ * Sends invitations at most once. Each is first claimed in the ledger (pending -> sending, durable),
+ * then sent; the server's acceptance makes it `sent`; a refusal makes it `failed` (may be retried);
+ * a connection lost after the data went out leaves it `sending`, which later runs show as in doubt
+ * and never send by themselves.
+ */
+export async function sendRecords(
+  project: ProjectInfo,
+  keys: readonly string[],
+  ctx: SendContext,
+): Promise<Map<string, SendOutcome>> {
+  const ledger = ctx.target.ledger;
+  const claimed = await ledger.claimForSending(project.key, keys, ctx.runId);
+  const outcomes = new Map<string, SendOutcome>();
+  if (claimed.length === 0) return outcomes;
+  const mailer = await ctx.mailer();
+  await mapLimit(claimed, ctx.mailConcurrency ?? 8, async (record) => {
+    const outcome = await sendOne(mailer, project, record);
+    outcomes.set(record.key, outcome);
+    const status = outcome.outcome === 'sent' ? 'sent' : outcome.outcome === 'failed' ? 'failed' : 'sending';
+    const updated: InvitationRecord = { ...record, status, updatedAt: new Date().toISOString() };
+    if (outcome.reason) updated.reason = outcome.reason;
+    else delete updated.reason;
+    ledger.update(updated);
+  });
+  await ledger.commit();
+  return outcomes;
+}
+
+async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationRecord): Promise<SendOutcome> {
+  try {
+    await mailer.send({
+      kind: record.kind,
+      to: { email: record.email, fullName: record.fullName },
+      project: { key: project.key, name: project.name, ...(project.portalUrl ? { portalUrl: project.portalUrl } : {}) },
+      mustChangePassword: record.mustChangePassword,
+      messageId: record.messageId,
+    });
+    return { outcome: 'sent' };
+  } catch (error) {
+    if (error instanceof MailError && error.inDoubt) {
+      return {
+        outcome: 'in-doubt',
+        reason: `${error.message}; it may have been delivered, so it is not sent again by itself (see: invitations send --in-doubt)`,
+      };
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    return { outcome: 'failed', reason: `${reason}; retry with: invitations send --failed` };
+  }
+}
+
+/** Sends the invitations of rows settled in this run and writes each outcome on its row. */
+export async function sendClaimed(rows: RowResult[], project: ProjectInfo, ctx: SendContext): Promise<SendTotals> {
+  const outcomes = await sendRecords(project, rows.map((r) => emailKey(r.email)), ctx);
+  const totals: SendTotals = { sent: 0, failed: 0, inDoubt: 0 };
+  for (const row of rows) {
+    const outcome = outcomes.get(emailKey(row.email));
+    if (!outcome) {
+      row.invitation = 'none';
+      row.reason = 'its invitation is being sent by another run';
+      continue;
+    }
+    row.invitation = outcome.outcome;
+    if (outcome.reason) row.reason = outcome.reason;
+    if (outcome.outcome === 'sent') totals.sent++;
+    else if (outcome.outcome === 'failed') totals.failed++;
+    else totals.inDoubt++;
+  }
+  return totals;
+}

@@ -1,0 +1,57 @@
+import type {
+  CustomerView,
+  InvitationRecord,
+  NewCustomer,
+  ProjectInfo,
+  ProvisionOutcome,
+  SettingChange,
+} from './types.js';
+
+/** A customer to provision, with what the plan knows of them (`null`: not looked up). */
+export interface ProvisionRequest extends NewCustomer {
+  exists: boolean | null;
+}
+
+/**
+ * Where customers go. The local JSON store and JSM's REST API both sit behind this, so every
+ * command works the same way on both. Implementations throw TargetError when the target refuses
+ * the run and UsageError for what the user must change; a single row's failure is an outcome.
+ */
+export interface Target {
+  readonly kind: 'local' | 'rest';
+  /** The store's path or the instance's URL, for messages. */
+  readonly location: string;
+  /** true when `lookupExisting` costs nothing worth saving (local); REST learns it from the create. */
+  readonly lookupIsCheap: boolean;
+  readonly ledger: InvitationLedger;
+
+  getProject(key: string): Promise<ProjectInfo>;
+  listProjects(): Promise<ProjectInfo[]>;
+  createProject(key: string, name: string): Promise<ProjectInfo>;
+  setSendVerificationEmails(key: string, send: boolean): Promise<SettingChange>;
+  /** Which of these lower-cased emails already have an account. */
+  lookupExisting(keys: readonly string[]): Promise<Set<string>>;
+  /** Creates who is missing and makes everyone a customer of the project; one outcome per row, in order. */
+  provision(project: ProjectInfo, rows: readonly ProvisionRequest[]): Promise<ProvisionOutcome[]>;
+  listCustomers(project: ProjectInfo): AsyncIterable<CustomerView>;
+  /** Makes everything done so far durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The invitation ledger of a target: one record per (project, customer). Reads come from memory;
+ * writes are durable at the next `commit`. `claimForSending` is the at-most-once gate: it moves
+ * `pending` records to `sending` durably and returns only those this run now owns, so two runs
+ * (or two processes) can never both send one invitation.
+ */
+export interface InvitationLedger {
+  get(project: string, key: string): InvitationRecord | undefined;
+  list(project: string): InvitationRecord[];
+  /** Records a new invitation unless the ledger already holds one for that customer. */
+  add(record: InvitationRecord): void;
+  /** Records the outcome of an invitation this run owns. */
+  update(record: InvitationRecord): void;
+  claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]>;
+  commit(): Promise<void>;
+}

@@ -1,0 +1,138 @@
+import type { Secret } from './secret.js';
+
+/** How each input row ends (CONTRACT.md "Results"). */
+export type RowStatus = 'created' | 'existing' | 'invalid' | 'duplicate' | 'failed';
+
+/** Why an invitation was not sent although the customer is new. */
+export type SuppressedBy = 'flag' | 'project-setting';
+
+/** The two kinds of message this tool sends. */
+export type InvitationKind = 'welcome' | 'verify';
+
+/** A service project (JSM "service desk") as the tool sees it on either target. */
+export interface ProjectInfo {
+  key: string;
+  name: string;
+  /** false when "Do not send account verification emails" is on. */
+  sendVerificationEmails: boolean;
+  /** The customer portal, when the target knows it. */
+  portalUrl?: string;
+  /** REST only: the desk id and the JSM version, for `project show`. */
+  deskId?: string;
+  jsmVersion?: string;
+}
+
+/** One row as a source yields it, before validation. `line` is where it starts in its input. */
+export interface CandidateRow {
+  line: number | string;
+  email: string;
+  fullName: string;
+  password?: Secret;
+  /** A problem the source found (wrong number of cells ...): the row is `invalid` with this reason. */
+  error?: string;
+}
+
+/** A row that passed validation: email trimmed, name folded. `key` is the email lower-cased. */
+export interface ValidRow {
+  line: number | string;
+  email: string;
+  key: string;
+  fullName: string;
+  password?: Secret;
+}
+
+/** A customer to create on a target. */
+export interface NewCustomer {
+  email: string;
+  key: string;
+  fullName: string;
+  password?: Secret;
+}
+
+/** What a target says happened to one row it was asked to provision. */
+export type ProvisionOutcome =
+  | { status: 'created' }
+  | { status: 'existing' }
+  | { status: 'failed'; reason: string };
+
+/** A customer as `customers list` shows it. */
+export interface CustomerView {
+  email: string;
+  fullName: string;
+  passwordSet: boolean;
+  mustChangePassword: boolean;
+  createdAt?: string;
+}
+
+/** What `project set-notifications` reports back. */
+export interface SettingChange {
+  project: ProjectInfo;
+  previous: boolean;
+  /** Sentences for the admin (e.g. what JSM itself still does on this version). */
+  notes: string[];
+}
+
+/** Stored states of an invitation. `in-doubt` is how a `sending` entry left by a cut-off run is shown. */
+export type InvitationState = 'pending' | 'sending' | 'sent' | 'failed' | 'suppressed';
+export type InvitationView = Exclude<InvitationState, 'sending'> | 'in-doubt';
+
+/** One invitation in the ledger: at most one per (project, customer). */
+export interface InvitationRecord {
+  project: string;
+  /** lower-cased email: the ledger's key. */
+  key: string;
+  email: string;
+  fullName: string;
+  kind: InvitationKind;
+  status: InvitationState;
+  /** true when recorded by --defer-invites: only `invitations send` sends it. */
+  deferred: boolean;
+  mustChangePassword: boolean;
+  /** Deterministic, so a receiving system can spot a duplicate too. */
+  messageId: string;
+  suppressedBy?: SuppressedBy;
+  reason?: string;
+  /** The run that marked it `sending`; another run's `sending` entry is in doubt. */
+  runId?: string;
+  updatedAt: string;
+}
+
+/** The invitation message to compose: never carries a password. */
+export interface InvitationMessage {
+  kind: InvitationKind;
+  to: { email: string; fullName: string };
+  project: { key: string; name: string; portalUrl?: string };
+  mustChangePassword: boolean;
+  messageId: string;
+}
+
+/** How an invitation leaves: SMTP or an outbox folder of .eml files. */
+export interface Mailer {
+  /** `smtp` or `outbox`; `outbox` is the folder when kind is outbox. */
+  readonly kind: 'smtp' | 'outbox';
+  readonly outbox: string | null;
+  /** Resolves once the server accepted it (250) or the file is durably written. */
+  send(message: InvitationMessage): Promise<{ messageId: string; response: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A send that failed. `inDoubt` is true when the message may have been accepted
+ * (the connection dropped after the data went out): it must never be sent again by itself.
+ */
+export class MailError extends Error {
+  override readonly name = 'MailError';
+  constructor(
+    message: string,
+    readonly inDoubt: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Progress and notes from the core; the CLI renders them (terminal, JSON or nothing). */
+export interface Reporter {
+  info(message: string): void;
+  warn(message: string): void;
+  progress(done: number, total: number): void;
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** The local store's file format, version 1. Validated whenever the file is read. */
+export const STORE_FORMAT = 1;
+
+const isoDate = z.string().min(1);
+
+export const projectSchema = z.object({
+  key: z.string().min(1),
+  name: z.string().min(1),
+  sendVerificationEmails: z.boolean(),
+  createdAt: isoDate,
+});
+
+export const customerSchema = z.object({
+  email: z.string().min(1),
+  fullName: z.string(),
+  passwordHash: z.string().startsWith('{PKCS5S2}').optional(),
+  mustChangePassword: z.boolean(),
+  createdAt: isoDate,
+  projects: z.array(z.string()),
+});
+
+export const invitationSchema = z.object({
+  project: z.string(),
+  key: z.string(),
+  email: z.string(),
+  fullName: z.string(),
+  kind: z.enum(['welcome', 'verify']),
+  status: z.enum(['pending', 'sending', 'sent', 'failed', 'suppressed']),
+  deferred: z.boolean(),
+  mustChangePassword: z.boolean(),
+  messageId: z.string(),
+  suppressedBy: z.enum(['flag', 'project-setting']).optional(),
+  reason: z.string().optional(),
+  runId: z.string().optional(),
+  updatedAt: isoDate,
+});
+
+export const storeSchema = z.object({
+  format: z.literal(STORE_FORMAT),
+  projects: z.record(z.string(), projectSchema),
+  /** By lower-cased email. */
+  customers: z.record(z.string(), customerSchema),
+  /** By project key, then lower-cased email. */
+  invitations: z.record(z.string(), z.record(z.string(), invitationSchema)),
+});
+
+export type StoreData = z.infer<typeof storeSchema>;
+export type StoredCustomer = z.infer<typeof customerSchema>;
+export type StoredProject = z.infer<typeof projectSchema>;
+
+export function emptyStore(): StoreData {
+  return { format: STORE_FORMAT, projects: {}, customers: {}, invitations: {} };
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from '../../core/errors.js';
+import { withLock, type LockOptions } from './lock.js';
+import { emptyStore, STORE_FORMAT, storeSchema, type StoreData } from './format.js';
+
+/** A change to the store: applied at once in memory, and replayed on a fresher copy at commit. */
+export type StoreOp = (data: StoreData) => void;
+
+/**
+ * The local JSON store. Reads are from memory. Changes are operations: each is applied to the
+ * in-memory copy at once and kept until the next commit. A commit takes the lock, re-reads the
+ * file if another process wrote it since (then replays the pending operations on that copy, so
+ * nobody's changes are lost), writes a temp file, fsyncs it, renames it over the store and
+ * fsyncs the folder. A damaged or unknown file is refused and never overwritten.
+ */
+export class LocalStore {
+  readonly path: string;
+  #data: StoreData;
+  #stamp: string | null;
+  #pending: StoreOp[] = [];
+  #lockOptions: LockOptions;
+  lastCommitMs = 0;
+
+  private constructor(path: string, data: StoreData, stamp: string | null, lockOptions: LockOptions) {
+    this.path = path;
+    this.#data = data;
+    this.#stamp = stamp;
+    this.#lockOptions = lockOptions;
+  }
+
+  /** Opens the store; a missing file is an empty store, written at the first commit. */
+  static async open(path: string, lockOptions: LockOptions = {}): Promise<LocalStore> {
+    const absolute = resolve(path);
+    const { data, stamp } = await readStore(absolute);
+    return new LocalStore(absolute, data, stamp, lockOptions);
+  }
+
+  get data(): StoreData {
+    return this.#data;
+  }
+
+  get exists(): boolean {
+    return this.#stamp !== null;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  mutate(op: StoreOp): void {
+    op(this.#data);
+    this.#pending.push(op);
+  }
+
+  /** Makes every pending change durable. Safe to call with nothing pending (does nothing). */
+  async commit(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const started = performance.now();
+    await withLock(
+      this.path,
+      async () => {
+        const current = await fileStamp(this.path);
+        if (current !== this.#stamp) {
+          // Another process wrote the store since we read it: start from its copy.
+          const fresh = await readStore(this.path);
+          for (const op of this.#pending) op(fresh.data);
+          this.#data = fresh.data;
+        }
+        this.#stamp = await writeAtomically(this.path, JSON.stringify(this.#data));
+      },
+      this.#lockOptions,
+    );
+    this.#pending = [];
+    this.lastCommitMs = performance.now() - started;
+  }
+
+  /** Re-reads the file when another process changed it and nothing is pending here. */
+  async refresh(): Promise<void> {
+    if (this.#pending.length > 0) return;
+    const current = await fileStamp(this.path);
+    if (current === this.#stamp) return;
+    const fresh = await readStore(this.path);
+    this.#data = fresh.data;
+    this.#stamp = fresh.stamp;
+  }
+}
+
+async function readStore(path: string): Promise<{ data: StoreData; stamp: string | null }> {
+  let text: string;
+  let stamp: string | null;
+  try {
+    // Stamp first: if the file is replaced between the two calls we re-read it at commit.
+    stamp = await fileStamp(path);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { data: emptyStore(), stamp: null };
+    throw new UsageError('store-unreadable', `cannot read the store ${path}: ${(error as Error).message}`);
+  }
+  return { data: parseStore(path, text), stamp };
+}
+
+function parseStore(path: string, text: string): StoreData {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      'store-damaged',
+      `the store ${path} is not valid JSON (${(error as Error).message}); it was left untouched`,
+      'restore it from a backup, or use another --target for a new store',
+    );
+  }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (format !== STORE_FORMAT) {
+    throw new UsageError(
+      'store-format',
+      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads format ${STORE_FORMAT}; it was left untouched`,
+      'use the jsm-provision version that wrote it, or another --target',
+    );
+  }
+  const parsed = storeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.join('.') : '';
+    throw new UsageError(
+      'store-damaged',
+      `the store ${path} is damaged at ${where || 'its top level'}: ${issue?.message ?? 'invalid'}; it was left untouched`,
+      'restore it from a backup, or use another --target for a new store',
+    );
+  }
+  return parsed.data;
+}
+
+/** Identifies one version of the file: every commit renames a new inode into place. */
+async function fileStamp(path: string): Promise<string | null> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return `${info.ino}:${info.size}:${info.mtimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** temp file in the same folder (mode 600), fsync, rename over the target, fsync the folder. */
+export async function writeAtomically(path: string, contents: string | Buffer): Promise<string | null> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await handle.writeFile(contents);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    const reason = (error as Error).message;
+    throw new UsageError('store-unwritable', `cannot write ${path}: ${reason}`, 'check that the folder exists and is writable');
+  }
+  const folder = await open(dir, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+  return fileStamp(path);
+}

@@ -1,0 +1,210 @@
+import { TargetError, UsageError } from '../../core/errors.js';
+import { hashPassword } from '../../core/pkcs5s2.js';
+import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import type {
+  CustomerView,
+  InvitationRecord,
+  ProjectInfo,
+  ProvisionOutcome,
+  SettingChange,
+} from '../../core/types.js';
+import type { StoredProject } from './format.js';
+import { LocalStore } from './store.js';
+import type { LockOptions } from './lock.js';
+
+/** Commit at most this often during a bulk run, and never spend more than a tenth of the time committing. */
+const COMMIT_EVERY_MS = 1_000;
+const COMMIT_SHARE = 10;
+
+export class LocalTarget implements Target {
+  readonly kind = 'local' as const;
+  readonly lookupIsCheap = true;
+  readonly ledger: InvitationLedger;
+  #store: LocalStore;
+  #lastCommitAt = Date.now();
+
+  private constructor(store: LocalStore) {
+    this.#store = store;
+    this.ledger = new LocalLedger(store);
+  }
+
+  static async open(path: string, lockOptions: LockOptions = {}): Promise<LocalTarget> {
+    return new LocalTarget(await LocalStore.open(path, lockOptions));
+  }
+
+  get location(): string {
+    return this.#store.path;
+  }
+
+  async getProject(key: string): Promise<ProjectInfo> {
+    const project = this.#findProject(key);
+    if (project) return toInfo(project);
+    await this.#store.refresh();
+    const fresh = this.#findProject(key);
+    if (fresh) return toInfo(fresh);
+    throw unknownProject(key, Object.keys(this.#store.data.projects), this.location);
+  }
+
+  async listProjects(): Promise<ProjectInfo[]> {
+    return Object.values(this.#store.data.projects).map(toInfo);
+  }
+
+  async createProject(key: string, name: string): Promise<ProjectInfo> {
+    await this.#store.refresh();
+    const existing = this.#findProject(key);
+    if (existing) {
+      throw new UsageError(
+        'project-exists',
+        `project ${existing.key} already exists in ${this.location} ("${existing.name}")`,
+        `use it as it is: --project ${existing.key}`,
+      );
+    }
+    const project: StoredProject = { key, name, sendVerificationEmails: true, createdAt: new Date().toISOString() };
+    this.#store.mutate((data) => {
+      data.projects[key] ??= project;
+    });
+    await this.#store.commit();
+    return toInfo(this.#store.data.projects[key] ?? project);
+  }
+
+  async setSendVerificationEmails(key: string, send: boolean): Promise<SettingChange> {
+    const before = await this.getProject(key);
+    this.#store.mutate((data) => {
+      const project = data.projects[before.key];
+      if (project) project.sendVerificationEmails = send;
+    });
+    await this.#store.commit();
+    return { project: await this.getProject(key), previous: before.sendVerificationEmails, notes: [] };
+  }
+
+  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+    const customers = this.#store.data.customers;
+    return new Set(keys.filter((key) => customers[key] !== undefined));
+  }
+
+  async provision(project: ProjectInfo, rows: readonly ProvisionRequest[]): Promise<ProvisionOutcome[]> {
+    const customers = this.#store.data.customers;
+    // Hash only for who is new here: on all cores (libuv's pool), the event loop stays free.
+    const hashes = await Promise.all(
+      rows.map((row) => (row.password && customers[row.key] === undefined ? hashPassword(row.password) : undefined)),
+    );
+    const now = new Date().toISOString();
+    const outcomes = rows.map((row, index): ProvisionOutcome => {
+      const outcome: { status: 'created' | 'existing' } = { status: 'existing' };
+      const passwordHash = hashes[index];
+      this.#store.mutate((data) => {
+        const found = data.customers[row.key];
+        if (found) {
+          if (!found.projects.includes(project.key)) found.projects.push(project.key);
+          outcome.status = 'existing';
+          return;
+        }
+        data.customers[row.key] = {
+          email: row.email,
+          fullName: row.fullName,
+          ...(passwordHash ? { passwordHash } : {}),
+          mustChangePassword: passwordHash !== undefined,
+          createdAt: now,
+          projects: [project.key],
+        };
+        outcome.status = 'created';
+      });
+      return outcome;
+    });
+    await this.#maybeCommit();
+    return outcomes;
+  }
+
+  async *listCustomers(project: ProjectInfo): AsyncIterable<CustomerView> {
+    for (const customer of Object.values(this.#store.data.customers)) {
+      if (!customer.projects.includes(project.key)) continue;
+      yield {
+        email: customer.email,
+        fullName: customer.fullName,
+        passwordSet: customer.passwordHash !== undefined,
+        mustChangePassword: customer.mustChangePassword,
+        createdAt: customer.createdAt,
+      };
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.#store.commit();
+    this.#lastCommitAt = Date.now();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  /** Batches commits: a full rewrite per row would make a large import quadratic. */
+  async #maybeCommit(): Promise<void> {
+    const due = Math.max(COMMIT_EVERY_MS, this.#store.lastCommitMs * COMMIT_SHARE);
+    if (Date.now() - this.#lastCommitAt >= due) await this.flush();
+  }
+
+  #findProject(key: string): StoredProject | undefined {
+    const projects = this.#store.data.projects;
+    return projects[key] ?? Object.values(projects).find((p) => p.key.toLowerCase() === key.toLowerCase());
+  }
+}
+
+class LocalLedger implements InvitationLedger {
+  constructor(private readonly store: LocalStore) {}
+
+  get(project: string, key: string): InvitationRecord | undefined {
+    return this.store.data.invitations[project]?.[key];
+  }
+
+  list(project: string): InvitationRecord[] {
+    return Object.values(this.store.data.invitations[project] ?? {});
+  }
+
+  add(record: InvitationRecord): void {
+    this.store.mutate((data) => {
+      const byKey = (data.invitations[record.project] ??= {});
+      byKey[record.key] ??= { ...record };
+    });
+  }
+
+  update(record: InvitationRecord): void {
+    this.store.mutate((data) => {
+      (data.invitations[record.project] ??= {})[record.key] = { ...record };
+    });
+  }
+
+  async claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]> {
+    const updatedAt = new Date().toISOString();
+    this.store.mutate((data) => {
+      const byKey = data.invitations[project] ?? {};
+      for (const key of keys) {
+        const record = byKey[key];
+        if (record?.status === 'pending') byKey[key] = { ...record, status: 'sending', runId, updatedAt };
+      }
+    });
+    // Durable before any message leaves: a crash from here on leaves these in doubt, never resent.
+    await this.store.commit();
+    const byKey = this.store.data.invitations[project] ?? {};
+    return keys.flatMap((key) => {
+      const record = byKey[key];
+      return record?.status === 'sending' && record.runId === runId ? [record] : [];
+    });
+  }
+
+  async commit(): Promise<void> {
+    await this.store.commit();
+  }
+}
+
+function toInfo(project: StoredProject): ProjectInfo {
+  return { key: project.key, name: project.name, sendVerificationEmails: project.sendVerificationEmails };
+}
+
+function unknownProject(key: string, known: string[], location: string): TargetError {
+  const list = known.length > 0 ? `projects in this store: ${known.join(', ')}` : 'this store has no projects yet';
+  return new TargetError(
+    'unknown-project',
+    `project ${key} does not exist in ${location} (${list})`,
+    `create it with: jsm-provision project create ${key} --name "<project name>"`,
+  );
+}
