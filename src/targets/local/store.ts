@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { withLock, type LockOptions } from './lock.js';
@@ -22,6 +22,7 @@ export class LocalStore {
   #stamp: string | null;
   #pending: StoreOp[] = [];
   #lockOptions: LockOptions;
+  #sweptTemps = false;
   lastCommitMs = 0;
 
   private constructor(path: string, data: StoreData, stamp: string | null, lockOptions: LockOptions) {
@@ -62,6 +63,10 @@ export class LocalStore {
     await withLock(
       this.path,
       async () => {
+        if (!this.#sweptTemps) {
+          this.#sweptTemps = true;
+          await sweepDeadTemps(this.path);
+        }
         const current = await fileStamp(this.path);
         if (current !== this.#stamp) {
           // Another process wrote the store since we read it: start from its copy.
@@ -143,6 +148,26 @@ async function fileStamp(path: string): Promise<string | null> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
+  }
+}
+
+/** Removes temp files left by writers that were killed mid-write (their pid is gone). */
+async function sweepDeadTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(/^\.(?:.*)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1]);
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(dirname(path), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

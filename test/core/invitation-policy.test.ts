@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { decideInvitation, runSuppressedBy, type CustomerSituation } from '../../src/core/invitation-policy.js';
+
+describe('decideInvitation: every combination', () => {
+  const situations: CustomerSituation[] = ['new', 'existing', 'invitation-due'];
+  const cases = situations.flatMap((customer) =>
+    [false, true].flatMap((noInvite) =>
+      [false, true].flatMap((defer) => [true, false].map((projectSendsInvitations) => ({ customer, noInvite, defer, projectSendsInvitations }))),
+    ),
+  );
+
+  it.each(cases)('%o', (input) => {
+    const decision = decideInvitation(input);
+    if (input.customer === 'existing') {
+      expect(decision).toEqual({ action: 'none', reason: 'already a customer: not invited again' });
+    } else if (!input.projectSendsInvitations) {
+      // The project setting wins over the flag when both apply.
+      expect(decision).toEqual({
+        action: 'suppress',
+        suppressedBy: 'project-setting',
+        reason: 'the project says "Do not send account verification emails"',
+      });
+    } else if (input.noInvite) {
+      expect(decision).toEqual({ action: 'suppress', suppressedBy: 'flag', reason: '--no-invite was given' });
+    } else if (input.defer) {
+      expect(decision.action).toBe('defer');
+    } else {
+      expect(decision.action).toBe('send');
+      expect(decision.reason).toBe(input.customer === 'new' ? 'new customer' : 'owed by an earlier run that was cut off');
+    }
+  });
+
+  it('covers all 24 combinations', () => {
+    expect(cases).toHaveLength(24);
+  });
+
+  it('says suppressedBy for the whole run, the project setting first', () => {
+    expect(runSuppressedBy(false, true)).toBeNull();
+    expect(runSuppressedBy(true, true)).toBe('flag');
+    expect(runSuppressedBy(false, false)).toBe('project-setting');
+    expect(runSuppressedBy(true, false)).toBe('project-setting');
+  });
+});

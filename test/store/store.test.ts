@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { readFile, stat, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalTarget } from '../../src/targets/local/target.js';
+import { verifyPassword } from '../../src/core/pkcs5s2.js';
+import { Secret } from '../../src/core/secret.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const child = fileURLToPath(new URL('../support/store-child.mjs', import.meta.url));
+const tempDir = useTempDirs();
+
+function run(args: string[]): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('error', reject);
+    p.on('exit', (code) => resolve(code));
+  });
+}
+
+async function newStoreWithProject(dir: string): Promise<string> {
+  const path = join(dir, 'jsm-store.json');
+  const target = await LocalTarget.open(path);
+  await target.createProject('ITH', 'IT Help');
+  await target.close();
+  return path;
+}
+
+describe('local store', () => {
+  it('is created with mode 600', async () => {
+    const path = await newStoreWithProject(await tempDir());
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a damaged file with exit code 2 and leaves it byte for byte', async () => {
+    const path = join(await tempDir(), 'jsm-store.json');
+    const damaged = '{"format":1,"projects":{},"customers":{"a@b.c":{"email":42}}';
+    await writeFile(path, damaged);
+    await expect(LocalStore.open(path)).rejects.toMatchObject({ exitCode: 2, code: 'store-damaged' });
+    await writeFile(path, '{"format":1,"projects":{},"customers":{"a@b.c":{"email":42}},"invitations":{}}');
+    await expect(LocalStore.open(path)).rejects.toMatchObject({ exitCode: 2, code: 'store-damaged', message: expect.stringContaining('customers.a@b.c.email') });
+    await writeFile(path, damaged);
+    expect(await readFile(path, 'utf8')).toBe(damaged);
+  });
+
+  it('refuses an unknown format, naming the file', async () => {
+    const path = join(await tempDir(), 'jsm-store.json');
+    await writeFile(path, '{"format":2}');
+    await expect(LocalStore.open(path)).rejects.toMatchObject({ exitCode: 2, code: 'store-format', message: expect.stringContaining(path) });
+  });
+
+  it('stays valid when the writing process is killed mid-write (SIGKILL at several moments)', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'jsm-store.json');
+    for (const delay of [5, 40, 90, 170, 260]) {
+      const p = spawn(process.execPath, [child, 'rewrite', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
+      await new Promise((r) => setTimeout(r, delay));
+      const exited = new Promise((r) => p.on('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+      const store = await LocalStore.open(path); // parses and validates, or throws
+      expect(Object.keys(store.data.customers).length % 2000).toBe(0);
+      expect(Object.keys(store.data.customers).length).toBeGreaterThanOrEqual(2000);
+    }
+    // The lock a killed writer may hold is recovered: a new commit goes through.
+    const store = await LocalStore.open(path);
+    store.mutate((d) => {
+      d.projects.ITH = { key: 'ITH', name: 'IT Help', sendVerificationEmails: true, createdAt: new Date().toISOString() };
+    });
+    await store.commit();
+    expect((await LocalStore.open(path)).data.projects.ITH?.name).toBe('IT Help');
+    // ... and the temp files of the killed writers are swept away.
+    expect(await readdir(dir)).toEqual(['jsm-store.json']);
+  }, 60_000);
+
+  it('loses nothing when two processes add 200 customers each to one store', async () => {
+    const path = await newStoreWithProject(await tempDir());
+    const codes = await Promise.all([run(['add', path, 'alpha', '200']), run(['add', path, 'beta', '200'])]);
+    expect(codes).toEqual([0, 0]);
+    const store = await LocalStore.open(path);
+    const keys = Object.keys(store.data.customers);
+    expect(keys).toHaveLength(400);
+    expect(keys.filter((k) => k.startsWith('alpha-'))).toHaveLength(200);
+    expect(store.data.customers['beta-199@example.com']?.projects).toEqual(['ITH']);
+    const leftovers = (await readdir(join(path, '..'))).filter((f) => f !== 'jsm-store.json');
+    expect(leftovers).toEqual([]);
+  }, 60_000);
+
+  it('stores passwords only as {PKCS5S2} hashes and marks them to be changed', async () => {
+    const path = await newStoreWithProject(await tempDir());
+    const target = await LocalTarget.open(path);
+    const project = await target.getProject('ITH');
+    const outcomes = await target.provision(project, [
+      { email: 'Ann@Example.com', key: 'ann@example.com', fullName: 'Ann', password: new Secret('s3cret-Passw0rd'), exists: null },
+      { email: 'bob@example.com', key: 'bob@example.com', fullName: 'Bob', exists: null },
+      { email: 'ANN@example.com', key: 'ann@example.com', fullName: 'Ann again', exists: null },
+    ]);
+    await target.close();
+    expect(outcomes.map((o) => o.status)).toEqual(['created', 'created', 'existing']);
+    const text = await readFile(path, 'utf8');
+    expect(text).not.toContain('s3cret-Passw0rd');
+    const store = await LocalStore.open(path);
+    const ann = store.data.customers['ann@example.com'];
+    expect(ann?.mustChangePassword).toBe(true);
+    expect(await verifyPassword(new Secret('s3cret-Passw0rd'), ann?.passwordHash ?? '')).toBe(true);
+    expect(store.data.customers['bob@example.com']).toMatchObject({ mustChangePassword: false });
+    expect(store.data.customers['bob@example.com']?.passwordHash).toBeUndefined();
+  });
+});

@@ -1,0 +1,33 @@
+// A child process that writes a local store, for the crash and concurrency tests.
+//   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store
+//   node store-child.mjs add <store> <prefix> <n> : provisions n customers, committing after each
+import { LocalStore } from '../../dist/targets/local/store.js';
+import { LocalTarget } from '../../dist/targets/local/target.js';
+
+const [mode, path, prefix, count] = process.argv.slice(2);
+
+if (mode === 'rewrite') {
+  const store = await LocalStore.open(path);
+  for (let i = 0; ; i++) {
+    store.mutate((data) => {
+      // Large enough that a write takes a while, so a kill lands inside one.
+      for (let j = 0; j < 2000; j++) {
+        const key = `c${i}-${j}@example.com`;
+        data.customers[key] = { email: key, fullName: `Customer ${i} ${j} ${'x'.repeat(40)}`, mustChangePassword: false, createdAt: new Date().toISOString(), projects: ['ITH'] };
+      }
+    });
+    await store.commit();
+    if (i === 0) process.stdout.write('first-commit\n');
+  }
+} else if (mode === 'add') {
+  const target = await LocalTarget.open(path);
+  const project = await target.getProject('ITH');
+  for (let i = 0; i < Number(count); i++) {
+    const email = `${prefix}-${i}@example.com`;
+    await target.provision(project, [{ email, key: email, fullName: `${prefix} ${i}`, exists: null }]);
+    await target.flush();
+  }
+  await target.close();
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
