@@ -1,0 +1,99 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
+import { composeInvitation, parseSender } from './compose.js';
+
+export interface OutboxMailerOptions {
+  dir: string;
+  from: string;
+}
+
+/** Characters kept as they are in a file name; everything else becomes '_'. */
+function safePart(value: string, max: number): string {
+  return value
+    .replace(/[^A-Za-z0-9._@+-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, max);
+}
+
+/**
+ * `<recipient>_<id>.eml`, from the lower-cased address and the Message-ID: the same invitation
+ * always gets the same name (a re-send overwrites it), and no input can add a path separator.
+ * An id that is not plain letters and digits (not from messageIdFor) is replaced by its hash.
+ */
+export function outboxFileName(message: InvitationMessage): string {
+  const local = /^<([A-Za-z0-9]{1,64})@/.exec(message.messageId)?.[1];
+  const id = local ?? createHash('sha256').update(message.messageId, 'utf8').digest('hex').slice(0, 32);
+  return `${safePart(message.to.email.trim().toLowerCase(), 120)}_${id}.eml`;
+}
+
+/** Writes `data` to `file` so that a reader sees either the old file or the whole new one. */
+async function writeAtomically(file: string, data: Buffer): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  // The rename itself is durable once the directory is synced; not every platform allows it.
+  try {
+    const dirHandle = await open(path.dirname(file), 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/** Writes each invitation as an RFC 5322 `.eml` file into `dir` (created with mode 700 if missing). */
+export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
+  parseSender(opts.from);
+  const dir = path.resolve(opts.dir);
+  let closed = false;
+  let ready: Promise<void> | undefined;
+
+  const ensureDir = async () => {
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is filtered by the umask; the folder holds customers' addresses, so make sure.
+    if (created !== undefined) await chmod(dir, 0o700);
+  };
+
+  return {
+    kind: 'outbox',
+    outbox: dir,
+    async send(message) {
+      if (closed) throw new MailError('the outbox mailer is closed, nothing was written', false);
+      const options = composeInvitation(message, opts.from);
+      const file = path.join(dir, outboxFileName(message));
+      try {
+        ready ??= ensureDir().catch((err: unknown) => {
+          ready = undefined;
+          throw err;
+        });
+        await ready;
+        const eml = await new MailComposer(options).compile().build();
+        await writeAtomically(file, eml);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${why}`, false);
+      }
+      return { messageId: message.messageId, response: `written to ${file}` };
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { headerValues, startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { readStore, storedNames } from '../support/store.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+const tempDir = useTempDirs();
+let sink: SmtpSink;
+let dir: string;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink.close();
+});
+beforeEach(async () => {
+  sink.messages.length = 0;
+  dir = await tempDir();
+  expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+});
+
+const mail = () => ['--smtp', sink.url, '--mail-from', 'help@example.com'];
+const importCsv = (file: string, extra: string[] = [], input?: string) =>
+  runCli(['import-csv', file, '--project', 'ITH', '--json', ...extra], { cwd: dir, ...(input !== undefined ? { input } : {}) });
+
+describe('import-csv of the shipped sample', () => {
+  it('creates 18, reports the invalid row and the duplicate by line, and emails each new customer once', async () => {
+    const r = await importCsv(fixture('customers.csv'), mail());
+    expect(r.code).toBe(1);
+    expect(r.json()).toEqual({
+      ok: false,
+      command: 'import-csv',
+      target: 'local',
+      project: 'ITH',
+      dryRun: false,
+      totals: { rows: 20, created: 18, existing: 0, invalid: 1, duplicate: 1, failed: 0 },
+      invitations: { sent: 18, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null, outbox: null },
+      problems: [
+        { line: 13, email: 'not-an-email', status: 'invalid', reason: "'not-an-email' is not an email address" },
+        { line: 15, email: 'OLIVIA.MARTIN@Northwind-Traders.com', status: 'duplicate', reason: 'same email as line 2 (emails are compared without regard to case)' },
+      ],
+    });
+    expect(sink.messages).toHaveLength(18);
+    for (const m of sink.messages) {
+      expect(m.rcptTo).toHaveLength(1);
+      expect(headerValues(m, 'subject')).toEqual(['Welcome to IT Help']);
+    }
+    expect(new Set(sink.messages.map((m) => m.rcptTo[0])).size).toBe(18);
+    const names = await storedNames(dir);
+    expect(names['jose.nunez@northwind-traders.com']).toBe('José Núñez');
+    expect(names['grace.kim@fabrikam.example']).toBe('Grace Kim');
+    const store = await readStore(dir);
+    expect(Object.values(store.customers).filter((c) => c.mustChangePassword)).toHaveLength(3);
+    expect(JSON.stringify(store)).not.toContain('Welcome-2026-Rossi');
+  });
+
+  it('a second import of the same file creates nobody and invites nobody', async () => {
+    await importCsv(fixture('customers.csv'), mail());
+    sink.messages.length = 0;
+    const again = await importCsv(fixture('customers.csv'), mail());
+    expect(again.json()).toMatchObject({ totals: { rows: 20, created: 0, existing: 18, invalid: 1, duplicate: 1 }, invitations: { sent: 0 } });
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('--dry-run changes no byte of the store, writes no outbox and sends nothing', async () => {
+    const before = await readFile(join(dir, 'jsm-store.json'));
+    const r = await importCsv(fixture('customers.csv'), mail().concat('--dry-run'));
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ dryRun: true, totals: { created: 18, invalid: 1, duplicate: 1 }, invitations: { sent: 18 } });
+    expect((await readFile(join(dir, 'jsm-store.json'))).equals(before)).toBe(true);
+    expect(sink.messages).toHaveLength(0);
+    expect(await readdir(dir)).toEqual(['jsm-store.json']);
+  });
+
+  it('writes a CSV report of every row, with formula cells neutralised', async () => {
+    const csv = 'email,name\n=cmd@example.com,=HYPERLINK("http://evil.test")\nok@example.com,"+Plus, Minus"\n';
+    const r = await importCsv('-', ['--report', 'out.csv', '--no-invite'], csv);
+    expect(r.code).toBe(1);
+    const report = await readFile(join(dir, 'out.csv'), 'utf8');
+    expect(report.split('\r\n')).toEqual([
+      '\ufeffline,email,fullName,status,invitation,reason',
+      `2,'=cmd@example.com,"'=HYPERLINK(""http://evil.test"")",invalid,none,'=cmd@example.com' is not an email address`,
+      `3,ok@example.com,"'+Plus, Minus",created,suppressed,'--no-invite was given`,
+      '',
+    ]);
+    const json = await importCsv('-', ['--report', 'out.json', '--no-invite'], csv);
+    const rows = JSON.parse(await readFile(join(dir, 'out.json'), 'utf8')).rows;
+    expect(json.code).toBe(1);
+    expect(rows.map((x: { status: string }) => x.status)).toEqual(['invalid', 'existing']);
+  });
+});
+
+describe('import-csv of real-world export shapes', () => {
+  it('Excel "CSV UTF-8" (BOM, CRLF, quoted comma, empty formatted row)', async () => {
+    const r = await importCsv(fixture('csv/excel-utf8-bom.csv'), mail());
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ totals: { rows: 4, created: 4 }, problems: [] });
+    expect(await storedNames(dir)).toEqual({
+      'ana.silva@example.com': 'Ana Silva',
+      'jose.nunez@example.com': 'José Núñez',
+      'lee.chen@example.com': 'Chen, Lee',
+      'maria.garcia@example.com': 'María García',
+    });
+    expect(sink.messages.map((m) => m.rcptTo[0]).sort()).toEqual(['ana.silva@example.com', 'jose.nunez@example.com', 'lee.chen@example.com', 'maria.garcia@example.com']);
+  });
+
+  it('Excel semicolon export with first and last name columns', async () => {
+    const r = await importCsv(fixture('csv/excel-semicolon.csv'), ['--no-invite']);
+    expect(r.code).toBe(0);
+    expect(await storedNames(dir)).toEqual({
+      'jonas.becker@example.de': 'Jonas Becker',
+      'lea.hoffmann@example.de': 'Lea Hoffmann',
+      'anna-lena.koch@example.de': 'Anna-Lena Koch',
+      'felix.schulz@example.de': 'Felix',
+    });
+  });
+
+  it('Excel "Unicode Text" (UTF-16LE, tab) and UTF-16BE with a password column', async () => {
+    expect((await importCsv(fixture('csv/unicode-text.txt'), ['--no-invite'])).code).toBe(0);
+    const r = await importCsv(fixture('csv/utf16be.csv'), ['--no-invite']);
+    expect(r.code).toBe(0);
+    const names = await storedNames(dir);
+    expect(names['lukasz.nowak@example.pl']).toBe('Łukasz Nowak');
+    expect(names['taro.yamada@example.jp']).toBe('山田 太郎');
+    expect(names['sven.olsen@example.no']).toBe('Sven Ølsen');
+    const store = await readStore(dir);
+    expect(store.customers['sven.olsen@example.no']?.passwordHash).toMatch(/^\{PKCS5S2\}/);
+    expect(store.customers['ines.muller@example.ch']?.passwordHash).toBeUndefined();
+  });
+
+  it('windows-1252 with € and é, given --encoding', async () => {
+    const r = await importCsv(fixture('csv/windows-1252.csv'), ['--encoding', 'windows-1252', '--no-invite']);
+    expect(r.code).toBe(0);
+    expect(await storedNames(dir)).toEqual({
+      'rene.dubois@example.fr': 'René Dubois',
+      'accounts@example.com': 'Accounts (€) Desk',
+      'chloe.lefevre@example.fr': 'Chloé Lefèvre',
+    });
+  });
+
+  it('quoted commas, doubled quotes and newlines; blank line; too many cells; empty email', async () => {
+    const r = await importCsv(fixture('csv/quoted.csv'), mail());
+    expect(r.code).toBe(1);
+    const json = r.json<{ totals: object; problems: { line: number; status: string; reason: string }[] }>();
+    expect(json.totals).toEqual({ rows: 6, created: 4, existing: 0, invalid: 2, duplicate: 0, failed: 0 });
+    expect(json.problems.map((p) => [p.line, p.status])).toEqual([[7, 'invalid'], [8, 'invalid']]);
+    expect(json.problems[0]?.reason).toContain('has 4 cells but the header has 3');
+    expect(json.problems[1]?.reason).toBe('has no email address');
+    expect(await storedNames(dir)).toEqual({
+      'ann.lee@example.com': 'Lee, Ann',
+      'bob@example.com': 'Robert "Bob" Stone',
+      'carol@example.com': 'Carol Danvers',
+      'frank@example.com': 'Frank Ocean',
+    });
+    expect(sink.messages).toHaveLength(4);
+  });
+
+  it('pipe-delimited, where an unquoted | in a password makes that row invalid and the rest go on', async () => {
+    const r = await importCsv(fixture('csv/pipe.csv'), ['--no-invite']);
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ totals: { rows: 3, created: 2, invalid: 1 }, problems: [{ line: 4, email: 'ada.lovelace@example.com' }] });
+    expect(r.stdout + r.stderr).not.toContain('1843');
+  });
+});
+
+describe('import-csv refuses what it cannot read (exit 2, nothing written)', () => {
+  it('a file with no email column names the headers and the --map that fixes it', async () => {
+    const before = await readFile(join(dir, 'jsm-store.json'));
+    const r = await importCsv('-', [], 'Customer E-mail Addr,Name\nx@example.com,X\n');
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'no-email-column' } });
+    expect(r.stderr).toContain('--map email="Customer E-mail Addr"');
+    expect((await readFile(join(dir, 'jsm-store.json'))).equals(before)).toBe(true);
+    const mapped = await importCsv('-', ['--map', 'email=Customer E-mail Addr', '--no-invite'], 'Customer E-mail Addr,Name\nx@example.com,X\n');
+    expect(mapped.code).toBe(0);
+  });
+
+  it('a missing file, a bad delimiter, a bad report name, contradicting flags', async () => {
+    expect((await importCsv('nope.csv')).json()).toMatchObject({ error: { code: 'unreadable-input' } });
+    expect((await importCsv(fixture('customers.csv'), ['--delimiter', 'x'])).code).toBe(2);
+    expect((await importCsv(fixture('customers.csv'), ['--report', 'out.txt'])).code).toBe(2);
+    expect((await importCsv(fixture('customers.csv'), ['--no-invite', '--defer-invites'])).code).toBe(2);
+    expect((await importCsv(fixture('customers.csv'), ['--concurrency', '0'])).code).toBe(2);
+    expect(sink.messages).toHaveLength(0);
+  });
+});

@@ -1,0 +1,232 @@
+/** The JSM DC resources the double serves, after authentication and faults. Handlers are synchronous. */
+import type { CreateRecord, Desk, NotificationSent, User } from './types.js';
+import {
+  isEmail, jsmError, jsmUser, notFoundResource, page, platformError, platformUser, type Reply,
+} from './wire.js';
+
+export interface State {
+  users: Map<string, User>;
+  desks: Desk[];
+  properties: Map<string, unknown>;
+  creates: CreateRecord[];
+  notificationsSent: NotificationSent[];
+  version: string;
+  platformVersion: string;
+  duplicateStatus: 400 | 409;
+  customerListRefused: false | 403 | 404;
+  nextUserId: number;
+}
+
+export interface Ctx {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Base URL of the double (with the context path). */
+  base: string;
+  state: State;
+}
+
+type Handler = (ctx: Ctx, m: RegExpMatchArray) => Reply;
+interface Route { method: string; pattern: RegExp; handler: Handler }
+
+const BUILD_EPOCH = 1704067200000;
+const SD = '/rest/servicedeskapi';
+
+/** The docs say `X-ExperimentalApi: true`, clients send `opt-in`: both are accepted. */
+function experimental(ctx: Ctx): boolean {
+  const v = (ctx.headers['x-experimentalapi'] ?? '').trim().toLowerCase();
+  return v === 'opt-in' || v === 'true';
+}
+
+const EXPERIMENTAL_REFUSED = (): Reply => jsmError(400,
+  "This is an experimental API. You must set the header 'X-ExperimentalApi: opt-in' to use it.",
+  'sd.api.experimental.header.required');
+
+function obj(body: unknown): Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};
+}
+function str(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+function findDesk(s: State, id: string | undefined): Desk | undefined {
+  return s.desks.find((d) => d.id === id);
+}
+function findProject(s: State, keyOrId: string | undefined): Desk | undefined {
+  const k = decodeURIComponent(keyOrId ?? '').toUpperCase();
+  return s.desks.find((d) => d.projectKey.toUpperCase() === k || d.projectId === k);
+}
+const DESK_NOT_FOUND = (): Reply =>
+  jsmError(404, 'The service project you are trying to view does not exist.', 'sd.servicedesk.error.not.found');
+const PROJECT_NOT_FOUND = (key: string | undefined): Reply =>
+  platformError(404, [`No project could be found with key '${decodeURIComponent(key ?? '')}'.`]);
+
+function newUser(s: State, name: string, email: string, displayName: string, via: 'customer' | 'user',
+  extra: Partial<User> = {}): User {
+  const user: User = {
+    name: name.toLowerCase(), key: `JIRAUSER${s.nextUserId++}`, emailAddress: email, displayName,
+    active: true, createdVia: via, applicationKeys: [], ...extra,
+  };
+  s.users.set(user.name, user);
+  s.creates.push({ username: user.name, via, time: Date.now(), answered: true });
+  return user;
+}
+
+function matches(u: User, needle: string): boolean {
+  const n = needle.toLowerCase();
+  return [u.name, u.emailAddress, u.displayName].some((f) => f.toLowerCase().includes(n));
+}
+
+const routes: Route[] = [
+  { method: 'GET', pattern: /^\/rest\/servicedeskapi\/info$/, handler: (ctx) => ({
+    status: 200,
+    json: {
+      version: ctx.state.version, platformVersion: ctx.state.platformVersion,
+      buildDate: { iso8601: '2024-01-01T00:00:00+0000', jira: '2024-01-01T00:00:00.000+0000',
+        friendly: '01/Jan/24 12:00 AM', epochMillis: BUILD_EPOCH },
+      buildChangeSet: 'abc', isLicensedForUse: true, _links: { self: `${ctx.base}${SD}/info` },
+    },
+  }) },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/serverInfo$/, handler: (ctx) => {
+    const versionNumbers = ctx.state.platformVersion.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
+    return { status: 200, json: {
+      baseUrl: ctx.base, version: ctx.state.platformVersion, versionNumbers, deploymentType: 'Server',
+      buildNumber: versionNumbers.reduce((a, n) => a * 100 + n, 0), buildDate: '2024-01-01T00:00:00.000+0000',
+      serverTime: new Date().toISOString(), scmInfo: 'abc', serverTitle: 'JSM double',
+    } };
+  } },
+  { method: 'GET', pattern: /^\/rest\/servicedeskapi\/servicedesk$/, handler: (ctx) =>
+    page(ctx.state.desks.map((d) => deskJson(ctx.base, d)), ctx.query, ctx.base, `${SD}/servicedesk`) },
+  { method: 'GET', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)$/, handler: (ctx, m) => {
+    const desk = findDesk(ctx.state, m[1]);
+    return desk ? { status: 200, json: deskJson(ctx.base, desk) } : DESK_NOT_FOUND();
+  } },
+  { method: 'POST', pattern: /^\/rest\/servicedeskapi\/customer$/, handler: (ctx) => {
+    if (!experimental(ctx)) return EXPERIMENTAL_REFUSED();
+    const b = obj(ctx.body);
+    const email = str(b.email);
+    const fullName = str(b.fullName);
+    if (!email) return jsmError(400, 'You must provide an email address.', 'sd.customer.email.required');
+    if (!isEmail(email)) return jsmError(400, `The email address '${email}' is invalid.`, 'sd.customer.email.invalid');
+    if (!fullName) return jsmError(400, 'You must provide a full name.', 'sd.customer.fullname.required');
+    if (ctx.state.users.has(email.toLowerCase())) {
+      return jsmError(ctx.state.duplicateStatus, 'A user with that username already exists.',
+        'sd.customer.create.user.exists');
+    }
+    return { status: 201, json: jsmUser(ctx.base, newUser(ctx.state, email, email, fullName, 'customer')) };
+  } },
+  { method: 'POST', pattern: /^\/rest\/api\/2\/user$/, handler: (ctx) => {
+    const b = obj(ctx.body);
+    const name = str(b.name);
+    const email = str(b.emailAddress);
+    const displayName = str(b.displayName);
+    const errors: Record<string, string> = {};
+    if (!name) errors.username = 'You must specify a username.';
+    else if (ctx.state.users.has(name.toLowerCase())) errors.username = 'A user with that username already exists.';
+    if (!isEmail(email)) errors.email = 'You must specify a valid email address.';
+    if (!displayName) errors.displayName = 'You must specify a full name.';
+    if (Object.keys(errors).length > 0) return platformError(400, [], errors);
+    // Without applicationKeys Jira gives the default application: a licensed user, not a customer.
+    const keys = Array.isArray(b.applicationKeys) ? b.applicationKeys.map(String) : ['jira-software'];
+    const user = newUser(ctx.state, name, email, displayName, 'user', {
+      applicationKeys: keys, ...(typeof b.password === 'string' ? { password: b.password } : {}),
+    });
+    if (b.notification === true || b.notification === 'true') {
+      ctx.state.notificationsSent.push({ username: user.name, value: b.notification, time: Date.now() });
+    }
+    return { status: 201, json: platformUser(ctx.base, user, true) };
+  } },
+  { method: 'POST', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/customer$/, handler: (ctx, m) => {
+    const desk = findDesk(ctx.state, m[1]);
+    if (!desk) return DESK_NOT_FOUND();
+    const names = obj(ctx.body).usernames;
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+      return jsmError(400, 'You must provide the usernames of the customers to add.', 'sd.customers.usernames.required');
+    }
+    const missing = names.filter((n: string) => !ctx.state.users.has(n.toLowerCase()));
+    // All or nothing: with any unknown username, nobody is added.
+    if (missing.length > 0) {
+      return jsmError(400, `The following users do not exist: ${missing.join(', ')}`, 'sd.customers.users.not.found');
+    }
+    for (const n of names as string[]) desk.customers.add(n.toLowerCase());
+    return { status: 204 };
+  } },
+  { method: 'GET', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/customer$/, handler: (ctx, m) => {
+    const refused = ctx.state.customerListRefused;
+    if (refused === 404) return notFoundResource(`${ctx.base}${ctx.path}`);
+    if (refused === 403) return jsmError(403, 'You do not have permission to view the customers of this service project.', 'sd.customers.view.forbidden');
+    if (!experimental(ctx)) return EXPERIMENTAL_REFUSED();
+    const desk = findDesk(ctx.state, m[1]);
+    if (!desk) return DESK_NOT_FOUND();
+    const q = ctx.query.query ?? '';
+    const users = [...desk.customers].map((n) => ctx.state.users.get(n))
+      .filter((u): u is User => u !== undefined && (q === '' || matches(u, q)));
+    return page(users.map((u) => jsmUser(ctx.base, u)), ctx.query, ctx.base, `${SD}/servicedesk/${desk.id}/customer`);
+  } },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/user$/, handler: (ctx) => {
+    const { username, key } = ctx.query;
+    const user = username !== undefined ? ctx.state.users.get(username.toLowerCase())
+      : [...ctx.state.users.values()].find((u) => u.key === key);
+    return user ? { status: 200, json: platformUser(ctx.base, user, true) }
+      : platformError(404, [`The user named '${username ?? key ?? 'null'}' does not exist`]);
+  } },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/user\/search$/, handler: (ctx) => {
+    const q = ctx.query.username;
+    if (q === undefined || q === '') return platformError(400, ['The username query parameter was not provided']);
+    const startAt = Math.max(0, Number.parseInt(ctx.query.startAt ?? '0', 10) || 0);
+    const max = Math.min(1000, Number.parseInt(ctx.query.maxResults ?? '50', 10) || 50);
+    const inactive = ctx.query.includeInactive === 'true';
+    const found = [...ctx.state.users.values()].filter((u) => (u.active || inactive) && (q === '.' || matches(u, q)));
+    return { status: 200, json: found.slice(startAt, startAt + max).map((u) => platformUser(ctx.base, u)) };
+  } },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/project\/([^/]+)$/, handler: (ctx, m) => {
+    const d = findProject(ctx.state, m[1]);
+    return d ? { status: 200, json: projectJson(ctx.base, d) } : PROJECT_NOT_FOUND(m[1]);
+  } },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/project\/([^/]+)\/properties\/([^/]+)$/, handler: (ctx, m) => {
+    const d = findProject(ctx.state, m[1]);
+    if (!d) return PROJECT_NOT_FOUND(m[1]);
+    const key = decodeURIComponent(m[2] ?? '');
+    const id = `${d.projectKey}/${key}`;
+    return ctx.state.properties.has(id)
+      ? { status: 200, json: { key, value: ctx.state.properties.get(id) } }
+      : platformError(404, [`The property with key: ${key} does not exist.`]);
+  } },
+  { method: 'PUT', pattern: /^\/rest\/api\/2\/project\/([^/]+)\/properties\/([^/]+)$/, handler: (ctx, m) => {
+    const d = findProject(ctx.state, m[1]);
+    if (!d) return PROJECT_NOT_FOUND(m[1]);
+    const key = decodeURIComponent(m[2] ?? '');
+    if (key.length > 255) return platformError(400, ['The property key cannot be longer than 255 characters.']);
+    if (ctx.body === undefined) return platformError(400, ['The property value cannot be empty.']);
+    const id = `${d.projectKey}/${key}`;
+    const existed = ctx.state.properties.has(id);
+    ctx.state.properties.set(id, ctx.body);
+    return { status: existed ? 200 : 201 };
+  } },
+];
+
+function deskJson(base: string, d: Desk): unknown {
+  return { id: d.id, projectId: d.projectId, projectName: d.projectName, projectKey: d.projectKey,
+    _links: { self: `${base}${SD}/servicedesk/${d.id}` } };
+}
+function projectJson(base: string, d: Desk): unknown {
+  return { expand: 'description,lead,url,projectKeys', self: `${base}/rest/api/2/project/${d.projectId}`,
+    id: d.projectId, key: d.projectKey, name: d.projectName, description: '', projectTypeKey: 'service_desk',
+    projectKeys: [d.projectKey] };
+}
+
+/** Routes one request: 404 for unknown paths, 405 for a known path with another method. */
+export function route(ctx: Ctx): Reply {
+  let pathKnown = false;
+  for (const r of routes) {
+    const m = ctx.path.match(r.pattern);
+    if (!m) continue;
+    pathKnown = true;
+    if (r.method === ctx.method) return r.handler(ctx, m);
+  }
+  return pathKnown ? { status: 405 } : notFoundResource(`${ctx.base}${ctx.path}`);
+}
+
+export const isAnonymousPath = (path: string): boolean => path === `${SD}/info`;

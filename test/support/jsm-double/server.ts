@@ -1,0 +1,255 @@
+/**
+ * The HTTP side of the JSM double: context path, recording, latency, precise and random faults,
+ * authentication, the per-user rate limit, then the routes. Only node:http.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isAnonymousPath, route, type Ctx, type State } from './routes.js';
+import type {
+  Desk, FailNext, Faults, JsmDouble, JsmDoubleOptions, RecordedCall, User,
+} from './types.js';
+import { NOT_AUTHENTICATED, TokenBucket, errorFor, fillHeaders, mulberry32, platformError, type Reply } from './wire.js';
+
+const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+
+export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDouble> {
+  const contextPath = normaliseContextPath(opts.contextPath);
+  const token = opts.token ?? 'test-token';
+  const tokenUser = opts.tokenUser ?? 'admin';
+  const version = opts.version ?? '5.12.0';
+  const state: State = {
+    users: seedUsers(opts), desks: seedDesks(opts), properties: new Map(), creates: [], notificationsSent: [],
+    version, platformVersion: opts.platformVersion ?? platformOf(version),
+    duplicateStatus: opts.duplicateStatus ?? 400,
+    customerListRefused: opts.customerListRefused === true ? 404 : opts.customerListRefused || false,
+    nextUserId: 10100,
+  };
+  const calls: RecordedCall[] = [];
+  let faults: Faults = { status503Rate: 0, cutAfterWriteRate: 0, seed: 1, ...opts.faults, failNext: [...(opts.faults?.failNext ?? [])] };
+  let rand = mulberry32(faults.seed);
+  const buckets = new Map<string, TokenBucket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let base = '';
+
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
+    const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
+    timers.add(t);
+  });
+
+  function takeFailNext(method: string, path: string): FailNext | undefined {
+    const i = faults.failNext.findIndex((f) => (f.method === undefined || f.method.toUpperCase() === method)
+      && (typeof f.path === 'string' ? f.path === path : f.path.test(path)));
+    return i < 0 ? undefined : faults.failNext.splice(i, 1)[0];
+  }
+
+  function authenticate(h: string | undefined): { user: string | null; forbidden: boolean } {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h ?? '');
+    if (bearer) {
+      if (bearer[1] === token) return { user: tokenUser, forbidden: false };
+      if (opts.forbiddenToken !== undefined && bearer[1] === opts.forbiddenToken) return { user: 'agent', forbidden: true };
+    }
+    const basic = /^Basic\s+(\S+)\s*$/i.exec(h ?? '');
+    if (basic && opts.basic) {
+      const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0 && decoded.slice(0, colon) === opts.basic.user && decoded.slice(colon + 1) === opts.basic.password) {
+        return { user: opts.basic.user, forbidden: false };
+      }
+    }
+    return { user: null, forbidden: false };
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const inside = contextPath === '' || url.pathname === contextPath || url.pathname.startsWith(`${contextPath}/`);
+    const path = inside ? url.pathname.slice(contextPath.length) || '/' : url.pathname;
+    const body = parseBody(raw);
+    const call: RecordedCall = {
+      method, path, query: Object.fromEntries(url.searchParams), headers: flatten(req.headers),
+      body: body.value, status: null, time: Date.now(), user: null,
+    };
+    calls.push(call);
+    const extra: Record<string, string> = {};
+    const answer = (reply: Reply): void => {
+      if (res.destroyed || req.socket.destroyed) return;
+      const headers: Record<string, string> = { 'X-AUSERNAME': call.user ?? 'anonymous', ...extra, ...reply.headers };
+      let payload: string | undefined;
+      if (reply.json !== undefined) {
+        headers['Content-Type'] ??= 'application/json;charset=UTF-8';
+        payload = JSON.stringify(reply.json);
+      } else if (reply.text !== undefined) {
+        headers['Content-Type'] ??= 'text/plain;charset=UTF-8';
+        payload = reply.text;
+      }
+      call.status = reply.status;
+      res.writeHead(reply.status, headers);
+      res.end(payload);
+    };
+    const cut = (kind: 'cut-after-write' | 'cut-before-write'): void => {
+      call.fault = kind;
+      req.socket.destroy();
+    };
+
+    if (!inside) return answer({ status: 404, text: 'Not Found' });
+    if ((opts.latencyMs ?? 0) > 0) await sleep(opts.latencyMs ?? 0);
+
+    let cutAfter = false;
+    const forced = takeFailNext(method, path);
+    if (forced) {
+      call.fault = forced.kind;
+      switch (forced.kind) {
+        case '503': return answer(unavailable());
+        case '401': return answer(platformError(401, [NOT_AUTHENTICATED]));
+        case '403': return answer(errorFor(path, 403, 'You do not have permission to perform this operation.', 'sd.forbidden'));
+        case '429': return answer({ ...platformError(429, ['Rate limit exceeded.']), headers: { 'Retry-After': String(forced.retryAfter ?? 1) } });
+        case 'cut-before-write': return cut('cut-before-write');
+        case 'cut-after-write': cutAfter = true;
+      }
+    }
+    const ctx: Ctx = { method, path, query: call.query, headers: call.headers, body: body.value, base, state };
+    if (isAnonymousPath(path)) return answer(route(ctx));
+
+    const auth = authenticate(call.headers.authorization);
+    if (auth.user === null) {
+      if (call.headers.authorization !== undefined) extra['X-Seraph-LoginReason'] = 'AUTHENTICATED_FAILED';
+      return answer(platformError(401, [NOT_AUTHENTICATED]));
+    }
+    call.user = auth.user;
+    if (opts.rateLimit) {
+      const { capacity, refillPerSecond, retryAfterSeconds } = opts.rateLimit;
+      let bucket = buckets.get(auth.user);
+      if (!bucket) buckets.set(auth.user, bucket = new TokenBucket(capacity, refillPerSecond, Date.now()));
+      const taken = bucket.take(Date.now());
+      const { interval, fill } = fillHeaders(refillPerSecond);
+      Object.assign(extra, {
+        'X-RateLimit-Limit': String(capacity), 'X-RateLimit-Remaining': String(taken.remaining),
+        'X-RateLimit-Interval-Seconds': String(interval), 'X-RateLimit-FillRate': String(fill),
+      });
+      if (!taken.ok) {
+        return answer({ ...platformError(429, ['Rate limit exceeded.']),
+          headers: { 'Retry-After': String(retryAfterSeconds ?? taken.retryAfter) } });
+      }
+    }
+    if (auth.forbidden) return answer(errorFor(path, 403, 'You do not have permission to perform this operation.', 'sd.forbidden'));
+
+    if (WRITES.has(method) && !forced) {
+      const draw503 = rand();
+      const drawCut = rand();
+      if (draw503 < faults.status503Rate) {
+        call.fault = '503';
+        return answer(unavailable());
+      }
+      if (drawCut < faults.cutAfterWriteRate) cutAfter = true;
+    }
+    if (WRITES.has(method) && raw.length > 0) {
+      if (!(call.headers['content-type'] ?? '').toLowerCase().includes('application/json')) {
+        return answer({ status: 415, text: 'Unsupported Media Type' });
+      }
+      if (body.invalid) return answer(errorFor(path, 400, 'The request body is not valid JSON.', 'sd.request.body.invalid'));
+    }
+
+    const createsBefore = state.creates.length;
+    const reply = route(ctx);
+    if (cutAfter) {
+      for (const c of state.creates.slice(createsBefore)) c.answered = false;
+      return cut('cut-after-write');
+    }
+    answer(reply);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent || res.destroyed) { res.destroy(); return; }
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`jsm-double: ${String(err)}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${contextPath}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: base, calls, users: state.users, desks: state.desks, properties: state.properties,
+    creates: state.creates, notificationsSent: state.notificationsSent,
+    get faults(): Faults { return { ...faults, failNext: [...faults.failNext] }; },
+    setFaults(f: Partial<Faults>): void {
+      faults = { ...faults, ...f, failNext: f.failNext ? [...f.failNext] : faults.failNext };
+      if (f.seed !== undefined) rand = mulberry32(f.seed);
+    },
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve, reject) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** A 503 as a proxy in front of a busy or restarting Jira sends it: HTML, not JSON. */
+function unavailable(): Reply {
+  return { status: 503, text: '<html><body><h1>503 Service Unavailable</h1></body></html>', headers: { 'Content-Type': 'text/html' } };
+}
+
+function normaliseContextPath(p: string | undefined): string {
+  const trimmed = (p ?? '').replace(/\/+$/, '');
+  return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+/** JSM 3.x/4.x/5.x ship on Jira 7.x/8.x/9.x with the same minor and patch. */
+function platformOf(version: string): string {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  return m ? `${Number(m[1]) + 4}.${m[2]}.${m[3] ?? '0'}` : '9.12.0';
+}
+
+function seedDesks(opts: JsmDoubleOptions): Desk[] {
+  const fillers = Array.from({ length: opts.desks ?? 60 }, (_, i) => ({ key: `FILL${i + 1}`, name: `Filler Desk ${i + 1}`, customers: [] as string[] }));
+  const projects = opts.projects ?? [{ key: 'ITH', name: 'IT Help' }];
+  return [...fillers, ...projects].map((p, i) => ({
+    id: String(i + 1), projectId: String(10000 + i + 1), projectKey: p.key, projectName: p.name,
+    customers: new Set((p.customers ?? []).map((c) => c.toLowerCase())),
+  }));
+}
+
+function seedUsers(opts: JsmDoubleOptions): Map<string, User> {
+  const users = new Map<string, User>();
+  (opts.existingUsers ?? []).forEach((s, i) => {
+    users.set(s.name.toLowerCase(), {
+      name: s.name, key: s.key ?? `JIRAUSER${10000 + i}`, emailAddress: s.emailAddress ?? s.name,
+      displayName: s.displayName ?? s.name, active: s.active ?? true, createdVia: 'seed',
+      applicationKeys: s.applicationKeys ?? [], ...(s.password !== undefined ? { password: s.password } : {}),
+    });
+  });
+  return users;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw: string): { value: unknown; invalid: boolean } {
+  if (raw === '') return { value: undefined, invalid: false };
+  try {
+    return { value: JSON.parse(raw) as unknown, invalid: false };
+  } catch {
+    return { value: raw, invalid: true };
+  }
+}
+
+function flatten(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

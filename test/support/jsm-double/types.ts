@@ -1,0 +1,159 @@
+/** Types of the JSM Data Center double (see ../jsm-double.ts for the overview). */
+
+/** How a user came to exist: `POST /rest/servicedeskapi/customer`, `POST /rest/api/2/user`, or the seed. */
+export type CreatedVia = 'customer' | 'user' | 'seed';
+
+export interface User {
+  /** Username; the double lower-cases it at creation (Jira usernames are case-insensitive). */
+  name: string;
+  key: string;
+  emailAddress: string;
+  displayName: string;
+  active: boolean;
+  /** Stored as sent, so tests can check what reached the server. */
+  password?: string;
+  createdVia: CreatedVia;
+  /** `[]` for a customer. `POST /rest/api/2/user` without the field gives the default application. */
+  applicationKeys: string[];
+}
+
+export interface Desk {
+  id: string;
+  projectId: string;
+  projectKey: string;
+  projectName: string;
+  /** Lower-cased usernames. */
+  customers: Set<string>;
+}
+
+export interface RecordedCall {
+  method: string;
+  /** Path without the context path and without the query (the raw path when outside the context path). */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** Parsed JSON, the raw text when it is not JSON, undefined when empty. */
+  body: unknown;
+  /** Status answered; null while in flight or when the socket was destroyed without an answer. */
+  status: number | null;
+  /** Date.now() when the request arrived. */
+  time: number;
+  /** Authenticated username, or null. */
+  user: string | null;
+  /** The fault injected into this call, if any. */
+  fault?: FaultKind;
+}
+
+export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write';
+
+/** One precise fault for the next request that matches (consumed when used). */
+export interface FailNext {
+  /** Any method when absent. */
+  method?: string;
+  /** Path without context path and query; a string matches exactly. */
+  path: string | RegExp;
+  kind: FaultKind;
+  /** For kind '429': the Retry-After value (default 1). */
+  retryAfter?: number;
+}
+
+export interface Faults {
+  /** Fraction of write requests (POST/PUT/DELETE) answered 503 without doing the write. */
+  status503Rate: number;
+  /** Fraction of write requests where the write is done and the socket is then destroyed. */
+  cutAfterWriteRate: number;
+  /** Seed of the PRNG that draws the two rates above. Setting it re-seeds. */
+  seed: number;
+  /** Matched before anything else, first match wins, each entry used once. */
+  failNext: FailNext[];
+}
+
+export interface RateLimit {
+  capacity: number;
+  refillPerSecond: number;
+  /** Force the Retry-After value (e.g. 0); otherwise the whole seconds until one token is back. */
+  retryAfterSeconds?: number;
+}
+
+export interface SeedUser {
+  name: string;
+  emailAddress?: string;
+  displayName?: string;
+  active?: boolean;
+  password?: string;
+  key?: string;
+  applicationKeys?: string[];
+}
+
+export interface ProjectSeed {
+  key: string;
+  name: string;
+  /** Usernames that are already customers of the desk. */
+  customers?: string[];
+}
+
+export interface JsmDoubleOptions {
+  /** JSM version for /info (default '5.12.0'); may carry a suffix such as '5.17.2-QR-0028'. */
+  version?: string;
+  /** Jira platform version for /info and /serverInfo (default: JSM major + 4, same minor and patch). */
+  platformVersion?: string;
+  /** Accepted Bearer token (default 'test-token'); its owner is `tokenUser`. */
+  token?: string;
+  /** Owner of `token` (default 'admin'); rate-limit buckets are per owner. */
+  tokenUser?: string;
+  /** Accepted Basic credentials. */
+  basic?: { user: string; password: string };
+  /** A Bearer token that authenticates (as 'agent') but is refused 403 everywhere except /info. */
+  forbiddenToken?: string;
+  /** Filler desks before the test projects (default 60: the test project is on page 2 of 50). */
+  desks?: number;
+  /** The test projects, after the filler desks (default [{key:'ITH', name:'IT Help'}]). */
+  projects?: ProjectSeed[];
+  /** e.g. '/jira': every route lives under it, anything else answers 404. */
+  contextPath?: string;
+  /** Status of a duplicate on POST /rest/servicedeskapi/customer (default 400). */
+  duplicateStatus?: 400 | 409;
+  /** The desk customer listing is refused as an instance without it would: true or 404 -> 404, 403 -> 403. */
+  customerListRefused?: boolean | 403 | 404;
+  /** Delay before every answer. */
+  latencyMs?: number;
+  rateLimit?: RateLimit;
+  existingUsers?: SeedUser[];
+  faults?: Partial<Faults>;
+}
+
+/** One write that created a user (done even when the answer was then cut). */
+export interface CreateRecord {
+  username: string;
+  via: 'customer' | 'user';
+  time: number;
+  /** false when the socket was destroyed instead of answering. */
+  answered: boolean;
+}
+
+export interface NotificationSent {
+  username: string;
+  /** The `notification` value as sent. */
+  value: unknown;
+  time: number;
+}
+
+export interface JsmDouble {
+  /** Base URL including the context path, without a trailing slash. */
+  url: string;
+  calls: RecordedCall[];
+  /** By lower-cased username. */
+  users: Map<string, User>;
+  desks: Desk[];
+  /** `${projectKey}/${propertyKey}` -> value. */
+  properties: Map<string, unknown>;
+  /** Every user-creating write the double performed. */
+  creates: CreateRecord[];
+  /** `POST /rest/api/2/user` calls with notification true/"true": should stay empty. */
+  notificationsSent: NotificationSent[];
+  /** The current faults (a copy). */
+  readonly faults: Faults;
+  setFaults(f: Partial<Faults>): void;
+  close(): Promise<void>;
+}
