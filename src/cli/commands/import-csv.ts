@@ -1,4 +1,143 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { Secret } from '../../core/secret.js';
+import type { CandidateRow } from '../../core/types.js';
+import { openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import {
+  addCommonOptions,
+  addMailOptions,
+  addProjectOption,
+  concurrencySchema,
+  parseOption,
+  type CommonOptions,
+  type MailOptions,
+  type ProjectOption,
+} from '../options.js';
+import type { Output } from '../output.js';
+import { askConfirm, canPrompt } from '../prompts.js';
+import { reportFormat } from '../report.js';
+import { runRows } from '../run-rows.js';
+
+export type ImportOptions = CommonOptions &
+  ProjectOption &
+  MailOptions & {
+    invite: boolean;
+    deferInvites?: boolean;
+    dryRun?: boolean;
+    yes?: boolean;
+    report?: string;
+    concurrency?: string;
+  };
+
+type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string };
+
+/** The options import-csv and import-mail share (CONTRACT.md). */
+export function addImportOptions(command: Command): Command {
+  return addCommonOptions(
+    addMailOptions(
+      addProjectOption(
+        command
+          .option('--no-invite', 'create customers without emailing them')
+          .option('--defer-invites', 'record invitations as pending; send them later with `invitations send`')
+          .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
+          .option('--yes', 'do not ask for confirmation in a terminal before invitations go out')
+          .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
+          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default('8')),
+      ),
+    ),
+  );
+}
+
 export function importCsvCommand(): Command {
-  return new Command('import-csv');
+  const command = new Command('import-csv')
+    .description('provision every customer of a CSV file (Excel, CRM and help-desk exports as they are)')
+    .argument('<file>', 'the CSV file, or - for standard input')
+    .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password (repeatable)', collect, [])
+    .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
+    .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)');
+  return addImportOptions(command)
+    .addHelpText(
+      'after',
+      `
+Columns are found by their header, whatever the case, spaces, - and _: email (email, email address,
+e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, and an
+optional password (stored only as a hash, or sent only to JSM; the customer must change it).
+UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
+invalid, duplicate or failed, with its line; one bad row never stops the others.
+
+Examples:
+  $ jsm-provision import-csv customers.csv --project ITH --dry-run
+  $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
+  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json`,
+    )
+    .action(action('import-csv', importCsv));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function importCsv(out: Output, options: CsvOptions, file: string): Promise<number> {
+  checkImportOptions(options);
+  const map = parseMapOption(options.map);
+  // Open the file first: an unreadable file or a missing email column stops before the target is touched.
+  const reader = await openCsv(file, {
+    map,
+    ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
+    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+  });
+  try {
+    return await withTarget(
+      () => openTarget(options, out),
+      async (target) => {
+        const project = await resolveProject(target, options.project);
+        const { code } = await runRows(candidates(reader.records), target, project, importRunOptions('import-csv', 'welcome', options, out), out);
+        return code;
+      },
+    );
+  } finally {
+    reader.close();
+  }
+}
+
+/** Checks what can be checked before anything is read or written. */
+export function checkImportOptions(options: ImportOptions): void {
+  if (!options.invite && options.deferInvites) {
+    throw new UsageError('conflicting-options', '--no-invite and --defer-invites contradict each other: give one');
+  }
+  if (options.report !== undefined) reportFormat(options.report);
+  parseOption(concurrencySchema, options.concurrency ?? '8', '--concurrency');
+}
+
+export function importRunOptions(command: string, kind: 'welcome' | 'verify', options: ImportOptions, out: Output) {
+  const interactive = canPrompt() && !options.yes;
+  return {
+    ...options,
+    command,
+    kind,
+    noInvite: !options.invite,
+    defer: Boolean(options.deferInvites),
+    dryRun: Boolean(options.dryRun),
+    ...(options.report !== undefined ? { report: options.report } : {}),
+    mailConcurrency: parseOption(concurrencySchema, options.concurrency ?? '8', '--concurrency'),
+    ...(interactive
+      ? {
+          confirm: async (_plan: unknown, text: string) => {
+            out.always(text);
+            return askConfirm('Go ahead?');
+          },
+        }
+      : {}),
+  };
+}
+
+async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<CandidateRow> {
+  for await (const record of records) {
+    const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
+    if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
+    if (record.error !== undefined) row.error = record.error;
+    yield row;
+  }
 }

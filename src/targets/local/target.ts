@@ -149,7 +149,8 @@ export class LocalTarget implements Target {
   }
 }
 
-class LocalLedger implements InvitationLedger {
+/** The ledger kept in a store file: the local store's own, or a REST target's ledger file. */
+export class LocalLedger implements InvitationLedger {
   constructor(private readonly store: LocalStore) {}
 
   get(project: string, key: string): InvitationRecord | undefined {

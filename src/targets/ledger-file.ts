@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { InvitationLedger } from '../core/target.js';
+import { LocalStore } from './local/store.js';
+import { LocalLedger } from './local/target.js';
+import type { LockOptions } from './local/lock.js';
+
+/**
+ * Where a REST target's invitation ledger lives, found again by every run for the same instance:
+ * $JSM_STATE_DIR, else $XDG_STATE_HOME/jsm-provision, else ~/.local/state/jsm-provision; one file
+ * per instance, named after its host and a hash of its base URL.
+ */
+export function ledgerPathFor(baseUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.JSM_STATE_DIR || join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'jsm-provision');
+  const url = new URL(baseUrl);
+  const normalised = `${url.protocol}//${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`;
+  const hash = createHash('sha256').update(normalised).digest('hex').slice(0, 12);
+  const host = url.hostname.replace(/[^a-zA-Z0-9.-]/g, '_');
+  return join(dir, `${host}-${hash}.ledger.json`);
+}
+
+/** Opens (or starts) the ledger file: the local store's format, holding only invitations. */
+export async function openLedgerFile(path: string, lockOptions: LockOptions = {}): Promise<{ ledger: InvitationLedger; store: LocalStore }> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  const store = await LocalStore.open(path, lockOptions);
+  return { ledger: new LocalLedger(store), store };
+}
