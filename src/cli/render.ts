@@ -4,8 +4,12 @@ import type { RunSummary } from '../core/results.js';
 
 const SHOWN_PROBLEMS = 20;
 
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+  return `${fmt(n)} ${n === 1 ? one : many}`;
 }
 
 /** The human summary of a run (pure: returns the text). */
@@ -18,11 +22,11 @@ export function renderSummary(summary: RunSummary, c: ChalkInstance, where: stri
   const verb = summary.dryRun ? 'would be' : '';
   lines.push(`${c.bold(summary.command)} into ${c.bold(summary.project)} (${where})`);
   const parts = [
-    c.green(`${t.created} ${verb ? 'to create' : 'created'}`),
-    `${t.existing} existing`,
-    t.invalid ? c.red(`${t.invalid} invalid`) : '0 invalid',
-    t.duplicate ? c.yellow(`${t.duplicate} duplicate`) : '0 duplicate',
-    t.failed ? c.red(`${t.failed} failed`) : '0 failed',
+    c.green(`${fmt(t.created)} ${verb ? 'to create' : 'created'}`),
+    `${fmt(t.existing)} existing`,
+    t.invalid ? c.red(`${fmt(t.invalid)} invalid`) : '0 invalid',
+    t.duplicate ? c.yellow(`${fmt(t.duplicate)} duplicate`) : '0 duplicate',
+    t.failed ? c.red(`${fmt(t.failed)} failed`) : '0 failed',
   ];
   lines.push(`  ${plural(t.rows, 'row')}: ${parts.join(', ')}`);
   lines.push(`  ${renderInvitations(summary)}`);
@@ -46,10 +50,11 @@ function renderInvitations(summary: RunSummary): string {
   const i = summary.invitations;
   const would = summary.dryRun;
   const parts: string[] = [];
-  parts.push(`${i.sent} ${would ? 'would be sent' : 'sent'}`);
-  if (i.pending) parts.push(`${i.pending} deferred (send them with \`invitations send\`)`);
-  if (i.suppressed) parts.push(`${i.suppressed} not sent: ${suppressedWhy(summary)}`);
-  if (i.failed) parts.push(`${i.failed} failed (retry with \`invitations send --failed\`)`);
+  parts.push(`${fmt(i.sent)} ${would ? 'would be sent' : 'sent'}`);
+  if (i.pending) parts.push(`${fmt(i.pending)} deferred (send them with \`invitations send\`)`);
+  if (i.suppressed) parts.push(`${fmt(i.suppressed)} not sent: ${suppressedWhy(summary)}`);
+  if (i.failed) parts.push(`${fmt(i.failed)} failed (retry with \`invitations send --failed\`)`);
+  if (i.sent + i.pending + i.suppressed + i.failed === 0 && summary.totals.existing > 0) parts.push('(customers who already exist are not invited again)');
   const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${i.outbox}` : ' by SMTP') : '';
   return `invitations: ${parts.join(', ')}${where}`;
 }
@@ -66,7 +71,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance): string {
   const n = plan.counts;
   const lines = [
     `${c.bold(plan.settings.command)} into ${c.bold(plan.settings.project.key)} (${plan.settings.project.name}):`,
-    `  ${plural(plan.rowsTotal, 'row')} read: ${n.create + n.unknown} to create, ${n.existing} already customers, ${n.invalid} invalid, ${n.duplicate} duplicate`,
+    `  ${plural(plan.rowsTotal, 'row')} read: ${fmt(n.create + n.unknown)} to create, ${fmt(n.existing)} already customers, ${fmt(n.invalid)} invalid, ${fmt(n.duplicate)} duplicate`,
     `  ${c.bold(plural(n.invite, 'invitation'))} will be emailed${n.unknown ? ' at most (accounts that already exist are not invited)' : ''}`,
   ];
   if (n.defer) lines.push(`  ${plural(n.defer, 'invitation')} deferred`);

@@ -9,6 +9,7 @@ import type { Output } from './output.js';
 export class TerminalReporter implements Reporter {
   #spinner: Ora | null = null;
   #started = 0;
+  #lastText = 0;
   #label: string;
 
   constructor(private readonly out: Output, label = 'provisioning') {
@@ -27,14 +28,25 @@ export class TerminalReporter implements Reporter {
     this.#around(() => this.out.warn(message));
   }
 
+  reading(count: number): void {
+    if (!this.animated) return;
+    this.#spin().text = `reading and checking rows: ${count.toLocaleString('en-US')}`;
+  }
+
   progress(done: number, total: number): void {
     if (!this.animated) return;
-    if (!this.#spinner) {
-      this.#started = performance.now();
-      this.#spinner = ora({ stream: process.stderr, discardStdin: false }).start();
-    }
-    this.#spinner.text = progressLine(this.#label, done, total, (performance.now() - this.#started) / 1000);
+    if (this.#started === 0) this.#started = performance.now();
+    const now = performance.now();
+    // ora renders on its own timer; setting the text more than ~20 times a second is wasted work.
+    if (done < total && now - this.#lastText < 50) return;
+    this.#lastText = now;
+    this.#spin().text = progressLine(this.#label, done, total, (now - this.#started) / 1000);
     if (done >= total) this.stop();
+  }
+
+  #spin(): Ora {
+    this.#spinner ??= ora({ stream: process.stderr, discardStdin: false }).start();
+    return this.#spinner;
   }
 
   stop(): void {

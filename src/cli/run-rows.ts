@@ -56,7 +56,14 @@ export async function runRows(
       reporter,
       runId: newRunId(),
       signal: interrupt.signal,
-      ...(confirm ? { confirm: (plan: Plan) => confirm(plan, renderPlan(plan, out.errColor)) } : {}),
+      ...(confirm
+        ? {
+            confirm: (plan: Plan) => {
+              reporter.stop();
+              return confirm(plan, renderPlan(plan, out.errColor));
+            },
+          }
+        : {}),
       ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
     });
   } finally {

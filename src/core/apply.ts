@@ -44,6 +44,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     const outcomes = await target.provision(
       plan.settings.project,
       chunk.map((p) => ({ email: p.row.email, key: p.row.key, fullName: p.row.fullName, ...(p.row.password ? { password: p.row.password } : {}), exists: p.exists })),
+      () => reporter.progress(Math.min(++done, total), total),
     );
     const toSend: RowResult[] = [];
     chunk.forEach((planned, i) => {
@@ -55,7 +56,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       result.invitationsFailed += sent.failed;
       result.invitationsInDoubt += sent.inDoubt;
     }
-    done += chunk.length;
+    done = start + chunk.length;
     reporter.progress(done, total);
   }
   await target.flush();

@@ -41,7 +41,7 @@ export interface RunOutcome {
 
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
 export async function runImport(source: AsyncIterable<CandidateRow>, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
-  const plan = await buildPlan(source, ctx.target, settings);
+  const plan = await buildPlan(source, ctx.target, settings, (count) => ctx.reporter.reading(count));
   if (settings.dryRun) return finish(plan, null, ctx, false);
   if (ctx.confirm && plan.counts.invite > 0 && !(await ctx.confirm(plan))) return finish(plan, null, ctx, true);
   const applied = await applyPlan(plan, ctx);

@@ -31,8 +31,11 @@ export interface Target {
   setSendVerificationEmails(key: string, send: boolean): Promise<SettingChange>;
   /** Which of these lower-cased emails already have an account. */
   lookupExisting(keys: readonly string[]): Promise<Set<string>>;
-  /** Creates who is missing and makes everyone a customer of the project; one outcome per row, in order. */
-  provision(project: ProjectInfo, rows: readonly ProvisionRequest[]): Promise<ProvisionOutcome[]>;
+  /**
+   * Creates who is missing and makes everyone a customer of the project; one outcome per row, in
+   * order. `onRowDone`, when given, is called as each row's work is done (for progress only).
+   */
+  provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]>;
   listCustomers(project: ProjectInfo): AsyncIterable<CustomerView>;
   /** Makes everything done so far durable. */
   flush(): Promise<void>;

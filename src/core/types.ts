@@ -134,5 +134,8 @@ export class MailError extends Error {
 export interface Reporter {
   info(message: string): void;
   warn(message: string): void;
+  /** Rows read and checked so far, before the plan is complete (the total is not known yet). */
+  reading(count: number): void;
+  /** Rows applied so far out of the plan's total. */
   progress(done: number, total: number): void;
 }

@@ -82,11 +82,15 @@ export class LocalTarget implements Target {
     return new Set(keys.filter((key) => customers[key] !== undefined));
   }
 
-  async provision(project: ProjectInfo, rows: readonly ProvisionRequest[]): Promise<ProvisionOutcome[]> {
+  async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const customers = this.#store.data.customers;
     // Hash only for who is new here: on all cores (libuv's pool), the event loop stays free.
     const hashes = await Promise.all(
-      rows.map((row) => (row.password && customers[row.key] === undefined ? hashPassword(row.password) : undefined)),
+      rows.map(async (row) => {
+        const hash = row.password && customers[row.key] === undefined ? await hashPassword(row.password) : undefined;
+        onRowDone?.();
+        return hash;
+      }),
     );
     const now = new Date().toISOString();
     const outcomes = rows.map((row, index): ProvisionOutcome => {
