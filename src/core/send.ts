@@ -12,7 +12,11 @@ export interface SendContext {
   mailer: () => Promise<Mailer>;
   runId: string;
   mailConcurrency?: number;
+  /** Aborted on interrupt: no new batch is claimed; messages in flight finish. */
+  signal?: AbortSignal;
 }
+
+const CLAIM_BATCH = 32;
 
 export interface SendOutcome {
   outcome: Exclude<InvitationOutcome, 'none' | 'suppressed'>;
@@ -36,21 +40,27 @@ export async function sendRecords(
   keys: readonly string[],
   ctx: SendContext,
 ): Promise<Map<string, SendOutcome>> {
-  const ledger = ctx.target.ledger;
-  const claimed = await ledger.claimForSending(project.key, keys, ctx.runId);
   const outcomes = new Map<string, SendOutcome>();
-  if (claimed.length === 0) return outcomes;
-  const mailer = await ctx.mailer();
-  await mapLimit(claimed, ctx.mailConcurrency ?? 8, async (record) => {
-    const outcome = await sendOne(mailer, project, record);
-    outcomes.set(record.key, outcome);
-    const status = outcome.outcome === 'sent' ? 'sent' : outcome.outcome === 'failed' ? 'failed' : 'sending';
-    const updated: InvitationRecord = { ...record, status, updatedAt: new Date().toISOString() };
-    if (outcome.reason) updated.reason = outcome.reason;
-    else delete updated.reason;
-    ledger.update(updated);
-  });
-  await ledger.commit();
+  const concurrency = ctx.mailConcurrency ?? 8;
+  // Claim in small batches: each claim is one durable write, and a crash leaves at most one
+  // batch in doubt (claimed, maybe sent, outcome not yet recorded).
+  const batch = Math.max(CLAIM_BATCH, concurrency * 2);
+  for (let start = 0; start < keys.length; start += batch) {
+    if (start > 0 && ctx.signal?.aborted) break;
+    const claimed = await ctx.target.ledger.claimForSending(project.key, keys.slice(start, start + batch), ctx.runId);
+    if (claimed.length === 0) continue;
+    const mailer = await ctx.mailer();
+    await mapLimit(claimed, concurrency, async (record) => {
+      const outcome = await sendOne(mailer, project, record);
+      outcomes.set(record.key, outcome);
+      const status = outcome.outcome === 'sent' ? 'sent' : outcome.outcome === 'failed' ? 'failed' : 'sending';
+      const updated: InvitationRecord = { ...record, status, updatedAt: new Date().toISOString() };
+      if (outcome.reason) updated.reason = outcome.reason;
+      else delete updated.reason;
+      // Durable with the next claim or the run's last flush; until then a crash shows it in doubt.
+      ctx.target.ledger.update(updated);
+    });
+  }
   return outcomes;
 }
 
@@ -83,8 +93,14 @@ export async function sendClaimed(rows: RowResult[], project: ProjectInfo, ctx: 
   for (const row of rows) {
     const outcome = outcomes.get(emailKey(row.email));
     if (!outcome) {
-      row.invitation = 'none';
-      row.reason = 'its invitation is being sent by another run';
+      const record = ctx.target.ledger.get(project.key, emailKey(row.email));
+      if (record?.status === 'pending') {
+        row.invitation = 'pending';
+        row.reason = 'not sent: the run was interrupted; run the same command again to send it';
+      } else {
+        row.invitation = 'none';
+        row.reason = 'its invitation is being sent by another run';
+      }
       continue;
     }
     row.invitation = outcome.outcome;

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/jsm-provision.js', import.meta.url));
 
 export interface CliResult {
+  /** The exit code; 137 when killed by SIGKILL. */
   code: number | null;
   stdout: string;
   stderr: string;
@@ -18,30 +19,30 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/**
- * Runs the built CLI as a user's shell would, with no terminal: pipes for stdin, stdout and stderr.
- * The environment is the test's, less anything that would make it reach a real target or SMTP server.
- */
-export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+/** The user's variables that would point a run at a real target or SMTP server are never inherited. */
+const INHERITED_OUT = ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN', 'JSM_USER', 'JSM_PASSWORD', 'JSM_SMTP_URL', 'JSM_MAIL_FROM', 'JSM_OUTBOX', 'JSM_STATE_DIR', 'FORCE_COLOR'];
+
+/** Starts the built CLI as a user's shell would, with no terminal: pipes for stdin, stdout and stderr. */
+export function startCli(args: string[], options: CliOptions): { child: ChildProcessWithoutNullStreams; done: Promise<CliResult> } {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
-  for (const name of ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN', 'JSM_USER', 'JSM_PASSWORD', 'JSM_SMTP_URL', 'JSM_MAIL_FROM', 'JSM_OUTBOX', 'FORCE_COLOR']) {
-    delete env[name];
-  }
+  for (const name of INHERITED_OUT) delete env[name];
   Object.assign(env, options.env ?? {});
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 50_000);
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 50_000);
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       resolve({
-        code,
+        code: code ?? (signal === 'SIGKILL' ? 137 : null),
         stdout,
         stderr,
         json<T>() {
@@ -53,6 +54,11 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
         },
       });
     });
-    child.stdin.end(options.input ?? '');
   });
+  return { child, done };
+}
+
+/** Runs the built CLI to its end. */
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  return startCli(args, options).done;
 }

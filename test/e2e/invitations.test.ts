@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { readStore } from '../support/store.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+let sink: SmtpSink;
+let dir: string;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink.close();
+});
+beforeEach(async () => {
+  sink.messages.length = 0;
+  sink.setFaults({ refuse: null, dropAfterData: false });
+  dir = await tempDir();
+  expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+});
+
+const csv = (n: number) => ['email,name', ...Array.from({ length: n }, (_, i) => `person${i}@example.com,Person ${i}`)].join('\n');
+const cli = (args: string[], input?: string, smtpUrl = sink.url) =>
+  runCli([...args, '--project', 'ITH', '--json', '--smtp', smtpUrl, '--mail-from', 'help@example.com'], { cwd: dir, ...(input ? { input } : {}) });
+const received = () => sink.accepted().map((m) => m.rcptTo[0]).sort();
+
+describe('deferred invitations', () => {
+  it('stay pending, are not sent while the project setting is on, then go out once', async () => {
+    const imported = await cli(['import-csv', '-', '--defer-invites'], csv(5));
+    expect(imported.code).toBe(0);
+    expect(imported.json()).toMatchObject({ totals: { created: 5 }, invitations: { sent: 0, pending: 5 } });
+    expect(sink.messages).toHaveLength(0);
+
+    // Another command never sends unrelated pending invitations by surprise.
+    const other = await cli(['add-customer', '--email', 'solo@example.com', '--name', 'Solo']);
+    expect(other.json()).toMatchObject({ invitations: { sent: 1 } });
+    expect(received()).toEqual(['solo@example.com']);
+
+    await runCli(['project', 'set-notifications', '--project', 'ITH', '--no-verification'], { cwd: dir });
+    const blocked = await cli(['invitations', 'send']);
+    expect(blocked.code).toBe(0);
+    expect(blocked.json()).toMatchObject({ invitations: { sent: 0, suppressed: 5, suppressedBy: 'project-setting', pending: 5 } });
+    expect(received()).toEqual(['solo@example.com']);
+
+    await runCli(['project', 'set-notifications', '--project', 'ITH', '--verification'], { cwd: dir });
+    const sent = await cli(['invitations', 'send']);
+    expect(sent.json()).toMatchObject({ ok: true, invitations: { sent: 5, pending: 0 } });
+    const again = await cli(['invitations', 'send']);
+    expect(again.json()).toMatchObject({ invitations: { sent: 0 } });
+    expect(received()).toEqual(['person0@example.com', 'person1@example.com', 'person2@example.com', 'person3@example.com', 'person4@example.com', 'solo@example.com']);
+  });
+});
+
+describe('SMTP faults', () => {
+  it('a connection dropped after the data leaves the invitation in doubt, never resent by itself', async () => {
+    sink.setFaults({ dropAfterData: true });
+    const r = await cli(['add-customer', '--email', 'doubt@example.com', '--name', 'Dee Doubt']);
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ totals: { created: 1 }, invitations: { sent: 0, failed: 0, inDoubt: 1 } });
+    sink.setFaults({ dropAfterData: false });
+    const rerun = await cli(['add-customer', '--email', 'doubt@example.com', '--name', 'Dee Doubt']);
+    expect(rerun.json()).toMatchObject({ totals: { existing: 1 }, invitations: { sent: 0, inDoubt: 1 } });
+    const pending = await cli(['invitations', 'send']);
+    expect(pending.json()).toMatchObject({ invitations: { sent: 0, inDoubt: 1 } });
+    expect(sink.messages).toHaveLength(1);
+    const list = await runCli(['invitations', 'list', '--project', 'ITH', '--status', 'in-doubt', '--json'], { cwd: dir });
+    expect(list.json()).toMatchObject({ invitations: [{ email: 'doubt@example.com', status: 'in-doubt' }] });
+    const decided = await cli(['invitations', 'send', '--in-doubt', '--yes']);
+    expect(decided.json()).toMatchObject({ ok: true, invitations: { sent: 1, inDoubt: 0 } });
+    expect(sink.messages).toHaveLength(2);
+  });
+
+  it('a refusing server fails the invitations (exit 1), keeps the customers, and --failed retries them', async () => {
+    sink.setFaults({ refuse: 'rcpt' });
+    const r = await cli(['import-csv', '-'], csv(3));
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ ok: false, totals: { created: 3, failed: 0 }, invitations: { sent: 0, failed: 3 } });
+    expect(Object.keys((await readStore(dir)).customers)).toHaveLength(3);
+    sink.setFaults({ refuse: null });
+    expect((await cli(['invitations', 'send'])).json()).toMatchObject({ invitations: { sent: 0 } });
+    const retried = await cli(['invitations', 'send', '--failed']);
+    expect(retried.json()).toMatchObject({ ok: true, invitations: { sent: 3, failed: 0 } });
+    expect(received()).toEqual(['person0@example.com', 'person1@example.com', 'person2@example.com']);
+  });
+
+  it('a server that is down fails the invitations, not the customers', async () => {
+    const r = await cli(['import-csv', '-'], csv(2), 'smtp://127.0.0.1:1');
+    expect(r.code).toBe(1);
+    expect(r.json()).toMatchObject({ totals: { created: 2 }, invitations: { failed: 2 } });
+    const later = await cli(['invitations', 'send', '--failed']);
+    expect(later.json()).toMatchObject({ invitations: { sent: 2 } });
+  });
+});

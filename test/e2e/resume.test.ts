@@ -1,0 +1,136 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../support/cli.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { readStore } from '../support/store.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+let sink: SmtpSink;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink.close();
+});
+
+const ROWS = 2_000;
+
+/** Every third row has a password, so hashing makes the run last long enough to be cut. */
+function customersCsv(prefix: string, rows = ROWS): string {
+  const lines = ['email,name,password'];
+  for (let i = 0; i < rows; i++) lines.push(`${prefix}${i}@example.com,${prefix} ${i},${i % 3 === 0 ? `Pw-${prefix}-${i}-xyz` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function freshProject(csv: string): Promise<string> {
+  const dir = await tempDir();
+  expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+  await writeFile(join(dir, 'customers.csv'), csv);
+  return dir;
+}
+
+const importArgs = () => ['import-csv', 'customers.csv', '--project', 'ITH', '--json', '--smtp', sink.url, '--mail-from', 'help@example.com'];
+
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A small seeded generator, so the kill moments are the same on every run. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('resume after kill -9', () => {
+  const random = mulberry32(20261126);
+  // Two kills before any invitation went out (while reading/hashing), three after.
+  const moments = [
+    { label: 'during the first chunk', afterMs: 150 + Math.floor(random() * 200), afterMessages: 0 },
+    { label: 'just before the first invitation', afterMs: 0, afterMessages: 0, beforeFirst: true },
+    { label: 'after the first invitations', afterMs: 0, afterMessages: 1 + Math.floor(random() * 40) },
+    { label: 'midway', afterMs: 0, afterMessages: 300 + Math.floor(random() * 600) },
+    { label: 'late', afterMs: 0, afterMessages: 1_200 + Math.floor(random() * 600) },
+  ];
+
+  it.each(moments)('$label: a re-run ends with everyone once and no address emailed twice', async (moment) => {
+    const dir = await freshProject(customersCsv('k'));
+    sink.messages.length = 0;
+    const { child, done } = startCli(importArgs(), { cwd: dir });
+    if (moment.afterMs > 0) await new Promise((r) => setTimeout(r, moment.afterMs));
+    if (moment.beforeFirst) await until(() => sink.connections() > 0 || sink.messages.length > 0);
+    if (moment.afterMessages > 0) await until(() => sink.accepted().length >= moment.afterMessages);
+    child.kill('SIGKILL');
+    expect((await done).code).toBe(137);
+
+    const rerun = await runCli(importArgs(), { cwd: dir });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const summary = rerun.json<{ totals: Record<string, number>; invitations: Record<string, number> }>();
+    expect(summary.totals.rows).toBe(ROWS);
+    expect(summary.totals.created + summary.totals.existing).toBe(ROWS);
+
+    const store = await readStore(dir);
+    expect(Object.keys(store.customers)).toHaveLength(ROWS);
+    const ledger = Object.values(store.invitations.ITH ?? {});
+    expect(ledger).toHaveLength(ROWS);
+    const inDoubt = ledger.filter((r) => r.status === 'sending').map((r) => r.email);
+    expect(ledger.filter((r) => r.status !== 'sent' && r.status !== 'sending')).toEqual([]);
+    expect(summary.invitations.inDoubt).toBe(inDoubt.length);
+    // Only what was claimed when the kill came can be in doubt: one claim batch.
+    expect(inDoubt.length).toBeLessThanOrEqual(32);
+
+    const received = sink.accepted().map((m) => m.rcptTo[0] ?? '');
+    expect(new Set(received).size).toBe(received.length); // nobody emailed twice
+    const covered = new Set([...received, ...inDoubt]);
+    expect(covered.size).toBe(ROWS); // everyone received theirs or is listed in doubt
+    for (const r of ledger.filter((x) => x.status === 'sent')) expect(received).toContain(r.email);
+  }, 120_000);
+});
+
+describe('interrupts and concurrent runs', () => {
+  it('SIGINT stops taking rows, finishes what is in flight, prints the summary and exits 130; a re-run finishes', async () => {
+    const dir = await freshProject(customersCsv('s'));
+    sink.messages.length = 0;
+    const { child, done } = startCli(importArgs(), { cwd: dir });
+    await until(() => sink.accepted().length >= 50);
+    child.kill('SIGINT');
+    const stopped = await done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('SIGINT: finishing the rows in flight');
+    const partial = stopped.json<{ ok: boolean; totals: Record<string, number>; invitations: Record<string, number>; problems: unknown[] }>();
+    expect(partial.ok).toBe(false);
+    expect(partial.totals.rows).toBe(ROWS);
+    expect(partial.totals.created).toBeLessThan(ROWS);
+    expect(partial.invitations.inDoubt).toBe(0);
+
+    const rerun = await runCli(importArgs(), { cwd: dir });
+    expect(rerun.code).toBe(0);
+    expect(rerun.json()).toMatchObject({ totals: { rows: ROWS, created: ROWS - partial.totals.created, existing: partial.totals.created }, invitations: { inDoubt: 0 } });
+    const received = sink.accepted().map((m) => m.rcptTo[0]);
+    expect(received).toHaveLength(ROWS);
+    expect(new Set(received).size).toBe(ROWS);
+  }, 120_000);
+
+  it('two processes importing 2,000 rows each into one store end with 4,000 customers', async () => {
+    const dir = await freshProject('');
+    const noPasswords = (prefix: string) => customersCsv(prefix).replace(/,Pw-[^\n]*/g, ',');
+    await writeFile(join(dir, 'a.csv'), noPasswords('a'));
+    await writeFile(join(dir, 'b.csv'), noPasswords('b'));
+    const run = (file: string) => runCli(['import-csv', file, '--project', 'ITH', '--no-invite', '--json'], { cwd: dir });
+    const [a, b] = await Promise.all([run('a.csv'), run('b.csv')]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.json()).toMatchObject({ totals: { created: ROWS } });
+    expect(b.json()).toMatchObject({ totals: { created: ROWS } });
+    expect(Object.keys((await readStore(dir)).customers)).toHaveLength(2 * ROWS);
+  }, 120_000);
+});
