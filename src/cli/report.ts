@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { RowResult, RunSummary } from '../core/results.js';
-import { writeAtomically } from '../targets/local/store.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason'] as const;
 
@@ -16,7 +16,11 @@ export function reportFormat(file: string): 'csv' | 'json' {
 /** Writes every row with its line, email, full name, status, invitation and reason. */
 export async function writeReport(file: string, summary: RunSummary, rows: readonly RowResult[]): Promise<void> {
   const text = reportFormat(file) === 'csv' ? reportCsv(rows) : reportJson(summary, rows);
-  await writeAtomically(file, text);
+  try {
+    await writeFileAtomically(file, text);
+  } catch (error) {
+    throw new UsageError('report-unwritable', `cannot write the report ${file}: ${(error as Error).message}`, 'the run itself is recorded; choose another --report path');
+  }
 }
 
 function reportJson(summary: RunSummary, rows: readonly RowResult[]): string {

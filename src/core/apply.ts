@@ -9,7 +9,6 @@ export interface ApplyContext extends SendContext {
   target: Target;
   /** Created on first use, so a run that sends nothing needs no mail setup. */
   mailer: () => Promise<Mailer>;
-  messageId: MessageIds;
   reporter: Reporter;
   runId: string;
   /** Aborted on the first SIGINT/SIGTERM: no new rows are taken, in-flight ones finish. */
@@ -47,8 +46,9 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       () => reporter.progress(Math.min(++done, total), total),
     );
     const toSend: RowResult[] = [];
+    const now = new Date().toISOString();
     chunk.forEach((planned, i) => {
-      const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, ctx, toSend);
+      const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, ctx, toSend, now);
       result.rows.push(row);
     });
     if (toSend.length > 0) {
@@ -64,7 +64,14 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
 }
 
 /** Turns a target's outcome into the row's result and records its invitation in the ledger. */
-function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, ctx: ApplyContext, toSend: RowResult[]): RowResult {
+function settle(
+  plan: Plan,
+  planned: PlannedRow,
+  outcome: ProvisionOutcome,
+  ctx: ApplyContext,
+  toSend: RowResult[],
+  now: string,
+): RowResult {
   const { row } = planned;
   const base = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName };
   if (outcome.status === 'failed') {
@@ -79,7 +86,7 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, ctx:
     defer: settings.defer,
     projectSendsInvitations: settings.project.sendVerificationEmails,
   });
-  const invitation = recordInvitation(plan, planned, situation, decision, ctx);
+  const invitation = recordInvitation(plan, planned, situation, decision, ctx, now);
   const result: RowResult = { ...base, status: outcome.status, invitation };
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
   if (invitation === 'pending' && decision.action === 'send') toSend.push(result);
@@ -92,6 +99,7 @@ function recordInvitation(
   situation: CustomerSituation,
   decision: InvitationDecision,
   ctx: ApplyContext,
+  now: string,
 ): InvitationOutcome {
   if (decision.action === 'none') return 'none';
   const { settings } = plan;
@@ -109,13 +117,9 @@ function recordInvitation(
     status: decision.action === 'suppress' ? 'suppressed' : 'pending',
     deferred: decision.action === 'defer',
     mustChangePassword: row.password !== undefined,
-    messageId: ctx.messageId(settings.project.key, row.key, settings.kind),
-    updatedAt: new Date().toISOString(),
+    updatedAt: now,
   };
-  if (decision.action === 'suppress') {
-    record.suppressedBy = decision.suppressedBy;
-    record.reason = decision.reason;
-  }
+  if (decision.action === 'suppress') record.suppressedBy = decision.suppressedBy;
   ctx.target.ledger.add(record);
   return decision.action === 'suppress' ? 'suppressed' : 'pending';
 }

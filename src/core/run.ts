@@ -69,7 +69,7 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     if (isProblem(row.status)) problems.push({ line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
   }
   // In doubt: every invitation of this project that a run started and never saw accepted.
-  invitations.inDoubt = ctx.target.ledger.list(settings.project.key).filter((r) => r.status === 'sending').length;
+  invitations.inDoubt = ctx.target.ledger.count(settings.project.key, 'sending');
   const failedThisRun = applied ? applied.invitationsFailed + applied.invitationsInDoubt : 0;
   const summary: RunSummary = {
     ok: !declined && !applied?.interrupted && summaryOk(totals, failedThisRun),

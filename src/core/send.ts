@@ -10,6 +10,7 @@ export type MessageIds = (project: string, key: string, kind: InvitationKind) =>
 export interface SendContext {
   target: Target;
   mailer: () => Promise<Mailer>;
+  messageId: MessageIds;
   runId: string;
   mailConcurrency?: number;
   /** Aborted on interrupt: no new batch is claimed; messages in flight finish. */
@@ -51,10 +52,11 @@ export async function sendRecords(
     if (claimed.length === 0) continue;
     const mailer = await ctx.mailer();
     await mapLimit(claimed, concurrency, async (record) => {
-      const outcome = await sendOne(mailer, project, record);
+      const messageId = record.messageId ?? ctx.messageId(project.key, record.key, record.kind);
+      const outcome = await sendOne(mailer, project, record, messageId);
       outcomes.set(record.key, outcome);
       const status = outcome.outcome === 'sent' ? 'sent' : outcome.outcome === 'failed' ? 'failed' : 'sending';
-      const updated: InvitationRecord = { ...record, status, updatedAt: new Date().toISOString() };
+      const updated: InvitationRecord = { ...record, status, messageId, updatedAt: new Date().toISOString() };
       if (outcome.reason) updated.reason = outcome.reason;
       else delete updated.reason;
       // Durable with the next claim or the run's last flush; until then a crash shows it in doubt.
@@ -64,14 +66,14 @@ export async function sendRecords(
   return outcomes;
 }
 
-async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationRecord): Promise<SendOutcome> {
+async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationRecord, messageId: string): Promise<SendOutcome> {
   try {
     await mailer.send({
       kind: record.kind,
       to: { email: record.email, fullName: record.fullName },
       project: { key: project.key, name: project.name, ...(project.portalUrl ? { portalUrl: project.portalUrl } : {}) },
       mustChangePassword: record.mustChangePassword,
-      messageId: record.messageId,
+      messageId,
     });
     return { outcome: 'sent' };
   } catch (error) {

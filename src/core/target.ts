@@ -51,6 +51,8 @@ export interface Target {
 export interface InvitationLedger {
   get(project: string, key: string): InvitationRecord | undefined;
   list(project: string): InvitationRecord[];
+  /** How many records of the project are in this state (no list is built). */
+  count(project: string, status: InvitationRecord['status']): number;
   /** Records a new invitation unless the ledger already holds one for that customer. */
   add(record: InvitationRecord): void;
   /** Records the outcome of an invitation this run owns. */

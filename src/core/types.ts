@@ -88,8 +88,8 @@ export interface InvitationRecord {
   /** true when recorded by --defer-invites: only `invitations send` sends it. */
   deferred: boolean;
   mustChangePassword: boolean;
-  /** Deterministic, so a receiving system can spot a duplicate too. */
-  messageId: string;
+  /** Deterministic, so a receiving system can spot a duplicate too; recorded once it is sent. */
+  messageId?: string;
   suppressedBy?: SuppressedBy;
   reason?: string;
   /** The run that marked it `sending`; another run's `sending` entry is in doubt. */

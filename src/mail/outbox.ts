@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
 import { composeInvitation, parseSender } from './compose.js';
 
 export interface OutboxMailerOptions {
@@ -27,35 +28,6 @@ export function outboxFileName(message: InvitationMessage): string {
   const local = /^<([A-Za-z0-9]{1,64})@/.exec(message.messageId)?.[1];
   const id = local ?? createHash('sha256').update(message.messageId, 'utf8').digest('hex').slice(0, 32);
   return `${safePart(message.to.email.trim().toLowerCase(), 120)}_${id}.eml`;
-}
-
-/** Writes `data` to `file` so that a reader sees either the old file or the whole new one. */
-async function writeAtomically(file: string, data: Buffer): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  // The rename itself is durable once the directory is synced; not every platform allows it.
-  try {
-    const dirHandle = await open(path.dirname(file), 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
-  } catch {
-    // best effort
-  }
 }
 
 /** Writes each invitation as an RFC 5322 `.eml` file into `dir` (created with mode 700 if missing). */
@@ -85,7 +57,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
         });
         await ready;
         const eml = await new MailComposer(options).compile().build();
-        await writeAtomically(file, eml);
+        await writeFileAtomically(file, eml);
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
         throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${why}`, false);

@@ -75,7 +75,7 @@ describe('resume after kill -9', () => {
 
     const rerun = await runCli(importArgs(), { cwd: dir });
     expect(rerun.code, rerun.stderr).toBe(0);
-    const summary = rerun.json<{ totals: Record<string, number>; invitations: Record<string, number> }>();
+    const summary = rerun.json<{ totals: { rows: number; created: number; existing: number }; invitations: { inDoubt: number } }>();
     expect(summary.totals.rows).toBe(ROWS);
     expect(summary.totals.created + summary.totals.existing).toBe(ROWS);
 
@@ -107,7 +107,7 @@ describe('interrupts and concurrent runs', () => {
     const stopped = await done;
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain('SIGINT: finishing the rows in flight');
-    const partial = stopped.json<{ ok: boolean; totals: Record<string, number>; invitations: Record<string, number>; problems: unknown[] }>();
+    const partial = stopped.json<{ ok: boolean; totals: { rows: number; created: number }; invitations: { inDoubt: number } }>();
     expect(partial.ok).toBe(false);
     expect(partial.totals.rows).toBe(ROWS);
     expect(partial.totals.created).toBeLessThan(ROWS);

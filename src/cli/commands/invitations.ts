@@ -3,12 +3,16 @@ import { UsageError } from '../../core/errors.js';
 import { sendRecords } from '../../core/send.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
-import { mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { mailSetup, messageIdFor, newRunId, openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
+
+function suppressedReason(by: 'flag' | 'project-setting'): string {
+  return by === 'flag' ? '--no-invite was given' : 'the project says "Do not send account verification emails"';
+}
 
 /** `sending` at rest means a run started it and never saw it accepted: in doubt. */
 export function invitationView(record: InvitationRecord): InvitationView {
@@ -58,9 +62,9 @@ async function listInvitations(out: Output, options: CommonOptions & ProjectOpti
         status: invitationView(r),
         kind: r.kind,
         deferred: r.deferred,
-        messageId: r.messageId,
+        messageId: r.messageId ?? null,
         updatedAt: r.updatedAt,
-        reason: r.reason ?? null,
+        reason: r.reason ?? (r.suppressedBy ? suppressedReason(r.suppressedBy) : null),
       }));
       out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, invitations: rows });
       if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key}`);
@@ -96,7 +100,7 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           for (const record of due) {
             if (record.status !== 'pending') target.ledger.update({ ...record, status: 'pending', updatedAt: new Date().toISOString() });
           }
-          const outcomes = await sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, runId: newRunId() });
+          const outcomes = await sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId() });
           for (const record of due) {
             const outcome = outcomes.get(record.key);
             if (outcome?.outcome === 'sent') totals.sent++;

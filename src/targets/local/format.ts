@@ -30,7 +30,7 @@ export const invitationSchema = z.object({
   status: z.enum(['pending', 'sending', 'sent', 'failed', 'suppressed']),
   deferred: z.boolean(),
   mustChangePassword: z.boolean(),
-  messageId: z.string(),
+  messageId: z.string().optional(),
   suppressedBy: z.enum(['flag', 'project-setting']).optional(),
   reason: z.string().optional(),
   runId: z.string().optional(),

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import { withLock, type LockOptions } from './lock.js';
-import { emptyStore, STORE_FORMAT, storeSchema, type StoreData } from './format.js';
+import { z } from 'zod';
+import { customerSchema, emptyStore, invitationSchema, STORE_FORMAT, storeSchema, type StoreData } from './format.js';
 
 /** A change to the store: applied at once in memory, and replayed on a fresher copy at commit. */
 export type StoreOp = (data: StoreData) => void;
@@ -74,7 +74,7 @@ export class LocalStore {
           for (const op of this.#pending) op(fresh.data);
           this.#data = fresh.data;
         }
-        this.#stamp = await writeAtomically(this.path, JSON.stringify(this.#data));
+        this.#stamp = await writeStore(this.path, this.#data);
       },
       this.#lockOptions,
     );
@@ -127,17 +127,33 @@ function parseStore(path: string, text: string): StoreData {
       'use the jsm-provision version that wrote it, or another --target',
     );
   }
-  const parsed = storeSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? issue.path.join('.') : '';
-    throw new UsageError(
-      'store-damaged',
-      `the store ${path} is damaged at ${where || 'its top level'}: ${issue?.message ?? 'invalid'}; it was left untouched`,
-      'restore it from a backup, or use another --target for a new store',
-    );
+  // Checked record by record, and the parsed objects kept as they are: zod returns a copy of what
+  // it parses, and copying a 100,000-customer store would double the memory it takes to load.
+  const outline = checked(path, storeOutline, json, []) as StoreData;
+  checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
+  for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
+  for (const project in outline.invitations) {
+    const records = outline.invitations[project];
+    checked(path, recordOf, records, ['invitations', project]);
+    for (const key in records) checked(path, invitationSchema, records[key], ['invitations', project, key]);
   }
-  return parsed.data;
+  return outline;
+}
+
+const recordOf = z.record(z.string(), z.unknown());
+const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf });
+
+/** Throws store-damaged, naming where, unless `value` fits `schema`; returns `value` itself. */
+function checked(path: string, schema: z.ZodType, value: unknown, at: PropertyKey[]): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return value;
+  const issue = parsed.error.issues[0];
+  const where = [...at, ...(issue?.path ?? [])].map(String).join('.');
+  throw new UsageError(
+    'store-damaged',
+    `the store ${path} is damaged at ${where || 'its top level'}: ${issue?.message ?? 'invalid'}; it was left untouched`,
+    'restore it from a backup, or use another --target for a new store',
+  );
 }
 
 /** Identifies one version of the file: every commit renames a new inode into place. */
@@ -156,7 +172,7 @@ async function sweepDeadTemps(path: string): Promise<void> {
   const prefix = `.${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
-    const pid = Number(/^\.(?:.*)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1]);
+    const pid = Number(TEMP_FILE.exec(name)?.[1]);
     if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
     await rm(join(dirname(path), name), { force: true });
   }
@@ -171,29 +187,37 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** temp file in the same folder (mode 600), fsync, rename over the target, fsync the folder. */
-export async function writeAtomically(path: string, contents: string | Buffer): Promise<string | null> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+/** Writes the store atomically, serialised piece by piece: no single string of the whole store. */
+async function writeStore(path: string, data: StoreData): Promise<string | null> {
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await handle.writeFile(contents);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomically(path, serialise(data));
   } catch (error) {
-    await rm(temp, { force: true });
     const reason = (error as Error).message;
     throw new UsageError('store-unwritable', `cannot write ${path}: ${reason}`, 'check that the folder exists and is writable');
   }
-  const folder = await open(dir, 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
   return fileStamp(path);
+}
+
+/** The same text as JSON.stringify(data), made one record at a time. */
+function* serialise(data: StoreData): Iterable<string> {
+  yield `{"format":${JSON.stringify(data.format)},"projects":${JSON.stringify(data.projects)},"customers":`;
+  yield* serialiseRecord(data.customers);
+  yield ',"invitations":{';
+  let first = true;
+  for (const project in data.invitations) {
+    yield `${first ? '' : ','}${JSON.stringify(project)}:`;
+    yield* serialiseRecord(data.invitations[project] ?? {});
+    first = false;
+  }
+  yield '}}';
+}
+
+function* serialiseRecord(record: Record<string, unknown>): Iterable<string> {
+  yield '{';
+  let first = true;
+  for (const key in record) {
+    yield `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`;
+    first = false;
+  }
+  yield '}';
 }

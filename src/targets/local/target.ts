@@ -21,7 +21,8 @@ export class LocalTarget implements Target {
   readonly lookupIsCheap = true;
   readonly ledger: InvitationLedger;
   #store: LocalStore;
-  #lastCommitAt = Date.now();
+  /** When the last commit ended; 0 until the first provision (planning is not counted). */
+  #lastCommitAt = 0;
 
   private constructor(store: LocalStore) {
     this.#store = store;
@@ -143,6 +144,7 @@ export class LocalTarget implements Target {
 
   /** Batches commits: a full rewrite per row would make a large import quadratic. */
   async #maybeCommit(): Promise<void> {
+    if (this.#lastCommitAt === 0) this.#lastCommitAt = Date.now();
     const due = Math.max(COMMIT_EVERY_MS, this.#store.lastCommitMs * COMMIT_SHARE);
     if (Date.now() - this.#lastCommitAt >= due) await this.flush();
   }
@@ -165,10 +167,18 @@ export class LocalLedger implements InvitationLedger {
     return Object.values(this.store.data.invitations[project] ?? {});
   }
 
+  count(project: string, status: InvitationRecord['status']): number {
+    const byKey = this.store.data.invitations[project] ?? {};
+    let n = 0;
+    for (const key in byKey) if (byKey[key]?.status === status) n++;
+    return n;
+  }
+
+  /** Takes ownership of `record`: the caller must not change it afterwards. */
   add(record: InvitationRecord): void {
     this.store.mutate((data) => {
       const byKey = (data.invitations[record.project] ??= {});
-      byKey[record.key] ??= { ...record };
+      byKey[record.key] ??= record;
     });
   }
 
