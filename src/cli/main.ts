@@ -4,9 +4,11 @@ import { UsageError } from '../core/errors.js';
 import { addCustomerCommand } from './commands/add-customer.js';
 import { customersCommand } from './commands/customers.js';
 import { importCsvCommand } from './commands/import-csv.js';
+import { importMailCommand } from './commands/import-mail.js';
 import { invitationsCommand } from './commands/invitations.js';
 import { projectCommand } from './commands/project.js';
 import { Output } from './output.js';
+import { interruptSignal } from './signals.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,6 +40,7 @@ the run; 130 interrupted (what was done is recorded).`,
   program.addCommand(projectCommand());
   program.addCommand(addCustomerCommand());
   program.addCommand(importCsvCommand());
+  program.addCommand(importMailCommand());
   program.addCommand(customersCommand());
   program.addCommand(invitationsCommand());
   exitOverrideEverywhere(program);
@@ -51,6 +54,7 @@ function exitOverrideEverywhere(command: Command): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  interruptSignal();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

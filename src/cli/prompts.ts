@@ -1,4 +1,3 @@
-import { confirm, input, password, select } from '@inquirer/prompts';
 import { Secret } from '../core/secret.js';
 import { MIN_PASSWORD, validateRow } from '../core/validate.js';
 
@@ -8,10 +7,16 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY) && (ci === undefined || ci === '' || ci === 'false');
 }
 
+/** Loaded only when a question is asked: most runs never ask one. */
+function inquirer() {
+  return import('@inquirer/prompts');
+}
+
 // Questions go to stderr so that stdout keeps only the result (and --json stays one object).
 const context = { output: process.stderr };
 
 export async function askEmail(): Promise<string> {
+  const { input } = await inquirer();
   return input(
     {
       message: 'Customer email:',
@@ -25,12 +30,14 @@ export async function askEmail(): Promise<string> {
 }
 
 export async function askName(): Promise<string> {
+  const { input } = await inquirer();
   return input({ message: 'Full name:', validate: (value) => value.trim() !== '' || 'a full name is needed' }, context);
 }
 
 export type PasswordChoice = 'none' | 'type' | 'generate';
 
 export async function askPasswordChoice(): Promise<PasswordChoice> {
+  const { select } = await inquirer();
   return select<PasswordChoice>(
     {
       message: 'Password:',
@@ -45,6 +52,7 @@ export async function askPasswordChoice(): Promise<PasswordChoice> {
 }
 
 export async function askPassword(): Promise<Secret> {
+  const { password } = await inquirer();
   for (;;) {
     const first = await password(
       {
@@ -61,5 +69,6 @@ export async function askPassword(): Promise<Secret> {
 }
 
 export async function askConfirm(message: string): Promise<boolean> {
+  const { confirm } = await inquirer();
   return confirm({ message, default: false }, context);
 }

@@ -9,7 +9,7 @@ import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
 import { writeReport } from './report.js';
 import { TerminalReporter } from './reporter.js';
-import { onInterrupt } from './signals.js';
+import { asRun } from './signals.js';
 
 export interface RowRunOptions extends MailOptions {
   command: string;
@@ -44,18 +44,17 @@ export async function runRows(
   };
   const mail = mailSetup(options, target);
   const reporter = new TerminalReporter(out);
-  const interrupt = onInterrupt(out);
   let outcome: RunOutcome;
   try {
     const confirm = options.confirm;
-    outcome = await runImport(source, settings, {
+    outcome = await asRun((signal) => runImport(source, settings, {
       target,
       mailer: mail.mailer,
       outbox: mail.outbox,
       messageId: messageIdFor,
       reporter,
       runId: newRunId(),
-      signal: interrupt.signal,
+      signal,
       ...(confirm
         ? {
             confirm: (plan: Plan) => {
@@ -65,10 +64,9 @@ export async function runRows(
           }
         : {}),
       ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
-    });
+    }));
   } finally {
     reporter.stop();
-    interrupt.dispose();
     await mail.close();
   }
   if (outcome.declined) {

@@ -25,12 +25,19 @@ export interface ApplyResult {
   interrupted: boolean;
 }
 
-/** Applies a plan: provision in chunks, record invitations, claim and send them, report progress. */
+/**
+ * Applies a plan in two steps. First every row: provision in chunks, settle each row and record
+ * its invitation in the ledger (durable with the customers, at the flush). Then the invitations:
+ * claimed and sent in small batches. A crash in the first step leaves invitations pending, which
+ * the re-run sends; a crash in the second leaves at most the batches being claimed and sent in
+ * doubt, never sent twice.
+ */
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
   const { target, reporter } = ctx;
   const chunkSize = ctx.chunkSize ?? 500;
   const result: ApplyResult = { rows: [], invitationsFailed: 0, invitationsInDoubt: 0, interrupted: false };
   const total = plan.rows.length;
+  const toSend: RowResult[] = [];
   let done = 0;
   reporter.progress(0, total);
   for (let start = 0; start < total; start += chunkSize) {
@@ -45,21 +52,28 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       chunk.map((p) => ({ email: p.row.email, key: p.row.key, fullName: p.row.fullName, ...(p.row.password ? { password: p.row.password } : {}), exists: p.exists })),
       () => reporter.progress(Math.min(++done, total), total),
     );
-    const toSend: RowResult[] = [];
     const now = new Date().toISOString();
     chunk.forEach((planned, i) => {
       const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, ctx, toSend, now);
       result.rows.push(row);
     });
-    if (toSend.length > 0) {
-      const sent = await sendClaimed(toSend, plan.settings.project, ctx);
-      result.invitationsFailed += sent.failed;
-      result.invitationsInDoubt += sent.inDoubt;
-    }
     done = start + chunk.length;
     reporter.progress(done, total);
   }
+  // Customers and their pending invitations are durable before the first message leaves.
   await target.flush();
+  if (toSend.length > 0) {
+    if (ctx.signal?.aborted) {
+      result.interrupted = true;
+      for (const row of toSend) row.reason = 'not sent: the run was interrupted; run the same command again to send it';
+    } else {
+      const sent = await sendClaimed(toSend, plan.settings.project, { ...ctx, onSent: (n) => reporter.sending(n, toSend.length) });
+      result.invitationsFailed += sent.failed;
+      result.invitationsInDoubt += sent.inDoubt;
+      if (ctx.signal?.aborted) result.interrupted = true;
+      await target.flush();
+    }
+  }
   return result;
 }
 

@@ -15,6 +15,8 @@ export interface SendContext {
   mailConcurrency?: number;
   /** Aborted on interrupt: no new batch is claimed; messages in flight finish. */
   signal?: AbortSignal;
+  /** Called with the number of invitations sent (or failed) so far, for progress. */
+  onSent?: (count: number) => void;
 }
 
 const CLAIM_BATCH = 32;
@@ -43,18 +45,23 @@ export async function sendRecords(
 ): Promise<Map<string, SendOutcome>> {
   const outcomes = new Map<string, SendOutcome>();
   const concurrency = ctx.mailConcurrency ?? 8;
-  // Claim in small batches: each claim is one durable write, and a crash leaves at most one
-  // batch in doubt (claimed, maybe sent, outcome not yet recorded).
-  const batch = Math.max(CLAIM_BATCH, concurrency * 2);
-  for (let start = 0; start < keys.length; start += batch) {
-    if (start > 0 && ctx.signal?.aborted) break;
-    const claimed = await ctx.target.ledger.claimForSending(project.key, keys.slice(start, start + batch), ctx.runId);
+  // Claim in small batches: each claim is one durable write, and a crash leaves at most the batch
+  // being sent and the one being claimed in doubt. The next claim is written while a batch sends.
+  const size = Math.max(CLAIM_BATCH, concurrency * 2);
+  const batches: string[][] = [];
+  for (let start = 0; start < keys.length; start += size) batches.push(keys.slice(start, start + size));
+  const claim = (i: number) => ctx.target.ledger.claimForSending(project.key, batches[i] ?? [], ctx.runId);
+  let next: Promise<InvitationRecord[]> | null = batches.length > 0 ? claim(0) : null;
+  for (let i = 0; next; i++) {
+    const claimed = await next;
+    next = i + 1 < batches.length && !ctx.signal?.aborted ? claim(i + 1) : null;
     if (claimed.length === 0) continue;
     const mailer = await ctx.mailer();
     await mapLimit(claimed, concurrency, async (record) => {
       const messageId = record.messageId ?? ctx.messageId(project.key, record.key, record.kind);
       const outcome = await sendOne(mailer, project, record, messageId);
       outcomes.set(record.key, outcome);
+      ctx.onSent?.(outcomes.size);
       const status = outcome.outcome === 'sent' ? 'sent' : outcome.outcome === 'failed' ? 'failed' : 'sending';
       const updated: InvitationRecord = { ...record, status, messageId, updatedAt: new Date().toISOString() };
       if (outcome.reason) updated.reason = outcome.reason;

@@ -138,4 +138,6 @@ export interface Reporter {
   reading(count: number): void;
   /** Rows applied so far out of the plan's total. */
   progress(done: number, total: number): void;
+  /** Invitations sent so far out of those due. */
+  sending(done: number, total: number): void;
 }

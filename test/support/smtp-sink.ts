@@ -32,6 +32,8 @@ export interface ReceivedMessage {
   headers: HeaderField[];
   /** What the sink answered to the end of data. */
   outcome: 'accepted' | 'refused' | 'dropped';
+  /** When the data ended (Date.now()), for rates in benchmarks. */
+  at: number;
 }
 
 export interface SmtpSink {
@@ -119,6 +121,7 @@ export async function startSmtpSink(
             raw,
             headers: parseHeaders(raw),
             outcome,
+            at: Date.now(),
           });
         const answer = () => {
           if (faults.dropAfterData) {

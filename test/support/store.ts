@@ -7,9 +7,16 @@ export interface StoreFile {
   invitations: Record<string, Record<string, { status: string; deferred: boolean; email: string }>>;
 }
 
-/** The local store as a user would find it on disk. */
+/** The local store as the next run will read it: the file, with its journal's ledger entries applied. */
 export async function readStore(dir: string, name = 'jsm-store.json'): Promise<StoreFile> {
-  return JSON.parse(await readFile(join(dir, name), 'utf8')) as StoreFile;
+  const store = JSON.parse(await readFile(join(dir, name), 'utf8')) as StoreFile;
+  const journal = await readFile(join(dir, `${name}.journal`), 'utf8').catch(() => '');
+  for (const line of journal.split('\n')) {
+    if (line.trim() === '') continue;
+    const entry = JSON.parse(line) as { p: string; k: string; v: StoreFile['invitations'][string][string] };
+    (store.invitations[entry.p] ??= {})[entry.k] = entry.v;
+  }
+  return store;
 }
 
 /** The stored full names, by lower-cased email. */

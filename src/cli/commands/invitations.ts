@@ -6,6 +6,7 @@ import { action, withTarget } from '../action.js';
 import { mailSetup, messageIdFor, newRunId, openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
+import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
@@ -88,6 +89,7 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
       const mail = mailSetup(options, target);
       const totals = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null as 'project-setting' | null, outbox: mail.outbox };
       const problems: { email: string; status: string; reason: string }[] = [];
+      let interrupted = () => false;
       try {
         if (!project.sendVerificationEmails) {
           totals.suppressed = due.length;
@@ -100,7 +102,10 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           for (const record of due) {
             if (record.status !== 'pending') target.ledger.update({ ...record, status: 'pending', updatedAt: new Date().toISOString() });
           }
-          const outcomes = await sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId() });
+          const outcomes = await asRun(async (signal) => {
+            interrupted = () => signal.aborted;
+            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId(), signal });
+          });
           for (const record of due) {
             const outcome = outcomes.get(record.key);
             if (outcome?.outcome === 'sent') totals.sent++;
@@ -124,6 +129,10 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
         const where = totals.sent > 0 ? (mail.outbox ? ` to the outbox ${mail.outbox}` : ' by SMTP') : '';
         out.result(`invitations for ${project.key}: ${totals.sent} sent${where}, ${totals.failed} failed, ${totals.inDoubt} in doubt, ${totals.pending} pending`);
         for (const p of problems) out.result(`  ${p.email}: [${p.status}] ${p.reason}`);
+      }
+      if (interrupted()) {
+        out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
+        return 130;
       }
       return ok ? 0 : 1;
     },

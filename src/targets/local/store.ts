@@ -1,65 +1,118 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
+import type { StoreData } from './format.js';
+import { appendJournal, applyEntry, clearJournal, readJournal, type JournalEntry } from './journal.js';
 import { withLock, type LockOptions } from './lock.js';
-import { z } from 'zod';
-import { customerSchema, emptyStore, invitationSchema, STORE_FORMAT, storeSchema, type StoreData } from './format.js';
+import { fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
 
 /** A change to the store: applied at once in memory, and replayed on a fresher copy at commit. */
 export type StoreOp = (data: StoreData) => void;
 
 /**
- * The local JSON store. Reads are from memory. Changes are operations: each is applied to the
- * in-memory copy at once and kept until the next commit. A commit takes the lock, re-reads the
- * file if another process wrote it since (then replays the pending operations on that copy, so
- * nobody's changes are lost), writes a temp file, fsyncs it, renames it over the store and
- * fsyncs the folder. A damaged or unknown file is refused and never overwritten.
+ * The local JSON store. Reads are from memory. Two kinds of change:
+ * - operations (customers, projects, new invitations): applied to the in-memory copy at once and
+ *   kept until the next full commit, which takes the lock, re-reads the file if another process
+ *   wrote it since (then replays the operations on that copy, so nobody's changes are lost),
+ *   writes the whole store atomically and empties the journal;
+ * - ledger entries (an invitation's new state): appended to the journal under the lock and
+ *   fdatasync'ed: cheap enough to do before every batch of sends.
+ * A damaged or unknown file is refused and never overwritten.
  */
 export class LocalStore {
   readonly path: string;
+  readonly journalPath: string;
   #data: StoreData;
   #stamp: string | null;
+  #journalEnd: number;
   #pending: StoreOp[] = [];
+  #entries: JournalEntry[] = [];
   #lockOptions: LockOptions;
   #sweptTemps = false;
+  #busy: Promise<unknown> = Promise.resolve();
   lastCommitMs = 0;
 
-  private constructor(path: string, data: StoreData, stamp: string | null, lockOptions: LockOptions) {
+  private constructor(path: string, loaded: Loaded, lockOptions: LockOptions) {
     this.path = path;
-    this.#data = data;
-    this.#stamp = stamp;
+    this.journalPath = `${path}.journal`;
+    this.#data = loaded.data;
+    this.#stamp = loaded.stamp;
+    this.#journalEnd = loaded.journalEnd;
     this.#lockOptions = lockOptions;
   }
 
   /** Opens the store; a missing file is an empty store, written at the first commit. */
   static async open(path: string, lockOptions: LockOptions = {}): Promise<LocalStore> {
     const absolute = resolve(path);
-    const { data, stamp } = await readStore(absolute);
-    return new LocalStore(absolute, data, stamp, lockOptions);
+    return new LocalStore(absolute, await load(absolute), lockOptions);
   }
 
   get data(): StoreData {
     return this.#data;
   }
 
-  get exists(): boolean {
-    return this.#stamp !== null;
-  }
-
-  get pendingCount(): number {
-    return this.#pending.length;
-  }
-
+  /** An operation for the next full commit. */
   mutate(op: StoreOp): void {
     op(this.#data);
     this.#pending.push(op);
   }
 
-  /** Makes every pending change durable. Safe to call with nothing pending (does nothing). */
+  /** A ledger entry for the next journal append (or full commit). */
+  record(entry: JournalEntry): void {
+    applyEntry(this.#data, entry);
+    this.#entries.push(entry);
+  }
+
+  /**
+   * Makes everything done so far durable: a full commit when operations are pending, else a
+   * journal append of the ledger entries, else nothing.
+   */
   async commit(): Promise<void> {
-    if (this.#pending.length === 0) return;
+    await this.#exclusive(async () => {
+      if (this.#pending.length > 0) await this.#fullCommit();
+      else if (this.#entries.length > 0) await this.#append(() => []);
+    });
+  }
+
+  /**
+   * Under the lock and on the freshest copy (other processes' entries read first), asks `decide`
+   * for entries, applies them and makes them durable with everything pending. The at-most-once
+   * gate for invitations: a claim decided here cannot also be decided by another process.
+   */
+  async journal(decide: (data: StoreData) => JournalEntry[]): Promise<void> {
+    await this.#exclusive(async () => {
+      if (this.#pending.length > 0) {
+        // Whatever the entries refer to (new invitations) must be durable first: commit it all.
+        await this.#fullCommit(decide);
+      } else {
+        await this.#append(decide);
+      }
+    });
+  }
+
+  /** Re-reads the store when another process changed it and nothing is pending here. */
+  async refresh(): Promise<void> {
+    await this.#exclusive(async () => {
+      if (this.#pending.length > 0 || this.#entries.length > 0) return;
+      if ((await fileStamp(this.path)) === this.#stamp) return;
+      const fresh = await load(this.path);
+      this.#data = fresh.data;
+      this.#stamp = fresh.stamp;
+      this.#journalEnd = fresh.journalEnd;
+    });
+  }
+
+  /** One commit or append at a time in this process; the lock orders processes. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#busy.then(fn, fn);
+    this.#busy = run.catch(() => undefined);
+    return run;
+  }
+
+  async #fullCommit(decide?: (data: StoreData) => JournalEntry[]): Promise<void> {
     const started = performance.now();
+    // Counted now: what is recorded while the store is being written stays for the next commit.
+    const opsTaken = this.#pending.length;
+    const entriesTaken = this.#entries.length;
     await withLock(
       this.path,
       async () => {
@@ -67,157 +120,87 @@ export class LocalStore {
           this.#sweptTemps = true;
           await sweepDeadTemps(this.path);
         }
-        const current = await fileStamp(this.path);
-        if (current !== this.#stamp) {
-          // Another process wrote the store since we read it: start from its copy.
-          const fresh = await readStore(this.path);
-          for (const op of this.#pending) op(fresh.data);
-          this.#data = fresh.data;
-        }
+        await this.#catchUp();
+        if (decide) for (const entry of decide(this.#data)) applyEntry(this.#data, entry);
         this.#stamp = await writeStore(this.path, this.#data);
+        await clearJournal(this.journalPath);
+        this.#journalEnd = 0;
       },
       this.#lockOptions,
     );
-    this.#pending = [];
+    // Only now: had the write failed, they would still be pending for the next try.
+    this.#pending = this.#pending.slice(opsTaken);
+    this.#entries = this.#entries.slice(entriesTaken);
     this.lastCommitMs = performance.now() - started;
   }
 
-  /** Re-reads the file when another process changed it and nothing is pending here. */
-  async refresh(): Promise<void> {
-    if (this.#pending.length > 0) return;
-    const current = await fileStamp(this.path);
-    if (current === this.#stamp) return;
-    const fresh = await readStore(this.path);
-    this.#data = fresh.data;
-    this.#stamp = fresh.stamp;
+  async #append(decide: (data: StoreData) => JournalEntry[]): Promise<void> {
+    await withLock(
+      this.path,
+      async () => {
+        const torn = await this.#catchUp();
+        const decided = decide(this.#data);
+        for (const entry of decided) applyEntry(this.#data, entry);
+        const taken = this.#entries.length;
+        const entries = [...this.#entries, ...decided];
+        if (entries.length === 0) return;
+        this.#journalEnd = await appendJournal(this.journalPath, this.#journalEnd, torn, entries);
+        // Entries recorded while this was being written stay for the next append.
+        this.#entries = this.#entries.slice(taken);
+      },
+      this.#lockOptions,
+    );
+  }
+
+  /**
+   * Brings the in-memory copy up to what is on disk (called under the lock): the store re-read if
+   * another process rewrote it, else the journal lines appended since. Our own pending operations
+   * and entries are applied again on top. Returns true when the journal ends in a torn line.
+   */
+  async #catchUp(): Promise<boolean> {
+    const stamp = await fileStamp(this.path);
+    if (stamp !== this.#stamp) {
+      const fresh = await load(this.path);
+      for (const op of this.#pending) op(fresh.data);
+      for (const entry of this.#entries) applyEntry(fresh.data, entry);
+      this.#data = fresh.data;
+      this.#stamp = fresh.stamp;
+      this.#journalEnd = fresh.journalEnd;
+      return fresh.torn;
+    }
+    const read = await readJournalChecked(this.journalPath, this.#journalEnd);
+    if (read.entries.length > 0) {
+      for (const entry of read.entries) applyEntry(this.#data, entry);
+      for (const entry of this.#entries) applyEntry(this.#data, entry);
+    }
+    this.#journalEnd = read.end;
+    return read.torn;
   }
 }
 
-async function readStore(path: string): Promise<{ data: StoreData; stamp: string | null }> {
-  let text: string;
-  let stamp: string | null;
-  try {
-    // Stamp first: if the file is replaced between the two calls we re-read it at commit.
-    stamp = await fileStamp(path);
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { data: emptyStore(), stamp: null };
-    throw new UsageError('store-unreadable', `cannot read the store ${path}: ${(error as Error).message}`);
-  }
-  return { data: parseStore(path, text), stamp };
+interface Loaded {
+  data: StoreData;
+  stamp: string | null;
+  journalEnd: number;
+  torn: boolean;
 }
 
-function parseStore(path: string, text: string): StoreData {
-  let json: unknown;
+/** The store file with its journal applied. */
+async function load(path: string): Promise<Loaded> {
+  const { data, stamp } = await readStore(path);
+  const journal = await readJournalChecked(`${path}.journal`, 0);
+  for (const entry of journal.entries) applyEntry(data, entry);
+  return { data, stamp, journalEnd: journal.end, torn: journal.torn };
+}
+
+async function readJournalChecked(path: string, from: number) {
   try {
-    json = JSON.parse(text);
+    return await readJournal(path, from);
   } catch (error) {
     throw new UsageError(
       'store-damaged',
-      `the store ${path} is not valid JSON (${(error as Error).message}); it was left untouched`,
-      'restore it from a backup, or use another --target for a new store',
+      `the store's journal ${path} is damaged (${(error as Error).message}); it was left untouched`,
+      'restore the store and its journal from a backup, or use another --target',
     );
   }
-  const format = (json as { format?: unknown } | null)?.format;
-  if (format !== STORE_FORMAT) {
-    throw new UsageError(
-      'store-format',
-      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads format ${STORE_FORMAT}; it was left untouched`,
-      'use the jsm-provision version that wrote it, or another --target',
-    );
-  }
-  // Checked record by record, and the parsed objects kept as they are: zod returns a copy of what
-  // it parses, and copying a 100,000-customer store would double the memory it takes to load.
-  const outline = checked(path, storeOutline, json, []) as StoreData;
-  checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
-  for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
-  for (const project in outline.invitations) {
-    const records = outline.invitations[project];
-    checked(path, recordOf, records, ['invitations', project]);
-    for (const key in records) checked(path, invitationSchema, records[key], ['invitations', project, key]);
-  }
-  return outline;
-}
-
-const recordOf = z.record(z.string(), z.unknown());
-const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf });
-
-/** Throws store-damaged, naming where, unless `value` fits `schema`; returns `value` itself. */
-function checked(path: string, schema: z.ZodType, value: unknown, at: PropertyKey[]): unknown {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return value;
-  const issue = parsed.error.issues[0];
-  const where = [...at, ...(issue?.path ?? [])].map(String).join('.');
-  throw new UsageError(
-    'store-damaged',
-    `the store ${path} is damaged at ${where || 'its top level'}: ${issue?.message ?? 'invalid'}; it was left untouched`,
-    'restore it from a backup, or use another --target for a new store',
-  );
-}
-
-/** Identifies one version of the file: every commit renames a new inode into place. */
-async function fileStamp(path: string): Promise<string | null> {
-  try {
-    const info = await stat(path, { bigint: true });
-    return `${info.ino}:${info.size}:${info.mtimeNs}`;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-/** Removes temp files left by writers that were killed mid-write (their pid is gone). */
-async function sweepDeadTemps(path: string): Promise<void> {
-  const prefix = `.${basename(path)}.`;
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  for (const name of names) {
-    const pid = Number(TEMP_FILE.exec(name)?.[1]);
-    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    await rm(join(dirname(path), name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-/** Writes the store atomically, serialised piece by piece: no single string of the whole store. */
-async function writeStore(path: string, data: StoreData): Promise<string | null> {
-  try {
-    await writeFileAtomically(path, serialise(data));
-  } catch (error) {
-    const reason = (error as Error).message;
-    throw new UsageError('store-unwritable', `cannot write ${path}: ${reason}`, 'check that the folder exists and is writable');
-  }
-  return fileStamp(path);
-}
-
-/** The same text as JSON.stringify(data), made one record at a time. */
-function* serialise(data: StoreData): Iterable<string> {
-  yield `{"format":${JSON.stringify(data.format)},"projects":${JSON.stringify(data.projects)},"customers":`;
-  yield* serialiseRecord(data.customers);
-  yield ',"invitations":{';
-  let first = true;
-  for (const project in data.invitations) {
-    yield `${first ? '' : ','}${JSON.stringify(project)}:`;
-    yield* serialiseRecord(data.invitations[project] ?? {});
-    first = false;
-  }
-  yield '}}';
-}
-
-function* serialiseRecord(record: Record<string, unknown>): Iterable<string> {
-  yield '{';
-  let first = true;
-  for (const key in record) {
-    yield `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`;
-    first = false;
-  }
-  yield '}';
 }

@@ -183,22 +183,20 @@ export class LocalLedger implements InvitationLedger {
   }
 
   update(record: InvitationRecord): void {
-    this.store.mutate((data) => {
-      (data.invitations[record.project] ??= {})[record.key] = { ...record };
-    });
+    this.store.record({ p: record.project, k: record.key, v: { ...record } });
   }
 
   async claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]> {
     const updatedAt = new Date().toISOString();
-    this.store.mutate((data) => {
+    // Decided under the lock on the freshest copy and made durable before any message leaves:
+    // a crash from here on leaves these in doubt, never resent; another process cannot claim them.
+    await this.store.journal((data) => {
       const byKey = data.invitations[project] ?? {};
-      for (const key of keys) {
+      return keys.flatMap((key) => {
         const record = byKey[key];
-        if (record?.status === 'pending') byKey[key] = { ...record, status: 'sending', runId, updatedAt };
-      }
+        return record?.status === 'pending' ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
+      });
     });
-    // Durable before any message leaves: a crash from here on leaves these in doubt, never resent.
-    await this.store.commit();
     const byKey = this.store.data.invitations[project] ?? {};
     return keys.flatMap((key) => {
       const record = byKey[key];

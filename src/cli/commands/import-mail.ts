@@ -1,0 +1,147 @@
+import { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import type { RunSummary } from '../../core/results.js';
+import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
+import { writeFileAtomically } from '../../util/atomic-file.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import { Output } from '../output.js';
+import { csvCell, reportFormat } from '../report.js';
+import { runRows } from '../run-rows.js';
+import { addImportOptions, checkImportOptions, importRunOptions, type ImportOptions } from './import-csv.js';
+
+type MailOptions = ImportOptions & { includeCc?: boolean; replyTo?: boolean; exclude?: string[] };
+
+const SHOWN_SKIPS = 20;
+
+export function importMailCommand(): Command {
+  const command = new Command('import-mail')
+    .description('turn the people who emailed a support inbox into customers (.eml files, folders of them, mbox files)')
+    .argument('<path...>', '.eml files, folders of them (read recursively), mbox files, or - for one message on standard input')
+    .option('--include-cc', "add the people copied (Cc) on each message too, as JSM does for unknown Cc'd addresses")
+    .option('--reply-to', 'take the sender from Reply-To when a message has one, rather than From')
+    .option('--exclude <address|@domain>', "the inbox's own addresses or domains: never made customers (repeatable)", collect);
+  return addImportOptions(command)
+    .addHelpText(
+      'after',
+      `
+Each message's sender becomes a customer: the address from From (or Reply-To), the name from the
+display name (encoded words decoded), or else the address's local part. An address that wrote many
+times is one row, from its earliest message; the report says how many messages it sent. Automatic
+mail (Auto-Submitted, Precedence: bulk/junk/list, List-Id, auto-replies, delivery reports),
+mailer-daemon and postmaster, no-reply addresses and --exclude addresses are skipped and listed with
+their reason. New customers get a "Verify your email for <project>" message, under the same rules as
+every invitation (--no-invite, --defer-invites, the project's "Do not send account verification
+emails"). A row's line is the message's file, and #n for the n-th message of an mbox.
+
+Examples:
+  $ jsm-provision import-mail support-export.mbox --project ITH --exclude support@example.com --dry-run
+  $ jsm-provision import-mail ~/Mail/helpdesk/ --project ITH --exclude @example.com --include-cc --report people.csv
+  $ jsm-provision import-mail message.eml - --project ITH --no-invite --json < another.eml`,
+    )
+    .action(action('import-mail', importMail));
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * Holds back the summary runRows prints, so that import-mail prints it once, with what the mailbox
+ * adds (messages read, who was skipped and why). Notes, warnings and prompts go through untouched.
+ */
+class HeldOutput extends Output {
+  summary: RunSummary | undefined;
+  text: string | undefined;
+  override jsonResult(value: unknown): void {
+    this.summary = value as RunSummary;
+  }
+  override result(text: string): void {
+    this.text = text;
+  }
+}
+
+async function importMail(out: Output, options: MailOptions, paths: string[]): Promise<number> {
+  checkImportOptions(options);
+  // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
+  const { MailTally, mailRows, parseExclusions, resolveSources } = await import('../../mailbox/index.js');
+  const { mailReportRows, mailSummary } = await import('../../mailbox/outcome.js');
+  const exclusions = parseExclusions(options.exclude ?? []);
+  if (options.exclude === undefined) {
+    out.warn("no --exclude given: mail the team sent from the inbox itself would make the inbox a customer; give --exclude <the inbox's address or @domain>");
+  }
+  // Every path is checked before the target is touched: a typo stops here with exit 2.
+  const sources = await resolveSources(paths);
+  const tally = new MailTally();
+  const rows = mailRows(sources, { replyTo: Boolean(options.replyTo), includeCc: Boolean(options.includeCc), exclusions }, tally);
+  const { report, ...rest } = options;
+  const held = new HeldOutput({ json: out.json, quiet: out.quiet });
+  const run = await withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      return runRows(rows, target, project, importRunOptions('import-mail', 'verify', rest, out), held);
+    },
+  );
+  // Declined at the confirmation: runRows said so and printed no summary.
+  if (held.summary === undefined) return run.code;
+  const extra = mailSummary(tally);
+  if (report !== undefined) {
+    await writeMailReport(report, held.summary, extra, mailReportRows(run.rows, tally));
+    out.note(`report written to ${report}`);
+  }
+  if (extra.messages.ignoredFiles.length > 0) {
+    const shown = extra.messages.ignoredFiles.slice(0, 5).join(', ');
+    const more = extra.messages.ignoredFiles.length > 5 ? ` and ${extra.messages.ignoredFiles.length - 5} more` : '';
+    out.note(`left alone: ${shown}${more} (neither an email message nor an mbox file)`);
+  }
+  out.jsonResult({ ...held.summary, ...extra });
+  if (held.text !== undefined) out.result(`${held.text}\n${renderMail(extra, held.summary, out)}`);
+  return run.code;
+}
+
+/** The mailbox's part of the human summary: messages read, and who was skipped and why. */
+function renderMail(extra: MailSummary, summary: RunSummary, out: Output): string {
+  const c = out.color;
+  const m = extra.messages;
+  const n = (x: number, one: string, many = `${one}s`) => `${x.toLocaleString('en-US')} ${x === 1 ? one : many}`;
+  const lines = [
+    `  ${n(m.read, 'message')} read from ${n(m.files, 'file')}: ${n(summary.totals.rows, 'address', 'addresses')} to provision, ${n(m.skipped, 'message')} skipped`,
+  ];
+  if (extra.skipped.length > 0) {
+    lines.push('Skipped (not provisioned):');
+    for (const s of extra.skipped.slice(0, SHOWN_SKIPS)) {
+      const times = s.messages > 1 ? c.dim(` (${n(s.messages, 'message')})`) : '';
+      lines.push(`  ${printable(s.line)}: ${s.email ? `${printable(s.email)}: ` : ''}${s.reason}${times}`);
+    }
+    const more = extra.skipped.length - SHOWN_SKIPS;
+    if (more > 0) lines.push(`  … and ${more.toLocaleString('en-US')} more: use --report <file.csv> or --json to see them all`);
+  }
+  return lines.join('\n');
+}
+
+/** File names and addresses from strangers' headers: no control or bidi characters reach the terminal. */
+function printable(value: string): string {
+  return value.replace(/[\p{Cc}\p{Cf}]/gu, '?');
+}
+
+const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'messages'] as const;
+
+/** The report of CONTRACT.md, with a `messages` column, and skipped people as rows with status `skipped`. */
+async function writeMailReport(file: string, summary: RunSummary, extra: MailSummary, rows: MailReportRow[]): Promise<void> {
+  let text: string;
+  if (reportFormat(file) === 'csv') {
+    const lines = [COLUMNS.join(',')];
+    for (const row of rows) lines.push(COLUMNS.map((column) => csvCell(String(row[column]))).join(','));
+    text = `\ufeff${lines.join('\r\n')}\r\n`;
+  } else {
+    const { problems: _problems, ...head } = summary;
+    const body = rows.map((r) => ({ ...r, reason: r.reason === '' ? null : r.reason }));
+    text = `${JSON.stringify({ ...head, messages: extra.messages, rows: body }, null, 2)}\n`;
+  }
+  try {
+    await writeFileAtomically(file, text);
+  } catch (error) {
+    throw new UsageError('report-unwritable', `cannot write the report ${file}: ${(error as Error).message}`, 'the run itself is recorded; choose another --report path');
+  }
+}

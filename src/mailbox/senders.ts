@@ -1,0 +1,158 @@
+import { parseAddressHeader } from 'mailparser';
+import { UsageError } from '../core/errors.js';
+import { foldName } from '../core/validate.js';
+import { messageHeaders, type Headers } from './headers.js';
+
+/** A person a message names: its sender, or someone it copied. */
+export interface Person {
+  email: string;
+  fullName: string;
+}
+
+/** Someone not provisioned, and why. `email` is empty when the message named no address. */
+export interface Skip {
+  email: string;
+  reason: string;
+}
+
+/**
+ * What one message gives: either the whole message is skipped (automatic mail, a bounce, the inbox's
+ * own mail ...), or its people, with the Cc'd addresses that were left out.
+ */
+export type MessagePeople = { skip: Skip } | { people: Person[]; skippedCc: Skip[] };
+
+/** The inbox's own addresses and domains (`--exclude`), lower-cased. */
+export interface Exclusions {
+  addresses: ReadonlySet<string>;
+  domains: ReadonlySet<string>;
+}
+
+export interface SenderOptions {
+  /** Take the sender from Reply-To when the message has one. */
+  replyTo: boolean;
+  /** Add the Cc'd people too. */
+  includeCc: boolean;
+  exclusions: Exclusions;
+}
+
+/** Parses `--exclude` values: `support@example.com` or `@example.com`. Throws UsageError for others. */
+export function parseExclusions(values: readonly string[]): Exclusions {
+  const addresses = new Set<string>();
+  const domains = new Set<string>();
+  for (const value of values) {
+    const v = value.trim().toLowerCase();
+    const at = v.lastIndexOf('@');
+    if (at < 0 || at === v.length - 1 || /[\s<>,;"]/.test(v) || v.indexOf('@') !== at) {
+      throw new UsageError(
+        'bad-option',
+        `--exclude ${JSON.stringify(value)}: give an address (support@example.com) or a domain with its @ (@example.com)`,
+      );
+    }
+    if (at === 0) domains.add(v.slice(1));
+    else addresses.add(v);
+  }
+  return { addresses, domains };
+}
+
+// Mail systems, not people (RFC 2142, RFC 3834 and common practice).
+const MAIL_SYSTEM = /^(mailer-daemon|postmaster)$/i;
+const NO_REPLY = /(^|[._+-])(no-?reply|no_reply|do-?not-?reply|do_not_reply)([._+-]|$)/i;
+
+/** Reads the people of one message from its raw bytes (the headers are enough). */
+export function peopleOf(raw: Buffer, options: SenderOptions): MessagePeople {
+  const headers = messageHeaders(raw);
+  const from = mailboxes(headers.all('from'))[0];
+  // Who sent it first (a bounce says mailer-daemon best), then how (auto-replies, lists, reports).
+  const fromSkip = from && from.email !== '' ? addressSkip(from.email, options.exclusions) : undefined;
+  if (from && fromSkip) return { skip: { email: from.email, reason: fromSkip } };
+  const automatic = automaticReason(headers);
+  if (automatic) return { skip: { email: from?.email ?? '', reason: automatic } };
+  if (!from || from.email === '') {
+    return { skip: { email: '', reason: from ? 'the From header names no address' : 'the message has no From header' } };
+  }
+
+  let sender = from;
+  if (options.replyTo) {
+    const replyTo = mailboxes(headers.all('reply-to'))[0];
+    if (replyTo && replyTo.email !== '') {
+      const skip = addressSkip(replyTo.email, options.exclusions);
+      if (skip) return { skip: { email: replyTo.email, reason: `Reply-To: ${skip}` } };
+      const sameAsFrom = replyTo.email.toLowerCase() === from.email.toLowerCase();
+      sender = replyTo.name === '' && sameAsFrom ? from : replyTo;
+    }
+  }
+
+  const people = [person(sender)];
+  const skippedCc: Skip[] = [];
+  if (options.includeCc) {
+    for (const cc of mailboxes(headers.all('cc'))) {
+      if (cc.email === '') continue;
+      const skip = addressSkip(cc.email, options.exclusions);
+      if (skip) skippedCc.push({ email: cc.email, reason: `Cc: ${skip}` });
+      else people.push(person(cc));
+    }
+  }
+  return { people, skippedCc };
+}
+
+interface Mailbox {
+  email: string;
+  name: string;
+}
+
+/** Address header values -> mailboxes, groups flattened, names decoded (RFC 2047) and folded. */
+function mailboxes(values: string[]): Mailbox[] {
+  if (values.length === 0) return [];
+  // Punycode domains are kept as written: that form is deliverable by every SMTP server.
+  const parsed = parseAddressHeader(values, { flatten: true, decodePunycode: false });
+  return parsed.value.map((a) => ({ email: (a.address ?? '').trim(), name: foldName(a.name ?? '') }));
+}
+
+/** The person a mailbox names: the display name, or else the address's local part. */
+function person(mailbox: Mailbox): Person {
+  // Outlook quotes names in apostrophes ('Jane Doe' <jane@example.com>): the quotes are not the name.
+  const name = mailbox.name.replace(/^'(.+)'$/s, '$1').trim();
+  const local = mailbox.email.slice(0, Math.max(0, mailbox.email.lastIndexOf('@')));
+  return { email: mailbox.email, fullName: name !== '' ? name : local };
+}
+
+/** Why a message is automatic mail (RFC 3834, list and bulk mail, reports), or undefined. */
+function automaticReason(headers: Headers): string | undefined {
+  const auto = headers.first('auto-submitted');
+  if (auto !== undefined) {
+    const token = (auto.split(';')[0] ?? '').trim().toLowerCase();
+    if (token !== '' && token !== 'no') return `automatic message (Auto-Submitted: ${shorten(auto)})`;
+  }
+  const precedence = headers.first('precedence')?.toLowerCase();
+  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'list' || precedence === 'auto_reply') {
+    return `bulk or list mail (Precedence: ${precedence})`;
+  }
+  const listId = headers.first('list-id');
+  if (listId !== undefined && listId !== '') return `mailing-list message (List-Id: ${shorten(listId)})`;
+  for (const name of ['x-autoreply', 'x-autorespond']) {
+    const value = headers.first(name);
+    if (value !== undefined && value !== '' && value.toLowerCase() !== 'no') return `automatic reply (${name === 'x-autoreply' ? 'X-Autoreply' : 'X-Autorespond'}: ${shorten(value)})`;
+  }
+  const type = headers.first('content-type')?.toLowerCase();
+  if (type?.startsWith('multipart/report')) return 'delivery or read report (Content-Type: multipart/report)';
+  return undefined;
+}
+
+/** Why an address is not a customer's: a mail system, a no-reply address, the inbox's own. */
+function addressSkip(email: string, exclusions: Exclusions): string | undefined {
+  const lower = email.toLowerCase();
+  const at = lower.lastIndexOf('@');
+  const local = at >= 0 ? lower.slice(0, at) : lower;
+  const domain = at >= 0 ? lower.slice(at + 1) : '';
+  if (MAIL_SYSTEM.test(local)) return `a mail system address (${local}), not a person`;
+  if (NO_REPLY.test(local)) return 'a no-reply address';
+  if (exclusions.addresses.has(lower)) return `the inbox's own address (--exclude ${lower})`;
+  if (exclusions.domains.has(domain)) return `an excluded domain (--exclude @${domain})`;
+  return undefined;
+}
+
+function shorten(value: string): string {
+  // Header values come from strangers: no control or bidi characters reach a terminal.
+  const one = value.replace(/[\s\p{Cc}\p{Cf}]+/gu, ' ').trim();
+  return one.length > 80 ? `${one.slice(0, 80)}…` : one;
+}

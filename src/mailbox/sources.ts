@@ -1,0 +1,212 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { splitMbox } from './mbox.js';
+
+/** What one command-line argument names: standard input, one file, or a folder's files. */
+export interface MailSource {
+  /** The argument as given. */
+  arg: string;
+  kind: 'stdin' | 'file' | 'folder';
+  /** The files to read, in order (a folder's, recursively, sorted by name). */
+  files: string[];
+}
+
+/** One message as read: where it is, and its first bytes. */
+export interface RawMessage {
+  /** `file` for a single message, `file#n` for the n-th message (from 1) of an mbox; `-` is standard input. */
+  line: string;
+  raw: Buffer;
+  truncated: boolean;
+}
+
+/** What reading found besides messages. */
+export interface ReadStats {
+  files: number;
+  /** Files inside folders that were neither mbox nor a message: left alone. */
+  ignored: string[];
+}
+
+/** How a file's content begins: an mbox (a From_ line), one message (a header field), or neither. */
+export type ContentKind = 'mbox' | 'message' | 'other';
+
+const READ_CHUNK = 256 * 1024;
+// The first line of a message is a header field: a printable name, optional white space, a colon.
+const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+[ \t]*:/;
+
+/** Tells an mbox from one message by content (never by the file name). */
+export function contentKind(prefix: Buffer): ContentKind {
+  let start = 0;
+  while (start < prefix.length && (prefix[start] === 0x0a || prefix[start] === 0x0d)) start++;
+  const head = prefix.subarray(start, start + 1000).toString('latin1');
+  if (head.startsWith('From ')) return 'mbox';
+  return FIELD_LINE.test(head) ? 'message' : 'other';
+}
+
+/**
+ * Checks every argument before anything is read: missing or unreadable paths stop the command
+ * here (exit 2), naming the path, before the target is touched.
+ */
+export async function resolveSources(args: readonly string[]): Promise<MailSource[]> {
+  if (args.filter((a) => a === '-').length > 1) {
+    throw new UsageError('bad-argument', '- (standard input) may be given only once');
+  }
+  const sources: MailSource[] = [];
+  for (const arg of args) {
+    if (arg === '-') {
+      sources.push({ arg, kind: 'stdin', files: ['-'] });
+      continue;
+    }
+    const info = await stat(arg).catch((error: unknown) => {
+      throw unreadable(arg, error);
+    });
+    if (info.isDirectory()) sources.push({ arg, kind: 'folder', files: await walk(arg) });
+    else sources.push({ arg, kind: 'file', files: [arg] });
+  }
+  return sources;
+}
+
+/** A folder's regular files, recursively, sorted by name so runs are repeatable. Symbolic links to folders are not followed. */
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+    throw unreadable(dir, error);
+  });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(path)));
+    else if (entry.isFile()) files.push(path);
+    else if (entry.isSymbolicLink()) {
+      const target = await stat(path).catch(() => null);
+      if (target?.isFile()) files.push(path);
+    }
+  }
+  return files;
+}
+
+/**
+ * Every message of every source, in order, one at a time: at most `maxBytes` of each is held.
+ * A source that holds no message at all stops the command (exit 2); nothing has been written then,
+ * since the plan reads all input before anything is written.
+ */
+export async function* readMessages(sources: readonly MailSource[], maxBytes: number, stats: ReadStats): AsyncGenerator<RawMessage> {
+  for (const source of sources) {
+    let found = 0;
+    for (const file of source.files) {
+      const label = file;
+      const chunks = await openChunks(file);
+      try {
+        const { kind, replay } = await sniff(chunks, label);
+        if (kind === 'other') {
+          if (source.kind === 'folder') {
+            stats.ignored.push(file);
+            continue;
+          }
+          throw new UsageError(
+            'not-mail',
+            `${source.kind === 'stdin' ? 'standard input' : file} is neither an mbox file nor an email message`,
+            'give .eml files, folders of them, or mbox files (each message begins with a "From " line)',
+          );
+        }
+        stats.files++;
+        if (kind === 'message') {
+          found++;
+          yield { line: label, ...(await firstBytes(replay, maxBytes, label)) };
+          continue;
+        }
+        for await (const message of guard(splitMbox(replay, { maxBytes }), label)) {
+          found++;
+          yield { line: `${label}#${message.index}`, raw: message.raw, truncated: message.truncated };
+        }
+      } finally {
+        chunks.close();
+      }
+    }
+    if (found === 0) {
+      const what = source.kind === 'stdin' ? 'standard input' : source.arg;
+      throw new UsageError(
+        'no-messages',
+        `${what} holds no email messages`,
+        source.kind === 'folder' ? 'give a folder of .eml files or mbox files' : 'give an .eml file or an mbox file',
+      );
+    }
+  }
+}
+
+interface Chunks extends AsyncIterable<Buffer> {
+  close(): void;
+}
+
+async function openChunks(file: string): Promise<Chunks> {
+  if (file === '-') {
+    const stdin = process.stdin;
+    return { [Symbol.asyncIterator]: () => stdin[Symbol.asyncIterator](), close: () => stdin.destroy() };
+  }
+  const handle = await open(file, 'r').catch((error: unknown) => {
+    throw unreadable(file, error);
+  });
+  const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
+  return { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](), close: () => stream.destroy() };
+}
+
+/** Reads enough of the start to tell what the content is; `replay` yields every byte again from the start. */
+async function sniff(chunks: AsyncIterable<Buffer>, label: string): Promise<{ kind: ContentKind; replay: AsyncIterable<Buffer> }> {
+  const iterator = guard(chunks, label)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  // A first line is rarely longer than a few hundred bytes; 1,000 printable bytes decide.
+  while (size < 1_000 + 16) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    head.push(next.value);
+    size += next.value.length;
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* head;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { kind: contentKind(Buffer.concat(head)), replay: replay() };
+}
+
+/** The first `maxBytes` of a single message; the rest is not read. */
+async function firstBytes(chunks: AsyncIterable<Buffer>, maxBytes: number, label: string): Promise<{ raw: Buffer; truncated: boolean }> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of guard(chunks, label)) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size > maxBytes) break;
+  }
+  const raw = Buffer.concat(parts);
+  return size > maxBytes ? { raw: raw.subarray(0, maxBytes), truncated: true } : { raw, truncated: false };
+}
+
+/** Turns a read error (EIO, EISDIR ...) into a usage error that names the file. */
+async function* guard<T>(items: AsyncIterable<T>, label: string): AsyncGenerator<T> {
+  try {
+    for await (const item of items) yield item;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw unreadable(label, error);
+  }
+}
+
+function unreadable(path: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const why = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/s, '') : String(error);
+  return new UsageError(
+    'unreadable-input',
+    `Cannot read ${path === '-' ? 'standard input' : path}: ${why}${code !== undefined && !why.includes(code) ? ` (${code})` : ''}.`,
+    'Check the path and that you may read it, or pass - to read one message from standard input.',
+  );
+}

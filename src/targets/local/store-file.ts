@@ -1,0 +1,136 @@
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../../core/errors.js';
+import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
+import { customerSchema, emptyStore, invitationSchema, STORE_FORMAT, storeSchema, type StoreData } from './format.js';
+
+/** Reads and checks the store file; a missing file is an empty store (stamp null). */
+export async function readStore(path: string): Promise<{ data: StoreData; stamp: string | null }> {
+  let text: string;
+  let stamp: string | null;
+  try {
+    // Stamp first: if the file is replaced between the two calls we re-read it at commit.
+    stamp = await fileStamp(path);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { data: emptyStore(), stamp: null };
+    throw new UsageError('store-unreadable', `cannot read the store ${path}: ${(error as Error).message}`);
+  }
+  return { data: parseStore(path, text), stamp };
+}
+
+function parseStore(path: string, text: string): StoreData {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      'store-damaged',
+      `the store ${path} is not valid JSON (${(error as Error).message}); it was left untouched`,
+      'restore it from a backup, or use another --target for a new store',
+    );
+  }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (format !== STORE_FORMAT) {
+    throw new UsageError(
+      'store-format',
+      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads format ${STORE_FORMAT}; it was left untouched`,
+      'use the jsm-provision version that wrote it, or another --target',
+    );
+  }
+  // Checked record by record, and the parsed objects kept as they are: zod returns a copy of what
+  // it parses, and copying a 100,000-customer store would double the memory it takes to load.
+  const outline = checked(path, storeOutline, json, []) as StoreData;
+  checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
+  for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
+  for (const project in outline.invitations) {
+    const records = outline.invitations[project];
+    checked(path, recordOf, records, ['invitations', project]);
+    for (const key in records) checked(path, invitationSchema, records[key], ['invitations', project, key]);
+  }
+  return outline;
+}
+
+const recordOf = z.record(z.string(), z.unknown());
+const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf });
+
+/** Throws store-damaged, naming where, unless `value` fits `schema`; returns `value` itself. */
+function checked(path: string, schema: z.ZodType, value: unknown, at: PropertyKey[]): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return value;
+  const issue = parsed.error.issues[0];
+  const where = [...at, ...(issue?.path ?? [])].map(String).join('.');
+  throw new UsageError(
+    'store-damaged',
+    `the store ${path} is damaged at ${where || 'its top level'}: ${issue?.message ?? 'invalid'}; it was left untouched`,
+    'restore it from a backup, or use another --target for a new store',
+  );
+}
+
+/** Identifies one version of the file: every commit renames a new inode into place. */
+export async function fileStamp(path: string): Promise<string | null> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return `${info.ino}:${info.size}:${info.mtimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/** Removes temp files left by writers that were killed mid-write (their pid is gone). */
+export async function sweepDeadTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(TEMP_FILE.exec(name)?.[1]);
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(dirname(path), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Writes the store atomically, serialised piece by piece: no single string of the whole store. */
+export async function writeStore(path: string, data: StoreData): Promise<string | null> {
+  try {
+    await writeFileAtomically(path, serialise(data));
+  } catch (error) {
+    const reason = (error as Error).message;
+    throw new UsageError('store-unwritable', `cannot write ${path}: ${reason}`, 'check that the folder exists and is writable');
+  }
+  return fileStamp(path);
+}
+
+/** The same text as JSON.stringify(data), made one record at a time. */
+function* serialise(data: StoreData): Iterable<string> {
+  yield `{"format":${JSON.stringify(data.format)},"projects":${JSON.stringify(data.projects)},"customers":`;
+  yield* serialiseRecord(data.customers);
+  yield ',"invitations":{';
+  let first = true;
+  for (const project in data.invitations) {
+    yield `${first ? '' : ','}${JSON.stringify(project)}:`;
+    yield* serialiseRecord(data.invitations[project] ?? {});
+    first = false;
+  }
+  yield '}}';
+}
+
+function* serialiseRecord(record: Record<string, unknown>): Iterable<string> {
+  yield '{';
+  let first = true;
+  for (const key in record) {
+    yield `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`;
+    first = false;
+  }
+  yield '}';
+}
