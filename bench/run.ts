@@ -1,7 +1,9 @@
 // npm run bench [-- --json] [-- --only local,hashing,...]: every figure next to its yardstick, measured in one run.
 import { parseArgs } from 'node:util';
 import { fmt, type Figure } from './harness.js';
+import { mailBench } from './import-mail.js';
 import { dryRunMillion, hashing, invitations, localImport } from './local.js';
+import { restBench } from './rest.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const benches: Record<string, () => Promise<Figure[]>> = {
@@ -9,6 +11,8 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   hashing: () => hashing(),
   invitations: () => invitations(),
   'dry-run': () => dryRunMillion(),
+  rest: () => restBench(),
+  'import-mail': () => mailBench(),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(benches);
 const figures: Figure[] = [];

@@ -1,22 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { TargetError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { Mailer, ProjectInfo } from '../core/types.js';
-import { createMailer, messageIdFor } from '../mail/index.js';
+import { parseSender } from '../mail/compose.js';
+import { messageIdFor } from '../mail/message-id.js';
+import { parseSmtpUrl } from '../mail/smtp-url.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
+import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
-/** Opens the target the options name: a path is the local store; an http(s) URL is JSM over REST. */
-export async function openTarget(options: CommonOptions, out: Output): Promise<Target> {
+/**
+ * Opens the target the options name: a path is the local store; an http(s) URL is JSM over REST
+ * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
+ * requests in flight to JSM.
+ */
+export async function openTarget(options: CommonOptions & { concurrency?: string }, out: Output): Promise<Target> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
-    throw new TargetError(
-      'unsupported-target',
-      `${spec} is a JSM URL; this version of jsm-provision provisions into the local store only`,
-      'use a path for --target (e.g. ./jsm-store.json)',
-    );
+    // Loaded only for REST targets: local runs never load undici.
+    const { openRestTarget } = await import('../targets/rest/index.js');
+    const concurrency = options.concurrency !== undefined ? parseOption(concurrencySchema, options.concurrency, '--concurrency') : undefined;
+    return openRestTarget(spec, {
+      env: process.env,
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      onNote: (message) => out.note(message),
+      onWarn: (message) => out.warn(message),
+    });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
@@ -27,6 +37,9 @@ export async function openTarget(options: CommonOptions, out: Output): Promise<T
 /** The project the options name; with none named and exactly one in the target, that one. */
 export async function resolveProject(target: Target, key: string | undefined): Promise<ProjectInfo> {
   if (key !== undefined && key.trim() !== '') return target.getProject(parseOption(projectKeySchema, key.trim().toUpperCase(), '--project'));
+  if (target.kind === 'rest') {
+    throw new UsageError('missing-project', `say which service project with --project KEY or JSM_PROJECT (its key in ${target.location})`);
+  }
   const projects = await target.listProjects();
   if (projects.length === 1 && projects[0]) return projects[0];
   const known = projects.length > 0 ? `: one of ${projects.map((p) => p.key).join(', ')}` : '';
@@ -48,17 +61,21 @@ export function mailSetup(options: MailOptions, target: Target): MailSetup {
   const outboxDir = resolve(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
   const smtpUrl = options.smtp?.trim() || undefined;
   const from = options.mailFrom?.trim() || undefined;
-  const mailer = createMailer({ ...(smtpUrl ? { smtpUrl } : {}), ...(from ? { from } : {}), outboxDir });
-  let used = false;
+  // Checked now, before anything is written; nodemailer itself is loaded with the first invitation.
+  if (smtpUrl !== undefined) {
+    parseSmtpUrl(smtpUrl);
+    if (from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
+  }
+  if (from !== undefined) parseSender(from);
+  let mailer: Promise<Mailer> | null = null;
   return {
-    mailer: async () => {
-      used = true;
+    mailer: () => {
+      mailer ??= import('../mail/index.js').then(({ createMailer }) => createMailer({ ...(smtpUrl ? { smtpUrl } : {}), ...(from ? { from } : {}), outboxDir }));
       return mailer;
     },
     outbox: smtpUrl ? null : outboxDir,
     close: async () => {
-      if (used) await mailer.close();
-      else await mailer.close().catch(() => undefined);
+      if (mailer) await (await mailer).close();
     },
   };
 }

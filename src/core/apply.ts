@@ -89,7 +89,19 @@ function settle(
   const { row } = planned;
   const base = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName };
   if (outcome.status === 'failed') {
-    return { ...base, status: 'failed', invitation: 'none', reason: outcome.reason };
+    const failed: RowResult = { ...base, status: 'failed', invitation: 'none', reason: outcome.reason };
+    if (outcome.accountCreated) {
+      // This run made the account: its invitation is owed (recorded pending, not sent now), so the
+      // re-run that finishes the row, which will find the account existing, still sends it.
+      const decision = decideInvitation({
+        customer: 'new',
+        noInvite: plan.settings.noInvite,
+        defer: plan.settings.defer,
+        projectSendsInvitations: plan.settings.project.sendVerificationEmails,
+      });
+      failed.invitation = recordInvitation(plan, planned, 'new', decision, ctx, now);
+    }
+    return failed;
   }
   const situation: CustomerSituation =
     outcome.status === 'created' ? 'new' : planned.situation === 'invitation-due' ? 'invitation-due' : 'existing';

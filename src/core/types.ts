@@ -53,7 +53,8 @@ export interface NewCustomer {
 export type ProvisionOutcome =
   | { status: 'created' }
   | { status: 'existing' }
-  | { status: 'failed'; reason: string };
+  /** `accountCreated`: the account was made but the row could not be finished (membership failed). */
+  | { status: 'failed'; reason: string; accountCreated?: boolean };
 
 /** A customer as `customers list` shows it. */
 export interface CustomerView {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { TargetError, UsageError } from '../../core/errors.js';
+import type { Target } from '../../core/target.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
@@ -68,8 +69,7 @@ async function showProject(out: Output, options: ProjectOptions): Promise<number
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      let customers = 0;
-      for await (const _ of target.listCustomers(project)) customers++;
+      const customers = await countCustomers(target, project, out);
       const invitations: Record<InvitationView, number> = { pending: 0, 'in-doubt': 0, failed: 0, sent: 0, suppressed: 0 };
       for (const record of target.ledger.list(project.key)) invitations[invitationView(record)]++;
       out.jsonResult({ ok: true, command: 'project show', target: target.kind, project, customers, invitations });
@@ -79,7 +79,7 @@ async function showProject(out: Output, options: ProjectOptions): Promise<number
           ...(project.jsmVersion ? [`  JSM version: ${project.jsmVersion}`] : []),
           ...(project.deskId ? [`  service desk id: ${project.deskId}`] : []),
           `  ${settingLine(project)}`,
-          `  customers: ${customers}`,
+          `  customers: ${customers ?? 'not known (this instance does not list a desk\'s customers over REST)'}`,
           `  invitations: ${Object.entries(invitations).map(([k, v]) => `${v} ${k}`).join(', ')}`,
         ].join('\n'),
       );
@@ -114,6 +114,21 @@ async function setNotifications(out: Output, options: ProjectOptions & { verific
       return 0;
     },
   );
+}
+
+/** null when the target cannot list them (a JSM without the experimental customer listing). */
+async function countCustomers(target: Target, project: ProjectInfo, out: Output): Promise<number | null> {
+  let count = 0;
+  try {
+    for await (const _ of target.listCustomers(project)) count++;
+  } catch (error) {
+    if (error instanceof TargetError && error.code === 'customer-listing-unavailable') {
+      out.warn(error.message);
+      return null;
+    }
+    throw error;
+  }
+  return count;
 }
 
 function settingLine(project: ProjectInfo): string {

@@ -125,12 +125,25 @@ function* serialise(data: StoreData): Iterable<string> {
   yield '}}';
 }
 
+/** Entries per JSON.stringify call: one native call per slice is fast, and no slice is large. */
+const SLICE = 2_000;
+
 function* serialiseRecord(record: Record<string, unknown>): Iterable<string> {
   yield '{';
+  let slice: Record<string, unknown> = {};
+  let size = 0;
   let first = true;
-  for (const key in record) {
-    yield `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`;
+  const flush = function* (): Iterable<string> {
+    const text = JSON.stringify(slice);
+    if (text.length > 2) yield `${first ? '' : ','}${text.slice(1, -1)}`;
     first = false;
+    slice = {};
+    size = 0;
+  };
+  for (const key in record) {
+    slice[key] = record[key];
+    if (++size >= SLICE) yield* flush();
   }
+  if (size > 0) yield* flush();
   yield '}';
 }

@@ -12,8 +12,8 @@ import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
 import type { LockOptions } from './lock.js';
 
-/** Commit at most this often during a bulk run, and never spend more than a tenth of the time committing. */
-const COMMIT_EVERY_MS = 1_000;
+/** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
+const COMMIT_EVERY_MS = 2_000;
 const COMMIT_SHARE = 10;
 
 export class LocalTarget implements Target {

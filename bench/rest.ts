@@ -1,0 +1,112 @@
+/**
+ * REST target throughput against the JSM double: a per-user token bucket (300 req/s, capacity 300)
+ * and 20 ms latency on every answer, the REST target in process (no CLI start-up, no mail).
+ * Figures: the sustained bulk rate (chunks of 500, as import-csv does; the second half of the run,
+ * when the bucket's first fill is spent), requests per row, 429s, and a one-row-at-a-time loop
+ * (what a script calling add-customer per person gets, less process start-up).
+ *
+ *   tsc -p tsconfig.bench.json && node .bench-build/bench/rest.js [--rows 9000] [--rate 300] [--latency 20] [--concurrency 8]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ProvisionRequest } from '../src/core/target.js';
+import { openRestTarget } from '../src/targets/rest/index.js';
+import { requestsPer, startJsmDouble } from '../test/support/jsm-double.js';
+import { fmt, type Figure } from './harness.js';
+
+export interface RestBenchOptions {
+  rows?: number;
+  single?: number;
+  rate?: number;
+  latencyMs?: number;
+  concurrency?: number;
+}
+
+interface RunFigures {
+  seconds: number;
+  created: number;
+  calls: number;
+  throttled: number;
+  memberships: number;
+  /** Rows per second over the second half of the run. */
+  sustained: number;
+}
+
+const rowsOf = (n: number, prefix: string): ProvisionRequest[] =>
+  Array.from({ length: n }, (_, i) => ({ email: `${prefix}${i}@example.com`, key: `${prefix}${i}@example.com`, fullName: `Customer ${i}`, exists: null }));
+
+async function run(n: number, chunk: number, o: Required<RestBenchOptions>): Promise<RunFigures> {
+  const double = await startJsmDouble({ latencyMs: o.latencyMs, rateLimit: { capacity: o.rate, refillPerSecond: o.rate } });
+  const state = await mkdtemp(join(tmpdir(), 'jsm-bench-rest-'));
+  const target = await openRestTarget(double.url, { env: { JSM_TOKEN: 'test-token', JSM_STATE_DIR: state }, concurrency: o.concurrency });
+  try {
+    const started = performance.now();
+    const project = await target.getProject('ITH');
+    const all = rowsOf(n, chunk === 1 ? 'one' : 'bulk');
+    let created = 0;
+    for (let i = 0; i < all.length; i += chunk) {
+      const outcomes = await target.provision(project, all.slice(i, i + chunk));
+      created += outcomes.filter((x) => x.status === 'created').length;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const calls = double.calls.length;
+    const times = double.calls.map((c) => c.time);
+    const mid = Math.floor(times.length / 2);
+    const span = ((times[times.length - 1] ?? 0) - (times[mid] ?? 0)) / 1000;
+    return {
+      seconds,
+      created,
+      calls,
+      throttled: double.calls.filter((c) => c.status === 429).length,
+      memberships: requestsPer(double, `POST /rest/servicedeskapi/servicedesk/${project.deskId}/customer`),
+      sustained: span > 0 ? (times.length - 1 - mid) / span / (calls / n) : Number.NaN,
+    };
+  } finally {
+    await target.close();
+    await double.close();
+    await rm(state, { recursive: true, force: true });
+  }
+}
+
+export async function restBench(options: RestBenchOptions = {}): Promise<Figure[]> {
+  const o: Required<RestBenchOptions> = { rows: 3000, single: 50, rate: 300, latencyMs: 20, concurrency: 8, ...options };
+  const bulk = await run(o.rows, 500, o);
+  const single = await run(o.single, 1, o);
+  const wanted = 0.9 * o.rate;
+  const overall = bulk.created / bulk.seconds;
+  const perRow = bulk.calls / o.rows;
+  const singleRate = single.created / single.seconds;
+  const where = `${o.rate} req/s bucket, ${o.latencyMs} ms latency`;
+  return [
+    {
+      bench: `REST: ${o.rows.toLocaleString('en-US')} new customers (${where})`,
+      figure: `${fmt(overall, 1)} rows/s (${bulk.created}/${o.rows} created; second half ${fmt(bulk.sustained, 1)} rows/s)`,
+      yardstick: `the limit: 0.9 × ${o.rate} = ${fmt(wanted, 0)} rows/s`,
+      ratio: overall / o.rate,
+      target: '≥ 0.9 × the limit',
+      ok: overall >= wanted && bulk.created === o.rows,
+      data: { ...bulk, rowsPerSecond: overall },
+    },
+    {
+      bench: 'REST: bulk against a one-row-at-a-time loop',
+      figure: `${fmt(overall, 1)} rows/s`,
+      yardstick: `create-then-add loop ${fmt(singleRate, 1)} rows/s (${fmt(single.calls / Math.max(1, single.created), 2)} requests/row)`,
+      ratio: overall / singleRate,
+      target: '≥ 10×',
+      ok: overall / singleRate >= 10,
+      data: { loopRowsPerSecond: singleRate },
+    },
+    {
+      bench: 'REST: requests per row',
+      figure: `${fmt(perRow, 3)} (${bulk.memberships} membership calls; ${bulk.throttled} answered 429)`,
+      yardstick: '1 create per row',
+      ratio: perRow,
+      target: '≤ 1.1',
+      ok: perRow <= 1.1,
+      data: { perRow, memberships: bulk.memberships, throttled: bulk.throttled },
+    },
+  ];
+}

@@ -1,0 +1,160 @@
+/**
+ * Finding things on a JSM instance: its version (/info, no login needed), and the service desk of a
+ * project key by paging /servicedesk until it turns up or the pages end. Results are cached on the
+ * Discovery instance (one per target), never at module level.
+ */
+import { TargetError } from '../../core/errors.js';
+import { RequestFailed, type HttpClient } from './http.js';
+import { deskSchema, describeAnswer, infoSchema, pageSchema, type DeskJson } from './wire.js';
+
+export interface JsmVersion {
+  /** As the instance gives it, e.g. `5.17.2-QR-0028`. */
+  text: string;
+  /** [major, minor, patch]; null when the text has no leading number. */
+  numbers: [number, number, number] | null;
+}
+
+/** Lenient: `5.17.2-QR-0028` -> [5, 17, 2]; `5.4` -> [5, 4, 0]; `v4.20.1` -> [4, 20, 1]. */
+export function parseVersion(text: string): JsmVersion {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return { text, numbers: m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null };
+}
+
+/** true / false, or null when the version could not be read. */
+export function versionAtLeast(version: JsmVersion, wanted: [number, number, number]): boolean | null {
+  const n = version.numbers;
+  if (!n) return null;
+  for (let i = 0; i < 3; i++) {
+    const a = n[i] ?? 0;
+    const b = wanted[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+const PAGE = 50;
+const SD = '/rest/servicedeskapi';
+
+export class Discovery {
+  #http: HttpClient;
+  #version: Promise<JsmVersion> | undefined;
+  #desks: DeskJson[] = [];
+  #nextStart: number | null = 0;
+
+  constructor(http: HttpClient) {
+    this.#http = http;
+  }
+
+  /** The JSM version, asked once. */
+  version(): Promise<JsmVersion> {
+    this.#version ??= this.#readVersion();
+    return this.#version;
+  }
+
+  /** The desk of a project key (any case), paging only as far as needed; TargetError naming close keys when none. */
+  async desk(key: string): Promise<DeskJson> {
+    await this.version();
+    const wanted = key.toUpperCase();
+    const match = (d: DeskJson): boolean => d.projectKey.toUpperCase() === wanted;
+    let found = this.#desks.find(match);
+    while (!found && this.#nextStart !== null) {
+      const page = await this.#nextPage();
+      found = page.find(match);
+    }
+    if (found) return found;
+    throw await this.#unknown(wanted);
+  }
+
+  /** Every desk of the instance. */
+  async allDesks(): Promise<DeskJson[]> {
+    await this.version();
+    while (this.#nextStart !== null) await this.#nextPage();
+    return [...this.#desks];
+  }
+
+  async #readVersion(): Promise<JsmVersion> {
+    const url = this.#http.urlOf(`${SD}/info`);
+    const answer = await reachable(this.#http, () => this.#http.request('GET', `${SD}/info`));
+    const parsed = infoSchema.safeParse(answer.body);
+    if (answer.status !== 200 || !parsed.success) {
+      const location = answer.headers.location;
+      const moved = answer.status >= 300 && answer.status < 400 && location ? ` it redirects to ${String(location)}:` : '';
+      throw new TargetError(
+        'not-jsm',
+        `no Jira Service Management answers at ${this.#http.baseUrl.href.replace(/\/$/, '')} (GET ${url} gave ${describeAnswer(answer.status, answer.body)})`,
+        `check the base URL${moved} give the address of the JSM base URL, including any context path (e.g. https://example.com/jira), and check that JSM is installed there`,
+      );
+    }
+    return parseVersion(parsed.data.version);
+  }
+
+  async #nextPage(): Promise<DeskJson[]> {
+    const start = this.#nextStart ?? 0;
+    const answer = await reachable(this.#http, () => this.#http.request('GET', `${SD}/servicedesk`, { query: { start, limit: PAGE } }));
+    const parsed = pageSchema(deskSchema).safeParse(answer.body);
+    if (answer.status !== 200 || !parsed.success) {
+      throw new TargetError('bad-answer', `JSM did not list its service desks (${describeAnswer(answer.status, answer.body)})`);
+    }
+    const values = parsed.data.values;
+    this.#desks.push(...values);
+    // Advance by what came back: a server may cap `limit` below what was asked.
+    const last = parsed.data.isLastPage ?? values.length < PAGE;
+    this.#nextStart = last || values.length === 0 ? null : start + values.length;
+    return values;
+  }
+
+  async #unknown(key: string): Promise<TargetError> {
+    const desks = await this.allDesks();
+    const where = this.#http.baseUrl.href.replace(/\/$/, '');
+    const close = closeMatches(key, desks.map((d) => d.projectKey));
+    const jiraProject = await this.#http.request('GET', `/rest/api/2/project/${encodeURIComponent(key)}`).catch(() => undefined);
+    const isJira = jiraProject?.status === 200;
+    const near = close.length > 0 ? `close matches: ${close.join(', ')}` : `${desks.length} service project(s) there, none close to ${key}`;
+    const what = isJira ? `${key} is a Jira project on ${where} but not a service project` : `there is no service project ${key} on ${where}`;
+    return new TargetError(
+      'unknown-project',
+      `${what} (${near})`,
+      close.length > 0 ? `use one of them: --project ${close[0]}` : 'check the key in JSM (Projects > View all projects)',
+    );
+  }
+}
+
+/** Keys near `key`: edit distance up to 2 (1 for short keys), or one containing the other; closest first, at most 5. */
+export function closeMatches(key: string, keys: readonly string[]): string[] {
+  const wanted = key.toUpperCase();
+  const limit = wanted.length <= 3 ? 1 : 2;
+  return keys
+    .map((k) => ({ k, d: distance(wanted, k.toUpperCase()) }))
+    .filter(({ k, d }) => d <= limit || k.toUpperCase().includes(wanted) || wanted.includes(k.toUpperCase()))
+    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
+    .slice(0, 5)
+    .map(({ k }) => k);
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** A discovery call that gets no answer at all means the instance is unreachable: the run stops (exit 3). */
+export async function reachable<T>(http: HttpClient, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof RequestFailed) {
+      throw new TargetError(
+        'unreachable',
+        `cannot reach JSM at ${http.baseUrl.href.replace(/\/$/, '')}: ${error.message}`,
+        'check the URL, the network and a proxy or firewall in between, then run again',
+      );
+    }
+    throw error;
+  }
+}

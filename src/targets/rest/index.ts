@@ -1,0 +1,106 @@
+/**
+ * The REST target's front door: checks the URL and the credentials (from the environment only),
+ * opens the ledger file of the instance and the HTTP pool. No request is made here: the first one
+ * goes out when a command asks for its project.
+ */
+import { TargetError, UsageError } from '../../core/errors.js';
+import { Secret } from '../../core/secret.js';
+import { ledgerPathFor, openLedgerFile } from '../ledger-file.js';
+import type { LockOptions } from '../local/lock.js';
+import { HttpClient, type Credentials } from './http.js';
+import { Pacer } from './rate.js';
+import { RestTarget } from './target.js';
+
+export interface RestTargetOptions {
+  /** Where JSM_TOKEN, JSM_USER and JSM_PASSWORD are read from (and JSM_STATE_DIR for the ledger). */
+  env: NodeJS.ProcessEnv;
+  /** The most requests in flight at once (default 8). */
+  concurrency?: number;
+  /** The ledger file; default `ledgerPathFor(baseUrl, env)`. */
+  ledgerPath?: string;
+  /** Sentences for people (a long Retry-After wait). */
+  onNote?: (message: string) => void;
+  /** Warnings (plain http, an unreadable setting property); default: onNote. */
+  onWarn?: (message: string) => void;
+  lockOptions?: LockOptions;
+  /** Per-answer timeout (default 30 s); attempts and first backoff step for tests. */
+  timeoutMs?: number;
+  maxAttempts?: number;
+  backoffMs?: number;
+  random?: () => number;
+}
+
+export async function openRestTarget(baseUrl: string, options: RestTargetOptions): Promise<RestTarget> {
+  const url = checkUrl(baseUrl);
+  const credentials = credentialsFrom(options.env, url);
+  const warn = options.onWarn ?? options.onNote;
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    warn?.(`${url.origin} is plain http: ${credentials.source} travels unencrypted; use https`);
+  }
+  const { ledger, store } = await openLedgerFile(options.ledgerPath ?? ledgerPathFor(url.href, options.env), options.lockOptions ?? {});
+  const http = new HttpClient({
+    baseUrl: url,
+    credentials,
+    pacer: new Pacer({ maxInFlight: options.concurrency ?? 8 }),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.onNote ? { onNote: options.onNote } : {}),
+  });
+  return new RestTarget({ http, ledger, ledgerStore: store, ...(warn ? { onWarn: warn } : {}) });
+}
+
+/** The base URL as given, without a trailing slash; refuses Cloud and credentials in the URL. */
+export function checkUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new UsageError('bad-target', `--target ${raw}: not a URL`, 'give the base URL of JSM, e.g. https://jira.example.com or https://example.com/jira');
+  }
+  if (url.username || url.password) {
+    throw new UsageError(
+      'bad-target',
+      `--target must not carry credentials (they would show in ps and shell history)`,
+      'set JSM_TOKEN, or JSM_USER and JSM_PASSWORD, in the environment instead',
+    );
+  }
+  if (url.search || url.hash) {
+    throw new UsageError('bad-target', `--target ${url.origin}${url.pathname}: leave out the query and fragment`, 'give only the base URL, e.g. https://example.com/jira');
+  }
+  const host = url.hostname.toLowerCase();
+  if (host === 'atlassian.net' || host.endsWith('.atlassian.net')) {
+    throw new TargetError(
+      'cloud-unsupported',
+      `${url.origin} is Jira Cloud; jsm-provision speaks JSM Server/Data Center`,
+      'Cloud identifies people by accountId, creates customers by display name and sets no passwords, so this tool does not provision there; use the Cloud admin tools or its customer API',
+    );
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '') || '/';
+  return url;
+}
+
+/** JSM_TOKEN (Bearer), else JSM_USER + JSM_PASSWORD (Basic); never from options. */
+export function credentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credentials {
+  const token = env.JSM_TOKEN?.trim();
+  if (token) return { header: new Secret(`Bearer ${token}`), source: 'JSM_TOKEN' };
+  const user = env.JSM_USER;
+  const password = env.JSM_PASSWORD;
+  if (user && password) {
+    return { header: new Secret(`Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`), source: 'JSM_USER and JSM_PASSWORD' };
+  }
+  const missing = user ? 'JSM_PASSWORD is not set' : password ? 'JSM_USER is not set' : 'no credentials are set';
+  throw new UsageError(
+    'missing-credentials',
+    `${missing} for ${url.origin}${url.pathname.replace(/\/$/, '')}: set JSM_TOKEN (a personal access token), or JSM_USER and JSM_PASSWORD, in the environment`,
+    'credentials are read from the environment only, never from options',
+  );
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
+}
+
+export { RestTarget } from './target.js';
+export { ledgerPathFor };

@@ -1,0 +1,218 @@
+import { TargetError } from '../../core/errors.js';
+import { mapLimit } from '../../core/pool.js';
+import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import type { CustomerView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
+import type { LocalStore } from '../local/store.js';
+import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
+import type { HttpClient } from './http.js';
+import { addMembers, createCustomer, type Created } from './provision.js';
+import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
+
+/** The project property that holds "Do not send account verification emails" for this tool. */
+export const SETTING_PROPERTY = 'jsm-provision.customer-notifications';
+/** JSM gained its own "Do not send account verification emails" switch in this version. */
+const OWN_SWITCH_SINCE: [number, number, number] = [3, 10, 0];
+/** Usernames per membership call. */
+const MEMBERS_PER_CALL = 50;
+
+export interface RestTargetParts {
+  http: HttpClient;
+  ledger: InvitationLedger;
+  ledgerStore: LocalStore;
+  onWarn?: (message: string) => void;
+}
+
+/**
+ * JSM Server/Data Center over REST. Customers are created by calls that send no email from JSM,
+ * then added to the desk in batches; invitations are this tool's (the ledger file beside it).
+ */
+export class RestTarget implements Target {
+  readonly kind = 'rest' as const;
+  readonly lookupIsCheap = false;
+  readonly ledger: InvitationLedger;
+  #http: HttpClient;
+  #store: LocalStore;
+  #discovery: Discovery;
+  #onWarn: (message: string) => void;
+
+  constructor(parts: RestTargetParts) {
+    this.#http = parts.http;
+    this.ledger = parts.ledger;
+    this.#store = parts.ledgerStore;
+    this.#discovery = new Discovery(parts.http);
+    this.#onWarn = parts.onWarn ?? (() => undefined);
+  }
+
+  get location(): string {
+    return this.#http.baseUrl.href.replace(/\/$/, '');
+  }
+
+  /** The ledger file of this instance. */
+  get ledgerPath(): string {
+    return this.#store.path;
+  }
+
+  async getProject(key: string): Promise<ProjectInfo> {
+    const desk = await this.#discovery.desk(key);
+    const version = await this.#discovery.version();
+    return this.#info(desk.projectKey, desk.projectName, desk.id, version, await this.#readSetting(desk.projectKey));
+  }
+
+  async listProjects(): Promise<ProjectInfo[]> {
+    const desks = await this.#discovery.allDesks();
+    const version = await this.#discovery.version();
+    // The setting is one call per project: read it, bounded, only for what is returned.
+    return mapLimit(desks, 4, async (d) => this.#info(d.projectKey, d.projectName, d.id, version, await this.#readSetting(d.projectKey)));
+  }
+
+  async createProject(): Promise<ProjectInfo> {
+    throw new TargetError('unsupported', `create projects in JSM (Projects > Create project) at ${this.location}; this tool creates them in the local store only`);
+  }
+
+  async setSendVerificationEmails(key: string, send: boolean): Promise<SettingChange> {
+    const before = await this.getProject(key);
+    const path = this.#propertyPath(before.key);
+    const answer = await reachable(this.#http, () => this.#http.request('PUT', path, { json: { sendVerificationEmails: send } }));
+    if (answer.status !== 200 && answer.status !== 201 && answer.status !== 204) {
+      throw new TargetError('setting-refused', `JSM did not store the setting of ${before.key} (${describeAnswer(answer.status, answer.body)})`);
+    }
+    const version = await this.#discovery.version();
+    return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
+  }
+
+  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+    const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
+      const answer = await reachable(this.#http, () => this.#http.request('GET', '/rest/api/2/user', { query: { username: key } }));
+      if (answer.status === 200) return key;
+      if (answer.status === 404) return null;
+      throw new TargetError('bad-answer', `JSM did not say whether ${key} exists (${describeAnswer(answer.status, answer.body)})`);
+    });
+    return new Set(found.filter((k): k is string => k !== null));
+  }
+
+  async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
+    const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
+    const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
+    const batches: Promise<void>[] = [];
+    let pending: Created[] = [];
+    const send = (): void => {
+      const batch = pending;
+      pending = [];
+      const done = addMembers(this.#http, deskId, project.key, batch).then((results) => {
+        for (const [index, outcome] of results) {
+          outcomes[index] = outcome;
+          onRowDone?.();
+        }
+      });
+      // Held for the end; a rejection (the run stopping) is also seen there.
+      done.catch(() => undefined);
+      batches.push(done);
+    };
+    try {
+      await mapLimit(rows, this.#http.pacer.maxInFlight, async (row, index) => {
+        const created = await createCustomer(this.#http, row, index);
+        if ('failed' in created) {
+          outcomes[index] = { status: 'failed', reason: created.failed };
+          onRowDone?.();
+          return;
+        }
+        pending.push(created);
+        if (pending.length >= MEMBERS_PER_CALL) send();
+      });
+      if (pending.length > 0) send();
+    } finally {
+      // Never leave a membership call running behind a stopped run.
+      await Promise.allSettled(batches);
+    }
+    await Promise.all(batches);
+    return outcomes;
+  }
+
+  async *listCustomers(project: ProjectInfo): AsyncIterable<CustomerView> {
+    const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
+    const path = `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`;
+    let start = 0;
+    for (;;) {
+      const answer = await reachable(this.#http, () =>
+        this.#http.request('GET', path, { query: { start, limit: 50 }, headers: EXPERIMENTAL, pass: [403] }),
+      );
+      const parsed = pageSchema(userSchema).safeParse(answer.body);
+      if (answer.status !== 200 || !parsed.success) throw this.#listingRefused(project, answer.status, answer.body);
+      for (const user of parsed.data.values) {
+        yield { email: user.emailAddress ?? user.name, fullName: user.displayName ?? user.name, passwordSet: false, mustChangePassword: false };
+      }
+      const values = parsed.data.values;
+      if (parsed.data.isLastPage !== false || values.length === 0) return;
+      start += values.length;
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.#store.commit();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.#http.close();
+    }
+  }
+
+  #info(key: string, name: string, deskId: string, version: JsmVersion, send: boolean): ProjectInfo {
+    return {
+      key,
+      name,
+      sendVerificationEmails: send,
+      portalUrl: `${this.location}/servicedesk/customer/portal/${deskId}`,
+      deskId,
+      jsmVersion: version.text,
+    };
+  }
+
+  #propertyPath(key: string): string {
+    return `/rest/api/2/project/${encodeURIComponent(key)}/properties/${SETTING_PROPERTY}`;
+  }
+
+  /** No property means invitations are sent; one this tool cannot read is reported and treated as "send". */
+  async #readSetting(key: string): Promise<boolean> {
+    const answer = await reachable(this.#http, () => this.#http.request('GET', this.#propertyPath(key)));
+    if (answer.status === 404) return true;
+    const property = propertySchema.safeParse(answer.body);
+    if (answer.status !== 200 || !property.success) {
+      throw new TargetError('bad-answer', `JSM did not give the setting of ${key} (${describeAnswer(answer.status, answer.body)})`);
+    }
+    const setting = settingSchema.safeParse(property.data.value);
+    if (setting.success) return setting.data.sendVerificationEmails;
+    this.#onWarn(
+      `the project property ${SETTING_PROPERTY} of ${key} is not {"sendVerificationEmails": true|false}; invitations are sent until it is set again with project set-notifications`,
+    );
+    return true;
+  }
+
+  #listingRefused(project: ProjectInfo, status: number, body: unknown): TargetError {
+    const why = isExperimentalRefusal(status, body) ? 'it refused the experimental API' : describeAnswer(status, body);
+    return new TargetError(
+      'customer-listing-unavailable',
+      `${this.location} does not offer the experimental customer listing of JSM (GET .../servicedesk/${project.deskId}/customer: ${why})`,
+      `see the customers of ${project.key} in JSM (Project settings > Customers, or the Customers page of the project); jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
+    );
+  }
+}
+
+/** What the admin should know about JSM's own emails on this version. */
+export function settingNotes(version: JsmVersion): string[] {
+  const own = versionAtLeast(version, OWN_SWITCH_SINCE);
+  const tool = 'This setting governs the invitations jsm-provision sends; jsm-provision never makes JSM send an email itself.';
+  if (own === false) {
+    return [
+      tool,
+      `This JSM (${version.text}) cannot stop its own verification emails: that needs JSM 3.10.0 or newer. JSM still sends them when an agent invites a customer from the Customers page, or when someone's first request arrives by email.`,
+    ];
+  }
+  return [
+    tool,
+    `JSM's own switch (Project settings > Customer notifications > "Do not send account verification emails") governs the emails JSM sends itself; it has no REST API, so change it there if JSM should stay silent too.`,
+    ...(own === null ? [`(The JSM version "${version.text}" could not be read; that switch exists from JSM 3.10.0.)`] : []),
+  ];
+}
