@@ -6,6 +6,7 @@ import type { ProvisionRequest } from '../../src/core/target.js';
 import type { CandidateRow, ProjectInfo, ProvisionOutcome, Reporter } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
 import { messageIdFor } from '../../src/mail/message-id.js';
+import { LocalStore } from '../../src/targets/local/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
 
@@ -21,8 +22,7 @@ async function* rows(...emails: string[]): AsyncIterable<CandidateRow> {
 class HalfDoneOnce extends LocalTarget {
   failed = false;
   static async at(path: string, broken: string): Promise<HalfDoneOnce> {
-    const target = (await LocalTarget.open(path)) as HalfDoneOnce;
-    Object.setPrototypeOf(target, HalfDoneOnce.prototype);
+    const target = new HalfDoneOnce(await LocalStore.open(path));
     target.broken = broken;
     return target;
   }

@@ -24,7 +24,7 @@ export class LocalTarget implements Target {
   /** When the last commit ended; 0 until the first provision (planning is not counted). */
   #lastCommitAt = 0;
 
-  private constructor(store: LocalStore) {
+  protected constructor(store: LocalStore) {
     this.#store = store;
     this.ledger = new LocalLedger(store);
   }
