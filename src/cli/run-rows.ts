@@ -18,6 +18,8 @@ export interface RowRunOptions extends MailOptions {
   defer: boolean;
   dryRun: boolean;
   report?: string;
+  /** A dry run keeps every row only when something will read them (default: when --report is given). */
+  keepRows?: boolean;
   /** Asks before writing when the plan sends invitations (import commands, in a terminal). */
   confirm?: (plan: Plan, text: string) => Promise<boolean>;
   mailConcurrency?: number;
@@ -55,6 +57,7 @@ export async function runRows(
       reporter,
       runId: newRunId(),
       signal,
+      keepRows: options.keepRows ?? options.report !== undefined,
       ...(confirm
         ? {
             confirm: (plan: Plan) => {

@@ -30,7 +30,9 @@ export interface PlanCounts {
 export interface Plan {
   settings: RunSettings;
   rowsTotal: number;
+  /** Empty when the plan was built without keeping rows (a dry run with no report): see counts. */
   rows: PlannedRow[];
+  keptRows: boolean;
   /** Rows already final: invalid and duplicate, in input order. */
   rejected: RowResult[];
   counts: PlanCounts;
@@ -47,11 +49,13 @@ export async function buildPlan(
   target: Target,
   settings: RunSettings,
   onRead?: (count: number) => void,
+  keepRows = true,
 ): Promise<Plan> {
   const plan: Plan = {
     settings,
     rowsTotal: 0,
     rows: [],
+    keptRows: keepRows,
     rejected: [],
     counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, invite: 0, defer: 0, suppress: 0 },
   };
@@ -71,7 +75,8 @@ export async function buildPlan(
         defer: settings.defer,
         projectSendsInvitations: settings.project.sendVerificationEmails,
       });
-      plan.rows.push({ index, row, exists, situation, invitation });
+      // A dry run without a report keeps counts only, so that memory does not grow with the input.
+      if (keepRows) plan.rows.push({ index, row, exists, situation, invitation });
       count(plan, exists, invitation);
     }
     chunk = [];

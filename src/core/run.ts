@@ -23,6 +23,8 @@ export interface RunContext {
   reporter: Reporter;
   runId: string;
   signal?: AbortSignal;
+  /** false: a dry run whose rows nobody will read (no report) keeps counts only. Default true. */
+  keepRows?: boolean;
   /** Asked before anything is written when the plan sends invitations; false stops the run. */
   confirm?: (plan: Plan) => Promise<boolean>;
   chunkSize?: number;
@@ -41,7 +43,8 @@ export interface RunOutcome {
 
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
 export async function runImport(source: AsyncIterable<CandidateRow>, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
-  const plan = await buildPlan(source, ctx.target, settings, (count) => ctx.reporter.reading(count));
+  const keepRows = !settings.dryRun || ctx.keepRows !== false;
+  const plan = await buildPlan(source, ctx.target, settings, (count) => ctx.reporter.reading(count), keepRows);
   if (settings.dryRun) return finish(plan, null, ctx, false);
   if (ctx.confirm && plan.counts.invite > 0 && !(await ctx.confirm(plan))) return finish(plan, null, ctx, true);
   const applied = await applyPlan(plan, ctx);
@@ -67,6 +70,15 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     totals[row.status]++;
     countInvitation(invitations, row.invitation);
     if (isProblem(row.status)) problems.push({ line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
+  }
+  if (!plan.keptRows) {
+    const n = plan.counts;
+    totals.rows = plan.rowsTotal;
+    totals.created += n.create + n.unknown;
+    totals.existing += n.existing;
+    invitations.sent += n.invite;
+    invitations.pending += n.defer;
+    invitations.suppressed += n.suppress;
   }
   // In doubt: every invitation of this project that a run started and never saw accepted.
   invitations.inDoubt = ctx.target.ledger.count(settings.project.key, 'sending');

@@ -1,29 +1,23 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { headerValues, startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useSmtpSink } from '../support/e2e.js';
+import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
+const smtp = useSmtpSink();
 let sink: SmtpSink;
 let dir: string;
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
-});
 beforeEach(async () => {
-  sink.messages.length = 0;
+  sink = smtp.sink;
   dir = await tempDir();
 });
 
 const cli = (args: string[], input?: string) => runCli(args, { cwd: dir, ...(input !== undefined ? { input } : {}) });
-const smtp = ['--smtp', '', '--mail-from', 'help@example.com'];
 function withSmtp(args: string[]): string[] {
-  return [...args, '--smtp', sink.url, ...smtp.slice(2)];
+  return [...args, ...smtp.mail()];
 }
 
 async function createProject(): Promise<void> {

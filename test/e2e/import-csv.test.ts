@@ -1,30 +1,23 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { headerValues, startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useProjectDir, useSmtpSink } from '../support/e2e.js';
+import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 import { readStore, storedNames } from '../support/store.js';
-import { useTempDirs } from '../support/tmp.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
-const tempDir = useTempDirs();
-let sink: SmtpSink;
+const smtp = useSmtpSink();
+const projectDir = useProjectDir();
 let dir: string;
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
-});
-beforeEach(async () => {
-  sink.messages.length = 0;
-  dir = await tempDir();
-  expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+let sink: SmtpSink;
+beforeEach(() => {
+  dir = projectDir();
+  sink = smtp.sink;
 });
 
-const mail = () => ['--smtp', sink.url, '--mail-from', 'help@example.com'];
+const mail = () => smtp.mail();
 const importCsv = (file: string, extra: string[] = [], input?: string) =>
   runCli(['import-csv', file, '--project', 'ITH', '--json', ...extra], { cwd: dir, ...(input !== undefined ? { input } : {}) });
 

@@ -1,31 +1,23 @@
 import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { headerValues, startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { useTempDirs } from '../support/tmp.js';
+import { useProjectDir, useSmtpSink } from '../support/e2e.js';
+import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 
 const MAIL = fileURLToPath(new URL('../../fixtures/mail', import.meta.url));
-const tempDir = useTempDirs();
+const smtp = useSmtpSink();
+// Relative paths from the run's folder, as a user types them: the rows' lines are these paths.
+const projectDir = useProjectDir((d) => cp(MAIL, join(d, 'mail'), { recursive: true }));
 let sink: SmtpSink;
 let dir: string;
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
-});
-beforeEach(async () => {
-  sink.messages.length = 0;
-  dir = await tempDir();
-  // Relative paths from the run's folder, as a user types them: the rows' lines are these paths.
-  await cp(MAIL, join(dir, 'mail'), { recursive: true });
-  expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+beforeEach(() => {
+  sink = smtp.sink;
+  dir = projectDir();
 });
 
-const mail = () => ['--smtp', sink.url, '--mail-from', 'help@example.com'];
+const mail = () => smtp.mail();
 const importMail = (args: string[], input?: string) =>
   runCli(['import-mail', ...args, '--project', 'ITH', '--json'], { cwd: dir, ...(input !== undefined ? { input } : {}) });
 /** Customers as the CLI lists them (the store may keep recent changes in its journal). */

@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useProjectDir, useSmtpSink } from '../support/e2e.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
-import { useTempDirs } from '../support/tmp.js';
 
-const tempDir = useTempDirs();
-let sink: SmtpSink;
+const smtp = useSmtpSink();
+const projectDir = useProjectDir();
 let dir: string;
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
-});
-beforeEach(async () => {
-  sink.messages.length = 0;
-  sink.setFaults({ refuse: null, dropAfterData: false });
-  dir = await tempDir();
-  expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+let sink: SmtpSink;
+beforeEach(() => {
+  dir = projectDir();
+  sink = smtp.sink;
 });
 
 const csv = (n: number) => ['email,name', ...Array.from({ length: n }, (_, i) => `person${i}@example.com,Person ${i}`)].join('\n');

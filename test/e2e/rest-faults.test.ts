@@ -1,26 +1,22 @@
 /** A REST target refusing, failing and rate-limiting, through the built CLI against the JSM double. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createAttempts, createdTwice } from '../support/jsm-double.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useSmtpSink } from '../support/e2e.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
 import { useTempDirs } from '../support/tmp.js';
 import { csv, useRestCli } from '../rest/cli.js';
 
 const start = useRestCli();
 const tempDir = useTempDirs();
+const smtp = useSmtpSink();
 let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
-});
 beforeEach(() => {
-  sink.messages.length = 0;
+  sink = smtp.sink;
 });
-const mail = () => ['--smtp', sink.url, '--mail-from', 'help@example.com'];
+const mail = () => smtp.mail();
 
 describe('refusals before any row (exit 3, or 2 for configuration)', () => {
   it('a wrong token stops at the first authenticated call, never retried', async () => {

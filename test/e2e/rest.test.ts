@@ -1,23 +1,19 @@
 /** Every command on a REST target, through the built CLI, against the JSM double. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { requestsPer } from '../support/jsm-double.js';
-import { headerValues, startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useSmtpSink } from '../support/e2e.js';
+import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 import { csv, useRestCli } from '../rest/cli.js';
 
 const start = useRestCli();
+const smtp = useSmtpSink();
 let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
-});
 beforeEach(() => {
-  sink.messages.length = 0;
+  sink = smtp.sink;
 });
-const mail = () => ['--smtp', sink.url, '--mail-from', 'help@example.com'];
+const mail = () => smtp.mail();
 const SETTING = 'ITH/jsm-provision.customer-notifications';
 
 describe('project commands on REST', () => {

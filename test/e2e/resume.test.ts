@@ -1,19 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../support/cli.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { useSmtpSink } from '../support/e2e.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
+const smtp = useSmtpSink();
 let sink: SmtpSink;
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink.close();
+beforeEach(() => {
+  sink = smtp.sink;
 });
 
 const ROWS = 2_000;
@@ -32,7 +30,7 @@ async function freshProject(csv: string): Promise<string> {
   return dir;
 }
 
-const importArgs = () => ['import-csv', 'customers.csv', '--project', 'ITH', '--json', '--smtp', sink.url, '--mail-from', 'help@example.com'];
+const importArgs = () => ['import-csv', 'customers.csv', '--project', 'ITH', '--json', ...smtp.mail()];
 
 async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();

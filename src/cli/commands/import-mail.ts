@@ -80,7 +80,7 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      return runRows(rows, target, project, importRunOptions('import-mail', 'verify', rest, out), held);
+      return runRows(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined }, held);
     },
   );
   // Declined at the confirmation: runRows said so and printed no summary.

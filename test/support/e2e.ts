@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { runCli } from './cli.js';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { useTempDirs } from './tmp.js';
+
+export interface SinkHandle {
+  /** The SMTP server on loopback: started once per file, emptied and fault-free before each test. */
+  readonly sink: SmtpSink;
+  /** `--smtp <sink> --mail-from help@example.com` */
+  mail(): string[];
+}
+
+export function useSmtpSink(): SinkHandle {
+  let sink: SmtpSink | null = null;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => {
+    await sink?.close();
+  });
+  beforeEach(() => {
+    if (!sink) return;
+    sink.messages.length = 0;
+    sink.setFaults({ refuse: null, dropAfterData: false, acceptDelayMs: 0, dropOnMailFrom: 0 });
+  });
+  return {
+    get sink(): SmtpSink {
+      if (!sink) throw new Error('the SMTP sink is not started yet');
+      return sink;
+    },
+    mail: () => ['--smtp', sink?.url ?? '', '--mail-from', 'help@example.com'],
+  };
+}
+
+/** A fresh folder per test holding a local store with the project ITH ("IT Help"). */
+export function useProjectDir(prepare?: (dir: string) => Promise<void>): () => string {
+  const tempDir = useTempDirs();
+  let dir = '';
+  beforeEach(async () => {
+    dir = await tempDir();
+    await prepare?.(dir);
+    expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+  });
+  return () => dir;
+}
