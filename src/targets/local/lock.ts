@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors.js';
 
@@ -65,16 +67,29 @@ async function acquire(lockPath: string, file: string, options: LockOptions): Pr
   }
 }
 
+/**
+ * Creates the lock with its owner already written: the owner goes into a temp file that is then
+ * hard-linked to the lock's name (which fails if the lock exists). A process killed at any moment
+ * leaves either no lock or a lock that names it, never an empty one nobody could judge stale.
+ */
 async function tryCreate(lockPath: string): Promise<boolean> {
+  const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now() };
+  // Named like every temp file here, so that one left by a killed process is swept away later.
+  const temp = join(dirname(lockPath), `.${basename(lockPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const handle = await open(lockPath, 'wx', 0o600);
-    const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now() };
-    await handle.writeFile(JSON.stringify(owner));
-    await handle.close();
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(owner));
+    } finally {
+      await handle.close();
+    }
+    await link(temp, lockPath);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw lockError(lockPath, error);
+  } finally {
+    await rm(temp, { force: true });
   }
 }
 
