@@ -16,6 +16,12 @@ export async function readStore(dir: string, name = 'jsm-store.json'): Promise<S
     const entry = JSON.parse(line) as { p: string; k: string; v: StoreFile['invitations'][string][string] };
     (store.invitations[entry.p] ??= {})[entry.k] = entry.v;
   }
+  // Records leave out what the customer record already says (the store's compact form).
+  for (const records of Object.values(store.invitations)) {
+    for (const [key, record] of Object.entries(records)) {
+      record.email ??= store.customers[key]?.email ?? '';
+    }
+  }
   return store;
 }
 
