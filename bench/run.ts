@@ -1,4 +1,5 @@
 // npm run bench [-- --json] [-- --only local,hashing,...]: every figure next to its yardstick, measured in one run.
+import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fmt, type Figure } from './harness.js';
 import { mailBench } from './import-mail.js';
@@ -37,5 +38,5 @@ if (values.json) {
 }
 
 function machine(): string {
-  return `Node ${process.version}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cores, ${process.platform}/${process.arch}`;
+  return `Node ${process.version}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}/${process.arch}`;
 }
