@@ -98,6 +98,10 @@ function describe(err: SmtpFailure, inDoubt: boolean, to: string, where: string)
   return `sending the invitation to ${to} through ${where} failed, nothing was sent: ${detail}`;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
@@ -114,6 +118,9 @@ function createTransport(endpoint: SmtpEndpoint, opts: SmtpMailerOptions) {
     port: endpoint.port,
     secure: endpoint.secure,
     ...(endpoint.user !== undefined ? { auth: { user: endpoint.user, pass: endpoint.pass ?? '' } } : {}),
+    // A password never crosses a network in clear text: with credentials, smtp:// to anything but
+    // loopback must upgrade with STARTTLS (smtps:// is TLS from the start).
+    requireTLS: endpoint.user !== undefined && !endpoint.secure && !isLoopback(endpoint.host),
     maxConnections: positiveInt(opts.maxConnections, 5, 'the number of SMTP connections'),
     // smtp-pool requeues a message whose connection closed while it was assigned (its 'close'
     // handler, `_shouldRequeuOnConnectionClose`, default 5 attempts) and sends it again on a new
