@@ -53,10 +53,12 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       () => reporter.progress(Math.min(++done, total), total),
     );
     const now = new Date().toISOString();
+    const records: InvitationRecord[] = [];
     chunk.forEach((planned, i) => {
-      const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, ctx, toSend, now);
+      const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, { toSend, records, now });
       result.rows.push(row);
     });
+    target.ledger.add(records);
     done = start + chunk.length;
     reporter.progress(done, total);
   }
@@ -78,18 +80,17 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
 }
 
 /** Turns a target's outcome into the row's result and records its invitation in the ledger. */
-function settle(
-  plan: Plan,
-  planned: PlannedRow,
-  outcome: ProvisionOutcome,
-  ctx: ApplyContext,
-  toSend: RowResult[],
-  now: string,
-): RowResult {
+/** What settling a chunk's rows collects: who to invite now, the ledger records to add, the time. */
+interface Settling {
+  toSend: RowResult[];
+  records: InvitationRecord[];
+  now: string;
+}
+
+function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: Settling): RowResult {
   const { row } = planned;
-  const base = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName };
   if (outcome.status === 'failed') {
-    const failed: RowResult = { ...base, status: 'failed', invitation: 'none', reason: outcome.reason };
+    const failed: RowResult = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName, status: 'failed', invitation: 'none', reason: outcome.reason };
     if (outcome.accountCreated) {
       // This run made the account: its invitation is owed (recorded pending, not sent now), so the
       // re-run that finishes the row, which will find the account existing, still sends it.
@@ -99,7 +100,7 @@ function settle(
         defer: plan.settings.defer,
         projectSendsInvitations: plan.settings.project.sendVerificationEmails,
       });
-      failed.invitation = recordInvitation(plan, planned, 'new', decision, ctx, now);
+      failed.invitation = recordInvitation(plan, planned, 'new', decision, s);
     }
     return failed;
   }
@@ -112,10 +113,10 @@ function settle(
     defer: settings.defer,
     projectSendsInvitations: settings.project.sendVerificationEmails,
   });
-  const invitation = recordInvitation(plan, planned, situation, decision, ctx, now);
-  const result: RowResult = { ...base, status: outcome.status, invitation };
+  const invitation = recordInvitation(plan, planned, situation, decision, s);
+  const result: RowResult = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName, status: outcome.status, invitation };
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
-  if (invitation === 'pending' && decision.action === 'send') toSend.push(result);
+  if (invitation === 'pending' && decision.action === 'send') s.toSend.push(result);
   return result;
 }
 
@@ -124,8 +125,7 @@ function recordInvitation(
   planned: PlannedRow,
   situation: CustomerSituation,
   decision: InvitationDecision,
-  ctx: ApplyContext,
-  now: string,
+  s: Settling,
 ): InvitationOutcome {
   if (decision.action === 'none') return 'none';
   const { settings } = plan;
@@ -143,10 +143,10 @@ function recordInvitation(
     status: decision.action === 'suppress' ? 'suppressed' : 'pending',
     deferred: decision.action === 'defer',
     mustChangePassword: row.password !== undefined,
-    updatedAt: now,
+    updatedAt: s.now,
   };
   if (decision.action === 'suppress') record.suppressedBy = decision.suppressedBy;
-  ctx.target.ledger.add(record);
+  s.records.push(record);
   return decision.action === 'suppress' ? 'suppressed' : 'pending';
 }
 

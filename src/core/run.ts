@@ -53,7 +53,7 @@ export async function runImport(source: AsyncIterable<CandidateRow>, settings: R
 
 function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declined: boolean): RunOutcome {
   const settings = plan.settings;
-  const rows = [...plan.rejected, ...(applied ? applied.rows : plan.rows.map(wouldBe))].sort((a, b) => a.index - b.index);
+  const rows = mergeByIndex(plan.rejected, applied ? applied.rows : plan.rows.map(wouldBe));
   const totals = emptyTotals();
   const invitations = {
     sent: 0,
@@ -94,6 +94,25 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     problems,
   };
   return { summary, rows, plan, declined, interrupted: applied?.interrupted ?? false };
+}
+
+/** Both lists are in input order already: merge them rather than sort the whole. */
+function mergeByIndex(a: readonly RowResult[], b: readonly RowResult[]): RowResult[] {
+  const out: RowResult[] = new Array<RowResult>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < out.length; k++) {
+    const left = a[i];
+    const right = b[j];
+    if (right === undefined || (left !== undefined && left.index < right.index)) {
+      out[k] = left as RowResult;
+      i++;
+    } else {
+      out[k] = right;
+      j++;
+    }
+  }
+  return out;
 }
 
 function countInvitation(totals: RunSummary['invitations'], outcome: InvitationOutcome): void {

@@ -53,8 +53,8 @@ export interface InvitationLedger {
   list(project: string): InvitationRecord[];
   /** How many records of the project are in this state (no list is built). */
   count(project: string, status: InvitationRecord['status']): number;
-  /** Records a new invitation unless the ledger already holds one for that customer. */
-  add(record: InvitationRecord): void;
+  /** Records new invitations, each unless the ledger already holds one for that customer. */
+  add(records: readonly InvitationRecord[]): void;
   /** Records the outcome of an invitation this run owns. */
   update(record: InvitationRecord): void;
   claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]>;

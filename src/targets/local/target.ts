@@ -86,24 +86,34 @@ export class LocalTarget implements Target {
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const customers = this.#store.data.customers;
     // Hash only for who is new here: on all cores (libuv's pool), the event loop stays free.
-    const hashes = await Promise.all(
-      rows.map(async (row) => {
-        const hash = row.password && customers[row.key] === undefined ? await hashPassword(row.password) : undefined;
+    const hashes = new Array<string | undefined>(rows.length);
+    const hashing: Promise<void>[] = [];
+    rows.forEach((row, i) => {
+      if (row.password && customers[row.key] === undefined) {
+        hashing.push(
+          hashPassword(row.password).then((hash) => {
+            hashes[i] = hash;
+            onRowDone?.();
+          }),
+        );
+      } else {
         onRowDone?.();
-        return hash;
-      }),
-    );
+      }
+    });
+    await Promise.all(hashing);
     const now = new Date().toISOString();
-    const outcomes = rows.map((row, index): ProvisionOutcome => {
-      const outcome: { status: 'created' | 'existing' } = { status: 'existing' };
-      const passwordHash = hashes[index];
-      this.#store.mutate((data) => {
+    const outcomes = rows.map((): { status: 'created' | 'existing' } => ({ status: 'existing' }));
+    // One operation for the chunk: replayed as a whole if another process wrote the store meanwhile.
+    this.#store.mutate((data) => {
+      rows.forEach((row, i) => {
+        const outcome = outcomes[i] as { status: 'created' | 'existing' };
         const found = data.customers[row.key];
         if (found) {
           if (!found.projects.includes(project.key)) found.projects.push(project.key);
           outcome.status = 'existing';
           return;
         }
+        const passwordHash = hashes[i];
         data.customers[row.key] = {
           email: row.email,
           fullName: row.fullName,
@@ -114,7 +124,6 @@ export class LocalTarget implements Target {
         };
         outcome.status = 'created';
       });
-      return outcome;
     });
     await this.#maybeCommit();
     return outcomes;
@@ -174,11 +183,14 @@ export class LocalLedger implements InvitationLedger {
     return n;
   }
 
-  /** Takes ownership of `record`: the caller must not change it afterwards. */
-  add(record: InvitationRecord): void {
+  /** Takes ownership of the records: the caller must not change them afterwards. */
+  add(records: readonly InvitationRecord[]): void {
+    if (records.length === 0) return;
     this.store.mutate((data) => {
-      const byKey = (data.invitations[record.project] ??= {});
-      byKey[record.key] ??= record;
+      for (const record of records) {
+        const byKey = (data.invitations[record.project] ??= {});
+        byKey[record.key] ??= record;
+      }
     });
   }
 
