@@ -71,4 +71,17 @@ export function expectCode(m: Measured, codes: number[], what: string): void {
   }
 }
 
+/** A figure whose target is peak memory (no yardstick): a streaming run of a large input. */
+export function memoryFigure(bench: string, run: Measured, rate: string): Figure {
+  return {
+    bench,
+    figure: `${fmt(run.seconds)} s, ${rate}peak RSS ${Math.round(run.maxRssMb)} MB`,
+    yardstick: '—',
+    ratio: null,
+    target: 'RSS ≤ 300 MB',
+    ok: run.maxRssMb <= 300,
+    data: { seconds: run.seconds, peakRssMb: run.maxRssMb },
+  };
+}
+
 export const fmt = (n: number, digits = 2): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

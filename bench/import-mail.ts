@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { expectCode, fmt, measureCli, scratch, type Figure } from './harness.js';
+import { expectCode, measureCli, memoryFigure, scratch, type Figure } from './harness.js';
 
 /*
  * import-mail --dry-run on a large generated mbox, as a user runs it. The mailbox mixes what a
@@ -66,17 +66,8 @@ export async function mailBench(messages = 100_000, senders = 20_000): Promise<F
     expectCode(run, [0, 1], 'import-mail --dry-run');
     const result = JSON.parse(run.stdout) as { messages?: { read?: number } };
     if (result.messages?.read !== messages) throw new Error(`expected ${messages} messages read, got ${result.messages?.read}`);
-    return [
-      {
-        bench: `import-mail: ${messages.toLocaleString('en-US')}-message mbox, --dry-run`,
-        figure: `${fmt(run.seconds)} s, ${Math.round(messages / run.seconds).toLocaleString('en-US')} messages/s, peak RSS ${Math.round(run.maxRssMb)} MB`,
-        yardstick: '—',
-        ratio: null,
-        target: 'RSS ≤ 300 MB',
-        ok: run.maxRssMb <= 300,
-        data: { seconds: run.seconds, peakRssMb: run.maxRssMb },
-      },
-    ];
+    const rate = `${Math.round(messages / run.seconds).toLocaleString('en-US')} messages/s, `;
+    return [memoryFigure(`import-mail: ${messages.toLocaleString('en-US')}-message mbox, --dry-run`, run, rate)];
   } finally {
     await remove();
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
-import { expectCode, fmt, measureCli, measureNode, scratch, type Figure } from './harness.js';
+import { expectCode, fmt, measureCli, measureNode, memoryFigure, scratch, type Figure } from './harness.js';
 import { writeCustomersCsv } from './inputs.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
@@ -124,17 +124,7 @@ export async function dryRunMillion(rows = 1_000_000): Promise<Figure[]> {
     await newProject(dir);
     const run = await measureCli(['import-csv', 'million.csv', '--project', 'ITH', '--dry-run', '--json'], dir);
     expectCode(run, [0], 'dry run');
-    return [
-      {
-        bench: `dry run: ${rows.toLocaleString('en-US')}-row CSV`,
-        figure: `${fmt(run.seconds)} s, peak RSS ${Math.round(run.maxRssMb)} MB`,
-        yardstick: '—',
-        ratio: null,
-        target: 'RSS ≤ 300 MB',
-        ok: run.maxRssMb <= 300,
-        data: { seconds: run.seconds, peakRssMb: run.maxRssMb },
-      },
-    ];
+    return [memoryFigure(`dry run: ${rows.toLocaleString('en-US')}-row CSV`, run, '')];
   } finally {
     await remove();
   }
