@@ -55,6 +55,13 @@ function exitOverrideEverywhere(command: Command): void {
 
 export async function main(argv: string[]): Promise<void> {
   interruptSignal();
+  // `jsm-provision customers list | head`: a reader that stops early is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
