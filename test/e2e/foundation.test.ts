@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 import { useTempDirs } from '../support/tmp.js';
@@ -188,5 +189,18 @@ describe('add-customer', () => {
   it('keeps the store file mode 600', async () => {
     await createProject();
     expect((await stat(join(dir, 'jsm-store.json'))).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('pipes', () => {
+  it('ends quietly when the reader closes the pipe early (| head)', async () => {
+    await createProject();
+    const rows = ['email,name', ...Array.from({ length: 3000 }, (_, i) => `p${i}@example.com,P ${i}`)].join('\n');
+    await cli(['import-csv', '-', '--project', 'ITH', '--no-invite'], rows);
+    // A real shell pipe into head, which exits after one line.
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" customers list --project ITH --target jsm-store.json | head -1; exit \${PIPESTATUS[0]}`], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout.split('\n')[0]).toMatch(/^p0@example\.com/);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain('EPIPE');
   });
 });
