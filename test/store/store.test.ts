@@ -3,6 +3,7 @@ import { readFile, stat, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { invitationSchema } from '../../src/targets/local/format.js';
 import { LocalStore } from '../../src/targets/local/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { verifyPassword } from '../../src/core/pkcs5s2.js';
@@ -108,5 +109,32 @@ describe('local store', () => {
     expect(await verifyPassword(new Secret('s3cret-Passw0rd'), ann?.passwordHash ?? '')).toBe(true);
     expect(store.data.customers['bob@example.com']).toMatchObject({ mustChangePassword: false });
     expect(store.data.customers['bob@example.com']?.passwordHash).toBeUndefined();
+  });
+});
+
+describe('compact invitation records', () => {
+  it('round-trip every field through the file, whatever the file leaves out', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'jsm-store.json');
+    const store = await LocalStore.open(path);
+    const full = {
+      project: 'ITH', key: 'ann@example.com', email: 'Ann@Example.com', fullName: 'Ann Lee', kind: 'welcome' as const,
+      status: 'failed' as const, deferred: true, mustChangePassword: true, messageId: '<x@y>', suppressedBy: 'flag' as const,
+      reason: 'refused', runId: 'run-1', updatedAt: '2026-11-26T00:00:00.000Z',
+    };
+    // Every field the format knows: a field added to the schema must be added here and to compact().
+    expect(Object.keys(full).sort()).toEqual(Object.keys(invitationSchema.shape).sort());
+    const lean = { project: 'ITH', key: 'bob@example.com', email: 'bob@example.com', fullName: 'Bob', kind: 'verify' as const, status: 'suppressed' as const, deferred: false, mustChangePassword: false, updatedAt: '2026-11-26T00:00:00.000Z' };
+    store.mutate((d) => {
+      d.customers['ann@example.com'] = { email: 'ann@example.com', fullName: 'Ann', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] };
+      d.customers['bob@example.com'] = { email: 'bob@example.com', fullName: 'Bob', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] };
+      d.invitations.ITH = { 'ann@example.com': { ...full }, 'bob@example.com': { ...lean } };
+    });
+    await store.commit();
+    const text = await readFile(path, 'utf8');
+    expect(JSON.parse(text).invitations.ITH['bob@example.com']).toEqual({ kind: 'verify', status: 'suppressed', updatedAt: '2026-11-26T00:00:00.000Z' });
+    const again = await LocalStore.open(path);
+    expect(again.data.invitations.ITH?.['ann@example.com']).toEqual(full);
+    expect(again.data.invitations.ITH?.['bob@example.com']).toEqual(lean);
   });
 });
