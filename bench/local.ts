@@ -1,9 +1,17 @@
 import { join } from 'node:path';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
-import { expectCode, fmt, measureCli, measureNode, memoryFigure, scratch, type Figure } from './harness.js';
+import { mkdir } from 'node:fs/promises';
+import { expectCode, fmt, measureCli, measureNode, memoryFigure, scratch, type Figure, type Measured } from './harness.js';
 import { writeCustomersCsv } from './inputs.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
+const REPEAT = 3;
+
+/** The fastest of several runs; its peak RSS is the highest seen in any of them. */
+function best(runs: Measured[]): Measured {
+  const fastest = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { ...fastest, maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)) };
+}
 
 async function newProject(dir: string): Promise<void> {
   expectCode(await measureCli(['project', 'create', 'ITH', '--name', 'IT Help'], dir), [0], 'project create');
@@ -15,18 +23,33 @@ export async function localImport(rows = 100_000): Promise<Figure[]> {
   try {
     await writeCustomersCsv(join(dir, 'first.csv'), rows, { prefix: 'first' });
     await writeCustomersCsv(join(dir, 'second.csv'), rows, { prefix: 'second' });
-    await newProject(dir);
-    const bare = await measureNode(join(HERE, 'bare-csv.js'), [join(dir, 'first.csv')], { cwd: dir });
-    expectCode(bare, [0], 'bare csv-parse');
-    const first = await measureCli(['import-csv', 'first.csv', '--project', 'ITH', '--no-invite', '--json'], dir);
-    expectCode(first, [0], 'first import');
-    const second = await measureCli(['import-csv', 'second.csv', '--project', 'ITH', '--no-invite', '--json'], dir);
-    expectCode(second, [0], 'second import');
+    // This machine's timings wander by tens of per cent from one run to the next: each side is
+    // measured REPEAT times, interleaved, and the best of each is compared.
+    const bares: Measured[] = [];
+    const firsts: Measured[] = [];
+    const seconds: Measured[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const store = join(dir, `store-${i}`);
+      await mkdir(store);
+      await newProject(store);
+      const bare = await measureNode(join(HERE, 'bare-csv.js'), [join(dir, 'first.csv')], { cwd: dir });
+      expectCode(bare, [0], 'bare csv-parse');
+      bares.push(bare);
+      const first = await measureCli(['import-csv', '../first.csv', '--project', 'ITH', '--no-invite', '--json'], store);
+      expectCode(first, [0], 'first import');
+      firsts.push(first);
+      const second = await measureCli(['import-csv', '../second.csv', '--project', 'ITH', '--no-invite', '--json'], store);
+      expectCode(second, [0], 'second import');
+      seconds.push(second);
+    }
+    const bare = best(bares);
+    const first = best(firsts);
+    const second = best(seconds);
     const ratio = first.seconds / bare.seconds;
     const growth = second.seconds / first.seconds;
     return [
       {
-        bench: `local: ${rows.toLocaleString('en-US')} rows, fresh store`,
+        bench: `local: ${rows.toLocaleString('en-US')} rows, fresh store (best of ${REPEAT})`,
         figure: `${fmt(first.seconds)} s, ${Math.round(rows / first.seconds).toLocaleString('en-US')} rows/s, peak RSS ${Math.round(first.maxRssMb)} MB`,
         yardstick: `bare csv-parse ${fmt(bare.seconds)} s`,
         ratio,
@@ -35,7 +58,7 @@ export async function localImport(rows = 100_000): Promise<Figure[]> {
         data: { seconds: first.seconds, rowsPerSecond: rows / first.seconds, peakRssMb: first.maxRssMb, bareSeconds: bare.seconds },
       },
       {
-        bench: `local: ${rows.toLocaleString('en-US')} rows into a store of ${rows.toLocaleString('en-US')}`,
+        bench: `local: ${rows.toLocaleString('en-US')} rows into a store of ${rows.toLocaleString('en-US')} (best of ${REPEAT})`,
         figure: `${fmt(second.seconds)} s, peak RSS ${Math.round(second.maxRssMb)} MB`,
         yardstick: `the first import ${fmt(first.seconds)} s`,
         ratio: growth,
