@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { Plan } from '../core/plan.js';
+import { suppressedReason } from '../core/invitation-policy.js';
 import type { RunSummary } from '../core/results.js';
 
 const SHOWN_PROBLEMS = 20;
@@ -61,7 +62,7 @@ function renderInvitations(summary: RunSummary): string {
 
 function suppressedWhy(summary: RunSummary): string {
   const by = summary.invitations.suppressedBy;
-  if (by === 'project-setting') return 'the project says "Do not send account verification emails"';
+  if (by === 'project-setting') return suppressedReason(by);
   if (by === 'flag') return '--no-invite';
   return 'suppressed';
 }

@@ -1,20 +1,13 @@
-import { decideInvitation, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
+import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { Plan, PlannedRow } from './plan.js';
 import type { InvitationOutcome, RowResult } from './results.js';
-import type { Target } from './target.js';
-import type { InvitationRecord, Mailer, ProvisionOutcome, Reporter } from './types.js';
-import { sendClaimed, type MessageIds, type SendContext } from './send.js';
+import type { InvitationRecord, ProvisionOutcome, Reporter } from './types.js';
+import { NOT_SENT_INTERRUPTED, sendClaimed, type SendContext } from './send.js';
 
+/** What sending needs (target, mailer, run id, signal ...), plus progress and the chunk size. */
 export interface ApplyContext extends SendContext {
-  target: Target;
-  /** Created on first use, so a run that sends nothing needs no mail setup. */
-  mailer: () => Promise<Mailer>;
   reporter: Reporter;
-  runId: string;
-  /** Aborted on the first SIGINT/SIGTERM: no new rows are taken, in-flight ones finish. */
-  signal?: AbortSignal;
   chunkSize?: number;
-  mailConcurrency?: number;
 }
 
 export interface ApplyResult {
@@ -67,7 +60,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   if (toSend.length > 0) {
     if (ctx.signal?.aborted) {
       result.interrupted = true;
-      for (const row of toSend) row.reason = 'not sent: the run was interrupted; run the same command again to send it';
+      for (const row of toSend) row.reason = NOT_SENT_INTERRUPTED;
     } else {
       const sent = await sendClaimed(toSend, plan.settings.project, { ...ctx, onSent: (n) => reporter.sending(n, toSend.length) });
       result.invitationsFailed += sent.failed;
@@ -94,25 +87,13 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
     if (outcome.accountCreated) {
       // This run made the account: its invitation is owed (recorded pending, not sent now), so the
       // re-run that finishes the row, which will find the account existing, still sends it.
-      const decision = decideInvitation({
-        customer: 'new',
-        noInvite: plan.settings.noInvite,
-        defer: plan.settings.defer,
-        projectSendsInvitations: plan.settings.project.sendVerificationEmails,
-      });
-      failed.invitation = recordInvitation(plan, planned, 'new', decision, s);
+      failed.invitation = recordInvitation(plan, planned, 'new', decideForRun(plan.settings, 'new'), s);
     }
     return failed;
   }
   const situation: CustomerSituation =
     outcome.status === 'created' ? 'new' : planned.situation === 'invitation-due' ? 'invitation-due' : 'existing';
-  const settings = plan.settings;
-  const decision = decideInvitation({
-    customer: situation,
-    noInvite: settings.noInvite,
-    defer: settings.defer,
-    projectSendsInvitations: settings.project.sendVerificationEmails,
-  });
+  const decision = decideForRun(plan.settings, situation);
   const invitation = recordInvitation(plan, planned, situation, decision, s);
   const result: RowResult = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName, status: outcome.status, invitation };
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;

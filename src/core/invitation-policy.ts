@@ -34,14 +34,10 @@ export function decideInvitation(input: InvitationPolicyInput): InvitationDecisi
     return { action: 'none', reason: 'already a customer: not invited again' };
   }
   if (!input.projectSendsInvitations) {
-    return {
-      action: 'suppress',
-      suppressedBy: 'project-setting',
-      reason: 'the project says "Do not send account verification emails"',
-    };
+    return { action: 'suppress', suppressedBy: 'project-setting', reason: suppressedReason('project-setting') };
   }
   if (input.noInvite) {
-    return { action: 'suppress', suppressedBy: 'flag', reason: '--no-invite was given' };
+    return { action: 'suppress', suppressedBy: 'flag', reason: suppressedReason('flag') };
   }
   if (input.defer) {
     return { action: 'defer', reason: '--defer-invites: pending until `invitations send`' };
@@ -50,6 +46,28 @@ export function decideInvitation(input: InvitationPolicyInput): InvitationDecisi
     action: 'send',
     reason: input.customer === 'new' ? 'new customer' : 'owed by an earlier run that was cut off',
   };
+}
+
+/** Why an invitation was suppressed, in words (also for ledger records, which keep only `suppressedBy`). */
+export function suppressedReason(by: SuppressedBy): string {
+  return by === 'flag' ? '--no-invite was given' : 'the project says "Do not send account verification emails"';
+}
+
+/** What a run asks, as the policy needs it. */
+export interface RunPolicy {
+  noInvite: boolean;
+  defer: boolean;
+  project: { sendVerificationEmails: boolean };
+}
+
+/** The decision for one customer under a run's flags and its project's setting. */
+export function decideForRun(run: RunPolicy, customer: CustomerSituation): InvitationDecision {
+  return decideInvitation({
+    customer,
+    noInvite: run.noInvite,
+    defer: run.defer,
+    projectSendsInvitations: run.project.sendVerificationEmails,
+  });
 }
 
 /** What a whole run's `suppressedBy` is, from its configuration (CONTRACT.md). */

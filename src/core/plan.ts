@@ -1,4 +1,4 @@
-import { decideInvitation, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
+import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { InvitationLedger, Target } from './target.js';
 import type { CandidateRow, ValidRow } from './types.js';
 import { validateRow } from './validate.js';
@@ -69,12 +69,7 @@ export async function buildPlan(
     for (const { index, row } of chunk) {
       const exists = existing ? existing.has(row.key) : null;
       const situation = situationOf(exists, target.ledger, settings.project.key, row.key);
-      const invitation = decideInvitation({
-        customer: situation,
-        noInvite: settings.noInvite,
-        defer: settings.defer,
-        projectSendsInvitations: settings.project.sendVerificationEmails,
-      });
+      const invitation = decideForRun(settings, situation);
       // A dry run without a report keeps counts only, so that memory does not grow with the input.
       if (keepRows) plan.rows.push({ index, row, exists, situation, invitation });
       count(plan, exists, invitation);

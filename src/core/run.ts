@@ -1,4 +1,4 @@
-import { applyPlan, type ApplyResult } from './apply.js';
+import { applyPlan, type ApplyContext, type ApplyResult } from './apply.js';
 import { runSuppressedBy } from './invitation-policy.js';
 import { buildPlan, type Plan } from './plan.js';
 import {
@@ -10,25 +10,15 @@ import {
   type RunSettings,
   type RunSummary,
 } from './results.js';
-import type { MessageIds } from './send.js';
-import type { Target } from './target.js';
-import type { CandidateRow, Mailer, Reporter } from './types.js';
+import type { CandidateRow } from './types.js';
 
-export interface RunContext {
-  target: Target;
-  mailer: () => Promise<Mailer>;
+export interface RunContext extends ApplyContext {
   /** The outbox folder when invitations go there, null when they go by SMTP. */
   outbox: string | null;
-  messageId: MessageIds;
-  reporter: Reporter;
-  runId: string;
-  signal?: AbortSignal;
   /** false: a dry run whose rows nobody will read (no report) keeps counts only. Default true. */
   keepRows?: boolean;
   /** Asked before anything is written when the plan sends invitations; false stops the run. */
   confirm?: (plan: Plan) => Promise<boolean>;
-  chunkSize?: number;
-  mailConcurrency?: number;
 }
 
 export interface RunOutcome {

@@ -21,6 +21,9 @@ export interface SendContext {
 
 const CLAIM_BATCH = 32;
 
+/** The reason on a row whose invitation is still owed because the run was interrupted. */
+export const NOT_SENT_INTERRUPTED = 'not sent: the run was interrupted; run the same command again to send it';
+
 export interface SendOutcome {
   outcome: Exclude<InvitationOutcome, 'none' | 'suppressed'>;
   reason?: string;
@@ -105,7 +108,7 @@ export async function sendClaimed(rows: RowResult[], project: ProjectInfo, ctx: 
       const record = ctx.target.ledger.get(project.key, emailKey(row.email));
       if (record?.status === 'pending') {
         row.invitation = 'pending';
-        row.reason = 'not sent: the run was interrupted; run the same command again to send it';
+        row.reason = NOT_SENT_INTERRUPTED;
       } else {
         row.invitation = 'none';
         row.reason = 'its invitation is being sent by another run';

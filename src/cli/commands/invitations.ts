@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { suppressedReason } from '../../core/invitation-policy.js';
 import { sendRecords } from '../../core/send.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
@@ -10,10 +11,6 @@ import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
-
-function suppressedReason(by: 'flag' | 'project-setting'): string {
-  return by === 'flag' ? '--no-invite was given' : 'the project says "Do not send account verification emails"';
-}
 
 /** `sending` at rest means a run started it and never saw it accepted: in doubt. */
 export function invitationView(record: InvitationRecord): InvitationView {
@@ -118,9 +115,8 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
       } finally {
         await mail.close();
       }
-      const left = target.ledger.list(project.key);
-      totals.pending = left.filter((r) => r.status === 'pending').length;
-      totals.inDoubt = left.filter((r) => r.status === 'sending').length;
+      totals.pending = target.ledger.count(project.key, 'pending');
+      totals.inDoubt = target.ledger.count(project.key, 'sending');
       const ok = problems.length === 0;
       out.jsonResult({ ok, command: 'invitations send', target: target.kind, project: project.key, invitations: totals, problems });
       if (totals.suppressedBy) {
