@@ -1,9 +1,11 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { TargetError, UsageError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addProjectOption, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
@@ -50,14 +52,24 @@ async function createProject(out: Output, options: CommonOptions & { name: strin
   const key = parseOption(projectKeySchema, rawKey, 'project key');
   const name = options.name.replace(/\s+/g, ' ').trim();
   if (name === '') throw new UsageError('bad-option', '--name is empty: give the name customers will see');
+  const spec = options.target?.trim() || DEFAULT_STORE;
+  // The store's folder is made here, and only here: every other command names a missing store as such.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) await mkdir(dirname(resolve(spec)), { recursive: true });
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       if (target.kind !== 'local') {
         throw new UsageError('unsupported', 'create projects in JSM (Projects > Create project); this command creates them in the local store only');
       }
+      // The same project again is no change (a setup script can run twice); another name is a mistake.
+      const existing = (await target.listProjects()).find((p) => p.key === key);
+      if (existing && existing.name === name) {
+        out.jsonResult({ ok: true, command: 'project create', target: target.kind, created: false, project: existing });
+        out.result(`project ${existing.key} ("${existing.name}") already exists in ${target.location}; nothing changed`);
+        return 0;
+      }
       const project = await target.createProject(key, name);
-      out.jsonResult({ ok: true, command: 'project create', target: target.kind, project });
+      out.jsonResult({ ok: true, command: 'project create', target: target.kind, created: true, project });
       out.result(`created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`);
       return 0;
     },

@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, copyFile, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const tempDir = useTempDirs();
+
+/** The README's Quickstart: exactly two shell commands, the main job first. */
+async function quickstartCommands(): Promise<string[]> {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## Quickstart$/m)[1]?.split(/^## /m)[0] ?? '';
+  return [...section.matchAll(/```sh\n([^`]+?)\n```/g)].map((m) => (m[1] ?? '').trim());
+}
+
+describe("the README's Quickstart", () => {
+  it('has two commands: one installs and runs the test suite, one installs and imports a shipped sample', async () => {
+    const commands = await quickstartCommands();
+    expect(commands).toHaveLength(2);
+    expect(commands[0]).toMatch(/^npm ci && npm run build && /);
+    expect(commands[0]).toMatch(/import-csv fixtures\/\S+\.csv/);
+    expect(commands[1]).toBe('npm ci && npm test');
+  });
+
+  it('its main job exits 0, and exits 0 again when run a second time (nothing new the second time)', async () => {
+    const [main] = await quickstartCommands();
+    // The install and build steps are the suite's own; the rest runs as written, in a fresh folder.
+    const job = (main ?? '').replace(/^npm ci && npm run build && /, '').replaceAll('node bin/jsm-provision.js', `"${process.execPath}" "${BIN}"`);
+    const dir = await tempDir();
+    const fixture = /import-csv (fixtures\/\S+\.csv)/.exec(job)?.[1] ?? '';
+    await mkdir(join(dir, 'fixtures'));
+    await copyFile(join(ROOT, fixture), join(dir, fixture));
+    const env = { ...process.env, NO_COLOR: '1' };
+    for (const name of ['JSM_TARGET', 'JSM_PROJECT', 'JSM_SMTP_URL', 'JSM_MAIL_FROM', 'JSM_OUTBOX']) delete env[name];
+    const first = spawnSync('sh', ['-c', job], { cwd: dir, env, encoding: 'utf8' });
+    expect(first.stderr).not.toMatch(/error|Error/);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/12 created/);
+    const written = (await readdir(join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'));
+    expect(written).toHaveLength(12);
+    expect((await stat(join(dir, 'import-report.csv'))).size).toBeGreaterThan(0);
+
+    const second = spawnSync('sh', ['-c', job], { cwd: dir, env, encoding: 'utf8' });
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/already exists/);
+    expect(second.stdout).toMatch(/12 existing/);
+    expect((await readdir(join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'))).toHaveLength(12);
+  });
+});
+
+describe('project create', () => {
+  it('makes the folder of a new store', async () => {
+    const dir = await tempDir();
+    const r = spawnSync(process.execPath, [BIN, 'project', 'create', 'ITH', '--name', 'IT Help', '--target', 'stores/new/jsm-store.json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect((await stat(join(dir, 'stores/new/jsm-store.json'))).isFile()).toBe(true);
+  });
+});
