@@ -40,6 +40,24 @@ describe('project commands', () => {
     expect(on.json()).toMatchObject({ changed: true, project: { sendVerificationEmails: true } });
   });
 
+  it('lists the projects of the store, in words and as JSON', async () => {
+    const none = await cli(['project', 'list']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain('no projects in');
+    await createProject();
+    await cli(['project', 'create', 'HR', '--name', 'People']);
+    await cli(['project', 'set-notifications', '--project', 'HR', '--no-verification']);
+    const list = await cli(['project', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(list.json<{ projects: { key: string; sendVerificationEmails: boolean }[] }>().projects.map((p) => [p.key, p.sendVerificationEmails]).sort()).toEqual([
+      ['HR', false],
+      ['ITH', true],
+    ]);
+    const words = await cli(['project', 'list']);
+    expect(words.stdout).toMatch(/^HR\tPeople\tinvitations off/m);
+    expect(words.stdout).toMatch(/^ITH\tIT Help\tinvitations on$/m);
+  });
+
   it('refuses a second create, a bad key and set-notifications without a direction (exit 2)', async () => {
     await createProject();
     const again = await cli(['project', 'create', 'ITH', '--name', 'Other', '--json']);

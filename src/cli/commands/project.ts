@@ -7,6 +7,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
+import { printable } from '../../core/printable.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
 
@@ -23,6 +24,10 @@ export function projectCommand(): Command {
       .requiredOption('--name <name>', 'the project name customers see ("Welcome to <name>")')
       .addHelpText('after', '\nExample:\n  $ jsm-provision project create ITH --name "IT Help"'),
   ).action(action('project create', createProject));
+
+  addCommonOptions(project.command('list').description('list the projects of the store (or the service desks of a JSM instance)'))
+    .addHelpText('after', '\nExamples:\n  $ jsm-provision project list\n  $ jsm-provision project list --target https://jira.example.com --json')
+    .action(action('project list', listProjects));
 
   addCommonOptions(
     addProjectOption(project.command('show').description('show a project, its notification setting and its counts')),
@@ -71,6 +76,22 @@ async function createProject(out: Output, options: CommonOptions & { name: strin
       const project = await target.createProject(key, name);
       out.jsonResult({ ok: true, command: 'project create', target: target.kind, created: true, project });
       out.result(`created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`);
+      return 0;
+    },
+  );
+}
+
+async function listProjects(out: Output, options: CommonOptions): Promise<number> {
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const projects = await target.listProjects();
+      out.jsonResult({ ok: true, command: 'project list', target: target.kind, projects });
+      out.result(
+        projects.length === 0
+          ? `no projects in ${target.location}: create one with \`jsm-provision project create KEY --name "Name"\``
+          : projects.map((p) => `${p.key}\t${printable(p.name)}\t${p.sendVerificationEmails ? "invitations on" : "invitations off (\"Do not send account verification emails\" is on)"}`).join('\n'),
+      );
       return 0;
     },
   );
