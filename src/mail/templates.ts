@@ -209,7 +209,7 @@ function parseText(file: string): TextTemplate {
   const secondEnd = rest.indexOf('\n');
   const second = secondEnd < 0 ? rest : rest.slice(0, secondEnd);
   if (second.trim() !== '') {
-    throw badTemplate(file, 2, 'line 2 must be blank: only the subject is read from the head of a template, the body starts after one blank line', hint);
+    throw badTemplate(file, 2, 'it must be blank: only the subject is read from the head of a template, the body starts after one blank line', hint);
   }
   const body = secondEnd < 0 ? '' : rest.slice(secondEnd + 1);
   if (body.trim() === '') throw badTemplate(file, 3, 'the body is empty', hint);

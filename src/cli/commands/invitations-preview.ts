@@ -42,6 +42,8 @@ export function invitationsPreviewCommand(): Command {
 }
 
 interface Recipient {
+  /** As the target holds it (the send uses this spelling). */
+  email: string;
   fullName: string;
   mustChangePassword: boolean;
   kind?: InvitationKind;
@@ -55,14 +57,14 @@ async function findRecipient(target: Target, project: ProjectInfo, email: string
   const key = emailKey(email);
   const record = target.ledger.get(project.key, key);
   if (record) {
-    const found: Recipient = { fullName: name ?? record.fullName, mustChangePassword: record.mustChangePassword, kind: record.kind, found: 'ledger' };
+    const found: Recipient = { email: record.email, fullName: name ?? record.fullName, mustChangePassword: record.mustChangePassword, kind: record.kind, found: 'ledger' };
     if (record.language !== undefined) found.language = record.language;
     if (record.messageId !== undefined) found.messageId = record.messageId;
     return found;
   }
-  if (name !== undefined) return { fullName: name, mustChangePassword: false, found: 'given' };
+  if (name !== undefined) return { email, fullName: name, mustChangePassword: false, found: 'given' };
   for await (const customer of target.listCustomers(project)) {
-    if (emailKey(customer.email) === key) return { fullName: customer.fullName, mustChangePassword: customer.mustChangePassword, found: 'store' };
+    if (emailKey(customer.email) === key) return { email: customer.email, fullName: customer.fullName, mustChangePassword: customer.mustChangePassword, found: 'store' };
   }
   return undefined;
 }
@@ -101,12 +103,13 @@ async function previewInvitation(out: Output, options: PreviewOptions): Promise<
           'give --name to preview the message for any address',
         );
       }
+      const to = recipient.email.trim();
       const kind = options.kind ?? recipient.kind ?? 'welcome';
       const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}) });
       const wanted = language ?? recipient.language;
       const message: InvitationMessage = {
         kind,
-        to: { email, fullName: recipient.fullName },
+        to: { email: to, fullName: recipient.fullName },
         project: { key: project.key, name: project.name, ...(project.portalUrl ? { portalUrl: project.portalUrl } : {}) },
         mustChangePassword: recipient.mustChangePassword,
         ...(wanted !== undefined ? { language: wanted } : {}),
@@ -122,7 +125,7 @@ async function previewInvitation(out: Output, options: PreviewOptions): Promise<
       }
       const headers = {
         from: mailbox(sender.name, sender.address),
-        to: mailbox(singleLine(recipient.fullName), email),
+        to: mailbox(singleLine(recipient.fullName), to),
         subject: rendered.subject,
         messageId: message.messageId,
       };
@@ -131,7 +134,7 @@ async function previewInvitation(out: Output, options: PreviewOptions): Promise<
         command: 'invitations preview',
         target: target.kind,
         project: project.key,
-        email,
+        email: to,
         customer: recipient.found,
         kind,
         language: wanted ?? null,
