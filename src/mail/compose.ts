@@ -48,6 +48,13 @@ export function parseSender(from: string): Mailbox {
   return { name: singleLine(only.name), address: only.address };
 }
 
+// The built-in templates for callers that pass none: read once, as they never change while a process runs.
+let builtIn: TemplateSet | undefined;
+function defaultTemplates(): TemplateSet {
+  builtIn ??= builtInTemplates();
+  return builtIn;
+}
+
 /** The portal link, only when it is an http(s) URL: anything else (javascript:, mailto:) is left out. */
 function portalLink(portalUrl: string | undefined): string | undefined {
   if (!portalUrl) return undefined;
@@ -65,7 +72,7 @@ function portalLink(portalUrl: string | undefined): string | undefined {
  * an HTML part, both with CRLF line ends. Never a password: templates get only TemplateView's
  * fields. Throws MailError (not in doubt: nothing was sent) when the recipient is not one plain address.
  */
-export function composeInvitation(msg: InvitationMessage, from: string, templates: TemplateSet = builtInTemplates()): SendMailOptions {
+export function composeInvitation(msg: InvitationMessage, from: string, templates: TemplateSet = defaultTemplates()): SendMailOptions {
   const address = msg.to.email.trim();
   if (!isPlainAddress(address)) {
     throw new MailError(`cannot send an invitation to ${JSON.stringify(msg.to.email)}: it is not one plain email address`, false);

@@ -5,7 +5,7 @@
  * the folder is opened, before anything is written or sent: a template that could fail later
  * (unknown field, no subject, a value put into HTML unescaped) stops the command there.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,13 @@ export interface TemplateView {
   passwordSet: boolean;
 }
 
-/** The templates shipped in the package (`templates/` at its root: two levels above this file). */
-export const BUILT_IN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+/**
+ * The templates shipped in the package: `templates/` at its root, two levels above this file in
+ * src/ and dist/ (three in the benchmark's build folder).
+ */
+export const BUILT_IN_TEMPLATE_DIR = ['../../templates/', '../../../templates/']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((dir, i, all) => i === all.length - 1 || existsSync(path.join(dir, 'welcome.txt'))) as string;
 
 export interface RenderedMessage {
   subject: string;

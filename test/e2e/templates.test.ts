@@ -27,6 +27,8 @@ describe('--template-dir', () => {
     await writeFile(path.join(templates, 'welcome.txt'), 'Subject: Welcome to {{project}}\n\nHello {{nmae}},\n');
     await writeFile(path.join(dir, 'people.csv'), 'email,name\nann@example.com,Ann\nbo@example.com,Bo\n');
     const store = await readFile(path.join(dir, 'jsm-store.json'));
+    const dry = await runCli(['import-csv', 'people.csv', ...mail(), '--template-dir', 'templates', '--dry-run'], { cwd: dir });
+    expect(dry.code).toBe(2);
     const r = await runCli(['import-csv', 'people.csv', ...mail(), '--template-dir', 'templates', '--json'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.json()).toMatchObject({ ok: false, command: 'import-csv', error: { code: 'bad-template', message: 'the template templates/welcome.txt line 3: {{nmae}} is not a field the tool knows' } });

@@ -1,8 +1,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
+import { openCsv, parseMapOption } from '../../src/csv/index.js';
 import { languageFallbacks, normaliseLanguage } from '../../src/core/language.js';
 import { composeInvitation, createOutboxMailer, loadTemplates, messageIdDomainFor, messageIdFor } from '../../src/mail/index.js';
 import { BUILT_IN_TEMPLATE_DIR, builtInTemplates } from '../../src/mail/templates.js';
@@ -192,6 +194,20 @@ describe('language codes', () => {
     expect(normaliseLanguage('es-419')).toBe('es-419');
     for (const bad of ['../de', 'de/../../etc', 'de.txt', '..', '', 'Deutsch', 'de DE', 'de-', 'x', 'de\u0000']) expect(normaliseLanguage(bad)).toBeUndefined();
     expect(languageFallbacks('zh-Hant-TW')).toEqual(['zh-Hant-TW', 'zh-Hant', 'zh']);
+  });
+
+  it('a CSV carries the language cell on its row, from a language, lang or locale column, or --map language=', async () => {
+    const read = async (csv: string, map: string[] = []) => {
+      const reader = await openCsv(Readable.from([Buffer.from(csv)]), { map: parseMapOption(map) });
+      const rows = [];
+      for await (const r of reader.records) rows.push(r.language);
+      return rows;
+    };
+    expect(await read('email,name,Language\na@x.example,A, pt_BR \nb@x.example,B,\n')).toEqual(['pt_BR', undefined]);
+    expect(await read('email,name,LANG\na@x.example,A,de\n')).toEqual(['de']);
+    expect(await read('email,name,Locale\na@x.example,A,fr-CA\n')).toEqual(['fr-CA']);
+    expect(await read('email,name,Sprache\na@x.example,A,de\n', ['language=Sprache'])).toEqual(['de']);
+    expect(await read('email,name\na@x.example,A\n')).toEqual([undefined]);
   });
 
   it('--language with a path in it is refused before any file is looked at', () => {

@@ -62,8 +62,9 @@ export function importCsvCommand(): Command {
       'after',
       `
 Columns are found by their header, whatever the case, spaces, - and _: email (email, email address,
-e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, and an
-optional password (stored only as a hash, or sent only to JSM; the customer must change it).
+e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, an
+optional password (stored only as a hash, or sent only to JSM; the customer must change it), and an
+optional language (language, lang, locale: it picks the invitation's template, e.g. de or pt-BR).
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
