@@ -65,7 +65,7 @@ describe('--template-dir', () => {
 
 describe('invitations preview', () => {
   it('shows what a customer in the ledger, in the store, or any named address would get, sending nothing; the send matches it', async () => {
-    const csv = 'email,name,language\nana@example.com,Ana Lima,pt-BR\n';
+    const csv = 'email,name,language\nana@example.com,Ana Lima,pt-BR\nbob@example.com,Bob Stone,\n';
     expect((await runCli(['import-csv', '-', ...mail(), '--defer-invites'], { cwd: dir, input: csv })).code).toBe(0);
     expect((await runCli(['add-customer', '--email', 'quiet@example.com', '--name', 'Quinn Quiet', '--no-invite', '--project', 'ITH'], { cwd: dir })).code).toBe(0);
     // A customer the ledger knows nothing of (made before invitations were recorded): only the store has them.
@@ -107,6 +107,9 @@ describe('invitations preview', () => {
     expect(anyone.stdout).toContain('<p>Hallo Eve Bcc: victim@evil.test &lt;b&gt;,</p>');
     expect(anyone.stdout).not.toMatch(/^Bcc:/m);
 
+    const verify = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'bob@example.com', '--kind', 'verify', '--language', 'fr', '--json'], { cwd: dir });
+    expect(verify.json()).toMatchObject({ customer: 'ledger', kind: 'verify', templateLanguage: 'fr', message: { subject: 'Confirmez votre adresse e-mail pour IT Help' } });
+
     const unknown = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'nobody@example.com', '--json'], { cwd: dir });
     expect(unknown.code).toBe(2);
     expect(unknown.json()).toMatchObject({ error: { code: 'unknown-customer', hint: 'give --name to preview the message for any address' } });
@@ -114,10 +117,11 @@ describe('invitations preview', () => {
     expect(await readFile(path.join(dir, 'jsm-store.json'))).toEqual(store);
     expect(sink.messages).toHaveLength(0);
 
-    const sent = await runCli(['invitations', 'send', ...mail(), '--template-dir', FIXTURES, '--json'], { cwd: dir });
-    expect(sent.json()).toMatchObject({ ok: true, invitations: { sent: 1 } });
-    const [message] = sink.accepted();
-    expect(header(message!, 'Subject')).toBe('Sua conta de suporte IT Help está pronta');
+    // --language for the invitations that name none; Ana's own language wins.
+    const sent = await runCli(['invitations', 'send', ...mail(), '--template-dir', FIXTURES, '--language', 'de', '--json'], { cwd: dir });
+    expect(sent.json()).toMatchObject({ ok: true, invitations: { sent: 2 } });
+    expect(subjects()).toEqual({ 'ana@example.com': 'Sua conta de suporte IT Help está pronta', 'bob@example.com': 'Ihr Support-Konto für IT Help ist bereit' });
+    const message = sink.accepted().find((m) => m.rcptTo[0] === 'ana@example.com');
     expect(`Message-ID: ${headerValues(message!, 'Message-ID')[0]}`).toBe(lines[3]);
   });
 });
