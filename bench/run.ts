@@ -5,12 +5,14 @@ import { fmt, type Figure } from './harness.js';
 import { mailBench } from './import-mail.js';
 import { dryRunMillion, hashing, invitations, localImport } from './local.js';
 import { restBench } from './rest.js';
+import { templatesBench } from './templates.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const benches: Record<string, () => Promise<Figure[]>> = {
   local: () => localImport(),
   hashing: () => hashing(),
   invitations: () => invitations(),
+  templates: () => templatesBench(),
   'dry-run': () => dryRunMillion(),
   rest: () => restBench(),
   'import-mail': () => mailBench(),

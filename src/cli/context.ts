@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
-import type { Mailer, ProjectInfo } from '../core/types.js';
+import type { MessageIds } from '../core/send.js';
+import type { InvitationKind, Mailer, ProjectInfo } from '../core/types.js';
 import { parseSender } from '../mail/compose.js';
-import { messageIdFor } from '../mail/message-id.js';
+import { messageIdDomainFor, messageIdFor } from '../mail/message-id.js';
 import { parseSmtpUrl } from '../mail/smtp-url.js';
+import { loadTemplates, type TemplateSet } from '../mail/templates.js';
 import { LocalTarget } from '../targets/local/target.js';
 import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
@@ -51,13 +53,18 @@ export interface MailSetup {
   mailer: () => Promise<Mailer>;
   outbox: string | null;
   close(): Promise<void>;
+  /** Each invitation's deterministic Message-ID, in the sender's domain. */
+  messageId: MessageIds;
+  /** The templates, all checked; `templates.defaultLanguage` is `--language`, canonical. */
+  templates: TemplateSet;
 }
 
 /**
- * How invitations leave. Built (and its configuration checked) before anything is written,
- * connected only when the first invitation goes out.
+ * How invitations leave. Built (and its configuration checked, templates included) before anything
+ * is written, connected only when the first invitation goes out. `kinds`: the messages this command
+ * may send, each of which needs its template.
  */
-export function mailSetup(options: MailOptions, target: Target): MailSetup {
+export function mailSetup(options: MailOptions, target: Target, kinds: readonly InvitationKind[] = []): MailSetup {
   const outboxDir = resolve(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
   const smtpUrl = options.smtp?.trim() || undefined;
   const from = options.mailFrom?.trim() || undefined;
@@ -67,13 +74,21 @@ export function mailSetup(options: MailOptions, target: Target): MailSetup {
     if (from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
   }
   if (from !== undefined) parseSender(from);
+  const templates = loadTemplates({
+    kinds,
+    ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}),
+    ...(options.language !== undefined ? { language: options.language } : {}),
+  });
+  const domain = messageIdDomainFor(from);
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
-      mailer ??= import('../mail/index.js').then(({ createMailer }) => createMailer({ ...(smtpUrl ? { smtpUrl } : {}), ...(from ? { from } : {}), outboxDir }));
+      mailer ??= import('../mail/index.js').then(({ createMailer }) => createMailer({ ...(smtpUrl ? { smtpUrl } : {}), ...(from ? { from } : {}), outboxDir, templates }));
       return mailer;
     },
     outbox: smtpUrl ? null : outboxDir,
+    messageId: (project, key, kind) => messageIdFor(project, key, kind, domain),
+    templates,
     close: async () => {
       if (mailer) await (await mailer).close();
     },

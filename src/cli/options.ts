@@ -17,6 +17,10 @@ export interface MailOptions {
   smtp?: string;
   mailFrom?: string;
   outbox?: string;
+  /** `--template-dir` / `JSM_TEMPLATE_DIR`: absent, the built-in templates. */
+  templateDir?: string;
+  /** `--language`: for customers whose row names no language. */
+  language?: string;
 }
 
 export const DEFAULT_STORE = './jsm-store.json';
@@ -44,7 +48,13 @@ export function addMailOptions(command: Command): Command {
       new Option('--outbox <dir>', 'with no SMTP configured, write each invitation there as an .eml file (default: outbox/ beside the local store)').env(
         'JSM_OUTBOX',
       ),
-    );
+    )
+    .addOption(
+      new Option('--template-dir <dir>', 'your invitation templates: welcome.txt, welcome.html, verify.txt, verify.html, welcome.<language>.txt ... (default: the built-in ones)').env(
+        'JSM_TEMPLATE_DIR',
+      ),
+    )
+    .option('--language <code>', 'language of the invitations whose row names none, e.g. de or pt-BR (falls back pt-BR -> pt -> default)');
 }
 
 /** JSM project keys: a capital letter, then capitals, digits or underscores; 2 to 10 characters. */

@@ -3,7 +3,7 @@ import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings } from '../core/results.js';
 import type { Target } from '../core/target.js';
 import type { CandidateRow, InvitationKind, ProjectInfo } from '../core/types.js';
-import { mailSetup, messageIdFor, newRunId } from './context.js';
+import { mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
@@ -44,16 +44,18 @@ export async function runRows(
     defer: options.defer,
     dryRun: options.dryRun,
   };
-  const mail = mailSetup(options, target);
+  const mail = mailSetup(options, target, [options.kind]);
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
   try {
     const confirm = options.confirm;
-    outcome = await asRun((signal) => runImport(source, settings, {
+    const language = mail.templates.defaultLanguage;
+    const rows = language === undefined ? source : withLanguage(source, language);
+    outcome = await asRun((signal) => runImport(rows, settings, {
       target,
       mailer: mail.mailer,
       outbox: mail.outbox,
-      messageId: messageIdFor,
+      messageId: mail.messageId,
       reporter,
       runId: newRunId(),
       signal,
@@ -72,6 +74,7 @@ export async function runRows(
     reporter.stop();
     await mail.close();
   }
+  for (const note of mail.templates.notes()) out.note(note);
   if (outcome.declined) {
     out.note('Nothing was written and nothing was sent.');
     return { code: 1, rows: [] };
@@ -87,4 +90,9 @@ export async function runRows(
     return { code: 130, rows: outcome.rows };
   }
   return { code: outcome.summary.ok ? 0 : 1, rows: outcome.rows };
+}
+
+/** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */
+async function* withLanguage(source: AsyncIterable<CandidateRow>, language: string): AsyncIterable<CandidateRow> {
+  for await (const row of source) yield row.language === undefined || row.language.trim() === '' ? { ...row, language } : row;
 }

@@ -127,6 +127,7 @@ function recordInvitation(
     updatedAt: s.now,
   };
   if (decision.action === 'suppress') record.suppressedBy = decision.suppressedBy;
+  if (row.language !== undefined) record.language = row.language;
   s.records.push(record);
   return decision.action === 'suppress' ? 'suppressed' : 'pending';
 }

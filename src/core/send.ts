@@ -83,6 +83,7 @@ async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationR
       to: { email: record.email, fullName: record.fullName },
       project: { key: project.key, name: project.name, ...(project.portalUrl ? { portalUrl: project.portalUrl } : {}) },
       mustChangePassword: record.mustChangePassword,
+      ...(record.language !== undefined ? { language: record.language } : {}),
       messageId,
     });
     return { outcome: 'sent' };

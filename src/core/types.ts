@@ -28,6 +28,8 @@ export interface CandidateRow {
   email: string;
   fullName: string;
   password?: Secret;
+  /** The customer's language for the invitation (a CSV `language` cell, or `--language`), as written. */
+  language?: string;
   /** A problem the source found (wrong number of cells ...): the row is `invalid` with this reason. */
   error?: string;
 }
@@ -39,6 +41,8 @@ export interface ValidRow {
   key: string;
   fullName: string;
   password?: Secret;
+  /** Canonical language code (`pt-BR`), when the row names one. */
+  language?: string;
 }
 
 /** A customer to create on a target. */
@@ -89,6 +93,8 @@ export interface InvitationRecord {
   /** true when recorded by --defer-invites: only `invitations send` sends it. */
   deferred: boolean;
   mustChangePassword: boolean;
+  /** The language its message is written in (canonical code); absent: the default template. */
+  language?: string;
   /** Deterministic, so a receiving system can spot a duplicate too; recorded once it is sent. */
   messageId?: string;
   suppressedBy?: SuppressedBy;
@@ -104,6 +110,8 @@ export interface InvitationMessage {
   to: { email: string; fullName: string };
   project: { key: string; name: string; portalUrl?: string };
   mustChangePassword: boolean;
+  /** Canonical language code: chooses welcome.<language>.txt ..., falling back to the default. */
+  language?: string;
   messageId: string;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGE_HINT, normaliseLanguage } from './language.js';
 import type { CandidateRow, ValidRow } from './types.js';
 
 const emailSchema = z.email();
@@ -58,6 +59,11 @@ export function validateRow(candidate: CandidateRow): Validation {
     return { ok: false, email, reason: `the name is longer than ${MAX_NAME} characters` };
   }
   const row: ValidRow = { line: candidate.line, email, key: emailKey(email), fullName };
+  if (candidate.language !== undefined && candidate.language.trim() !== '') {
+    const language = normaliseLanguage(candidate.language);
+    if (language === undefined) return { ok: false, email, reason: `the language ${quote(candidate.language, 20)} is not a language code; ${LANGUAGE_HINT}` };
+    row.language = language;
+  }
   if (candidate.password !== undefined && candidate.password.length > 0) {
     // Never quote the password itself: only its length.
     if (candidate.password.length < MIN_PASSWORD) {

@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js';
 
-export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password';
-export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password'];
+export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'language';
+export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'language'];
 
 /** Column index of each field found; email always, a name by fullName or first/last. */
 export interface Columns {
@@ -10,6 +10,7 @@ export interface Columns {
   firstName?: number;
   lastName?: number;
   password?: number;
+  language?: number;
 }
 
 /** Header texts are compared without case, spaces, `-` and `_`: "E-Mail Address" = "emailaddress". */
@@ -24,6 +25,7 @@ const ALIASES: Record<Field, readonly string[]> = {
   firstName: ['firstname', 'givenname', 'vorname'],
   lastName: ['lastname', 'surname', 'familyname', 'nachname'],
   password: ['password'],
+  language: ['language', 'lang', 'locale'],
 };
 
 const VALID_FIELDS = FIELDS.join(', ');

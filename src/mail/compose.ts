@@ -2,6 +2,9 @@ import type { SendMailOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import { UsageError } from '../core/errors.js';
 import { MailError, type InvitationMessage } from '../core/types.js';
+import { builtInTemplates, type RenderedMessage, type TemplateSet, type TemplateView } from './templates.js';
+
+export { escapeHtml } from './templates.js';
 
 /** A mailbox as nodemailer takes it: never a string glued together from user input. */
 export interface Mailbox {
@@ -45,11 +48,11 @@ export function parseSender(from: string): Mailbox {
   return { name: singleLine(only.name), address: only.address };
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML element content and double- or single-quoted attributes. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+// The built-in templates for callers that pass none: read once, as they never change while a process runs.
+let builtIn: TemplateSet | undefined;
+function defaultTemplates(): TemplateSet {
+  builtIn ??= builtInTemplates();
+  return builtIn;
 }
 
 /** The portal link, only when it is an http(s) URL: anything else (javascript:, mailto:) is left out. */
@@ -63,61 +66,13 @@ function portalLink(portalUrl: string | undefined): string | undefined {
   }
 }
 
-/** One paragraph: plain text, and HTML built from escaped pieces (`link` becomes an anchor). */
-type Piece = string | { link: string };
-type Paragraph = Piece[];
-
-function paragraphs(msg: InvitationMessage, project: string, name: string, link: string | undefined): Paragraph[] {
-  const email = msg.to.email.trim();
-  const portalName = `the ${project} customer portal`;
-  const greeting: Paragraph = [name ? `Hello ${name},` : 'Hello,'];
-  const signOff: Paragraph = ['Thank you,\n', project];
-  if (msg.kind === 'verify') {
-    return [
-      greeting,
-      [`Please confirm that ${email} is your email address for ${project}.`],
-      link
-        ? ['Open this link to confirm your address and set a password for the customer portal:\n', { link }]
-        : [`Open ${portalName} to confirm your address and set a password.`],
-      ['If you did not expect this email, you can ignore it.'],
-      signOff,
-    ];
-  }
-  const access: Paragraph = link
-    ? [`Welcome! You now have an account on ${portalName}, where you can raise requests and follow them:\n`, { link }]
-    : [`Welcome! You now have an account on ${portalName}, where you can raise requests and follow them.`];
-  const password: Paragraph = msg.mustChangePassword
-    ? [`Sign in with ${email}. An administrator has set a password for you: please change it when you first log in.`]
-    : [`Sign in with ${email}. To set your password, choose "Forgot password" on the portal's login page.`];
-  return [greeting, access, password, signOff];
-}
-
-function toText(paras: Paragraph[]): string {
-  return paras.map((p) => p.map((piece) => (typeof piece === 'string' ? piece : piece.link)).join('')).join('\n\n') + '\n';
-}
-
-function toHtml(paras: Paragraph[], title: string): string {
-  const body = paras
-    .map((p) => {
-      const inner = p
-        .map((piece) =>
-          typeof piece === 'string'
-            ? escapeHtml(piece).replace(/\n/g, '<br>\n')
-            : `<a href="${escapeHtml(piece.link)}">${escapeHtml(piece.link)}</a>`,
-        )
-        .join('');
-      return `<p>${inner}</p>`;
-    })
-    .join('\n');
-  return `<!doctype html>\n<html>\n<head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body>\n${body}\n</body>\n</html>\n`;
-}
-
 /**
  * The invitation as nodemailer message options: one recipient (also the only envelope recipient),
- * a deterministic Message-ID, a text and an HTML part. Never a password: the message has none.
- * Throws MailError (not in doubt: nothing was sent) when the recipient is not one plain address.
+ * a deterministic Message-ID, a subject on one line, a text part and (when the template has one)
+ * an HTML part, both with CRLF line ends. Never a password: templates get only TemplateView's
+ * fields. Throws MailError (not in doubt: nothing was sent) when the recipient is not one plain address.
  */
-export function composeInvitation(msg: InvitationMessage, from: string): SendMailOptions {
+export function composeInvitation(msg: InvitationMessage, from: string, templates: TemplateSet = defaultTemplates()): SendMailOptions {
   const address = msg.to.email.trim();
   if (!isPlainAddress(address)) {
     throw new MailError(`cannot send an invitation to ${JSON.stringify(msg.to.email)}: it is not one plain email address`, false);
@@ -126,19 +81,37 @@ export function composeInvitation(msg: InvitationMessage, from: string): SendMai
     throw new MailError(`cannot send an invitation with Message-ID ${JSON.stringify(msg.messageId)}: it must look like <id@domain>`, false);
   }
   const sender = parseSender(from);
-  const project = singleLine(msg.project.name) || singleLine(msg.project.key);
   const name = singleLine(msg.to.fullName);
-  const subject = msg.kind === 'verify' ? `Verify your email for ${project}` : `Welcome to ${project}`;
-  const paras = paragraphs(msg, project, name, portalLink(msg.project.portalUrl));
+  const rendered = renderInvitation(msg, sender, templates);
+  if (rendered.subject === '') {
+    throw new MailError(`cannot send the invitation to ${address}: the subject from ${rendered.textFile} is empty for it`, false);
+  }
   return {
     from: sender.name ? { name: sender.name, address: sender.address } : sender.address,
     to: { name, address },
     // Explicit, so the SMTP envelope can only ever hold this one recipient, whatever the headers say.
     envelope: { from: sender.address, to: [address] },
-    subject,
+    subject: rendered.subject,
     messageId: msg.messageId,
     headers: { 'Auto-Submitted': 'auto-generated' },
-    text: toText(paras),
-    html: toHtml(paras, subject),
+    text: rendered.text,
+    ...(rendered.html !== undefined ? { html: rendered.html } : {}),
   };
+}
+
+/** The values a template sees, each on one line; the portal link only when it is http(s). */
+export function templateView(msg: InvitationMessage, sender: Mailbox): TemplateView {
+  return {
+    name: singleLine(msg.to.fullName),
+    email: msg.to.email.trim(),
+    project: singleLine(msg.project.name) || singleLine(msg.project.key),
+    portalUrl: portalLink(msg.project.portalUrl) ?? '',
+    from: sender.name || sender.address,
+    passwordSet: msg.mustChangePassword,
+  };
+}
+
+/** Subject, text and HTML of one invitation from its template (also what `invitations preview` shows). */
+export function renderInvitation(msg: InvitationMessage, sender: Mailbox, templates: TemplateSet): RenderedMessage {
+  return templates.render(msg.kind, msg.language, templateView(msg, sender));
 }

@@ -2,9 +2,11 @@ import { UsageError } from '../core/errors.js';
 import type { Mailer } from '../core/types.js';
 import { createOutboxMailer } from './outbox.js';
 import { createSmtpMailer } from './smtp.js';
+import type { TemplateSet } from './templates.js';
 
-export { composeInvitation, escapeHtml, isPlainAddress, parseSender, singleLine, type Mailbox } from './compose.js';
-export { DEFAULT_MESSAGE_ID_DOMAIN, messageIdFor } from './message-id.js';
+export { composeInvitation, escapeHtml, isPlainAddress, parseSender, renderInvitation, singleLine, templateView, type Mailbox } from './compose.js';
+export { DEFAULT_MESSAGE_ID_DOMAIN, messageIdDomainFor, messageIdFor } from './message-id.js';
+export { builtInTemplates, loadTemplates, TemplateSet, type RenderedMessage } from './templates.js';
 export { createOutboxMailer, outboxFileName, type OutboxMailerOptions } from './outbox.js';
 export { createSmtpMailer, isInDoubt, type SmtpMailerOptions } from './smtp.js';
 export { parseSmtpUrl, scrubSecret, type SmtpEndpoint } from './smtp-url.js';
@@ -21,6 +23,8 @@ export interface MailerConfig {
   outboxDir: string;
   /** Pooled SMTP connections (default 5). */
   maxConnections?: number;
+  /** The templates, checked before anything was written (default: the built-in ones). */
+  templates?: TemplateSet;
 }
 
 /**
@@ -34,7 +38,12 @@ export function createMailer(opts: MailerConfig): Mailer {
     if (from === undefined) {
       throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
     }
-    return createSmtpMailer({ url: smtpUrl, from, ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}) });
+    return createSmtpMailer({
+      url: smtpUrl,
+      from,
+      ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+      ...(opts.templates ? { templates: opts.templates } : {}),
+    });
   }
-  return createOutboxMailer({ dir: opts.outboxDir, from: from ?? DEFAULT_OUTBOX_FROM });
+  return createOutboxMailer({ dir: opts.outboxDir, from: from ?? DEFAULT_OUTBOX_FROM, ...(opts.templates ? { templates: opts.templates } : {}) });
 }

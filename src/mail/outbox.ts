@@ -5,10 +5,13 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
 import { writeFileAtomically } from '../util/atomic-file.js';
 import { composeInvitation, parseSender } from './compose.js';
+import { builtInTemplates, type TemplateSet } from './templates.js';
 
 export interface OutboxMailerOptions {
   dir: string;
   from: string;
+  /** The checked templates (default: the built-in ones). */
+  templates?: TemplateSet;
 }
 
 /** Characters kept as they are in a file name; everything else becomes '_'. */
@@ -33,6 +36,7 @@ export function outboxFileName(message: InvitationMessage): string {
 /** Writes each invitation as an RFC 5322 `.eml` file into `dir` (created with mode 700 if missing). */
 export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
   parseSender(opts.from);
+  const templates = opts.templates ?? builtInTemplates();
   const dir = path.resolve(opts.dir);
   let closed = false;
   let ready: Promise<void> | undefined;
@@ -48,7 +52,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
     outbox: dir,
     async send(message) {
       if (closed) throw new MailError('the outbox mailer is closed, nothing was written', false);
-      const options = composeInvitation(message, opts.from);
+      const options = composeInvitation(message, opts.from, templates);
       const file = path.join(dir, outboxFileName(message));
       try {
         ready ??= ensureDir().catch((err: unknown) => {

@@ -5,10 +5,13 @@ import { UsageError } from '../core/errors.js';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
 import { composeInvitation, parseSender } from './compose.js';
 import { parseSmtpUrl, scrubSecret, type SmtpEndpoint } from './smtp-url.js';
+import { builtInTemplates, type TemplateSet } from './templates.js';
 
 export interface SmtpMailerOptions {
   url: string;
   from: string;
+  /** The checked templates (default: the built-in ones). */
+  templates?: TemplateSet;
   /** Pooled connections open at once (default 5). */
   maxConnections?: number;
   /** Milliseconds; the defaults keep a dead or stalled server from holding a run for long. */
@@ -144,6 +147,7 @@ function createTransport(endpoint: SmtpEndpoint, opts: SmtpMailerOptions) {
 export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
   const endpoint = parseSmtpUrl(opts.url);
   parseSender(opts.from);
+  const templates = opts.templates ?? builtInTemplates();
   const where = `${endpoint.host}:${endpoint.port}`;
   const transport = createTransport(endpoint, opts);
   const attempts = new Map<string, Attempt>();
@@ -165,7 +169,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
   });
 
   async function deliver(message: InvitationMessage): Promise<{ messageId: string; response: string }> {
-    const options = composeInvitation(message, opts.from);
+    const options = composeInvitation(message, opts.from, templates);
     for (let round = 1; ; round++) {
       const id = randomUUID();
       const attempt: Attempt = { streams: [] };

@@ -50,7 +50,7 @@ describe('composeInvitation', () => {
     const mail = composeInvitation(invitation('jane@example.com', 'Jane Doe', { kind: 'verify', portalUrl: PORTAL }), FROM);
     expect(mail.subject).toBe('Verify your email for IT Help');
     expect(mail.text).toContain('Please confirm that jane@example.com is your email address for IT Help.');
-    expect(mail.text).toContain(`confirm your address and set a password for the customer portal:\n${PORTAL}`);
+    expect(mail.text).toContain(`confirm your address and set a password for the customer portal:\r\n${PORTAL}`);
   });
 
   it('without a portal URL (or with a non-http one) names the portal and links nothing', () => {
@@ -68,7 +68,7 @@ describe('composeInvitation', () => {
     const mail = composeInvitation(msg, FROM);
     expect(mail.subject).toBe('Welcome to IT Bcc: x@evil.test Help');
     expect(mail.to).toEqual({ name: 'Jane Doe', address: 'jane@example.com' });
-    expect(mail.text).toMatch(/^Hello Jane Doe,\n/);
+    expect(mail.text).toMatch(/^Hello Jane Doe,\r\n/);
   });
 
   it('escapes every value in the HTML part', () => {

@@ -119,7 +119,7 @@ describe('compact invitation records', () => {
     const store = await LocalStore.open(path);
     const full = {
       project: 'ITH', key: 'ann@example.com', email: 'Ann@Example.com', fullName: 'Ann Lee', kind: 'welcome' as const,
-      status: 'failed' as const, deferred: true, mustChangePassword: true, messageId: '<x@y>', suppressedBy: 'flag' as const,
+      status: 'failed' as const, deferred: true, mustChangePassword: true, language: 'pt-BR', messageId: '<x@y>', suppressedBy: 'flag' as const,
       reason: 'refused', runId: 'run-1', updatedAt: '2026-11-26T00:00:00.000Z',
     };
     // Every field the format knows: a field added to the schema must be added here and to compact().

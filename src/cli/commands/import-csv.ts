@@ -54,7 +54,7 @@ export function importCsvCommand(): Command {
   const command = new Command('import-csv')
     .description('provision every customer of a CSV file (Excel, CRM and help-desk exports as they are)')
     .argument('<file>', 'the CSV file, or - for standard input')
-    .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password (repeatable)', collect, [])
+    .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language (repeatable)', collect, [])
     .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
     .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)');
   return addImportOptions(command)
@@ -62,8 +62,9 @@ export function importCsvCommand(): Command {
       'after',
       `
 Columns are found by their header, whatever the case, spaces, - and _: email (email, email address,
-e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, and an
-optional password (stored only as a hash, or sent only to JSM; the customer must change it).
+e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, an
+optional password (stored only as a hash, or sent only to JSM; the customer must change it), and an
+optional language (language, lang, locale: it picks the invitation's template, e.g. de or pt-BR).
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
@@ -137,6 +138,7 @@ async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<Can
   for await (const record of records) {
     const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
     if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
+    if (record.language !== undefined) row.language = record.language;
     if (record.error !== undefined) row.error = record.error;
     yield row;
   }

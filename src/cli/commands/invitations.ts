@@ -4,7 +4,8 @@ import { suppressedReason } from '../../core/invitation-policy.js';
 import { sendRecords } from '../../core/send.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
-import { mailSetup, messageIdFor, newRunId, openTarget, resolveProject } from '../context.js';
+import { mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
 import { asRun } from '../signals.js';
@@ -43,6 +44,7 @@ export function invitationsCommand(): Command {
   )
     .addHelpText('after', '\nExamples:\n  $ jsm-provision invitations send --project ITH\n  $ jsm-provision invitations send --project ITH --failed --yes')
     .action(action('invitations send', sendInvitations));
+  invitations.addCommand(invitationsPreviewCommand());
   return invitations;
 }
 
@@ -83,7 +85,7 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
       if (options.inDoubt) wanted.add('in-doubt');
       if (options.failed) wanted.add('failed');
       const due = target.ledger.list(project.key).filter((r) => wanted.has(invitationView(r)));
-      const mail = mailSetup(options, target);
+      const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))]);
       const totals = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null as 'project-setting' | null, outbox: mail.outbox };
       const problems: { email: string; status: string; reason: string }[] = [];
       let interrupted = () => false;
@@ -101,7 +103,7 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           }
           const outcomes = await asRun(async (signal) => {
             interrupted = () => signal.aborted;
-            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId(), signal });
+            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal });
           });
           for (const record of due) {
             const outcome = outcomes.get(record.key);
@@ -115,6 +117,7 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
       } finally {
         await mail.close();
       }
+      for (const note of mail.templates.notes()) out.note(note);
       totals.pending = target.ledger.count(project.key, 'pending');
       totals.inDoubt = target.ledger.count(project.key, 'sending');
       const ok = problems.length === 0;

@@ -30,6 +30,7 @@ export const invitationSchema = z.object({
   status: z.enum(['pending', 'sending', 'sent', 'failed', 'suppressed']),
   deferred: z.boolean(),
   mustChangePassword: z.boolean(),
+  language: z.string().optional(),
   messageId: z.string().optional(),
   suppressedBy: z.enum(['flag', 'project-setting']).optional(),
   reason: z.string().optional(),

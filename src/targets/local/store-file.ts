@@ -72,6 +72,7 @@ function compact(record: InvitationRecord, customer: StoredCustomer | undefined)
   out.status = record.status;
   if (record.deferred) out.deferred = true;
   if (record.mustChangePassword) out.mustChangePassword = true;
+  if (record.language !== undefined) out.language = record.language;
   if (record.messageId !== undefined) out.messageId = record.messageId;
   if (record.suppressedBy !== undefined) out.suppressedBy = record.suppressedBy;
   if (record.reason !== undefined) out.reason = record.reason;

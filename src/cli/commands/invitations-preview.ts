@@ -1,0 +1,162 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
+import type { Target } from '../../core/target.js';
+import type { InvitationKind, InvitationMessage, ProjectInfo } from '../../core/types.js';
+import { emailKey, foldName } from '../../core/validate.js';
+import { DEFAULT_OUTBOX_FROM, isPlainAddress, loadTemplates, messageIdDomainFor, messageIdFor, parseSender, renderInvitation, singleLine } from '../../mail/index.js';
+import { checkLanguageOption } from '../../mail/templates.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import type { Output } from '../output.js';
+
+type PreviewOptions = CommonOptions &
+  ProjectOption & {
+    email: string;
+    name?: string;
+    language?: string;
+    kind?: InvitationKind;
+    templateDir?: string;
+    mailFrom?: string;
+    html?: boolean;
+  };
+
+export function invitationsPreviewCommand(): Command {
+  const command = new Command('preview')
+    .description('print the invitation a customer would get (headers and text, or --html), sending nothing')
+    .requiredOption('--email <address>', 'the customer (in the store or the ledger), or any address with --name')
+    .option('--name <name>', 'the name to greet (default: the customer\'s name in the target)')
+    .option('--language <code>', 'the language to show (default: the one recorded for the customer, else the default template)')
+    .addOption(new Option('--kind <kind>', 'which message (default: the one recorded, else welcome)').choices(['welcome', 'verify']))
+    .addOption(new Option('--template-dir <dir>', 'your templates (default: the built-in ones)').env('JSM_TEMPLATE_DIR'))
+    .addOption(new Option('--mail-from <address>', 'the sender, as the send would use it').env('JSM_MAIL_FROM'))
+    .option('--html', 'print the HTML part instead of the text part');
+  return addCommonOptions(addProjectOption(command))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jsm-provision invitations preview --project ITH --email jane@example.com\n' +
+        '  $ jsm-provision invitations preview --project ITH --email new@example.com --name "Ana Lima" --language pt-BR --template-dir ./templates --html',
+    )
+    .action(action('invitations preview', previewInvitation));
+}
+
+interface Recipient {
+  /** As the target holds it (the send uses this spelling). */
+  email: string;
+  fullName: string;
+  mustChangePassword: boolean;
+  kind?: InvitationKind;
+  language?: string;
+  messageId?: string;
+  found: 'ledger' | 'store' | 'given';
+}
+
+/** The ledger's record first (it holds what the send would use), then the target's customers, then --name. */
+async function findRecipient(target: Target, project: ProjectInfo, email: string, name: string | undefined): Promise<Recipient | undefined> {
+  const key = emailKey(email);
+  const record = target.ledger.get(project.key, key);
+  if (record) {
+    const found: Recipient = { email: record.email, fullName: name ?? record.fullName, mustChangePassword: record.mustChangePassword, kind: record.kind, found: 'ledger' };
+    if (record.language !== undefined) found.language = record.language;
+    if (record.messageId !== undefined) found.messageId = record.messageId;
+    return found;
+  }
+  if (name !== undefined) return { email, fullName: name, mustChangePassword: false, found: 'given' };
+  for await (const customer of target.listCustomers(project)) {
+    if (emailKey(customer.email) === key) return { email: customer.email, fullName: customer.fullName, mustChangePassword: customer.mustChangePassword, found: 'store' };
+  }
+  return undefined;
+}
+
+function mailbox(name: string, address: string): string {
+  return name ? `${name} <${address}>` : address;
+}
+
+/** Shown on a terminal: line ends as the terminal wants them, every other control character visible. */
+function shown(text: string): string {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((line) => line.split('\t').map((part) => printable(part)).join('\t'))
+    .join('\n');
+}
+
+async function previewInvitation(out: Output, options: PreviewOptions): Promise<number> {
+  const email = options.email.trim();
+  if (!isPlainAddress(email)) {
+    throw new UsageError('bad-email', `--email ${JSON.stringify(printable(options.email, 80))} is not one plain email address`, 'give the address alone, e.g. --email jane@example.com');
+  }
+  const language = options.language === undefined ? undefined : checkLanguageOption(options.language);
+  const name = options.name === undefined ? undefined : foldName(options.name);
+  const from = options.mailFrom?.trim() || undefined;
+  const sender = parseSender(from ?? DEFAULT_OUTBOX_FROM);
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      const recipient = await findRecipient(target, project, email, name);
+      if (!recipient) {
+        throw new UsageError(
+          'unknown-customer',
+          `${printable(email)} is not a customer of ${project.key} in ${printable(target.location)} and has no invitation there`,
+          'give --name to preview the message for any address',
+        );
+      }
+      const to = recipient.email.trim();
+      const kind = options.kind ?? recipient.kind ?? 'welcome';
+      const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}) });
+      const wanted = language ?? recipient.language;
+      const message: InvitationMessage = {
+        kind,
+        to: { email: to, fullName: recipient.fullName },
+        project: { key: project.key, name: project.name, ...(project.portalUrl ? { portalUrl: project.portalUrl } : {}) },
+        mustChangePassword: recipient.mustChangePassword,
+        ...(wanted !== undefined ? { language: wanted } : {}),
+        messageId: recipient.messageId ?? messageIdFor(project.key, emailKey(email), kind, messageIdDomainFor(from)),
+      };
+      const rendered = renderInvitation(message, sender, templates);
+      if (options.html && rendered.html === undefined) {
+        throw new UsageError(
+          'no-html-template',
+          `this message has no HTML part: ${printable(templates.dir)} has no ${rendered.textFile.replace(/^.*[\\/]/, '').replace(/\.txt$/, '.html')}`,
+          'leave out --html to see the text part, or add the HTML template',
+        );
+      }
+      const headers = {
+        from: mailbox(sender.name, sender.address),
+        to: mailbox(singleLine(recipient.fullName), to),
+        subject: rendered.subject,
+        messageId: message.messageId,
+      };
+      out.jsonResult({
+        ok: true,
+        command: 'invitations preview',
+        target: target.kind,
+        project: project.key,
+        email: to,
+        customer: recipient.found,
+        kind,
+        language: wanted ?? null,
+        templateLanguage: rendered.language,
+        templates: { text: rendered.textFile, html: rendered.htmlFile ?? null },
+        message: { ...headers, text: rendered.text, html: rendered.html ?? null },
+        sent: false,
+      });
+      const fellBack = wanted !== undefined && rendered.language !== wanted ? ` (no ${kind}.${wanted} template: ${rendered.language ?? 'the default'} is used)` : '';
+      out.note(`template ${printable(rendered.htmlFile && options.html ? rendered.htmlFile : rendered.textFile)}${fellBack}; nothing was sent`);
+      out.result(
+        [
+          `From: ${shown(headers.from)}`,
+          `To: ${shown(headers.to)}`,
+          `Subject: ${shown(headers.subject)}`,
+          `Message-ID: ${shown(headers.messageId)}`,
+          `Content-Type: ${options.html ? 'text/html' : 'text/plain'}; charset=utf-8`,
+          '',
+          shown(options.html ? (rendered.html ?? '') : rendered.text),
+        ].join('\n'),
+      );
+      return 0;
+    },
+  );
+}
