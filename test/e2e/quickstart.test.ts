@@ -33,7 +33,7 @@ describe("the README's Quickstart", () => {
     const fixture = /import-csv (fixtures\/\S+\.csv)/.exec(job)?.[1] ?? '';
     await mkdir(join(dir, 'fixtures'));
     await copyFile(join(ROOT, fixture), join(dir, fixture));
-    const env = { ...process.env, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     for (const name of ['JSM_TARGET', 'JSM_PROJECT', 'JSM_SMTP_URL', 'JSM_MAIL_FROM', 'JSM_OUTBOX']) delete env[name];
     const first = spawnSync('sh', ['-c', job], { cwd: dir, env, encoding: 'utf8' });
     expect(first.stderr).not.toMatch(/error|Error/);
