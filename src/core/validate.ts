@@ -54,7 +54,7 @@ function nameProblem(name: string): string | undefined {
   if (bad.some((c) => BIDI_CONTROL.test(c))) {
     return `the name ${shown} contains ${names}: bidirectional overrides and isolates make a name display as something else; remove them from the name`;
   }
-  return `the name ${shown} contains the invisible or control character${bad.length > 1 ? 's' : ''} ${names}; remove ${bad.length > 1 ? 'them' : 'it'} from the name`;
+  return `the name ${shown} contains control characters or invisible format characters (${names}); remove them from the name`;
 }
 
 // RFC 5322 atext: letters, digits and ! # $ % & ' * + - / = ? ^ _ ` { | } ~ ; a dot-atom is runs of

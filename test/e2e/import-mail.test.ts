@@ -159,7 +159,7 @@ describe('import-mail of one message on standard input', () => {
     expect(bad.code).toBe(1);
     expect(bad.json()).toMatchObject({
       totals: { rows: 1, invalid: 1 },
-      problems: [{ line: '-', email: 'printer@localhost', status: 'invalid', reason: "'printer@localhost' is not an email address" }],
+      problems: [{ line: '-', email: 'printer@localhost', status: 'invalid', reason: "'printer@localhost' is not an email address: the domain \"localhost\" has no dot" }],
     });
   });
 });
