@@ -57,13 +57,25 @@ describe('files that are not CSV', () => {
   });
 });
 
+describe('--max-row-chars', () => {
+  it('names the limit a long row broke, and the option that raises it (exit 2)', async () => {
+    await writeFile(join(dir, 'long.csv'), `email,name\na@example.com,${'x'.repeat(1_500)}\n`);
+    const r = await runCli(['import-csv', 'long.csv', '--project', 'ITH', '--no-invite', '--json', '--max-row-chars', '1000'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ error: { code: 'row-too-long', message: expect.stringContaining('longer than 1,000 characters') } });
+  });
+});
+
 describe('--dry-run with --report', () => {
-  it('marks the report as a dry run (a dryRun column in CSV)', async () => {
+  it('marks the report as a dry run (a dryRun column in CSV, "dryRun": true in JSON)', async () => {
     const r = await runCli(['import-csv', fixture('google-contacts.csv'), '--project', 'ITH', '--dry-run', '--no-invite', '--report', 'plan.csv'], { cwd: dir });
     expect(r.code).toBe(0);
     const lines = (await readFile(join(dir, 'plan.csv'), 'utf8')).split('\r\n');
     expect(lines[0]).toBe('\ufeffline,email,fullName,status,invitation,reason,dryRun');
     expect(lines.slice(1, 4).every((line) => line.endsWith(',true'))).toBe(true);
     expect(lines[1]).toContain('ana.ruiz@initech.example');
+    const json = await runCli(['import-csv', fixture('google-contacts.csv'), '--project', 'ITH', '--dry-run', '--no-invite', '--report', 'plan.json'], { cwd: dir });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8'))).toMatchObject({ dryRun: true, rows: [{ email: 'ana.ruiz@initech.example' }, {}, {}] });
   });
 });

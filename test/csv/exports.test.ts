@@ -39,6 +39,13 @@ describe('address-book and CRM exports, recognised by themselves', () => {
     expect(records.every((r) => validateRow({ line: r.line, email: r.email, fullName: r.fullName }).ok)).toBe(true);
   });
 
+  it('Salesforce Data Loader and Yahoo style headers (FirstName/LastName, First/Last)', async () => {
+    for (const header of ['FirstName,LastName,Email', 'First,Last,Email']) {
+      const { records } = await readAll(streamOf(`${header}\nAda,Lovelace,ada@example.com\n`));
+      expect(records, header).toStrictEqual([{ line: 2, email: 'ada@example.com', fullName: 'Ada Lovelace' }]);
+    }
+  });
+
   it('the --map hint picks the column whose values look like addresses, not the one named like it', async () => {
     const csv = 'Name,Mail type,Contact\nAnn Lee,* Work,ann@example.com\nBob Roe,Home,bob@example.com ::: b@example.org\n';
     const error = await usageError(() => openCsv(streamOf(csv)));
@@ -85,6 +92,14 @@ describe('spreadsheets that are not CSV, told by their bytes', () => {
       expect(error.message).toContain('Excel 97-2003 workbook (.xls');
       expect(error.hint).toContain('"CSV UTF-8 (Comma delimited) (*.csv)"');
     }
+  });
+
+  it('an Apple Numbers document is named as one', async () => {
+    const numbers = Buffer.concat([Buffer.from('PK\x03\x04\x14\x00\x00\x00\x08\x00', 'latin1'), Buffer.from('Index/Document.iwa', 'latin1'), Buffer.alloc(64)]);
+    const error = await usageError(() => openCsv(streamOf(numbers)));
+    expect(error.code).toBe('spreadsheet-not-csv');
+    expect(error.message).toContain('Apple Numbers');
+    expect(error.hint).toContain('Unicode (UTF-8)');
   });
 
   it('an HTML "report" saved as .xls is named as a page', async () => {
