@@ -156,7 +156,7 @@ describe('import-csv of real-world export shapes', () => {
   it('pipe-delimited, where an unquoted | in a password makes that row invalid and the rest go on', async () => {
     const r = await importCsv(fixture('csv/pipe.csv'), ['--no-invite']);
     expect(r.code).toBe(1);
-    expect(r.json()).toMatchObject({ totals: { rows: 3, created: 2, invalid: 1 }, problems: [{ line: 4, email: 'ada.lovelace@example.com' }] });
+    expect(r.json()).toMatchObject({ totals: { rows: 3, created: 2, invalid: 1 }, problems: [{ line: 4, email: '', reason: expect.stringContaining('line 4 has 4 cells but the header has 3') }] });
     expect(r.stdout + r.stderr).not.toContain('1843');
   });
 });
