@@ -1,8 +1,9 @@
 """Runs a command on a new pseudo-terminal, as a user's terminal (or `script`) would.
 
-usage: python3 pty-run.py <columns> <command> [args...]
+usage: python3 pty-run.py <columns|unsized> <command> [args...]
 
-The terminal's size is set as `stty cols <columns>` would (0: a pty nobody sized). Everything the
+The terminal's size is set as `stty cols <columns>` would (0: no columns), or, with `unsized`, never
+set at all (a pty nobody sized, as `script` in a pipeline or a CI runner gives). Everything the
 command writes goes to our stdout, up to LIMIT bytes (the rest is counted, not copied). A line
 "TERM" on our stdin sends SIGTERM to the command. When PTY_RUN_MAX_BYTES is set and the command
 writes more than that, it is killed (SIGKILL): a runaway writer ends the test instead of hanging it.
@@ -23,12 +24,13 @@ import termios
 LIMIT = 4 * 1024 * 1024
 MAX_BYTES = int(os.environ.get('PTY_RUN_MAX_BYTES', '0'))
 
-columns = int(sys.argv[1])
+columns = None if sys.argv[1] == 'unsized' else int(sys.argv[1])
 argv = sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     # On the terminal's slave side, before the command starts: rows, columns, pixel sizes.
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 24 if columns else 0, columns, 0, 0))
+    if columns is not None:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 24 if columns else 0, columns, 0, 0))
     os.execvp(argv[0], argv)
 
 total = 0
