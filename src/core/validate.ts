@@ -63,6 +63,9 @@ function nameProblem(name: string): string | undefined {
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
 const LDH_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MAX_LOCAL = 64;
+// What an address is never allowed to hide: controls, format characters and any kind of space are
+// shown as U+XXXX in its messages.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/gu;
 
 /**
  * Why `email` (trimmed, not empty) is not an address we provision, or undefined when it is one.
@@ -71,7 +74,7 @@ const MAX_LOCAL = 64;
  * reached; the reason says what to ask for instead (for a non-ASCII domain, its xn-- form).
  */
 export function emailProblem(email: string): string | undefined {
-  const shown = quote(email);
+  const shown = quote(email, 60, INVISIBLE);
   const at = email.lastIndexOf('@');
   if (at < 0) return `${shown} is not an email address: it has no @`;
   const local = email.slice(0, at);
@@ -79,7 +82,11 @@ export function emailProblem(email: string): string | undefined {
   if (local === '') return `${shown} is not an email address: nothing before the @`;
   if (domain === '') return `${shown} is not an email address: no domain after the @`;
   if (local.startsWith('"') || local.includes('@')) {
-    return `${shown} has a quoted local part (or a second @): Jira and many mail servers do not accept such addresses; ask the customer for an address without quotes`;
+    return `${quote(email)} has a quoted local part (or a second @): Jira and many mail servers do not accept such addresses; ask the customer for an address without quotes`;
+  }
+  const hidden = [...new Set(email.match(INVISIBLE) ?? [])];
+  if (hidden.length > 0) {
+    return `${shown} is not an email address: it contains ${hidden.map(codePointName).join(', ')} (white space, a control or an invisible character); remove ${hidden.length > 1 ? 'them' : 'it'}`;
   }
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(local)) {
@@ -94,7 +101,7 @@ export function emailProblem(email: string): string | undefined {
   if (local.length > MAX_LOCAL) return `${shown} is not an email address: the part before the @ is longer than ${MAX_LOCAL} characters`;
   if (!DOT_ATOM.test(local)) {
     const bad = /[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/.exec(local)?.[0];
-    if (bad !== undefined) return `${shown} is not an email address: ${bad.trim() === '' || bad < ' ' ? codePointName(bad) : `"${bad}"`} may not appear before the @`;
+    if (bad !== undefined) return `${shown} is not an email address: "${bad}" may not appear before the @`;
     return `${shown} is not an email address: a dot may not start or end the part before the @, nor follow another dot`;
   }
   const labels = domain.split('.');

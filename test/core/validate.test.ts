@@ -43,6 +43,12 @@ describe('email addresses (RFC 5321/5322 dot-atom local part, LDH domain labels)
     expect(reason(email)).toContain(why);
   });
 
+  it('shows an invisible character in an address as U+XXXX, never raw', () => {
+    const why = reason('ann\u200b@example.com');
+    expect(why).toBe("'annU+200B@example.com' is not an email address: it contains U+200B (white space, a control or an invisible character); remove it");
+    expect(reason('a b@example.com')).toBe("'aU+0020b@example.com' is not an email address: it contains U+0020 (white space, a control or an invisible character); remove it");
+  });
+
   it('refuses quoted local parts and non-ASCII addresses with a reason a person can act on', () => {
     expect(reason('"john doe"@example.com')).toMatch(/quoted local part.*ask the customer for an address without quotes/);
     expect(reason('jürgen@example.de')).toMatch(/non-ASCII characters before the @.*ask the customer for an ASCII address/);
