@@ -15,7 +15,8 @@ export function reportFormat(file: string): 'csv' | 'json' {
 
 /** Writes every row with its line, email, full name, status, invitation and reason. */
 export async function writeReport(file: string, summary: RunSummary, rows: readonly RowResult[]): Promise<void> {
-  const text = reportFormat(file) === 'csv' ? reportCsv(rows) : reportJson(summary, rows);
+  // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (README).
+  const text = reportFormat(file) === 'csv' ? reportCsv(rows, summary.dryRun) : reportJson(summary, rows);
   try {
     await writeFileAtomically(file, text);
   } catch (error) {
@@ -29,10 +30,10 @@ function reportJson(summary: RunSummary, rows: readonly RowResult[]): string {
   return `${JSON.stringify({ ...head, rows: body }, null, 2)}\n`;
 }
 
-export function reportCsv(rows: readonly RowResult[]): string {
-  const lines = [COLUMNS.join(',')];
+export function reportCsv(rows: readonly RowResult[], dryRun = false): string {
+  const lines = [COLUMNS.join(',') + (dryRun ? ',dryRun' : '')];
   for (const row of rows) {
-    lines.push(COLUMNS.map((column) => csvCell(String(row[column] ?? ''))).join(','));
+    lines.push(COLUMNS.map((column) => csvCell(String(row[column] ?? ''))).join(',') + (dryRun ? ',true' : ''));
   }
   return `\ufeff${lines.join('\r\n')}\r\n`;
 }

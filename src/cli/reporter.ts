@@ -2,22 +2,44 @@ import type { Ora } from 'ora';
 import type { Reporter } from '../core/types.js';
 import type { Output } from './output.js';
 
+/** How often a plain progress line is printed where a spinner cannot be drawn. */
+export const PLAIN_LINE_MS = 2_000;
+
 /**
- * The core's progress, for people. On a terminal (stderr), an ora line with rows done, rate and
- * ETA; otherwise, under --json or --quiet, nothing animated: notes are plain lines.
+ * How progress is shown: an ora spinner line on a terminal we can draw on; plain periodic lines on a
+ * terminal that reports 0 or unknown columns (a pty nobody sized: `script`, some CI runners), or
+ * TERM=dumb, where ora's cursor arithmetic would print escape codes without end and starve the
+ * event loop (and with it the SIGTERM handler); nothing without a terminal, under --json or --quiet.
+ */
+export type ProgressMode = 'spinner' | 'lines' | 'none';
+
+export function progressMode(tty: boolean, columns: number | undefined, term: string | undefined, json: boolean, quiet: boolean): ProgressMode {
+  if (!tty || json || quiet) return 'none';
+  if (columns === undefined || !Number.isFinite(columns) || columns < 20 || term === 'dumb') return 'lines';
+  return 'spinner';
+}
+
+/**
+ * The core's progress, for people: see ProgressMode. Drawing never waits: a plain line is skipped
+ * while stderr is still writing the last one (a paused terminal), and the spinner is dropped for
+ * plain lines if the terminal shrinks to nothing.
  */
 export class TerminalReporter implements Reporter {
   #spinner: Ora | null = null;
   #started = 0;
   #lastText = 0;
+  #lastLine = 0;
+  #lastFinal = '';
   #label: string;
+  #mode: ProgressMode;
 
   #ora: typeof import('ora').default | null = null;
 
   constructor(private readonly out: Output, label = 'provisioning') {
     this.#label = label;
+    this.#mode = progressMode(out.stderrIsTTY, process.stderr.columns, process.env.TERM, out.json, out.quiet);
     // Loaded only where something will spin; until it is there, progress is simply not shown.
-    if (this.animated) {
+    if (this.#mode === 'spinner') {
       void import('ora').then((module) => {
         this.#ora = module.default;
       });
@@ -25,7 +47,11 @@ export class TerminalReporter implements Reporter {
   }
 
   get animated(): boolean {
-    return this.out.stderrIsTTY && !this.out.json && !this.out.quiet;
+    return this.#mode === 'spinner';
+  }
+
+  get mode(): ProgressMode {
+    return this.#mode;
   }
 
   info(message: string): void {
@@ -37,8 +63,9 @@ export class TerminalReporter implements Reporter {
   }
 
   reading(count: number): void {
-    if (!this.animated) return;
-    this.#spin().text = `reading and checking rows: ${count.toLocaleString('en-US')}`;
+    const text = `reading and checking rows: ${count.toLocaleString('en-US')}`;
+    if (this.#mode === 'lines') this.#plain(text, false);
+    else if (this.#drawable()) this.#spin().text = text;
   }
 
   progress(done: number, total: number): void {
@@ -54,14 +81,41 @@ export class TerminalReporter implements Reporter {
   }
 
   #show(label: string, done: number, total: number): void {
-    if (!this.animated) return;
+    if (this.#mode === 'none') return;
     if (this.#started === 0) this.#started = performance.now();
     const now = performance.now();
+    if (this.#mode === 'lines') {
+      this.#plain(progressLine(label, done, total, (now - this.#started) / 1000), done >= total && total > 0);
+      return;
+    }
+    if (!this.#drawable()) return;
     // ora renders on its own timer; setting the text more than ~20 times a second is wasted work.
     if (done < total && now - this.#lastText < 50) return;
     this.#lastText = now;
     this.#spin().text = progressLine(label, done, total, (now - this.#started) / 1000);
     if (done >= total) this.stop();
+  }
+
+  /** A plain line: the first at once, then at most one every PLAIN_LINE_MS, and the last one. */
+  #plain(text: string, last: boolean): void {
+    const now = performance.now();
+    if (!last && this.#lastLine !== 0 && now - this.#lastLine < PLAIN_LINE_MS) return;
+    if (!last && process.stderr.writableNeedDrain) return;
+    // The core reports the end of a phase more than once: one line for it.
+    const final = last ? text.replace(/ · .*$/, '') : '';
+    if (last && final === this.#lastFinal) return;
+    this.#lastFinal = final;
+    this.#lastLine = now;
+    this.out.note(text);
+  }
+
+  /** Whether the spinner may draw; a terminal that shrank to nothing switches to plain lines. */
+  #drawable(): boolean {
+    const columns = process.stderr.columns;
+    if (columns !== undefined && columns >= 20) return true;
+    this.stop();
+    this.#mode = 'lines';
+    return false;
   }
 
   #spin(): Ora | { text: string } {

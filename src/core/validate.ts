@@ -1,8 +1,7 @@
-import { z } from 'zod';
+import { domainToASCII } from 'node:url';
 import { LANGUAGE_HINT, normaliseLanguage } from './language.js';
+import { codePointName, printable } from './printable.js';
 import type { CandidateRow, ValidRow } from './types.js';
-
-const emailSchema = z.email();
 
 /** Longest values JSM accepts (Jira's user directory columns are 255 characters). */
 const MAX_EMAIL = 254;
@@ -12,8 +11,15 @@ export const MIN_PASSWORD = 8;
 
 // Any kind of white space, line breaks and tabs included, folds to one space.
 const WHITE_SPACE_RUN = /[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/gu;
-// Control characters that are left after folding white space make a name invalid.
-const CONTROL = /[\p{Cc}\p{Cf}]/u;
+// What is left after folding white space and makes a name invalid: control characters, and
+// format characters other than those real text needs (below).
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+// Format characters real names use: soft hyphen, zero-width non-joiner (Persian and other scripts)
+// and joiner (emoji families such as 👩‍💻), left-to-right/right-to-left/Arabic letter marks (mixed
+// scripts), and the tag characters of emoji flag sequences. The bidirectional embeddings, overrides
+// and isolates (U+202A–U+202E, U+2066–U+2069) stay refused: they make a name display as another.
+const NAME_FORMAT_OK = /^[\u00ad\u200c\u200d\u200e\u200f\u061c\u{e0020}-\u{e007f}]$/u;
+const BIDI_CONTROL = /^[\u202a-\u202e\u2066-\u2069]$/u;
 
 /** The lower-cased key by which emails are compared (CONTRACT.md: without regard to case). */
 export function emailKey(email: string): string {
@@ -25,10 +31,96 @@ export function foldName(name: string): string {
   return name.replace(WHITE_SPACE_RUN, ' ').trim();
 }
 
-/** Quotes a value for a message, cut short so a stray cell never floods the terminal. */
-export function quote(value: string, max = 60): string {
-  const shown = value.length > max ? `${value.slice(0, max)}…` : value;
-  return `'${shown.replace(/[\p{Cc}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+/**
+ * Quotes a value for a message, cut short so a stray cell never floods the terminal; every
+ * character of `invisible` (and whatever `printable` rewrites) is shown as U+XXXX.
+ */
+export function quote(value: string, max = 60, invisible?: RegExp): string {
+  const shown = printable(value, max);
+  return `'${invisible ? shown.replace(invisible, codePointName) : shown}'`;
+}
+
+/** The characters of a (folded) name that make it invalid, in order, each once. */
+export function forbiddenInName(name: string): string[] {
+  const found = new Set<string>();
+  for (const match of name.matchAll(FORBIDDEN_IN_NAME)) if (!NAME_FORMAT_OK.test(match[0])) found.add(match[0]);
+  return [...found];
+}
+
+function nameProblem(name: string): string | undefined {
+  const bad = forbiddenInName(name);
+  if (bad.length === 0) return undefined;
+  const names = bad.map(codePointName).join(', ');
+  const shown = quote(name, 60, new RegExp(`[${bad.map((c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`).join('')}]`, 'gu'));
+  if (bad.some((c) => BIDI_CONTROL.test(c))) {
+    return `the name ${shown} contains ${names}: bidirectional overrides and isolates make a name display as something else; remove them from the name`;
+  }
+  return `the name ${shown} contains control characters or invisible format characters (${names}); remove them from the name`;
+}
+
+// RFC 5322 atext: letters, digits and ! # $ % & ' * + - / = ? ^ _ ` { | } ~ ; a dot-atom is runs of
+// them joined by single dots. Domains: LDH labels (RFC 1035/5890) of at most 63 characters, not
+// starting or ending with '-', at least two labels, the last one not all digits.
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
+const LDH_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const MAX_LOCAL = 64;
+// What an address is never allowed to hide: controls, format characters and any kind of space are
+// shown as U+XXXX in its messages.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/gu;
+
+/**
+ * Why `email` (trimmed, not empty) is not an address we provision, or undefined when it is one.
+ * Quoted local parts ("john doe"@example.com) and non-ASCII addresses (RFC 6531) are refused:
+ * Jira's own email check and many mail servers do not accept them, so the account could not be
+ * reached; the reason says what to ask for instead (for a non-ASCII domain, its xn-- form).
+ */
+export function emailProblem(email: string): string | undefined {
+  const shown = quote(email, 60, INVISIBLE);
+  const at = email.lastIndexOf('@');
+  if (at < 0) return `${shown} is not an email address: it has no @`;
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (local === '') return `${shown} is not an email address: nothing before the @`;
+  if (domain === '') return `${shown} is not an email address: no domain after the @`;
+  if (local.startsWith('"') || local.includes('@')) {
+    return `${quote(email)} has a quoted local part (or a second @): Jira and many mail servers do not accept such addresses; ask the customer for an address without quotes`;
+  }
+  const hidden = [...new Set(email.match(INVISIBLE) ?? [])];
+  if (hidden.length > 0) {
+    return `${shown} is not an email address: it contains ${hidden.map(codePointName).join(', ')} (white space, a control or an invisible character); remove ${hidden.length > 1 ? 'them' : 'it'}`;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(local)) {
+    return `${shown} has non-ASCII characters before the @: internationalised addresses (RFC 6531) are not accepted by Jira and most mail servers; ask the customer for an ASCII address`;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(domain)) {
+    const ascii = domainToASCII(domain.toLowerCase());
+    const hint = ascii !== '' && /^[a-z0-9.-]+$/.test(ascii) ? `write it as ${local}@${ascii}` : 'write the domain in its xn-- (punycode) form';
+    return `${shown} has a non-ASCII domain: Jira accepts domains only in their ASCII form; ${hint}`;
+  }
+  if (local.length > MAX_LOCAL) return `${shown} is not an email address: the part before the @ is longer than ${MAX_LOCAL} characters`;
+  if (!DOT_ATOM.test(local)) {
+    const bad = /[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]/.exec(local)?.[0];
+    if (bad !== undefined) return `${shown} is not an email address: "${bad}" may not appear before the @`;
+    return `${shown} is not an email address: a dot may not start or end the part before the @, nor follow another dot`;
+  }
+  const labels = domain.split('.');
+  if (labels.length < 2) return `${shown} is not an email address: the domain "${printable(domain, 60)}" has no dot`;
+  const badLabel = labels.find((label) => !LDH_LABEL.test(label));
+  if (badLabel !== undefined) {
+    const why =
+      badLabel === ''
+        ? 'has an empty label (two dots, or a dot at an end)'
+        : badLabel.length > 63
+          ? 'has a label longer than 63 characters'
+          : badLabel.startsWith('-') || badLabel.endsWith('-')
+            ? `has the label "${badLabel}", which starts or ends with "-"`
+            : `has the label "${printable(badLabel, 60)}": only letters, digits and "-" are allowed`;
+    return `${shown} is not an email address: the domain ${why}`;
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) return `${shown} is not an email address: the domain ends in a number`;
+  return undefined;
 }
 
 export type Validation = { ok: true; row: ValidRow } | { ok: false; email: string; reason: string };
@@ -41,20 +133,14 @@ export function validateRow(candidate: CandidateRow): Validation {
   if (email.length > MAX_EMAIL) {
     return { ok: false, email, reason: `email address is longer than ${MAX_EMAIL} characters` };
   }
-  if (!emailSchema.safeParse(email).success) {
-    return { ok: false, email, reason: `${quote(email)} is not an email address` };
-  }
+  const invalid = emailProblem(email);
+  if (invalid !== undefined) return { ok: false, email, reason: invalid };
   const fullName = foldName(candidate.fullName);
   if (fullName === '') {
     return { ok: false, email, reason: `has no full name for ${email}` };
   }
-  if (CONTROL.test(fullName)) {
-    return {
-      ok: false,
-      email,
-      reason: `the name ${quote(fullName)} contains control characters; remove them from the name`,
-    };
-  }
+  const problem = nameProblem(fullName);
+  if (problem !== undefined) return { ok: false, email, reason: problem };
   if (fullName.length > MAX_NAME) {
     return { ok: false, email, reason: `the name is longer than ${MAX_NAME} characters` };
   }

@@ -40,6 +40,15 @@ export function checkEncodingOption(name: string | undefined): void {
  * so they are decoded as U+FFFD and the rows holding them are marked invalid (see index.ts).
  */
 export function decodeSource(source: ByteSource, option: string | undefined): DecodedText {
+  // A workbook is named as what it is, whatever --encoding says.
+  const spreadsheet = spreadsheetFormat(source.prefix);
+  if (spreadsheet !== undefined) {
+    throw new UsageError(
+      'spreadsheet-not-csv',
+      `${source.label} is ${spreadsheet.name}, not a CSV file: jsm-provision reads CSV text only.`,
+      `${spreadsheet.save} Then import that .csv file.`,
+    );
+  }
   const bom = BOMS.find(({ bytes }) => bytes.every((byte, i) => source.prefix[i] === byte));
   if (option !== undefined && bom !== undefined && !sameUnicodeEncoding(option, bom.encoding)) {
     throw new UsageError(
@@ -75,13 +84,6 @@ function sameUnicodeEncoding(option: string, bomEncoding: string): boolean {
 /** Refuses, with the fix, input that is clearly not UTF-8 text (see decodeSource). */
 function checkLooksLikeUtf8(source: ByteSource): void {
   const { prefix, label } = source;
-  if (prefix.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))) {
-    throw new UsageError(
-      'bad-encoding',
-      `${label} is a zip archive (an Excel .xlsx workbook?), not a CSV file.`,
-      'In Excel, use File > Save As > "CSV UTF-8 (Comma delimited)" and import that file.',
-    );
-  }
   if (prefix.includes(0)) {
     // NUL never appears in text; UTF-16 without a BOM puts one beside every ASCII character.
     const odd = countNulAt(prefix, 1);
@@ -105,6 +107,41 @@ function checkLooksLikeUtf8(source: ByteSource): void {
       'Run again with --encoding windows-1252 (or the encoding it was saved in, e.g. latin1), or save it from Excel as "CSV UTF-8".',
     );
   }
+}
+
+const EXCEL_SAVE = 'In Excel: File > Save As (Save a Copy), file type "CSV UTF-8 (Comma delimited) (*.csv)".';
+const CALC_SAVE = 'In LibreOffice Calc: File > Save As, file type "Text CSV (.csv)", then character set "Unicode (UTF-8)".';
+const ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const OLE2 = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+
+/**
+ * Spreadsheet files told by their first bytes (never by the file name): a zip (Office Open XML
+ * .xlsx, OpenDocument .ods, Apple Numbers), an OLE2 compound file (Excel 97-2003 .xls), or the
+ * HTML table some CRMs download as ".xls". Each gets its real name and how to save it as CSV UTF-8.
+ */
+export function spreadsheetFormat(prefix: Buffer): { name: string; save: string } | undefined {
+  if (prefix.subarray(0, 4).equals(ZIP)) {
+    // An OpenDocument file starts with its uncompressed "mimetype" entry; OOXML names xl/ parts.
+    const head = prefix.subarray(0, Math.min(prefix.length, 64 * 1024)).toString('latin1');
+    if (head.includes('application/vnd.oasis.opendocument.spreadsheet')) {
+      return { name: 'an OpenDocument spreadsheet (.ods)', save: `${CALC_SAVE} In Excel: ${EXCEL_SAVE.slice('In Excel: '.length)}` };
+    }
+    if (head.includes('xl/') || head.includes('[Content_Types].xml')) {
+      return { name: 'an Excel workbook (.xlsx, a zip archive)', save: `${EXCEL_SAVE} ${CALC_SAVE}` };
+    }
+    if (head.includes('Index/Document.iwa')) {
+      return { name: 'an Apple Numbers document', save: 'In Numbers: File > Export To > CSV, text encoding "Unicode (UTF-8)".' };
+    }
+    return { name: 'a zip archive (an Excel .xlsx workbook?)', save: `If it is a spreadsheet: ${EXCEL_SAVE}` };
+  }
+  if (prefix.subarray(0, 8).equals(OLE2)) {
+    return { name: 'a legacy Excel 97-2003 workbook (.xls, binary)', save: `${EXCEL_SAVE} ${CALC_SAVE}` };
+  }
+  const start = prefix.subarray(0, 512).toString('latin1').trimStart().toLowerCase();
+  if (/^(<!doctype html|<html|<table|<\?xml[^>]*>\s*<\?mso-application)/.test(start)) {
+    return { name: 'an HTML or XML page saved as a spreadsheet (a "formatted report" .xls export?)', save: `Export it again as CSV, or open it in Excel and ${EXCEL_SAVE.slice('In Excel: '.length).replace(/^F/, 'use F')}` };
+  }
+  return undefined;
 }
 
 function countNulAt(bytes: Buffer, parity: 0 | 1): number {

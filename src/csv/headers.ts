@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 
 export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'language';
 export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'language'];
@@ -18,15 +19,35 @@ export function normaliseHeader(text: string): string {
   return text.toLowerCase().replace(/[\s_-]+/g, '');
 }
 
-// Normalised. The German ones are what a German Excel export is headed with.
+/**
+ * Normalised header texts of each field, in order of preference. Besides plain names, these are the
+ * columns the address books and CRMs write by themselves (README, "CSV input"):
+ * - Google Contacts, current: `First Name`, `Last Name`, `E-mail 1 - Label`, `E-mail 1 - Value`;
+ *   legacy: `Name`, `Given Name`, `Family Name`, `E-mail 1 - Type`, `E-mail 1 - Value`;
+ * - Outlook (classic and Outlook.com): `First Name`, `Last Name`, `E-mail Address`;
+ * - Thunderbird: `First Name`, `Last Name`, `Display Name`, `Primary Email`;
+ * - Salesforce reports (`Full Name`, `First Name`, `Last Name`, `Email`) and Data Loader
+ *   (`FirstName`, `LastName`, `Email`); Microsoft Dynamics (`emailaddress1`);
+ * - HubSpot (`First Name`, `Last Name`, `Email`), Zendesk (`name`, `email`), Mailchimp
+ *   (`Email Address`), Yahoo (`First`, `Last`, `Email`), and German Excel (`E-Mail`, `Vorname`, `Nachname`).
+ */
 const ALIASES: Record<Field, readonly string[]> = {
-  email: ['email', 'emailaddress', 'mail', 'emailadresse'],
-  fullName: ['fullname', 'name', 'displayname'],
-  firstName: ['firstname', 'givenname', 'vorname'],
-  lastName: ['lastname', 'surname', 'familyname', 'nachname'],
+  email: ['email', 'emailaddress', 'mail', 'emailadresse', 'email1value', 'primaryemail', 'emailaddress1', 'email1', 'primaryemailaddress'],
+  fullName: ['fullname', 'name', 'displayname', 'contactname'],
+  firstName: ['firstname', 'givenname', 'vorname', 'first'],
+  lastName: ['lastname', 'surname', 'familyname', 'nachname', 'last'],
   password: ['password'],
   language: ['language', 'lang', 'locale'],
 };
+
+/** A cell that holds one address (Google's multi-value cells, `a@x ::: b@x`, are cut first). */
+const LOOKS_LIKE_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The first value of a Google Contacts multi-value cell (`a@x ::: b@x`); others as they are. */
+export function firstValue(cell: string): string {
+  const at = cell.indexOf(':::');
+  return at < 0 ? cell : cell.slice(0, at).trim();
+}
 
 const VALID_FIELDS = FIELDS.join(', ');
 
@@ -73,14 +94,20 @@ export function checkMap(map: Record<string, string>): Partial<Record<Field, str
 }
 
 function listHeaders(headers: string[]): string {
-  return headers.map((header) => `"${header}"`).join(', ');
+  return headers.map((header) => `"${printable(header, 60)}"`).join(', ');
 }
 
 /**
  * Finds each field's column: --map first, then the aliases. A column serves one field only,
  * so `--map email=Name` does not also make "Name" the full name.
  */
-export function resolveColumns(headers: string[], map: Partial<Record<Field, string>>, label: string): Columns {
+export function resolveColumns(
+  headers: string[],
+  map: Partial<Record<Field, string>>,
+  label: string,
+  /** The first data rows, when a hint is to be made: the email hint picks a column of addresses. */
+  sample: readonly string[][] = [],
+): Columns {
   const normalised = headers.map(normaliseHeader);
   const found: Partial<Record<Field, number>> = {};
   const taken = new Set<number>();
@@ -111,7 +138,7 @@ export function resolveColumns(headers: string[], map: Partial<Record<Field, str
     throw new UsageError(
       'no-email-column',
       `${label} has no email column. Its columns are: ${listHeaders(headers)}.`,
-      `Name the column that holds the email addresses, e.g. --map email="${guess(headers, taken, /mail|@/)}".`,
+      `Name the column that holds the email addresses, e.g. --map email="${addressColumn(headers, taken, sample) ?? guess(headers, taken, /mail|@/)}".`,
     );
   }
   if (rest.fullName === undefined && rest.firstName === undefined && rest.lastName === undefined) {
@@ -122,6 +149,17 @@ export function resolveColumns(headers: string[], map: Partial<Record<Field, str
     );
   }
   return { email, ...rest };
+}
+
+/** The free column where most sampled cells look like an address (at least one), if any. */
+function addressColumn(headers: string[], taken: Set<number>, sample: readonly string[][]): string | undefined {
+  let best: { index: number; count: number } | undefined;
+  headers.forEach((_, index) => {
+    if (taken.has(index)) return;
+    const count = sample.filter((row) => LOOKS_LIKE_ADDRESS.test(firstValue((row[index] ?? '').trim()))).length;
+    if (count > 0 && (best === undefined || count > best.count)) best = { index, count };
+  });
+  return best === undefined ? undefined : headers[best.index];
 }
 
 /** The header a hint suggests: the first free one that looks right, else the first free one. */

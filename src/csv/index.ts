@@ -3,20 +3,26 @@
  * Streams: only the first 64 KiB are read before `records` is iterated.
  */
 import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import { checkEncodingOption, decodeSource, REPLACEMENT } from './decode.js';
-import { checkMap, resolveColumns, type Columns } from './headers.js';
-import { MAX_ROW_CHARS, parseRows, type ParsedRow } from './rows.js';
+import { checkMap, firstValue, resolveColumns, type Columns } from './headers.js';
+import { endsLinesWithCr, MAX_ROW_CHARS, parseRows, type ParsedRow } from './rows.js';
 import { delimiterName, parseDelimiterOption, sniffDelimiter } from './sniff.js';
 import { openSource } from './source.js';
 
 export { parseMapOption } from './headers.js';
+export { MAX_ROW_CHARS } from './rows.js';
 export type { Columns, Field } from './headers.js';
 
 /** One data row. */
 export interface CsvRecord {
   /** Line of the file where the row starts (the header is line 1; blank and quoted lines count). */
   line: number;
-  /** The email cell as written ('' if empty or missing). */
+  /**
+   * The email cell as written ('' if empty or missing; the first address of a Google Contacts
+   * multi-value cell `a@x ::: b@x`). '' too when the row has the wrong number of cells: its cells are
+   * shifted and may hold anything, a password included, so none of them is passed on.
+   */
   email: string;
   /** The full-name cell as written, or first and last name (each trimmed) joined by a space. */
   fullName: string;
@@ -35,6 +41,8 @@ export interface CsvReadOptions {
   delimiter?: string;
   /** field -> header text (fields: email, fullName, firstName, lastName, password). */
   map?: Record<string, string>;
+  /** The longest row read, in characters (default MAX_ROW_CHARS); a longer one stops the file. */
+  maxRowChars?: number;
 }
 
 export interface CsvReader {
@@ -43,6 +51,8 @@ export interface CsvReader {
   delimiter: string;
   encoding: string;
   columns: Columns;
+  /** Whether the file began with Excel's `sep=` line (which named the delimiter). */
+  sepLine: boolean;
   /** The data rows, streamed; iterate once. Reading ends, and the file closes, with the loop. */
   records: AsyncIterable<CsvRecord>;
   /** Releases the input without reading the records (e.g. after a dry look at the headers). */
@@ -64,21 +74,28 @@ export async function openCsv(input: NodeJS.ReadableStream | string, options: Cs
   };
   try {
     if (source.prefix.length === 0) throw emptyInput(label);
-    const { encoding, prefixText, text } = decodeSource(source, options.encoding);
-    const delimiter = forcedDelimiter ?? sniffDelimiter(prefixText);
-    const parsed = parseRows(text, delimiter);
+    const decoded = decodeSource(source, options.encoding);
+    const { encoding } = decoded;
+    // Excel's "sep=;" first line names the delimiter; it is not the header. Lines stay file lines.
+    const sep = sepLine(decoded.prefixText);
+    const prefixText = sep === undefined ? decoded.prefixText : decoded.prefixText.slice(sep.length);
+    const text = sep === undefined ? decoded.text : dropFirst(decoded.text, sep.length);
+    const delimiter = forcedDelimiter ?? sep?.delimiter ?? sniffDelimiter(prefixText);
+    const maxRowChars = options.maxRowChars ?? MAX_ROW_CHARS;
+    const parsed = parseRows(text, delimiter, { firstLine: sep === undefined ? 1 : 2, crLines: endsLinesWithCr(prefixText), maxRowChars });
     closeParser = parsed.close;
+    const what = { label, maxRowChars };
 
-    const header = await nextRow(parsed.rows, label);
+    const header = await nextRow(parsed.rows, what);
     if (header === undefined) throw emptyInput(label);
     const headers = header.cells.map((cell) => cell.trim());
-    const columns = resolveColumns(headers, map, label);
-    const shape = { columns, width: headers.length, delimiter, encoding };
+    const columns = await resolveOrHint(headers, map, label, parsed.rows, what);
+    const shape = { columns, headers, width: headers.length, delimiter, encoding };
 
     async function* records(): AsyncGenerator<CsvRecord> {
       try {
         for (;;) {
-          const row = await nextRow(parsed.rows, label);
+          const row = await nextRow(parsed.rows, what);
           if (row === undefined) return;
           yield toRecord(row.line, row.cells, shape);
         }
@@ -86,41 +103,91 @@ export async function openCsv(input: NodeJS.ReadableStream | string, options: Cs
         close();
       }
     }
-    return { headers, delimiter, encoding, columns, records: records(), close };
+    return { headers, delimiter, encoding, columns, sepLine: sep !== undefined, records: records(), close };
   } catch (error) {
     close();
     throw error;
   }
 }
 
+interface Source {
+  label: string;
+  maxRowChars: number;
+}
+
+/** Excel's first line `sep=;` (also quoted, `"sep=;"`): its length with its line end, and the delimiter. */
+function sepLine(text: string): { length: number; delimiter: string } | undefined {
+  const match = /^"?sep=([^\r\n"])"?[ \t]*(\r\n|\n|\r)/i.exec(text);
+  return match === null ? undefined : { length: match[0].length, delimiter: match[1] as string };
+}
+
+async function* dropFirst(text: AsyncIterable<string>, count: number): AsyncGenerator<string> {
+  let left = count;
+  for await (const chunk of text) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.slice(left) : chunk;
+    left = 0;
+  }
+}
+
+/** How many data rows a missing email column's hint looks at for a column of addresses. */
+const HINT_ROWS = 20;
+
+/** resolveColumns; when it finds no email column, the hint is made from the first data rows too. */
+async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>, label: string, rows: AsyncIterator<ParsedRow>, what: Source): Promise<Columns> {
+  try {
+    return resolveColumns(headers, map, label);
+  } catch (error) {
+    if (!(error instanceof UsageError) || error.code !== 'no-email-column') throw error;
+    const sample: string[][] = [];
+    try {
+      while (sample.length < HINT_ROWS) {
+        const row = await nextRow(rows, what);
+        if (row === undefined) break;
+        sample.push(row.cells);
+      }
+    } catch {
+      // A broken row in the sample only ends the sample; the missing column is what is reported.
+    }
+    return resolveColumns(headers, map, label, sample);
+  }
+}
+
 /** The next row that is not blank: a row of empty cells (",,," from Excel) is a blank line. */
-async function nextRow(rows: AsyncIterator<ParsedRow>, label: string): Promise<{ line: number; cells: string[] } | undefined> {
+async function nextRow(rows: AsyncIterator<ParsedRow>, what: Source): Promise<{ line: number; cells: string[] } | undefined> {
   for (;;) {
     const next = await rows.next();
     if (next.done === true) return undefined;
     const row = next.value;
-    if (row.kind === 'broken') throw malformed(row, label);
+    if (row.kind === 'broken') throw malformed(row, what);
     if (row.cells.some((cell) => cell.trim() !== '')) return row;
   }
 }
 
 interface Shape {
   columns: Columns;
+  headers: string[];
   width: number;
   delimiter: string;
   encoding: string;
 }
 
-function toRecord(line: number, cells: string[], { columns, width, delimiter, encoding }: Shape): CsvRecord {
+function toRecord(line: number, cells: string[], { columns, headers, width, delimiter, encoding }: Shape): CsvRecord {
+  const shifted = shapeError(line, cells, headers, width, delimiter);
+  // Nothing of a shifted row goes on: its "email" may be a name's second half or a password.
+  if (shifted !== undefined) return { line, email: '', fullName: '', error: shifted };
   const cell = (index: number | undefined): string => (index === undefined ? '' : (cells[index] ?? ''));
-  const email = cell(columns.email);
+  const email = firstValue(cell(columns.email));
   const password = cell(columns.password);
   const record: CsvRecord = { line, email, fullName: fullNameOf(cell(columns.fullName), cell(columns.firstName), cell(columns.lastName)) };
   if (password !== '') record.password = password;
   const language = cell(columns.language).trim();
   if (language !== '') record.language = language;
 
-  const error = shapeError(line, cells, width, delimiter) ?? decodingError(line, [record.email, record.fullName, password], encoding);
+  const error = decodingError(line, [record.email, record.fullName, password], encoding);
   if (error !== undefined) record.error = error;
   return record;
 }
@@ -136,14 +203,21 @@ function fullNameOf(full: string, first: string, last: string): string {
  * shifted: the row cannot be trusted. Extra cells that are all empty (a trailing delimiter)
  * shift nothing and are ignored.
  */
-function shapeError(line: number, cells: string[], width: number, delimiter: string): string | undefined {
+function shapeError(line: number, cells: string[], headers: string[], width: number, delimiter: string): string | undefined {
   if (cells.length === width) return undefined;
   const name = delimiterName(delimiter);
+  // The header's names, never the row's cells (they may hold a password).
+  const expected = `the header has ${width} (${expectedColumns(headers)})`;
   if (cells.length > width) {
     if (cells.slice(width).every((cell) => cell.trim() === '')) return undefined;
-    return `line ${line} has ${cells.length} cells but the header has ${width}: a name or other cell probably contains an unquoted ${name}; put that cell in double quotes`;
+    return `line ${line} has ${cells.length} cells but ${expected}: a name or other cell probably contains an unquoted ${name}; put that cell in double quotes (the row's cells are not shown)`;
   }
-  return `line ${line} has ${cells.length} cells but the header has ${width}: a cell or a ${name} between two cells is missing`;
+  return `line ${line} has ${cells.length} cells but ${expected}: a cell or a ${name} between two cells is missing (the row's cells are not shown)`;
+}
+
+function expectedColumns(headers: string[]): string {
+  const shown = headers.slice(0, 8).map((header) => printable(header, 40));
+  return shown.join(', ') + (headers.length > shown.length ? ', …' : '');
 }
 
 function decodingError(line: number, values: string[], encoding: string): string | undefined {
@@ -162,13 +236,19 @@ function emptyInput(label: string): UsageError {
   );
 }
 
-function malformed(row: Extract<ParsedRow, { kind: 'broken' }>, label: string): UsageError {
+function malformed(row: Extract<ParsedRow, { kind: 'broken' }>, { label, maxRowChars }: Source): UsageError {
+  if (row.code === 'CSV_MAX_RECORD_SIZE') {
+    const limit = maxRowChars.toLocaleString('en');
+    return new UsageError(
+      'row-too-long',
+      `${label}, line ${row.line}: the row starting here is longer than ${limit} characters, the longest row read (--max-row-chars ${maxRowChars}), so the rest of the file cannot be read.`,
+      `If a cell really is that long, run again with a larger --max-row-chars; otherwise a quote opened on line ${row.line} is probably never closed: close it (a quote inside a quoted cell is written twice: "").`,
+    );
+  }
   const why =
     row.code === 'CSV_QUOTE_NOT_CLOSED'
       ? 'a quoted cell starts on this line and is never closed, so the rest of the file cannot be read'
-      : row.code === 'CSV_MAX_RECORD_SIZE'
-        ? `this row is longer than ${MAX_ROW_CHARS.toLocaleString('en')} characters, most likely because a quote is never closed`
-        : row.message;
+      : printable(row.message, 200);
   return new UsageError(
     'malformed-csv',
     `${label}, line ${row.line}: ${why}.`,

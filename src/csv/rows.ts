@@ -1,7 +1,10 @@
 import { pipeline, Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 
-/** A row longer than this is a quote left open; the cap keeps memory flat on a huge file. */
+/**
+ * The default longest row (`--max-row-chars`): longer is nearly always a quote left open, and the
+ * cap keeps memory flat on a huge file.
+ */
 export const MAX_ROW_CHARS = 1_000_000;
 
 /** One record of the file with the line it starts on, or the error that ended parsing. */
@@ -27,13 +30,22 @@ type ParserItem = string[] | { skipped: CsvError };
  * plus a marker pushed from on_skip keep it in order after the rows before it; letting csv-parse
  * throw instead would destroy the stream and drop rows already parsed but not yet read.
  */
-export function parseRows(text: AsyncIterable<string>, delimiter: string): { rows: AsyncGenerator<ParsedRow>; close(): void } {
+export interface ParseOptions {
+  /** The line the text starts on (2 when an Excel `sep=` line was taken off). */
+  firstLine?: number;
+  /** Whether lines end in a bare CR (old Mac files); otherwise a line is what ends in LF. */
+  crLines?: boolean;
+  maxRowChars?: number;
+}
+
+export function parseRows(text: AsyncIterable<string>, delimiter: string, options: ParseOptions = {}): { rows: AsyncGenerator<ParsedRow>; close(): void } {
+  const breaks = options.crLines === true ? /\r/g : /\n/g;
   const parser = parse({
     delimiter,
     relax_column_count: true, // a row with the wrong number of cells is reported, not fatal
     relax_quotes: true, // `Ann "Annie" Lee` unquoted is taken as written
     skip_records_with_error: true,
-    max_record_size: MAX_ROW_CHARS,
+    max_record_size: options.maxRowChars ?? MAX_ROW_CHARS,
     on_skip: (error) => {
       if (error !== undefined) parser.push({ skipped: error } satisfies ParserItem);
       return undefined;
@@ -44,22 +56,32 @@ export function parseRows(text: AsyncIterable<string>, delimiter: string): { row
   const items: AsyncIterable<ParserItem> = parser;
 
   async function* rows(): AsyncGenerator<ParsedRow> {
-    let previousEnd = 0;
+    let previousEnd = (options.firstLine ?? 1) - 1;
     for await (const item of items) {
       const line = previousEnd + 1;
       if (!Array.isArray(item)) {
         yield { kind: 'broken', line, code: item.skipped.code, message: item.skipped.message };
         return;
       }
-      previousEnd = line + countLineBreaks(item);
+      previousEnd = line + countLineBreaks(item, breaks);
       yield { kind: 'cells', line, cells: item };
     }
   }
   return { rows: rows(), close: () => parser.destroy() };
 }
 
-function countLineBreaks(cells: string[]): number {
+/**
+ * Line breaks inside a record's cells. A line is what ends in LF (CRLF and LF files alike, as editors
+ * and `grep -n` count), or in CR for old Mac files: a stray bare CR inside a CRLF file is not a line.
+ */
+function countLineBreaks(cells: string[], breaks: RegExp): number {
   let count = 0;
-  for (const cell of cells) count += cell.match(/\r\n|\r|\n/g)?.length ?? 0;
+  for (const cell of cells) count += cell.match(breaks)?.length ?? 0;
   return count;
+}
+
+/** Whether the text's first line ends in a bare CR (an old Mac file). */
+export function endsLinesWithCr(text: string): boolean {
+  const end = /\r\n|\r|\n/.exec(text);
+  return end?.[0] === '\r' && end.index < text.length - 1;
 }

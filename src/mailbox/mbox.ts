@@ -2,10 +2,11 @@
  * A streaming mbox splitter: bytes in, one message at a time out, so a mailbox of any size is read
  * with memory bounded by one message (or by `maxBytes` of it).
  *
- * Every line that starts with `From ` begins a new message (the "From_" line, dropped). This is the
- * rule mbox writers escape for (mboxo, mboxrd) and the one Python's `mailbox` and mutt read by: a
- * body line `From ...` that a writer failed to escape splits a message, which shows up as a message
- * with no sender rather than as people silently merged into someone else's message.
+ * A line that starts with `From ` begins a new message (the "From_" line, dropped) when the line
+ * after it is a header field (`Name: value`), as it is in every message an mbox writer appends. A
+ * body line `From the desk of ...` that a writer failed to escape (as mboxo/mboxrd would, `>From `)
+ * is followed by more body text, so it stays in its message instead of splitting it into a
+ * message with no sender. (The first From_ line of the file always begins a message.)
  */
 
 const LF = 0x0a;
@@ -14,6 +15,32 @@ const FROM_ = Buffer.from('From ', 'latin1');
 const NL_FROM_ = Buffer.from('\nFrom ', 'latin1');
 const QUOTED_FROM_ = Buffer.from('>From ', 'latin1');
 const GT = 0x3e;
+const COLON = 0x3a;
+const SP = 0x20;
+const TAB = 0x09;
+/** How far the line after a candidate From_ line is looked at before it is taken as body text. */
+const MAX_LOOKAHEAD = 64 * 1024;
+
+/**
+ * Whether the line starting at `at` is a header field: printable characters other than the colon,
+ * optional white space, then a colon. 'more' when the bytes end before that is known.
+ */
+function headerFieldAt(buf: Buffer, at: number): 'yes' | 'no' | 'more' {
+  let i = at;
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    if (b === COLON) return i > at ? 'yes' : 'no';
+    if (b === SP || b === TAB) {
+      if (i === at) return 'no';
+      while (i < buf.length && (buf[i] === SP || buf[i] === TAB)) i++;
+      if (i === buf.length) return 'more';
+      return buf[i] === COLON ? 'yes' : 'no';
+    }
+    if (b < 0x21 || b > 0x7e) return 'no';
+    i++;
+  }
+  return 'more';
+}
 
 export interface MboxMessage {
   /** 1-based position of the message in the mailbox. */
@@ -102,9 +129,33 @@ export async function* splitMbox(chunks: AsyncIterable<Buffer>, options: SplitOp
           return;
         }
         if (left >= FROM_.length && buf.compare(FROM_, 0, FROM_.length, pos, pos + FROM_.length) === 0) {
-          startMessage();
-          skipping = true;
-          pos += FROM_.length;
+          if (current === null) {
+            startMessage();
+            skipping = true;
+            pos += FROM_.length;
+            continue;
+          }
+          // A From_ line only if a header field follows it; else an unescaped body line.
+          const end = buf.indexOf(LF, pos);
+          const decision = end < 0 ? 'more' : headerFieldAt(buf, end + 1);
+          if (decision === 'more' && buf.length - pos < MAX_LOOKAHEAD) {
+            pending = buf.subarray(pos);
+            return;
+          }
+          if (decision === 'yes') {
+            startMessage();
+            pos = end + 1;
+            lineStart = true;
+            continue;
+          }
+          if (end < 0) {
+            keep(buf.subarray(pos));
+            lineStart = false;
+            return;
+          }
+          keep(buf.subarray(pos, end + 1));
+          pos = end + 1;
+          lineStart = true;
           continue;
         }
       }

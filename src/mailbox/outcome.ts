@@ -4,7 +4,7 @@ import type { MailTally } from './rows.js';
 
 /** What import-mail adds to the run's JSON object (every CONTRACT field is kept as it is). */
 export interface MailSummary {
-  messages: { files: number; read: number; skipped: number; ignoredFiles: string[] };
+  messages: { files: number; read: number; skipped: number; ignoredFiles: string[]; skippedFolders: string[] };
   /** People not provisioned, collapsed by address and reason, in order of first appearance. */
   skipped: { line: string; email: string; reason: string; messages: number }[];
 }
@@ -23,7 +23,7 @@ export interface MailReportRow {
 
 export function mailSummary(tally: MailTally): MailSummary {
   return {
-    messages: { files: tally.stats.files, read: tally.messages, skipped: tally.skippedMessages, ignoredFiles: [...tally.stats.ignored] },
+    messages: { files: tally.stats.files, read: tally.messages, skipped: tally.skippedMessages, ignoredFiles: [...tally.stats.ignored], skippedFolders: [...tally.stats.skippedFolders] },
     skipped: [...tally.skips.values()].map((s) => ({ line: s.line, email: s.email, reason: s.reason, messages: s.messages })),
   };
 }

@@ -30,7 +30,7 @@ export class MailTally {
   messages = 0;
   /** Messages skipped as a whole (automatic mail, bounces, the inbox's own mail ...). */
   skippedMessages = 0;
-  readonly stats: ReadStats = { files: 0, ignored: [] };
+  readonly stats: ReadStats = { files: 0, ignored: [], skippedFolders: [] };
   /** By lower-cased email. */
   readonly senders = new Map<string, SenderEntry>();
   /** By reason and lower-cased email. */

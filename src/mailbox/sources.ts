@@ -10,6 +10,8 @@ export interface MailSource {
   kind: 'stdin' | 'file' | 'folder';
   /** The files to read, in order (a folder's, recursively, sorted by name). */
   files: string[];
+  /** Junk, spam, trash, sent and drafts folders (and mbox files) inside a folder, not read. */
+  skipped: string[];
 }
 
 /** One message as read: where it is, and its first bytes. */
@@ -25,6 +27,8 @@ export interface ReadStats {
   files: number;
   /** Files inside folders that were neither mbox nor a message: left alone. */
   ignored: string[];
+  /** Junk, spam, trash, sent and drafts folders found inside the folders given, not read. */
+  skippedFolders: string[];
 }
 
 /** How a file's content begins: an mbox (a From_ line), one message (a header field), or neither. */
@@ -54,28 +58,57 @@ export async function resolveSources(args: readonly string[]): Promise<MailSourc
   const sources: MailSource[] = [];
   for (const arg of args) {
     if (arg === '-') {
-      sources.push({ arg, kind: 'stdin', files: ['-'] });
+      sources.push({ arg, kind: 'stdin', files: ['-'], skipped: [] });
       continue;
     }
     const info = await stat(arg).catch((error: unknown) => {
       throw unreadable(arg, error);
     });
-    if (info.isDirectory()) sources.push({ arg, kind: 'folder', files: await walk(arg) });
-    else sources.push({ arg, kind: 'file', files: [arg] });
+    // A folder named on the command line is read whatever its name: only what is inside is skipped.
+    if (info.isDirectory()) {
+      const skipped: string[] = [];
+      sources.push({ arg, kind: 'folder', files: await walk(arg, skipped), skipped });
+    } else sources.push({ arg, kind: 'file', files: [arg], skipped: [] });
   }
   return sources;
 }
 
-/** A folder's regular files, recursively, sorted by name so runs are repeatable. Symbolic links to folders are not followed. */
-async function walk(dir: string): Promise<string[]> {
+/**
+ * Folders (and mbox files) whose mail is not from customers: spam, the team's own sent mail and
+ * drafts, deleted mail. Matched without regard to case on the last part of the name, so Maildir++
+ * (`.Junk`, `.INBOX.Sent`), IMAP and Outlook (`Sent Items`, `Deleted Items`, `Junk E-mail`), Gmail
+ * (`[Gmail]/Spam`, `Sent Mail`), Thunderbird (`Junk`, `Trash.sbd`) and Takeout (`Spam.mbox`) names all count.
+ */
+const SKIPPED_FOLDER =
+  /^(junk|junk[ -]?e-?mail|junk[ -]?mail|spam|bulk[ -]?mail|trash|bin|deleted|deleted[ -](items|messages)|sent|sent[ -](items|messages|mail)|drafts?|outbox)$/i;
+
+export function isSkippedFolderName(name: string): boolean {
+  const bare = name.replace(/\.(mbox|mbx|sbd)$/i, '');
+  // Maildir++ names subfolders ".Parent.Child": the last part says what it is.
+  const last = bare.startsWith('.') ? bare.slice(bare.lastIndexOf('.') + 1) : bare;
+  return SKIPPED_FOLDER.test(last.trim());
+}
+
+/**
+ * A folder's regular files, recursively, sorted by name so runs are repeatable. Symbolic links to
+ * folders are not followed. A Maildir's `tmp/` (messages still being delivered) is never read;
+ * junk, sent, trash and drafts folders inside it are not read, and are named in `skipped`.
+ */
+async function walk(dir: string, skipped: string[]): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
     throw unreadable(dir, error);
   });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const isMaildir = entries.some((entry) => entry.isDirectory() && (entry.name === 'cur' || entry.name === 'new'));
   const files: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(path)));
+    if (entry.isDirectory() && isMaildir && entry.name === 'tmp') continue;
+    if ((entry.isDirectory() || entry.isFile()) && isSkippedFolderName(entry.name)) {
+      skipped.push(path);
+      continue;
+    }
+    if (entry.isDirectory()) files.push(...(await walk(path, skipped)));
     else if (entry.isFile()) files.push(path);
     else if (entry.isSymbolicLink()) {
       const target = await stat(path).catch(() => null);
@@ -92,6 +125,7 @@ async function walk(dir: string): Promise<string[]> {
  */
 export async function* readMessages(sources: readonly MailSource[], maxBytes: number, stats: ReadStats): AsyncGenerator<RawMessage> {
   for (const source of sources) {
+    stats.skippedFolders.push(...source.skipped);
     let found = 0;
     for (const file of source.files) {
       const label = file;

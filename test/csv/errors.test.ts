@@ -11,7 +11,7 @@ describe('input the run must stop on', () => {
     const error = await usageError(() => openCsv(streamOf('Customer,Contact\nAnn Lee,ann@example.com\n')));
     expect(error.code).toBe('no-email-column');
     expect(error.message).toBe('the input has no email column. Its columns are: "Customer", "Contact".');
-    expect(error.hint).toBe('Name the column that holds the email addresses, e.g. --map email="Customer".');
+    expect(error.hint).toBe('Name the column that holds the email addresses, e.g. --map email="Contact".');
   });
 
   it('suggests the header that looks like an email column', async () => {

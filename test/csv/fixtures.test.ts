@@ -80,10 +80,9 @@ describe('fixtures as real tools write them', () => {
       { line: 4, email: 'carol@example.com', fullName: 'Carol\nDanvers' },
       {
         line: 7,
-        email: 'dave@example.com',
-        fullName: 'Dave Smith',
-        error:
-          'line 7 has 4 cells but the header has 3: a name or other cell probably contains an unquoted ","; put that cell in double quotes',
+        email: '',
+        fullName: '',
+        error: `line 7 has 4 cells but the header has 3 (email, name, notes): a name or other cell probably contains an unquoted ","; put that cell in double quotes (the row's cells are not shown)`,
       },
       { line: 8, email: '', fullName: 'Erin Empty' },
       { line: 9, email: 'frank@example.com', fullName: 'Frank Ocean' },
@@ -99,11 +98,10 @@ describe('fixtures as real tools write them', () => {
       { line: 3, email: 'alan.turing@example.com', fullName: 'Alan Turing' },
       {
         line: 4,
-        email: 'ada.lovelace@example.com',
-        fullName: 'Ada Lovelace',
-        password: 'Engine',
+        email: '',
+        fullName: '',
         error:
-          'line 4 has 4 cells but the header has 3: a name or other cell probably contains an unquoted "|"; put that cell in double quotes',
+          'line 4 has 4 cells but the header has 3 (Email Address, Display Name, Password): a name or other cell probably contains an unquoted "|"; put that cell in double quotes (the row\'s cells are not shown)',
       },
     ]);
   });

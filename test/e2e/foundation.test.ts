@@ -151,7 +151,7 @@ describe('add-customer', () => {
     expect(r.json()).toMatchObject({
       ok: false,
       totals: { rows: 1, invalid: 1, created: 0 },
-      problems: [{ line: 1, email: 'not-an-email', status: 'invalid', reason: "'not-an-email' is not an email address" }],
+      problems: [{ line: 1, email: 'not-an-email', status: 'invalid', reason: "'not-an-email' is not an email address: it has no @" }],
     });
     const ctl = await cli(['add-customer', '--project', 'ITH', '--email', 'x@example.com', '--name', 'Bad\u0007Bell', '--json']);
     expect(ctl.code).toBe(1);

@@ -54,7 +54,7 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
       totals: { rows: 5, created: 5, existing: 0, invalid: 0, duplicate: 0, failed: 0 },
       invitations: { sent: 5, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null, outbox: null },
       problems: [],
-      messages: { files: 10, read: 11, skipped: 5, ignoredFiles: [] },
+      messages: { files: 10, read: 11, skipped: 5, ignoredFiles: [], skippedFolders: [] },
       skipped: SKIPPED,
     });
     expect(sink.messages).toHaveLength(5);
@@ -142,7 +142,7 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
     const json = await importMail([...FIXTURES, '--report', 'people.json', '--no-invite']);
     const doc = JSON.parse(await readFile(join(dir, 'people.json'), 'utf8'));
     expect(json.code).toBe(0);
-    expect(doc.messages).toEqual({ files: 10, read: 11, skipped: 5, ignoredFiles: [] });
+    expect(doc.messages).toEqual({ files: 10, read: 11, skipped: 5, ignoredFiles: [], skippedFolders: [] });
     expect(doc.rows[0]).toEqual({ line: 'mail/inbox/01-jose.eml', email: 'jose.nunez@example.com', fullName: 'José Núñez', status: 'existing', invitation: 'none', reason: null, messages: 2 });
     expect(doc.rows.map((x: { status: string }) => x.status).filter((s: string) => s === 'skipped')).toHaveLength(5);
   });
@@ -159,7 +159,7 @@ describe('import-mail of one message on standard input', () => {
     expect(bad.code).toBe(1);
     expect(bad.json()).toMatchObject({
       totals: { rows: 1, invalid: 1 },
-      problems: [{ line: '-', email: 'printer@localhost', status: 'invalid', reason: "'printer@localhost' is not an email address" }],
+      problems: [{ line: '-', email: 'printer@localhost', status: 'invalid', reason: "'printer@localhost' is not an email address: the domain \"localhost\" has no dot" }],
     });
   });
 });

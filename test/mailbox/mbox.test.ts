@@ -61,9 +61,36 @@ describe('splitMbox', () => {
     }
   });
 
-  it('an unescaped body line starting "From " begins a message (the mbox rule), so nobody is merged into another message', async () => {
-    const messages = await split('From x\nFrom: a@example.com\n\nFrom now on it works.\n');
-    expect(texts(messages)).toEqual(['From: a@example.com\n', '']);
+  it('an unescaped body line starting "From " stays in its message when the next line is not a header', async () => {
+    const text = [
+      'From ana@example.com Mon Nov 30 09:00:00 2026',
+      'From: Ana Ruiz <ana@example.com>',
+      'Subject: quote',
+      '',
+      'As my boss wrote:',
+      'From the desk of Bob: we ship on Friday.',
+      'From 9 to 5 we answer.',
+      '',
+      'From bob@example.com Mon Nov 30 10:00:00 2026',
+      'From: Bob Roe <bob@example.com>',
+      '',
+      'From now on it works.',
+      '',
+    ].join('\n');
+    for (const size of [1, 3, 7, 50, 1 << 20]) {
+      const messages = await split(text, size);
+      expect(texts(messages)).toEqual([
+        'From: Ana Ruiz <ana@example.com>\nSubject: quote\n\nAs my boss wrote:\nFrom the desk of Bob: we ship on Friday.\nFrom 9 to 5 we answer.\n',
+        'From: Bob Roe <bob@example.com>\n\nFrom now on it works.\n',
+      ]);
+    }
+  });
+
+  it('a From_ line followed by a header splits, with CRLF lines and a header name with white space before its colon', async () => {
+    const text = 'From a\r\nFrom: a@example.com\r\n\r\nhi\r\n\r\nFrom b\r\nReceived : by mx\r\nFrom: b@example.com\r\n\r\nyo\r\n';
+    for (const size of [1, 5, 1 << 20]) {
+      expect(texts(await split(text, size))).toEqual(['From: a@example.com\r\n\r\nhi\r\n', 'Received : by mx\r\nFrom: b@example.com\r\n\r\nyo\r\n']);
+    }
   });
 
   it('keeps at most maxBytes of each message, reads past the rest, and says so', async () => {

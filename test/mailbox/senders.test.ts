@@ -90,10 +90,26 @@ describe('messages skipped as a whole, with their reason', () => {
     expect(reason('ops@sub.corp.example', ['@corp.example'])).toBeNull();
   });
 
+  it('@*.domain excludes every subdomain, not the domain itself nor a look-alike', () => {
+    const reason = (from: string, exclude: string[]) => {
+      const found = sender(from, { exclusions: parseExclusions(exclude) });
+      return 'skip' in found ? found.skip.reason : null;
+    };
+    expect(reason('ops@mail.corp.example', ['@*.Corp.Example'])).toBe('a subdomain of an excluded domain (--exclude @*.corp.example)');
+    expect(reason('ops@eu.mail.corp.example', ['@*.corp.example'])).toBe('a subdomain of an excluded domain (--exclude @*.corp.example)');
+    expect(reason('ops@corp.example', ['@*.corp.example'])).toBeNull();
+    expect(reason('ops@evilcorp.example', ['@*.corp.example'])).toBeNull();
+    expect(reason('ops@corp.example', ['@*.corp.example', '@corp.example'])).toBe('an excluded domain (--exclude @corp.example)');
+    for (const bad of ['@*corp.example', '@mail.*.example', '*@corp.example', '@*.']) {
+      expect(() => parseExclusions([bad]), bad).toThrow(/--exclude/);
+    }
+  });
+
   it('--exclude takes an address or @domain and refuses anything else (exit 2)', () => {
     expect(parseExclusions([' Help@Example.com ', '@Example.org'])).toEqual({
       addresses: new Set(['help@example.com']),
       domains: new Set(['example.org']),
+      subdomainsOf: new Set(),
     });
     for (const bad of ['example.com', 'help@', 'a@b@c', 'IT Help <help@example.com>', '']) {
       expect(() => parseExclusions([bad]), bad).toThrow(/--exclude/);

@@ -19,6 +19,40 @@ async function read(paths: string[], options: Partial<MailRowsOptions> = {}): Pr
   return { rows, tally };
 }
 
+describe('Maildir and folder exports', () => {
+  const maildir = join(MAIL, 'maildir');
+  const imap = join(MAIL, 'imap-export');
+
+  it("never reads a Maildir's tmp/, and skips its Junk, Sent, Trash and Drafts (Maildir++) folders, naming them", async () => {
+    const { rows, tally } = await read([maildir]);
+    expect(rows.map((r) => r.email)).toEqual(['ines.duarte@example.pt', 'priya.nair@globex.example', 'lars.oberg@example.se']);
+    expect(tally.stats.skippedFolders).toEqual(['.Drafts', '.Junk', '.Sent', '.Trash'].map((name) => join(maildir, name)));
+    expect(JSON.stringify(rows)).not.toContain('half.delivered');
+  });
+
+  it('skips IMAP and Outlook style folders and a Thunderbird Spam mbox file, case-insensitively', async () => {
+    const { rows, tally } = await read([imap]);
+    expect(rows.map((r) => r.email)).toEqual(['kenji.sato@example.jp']);
+    expect(tally.stats.skippedFolders).toEqual(['Deleted Items', 'Junk E-mail', 'Sent Items', 'Spam'].map((name) => join(imap, name)));
+  });
+
+  it('reads such a folder when it is named on the command line', async () => {
+    const { rows, tally } = await read([join(maildir, '.Junk'), join(imap, 'Sent Items')]);
+    expect(rows.map((r) => r.email)).toEqual(['deals@cheap-pills.example', 'dana.admin@example.com']);
+    expect(tally.stats.skippedFolders).toEqual([]);
+  });
+
+  it('knows the names of those folders', async () => {
+    const { isSkippedFolderName } = await import('../../src/mailbox/sources.js');
+    for (const name of ['Junk', '.Junk', '.INBOX.Spam', 'SPAM', 'Trash', 'Trash.sbd', 'Sent', 'sent-mail', 'Sent Messages', 'Deleted Messages', 'Drafts', 'Spam.mbox', 'Junk E-mail', 'Bulk Mail', 'Outbox']) {
+      expect(isSkippedFolderName(name), name).toBe(true);
+    }
+    for (const name of ['INBOX', 'Customers', '.Customers.VIP', 'cur', 'new', 'Junkyard', 'Sentinel', 'archive.mbox']) {
+      expect(isSkippedFolderName(name), name).toBe(false);
+    }
+  });
+});
+
 describe('reading the shipped mailbox fixtures', () => {
   it('gives each sender once, from the earliest message, in message order; skips are listed with their reason', async () => {
     const { rows, tally } = await read([join(MAIL, 'inbox'), mbox]);
@@ -42,6 +76,7 @@ describe('reading the shipped mailbox fixtures', () => {
       files: 10,
       ignored: [],
     });
+    expect(tally.stats.skippedFolders).toEqual([]);
     // The same person in another case, from a later message: one row, two messages.
     expect(tally.messagesOf('JOSE.NUNEZ@example.com')).toBe(2);
     expect(tally.messagesOf('rene.dubois@example.fr')).toBe(1);

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
-import { openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
+import { z } from 'zod';
+import { MAX_ROW_CHARS, openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import {
@@ -31,7 +32,9 @@ export type ImportOptions = CommonOptions &
     concurrency?: string;
   };
 
-type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string };
+type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string; maxRowChars?: string };
+
+const maxRowCharsSchema = z.coerce.number().int('must be a whole number').min(1_000, 'must be at least 1000').max(100_000_000, 'must be at most 100000000');
 
 /** The options import-csv and import-mail share (CONTRACT.md). */
 export function addImportOptions(command: Command): Command {
@@ -56,7 +59,8 @@ export function importCsvCommand(): Command {
     .argument('<file>', 'the CSV file, or - for standard input')
     .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language (repeatable)', collect, [])
     .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
-    .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)');
+    .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)')
+    .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`);
   return addImportOptions(command)
     .addHelpText(
       'after',
@@ -65,6 +69,8 @@ Columns are found by their header, whatever the case, spaces, - and _: email (em
 e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, an
 optional password (stored only as a hash, or sent only to JSM; the customer must change it), and an
 optional language (language, lang, locale: it picks the invitation's template, e.g. de or pt-BR).
+Contact exports of Google (E-mail 1 - Value), Outlook, Thunderbird, Salesforce, HubSpot and Zendesk
+are read as they are, and Excel's "sep=;" first line names the delimiter.
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
@@ -88,6 +94,7 @@ async function importCsv(out: Output, options: CsvOptions, file: string): Promis
     map,
     ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
     ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+    ...(options.maxRowChars !== undefined ? { maxRowChars: parseOption(maxRowCharsSchema, options.maxRowChars, '--max-row-chars') } : {}),
   });
   try {
     return await withTarget(

@@ -20,7 +20,7 @@ export function importMailCommand(): Command {
     .argument('<path...>', '.eml files, folders of them (read recursively), mbox files, or - for one message on standard input')
     .option('--include-cc', "add the people copied (Cc) on each message too, as JSM does for unknown Cc'd addresses")
     .option('--reply-to', 'take the sender from Reply-To when a message has one, rather than From')
-    .option('--exclude <address|@domain>', "the inbox's own addresses or domains: never made customers (repeatable)", collect);
+    .option('--exclude <address|@domain>', "the inbox's own addresses, domains (@example.com) or subdomains (@*.example.com): never made customers (repeatable)", collect);
   return addImportOptions(command)
     .addHelpText(
       'after',
@@ -33,10 +33,14 @@ mailer-daemon and postmaster, no-reply addresses and --exclude addresses are ski
 their reason. New customers get a "Verify your email for <project>" message, under the same rules as
 every invitation (--no-invite, --defer-invites, the project's "Do not send account verification
 emails"). A row's line is the message's file, and #n for the n-th message of an mbox.
+--exclude takes an address (support@example.com), a domain (@example.com: that domain only) or its
+subdomains (@*.example.com: mail.example.com, eu.example.com ..., not example.com itself; give both
+for both). Inside a folder, a Maildir's tmp/ is never read, and junk, spam, trash, sent and drafts
+folders (Maildir++ .Junk, IMAP "Sent Items" ...) are skipped and named: give one as a path to read it.
 
 Examples:
   $ jsm-provision import-mail support-export.mbox --project ITH --exclude support@example.com --dry-run
-  $ jsm-provision import-mail ~/Mail/helpdesk/ --project ITH --exclude @example.com --include-cc --report people.csv
+  $ jsm-provision import-mail ~/Mail/helpdesk/ --project ITH --exclude @example.com --exclude @*.example.com --include-cc --report people.csv
   $ jsm-provision import-mail message.eml - --project ITH --no-invite --json < another.eml`,
     )
     .action(action('import-mail', importMail));
@@ -72,6 +76,12 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
   }
   // Every path is checked before the target is touched: a typo stops here with exit 2.
   const sources = await resolveSources(paths);
+  const skippedFolders = sources.flatMap((source) => source.skipped);
+  if (skippedFolders.length > 0) {
+    const shown = skippedFolders.slice(0, 5).map((path) => printable(path)).join(', ');
+    const more = skippedFolders.length > 5 ? ` and ${skippedFolders.length - 5} more` : '';
+    out.note(`not read: ${shown}${more} (junk, spam, trash, sent and drafts folders are skipped; name one on the command line to read it)`);
+  }
   const tally = new MailTally();
   const rows = mailRows(sources, { replyTo: Boolean(options.replyTo), includeCc: Boolean(options.includeCc), exclusions }, tally);
   const { report, ...rest } = options;

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { emailProblem, validateRow } from '../../src/core/validate.js';
+
+function check(email: string, fullName = 'Ann Lee') {
+  return validateRow({ line: 2, email, fullName });
+}
+function reason(email: string, fullName = 'Ann Lee'): string {
+  const result = check(email, fullName);
+  return result.ok ? '' : result.reason;
+}
+
+describe('email addresses (RFC 5321/5322 dot-atom local part, LDH domain labels)', () => {
+  it.each([
+    'bill&ted@example.com',
+    'a=b@example.com',
+    'x/y@example.com',
+    '{x}@example.com',
+    "o'brien@example.ie",
+    'first.last+tag@sub.example.co.uk',
+    '!#$%*?^_`|~-@example.com',
+    'ivan@пример.xn--p1ai'.replace('пример', 'xn--e1afmkfd'),
+    'a@xn--bcher-kva.example',
+    'a@1example.com',
+  ])('accepts %s', (email) => {
+    expect(emailProblem(email)).toBeUndefined();
+    expect(check(email).ok).toBe(true);
+  });
+
+  it.each([
+    ['a@example-.com', 'starts or ends with "-"'],
+    ['a@-example.com', 'starts or ends with "-"'],
+    ['a@example', 'has no dot'],
+    ['a@exa_mple.com', 'only letters, digits and "-"'],
+    ['a..b@example.com', 'dot may not'],
+    ['.a@example.com', 'dot may not'],
+    ['a b@example.com', 'U+0020'],
+    ['a@example..com', 'empty label'],
+    ['a@example.123', 'ends in a number'],
+    ['no-at.example.com', 'has no @'],
+    ['@example.com', 'nothing before the @'],
+    [`${'a'.repeat(65)}@example.com`, 'longer than 64'],
+  ])('refuses %s', (email, why) => {
+    expect(reason(email)).toContain(why);
+  });
+
+  it('shows an invisible character in an address as U+XXXX, never raw', () => {
+    const why = reason('ann\u200b@example.com');
+    expect(why).toBe("'annU+200B@example.com' is not an email address: it contains U+200B (white space, a control or an invisible character); remove it");
+    expect(reason('a b@example.com')).toBe("'aU+0020b@example.com' is not an email address: it contains U+0020 (white space, a control or an invisible character); remove it");
+  });
+
+  it('refuses quoted local parts and non-ASCII addresses with a reason a person can act on', () => {
+    expect(reason('"john doe"@example.com')).toMatch(/quoted local part.*ask the customer for an address without quotes/);
+    expect(reason('jürgen@example.de')).toMatch(/non-ASCII characters before the @.*ask the customer for an ASCII address/);
+    expect(reason('info@bücher.example')).toContain('write it as info@xn--bcher-kva.example');
+  });
+});
+
+describe('names', () => {
+  it.each([
+    ['ZWJ in an emoji family', 'Ana 👩\u200d💻 Ruiz'],
+    ['ZWNJ inside a Persian word', 'می\u200cخواهم رضایی'],
+    ['a soft hyphen', 'Zu\u00adsammen Müller'],
+    ['a right-to-left mark', 'Dana \u200fכהן'],
+  ])('accepts %s', (_what, name) => {
+    expect(check('a@example.com', name).ok).toBe(true);
+  });
+
+  it.each([
+    ['a right-to-left override', 'Ann\u202Egnp.exe', 'U+202E'],
+    ['a first-strong isolate', 'Bob \u2068x\u2069', 'U+2068, U+2069'],
+    ['an escape sequence', 'Eve\u001b[2J', 'U+001B'],
+    ['a zero-width space', 'Zoe\u200bZ', 'U+200B'],
+    ['a DEL', 'Del\u007f', 'U+007F'],
+  ])('refuses %s and names it as U+XXXX, never raw', (_what, name, shown) => {
+    const why = reason('a@example.com', name);
+    expect(why).toContain(shown);
+    expect(why).not.toMatch(/[\u0000-\u001f\u007f\u200b\u202a-\u202e\u2066-\u2069]/);
+  });
+
+  it('says why bidi controls are refused', () => {
+    expect(reason('a@example.com', 'Ann\u202Egnp.exe')).toMatch(/display as something else/);
+  });
+});
