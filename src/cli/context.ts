@@ -5,7 +5,10 @@ import type { Target } from '../core/target.js';
 import type { Mailer, ProjectInfo } from '../core/types.js';
 import { parseSender } from '../mail/compose.js';
 import { messageIdFor } from '../mail/message-id.js';
-import { parseSmtpUrl } from '../mail/smtp-url.js';
+import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
+import type { Secret } from '../core/secret.js';
+import { prepareOutbox } from './preflight.js';
+import { readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
 import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
@@ -50,30 +53,58 @@ export interface MailSetup {
   /** Created on first use; the same mailer afterwards. */
   mailer: () => Promise<Mailer>;
   outbox: string | null;
+  /**
+   * Before the first write of a run that will send: SMTP reachable, logging in and accepting the
+   * sender (nothing is sent), or the outbox folder made and writable. Throws UsageError (exit 2).
+   * Returns an undo for a run that stops before writing (removes an outbox folder it made).
+   */
+  preflight(): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
 /**
  * How invitations leave. Built (and its configuration checked) before anything is written,
- * connected only when the first invitation goes out.
+ * checked against the server by `preflight()`, connected when the first invitation goes out.
  */
-export function mailSetup(options: MailOptions, target: Target): MailSetup {
+export function mailSetup(options: MailOptions, target: Target, warn: (message: string) => void = () => undefined): MailSetup {
   const outboxDir = resolve(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
   const smtpUrl = options.smtp?.trim() || undefined;
   const from = options.mailFrom?.trim() || undefined;
-  // Checked now, before anything is written; nodemailer itself is loaded with the first invitation.
+  // Checked now, before anything is written; nodemailer itself is loaded when it is needed.
   if (smtpUrl !== undefined) {
     parseSmtpUrl(smtpUrl);
     if (from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
   }
   if (from !== undefined) parseSender(from);
+  const smtpName = options.smtpName !== undefined ? parseSmtpName(options.smtpName) : undefined;
+  let password: Promise<Secret | undefined> | null = null;
+  const smtpPassword = () => (password ??= smtpUrl === undefined ? Promise.resolve(undefined) : readSmtpPassword(options.smtpPasswordFile, process.env, warn));
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
-      mailer ??= import('../mail/index.js').then(({ createMailer }) => createMailer({ ...(smtpUrl ? { smtpUrl } : {}), ...(from ? { from } : {}), outboxDir }));
+      mailer ??= Promise.all([import('../mail/index.js'), smtpPassword()]).then(([{ createMailer }, pass]) =>
+        createMailer({
+          ...(smtpUrl ? { smtpUrl } : {}),
+          ...(from ? { from } : {}),
+          ...(pass !== undefined ? { smtpPassword: pass } : {}),
+          ...(smtpName !== undefined ? { smtpName } : {}),
+          outboxDir,
+        }),
+      );
       return mailer;
     },
     outbox: smtpUrl ? null : outboxDir,
+    preflight: async () => {
+      if (smtpUrl === undefined) return prepareOutbox(outboxDir);
+      const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);
+      await checkSmtp({
+        url: smtpUrl,
+        from: from ?? '',
+        ...(pass !== undefined ? { password: pass } : {}),
+        ...(smtpName !== undefined ? { name: smtpName } : {}),
+      });
+      return async () => undefined;
+    },
     close: async () => {
       if (mailer) await (await mailer).close();
     },

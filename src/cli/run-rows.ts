@@ -1,4 +1,5 @@
 import type { Plan } from '../core/plan.js';
+import { printable } from '../core/printable.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings } from '../core/results.js';
 import type { Target } from '../core/target.js';
@@ -7,7 +8,8 @@ import { mailSetup, messageIdFor, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
-import { writeReport } from './report.js';
+import { checkReportPath, checkStoreFolder } from './preflight.js';
+import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
 import { asRun } from './signals.js';
 
@@ -18,6 +20,10 @@ export interface RowRunOptions extends MailOptions {
   defer: boolean;
   dryRun: boolean;
   report?: string;
+  /** The files the run reads (besides the store): the report must not be one of them. */
+  inputs?: readonly string[];
+  /** Keep invalid and duplicate rows in the returned rows (a command writing its own report needs them). */
+  keepRejected?: boolean;
   /** A dry run keeps every row only when something will read them (default: when --report is given). */
   keepRows?: boolean;
   /** Asks before writing when the plan sends invitations (import commands, in a terminal). */
@@ -44,11 +50,24 @@ export async function runRows(
     defer: options.defer,
     dryRun: options.dryRun,
   };
-  const mail = mailSetup(options, target);
+  const mail = mailSetup(options, target, (message) => out.warn(message));
+  // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
+  let report: ReportWriter | undefined;
+  if (options.report) {
+    const store = target.kind === 'local' ? [target.location, `${target.location}.journal`] : [];
+    await checkReportPath(options.report, [...(options.inputs ?? []), ...store]);
+    report = ReportWriter.open(options.report);
+  }
+  const willSend = !options.dryRun && !options.noInvite && !options.defer && project.sendVerificationEmails;
+  let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
   try {
+    if (!options.dryRun && target.kind === 'local') await checkStoreFolder(target.location);
+    if (willSend) undoOutbox = await mail.preflight();
     const confirm = options.confirm;
+    const sink = report;
+    const onRejected = options.keepRejected ? undefined : sink ? (row: RowResult) => sink.add(row) : () => undefined;
     outcome = await asRun((signal) => runImport(source, settings, {
       target,
       mailer: mail.mailer,
@@ -57,6 +76,7 @@ export async function runRows(
       reporter,
       runId: newRunId(),
       signal,
+      ...(onRejected ? { onRejected } : {}),
       keepRows: options.keepRows ?? options.report !== undefined,
       ...(confirm
         ? {
@@ -68,17 +88,24 @@ export async function runRows(
         : {}),
       ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
     }));
+  } catch (error) {
+    await report?.discard();
+    await undoOutbox();
+    throw error;
   } finally {
     reporter.stop();
     await mail.close();
   }
+  // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
+  if (outcome.summary.invitations.sent === 0) await undoOutbox();
   if (outcome.declined) {
+    await report?.discard();
     out.note('Nothing was written and nothing was sent.');
     return { code: 1, rows: [] };
   }
-  if (options.report) {
-    await writeReport(options.report, outcome.summary, outcome.rows);
-    out.note(`report written to ${options.report}`);
+  if (report) {
+    await report.finish(outcome.summary, outcome.rows);
+    out.note(`report written to ${printable(options.report ?? '')}`);
   }
   out.jsonResult(outcome.summary);
   out.result(renderSummary(outcome.summary, out.color, `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`));
