@@ -77,7 +77,8 @@ export class ReportWriter {
 
   /** A row that is final before the run applies anything (rows arrive in input order). */
   add(row: RowResult): void {
-    this.#pending.push(`${JSON.stringify(row)}\n`);
+    // Spilled as the report's own text, after the row's index: the merge copies it without parsing.
+    this.#pending.push(`${row.index}\t${this.#format(row)}\n`);
     this.#size += this.#pending[this.#pending.length - 1]?.length ?? 0;
     this.#spilled++;
     if (this.#size >= WRITE_BATCH) this.#flushSpill();
@@ -107,16 +108,16 @@ export class ReportWriter {
       const json = this.format === 'json';
       await out.write(json ? jsonHead(summary) : `\ufeff${COLUMNS.join(',')}\r\n`);
       let first = true;
-      const emit = async (row: RowResult) => {
-        await out.write(json ? `${first ? '' : ',\n'}${jsonRow(row)}` : csvRow(row));
+      const emit = async (text: string) => {
+        await out.write(json ? `${first ? '' : ',\n'}    ${text}` : `${text}\r\n`);
         first = false;
       };
       let i = 0;
-      for await (const spilled of this.#readSpill()) {
-        while (i < rows.length && (rows[i] as RowResult).index < spilled.index) await emit(rows[i++] as RowResult);
-        await emit(spilled);
+      for await (const [index, text] of this.#readSpill()) {
+        while (i < rows.length && (rows[i] as RowResult).index < index) await emit(this.#format(rows[i++] as RowResult));
+        await emit(text);
       }
-      while (i < rows.length) await emit(rows[i++] as RowResult);
+      while (i < rows.length) await emit(this.#format(rows[i++] as RowResult));
       await out.write(json ? `${first ? '' : '\n'}  ]\n}\n` : '');
       await out.flush();
       await handle.sync();
@@ -145,10 +146,18 @@ export class ReportWriter {
     closeSync(this.spillFd);
   }
 
-  async *#readSpill(): AsyncIterable<RowResult> {
+  /** One row as the report's text, without its line break (no value holds a raw one: see printable and safeJson). */
+  #format(row: RowResult): string {
+    return this.format === 'json' ? jsonRow(row) : csvRow(row);
+  }
+
+  async *#readSpill(): AsyncIterable<[number, string]> {
     if (this.#spilled === 0) return;
     const lines = createInterface({ input: createReadStream(this.spillPath, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of lines) if (line !== '') yield JSON.parse(line) as RowResult;
+    for await (const line of lines) {
+      const tab = line.indexOf('\t');
+      if (tab > 0) yield [Number(line.slice(0, tab)), line.slice(tab + 1)];
+    }
   }
 }
 
@@ -196,9 +205,10 @@ function jsonHead(summary: RunSummary): string {
   return `${text.slice(0, text.lastIndexOf('[]'))}[\n`;
 }
 
+/** One row per line: a report of 100,000 rows stays a file a person can scroll and `grep`. */
 function jsonRow(r: RowResult): string {
   const body = { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null };
-  return safeJson(JSON.stringify(body, null, 2).replace(/^/gm, '    '));
+  return safeJson(JSON.stringify(body));
 }
 
 /**
@@ -206,11 +216,7 @@ function jsonRow(r: RowResult): string {
  * the input are shown as `U+XXXX` (printable), as on the terminal; the row's line finds the original.
  */
 function csvRow(row: RowResult): string {
-  return `${COLUMNS.map((column) => csvCell(printable(String(row[column] ?? '')))).join(',')}\r\n`;
-}
-
-export function reportCsv(rows: readonly RowResult[]): string {
-  return `\ufeff${COLUMNS.join(',')}\r\n${rows.map(csvRow).join('')}`;
+  return COLUMNS.map((column) => csvCell(printable(String(row[column] ?? '')))).join(',');
 }
 
 /**
