@@ -55,7 +55,8 @@ export async function runRows(
   let report: ReportWriter | undefined;
   if (options.report) {
     const store = target.kind === 'local' ? [target.location, `${target.location}.journal`] : [];
-    await checkReportPath(options.report, [...(options.inputs ?? []), ...store]);
+    const secrets = options.smtpPasswordFile ? [options.smtpPasswordFile] : [];
+    await checkReportPath(options.report, [...(options.inputs ?? []), ...store, ...secrets]);
     report = ReportWriter.open(options.report);
   }
   const willSend = !options.dryRun && !options.noInvite && !options.defer && project.sendVerificationEmails;

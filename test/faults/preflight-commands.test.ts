@@ -28,6 +28,17 @@ describe('preflight of other commands', () => {
     expect(await snapshot(dir)).toEqual(before);
   });
 
+  it('--dry-run checks the report only: an unreachable SMTP server does not stop it, and nothing is written', async () => {
+    const dir = projectDir();
+    await writeFile(join(dir, 'in.csv'), 'email,name\nann@example.com,Ann Lee\n');
+    const before = await snapshot(dir);
+    const port = await closedPort();
+    const r = await runCli(['import-csv', 'in.csv', '--project', 'ITH', '--dry-run', '--smtp', `smtp://127.0.0.1:${port}`, '--mail-from', 'help@example.com', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ dryRun: true, invitations: { sent: 1 } });
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
   it('invitations send to an SMTP server nobody answers at: exit 2, the ledger unchanged, nothing sent', async () => {
     const dir = projectDir();
     await writeFile(join(dir, 'in.csv'), 'email,name\nann@example.com,Ann Lee\n');
