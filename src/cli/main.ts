@@ -33,9 +33,10 @@ Start here:
   $ jsm-provision import-csv customers.csv --project ITH --report result.csv
 
 Environment: JSM_TARGET, JSM_PROJECT, JSM_TOKEN or JSM_USER/JSM_PASSWORD (REST), JSM_SMTP_URL,
-JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, JSM_SMTP_NAME, JSM_MAIL_FROM, JSM_OUTBOX. Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate
-or failed, or invitations failed; 2 usage or unreadable input (nothing written); 3 the target refused
-the run; 130 interrupted (what was done is recorded).`,
+JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, JSM_SMTP_NAME, JSM_MAIL_FROM, JSM_OUTBOX.
+Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
+failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
+(what was done is recorded).`,
     );
   program.addCommand(projectCommand());
   program.addCommand(addCustomerCommand());
@@ -54,16 +55,6 @@ function exitOverrideEverywhere(command: Command): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  try {
-    await run(argv);
-  } finally {
-    // A command that has ended never waits for a call that cannot return (a file system that
-    // stopped answering after a preflight check timed out): its exit code is set, the process ends.
-    setTimeout(() => process.exit(), 2_000).unref();
-  }
-}
-
-async function run(argv: string[]): Promise<void> {
   interruptSignal();
   // `jsm-provision customers list | head`: a reader that stops early is not an error.
   for (const stream of [process.stdout, process.stderr]) {

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createReadStream } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
