@@ -126,7 +126,7 @@ export class ReportWriter {
     } catch (error) {
       await handle?.close().catch(() => undefined);
       await rm(temp, { force: true });
-      throw unwritable(this.file, error, 'the run itself is recorded (the same command again changes nothing and writes the report); free some space or choose another --report path');
+      throw unwritable(this.file, error, 'the run itself is done and recorded; free some space, then run the same command again (it changes nothing and writes the report)');
     } finally {
       await rm(this.spillPath, { force: true });
     }

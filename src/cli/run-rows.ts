@@ -1,4 +1,5 @@
 import type { Plan } from '../core/plan.js';
+import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings } from '../core/results.js';
@@ -104,15 +105,27 @@ export async function runRows(
     out.note('Nothing was written and nothing was sent.');
     return { code: 1, rows: [] };
   }
+  // The run itself is done and recorded: a report that cannot be written (a disk that filled up
+  // since the preflight) does not hide its outcome. The summary says so in `error`, and the exit is 1.
+  let reportFailed: UsageError | undefined;
   if (report) {
-    await report.finish(outcome.summary, outcome.rows);
-    out.note(`report written to ${printable(options.report ?? '')}`);
+    try {
+      await report.finish(outcome.summary, outcome.rows);
+      out.note(`report written to ${printable(options.report ?? '')}`);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      reportFailed = error;
+    }
   }
-  out.jsonResult(outcome.summary);
+  const summary = reportFailed
+    ? { ...outcome.summary, ok: false, error: { code: reportFailed.code, message: reportFailed.message, ...(reportFailed.hint ? { hint: reportFailed.hint } : {}) } }
+    : outcome.summary;
+  out.jsonResult(summary);
   out.result(renderSummary(outcome.summary, out.color, `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`));
+  if (reportFailed) out.always(`error: ${reportFailed.message}${reportFailed.hint ? `\n  → ${reportFailed.hint}` : ''}`);
   if (outcome.interrupted) {
     out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
     return { code: 130, rows: outcome.rows };
   }
-  return { code: outcome.summary.ok ? 0 : 1, rows: outcome.rows };
+  return { code: summary.ok ? 0 : 1, rows: outcome.rows };
 }
