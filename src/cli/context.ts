@@ -6,8 +6,11 @@ import type { MessageIds } from '../core/send.js';
 import type { InvitationKind, Mailer, ProjectInfo } from '../core/types.js';
 import { parseSender } from '../mail/compose.js';
 import { messageIdDomainFor, messageIdFor } from '../mail/message-id.js';
-import { parseSmtpUrl } from '../mail/smtp-url.js';
+import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
 import { loadTemplates, type TemplateSet } from '../mail/templates.js';
+import type { Secret } from '../core/secret.js';
+import { prepareOutbox } from './preflight.js';
+import { readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
 import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
@@ -52,6 +55,12 @@ export interface MailSetup {
   /** Created on first use; the same mailer afterwards. */
   mailer: () => Promise<Mailer>;
   outbox: string | null;
+  /**
+   * Before the first write of a run that will send: SMTP reachable, logging in and accepting the
+   * sender (nothing is sent), or the outbox folder made and writable. Throws UsageError (exit 2).
+   * Returns an undo for a run that stops before writing (removes an outbox folder it made).
+   */
+  preflight(): Promise<() => Promise<void>>;
   close(): Promise<void>;
   /** Each invitation's deterministic Message-ID, in the sender's domain. */
   messageId: MessageIds;
@@ -61,14 +70,19 @@ export interface MailSetup {
 
 /**
  * How invitations leave. Built (and its configuration checked, templates included) before anything
- * is written, connected only when the first invitation goes out. `kinds`: the messages this command
- * may send, each of which needs its template.
+ * is written, checked against the server by `preflight()`, connected when the first invitation goes
+ * out. `kinds`: the messages this command may send, each of which needs its template.
  */
-export function mailSetup(options: MailOptions, target: Target, kinds: readonly InvitationKind[] = []): MailSetup {
+export function mailSetup(
+  options: MailOptions,
+  target: Target,
+  kinds: readonly InvitationKind[] = [],
+  warn: (message: string) => void = () => undefined,
+): MailSetup {
   const outboxDir = resolve(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
   const smtpUrl = options.smtp?.trim() || undefined;
   const from = options.mailFrom?.trim() || undefined;
-  // Checked now, before anything is written; nodemailer itself is loaded with the first invitation.
+  // Checked now, before anything is written; nodemailer itself is loaded when it is needed.
   if (smtpUrl !== undefined) {
     parseSmtpUrl(smtpUrl);
     if (from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
@@ -80,15 +94,38 @@ export function mailSetup(options: MailOptions, target: Target, kinds: readonly 
     ...(options.language !== undefined ? { language: options.language } : {}),
   });
   const domain = messageIdDomainFor(from);
+  const smtpName = options.smtpName !== undefined ? parseSmtpName(options.smtpName) : undefined;
+  let password: Promise<Secret | undefined> | null = null;
+  const smtpPassword = () => (password ??= smtpUrl === undefined ? Promise.resolve(undefined) : readSmtpPassword(options.smtpPasswordFile, process.env, warn));
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
-      mailer ??= import('../mail/index.js').then(({ createMailer }) => createMailer({ ...(smtpUrl ? { smtpUrl } : {}), ...(from ? { from } : {}), outboxDir, templates }));
+      mailer ??= Promise.all([import('../mail/index.js'), smtpPassword()]).then(([{ createMailer }, pass]) =>
+        createMailer({
+          ...(smtpUrl ? { smtpUrl } : {}),
+          ...(from ? { from } : {}),
+          ...(pass !== undefined ? { smtpPassword: pass } : {}),
+          ...(smtpName !== undefined ? { smtpName } : {}),
+          outboxDir,
+          templates,
+        }),
+      );
       return mailer;
     },
     outbox: smtpUrl ? null : outboxDir,
     messageId: (project, key, kind) => messageIdFor(project, key, kind, domain),
     templates,
+    preflight: async () => {
+      if (smtpUrl === undefined) return prepareOutbox(outboxDir);
+      const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);
+      await checkSmtp({
+        url: smtpUrl,
+        from: from ?? '',
+        ...(pass !== undefined ? { password: pass } : {}),
+        ...(smtpName !== undefined ? { name: smtpName } : {}),
+      });
+      return async () => undefined;
+    },
     close: async () => {
       if (mailer) await (await mailer).close();
     },

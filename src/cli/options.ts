@@ -15,6 +15,8 @@ export interface ProjectOption {
 
 export interface MailOptions {
   smtp?: string;
+  smtpPasswordFile?: string;
+  smtpName?: string;
   mailFrom?: string;
   outbox?: string;
   /** `--template-dir` / `JSM_TEMPLATE_DIR`: absent, the built-in templates. */
@@ -42,7 +44,11 @@ export function addProjectOption(command: Command): Command {
 
 export function addMailOptions(command: Command): Command {
   return command
-    .addOption(new Option('--smtp <url>', 'send invitations by SMTP: smtp://[user:pass@]host:port or smtps://...').env('JSM_SMTP_URL'))
+    .addOption(new Option('--smtp <url>', 'send invitations by SMTP: smtp://[user@]host:port or smtps://... (the password never goes in the URL)').env('JSM_SMTP_URL'))
+    .addOption(
+      new Option('--smtp-password-file <file>', "the SMTP user's password, the first line of this file (or set JSM_SMTP_PASSWORD)").env('JSM_SMTP_PASSWORD_FILE'),
+    )
+    .addOption(new Option('--smtp-name <name>', "the name this host gives in EHLO (default: the host's fully qualified name)").env('JSM_SMTP_NAME'))
     .addOption(new Option('--mail-from <address>', 'sender of invitations').env('JSM_MAIL_FROM'))
     .addOption(
       new Option('--outbox <dir>', 'with no SMTP configured, write each invitation there as an .eml file (default: outbox/ beside the local store)').env(

@@ -1,5 +1,28 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { RunError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
+
+/** The colour codes chalk writes (SGR); the only escape sequences this tool prints itself. */
+const SGR = /(\u001b\[[0-9;]*m)/;
+
+/**
+ * The last guard before a terminal: every line goes through `printable` (values from input are
+ * already shown as U+XXXX where they are rendered; this catches any that were missed). Line breaks
+ * stay, and so do chalk's colour codes when colour is on.
+ */
+export function safeText(text: string, keepColor: boolean): string {
+  const parts = keepColor ? text.split(SGR) : [text];
+  return parts.map((part, i) => (i % 2 === 1 ? part : part.split('\n').map((line) => printable(line)).join('\n'))).join('');
+}
+
+/**
+ * JSON as printed and written: values stay exact (a program parsing it gets the input's
+ * characters), but no control or bidirectional character appears raw in the bytes. JSON.stringify
+ * escapes C0 controls; this escapes DEL, C1 controls, line/paragraph separators and bidi controls.
+ */
+export function safeJson(text: string): string {
+  return text.replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 export interface OutputOptions {
   json: boolean;
@@ -30,39 +53,41 @@ export class Output {
   /** The human result on stdout (not under --json or --quiet). */
   result(text: string): void {
     if (this.json || this.quiet) return;
-    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const safe = safeText(text, this.color.level > 0);
+    this.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
   }
 
   /** The one JSON object of --json. */
   jsonResult(value: unknown): void {
-    if (this.json) this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) this.stdout.write(`${safeJson(JSON.stringify(value, null, 2))}\n`);
   }
 
   /** A note for people on stderr (not under --json or --quiet). */
   note(text: string): void {
     if (this.json || this.quiet) return;
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${safeText(text, this.errColor.level > 0)}\n`);
   }
 
   /** A warning on stderr (kept under --json, dropped under --quiet). */
   warn(text: string): void {
     if (this.quiet) return;
-    this.stderr.write(`${this.errColor.yellow('warning:')} ${text}\n`);
+    this.stderr.write(`${this.errColor.yellow('warning:')} ${safeText(text, this.errColor.level > 0)}\n`);
   }
 
   /** Always shown on stderr, whatever the flags: for a secret shown once, an error. */
   always(text: string): void {
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${safeText(text, this.errColor.level > 0)}\n`);
   }
 
   /** An error that stopped the command: words on stderr, and the JSON error object under --json. */
   error(command: string, error: RunError): void {
-    const hint = error.hint ? `\n  ${this.errColor.dim('→')} ${error.hint}` : '';
-    this.stderr.write(`${this.errColor.red('error:')} ${error.message}${hint}\n`);
+    const keep = this.errColor.level > 0;
+    const hint = error.hint ? `\n  ${this.errColor.dim('→')} ${safeText(error.hint, keep)}` : '';
+    this.stderr.write(`${this.errColor.red('error:')} ${safeText(error.message, keep)}${hint}\n`);
     if (this.json) {
       const body: Record<string, string> = { code: error.code, message: error.message };
       if (error.hint) body.hint = error.hint;
-      this.stdout.write(`${JSON.stringify({ ok: false, command, error: body }, null, 2)}\n`);
+      this.stdout.write(`${safeJson(JSON.stringify({ ok: false, command, error: body }, null, 2))}\n`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Plan } from '../core/plan.js';
 import { suppressedReason } from '../core/invitation-policy.js';
+import { printable } from '../core/printable.js';
 import type { RunSummary } from '../core/results.js';
 
 const SHOWN_PROBLEMS = 20;
@@ -21,7 +22,7 @@ export function renderSummary(summary: RunSummary, c: ChalkInstance, where: stri
   const head = summary.dryRun ? c.bold('Dry run: nothing was written and nothing was sent.') : '';
   if (head) lines.push(head);
   const verb = summary.dryRun ? 'would be' : '';
-  lines.push(`${c.bold(summary.command)} into ${c.bold(summary.project)} (${where})`);
+  lines.push(`${c.bold(summary.command)} into ${c.bold(summary.project)} (${printable(where)})`);
   const parts = [
     c.green(`${fmt(t.created)} ${verb ? 'to create' : 'created'}`),
     `${fmt(t.existing)} existing`,
@@ -38,11 +39,14 @@ export function renderSummary(summary: RunSummary, c: ChalkInstance, where: stri
   }
   if (summary.problems.length > 0) {
     lines.push(summary.dryRun ? 'Problems (these rows would be skipped):' : 'Problems:');
+    // Emails, reasons and mailbox "lines" (file names) come from input: shown through printable.
     for (const p of summary.problems.slice(0, SHOWN_PROBLEMS)) {
-      lines.push(`  line ${p.line}: ${c.dim(`[${p.status}]`)} ${p.email ? `${p.email}: ` : ''}${p.reason}`);
+      lines.push(`  line ${printable(String(p.line))}: ${c.dim(`[${p.status}]`)} ${p.email ? `${printable(p.email, 200)}: ` : ''}${printable(p.reason)}`);
     }
-    const more = summary.problems.length - SHOWN_PROBLEMS;
-    if (more > 0) lines.push(`  … and ${more} more: use --report <file.csv> or --json to see them all`);
+    const listed = Math.max(0, summary.problems.length - SHOWN_PROBLEMS);
+    const omitted = summary.problemsOmitted ?? 0;
+    if (omitted > 0) lines.push(`  … and ${fmt(listed + omitted)} more: see them all with --report <file.csv>`);
+    else if (listed > 0) lines.push(`  … and ${fmt(listed)} more: use --report <file.csv> or --json to see them all`);
   }
   return lines.join('\n');
 }
@@ -56,7 +60,7 @@ function renderInvitations(summary: RunSummary): string {
   if (i.suppressed) parts.push(`${fmt(i.suppressed)} not sent: ${suppressedWhy(summary)}`);
   if (i.failed) parts.push(`${fmt(i.failed)} failed (retry with \`invitations send --failed\`)`);
   if (i.sent + i.pending + i.suppressed + i.failed === 0 && summary.totals.existing > 0) parts.push('(customers who already exist are not invited again)');
-  const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${i.outbox}` : ' by SMTP') : '';
+  const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${printable(i.outbox)}` : ' by SMTP') : '';
   return `invitations: ${parts.join(', ')}${where}`;
 }
 
@@ -71,7 +75,7 @@ function suppressedWhy(summary: RunSummary): string {
 export function renderPlan(plan: Plan, c: ChalkInstance): string {
   const n = plan.counts;
   const lines = [
-    `${c.bold(plan.settings.command)} into ${c.bold(plan.settings.project.key)} (${plan.settings.project.name}):`,
+    `${c.bold(plan.settings.command)} into ${c.bold(plan.settings.project.key)} (${printable(plan.settings.project.name)}):`,
     `  ${plural(plan.rowsTotal, 'row')} read: ${fmt(n.create + n.unknown)} to create, ${fmt(n.existing)} already customers, ${fmt(n.invalid)} invalid, ${fmt(n.duplicate)} duplicate`,
     `  ${c.bold(plural(n.invite, 'invitation'))} will be emailed${n.unknown ? ' at most (accounts that already exist are not invited)' : ''}`,
   ];

@@ -1,7 +1,12 @@
-import { extname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, createReadStream, openSync, writeSync } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
-import { writeFileAtomically } from '../util/atomic-file.js';
+import { safeJson } from './output.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason'] as const;
 
@@ -10,32 +15,209 @@ export function reportFormat(file: string): 'csv' | 'json' {
   const ext = extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.json') return 'json';
-  throw new UsageError('bad-report', `--report ${file}: the file name must end in .csv or .json`);
+  throw new UsageError('bad-report', `--report ${printable(file)}: the file name must end in .csv or .json`);
 }
 
-/** Writes every row with its line, email, full name, status, invitation and reason. */
-export async function writeReport(file: string, summary: RunSummary, rows: readonly RowResult[]): Promise<void> {
-  // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (README).
-  const text = reportFormat(file) === 'csv' ? reportCsv(rows, summary.dryRun) : reportJson(summary, rows);
+/** Rows are gathered to about this size before each write. */
+const WRITE_BATCH = 1 << 16;
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+function tempName(file: string, what: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.${what}.tmp`);
+}
+
+function unwritable(file: string, error: unknown, hint = 'free some space or choose another --report path'): UsageError {
+  if (error instanceof UsageError) return error;
+  const e = error as NodeJS.ErrnoException;
+  const why = e.code === 'ENOSPC' ? `the disk holding ${printable(dirname(file))} is full` : printable(e.message ?? String(error));
+  return new UsageError('report-unwritable', `cannot write the report ${printable(file)}: ${why}`, hint);
+}
+
+/** Writes all of `text` (a short write is retried, never ignored). */
+function writeAllSync(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/**
+ * The report of a run, written as rows finish rather than held in memory: rows that are final
+ * while the input is read (invalid, duplicate) go at once to a spill file beside the report; at
+ * the end they are merged, in input order, with the rows the run applied, into a temp file that
+ * is fsync'd and renamed over the report. Opening it is the preflight check that the report's
+ * folder takes a file; a run that stops before the end leaves no report (`discard`).
+ */
+export class ReportWriter {
+  #pending: string[] = [];
+  #size = 0;
+  #spilled = 0;
+  #closed = false;
+
+  private constructor(
+    readonly file: string,
+    readonly format: 'csv' | 'json',
+    private readonly spillPath: string,
+    private readonly spillFd: number,
+  ) {}
+
+  /** Creates the spill file in the report's folder: proves now that the report can be written. */
+  static open(file: string): ReportWriter {
+    const format = reportFormat(file);
+    const path = resolve(file);
+    const spill = tempName(path, 'rows');
+    let fd: number;
+    try {
+      fd = openSync(spill, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
+    } catch (error) {
+      throw unwritable(file, error);
+    }
+    return new ReportWriter(path, format, spill, fd);
+  }
+
+  /** A row that is final before the run applies anything (rows arrive in input order). */
+  add(row: RowResult): void {
+    // Spilled as the report's own text, after the row's index: the merge copies it without parsing.
+    this.#pending.push(`${row.index}\t${this.#format(row)}\n`);
+    this.#size += this.#pending[this.#pending.length - 1]?.length ?? 0;
+    this.#spilled++;
+    if (this.#size >= WRITE_BATCH) this.#flushSpill();
+  }
+
+  #flushSpill(): void {
+    if (this.#pending.length === 0) return;
+    try {
+      writeAllSync(this.spillFd, this.#pending.join(''));
+    } catch (error) {
+      // Thrown while the input is read, before anything is written: the run stops with exit 2.
+      throw unwritable(this.file, error);
+    }
+    this.#pending = [];
+    this.#size = 0;
+  }
+
+  /** Writes the report: the spilled rows and `rows` (both in input order), merged by index. */
+  async finish(summary: RunSummary, rows: readonly RowResult[]): Promise<void> {
+    this.#flushSpill();
+    this.#closeSpill();
+    const temp = tempName(this.file, 'report');
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
+      const out = new BatchedWriter(handle);
+      const json = this.format === 'json';
+      // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (README).
+      const dryMark = summary.dryRun ? ',true' : '';
+      await out.write(json ? jsonHead(summary) : `\ufeff${COLUMNS.join(',')}${summary.dryRun ? ',dryRun' : ''}\r\n`);
+      let first = true;
+      const emit = async (text: string) => {
+        await out.write(json ? `${first ? '' : ',\n'}    ${text}` : `${text}${dryMark}\r\n`);
+        first = false;
+      };
+      let i = 0;
+      for await (const [index, text] of this.#readSpill()) {
+        while (i < rows.length && (rows[i] as RowResult).index < index) await emit(this.#format(rows[i++] as RowResult));
+        await emit(text);
+      }
+      while (i < rows.length) await emit(this.#format(rows[i++] as RowResult));
+      await out.write(json ? `${first ? '' : '\n'}  ]\n}\n` : '');
+      await out.flush();
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(temp, this.file);
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw unwritable(this.file, error, 'the run itself is done and recorded; free some space, then run the same command again (it changes nothing and writes the report)');
+    } finally {
+      await rm(this.spillPath, { force: true });
+    }
+    await syncFolder(dirname(this.file));
+  }
+
+  /** Removes what was written so far: the run stopped before its end. */
+  async discard(): Promise<void> {
+    this.#closeSpill();
+    await rm(this.spillPath, { force: true });
+  }
+
+  #closeSpill(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.spillFd);
+  }
+
+  /** One row as the report's text, without its line break (no value holds a raw one: see printable and safeJson). */
+  #format(row: RowResult): string {
+    return this.format === 'json' ? jsonRow(row) : csvRow(row);
+  }
+
+  async *#readSpill(): AsyncIterable<[number, string]> {
+    if (this.#spilled === 0) return;
+    const lines = createInterface({ input: createReadStream(this.spillPath, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const line of lines) {
+      const tab = line.indexOf('\t');
+      if (tab > 0) yield [Number(line.slice(0, tab)), line.slice(tab + 1)];
+    }
+  }
+}
+
+class BatchedWriter {
+  #pending: string[] = [];
+  #size = 0;
+  constructor(private readonly handle: FileHandle) {}
+  async write(text: string): Promise<void> {
+    this.#pending.push(text);
+    this.#size += text.length;
+    if (this.#size >= WRITE_BATCH) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const bytes = Buffer.from(this.#pending.join(''), 'utf8');
+    this.#pending = [];
+    this.#size = 0;
+    let done = 0;
+    while (done < bytes.length) done += (await this.handle.write(bytes, done, bytes.length - done)).bytesWritten;
+  }
+}
+
+async function syncFolder(dir: string): Promise<void> {
+  let folder;
   try {
-    await writeFileAtomically(file, text);
-  } catch (error) {
-    throw new UsageError('report-unwritable', `cannot write the report ${file}: ${(error as Error).message}`, 'the run itself is recorded; choose another --report path');
+    folder = await open(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    await folder.sync();
+  } catch {
+    // platforms that cannot fsync a folder
+  } finally {
+    await folder.close();
   }
 }
 
-function reportJson(summary: RunSummary, rows: readonly RowResult[]): string {
-  const { problems: _problems, ...head } = summary;
-  const body = rows.map((r) => ({ line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null }));
-  return `${JSON.stringify({ ...head, rows: body }, null, 2)}\n`;
+
+function jsonHead(summary: RunSummary): string {
+  const { problems: _problems, problemsOmitted: _omitted, ...head } = summary;
+  // Values stay exact in a JSON report (a program reads it); safeJson keeps raw control characters out of its bytes.
+  const text = safeJson(JSON.stringify({ ...head, rows: [] }, null, 2));
+  // `"rows": []\n}` at the end: open the array, the rows follow.
+  return `${text.slice(0, text.lastIndexOf('[]'))}[\n`;
 }
 
-export function reportCsv(rows: readonly RowResult[], dryRun = false): string {
-  const lines = [COLUMNS.join(',') + (dryRun ? ',dryRun' : '')];
-  for (const row of rows) {
-    lines.push(COLUMNS.map((column) => csvCell(String(row[column] ?? ''))).join(',') + (dryRun ? ',true' : ''));
-  }
-  return `\ufeff${lines.join('\r\n')}\r\n`;
+/** One row per line: a report of 100,000 rows stays a file a person can scroll and `grep`. */
+function jsonRow(r: RowResult): string {
+  const body = { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null };
+  return safeJson(JSON.stringify(body));
+}
+
+/**
+ * A CSV report is read by people (a spreadsheet, `cat`): control and bidirectional characters from
+ * the input are shown as `U+XXXX` (printable), as on the terminal; the row's line finds the original.
+ */
+function csvRow(row: RowResult): string {
+  return COLUMNS.map((column) => csvCell(printable(String(row[column] ?? '')))).join(',');
 }
 
 /**

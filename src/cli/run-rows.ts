@@ -1,4 +1,6 @@
 import type { Plan } from '../core/plan.js';
+import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings } from '../core/results.js';
 import type { Target } from '../core/target.js';
@@ -7,7 +9,8 @@ import { mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
-import { writeReport } from './report.js';
+import { checkReportPath, checkStoreFolder } from './preflight.js';
+import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
 import { asRun } from './signals.js';
 
@@ -18,6 +21,10 @@ export interface RowRunOptions extends MailOptions {
   defer: boolean;
   dryRun: boolean;
   report?: string;
+  /** The files the run reads (besides the store): the report must not be one of them. */
+  inputs?: readonly string[];
+  /** Keep invalid and duplicate rows in the returned rows (a command writing its own report needs them). */
+  keepRejected?: boolean;
   /** A dry run keeps every row only when something will read them (default: when --report is given). */
   keepRows?: boolean;
   /** Asks before writing when the plan sends invitations (import commands, in a terminal). */
@@ -44,11 +51,25 @@ export async function runRows(
     defer: options.defer,
     dryRun: options.dryRun,
   };
-  const mail = mailSetup(options, target, [options.kind]);
+  const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
+  // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
+  let report: ReportWriter | undefined;
+  if (options.report) {
+    const store = target.kind === 'local' ? [target.location, `${target.location}.journal`] : [];
+    const secrets = options.smtpPasswordFile ? [options.smtpPasswordFile] : [];
+    await checkReportPath(options.report, [...(options.inputs ?? []), ...store, ...secrets]);
+    report = ReportWriter.open(options.report);
+  }
+  const willSend = !options.dryRun && !options.noInvite && !options.defer && project.sendVerificationEmails;
+  let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
   try {
+    if (!options.dryRun && target.kind === 'local') await checkStoreFolder(target.location);
+    if (willSend) undoOutbox = await mail.preflight();
     const confirm = options.confirm;
+    const sink = report;
+    const onRejected = options.keepRejected ? undefined : sink ? (row: RowResult) => sink.add(row) : () => undefined;
     const language = mail.templates.defaultLanguage;
     const rows = language === undefined ? source : withLanguage(source, language);
     outcome = await asRun((signal) => runImport(rows, settings, {
@@ -59,6 +80,7 @@ export async function runRows(
       reporter,
       runId: newRunId(),
       signal,
+      ...(onRejected ? { onRejected } : {}),
       keepRows: options.keepRows ?? options.report !== undefined,
       ...(confirm
         ? {
@@ -70,26 +92,45 @@ export async function runRows(
         : {}),
       ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
     }));
+  } catch (error) {
+    await report?.discard();
+    await undoOutbox();
+    throw error;
   } finally {
     reporter.stop();
     await mail.close();
   }
   for (const note of mail.templates.notes()) out.note(note);
+  // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
+  if (outcome.summary.invitations.sent === 0) await undoOutbox();
   if (outcome.declined) {
+    await report?.discard();
     out.note('Nothing was written and nothing was sent.');
     return { code: 1, rows: [] };
   }
-  if (options.report) {
-    await writeReport(options.report, outcome.summary, outcome.rows);
-    out.note(`report written to ${options.report}`);
+  // The run itself is done and recorded: a report that cannot be written (a disk that filled up
+  // since the preflight) does not hide its outcome. The summary says so in `error`, and the exit is 1.
+  let reportFailed: UsageError | undefined;
+  if (report) {
+    try {
+      await report.finish(outcome.summary, outcome.rows);
+      out.note(`report written to ${printable(options.report ?? '')}`);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      reportFailed = error;
+    }
   }
-  out.jsonResult(outcome.summary);
+  const summary = reportFailed
+    ? { ...outcome.summary, ok: false, error: { code: reportFailed.code, message: reportFailed.message, ...(reportFailed.hint ? { hint: reportFailed.hint } : {}) } }
+    : outcome.summary;
+  out.jsonResult(summary);
   out.result(renderSummary(outcome.summary, out.color, `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`));
+  if (reportFailed) out.always(`error: ${reportFailed.message}${reportFailed.hint ? `\n  → ${reportFailed.hint}` : ''}`);
   if (outcome.interrupted) {
     out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
     return { code: 130, rows: outcome.rows };
   }
-  return { code: outcome.summary.ok ? 0 : 1, rows: outcome.rows };
+  return { code: summary.ok ? 0 : 1, rows: outcome.rows };
 }
 
 /** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */

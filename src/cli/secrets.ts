@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import { Secret } from '../core/secret.js';
 
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
@@ -39,14 +40,14 @@ export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream = proce
 }
 
 /** Reads a password from a file: its first line. Warns (through `warn`) if others may read the file. */
-export async function readPasswordFile(path: string, warn: (message: string) => void): Promise<Secret> {
+export async function readPasswordFile(path: string, warn: (message: string) => void, option = '--password-file'): Promise<Secret> {
   let text: string;
   try {
     const info = await stat(path);
-    if ((info.mode & 0o077) !== 0) warn(`${path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+    if ((info.mode & 0o077) !== 0) warn(`${printable(path)} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError('unreadable-password-file', `cannot read --password-file ${path}: ${(error as Error).message}`);
+    throw new UsageError('unreadable-password-file', `cannot read ${option} ${printable(path)}: ${printable((error as Error).message)}`);
   }
   return checked(new Secret(stripNewline(text.split(/\r?\n/)[0] ?? '')), path);
 }
@@ -58,4 +59,24 @@ function stripNewline(text: string): string {
 function checked(secret: Secret, from: string): Secret {
   if (secret.length === 0) throw new UsageError('empty-password', `the password from ${from} is empty`);
   return secret;
+}
+
+/**
+ * The SMTP password: from JSM_SMTP_PASSWORD, or the first line of the file named by
+ * --smtp-password-file / JSM_SMTP_PASSWORD_FILE; never from an option value or the URL.
+ * Undefined when neither is set.
+ */
+export async function readSmtpPassword(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+  warn: (message: string) => void,
+): Promise<Secret | undefined> {
+  const fromEnv = env.JSM_SMTP_PASSWORD;
+  const named = file?.trim() || undefined;
+  if (named !== undefined && fromEnv !== undefined && fromEnv !== '') {
+    throw new UsageError('conflicting-options', 'both JSM_SMTP_PASSWORD and --smtp-password-file (or JSM_SMTP_PASSWORD_FILE) are set', 'keep one of them');
+  }
+  if (named !== undefined) return readPasswordFile(named, warn, '--smtp-password-file');
+  if (fromEnv !== undefined && fromEnv !== '') return new Secret(fromEnv);
+  return undefined;
 }

@@ -50,6 +50,8 @@ export async function buildPlan(
   settings: RunSettings,
   onRead?: (count: number) => void,
   keepRows = true,
+  /** When given, invalid and duplicate rows go here as they are found instead of into `plan.rejected`. */
+  onRejected?: (row: RowResult) => void,
 ): Promise<Plan> {
   const plan: Plan = {
     settings,
@@ -61,6 +63,7 @@ export async function buildPlan(
   };
   const firstLine = new Map<string, number | string>();
   const lookup = settings.dryRun || target.lookupIsCheap;
+  const reject = onRejected ?? ((row: RowResult) => void plan.rejected.push(row));
   let chunk: { index: number; row: ValidRow }[] = [];
 
   const flush = async (): Promise<void> => {
@@ -82,14 +85,14 @@ export async function buildPlan(
     const checked = validateRow(candidate);
     if (!checked.ok) {
       plan.counts.invalid++;
-      plan.rejected.push(rejected(index, candidate, checked.email, 'invalid', checked.reason));
+      reject(rejected(index, candidate, checked.email, 'invalid', checked.reason));
       continue;
     }
     const earlier = firstLine.get(checked.row.key);
     if (earlier !== undefined) {
       plan.counts.duplicate++;
       const reason = `same email as line ${earlier} (emails are compared without regard to case)`;
-      plan.rejected.push(rejected(index, candidate, checked.row.email, 'duplicate', reason, checked.row.fullName));
+      reject(rejected(index, candidate, checked.row.email, 'duplicate', reason, checked.row.fullName));
       continue;
     }
     firstLine.set(checked.row.key, candidate.line);

@@ -59,7 +59,48 @@ export interface RunSummary {
   dryRun: boolean;
   totals: Totals;
   invitations: InvitationTotals;
+  /** The first PROBLEMS_KEPT problem rows, in input order. */
   problems: Problem[];
+  /** Problem rows beyond those listed (present only when some were left out): the report has them all. */
+  problemsOmitted?: number;
+}
+
+/** How many problem rows a run keeps in memory and lists; a garbage file must not need a gigabyte. */
+export const PROBLEMS_KEPT = 1_000;
+
+/**
+ * The first `limit` problems by input order, whatever order they arrive in, and a count of the
+ * rest: memory stays bounded however many rows are bad.
+ */
+export class ProblemList {
+  #held: { index: number; problem: Problem }[] = [];
+  #total = 0;
+  constructor(readonly limit = PROBLEMS_KEPT) {}
+
+  add(index: number, problem: Problem): void {
+    this.#total++;
+    this.#held.push({ index, problem });
+    if (this.#held.length >= 2 * this.limit) this.#trim();
+  }
+
+  get total(): number {
+    return this.#total;
+  }
+
+  /** Problems beyond those `list()` gives. */
+  get omitted(): number {
+    return this.#total - Math.min(this.#total, this.limit);
+  }
+
+  list(): Problem[] {
+    this.#trim();
+    return this.#held.map((h) => h.problem);
+  }
+
+  #trim(): void {
+    this.#held.sort((a, b) => a.index - b.index);
+    this.#held.length = Math.min(this.#held.length, this.limit);
+  }
 }
 
 export function emptyTotals(): Totals {

@@ -4,6 +4,7 @@ import { buildPlan, type Plan } from './plan.js';
 import {
   emptyTotals,
   isProblem,
+  ProblemList,
   summaryOk,
   type InvitationOutcome,
   type RowResult,
@@ -17,13 +18,18 @@ export interface RunContext extends ApplyContext {
   outbox: string | null;
   /** false: a dry run whose rows nobody will read (no report) keeps counts only. Default true. */
   keepRows?: boolean;
+  /**
+   * When given, invalid and duplicate rows are handed here as they are read (for a report written
+   * as it goes) and counted, but not kept: `RunOutcome.rows` then holds only the other rows.
+   */
+  onRejected?: (row: RowResult) => void;
   /** Asked before anything is written when the plan sends invitations; false stops the run. */
   confirm?: (plan: Plan) => Promise<boolean>;
 }
 
 export interface RunOutcome {
   summary: RunSummary;
-  /** Every row in input order, for the report. */
+  /** Every row in input order, for the report (without the rejected ones when `onRejected` took them). */
   rows: RowResult[];
   plan: Plan;
   /** true when the admin said no at the confirmation: nothing was written. */
@@ -34,33 +40,42 @@ export interface RunOutcome {
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
 export async function runImport(source: AsyncIterable<CandidateRow>, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
   const keepRows = !settings.dryRun || ctx.keepRows !== false;
-  const plan = await buildPlan(source, ctx.target, settings, (count) => ctx.reporter.reading(count), keepRows);
-  if (settings.dryRun) return finish(plan, null, ctx, false);
-  if (ctx.confirm && plan.counts.invite > 0 && !(await ctx.confirm(plan))) return finish(plan, null, ctx, true);
+  const tally = new Tally(runSuppressedBy(settings.noInvite, settings.project.sendVerificationEmails), ctx.outbox);
+  const sink = ctx.onRejected;
+  const onRejected = sink
+    ? (row: RowResult) => {
+        tally.add(row);
+        sink(row);
+      }
+    : undefined;
+  const plan = await buildPlan(source, ctx.target, settings, (count) => ctx.reporter.reading(count), keepRows, onRejected);
+  if (settings.dryRun) return finish(plan, null, ctx, false, tally);
+  if (ctx.confirm && plan.counts.invite > 0 && !(await ctx.confirm(plan))) return finish(plan, null, ctx, true, tally);
   const applied = await applyPlan(plan, ctx);
-  return finish(plan, applied, ctx, false);
+  return finish(plan, applied, ctx, false, tally);
 }
 
-function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declined: boolean): RunOutcome {
+/** Totals, invitation counts and the first problems, counted row by row. */
+class Tally {
+  readonly totals = emptyTotals();
+  readonly invitations: RunSummary['invitations'];
+  readonly problems = new ProblemList();
+  constructor(suppressedBy: RunSummary['invitations']['suppressedBy'], outbox: string | null) {
+    this.invitations = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy, outbox };
+  }
+  add(row: RowResult): void {
+    this.totals.rows++;
+    this.totals[row.status]++;
+    countInvitation(this.invitations, row.invitation);
+    if (isProblem(row.status)) this.problems.add(row.index, { line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
+  }
+}
+
+function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declined: boolean, tally: Tally): RunOutcome {
   const settings = plan.settings;
   const rows = mergeByIndex(plan.rejected, applied ? applied.rows : plan.rows.map(wouldBe));
-  const totals = emptyTotals();
-  const invitations = {
-    sent: 0,
-    suppressed: 0,
-    failed: 0,
-    pending: 0,
-    inDoubt: 0,
-    suppressedBy: runSuppressedBy(settings.noInvite, settings.project.sendVerificationEmails),
-    outbox: ctx.outbox,
-  };
-  const problems: RunSummary['problems'] = [];
-  for (const row of rows) {
-    totals.rows++;
-    totals[row.status]++;
-    countInvitation(invitations, row.invitation);
-    if (isProblem(row.status)) problems.push({ line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
-  }
+  const { totals, invitations } = tally;
+  for (const row of rows) tally.add(row);
   if (!plan.keptRows) {
     const n = plan.counts;
     totals.rows = plan.rowsTotal;
@@ -81,7 +96,8 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     dryRun: settings.dryRun,
     totals,
     invitations,
-    problems,
+    problems: tally.problems.list(),
+    ...(tally.problems.omitted > 0 ? { problemsOmitted: tally.problems.omitted } : {}),
   };
   return { summary, rows, plan, declined, interrupted: applied?.interrupted ?? false };
 }

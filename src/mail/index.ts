@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
 import type { Mailer } from '../core/types.js';
 import { createOutboxMailer } from './outbox.js';
 import { createSmtpMailer } from './smtp.js';
@@ -8,8 +9,8 @@ export { composeInvitation, escapeHtml, isPlainAddress, parseSender, renderInvit
 export { DEFAULT_MESSAGE_ID_DOMAIN, messageIdDomainFor, messageIdFor } from './message-id.js';
 export { builtInTemplates, loadTemplates, TemplateSet, type RenderedMessage } from './templates.js';
 export { createOutboxMailer, outboxFileName, type OutboxMailerOptions } from './outbox.js';
-export { createSmtpMailer, isInDoubt, type SmtpMailerOptions } from './smtp.js';
-export { parseSmtpUrl, scrubSecret, type SmtpEndpoint } from './smtp-url.js';
+export { checkSmtp, createSmtpMailer, isInDoubt, type SmtpCheckOptions, type SmtpMailerOptions } from './smtp.js';
+export { defaultSmtpName, parseSmtpName, parseSmtpUrl, scrubSecret, type SmtpEndpoint } from './smtp-url.js';
 
 /** The sender of outbox files when none is configured; SMTP needs a real one. */
 export const DEFAULT_OUTBOX_FROM = 'jsm-provision@localhost';
@@ -21,6 +22,10 @@ export interface MailerConfig {
   from?: string;
   /** `--outbox` / `JSM_OUTBOX`, already defaulted by the caller (outbox/ beside the local store). */
   outboxDir: string;
+  /** The SMTP password (JSM_SMTP_PASSWORD or a file), never part of the URL. */
+  smtpPassword?: Secret;
+  /** The EHLO name (`--smtp-name`). */
+  smtpName?: string;
   /** Pooled SMTP connections (default 5). */
   maxConnections?: number;
   /** The templates, checked before anything was written (default: the built-in ones). */
@@ -41,6 +46,8 @@ export function createMailer(opts: MailerConfig): Mailer {
     return createSmtpMailer({
       url: smtpUrl,
       from,
+      ...(opts.smtpPassword !== undefined ? { password: opts.smtpPassword } : {}),
+      ...(opts.smtpName !== undefined ? { name: opts.smtpName } : {}),
       ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
       ...(opts.templates ? { templates: opts.templates } : {}),
     });

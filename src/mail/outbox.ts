@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
 import { writeFileAtomically } from '../util/atomic-file.js';
+import { makeFolders } from '../util/folders.js';
 import { composeInvitation, parseSender } from './compose.js';
 import { builtInTemplates, type TemplateSet } from './templates.js';
 
@@ -41,10 +41,9 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
   let closed = false;
   let ready: Promise<void> | undefined;
 
+  // Not mkdir's `recursive` (it never returns for a folder under /proc): see makeFolders.
   const ensureDir = async () => {
-    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-    // mkdir's mode is filtered by the umask; the folder holds customers' addresses, so make sure.
-    if (created !== undefined) await chmod(dir, 0o700);
+    await makeFolders(dir);
   };
 
   return {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UsageError } from '../core/errors.js';
 
 /** Where the SMTP mailer connects, from `--smtp` / `JSM_SMTP_URL`. */
@@ -7,12 +8,17 @@ export interface SmtpEndpoint {
   /** true for smtps:// (TLS from the first byte); smtp:// upgrades with STARTTLS when offered. */
   secure: boolean;
   user?: string;
+  /** Never from the URL (it would show in `ps` and shell history): set by the caller from JSM_SMTP_PASSWORD or a file. */
   pass?: string;
-  /** The URL with the password replaced by `***`: the only form of it that may be shown. */
+  /** The URL as it may be shown: scheme, user and host:port. */
   redacted: string;
 }
 
-const HINT = 'use smtp://[user:pass@]host:port or smtps://[user:pass@]host:port (percent-encode @ : / in the user or password)';
+const HINT = 'use smtp://[user@]host:port or smtps://[user@]host:port (percent-encode @ : / in the user name)';
+
+/** Where an SMTP password goes instead of the URL. */
+export const SMTP_PASSWORD_HINT =
+  'give the user in the URL (smtp://user@host:587) and the password in JSM_SMTP_PASSWORD or a file named by --smtp-password-file / JSM_SMTP_PASSWORD_FILE';
 
 /** Best effort for a string that did not even parse: hide everything between the scheme and the last '@'. */
 function redactUnparsed(raw: string): string {
@@ -33,7 +39,9 @@ function decode(part: string, what: string, shown: string): string {
 
 /**
  * Parses and checks an SMTP URL. Throws UsageError('bad-smtp-url') for anything but
- * smtp:// or smtps:// with a host; no message ever contains the password.
+ * smtp:// or smtps:// with a host, and UsageError('smtp-password-in-url') for a URL that holds a
+ * password: a password in an option value shows in `ps` and shell history. No message ever
+ * contains the password.
  */
 export function parseSmtpUrl(raw: string): SmtpEndpoint {
   let url: URL;
@@ -59,11 +67,10 @@ export function parseSmtpUrl(raw: string): SmtpEndpoint {
     throw new UsageError('bad-smtp-url', `the SMTP URL ${shown} has no usable port`, HINT);
   }
   const endpoint: SmtpEndpoint = { host, port, secure, redacted };
-  if (url.username) endpoint.user = decode(url.username, 'user name', shown);
-  if (url.password) endpoint.pass = decode(url.password, 'password', shown);
-  if (endpoint.pass !== undefined && endpoint.user === undefined) {
-    throw new UsageError('bad-smtp-url', `the SMTP URL ${shown} has a password but no user`, HINT);
+  if (url.password) {
+    throw new UsageError('smtp-password-in-url', `the SMTP URL ${shown} holds a password: it would show in \`ps\` and shell history, so it is refused`, SMTP_PASSWORD_HINT);
   }
+  if (url.username) endpoint.user = decode(url.username, 'user name', shown);
   return endpoint;
 }
 
@@ -86,3 +93,35 @@ export function scrubSecret(text: string, endpoint: Pick<SmtpEndpoint, 'user' | 
   }
   return out;
 }
+
+/**
+ * The name this host gives in EHLO/HELO when `--smtp-name` is not set: the host's name
+ * (os.hostname()) when it is fully qualified (has a dot); otherwise undefined, and nodemailer
+ * says `[127.0.0.1]` (an address literal, which RFC 5321 allows when there is no usable name).
+ */
+export function defaultSmtpName(): string | undefined {
+  let name = '';
+  try {
+    name = hostname();
+  } catch {
+    return undefined;
+  }
+  return name.includes('.') && SMTP_NAME.test(name) ? name : undefined;
+}
+
+/** A domain name (letters, digits, hyphens, dots) or an address literal such as [192.0.2.1]. */
+const SMTP_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\]|\[IPv6:[0-9A-Fa-f:.]+\])$/;
+
+/** Checks `--smtp-name`: the name this host gives in EHLO, a domain name or an address literal. */
+export function parseSmtpName(raw: string): string {
+  const name = raw.trim();
+  if (name.length === 0 || name.length > 253 || !SMTP_NAME.test(name)) {
+    throw new UsageError(
+      'bad-smtp-name',
+      `--smtp-name ${JSON.stringify(name.slice(0, 80))} is not a host name`,
+      'give this host\'s fully qualified name (e.g. mail-client.example.com) or an address literal such as [192.0.2.1]',
+    );
+  }
+  return name;
+}
+

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { UsageError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
 import { composeInvitation, parseSender } from './compose.js';
-import { parseSmtpUrl, scrubSecret, type SmtpEndpoint } from './smtp-url.js';
+import { defaultSmtpName, parseSmtpUrl, scrubSecret, SMTP_PASSWORD_HINT, type SmtpEndpoint } from './smtp-url.js';
 import { builtInTemplates, type TemplateSet } from './templates.js';
 
 export interface SmtpMailerOptions {
@@ -12,6 +14,10 @@ export interface SmtpMailerOptions {
   from: string;
   /** The checked templates (default: the built-in ones). */
   templates?: TemplateSet;
+  /** The password for the URL's user, from JSM_SMTP_PASSWORD or a file: never part of the URL. */
+  password?: Secret;
+  /** The EHLO/HELO name (`--smtp-name`); default `defaultSmtpName()`. */
+  name?: string;
   /** Pooled connections open at once (default 5). */
   maxConnections?: number;
   /** Milliseconds; the defaults keep a dead or stalled server from holding a run for long. */
@@ -113,30 +119,53 @@ function positiveInt(value: number | undefined, fallback: number, what: string):
   return value;
 }
 
+/** The endpoint with its password: from the options, never from the URL. */
+function endpointOf(opts: { url: string; password?: Secret }): SmtpEndpoint {
+  const endpoint = parseSmtpUrl(opts.url);
+  if (opts.password !== undefined) {
+    if (endpoint.user === undefined) {
+      throw new UsageError('smtp-password-without-user', `an SMTP password is set, but the SMTP URL ${JSON.stringify(endpoint.redacted)} names no user`, SMTP_PASSWORD_HINT);
+    }
+    endpoint.pass = opts.password.reveal();
+  } else if (endpoint.user !== undefined) {
+    throw new UsageError('missing-smtp-password', `the SMTP URL ${JSON.stringify(endpoint.redacted)} names the user ${JSON.stringify(endpoint.user)} but no password is set`, SMTP_PASSWORD_HINT);
+  }
+  return endpoint;
+}
+
+/** The connection settings both the pool and the preflight check use. */
+function connectionOptions(endpoint: SmtpEndpoint, opts: Pick<SmtpMailerOptions, 'timeouts' | 'name'>) {
+  const name = opts.name ?? defaultSmtpName();
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.secure,
+    ...(name !== undefined ? { name } : {}),
+    // A password never crosses a network in clear text: with credentials, smtp:// to anything but
+    // loopback must upgrade with STARTTLS (smtps:// is TLS from the start).
+    requireTLS: endpoint.user !== undefined && !endpoint.secure && !isLoopback(endpoint.host),
+    connectionTimeout: positiveInt(opts.timeouts?.connection, 15_000, 'the SMTP connection timeout'),
+    greetingTimeout: positiveInt(opts.timeouts?.greeting, 15_000, 'the SMTP greeting timeout'),
+    socketTimeout: positiveInt(opts.timeouts?.socket, 60_000, 'the SMTP socket timeout'),
+    logger: false,
+  };
+}
+
 /** The pooled nodemailer transport, configured so it never sends a message twice by itself. */
 function createTransport(endpoint: SmtpEndpoint, opts: SmtpMailerOptions) {
   return nodemailer.createTransport({
     pool: true,
-    host: endpoint.host,
-    port: endpoint.port,
-    secure: endpoint.secure,
+    ...connectionOptions(endpoint, opts),
     ...(endpoint.user !== undefined ? { auth: { user: endpoint.user, pass: endpoint.pass ?? '' } } : {}),
-    // A password never crosses a network in clear text: with credentials, smtp:// to anything but
-    // loopback must upgrade with STARTTLS (smtps:// is TLS from the start).
-    requireTLS: endpoint.user !== undefined && !endpoint.secure && !isLoopback(endpoint.host),
     maxConnections: positiveInt(opts.maxConnections, 5, 'the number of SMTP connections'),
     // smtp-pool requeues a message whose connection closed while it was assigned (its 'close'
     // handler, `_shouldRequeuOnConnectionClose`, default 5 attempts) and sends it again on a new
     // connection. 0 turns that off: such a message fails, and this module decides (from whether
     // its body went out) whether it is in doubt or may be tried again.
     maxRequeues: 0,
-    connectionTimeout: positiveInt(opts.timeouts?.connection, 15_000, 'the SMTP connection timeout'),
-    greetingTimeout: positiveInt(opts.timeouts?.greeting, 15_000, 'the SMTP greeting timeout'),
-    socketTimeout: positiveInt(opts.timeouts?.socket, 60_000, 'the SMTP socket timeout'),
     // invitations never attach files or fetch URLs
     disableFileAccess: true,
     disableUrlAccess: true,
-    logger: false,
   });
 }
 
@@ -145,7 +174,7 @@ function createTransport(endpoint: SmtpEndpoint, opts: SmtpMailerOptions) {
  * rejects with MailError; `inDoubt` is true only when the message may have been accepted.
  */
 export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
-  const endpoint = parseSmtpUrl(opts.url);
+  const endpoint = endpointOf(opts);
   parseSender(opts.from);
   const templates = opts.templates ?? builtInTemplates();
   const where = `${endpoint.host}:${endpoint.port}`;
@@ -208,4 +237,105 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
       transport.close();
     },
   };
+}
+
+export interface SmtpCheckOptions {
+  url: string;
+  from: string;
+  password?: Secret;
+  name?: string;
+  /** Milliseconds for each phase (connection, greeting, each answer); default 10 s each. */
+  timeoutMs?: number;
+}
+
+/** The parts of nodemailer's SMTPConnection used to ask MAIL FROM alone (it has no public call for it). */
+interface ConnectionInternals {
+  _sendCommand?: (command: string) => void;
+  _responseActions?: ((answer: string) => void)[];
+}
+
+/**
+ * Before anything is written: connects as the run will (TLS, STARTTLS, EHLO with the same name),
+ * logs in, and asks `MAIL FROM:<sender>`, then RSET and QUIT: nothing is sent. This is what
+ * nodemailer's `verify()` does (connect, EHLO, STARTTLS, AUTH), plus the sender check `verify()`
+ * leaves out. Each phase is bounded by `timeoutMs`. Throws UsageError (exit 2):
+ * `smtp-unreachable`, `smtp-login-refused` or `smtp-sender-refused`, never with the password.
+ */
+export async function checkSmtp(opts: SmtpCheckOptions): Promise<void> {
+  const endpoint = endpointOf(opts);
+  const sender = parseSender(opts.from).address;
+  const timeout = opts.timeoutMs ?? 10_000;
+  const where = `${endpoint.host}:${endpoint.port}`;
+  const connection = new SMTPConnection({
+    ...connectionOptions(endpoint, { ...opts, timeouts: { connection: timeout, greeting: timeout, socket: timeout } }),
+  } as SMTPConnection.Options);
+  // A phase the server never answers is bounded by the socket timeout; this is the last resort.
+  let timer: NodeJS.Timeout | undefined;
+  const overall = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${Math.round((timeout * 3) / 1000)} s`), { code: 'ETIMEDOUT' })), timeout * 3);
+  });
+  // SMTPConnection reports a refused or lost connection as an 'error' or 'end' event, not to the callbacks.
+  const broken = new Promise<never>((_, reject) => {
+    connection.on('error', reject);
+    connection.once('end', () => reject(Object.assign(new Error('the server closed the connection'), { code: 'ECONNECTION' })));
+  });
+  broken.catch(() => undefined);
+  overall.catch(() => undefined);
+  const step = <T>(run: (done: (err?: unknown, value?: T) => void) => void): Promise<T> =>
+    Promise.race([
+      new Promise<T>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value as T)))),
+      broken,
+      overall,
+    ]);
+  let stage: 'connect' | 'login' | 'sender' = 'connect';
+  try {
+    await step<void>((done) => connection.connect((err) => done(err)));
+    if (endpoint.user !== undefined) {
+      stage = 'login';
+      await step<void>((done) => connection.login({ user: endpoint.user ?? '', pass: endpoint.pass ?? '' }, (err) => done(err)));
+    }
+    stage = 'sender';
+    const internals = connection as unknown as ConnectionInternals;
+    if (typeof internals._sendCommand === 'function' && Array.isArray(internals._responseActions)) {
+      const answer = await step<string>((done) => {
+        internals._responseActions?.push((str) => done(undefined, str));
+        internals._sendCommand?.(`MAIL FROM:<${sender}>`);
+      });
+      if (!answer.startsWith('2')) {
+        throw new UsageError(
+          'smtp-sender-refused',
+          `the mail server ${where} refuses the sender ${sender}: ${scrubSecret(answer.trim(), endpoint)}; nothing was written or sent`,
+          'set --mail-from (or JSM_MAIL_FROM) to an address this server lets you send from, or log in as a user allowed to use it',
+        );
+      }
+      await step<void>((done) => connection.reset((err) => done(err)));
+    }
+    connection.quit();
+  } catch (raw) {
+    connection.close();
+    if (raw instanceof UsageError) throw raw;
+    const err = asFailure(raw);
+    const detail = scrubSecret(err.message, endpoint);
+    if (stage === 'login' || err.code === 'EAUTH' || err.code === 'ENOAUTH') {
+      throw new UsageError(
+        'smtp-login-refused',
+        `the mail server ${where} refused the login of ${endpoint.user ?? '(no user)'}: ${detail}; nothing was written or sent`,
+        'check the user in the SMTP URL and the password in JSM_SMTP_PASSWORD or --smtp-password-file',
+      );
+    }
+    if (stage === 'sender') {
+      throw new UsageError(
+        'smtp-sender-refused',
+        `the mail server ${where} refuses the sender ${sender}: ${detail}; nothing was written or sent`,
+        'set --mail-from (or JSM_MAIL_FROM) to an address this server lets you send from',
+      );
+    }
+    throw new UsageError(
+      'smtp-unreachable',
+      `cannot reach the mail server ${where}: ${detail}; nothing was written or sent`,
+      'check the host and port in --smtp (or JSM_SMTP_URL) and that the server is up; or write invitations to --outbox, or use --defer-invites and send them later',
+    );
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -77,11 +77,12 @@ describe('SMTP faults', () => {
     expect(received()).toEqual(['person0@example.com', 'person1@example.com', 'person2@example.com']);
   });
 
-  it('a server that is down fails the invitations, not the customers', async () => {
+  it('a server that is down at the start stops the run before anything is written (the preflight); up again, the run goes through', async () => {
     const r = await cli(['import-csv', '-'], csv(2), 'smtp://127.0.0.1:1');
-    expect(r.code).toBe(1);
-    expect(r.json()).toMatchObject({ totals: { created: 2 }, invitations: { failed: 2 } });
-    const later = await cli(['invitations', 'send', '--failed']);
-    expect(later.json()).toMatchObject({ invitations: { sent: 2 } });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'smtp-unreachable' } });
+    expect(Object.keys((await readStore(dir)).customers)).toHaveLength(0);
+    const later = await cli(['import-csv', '-'], csv(2));
+    expect(later.json()).toMatchObject({ totals: { created: 2 }, invitations: { sent: 2 } });
   });
 });

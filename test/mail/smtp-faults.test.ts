@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
+import { Secret } from '../../src/core/secret.js';
 import { MailError, type Mailer } from '../../src/core/types.js';
 import { createSmtpMailer, isInDoubt, parseSmtpUrl } from '../../src/mail/index.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -144,7 +145,7 @@ describe('SMTP failures: refused or in doubt', () => {
 describe('SMTP credentials never show', () => {
   it('a refused connection with a password in the URL: the message has no form of it', async () => {
     const port = await closedPort();
-    mailer = createSmtpMailer({ url: `smtp://helpdesk:${URL_PASSWORD}@127.0.0.1:${port}`, from: FROM });
+    mailer = createSmtpMailer({ url: `smtp://helpdesk@127.0.0.1:${port}`, password: new Secret(PASSWORD), from: FROM });
     const err = await mailError(() => mailer!.send(invitation('jane@example.com', 'Jane Doe')));
     expect(err.inDoubt).toBe(false);
     for (const form of [PASSWORD, URL_PASSWORD, 'Secret']) expect(err.message).not.toContain(form);
@@ -153,7 +154,7 @@ describe('SMTP credentials never show', () => {
 
   it('a login the server refuses: not in doubt, says so, without the password', async () => {
     sink = await startSmtpSink({ auth: { user: 'helpdesk', pass: 'right-one' } });
-    mailer = createSmtpMailer({ url: `smtp://helpdesk:${URL_PASSWORD}@127.0.0.1:${sink.port}`, from: FROM });
+    mailer = createSmtpMailer({ url: `smtp://helpdesk@127.0.0.1:${sink.port}`, password: new Secret(PASSWORD), from: FROM });
     const err = await mailError(() => mailer!.send(invitation('jane@example.com', 'Jane Doe')));
     expect(err.inDoubt).toBe(false);
     expect(err.message).toContain('refused the login');
@@ -163,7 +164,7 @@ describe('SMTP credentials never show', () => {
 
   it('the right login sends', async () => {
     sink = await startSmtpSink({ auth: { user: 'helpdesk', pass: PASSWORD } });
-    mailer = createSmtpMailer({ url: `smtp://helpdesk:${URL_PASSWORD}@127.0.0.1:${sink.port}`, from: FROM });
+    mailer = createSmtpMailer({ url: `smtp://helpdesk@127.0.0.1:${sink.port}`, password: new Secret(PASSWORD), from: FROM });
     await mailer.send(invitation('jane@example.com', 'Jane Doe'));
     expect(sink.accepted()).toHaveLength(1);
   });
@@ -190,16 +191,37 @@ describe('SMTP credentials never show', () => {
     }
   });
 
-  it('parses smtp and smtps URLs with their defaults', () => {
-    expect(parseSmtpUrl(`smtp://helpdesk:${URL_PASSWORD}@mail.example.com:2525`)).toEqual({
+  it('parses smtp and smtps URLs with their defaults; the user may stay in the URL', () => {
+    expect(parseSmtpUrl('smtp://helpdesk@mail.example.com:2525')).toEqual({
       host: 'mail.example.com',
       port: 2525,
       secure: false,
       user: 'helpdesk',
-      pass: PASSWORD,
-      redacted: 'smtp://helpdesk:***@mail.example.com:2525',
+      redacted: 'smtp://helpdesk@mail.example.com:2525',
     });
     expect(parseSmtpUrl('smtps://mail.example.com')).toMatchObject({ port: 465, secure: true, redacted: 'smtps://mail.example.com' });
     expect(parseSmtpUrl('smtp://[::1]:25')).toMatchObject({ host: '::1', port: 25 });
+  });
+
+  it('a URL holding a password is refused, with where the password goes instead, and never shown', () => {
+    let caught: unknown;
+    try {
+      parseSmtpUrl(`smtp://helpdesk:${URL_PASSWORD}@mail.example.com:2525`);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UsageError);
+    expect((caught as UsageError).code).toBe('smtp-password-in-url');
+    expect((caught as UsageError).message).not.toContain('Secret');
+    expect((caught as UsageError).message).toContain('smtp://helpdesk:***@mail.example.com:2525');
+    expect((caught as UsageError).hint).toContain('JSM_SMTP_PASSWORD');
+    expect((caught as UsageError).hint).toContain('--smtp-password-file');
+  });
+
+  it('a user without a password, or a password without a user, is a usage error', () => {
+    expect(() => createSmtpMailer({ url: 'smtp://helpdesk@mail.example.com', from: FROM })).toThrowError(expect.objectContaining({ code: 'missing-smtp-password' }));
+    expect(() => createSmtpMailer({ url: 'smtp://mail.example.com', password: new Secret(PASSWORD), from: FROM })).toThrowError(
+      expect.objectContaining({ code: 'smtp-password-without-user' }),
+    );
   });
 });

@@ -21,6 +21,7 @@ export function useSmtpSink(): SinkHandle {
   beforeEach(() => {
     if (!sink) return;
     sink.messages.length = 0;
+    sink.mailFrom.length = 0;
     sink.setFaults({ refuse: null, dropAfterData: false, acceptDelayMs: 0, dropOnMailFrom: 0 });
   });
   return {

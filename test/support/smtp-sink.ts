@@ -6,8 +6,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 
 export interface Faults {
-  /** Answer 550 to RCPT TO, or to the end of the message data. */
-  refuse: 'rcpt' | 'data' | null;
+  /** Answer 553 to MAIL FROM, 550 to RCPT TO, or 550 to the end of the message data. */
+  refuse: 'mail' | 'rcpt' | 'data' | null;
   /** Read the whole message, then destroy the socket instead of answering 250. */
   dropAfterData: boolean;
   /** Wait this long before answering the end of the message data. */
@@ -45,6 +45,8 @@ export interface SmtpSink {
   accepted(): ReceivedMessage[];
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Every MAIL FROM received (accepted or not), with the name the client gave in EHLO/HELO. */
+  mailFrom: { address: string; helo: string }[];
   setFaults(f: Partial<Faults>): void;
   close(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function startSmtpSink(
 ): Promise<SmtpSink> {
   const faults: Faults = { refuse: null, dropAfterData: false, acceptDelayMs: 0, dropOnMailFrom: 0, ...opts.faults };
   const messages: ReceivedMessage[] = [];
+  const mailFrom: { address: string; helo: string }[] = [];
   const sockets = new Map<number, Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let connectionCount = 0;
@@ -98,7 +101,9 @@ export async function startSmtpSink(
         callback(smtpError(535, 'Authentication credentials invalid'));
       }
     },
-    onMailFrom(_address, session, callback) {
+    onMailFrom(address, session, callback) {
+      mailFrom.push({ address: address.address, helo: session.hostNameAppearsAs });
+      if (faults.refuse === 'mail') return callback(smtpError(553, 'Sender address rejected: not owned by user'));
       if (faults.dropOnMailFrom > 0) {
         faults.dropOnMailFrom--;
         sockets.get(session.remotePort)?.destroy();
@@ -172,6 +177,7 @@ export async function startSmtpSink(
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
     connections: () => connectionCount,
     setFaults(f) {

@@ -101,7 +101,7 @@ async function importCsv(out: Output, options: CsvOptions, file: string): Promis
       () => openTarget(options, out),
       async (target) => {
         const project = await resolveProject(target, options.project);
-        const { code } = await runRows(candidates(reader.records), target, project, importRunOptions('import-csv', 'welcome', options, out), out);
+        const { code } = await runRows(candidates(reader.records), target, project, { ...importRunOptions('import-csv', 'welcome', options, out), inputs: [file] }, out);
         return code;
       },
     );

@@ -5,7 +5,9 @@ import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
 import { writeFileAtomically } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
+import { printable } from '../../core/printable.js';
 import { Output } from '../output.js';
+import { checkReportPath } from '../preflight.js';
 import { csvCell, reportFormat } from '../report.js';
 import { runRows } from '../run-rows.js';
 import { addImportOptions, checkImportOptions, importRunOptions, type ImportOptions } from './import-csv.js';
@@ -90,7 +92,9 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      return runRows(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined }, held);
+      // Preflight of the report this command writes itself (runRows checks the rest).
+      if (report !== undefined) await checkReportPath(report, [...paths, ...(target.kind === 'local' ? [target.location] : [])]);
+      return runRows(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, held);
     },
   );
   // Declined at the confirmation: runRows said so and printed no summary.
@@ -98,10 +102,10 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
   const extra = mailSummary(tally);
   if (report !== undefined) {
     await writeMailReport(report, held.summary, extra, mailReportRows(run.rows, tally));
-    out.note(`report written to ${report}`);
+    out.note(`report written to ${printable(report)}`);
   }
   if (extra.messages.ignoredFiles.length > 0) {
-    const shown = extra.messages.ignoredFiles.slice(0, 5).join(', ');
+    const shown = extra.messages.ignoredFiles.slice(0, 5).map((f) => printable(f)).join(', ');
     const more = extra.messages.ignoredFiles.length > 5 ? ` and ${extra.messages.ignoredFiles.length - 5} more` : '';
     out.note(`left alone: ${shown}${more} (neither an email message nor an mbox file)`);
   }
@@ -122,17 +126,12 @@ function renderMail(extra: MailSummary, summary: RunSummary, out: Output): strin
     lines.push('Skipped (not provisioned):');
     for (const s of extra.skipped.slice(0, SHOWN_SKIPS)) {
       const times = s.messages > 1 ? c.dim(` (${n(s.messages, 'message')})`) : '';
-      lines.push(`  ${printable(s.line)}: ${s.email ? `${printable(s.email)}: ` : ''}${s.reason}${times}`);
+      lines.push(`  ${printable(String(s.line))}: ${s.email ? `${printable(s.email)}: ` : ''}${printable(s.reason)}${times}`);
     }
     const more = extra.skipped.length - SHOWN_SKIPS;
     if (more > 0) lines.push(`  … and ${more.toLocaleString('en-US')} more: use --report <file.csv> or --json to see them all`);
   }
   return lines.join('\n');
-}
-
-/** File names and addresses from strangers' headers: no control or bidi characters reach the terminal. */
-function printable(value: string): string {
-  return value.replace(/[\p{Cc}\p{Cf}]/gu, '?');
 }
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'messages'] as const;
@@ -142,7 +141,7 @@ async function writeMailReport(file: string, summary: RunSummary, extra: MailSum
   let text: string;
   if (reportFormat(file) === 'csv') {
     const lines = [COLUMNS.join(',')];
-    for (const row of rows) lines.push(COLUMNS.map((column) => csvCell(String(row[column]))).join(','));
+    for (const row of rows) lines.push(COLUMNS.map((column) => csvCell(printable(String(row[column])))).join(','));
     text = `\ufeff${lines.join('\r\n')}\r\n`;
   } else {
     const { problems: _problems, ...head } = summary;

@@ -85,7 +85,7 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
       if (options.inDoubt) wanted.add('in-doubt');
       if (options.failed) wanted.add('failed');
       const due = target.ledger.list(project.key).filter((r) => wanted.has(invitationView(r)));
-      const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))]);
+      const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
       const totals = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null as 'project-setting' | null, outbox: mail.outbox };
       const problems: { email: string; status: string; reason: string }[] = [];
       let interrupted = () => false;
@@ -97,6 +97,8 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
             throw new UsageError('declined', 'nothing was sent');
           }
+          // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
+          await mail.preflight();
           // Whoever is to be sent again goes back to pending: the claim is the one gate to sending.
           for (const record of due) {
             if (record.status !== 'pending') target.ledger.update({ ...record, status: 'pending', updatedAt: new Date().toISOString() });
