@@ -28,6 +28,8 @@ export interface CandidateRow {
   email: string;
   fullName: string;
   password?: Secret;
+  /** The account to use on a REST target (a directory username), when the input names it. */
+  username?: string;
   /** A problem the source found (wrong number of cells ...): the row is `invalid` with this reason. */
   error?: string;
 }
@@ -39,6 +41,7 @@ export interface ValidRow {
   key: string;
   fullName: string;
   password?: Secret;
+  username?: string;
 }
 
 /** A customer to create on a target. */
@@ -47,12 +50,15 @@ export interface NewCustomer {
   key: string;
   fullName: string;
   password?: Secret;
+  /** REST: the account to use or create under this username (else the one found by email). */
+  username?: string;
 }
 
 /** What a target says happened to one row it was asked to provision. */
 export type ProvisionOutcome =
   | { status: 'created' }
-  | { status: 'existing' }
+  /** `note`: something the row's report should say (a password cell that was ignored). */
+  | { status: 'existing'; note?: string }
   /** `accountCreated`: the account was made but the row could not be finished (membership failed). */
   | { status: 'failed'; reason: string; accountCreated?: boolean };
 

@@ -58,6 +58,13 @@ export function validateRow(candidate: CandidateRow): Validation {
     return { ok: false, email, reason: `the name is longer than ${MAX_NAME} characters` };
   }
   const row: ValidRow = { line: candidate.line, email, key: emailKey(email), fullName };
+  const username = candidate.username?.trim() ?? '';
+  if (username !== '') {
+    if (CONTROL.test(username) || username.length > MAX_NAME) {
+      return { ok: false, email, reason: `the username ${quote(username)} is not a Jira username; correct the username cell or leave it empty` };
+    }
+    row.username = username;
+  }
   if (candidate.password !== undefined && candidate.password.length > 0) {
     // Never quote the password itself: only its length.
     if (candidate.password.length < MIN_PASSWORD) {

@@ -1,7 +1,7 @@
 import { UsageError } from '../core/errors.js';
 
-export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password';
-export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password'];
+export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'username';
+export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'username'];
 
 /** Column index of each field found; email always, a name by fullName or first/last. */
 export interface Columns {
@@ -10,6 +10,8 @@ export interface Columns {
   firstName?: number;
   lastName?: number;
   password?: number;
+  /** The Jira account to use (REST): a directory username such as `jsmith`. */
+  username?: number;
 }
 
 /** Header texts are compared without case, spaces, `-` and `_`: "E-Mail Address" = "emailaddress". */
@@ -24,6 +26,7 @@ const ALIASES: Record<Field, readonly string[]> = {
   firstName: ['firstname', 'givenname', 'vorname'],
   lastName: ['lastname', 'surname', 'familyname', 'nachname'],
   password: ['password'],
+  username: ['username', 'login', 'userid'],
 };
 
 const VALID_FIELDS = FIELDS.join(', ');

@@ -22,6 +22,8 @@ export interface CsvRecord {
   fullName: string;
   /** The password cell as written, when there is a password column and the cell is not empty. */
   password?: string;
+  /** The username cell, when there is a username column and the cell is not empty. */
+  username?: string;
   /** Why the row cannot be trusted (wrong number of cells, undecodable bytes); it is still yielded. */
   error?: string;
 }
@@ -115,6 +117,8 @@ function toRecord(line: number, cells: string[], { columns, width, delimiter, en
   const password = cell(columns.password);
   const record: CsvRecord = { line, email, fullName: fullNameOf(cell(columns.fullName), cell(columns.firstName), cell(columns.lastName)) };
   if (password !== '') record.password = password;
+  const username = cell(columns.username).trim();
+  if (username !== '') record.username = username;
 
   const error = shapeError(line, cells, width, delimiter) ?? decodingError(line, [record.email, record.fullName, password], encoding);
   if (error !== undefined) record.error = error;

@@ -137,6 +137,7 @@ async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<Can
   for await (const record of records) {
     const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
     if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
+    if (record.username !== undefined) row.username = record.username;
     if (record.error !== undefined) row.error = record.error;
     yield row;
   }

@@ -5,7 +5,9 @@ import type { CustomerView, ProjectInfo, ProvisionOutcome, SettingChange } from 
 import type { LocalStore } from '../local/store.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { addMembers, createCustomer, type Created } from './provision.js';
+import { accountByUsername, accountsByEmail } from './accounts.js';
+import { IntentLog, readLeftIntents, removeIntentFile } from './intents.js';
+import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
 /** The project property that holds "Do not send account verification emails" for this tool. */
@@ -20,6 +22,7 @@ export interface RestTargetParts {
   ledger: InvitationLedger;
   ledgerStore: LocalStore;
   onWarn?: (message: string) => void;
+  onNote?: (message: string) => void;
 }
 
 /**
@@ -34,6 +37,10 @@ export class RestTarget implements Target {
   #store: LocalStore;
   #discovery: Discovery;
   #onWarn: (message: string) => void;
+  #onNote: (message: string) => void;
+  #intents: IntentLog;
+  #resolved: Promise<void> | undefined;
+  #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
 
   constructor(parts: RestTargetParts) {
     this.#http = parts.http;
@@ -41,6 +48,13 @@ export class RestTarget implements Target {
     this.#store = parts.ledgerStore;
     this.#discovery = new Discovery(parts.http);
     this.#onWarn = parts.onWarn ?? (() => undefined);
+    this.#onNote = parts.onNote ?? (() => undefined);
+    this.#intents = new IntentLog(parts.ledgerStore.path);
+  }
+
+  /** Basic logins sent so far (0 with a token). */
+  get logins(): number {
+    return this.#http.logins;
   }
 
   get location(): string {
@@ -54,6 +68,8 @@ export class RestTarget implements Target {
 
   async getProject(key: string): Promise<ProjectInfo> {
     const desk = await this.#discovery.desk(key);
+    this.#resolved ??= this.#resolveLeftIntents();
+    await this.#resolved;
     const version = await this.#discovery.version();
     return this.#info(desk.projectKey, desk.projectName, desk.id, version, await this.#readSetting(desk.projectKey));
   }
@@ -80,12 +96,14 @@ export class RestTarget implements Target {
     return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
   }
 
+  /** Emails with at least one active account (by the user search, exact email match without regard to case). */
   async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
     const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
-      const answer = await reachable(this.#http, () => this.#http.request('GET', '/rest/api/2/user', { query: { username: key } }));
-      if (answer.status === 200) return key;
-      if (answer.status === 404) return null;
-      throw new TargetError('bad-answer', `JSM did not say whether ${key} exists (${describeAnswer(answer.status, answer.body)})`);
+      const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
+        if (error instanceof TargetError) throw error;
+        throw new TargetError('bad-answer', (error as Error).message);
+      });
+      return accounts.some((a) => a.active) ? key : null;
     });
     return new Set(found.filter((k): k is string => k !== null));
   }
@@ -109,8 +127,9 @@ export class RestTarget implements Target {
       batches.push(done);
     };
     try {
+      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals };
       await mapLimit(rows, this.#http.pacer.maxInFlight, async (row, index) => {
-        const created = await createCustomer(this.#http, row, index);
+        const created = await provisionRow(ctx, row, index);
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };
           onRowDone?.();
@@ -149,6 +168,38 @@ export class RestTarget implements Target {
 
   async flush(): Promise<void> {
     await this.#store.commit();
+    // Intents whose records are now in the ledger are done; the file goes when none is left open.
+    await this.#intents.close((project, key) => this.ledger.get(project, key) !== undefined);
+  }
+
+  /**
+   * Intents left by runs that ended before their ledger commit (a kill): an account that exists
+   * now under the username the run meant to create, with that email, was created by it (its
+   * look-up had found none), so its invitation is owed and recorded now; no such account means
+   * the create never happened, and nothing is owed. Records already in the ledger win.
+   */
+  async #resolveLeftIntents(): Promise<void> {
+    const left = await readLeftIntents(this.#intents);
+    if (left.length === 0) return;
+    let owed = 0;
+    for (const file of left) {
+      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined);
+      const accounts = await mapLimit(open, this.#http.pacer.maxInFlight, (i) =>
+        reachable(this.#http, () => accountByUsername(this.#http, i.username)).catch((error: unknown) => {
+          if (error instanceof TargetError) throw error;
+          throw new TargetError('bad-answer', (error as Error).message);
+        }),
+      );
+      const made = open.filter((i, n) => {
+        const account = accounts[n];
+        return account != null && account.active && account.email.toLowerCase() === i.record.email.trim().toLowerCase();
+      });
+      this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
+      owed += made.filter((i) => i.record.status === 'pending').length;
+      await this.#store.commit();
+      if (file.ended) await removeIntentFile(file.file);
+    }
+    if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
   }
 
   async close(): Promise<void> {
