@@ -188,12 +188,14 @@ describe('customers list on REST', () => {
   });
 
   it('says plainly when the instance does not offer the listing (exit 3)', async () => {
-    for (const refused of [404, 403] as const) {
+    for (const refused of [404, 403, 405] as const) {
       const run = await start({ customerListRefused: refused });
       const r = await run.cli(['customers', 'list', '--project', 'ITH', '--json']);
       expect(r.code).toBe(3);
       expect(r.json()).toMatchObject({ ok: false, error: { code: 'customer-listing-unavailable', message: expect.stringContaining('does not offer the experimental customer listing') } });
       expect(r.stderr).toContain('invitations list --project ITH');
+      // The missing endpoint is named.
+      expect(r.json<{ error: { message: string } }>().error.message).toContain(`GET .../servicedesk/61/customer: ${refused}`);
     }
   });
 });

@@ -87,6 +87,7 @@ export class HttpClient {
   #session: string | undefined;
   #loggingIn: Promise<void> | undefined;
   #noSessions = false;
+  #sessionless = 0;
   /** Basic logins sent (each is a password check on the server, an LDAP bind on directory-backed instances). */
   logins = 0;
 
@@ -249,7 +250,8 @@ export class HttpClient {
           return { ...answer, sessionEnded: true };
         }
         if (session !== undefined && answer.status < 400) this.#session = session;
-        else if (cookie === undefined && answer.status < 400 && session === undefined) this.#noSessions = true;
+        // An instance that never gives a session (after a few logins: /info answers without one) is not waited for.
+        else if (cookie === undefined && answer.status < 400 && session === undefined && ++this.#sessionless >= 3) this.#noSessions = true;
       }
       return answer;
     } finally {
