@@ -128,7 +128,10 @@ export class RestTarget implements Target {
     };
     try {
       const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals };
-      await mapLimit(rows, this.#http.pacer.maxInFlight, async (row, index) => {
+      // More rows under way than requests in flight: a row waiting for its intent to reach the
+      // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
+      const maxInFlight = this.#http.pacer.maxInFlight;
+      await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
         const created = await provisionRow(ctx, row, index);
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };

@@ -104,12 +104,21 @@ function matches(u: User, needle: string): boolean {
  * `.` matches everyone. So an email finds its accounts whatever their usernames, plus any
  * account whose email or username merely starts with it: callers keep the exact matches.
  */
-function searchMatches(u: User, query: string): boolean {
-  const q = query.toLowerCase();
-  if (q === '.') return true;
-  const words = u.displayName.toLowerCase().split(/\s+/);
-  return u.name.toLowerCase().startsWith(q) || u.emailAddress.toLowerCase().startsWith(q)
-    || u.displayName.toLowerCase().startsWith(q) || words.some((w) => w.startsWith(q));
+function searchMatches(u: User, lowerQuery: string): boolean {
+  if (lowerQuery === '.') return true;
+  for (const f of searchFields(u)) if (f.startsWith(lowerQuery)) return true;
+  return false;
+}
+
+/** The lower-cased fields a search looks at, kept per user object while they stay the same (benchmarks search thousands). */
+const fieldCache = new WeakMap<User, { name: string; email: string; display: string; fields: string[] }>();
+function searchFields(u: User): string[] {
+  const cached = fieldCache.get(u);
+  if (cached && cached.name === u.name && cached.email === u.emailAddress && cached.display === u.displayName) return cached.fields;
+  const display = u.displayName.toLowerCase();
+  const fields = [u.name.toLowerCase(), u.emailAddress.toLowerCase(), display, ...display.split(/\s+/).slice(1)];
+  fieldCache.set(u, { name: u.name, email: u.emailAddress, display: u.displayName, fields });
+  return fields;
 }
 
 const routes: Route[] = [
@@ -217,7 +226,9 @@ const routes: Route[] = [
     const startAt = Math.max(0, Number.parseInt(ctx.query.startAt ?? '0', 10) || 0);
     const max = Math.min(1000, Number.parseInt(ctx.query.maxResults ?? '50', 10) || 50);
     const inactive = ctx.query.includeInactive === 'true';
-    const found = [...ctx.state.users.values()].filter((u) => (u.active || inactive) && searchMatches(u, q));
+    const lower = q.toLowerCase();
+    const found: User[] = [];
+    for (const u of ctx.state.users.values()) if ((u.active || inactive) && searchMatches(u, lower)) found.push(u);
     return { status: 200, json: found.slice(startAt, startAt + max).map((u) => platformUser(ctx.base, u)) };
   } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/project\/([^/]+)$/, handler: (ctx, m) => {
