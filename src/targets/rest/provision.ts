@@ -70,7 +70,16 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
   const platform = row.password !== undefined || row.username !== undefined;
   const username = row.username ?? row.email;
   const path = platform ? '/rest/api/2/user' : '/rest/servicedeskapi/customer';
-  if (row.invitation) await intents.write([{ record: row.invitation, username }]);
+  if (row.invitation) {
+    try {
+      await intents.write([{ record: row.invitation, username }]);
+    } catch (error) {
+      // Nothing is created without its durable intent: the run stops here.
+      const stop = intentUnwritable(intents.file, error);
+      http.stop(stop);
+      throw stop;
+    }
+  }
   const settle = async (): Promise<void> => {
     if (row.invitation) await intents.settle(row.invitation.project, row.invitation.key);
   };
@@ -187,6 +196,16 @@ function refusedAlike(ctx: RowContext, row: ProvisionRequest, answer: Answer): v
     http.stop(error);
     throw error;
   }
+}
+
+function intentUnwritable(file: string, error: unknown): TargetError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const cause = code === 'ENOSPC' ? `the disk holding ${file} is full` : code === 'EACCES' || code === 'EPERM' ? `${file} may not be written` : `${file} could not be written (${code ?? (error as Error).message})`;
+  return new TargetError(
+    'ledger-unwritable',
+    `${cause}: no customer is created before the invitation it is owed is on disk, so the run stopped`,
+    'make room (or give JSM_STATE_DIR a writable folder), then run the same command again: what was done is kept',
+  );
 }
 
 function lookupFailure(error: unknown, email: string): string {

@@ -170,9 +170,14 @@ export class RestTarget implements Target {
   }
 
   async flush(): Promise<void> {
-    await this.#store.commit();
-    // Intents whose records are now in the ledger are done; the file goes when none is left open.
-    await this.#intents.close((project, key) => this.ledger.get(project, key) !== undefined);
+    let committed = false;
+    try {
+      await this.#store.commit();
+      committed = true;
+    } finally {
+      // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
+      await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
+    }
   }
 
   /**
