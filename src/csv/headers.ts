@@ -26,7 +26,7 @@ const ALIASES: Record<Field, readonly string[]> = {
   firstName: ['firstname', 'givenname', 'vorname'],
   lastName: ['lastname', 'surname', 'familyname', 'nachname'],
   password: ['password'],
-  username: ['username', 'login', 'userid'],
+  username: ['username'],
 };
 
 const VALID_FIELDS = FIELDS.join(', ');

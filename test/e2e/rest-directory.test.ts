@@ -14,7 +14,7 @@ describe('REST against real directories', () => {
     const users = Array.from({ length: 12 }, (_, i) => ({ name: `jsmith${i}`, emailAddress: `john.smith${i}@corp.example`, displayName: `John Smith ${i}` }));
     const run = await start({ existingUsers: [...users, { name: 'mmuster', emailAddress: 'max@corp.example' }, { name: 'mmuster2', emailAddress: 'max@corp.example' }] });
     const lines = [
-      'E-Mail,Name,Login',
+      'E-Mail,Name,User name',
       ...users.map((u, i) => `${u.emailAddress.toUpperCase()},${u.displayName},${i === 0 ? 'JSMITH0' : ''}`),
       'max@corp.example,Max Muster,mmuster2',
     ];

@@ -105,6 +105,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
       body: body.value, status: null, time: Date.now(), user: null,
     };
     calls.push(call);
+    opts.onRequest?.(call, state.users);
     const extra: Record<string, string> = {};
     const answer = (reply: Reply): void => {
       if (res.destroyed || req.socket.destroyed) return;

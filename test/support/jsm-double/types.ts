@@ -134,6 +134,8 @@ export interface JsmDoubleOptions {
    * `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...`, right password or not.
    */
   captcha?: { afterFailures?: number; active?: boolean };
+  /** Called as each request arrives (recorded, before faults and routes): lets a test act as another client in between. */
+  onRequest?: (call: RecordedCall, users: Map<string, User>) => void;
   /** Called after each user-creating write (cut answers included), with the number of creates so far. */
   onCreate?: (count: number, username: string) => void;
   /** Delay before every answer. */
