@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { InvitationRecord } from '../../core/types.js';
@@ -24,6 +24,11 @@ export interface Intent {
   username: string;
 }
 
+/** An intent read back from a file, with when it was written (ms since the epoch). */
+export interface LeftIntent extends Intent {
+  at: number;
+}
+
 type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string } | { t: 'settled'; p: string; k: string };
 
 export interface LeftIntents {
@@ -31,7 +36,7 @@ export interface LeftIntents {
   file: string;
   /** Whether that process is known to have ended (its file may be removed once resolved). */
   ended: boolean;
-  intents: Intent[];
+  intents: LeftIntent[];
 }
 
 export class IntentLog {
@@ -145,7 +150,7 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
     const pid = Number(m?.[2]);
     if (sameHost && alive(pid)) continue;
     const text = await readFile(file, 'utf8').catch(() => '');
-    const byId = new Map<string, Intent>();
+    const byId = new Map<string, LeftIntent>();
     for (const raw of text.split('\n')) {
       let line: Line;
       try {
@@ -154,7 +159,8 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
         continue;
       }
       if (line.t === 'intent' && line.record && typeof line.username === 'string') {
-        byId.set(id(line.record.project, line.record.key), { record: line.record, username: line.username });
+        const at = Date.parse(line.at);
+        byId.set(id(line.record.project, line.record.key), { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() });
       } else if (line.t === 'settled') {
         byId.delete(id(line.p, line.k));
       }
@@ -164,8 +170,22 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
   return found;
 }
 
-export async function removeIntentFile(file: string): Promise<void> {
-  await unlink(file).catch(() => undefined);
+/** Replaces a dead process's file by what is still unresolved in it (atomically), or removes it. */
+export async function rewriteIntentFile(file: string, intents: readonly LeftIntent[]): Promise<void> {
+  if (intents.length === 0) {
+    await unlink(file).catch(() => undefined);
+    return;
+  }
+  const temp = `${file}.${process.pid}.tmp`;
+  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString() })}\n`).join('');
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
 }
 
 function alive(pid: number): boolean {

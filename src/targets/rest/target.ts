@@ -6,7 +6,10 @@ import type { LocalStore } from '../local/store.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
 import { accountByUsername, accountsByEmail } from './accounts.js';
-import { IntentLog, readLeftIntents, removeIntentFile } from './intents.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from './intents.js';
+
+/** How long an intent whose account never turned up is kept (a create sent by a killed run lands long before). */
+const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
 import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
@@ -40,6 +43,7 @@ export class RestTarget implements Target {
   #onNote: (message: string) => void;
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
+  #left: LeftIntents[] = [];
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
 
   constructor(parts: RestTargetParts) {
@@ -174,6 +178,9 @@ export class RestTarget implements Target {
     try {
       await this.#store.commit();
       committed = true;
+      // A create sent by a killed run may have landed since the start: its invitation is owed.
+      // Best effort: what cannot be checked now stays in its file for the next run.
+      if (this.#left.length > 0) await this.#settleLeft().catch(() => undefined);
     } finally {
       // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
       await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
@@ -183,15 +190,24 @@ export class RestTarget implements Target {
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
    * now under the username the run meant to create, with that email, was created by it (its
-   * look-up had found none), so its invitation is owed and recorded now; no such account means
-   * the create never happened, and nothing is owed. Records already in the ledger win.
+   * look-up had found none), so its invitation is owed and recorded now; records already in the
+   * ledger win. An intent whose account does not exist (yet) is kept: the killed run's create may
+   * still land on the server (it was sent before the kill), so it is checked again at the end of
+   * this run and by later runs, until the account turns up, the ledger holds the customer (this run
+   * created it), or a week has passed.
    */
   async #resolveLeftIntents(): Promise<void> {
-    const left = await readLeftIntents(this.#intents);
-    if (left.length === 0) return;
+    this.#left = await readLeftIntents(this.#intents);
+    await this.#settleLeft();
+  }
+
+  async #settleLeft(): Promise<void> {
+    const files = this.#left;
+    if (files.length === 0) return;
     let owed = 0;
-    for (const file of left) {
-      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined);
+    const now = Date.now();
+    for (const file of files) {
+      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
       const accounts = await mapLimit(open, this.#http.pacer.maxInFlight, (i) =>
         reachable(this.#http, () => accountByUsername(this.#http, i.username)).catch((error: unknown) => {
           if (error instanceof TargetError) throw error;
@@ -205,8 +221,11 @@ export class RestTarget implements Target {
       this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
       owed += made.filter((i) => i.record.status === 'pending').length;
       await this.#store.commit();
-      if (file.ended) await removeIntentFile(file.file);
+      const kept = open.filter((i, n) => accounts[n] == null);
+      file.intents = kept;
+      if (file.ended) await rewriteIntentFile(file.file, kept);
     }
+    this.#left = files.filter((f) => f.intents.length > 0);
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
   }
 
