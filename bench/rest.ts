@@ -1,9 +1,11 @@
 /**
  * REST target throughput against the JSM double: a per-user token bucket (300 req/s, capacity 300)
  * and 20 ms latency on every answer, the REST target in process (no CLI start-up, no mail).
- * Figures: the sustained bulk rate (chunks of 500, as import-csv does; the second half of the run,
- * when the bucket's first fill is spent), requests per row, 429s, and a one-row-at-a-time loop
- * (what a script calling add-customer per person gets, less process start-up).
+ * Every row is looked up by email before it is created (directories: usernames are not emails), so
+ * a new row costs two requests (look up, create) plus its share of a membership call.
+ * Figures: requests per second against the limit (chunks of 500, as import-csv does; the second
+ * half of the run, when the bucket's first fill is spent), requests per new row, 429s, and a
+ * one-row-at-a-time loop (what a script calling add-customer per person gets, less start-up).
  *
  *   tsc -p tsconfig.bench.json && node .bench-build/bench/rest.js [--rows 9000] [--rate 300] [--latency 20] [--concurrency 8]
  */
@@ -33,6 +35,8 @@ interface RunFigures {
   memberships: number;
   /** Rows per second over the second half of the run. */
   sustained: number;
+  /** Requests per second over the second half of the run. */
+  sustainedRequests: number;
 }
 
 const rowsOf = (n: number, prefix: string): ProvisionRequest[] =>
@@ -63,6 +67,7 @@ async function run(n: number, chunk: number, o: Required<RestBenchOptions>): Pro
       throttled: double.calls.filter((c) => c.status === 429).length,
       memberships: requestsPer(double, `POST /rest/servicedeskapi/servicedesk/${project.deskId}/customer`),
       sustained: span > 0 ? (times.length - 1 - mid) / span / (calls / n) : Number.NaN,
+      sustainedRequests: span > 0 ? (times.length - 1 - mid) / span : Number.NaN,
     };
   } finally {
     await target.close();
@@ -77,35 +82,36 @@ export async function restBench(options: RestBenchOptions = {}): Promise<Figure[
   const single = await run(o.single, 1, o);
   const wanted = 0.9 * o.rate;
   const overall = bulk.created / bulk.seconds;
+  const requestRate = bulk.calls / bulk.seconds;
   const perRow = bulk.calls / o.rows;
   const singleRate = single.created / single.seconds;
   const where = `${o.rate} req/s bucket, ${o.latencyMs} ms latency`;
   return [
     {
       bench: `REST: ${o.rows.toLocaleString('en-US')} new customers (${where})`,
-      figure: `${fmt(overall, 1)} rows/s (${bulk.created}/${o.rows} created; second half ${fmt(bulk.sustained, 1)} rows/s)`,
-      yardstick: `the limit: 0.9 × ${o.rate} = ${fmt(wanted, 0)} rows/s`,
-      ratio: overall / o.rate,
+      figure: `${fmt(requestRate, 1)} requests/s, ${fmt(overall, 1)} rows/s (${bulk.created}/${o.rows} created; second half ${fmt(bulk.sustainedRequests, 1)} requests/s)`,
+      yardstick: `the limit: 0.9 × ${o.rate} = ${fmt(wanted, 0)} requests/s`,
+      ratio: requestRate / o.rate,
       target: '≥ 0.9 × the limit',
-      ok: overall >= wanted && bulk.created === o.rows,
-      data: { ...bulk, rowsPerSecond: overall },
+      ok: requestRate >= wanted && bulk.created === o.rows,
+      data: { ...bulk, rowsPerSecond: overall, requestsPerSecond: requestRate },
     },
     {
       bench: 'REST: bulk against a one-row-at-a-time loop',
       figure: `${fmt(overall, 1)} rows/s`,
-      yardstick: `create-then-add loop ${fmt(singleRate, 1)} rows/s (${fmt(single.calls / Math.max(1, single.created), 2)} requests/row)`,
+      yardstick: `look-up-create-add loop ${fmt(singleRate, 1)} rows/s (${fmt(single.calls / Math.max(1, single.created), 2)} requests/row)`,
       ratio: overall / singleRate,
       target: '≥ 10×',
       ok: overall / singleRate >= 10,
       data: { loopRowsPerSecond: singleRate },
     },
     {
-      bench: 'REST: requests per row',
+      bench: 'REST: requests per new row',
       figure: `${fmt(perRow, 3)} (${bulk.memberships} membership calls; ${bulk.throttled} answered 429)`,
-      yardstick: '1 create per row',
+      yardstick: '1 look-up + 1 create per row',
       ratio: perRow,
-      target: '≤ 1.1',
-      ok: perRow <= 1.1,
+      target: '≤ 2.1',
+      ok: perRow <= 2.1,
       data: { perRow, memberships: bulk.memberships, throttled: bulk.throttled },
     },
   ];

@@ -126,8 +126,10 @@ describe('membership and lookups', () => {
   it('finds users by username and by search', async () => {
     expect((await send(jsm, 'GET', '/rest/api/2/user?username=FRED@EXAMPLE.COM')).json).toMatchObject({ name: 'fred@example.com' });
     expect((await send(jsm, 'GET', '/rest/api/2/user?username=nobody')).status).toBe(404);
-    const found = await send(jsm, 'GET', '/rest/api/2/user/search?username=Example.COM&maxResults=2');
-    expect((found.json as unknown[]).length).toBe(2);
+    // Jira's search matches the start of the username, the email, or a word of the display name.
+    const found = await send(jsm, 'GET', '/rest/api/2/user/search?username=FRED&maxResults=2');
+    expect((found.json as { name: string }[]).map((u) => u.name)).toContain('fred@example.com');
+    expect((await send(jsm, 'GET', '/rest/api/2/user/search?username=Example.COM')).json).toEqual([]);
   });
 
   it('refuses the customer listing when told to', async () => {
@@ -231,5 +233,85 @@ describe('context path and closing', () => {
     expect(count('TCPServerWrap')).toBe(servers);
     expect(count('TCPSocketWrap')).toBeLessThan(sockets);
     await expect(fetch(`${d.url}/rest/servicedeskapi/info`)).rejects.toThrow();
+  });
+});
+
+describe('real directories, languages, sessions and CAPTCHA', () => {
+  const basic = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
+  const started: JsmDouble[] = [];
+  const start = async (...args: Parameters<typeof startJsmDouble>) => {
+    const d = await startJsmDouble(...args);
+    started.push(d);
+    return d;
+  };
+  afterAll(async () => { await Promise.all(started.map((d) => d.close())); });
+
+  it('keeps emails non-unique: a create under a new username with a used email makes a second account', async () => {
+    const d = await start({ desks: 0, existingUsers: [{ name: 'jsmith', emailAddress: 'john@corp.example' }] });
+    const r = await send(d, 'POST', '/rest/api/2/user', platformUser('john.smith', { emailAddress: 'john@corp.example' }));
+    expect(r.status).toBe(201);
+    const found = await send(d, 'GET', '/rest/api/2/user/search?username=john@corp.example');
+    expect((found.json as { name: string }[]).map((u) => u.name).sort()).toEqual(['john.smith', 'jsmith']);
+    // The customer API makes the username the email: a second account again, not a refusal.
+    expect((await send(d, 'POST', '/rest/servicedeskapi/customer', customer('john@corp.example'), { ...AUTH, ...OPT_IN })).status).toBe(201);
+    expect([...d.users.values()].filter((u) => u.emailAddress === 'john@corp.example')).toHaveLength(3);
+  });
+
+  it('searches as Jira does: start of username, email or a word of the name; inactive only when asked', async () => {
+    const d = await start({ desks: 0, existingUsers: [
+      { name: 'jsmith', emailAddress: 'John.Smith@Corp.Example', displayName: 'John Smith' },
+      { name: 'gone', emailAddress: 'gone@corp.example', displayName: 'Gone Person', active: false },
+    ] });
+    const names = async (q: string) => ((await send(d, 'GET', `/rest/api/2/user/search?username=${encodeURIComponent(q)}`)).json as { name: string }[]).map((u) => u.name);
+    expect(await names('JSM')).toEqual(['jsmith']);
+    expect(await names('john.smith@corp.example')).toEqual(['jsmith']);
+    expect(await names('smith')).toEqual(['jsmith']);
+    expect(await names('corp.example')).toEqual([]);
+    expect(await names('gone')).toEqual([]);
+    const all = await send(d, 'GET', '/rest/api/2/user/search?username=gone&includeInactive=true');
+    expect(all.json).toMatchObject([{ name: 'gone', active: false }]);
+  });
+
+  it('a German instance answers in German and keeps the i18n key; a read-only directory refuses every create', async () => {
+    const d = await start({ desks: 0, language: 'de', readOnlyDirectory: true, existingUsers: [{ name: 'a@example.com' }] });
+    const dup = await send(d, 'POST', '/rest/servicedeskapi/customer', customer('a@example.com'), { ...AUTH, ...OPT_IN });
+    expect(dup.json).toEqual({ errorMessage: 'Ein Benutzer mit diesem Benutzernamen ist bereits vorhanden.', i18nErrorMessage: { i18nKey: 'sd.customer.create.user.exists', parameters: [] } });
+    const ro = await send(d, 'POST', '/rest/servicedeskapi/customer', customer('b@example.com'), { ...AUTH, ...OPT_IN });
+    expect(ro.status).toBe(400);
+    expect(ro.json).toMatchObject({ i18nErrorMessage: { i18nKey: 'admin.errors.cannot.add.user.all.directories.read.only' } });
+    expect((await send(d, 'POST', '/rest/api/2/user', platformUser('c@example.com'))).status).toBe(400);
+    expect(d.creates).toEqual([]);
+  });
+
+  it('sessions: Basic sets JSESSIONID, the cookie alone authenticates, an ended session answers 401 (HTML when asked)', async () => {
+    const d = await start({ desks: 0, basic: { user: 'root', password: 'pw' }, sessions: { maxRequests: 2 }, html401: true });
+    const first = await send(d, 'GET', '/rest/api/2/serverInfo', undefined, basic('root', 'pw'));
+    const cookie = /JSESSIONID=[^;]+/.exec(first.headers.get('set-cookie') ?? '')?.[0] ?? '';
+    expect(cookie).toMatch(/^JSESSIONID=/);
+    expect((await send(d, 'GET', '/rest/api/2/serverInfo', undefined, { cookie })).status).toBe(200);
+    expect((await send(d, 'GET', '/rest/api/2/serverInfo', undefined, { cookie })).status).toBe(200);
+    const ended = await send(d, 'GET', '/rest/api/2/serverInfo', undefined, { cookie });
+    expect(ended.status).toBe(401);
+    expect(ended.headers.get('content-type')).toContain('text/html');
+    expect(String(ended.json)).toContain('<title>Log in - Jira</title>');
+    expect(d.logins).toBe(1);
+  });
+
+  it('CAPTCHA after failed logins: 403 with the denied reason and login URL, even with the right password', async () => {
+    const d = await start({ desks: 0, basic: { user: 'root', password: 'pw' }, captcha: { afterFailures: 2 } });
+    for (let i = 0; i < 2; i++) expect((await send(d, 'GET', '/rest/api/2/serverInfo', undefined, basic('root', 'bad'))).status).toBe(401);
+    const r = await send(d, 'GET', '/rest/api/2/serverInfo', undefined, basic('root', 'pw'));
+    expect(r.status).toBe(403);
+    expect(r.headers.get('x-authentication-denied-reason')).toBe(`CAPTCHA_CHALLENGE; login-url=${d.url}/login.jsp`);
+    expect(r.headers.get('x-seraph-loginreason')).toBe('AUTHENTICATION_DENIED');
+    expect(d.failedLogins).toBe(2);
+  });
+
+  it('answers 405 for the customer listing when told to, and tells a hook about each create', async () => {
+    const seen: string[] = [];
+    const d = await start({ desks: 0, customerListRefused: 405, onCreate: (n, u) => seen.push(`${n}:${u}`) });
+    expect((await send(d, 'GET', '/rest/servicedeskapi/servicedesk/1/customer', undefined, { ...AUTH, ...OPT_IN })).status).toBe(405);
+    await send(d, 'POST', '/rest/servicedeskapi/customer', customer('x@example.com'), { ...AUTH, ...OPT_IN });
+    expect(seen).toEqual(['1:x@example.com']);
   });
 });

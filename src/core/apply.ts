@@ -40,9 +40,19 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       break;
     }
     const chunk = plan.rows.slice(start, start + chunkSize);
+    const asked = new Date().toISOString();
     const outcomes = await target.provision(
       plan.settings.project,
-      chunk.map((p) => ({ email: p.row.email, key: p.row.key, fullName: p.row.fullName, ...(p.row.password ? { password: p.row.password } : {}), exists: p.exists })),
+      chunk.map((p) => {
+        // The record this row's invitation gets if its account is created now (REST makes it durable first).
+        const intent = newInvitationRecord(plan, p, decideForRun(plan.settings, 'new'), asked);
+        return {
+          email: p.row.email, key: p.row.key, fullName: p.row.fullName, exists: p.exists,
+          ...(p.row.password ? { password: p.row.password } : {}),
+          ...(p.row.username ? { username: p.row.username } : {}),
+          ...(intent ? { invitation: intent } : {}),
+        };
+      }),
       () => reporter.progress(Math.min(++done, total), total),
     );
     const now = new Date().toISOString();
@@ -97,6 +107,7 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
   const invitation = recordInvitation(plan, planned, situation, decision, s);
   const result: RowResult = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName, status: outcome.status, invitation };
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
+  if (outcome.status === 'existing' && outcome.note) result.reason = result.reason ? `${result.reason}; ${outcome.note}` : outcome.note;
   if (invitation === 'pending' && decision.action === 'send') s.toSend.push(result);
   return result;
 }
@@ -109,12 +120,20 @@ function recordInvitation(
   s: Settling,
 ): InvitationOutcome {
   if (decision.action === 'none') return 'none';
-  const { settings } = plan;
-  const { row } = planned;
   if (situation === 'invitation-due') {
     // The record exists already (pending, owed): leave it pending unless it is sent now.
     return decision.action === 'send' ? 'pending' : decision.action === 'defer' ? 'pending' : 'suppressed';
   }
+  const record = newInvitationRecord(plan, planned, decision, s.now);
+  if (record) s.records.push(record);
+  return decision.action === 'suppress' ? 'suppressed' : 'pending';
+}
+
+/** The ledger record of a new customer's invitation under `decision` (none when nothing is owed). */
+function newInvitationRecord(plan: Plan, planned: PlannedRow, decision: InvitationDecision, now: string): InvitationRecord | undefined {
+  if (decision.action === 'none') return undefined;
+  const { settings } = plan;
+  const { row } = planned;
   const record: InvitationRecord = {
     project: settings.project.key,
     key: row.key,
@@ -124,12 +143,11 @@ function recordInvitation(
     status: decision.action === 'suppress' ? 'suppressed' : 'pending',
     deferred: decision.action === 'defer',
     mustChangePassword: row.password !== undefined,
-    updatedAt: s.now,
+    updatedAt: now,
   };
   if (decision.action === 'suppress') record.suppressedBy = decision.suppressedBy;
   if (row.language !== undefined) record.language = row.language;
-  s.records.push(record);
-  return decision.action === 'suppress' ? 'suppressed' : 'pending';
+  return record;
 }
 
 function notReached(planned: PlannedRow): RowResult {

@@ -10,6 +10,11 @@ import type {
 /** A customer to provision, with what the plan knows of them (`null`: not looked up). */
 export interface ProvisionRequest extends NewCustomer {
   exists: boolean | null;
+  /**
+   * The ledger record this row's invitation gets if the target creates its account. A target that
+   * cannot create and record in one write (REST) makes it durable as an intent before the create.
+   */
+  invitation?: InvitationRecord;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface CandidateRow {
   password?: Secret;
   /** The customer's language for the invitation (a CSV `language` cell, or `--language`), as written. */
   language?: string;
+  /** The account to use on a REST target (a directory username), when the input names it. */
+  username?: string;
   /** A problem the source found (wrong number of cells ...): the row is `invalid` with this reason. */
   error?: string;
 }
@@ -43,6 +45,7 @@ export interface ValidRow {
   password?: Secret;
   /** Canonical language code (`pt-BR`), when the row names one. */
   language?: string;
+  username?: string;
 }
 
 /** A customer to create on a target. */
@@ -51,12 +54,15 @@ export interface NewCustomer {
   key: string;
   fullName: string;
   password?: Secret;
+  /** REST: the account to use or create under this username (else the one found by email). */
+  username?: string;
 }
 
 /** What a target says happened to one row it was asked to provision. */
 export type ProvisionOutcome =
   | { status: 'created' }
-  | { status: 'existing' }
+  /** `note`: something the row's report should say (a password cell that was ignored). */
+  | { status: 'existing'; note?: string }
   /** `accountCreated`: the account was made but the row could not be finished (membership failed). */
   | { status: 'failed'; reason: string; accountCreated?: boolean };
 

@@ -150,6 +150,13 @@ export function validateRow(candidate: CandidateRow): Validation {
     if (language === undefined) return { ok: false, email, reason: `the language ${quote(candidate.language, 20)} is not a language code; ${LANGUAGE_HINT}` };
     row.language = language;
   }
+  const username = candidate.username?.trim() ?? '';
+  if (username !== '') {
+    if (forbiddenInName(username).length > 0 || username.length > MAX_NAME) {
+      return { ok: false, email, reason: `the username ${quote(username)} is not a Jira username; correct the username cell or leave it empty` };
+    }
+    row.username = username;
+  }
   if (candidate.password !== undefined && candidate.password.length > 0) {
     // Never quote the password itself: only its length.
     if (candidate.password.length < MIN_PASSWORD) {

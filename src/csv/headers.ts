@@ -1,8 +1,8 @@
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 
-export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'language';
-export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'language'];
+export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'language' | 'username';
+export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'language', 'username'];
 
 /** Column index of each field found; email always, a name by fullName or first/last. */
 export interface Columns {
@@ -12,6 +12,8 @@ export interface Columns {
   lastName?: number;
   password?: number;
   language?: number;
+  /** The Jira account to use (REST): a directory username such as `jsmith`. */
+  username?: number;
 }
 
 /** Header texts are compared without case, spaces, `-` and `_`: "E-Mail Address" = "emailaddress". */
@@ -38,6 +40,7 @@ const ALIASES: Record<Field, readonly string[]> = {
   lastName: ['lastname', 'surname', 'familyname', 'nachname', 'last'],
   password: ['password'],
   language: ['language', 'lang', 'locale'],
+  username: ['username'],
 };
 
 /** A cell that holds one address (Google's multi-value cells, `a@x ::: b@x`, are cut first). */

@@ -30,6 +30,8 @@ export interface CsvRecord {
   password?: string;
   /** The language cell, trimmed, when there is a language column and the cell is not empty. */
   language?: string;
+  /** The username cell, when there is a username column and the cell is not empty. */
+  username?: string;
   /** Why the row cannot be trusted (wrong number of cells, undecodable bytes); it is still yielded. */
   error?: string;
 }
@@ -186,6 +188,8 @@ function toRecord(line: number, cells: string[], { columns, headers, width, deli
   if (password !== '') record.password = password;
   const language = cell(columns.language).trim();
   if (language !== '') record.language = language;
+  const username = cell(columns.username).trim();
+  if (username !== '') record.username = username;
 
   const error = decodingError(line, [record.email, record.fullName, password], encoding);
   if (error !== undefined) record.error = error;

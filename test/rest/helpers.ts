@@ -33,10 +33,11 @@ export function useRest(): {
       const dir = await mkdtemp(join(tmpdir(), 'jsm-rest-'));
       dirs.push(dir);
       const t = await openRestTarget(double.url, {
-        env: { ...TOKEN_ENV, JSM_STATE_DIR: dir },
         backoffMs: 5,
         random: mulberry32(7),
         ...options,
+        // Variables given are added to the token and the state folder (JSM_TOKEN: '' means none).
+        env: { ...TOKEN_ENV, JSM_STATE_DIR: dir, ...options.env },
       });
       targets.push(t);
       return t;

@@ -95,20 +95,27 @@ describe('provision', () => {
       });
       const target = await rest.target(jsm, { concurrency: 1 });
       const outcomes = await target.provision(await target.getProject('ITH'), [...rows(1, 'a'), ...rows(1, 'p', 'Pw-123456')]);
-      expect(outcomes).toEqual([{ status: 'existing' }, { status: 'existing' }]);
+      expect(outcomes).toEqual([
+        { status: 'existing' },
+        { status: 'existing', note: 'the password cell was ignored: the account exists, and jsm-provision never changes the password of an existing account' },
+      ]);
+      expect(requestsPer(jsm, 'POST /rest/servicedeskapi/customer') + requestsPer(jsm, 'POST /rest/api/2/user')).toBe(0);
       expect(jsm.desks[60]?.customers).toEqual(new Set(['a0@example.com', 'p0@example.com']));
     }
   });
 
   it('a membership 400 naming missing users fails those rows only; the rest go again', async () => {
-    const jsm = await rest.double();
-    const target = await rest.target(jsm);
-    const ghost = { email: 'ghost@example.com', key: 'ghost@example.com', fullName: 'Ghost', exists: true };
-    const outcomes = await target.provision(await target.getProject('ITH'), [...rows(2), ghost, ...rows(1, 'd')]);
+    // The ghost exists when looked up and is deleted (by someone else) before the membership call.
+    let jsmRef: { users: Map<string, unknown> } | undefined;
+    const jsm = await rest.double({ existingUsers: [{ name: 'ghost@example.com' }], onCreate: () => jsmRef?.users.delete('ghost@example.com') });
+    jsmRef = jsm;
+    const target = await rest.target(jsm, { concurrency: 1 });
+    const ghost = { email: 'ghost@example.com', key: 'ghost@example.com', fullName: 'Ghost', exists: null };
+    const outcomes = await target.provision(await target.getProject('ITH'), [ghost, ...rows(2), ...rows(1, 'd')]);
     expect(outcomes).toEqual([
-      { status: 'created' },
-      { status: 'created' },
       { status: 'failed', reason: 'JSM says the user ghost@example.com does not exist, so it could not be made a customer of ITH' },
+      { status: 'created' },
+      { status: 'created' },
       { status: 'created' },
     ]);
     expect(requestsPer(jsm, 'POST /rest/servicedeskapi/servicedesk/61/customer')).toBe(2);
@@ -137,8 +144,24 @@ describe('provision', () => {
     expect(requestsPer(jsm, 'POST /rest/servicedeskapi/customer')).toBe(4);
   });
 
-  it('a create whose answers keep getting lost says the account may exist', async () => {
+  it('a create whose answers keep getting lost is decided by looking the account up', async () => {
     const jsm = await rest.double({ faults: { failNext: [1, 2].map(() => ({ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-after-write' as const })) } });
+    const target = await rest.target(jsm, { concurrency: 1, maxAttempts: 2 });
+    const [outcome] = await target.provision(await target.getProject('ITH'), rows(1));
+    expect(outcome).toEqual({ status: 'created' });
+    expect(createdTwice(jsm)).toEqual([]);
+    expect(jsm.desks[60]?.customers).toEqual(new Set(['c0@example.com']));
+  });
+
+  it('a create whose answers are lost, and whose look-up fails too, says the account may exist', async () => {
+    const jsm = await rest.double({
+      faults: {
+        failNext: [
+          ...[1, 2].map(() => ({ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-after-write' as const })),
+          ...[1, 2].map(() => ({ method: 'GET', path: '/rest/api/2/user', kind: '503' as const })),
+        ],
+      },
+    });
     const target = await rest.target(jsm, { concurrency: 1, maxAttempts: 2 });
     const [outcome] = await target.provision(await target.getProject('ITH'), rows(1));
     expect(outcome).toEqual({

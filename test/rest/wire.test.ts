@@ -5,7 +5,7 @@ import { TargetError, UsageError } from '../../src/core/errors.js';
 import { closeMatches, parseVersion, versionAtLeast } from '../../src/targets/rest/discovery.js';
 import { checkUrl, credentialsFrom } from '../../src/targets/rest/index.js';
 import { settingNotes } from '../../src/targets/rest/target.js';
-import { describeAnswer, errorText, isAlreadyExists } from '../../src/targets/rest/wire.js';
+import { describeAnswer, errorText, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory } from '../../src/targets/rest/wire.js';
 
 describe('checkUrl', () => {
   it('keeps a context path and drops the trailing slash', () => {
@@ -76,10 +76,18 @@ describe('answers', () => {
     expect(describeAnswer(502, undefined)).toBe('502 Bad Gateway');
   });
 
-  it('knows "already exists" in 400 (both shapes) and 409', () => {
-    expect(isAlreadyExists(400, { errorMessage: 'A user with that username already exists.' })).toBe(true);
-    expect(isAlreadyExists(400, { errorMessages: [], errors: { username: 'A user with that username already exists.' } })).toBe(true);
-    expect(isAlreadyExists(409, { errorMessage: 'Conflict' })).toBe(true);
-    expect(isAlreadyExists(400, { errorMessages: [], errors: { email: 'You must specify a valid email address.' } })).toBe(false);
+  it('shows an HTML page by its title only, never the page', () => {
+    const page = '<!DOCTYPE html><html><head><title>Unauthorized (401)</title><script>var secret=1</script></head><body><p>Long login form ...</p></body></html>';
+    expect(describeAnswer(401, page)).toBe('401 Unauthorized: Unauthorized (401)');
+    expect(errorText(page)).not.toContain('script');
+  });
+
+  it('recognises errors by i18n key, whatever the language of the message', () => {
+    const german = { errorMessage: 'Benutzer können nicht hinzugefügt werden: alle Verzeichnisse sind schreibgeschützt.', i18nErrorMessage: { i18nKey: 'admin.errors.cannot.add.user.all.directories.read.only', parameters: [] } };
+    expect(i18nKeyOf(german)).toBe('admin.errors.cannot.add.user.all.directories.read.only');
+    expect(isReadOnlyDirectory(400, german)).toBe(true);
+    expect(isReadOnlyDirectory(400, { errorMessage: 'read-only', i18nErrorMessage: { i18nKey: 'sd.customer.email.invalid' } })).toBe(false);
+    expect(isExperimentalRefusal(400, { errorMessage: 'Dies ist eine experimentelle API.', i18nErrorMessage: { i18nKey: 'sd.api.experimental.header.required' } })).toBe(true);
+    expect(isExperimentalRefusal(400, { errorMessage: 'experimental', i18nErrorMessage: { i18nKey: 'sd.customer.email.invalid' } })).toBe(false);
   });
 });

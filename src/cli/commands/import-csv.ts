@@ -146,6 +146,7 @@ async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<Can
     const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
     if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
     if (record.language !== undefined) row.language = record.language;
+    if (record.username !== undefined) row.username = record.username;
     if (record.error !== undefined) row.error = record.error;
     yield row;
   }

@@ -14,6 +14,8 @@ import { describeAnswer } from './wire.js';
 export interface Credentials {
   /** `Authorization` header value. */
   header: Secret;
+  /** Basic credentials log in once and reuse the session cookie; a token is sent with every call. */
+  kind?: 'basic' | 'token';
   /** The environment variables they came from, for messages ("JSM_TOKEN"). */
   source: string;
 }
@@ -81,6 +83,13 @@ export class HttpClient {
   #sleeps = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closed = false;
   #notedUntil = 0;
+  /** Basic only: the JSESSIONID of the session, the login under way, whether the server gives sessions at all. */
+  #session: string | undefined;
+  #loggingIn: Promise<void> | undefined;
+  #noSessions = false;
+  #sessionless = 0;
+  /** Basic logins sent (each is a password check on the server, an LDAP bind on directory-backed instances). */
+  logins = 0;
 
   constructor(options: HttpOptions) {
     this.#options = options;
@@ -107,14 +116,20 @@ export class HttpClient {
     let lost = 0;
     let faults = 0;
     let throttles = 0;
+    let sessionRetries = 0;
     for (;;) {
       this.#check();
       const ticket = await this.pacer.acquire();
       let verdict: Verdict = 'overloaded';
-      let answer: Answer | undefined;
+      let answer: (Answer & { sessionEnded?: boolean }) | undefined;
       let failure: { message: string; notSent: boolean } | undefined;
       try {
         answer = await this.#once(method, path, options, lost);
+        if (answer.sessionEnded) {
+          // The session ended (401 to its cookie): nothing was done; log in again and repeat the call.
+          verdict = 'ok';
+          if (++sessionRetries <= 3) continue;
+        }
         verdict = answer.status === 429 ? 'throttled' : answer.status >= 500 ? 'overloaded' : 'ok';
       } catch (error) {
         if (error instanceof TargetError) {
@@ -171,10 +186,25 @@ export class HttpClient {
     if (this.#closed) throw new RequestFailed('the connection to JSM was closed', 0, false);
   }
 
+  /** Makes every call from now on fail with this error (e.g. a directory that refuses every create). */
+  stop(error: TargetError): void {
+    this.#stop(error);
+  }
+
   #refuseAuth(answer: Answer): void {
     if (answer.status !== 401 && answer.status !== 403) return;
     const url = this.baseUrl.href.replace(/\/$/, '');
     const source = this.#options.credentials.source;
+    const captcha = captchaOf(answer.headers, url);
+    if (captcha !== undefined) {
+      const error = new TargetError(
+        'captcha-required',
+        `Jira asks for a CAPTCHA for this account after failed logins: log in once in a browser at ${captcha}, then run again (or use a personal access token)`,
+        `JSM answered ${answer.status} with a CAPTCHA challenge; nothing more was sent, so no further failed login is counted; a personal access token (JSM_TOKEN) never meets the CAPTCHA`,
+      );
+      this.#stop(error);
+      throw error;
+    }
     const error =
       answer.status === 401
         ? new TargetError(
@@ -191,14 +221,55 @@ export class HttpClient {
     throw error;
   }
 
-  async #once(method: Dispatcher.HttpMethod, path: string, options: RequestOptions, lost: number): Promise<Answer> {
-    const query = options.query ? `?${new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)]))}` : '';
+  async #once(method: Dispatcher.HttpMethod, path: string, options: RequestOptions, lost: number): Promise<Answer & { sessionEnded?: boolean }> {
     const headers: Record<string, string> = {
       accept: 'application/json',
-      authorization: this.#options.credentials.header.reveal(),
       'user-agent': 'jsm-provision',
       ...options.headers,
     };
+    const basic = this.#options.credentials.kind === 'basic' && !this.#noSessions;
+    // With Basic credentials one call logs in while the others wait for its session cookie.
+    while (basic && this.#session === undefined && this.#loggingIn) await this.#loggingIn;
+    const cookie = basic ? this.#session : undefined;
+    let loggedIn: (() => void) | undefined;
+    if (cookie !== undefined) {
+      headers.cookie = `JSESSIONID=${cookie}`;
+    } else {
+      headers.authorization = this.#options.credentials.header.reveal();
+      if (this.#options.credentials.kind === 'basic') {
+        this.logins++;
+        if (basic) this.#loggingIn = new Promise((resolve) => (loggedIn = resolve));
+      }
+    }
+    try {
+      const answer = await this.#send(method, path, query(options), headers, options, lost);
+      if (basic) {
+        const session = sessionCookie(answer.headers['set-cookie']);
+        if (cookie !== undefined && answer.status === 401) {
+          if (this.#session === cookie) this.#session = undefined;
+          return { ...answer, sessionEnded: true };
+        }
+        if (session !== undefined && answer.status < 400) this.#session = session;
+        // An instance that never gives a session (after a few logins: /info answers without one) is not waited for.
+        else if (cookie === undefined && answer.status < 400 && session === undefined && ++this.#sessionless >= 3) this.#noSessions = true;
+      }
+      return answer;
+    } finally {
+      if (loggedIn) {
+        this.#loggingIn = undefined;
+        loggedIn();
+      }
+    }
+  }
+
+  async #send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    query: string,
+    headers: Record<string, string>,
+    options: RequestOptions,
+    lost: number,
+  ): Promise<Answer> {
     let body: string | undefined;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -258,6 +329,29 @@ export class HttpClient {
     // After a refusal nothing in flight matters any more: drop it rather than wait for it.
     await (this.#fatal ? this.#pool.destroy() : this.#pool.close());
   }
+}
+
+function query(options: RequestOptions): string {
+  return options.query ? `?${new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)]))}` : '';
+}
+
+/** The JSESSIONID a Set-Cookie header gives, if any. */
+function sessionCookie(header: string | string[] | undefined): string | undefined {
+  for (const line of Array.isArray(header) ? header : header ? [header] : []) {
+    const m = /(?:^|;\s*)JSESSIONID=([^;\s]+)/.exec(line);
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
+}
+
+/** The login URL when Jira answers with a CAPTCHA challenge (X-Authentication-Denied-Reason, X-Seraph-LoginReason). */
+function captchaOf(headers: Answer['headers'], base: string): string | undefined {
+  const flat = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
+  const denied = flat(headers['x-authentication-denied-reason']);
+  const seraph = flat(headers['x-seraph-loginreason']);
+  if (!/CAPTCHA_CHALLENGE/i.test(denied) && !/AUTHENTICATION_DENIED/i.test(seraph)) return undefined;
+  const url = /login-url=([^;,\s]+)/i.exec(denied)?.[1];
+  return url && /^https?:\/\//i.test(url) ? url : `${base}/login.jsp`;
 }
 
 function parseBody(text: string, contentType: string): unknown {

@@ -48,7 +48,7 @@ export async function openRestTarget(baseUrl: string, options: RestTargetOptions
     ...(options.random ? { random: options.random } : {}),
     ...(options.onNote ? { onNote: options.onNote } : {}),
   });
-  return new RestTarget({ http, ledger, ledgerStore: store, ...(warn ? { onWarn: warn } : {}) });
+  return new RestTarget({ http, ledger, ledgerStore: store, ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
 }
 
 /** The base URL as given, without a trailing slash; refuses Cloud and credentials in the URL. */
@@ -84,11 +84,11 @@ export function checkUrl(raw: string): URL {
 /** JSM_TOKEN (Bearer), else JSM_USER + JSM_PASSWORD (Basic); never from options. */
 export function credentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credentials {
   const token = env.JSM_TOKEN?.trim();
-  if (token) return { header: new Secret(`Bearer ${token}`), source: 'JSM_TOKEN' };
+  if (token) return { header: new Secret(`Bearer ${token}`), source: 'JSM_TOKEN', kind: 'token' };
   const user = env.JSM_USER;
   const password = env.JSM_PASSWORD;
   if (user && password) {
-    return { header: new Secret(`Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`), source: 'JSM_USER and JSM_PASSWORD' };
+    return { header: new Secret(`Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`), source: 'JSM_USER and JSM_PASSWORD', kind: 'basic' };
   }
   const missing = user ? 'JSM_PASSWORD is not set' : password ? 'JSM_USER is not set' : 'no credentials are set';
   throw new UsageError(

@@ -1,14 +1,18 @@
 /**
- * The two writes of provisioning: create one customer (the answer says whether they existed, so no
- * look-up first), then make many customers members of the desk in one call. Neither makes JSM send
- * an email: `POST /rest/servicedeskapi/customer` sends none, and `POST /rest/api/2/user` is asked
- * not to (`notification: "false"`).
+ * One row on REST: resolve the account from the email (or the username the input names); an
+ * existing one is used as it is (its username for every later call, its password never touched);
+ * a missing one is created after the intent to invite is durable. Whatever a create answers
+ * besides 201 (or when its answer is lost), the account is looked up again and the outcome comes
+ * from that fact, never from the words of the message. Neither create makes JSM send an email:
+ * `POST /rest/servicedeskapi/customer` sends none, and `POST /rest/api/2/user` is asked not to.
  */
 import { TargetError } from '../../core/errors.js';
 import type { ProvisionRequest } from '../../core/target.js';
 import type { ProvisionOutcome } from '../../core/types.js';
+import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, type Account } from './accounts.js';
 import { RequestFailed, type Answer, type HttpClient } from './http.js';
-import { describeAnswer, errorText, EXPERIMENTAL, isAlreadyExists, isExperimentalRefusal, userSchema } from './wire.js';
+import type { IntentLog } from './intents.js';
+import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
 
 /** A row whose account now exists, waiting to be made a member of the desk. */
 export interface Created {
@@ -16,20 +20,78 @@ export interface Created {
   username: string;
   email: string;
   status: 'created' | 'existing';
+  note?: string;
 }
 
-export async function createCustomer(http: HttpClient, row: ProvisionRequest, index: number): Promise<Created | { failed: string }> {
-  if (row.exists === true) return { index, username: row.email, email: row.email, status: 'existing' };
-  const path = row.password ? '/rest/api/2/user' : '/rest/servicedeskapi/customer';
+export type RowDone = Created | { failed: string };
+
+/** Creates refused alike, one after another, with no account made: the directory refuses them all. */
+const ALIKE_LIMIT = 3;
+
+export interface RowContext {
+  http: HttpClient;
+  intents: IntentLog;
+  /** Shared by the rows of a run: identical refusals in a row (see ALIKE_LIMIT). */
+  refusals: { last: string; count: number; anyCreated: boolean };
+}
+
+const PASSWORD_IGNORED = 'the password cell was ignored: the account exists, and jsm-provision never changes the password of an existing account';
+
+export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
+  const { http } = ctx;
+  let found;
+  try {
+    found = await resolveAccount(http, row.email, row.username);
+  } catch (error) {
+    return { failed: lookupFailure(error, row.email) };
+  }
+  switch (found.kind) {
+    case 'existing':
+      return existing(index, row, found.account);
+    case 'inactive':
+      return { failed: inactiveReason(found.accounts) };
+    case 'ambiguous':
+      return { failed: ambiguousReason(row.email, found.accounts) };
+    case 'mismatch':
+      return { failed: mismatchReason(row.email, found.account) };
+    case 'absent':
+      return create(ctx, row, index);
+  }
+}
+
+function existing(index: number, row: ProvisionRequest, account: Account): Created {
+  return { index, username: account.name, email: row.email, status: 'existing', ...(row.password ? { note: PASSWORD_IGNORED } : {}) };
+}
+
+async function create(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
+  const { http, intents } = ctx;
+  // The customer API makes the username the email; a username of our own needs the platform API
+  // (without a password Jira sets a random one, and notification "false" keeps it silent).
+  const platform = row.password !== undefined || row.username !== undefined;
+  const username = row.username ?? row.email;
+  const path = platform ? '/rest/api/2/user' : '/rest/servicedeskapi/customer';
+  if (row.invitation) {
+    try {
+      await intents.write([{ record: row.invitation, username }]);
+    } catch (error) {
+      // Nothing is created without its durable intent: the run stops here.
+      const stop = intentUnwritable(intents.file, error);
+      http.stop(stop);
+      throw stop;
+    }
+  }
+  const settle = async (): Promise<void> => {
+    if (row.invitation) await intents.settle(row.invitation.project, row.invitation.key);
+  };
   let answer: Answer;
   try {
-    answer = row.password
+    answer = platform
       ? await http.request('POST', path, {
           json: {
-            name: row.email,
+            name: username,
             emailAddress: row.email,
             displayName: row.fullName,
-            password: row.password.reveal(),
+            ...(row.password ? { password: row.password.reveal() } : {}),
             notification: 'false',
             applicationKeys: [],
           },
@@ -37,25 +99,119 @@ export async function createCustomer(http: HttpClient, row: ProvisionRequest, in
       : await http.request('POST', path, { json: { email: row.email, fullName: row.fullName }, headers: EXPERIMENTAL });
   } catch (error) {
     if (!(error instanceof RequestFailed)) throw error;
-    const maybe = error.lostAnswers > 0 ? '; the account may have been created' : '';
-    return { failed: `${error.message}${maybe}: run the same command again to finish this row` };
+    // No usable answer: whether the account was made is a fact to look up, not to guess.
+    const after = await lookAgain(http, username, row.email);
+    if (after === 'unknown' || after === 'other') {
+      const maybe = error.lostAnswers > 0 ? '; the account may have been created' : '';
+      return { failed: `${error.message}${maybe}: run the same command again to finish this row` };
+    }
+    if (after === null) {
+      await settle();
+      return { failed: `${error.message}: run the same command again to finish this row` };
+    }
+    ctx.refusals.anyCreated = true;
+    return { index, username: after.name, email: row.email, status: 'created' };
   }
   if (answer.status === 200 || answer.status === 201) {
+    ctx.refusals.anyCreated = true;
     const user = userSchema.safeParse(answer.body);
-    return { index, username: user.success ? user.data.name : row.email, email: row.email, status: 'created' };
-  }
-  if (isAlreadyExists(answer.status, answer.body)) {
-    // "Exists" after an attempt whose answer was lost: that attempt created it, in this run.
-    return { index, username: row.email, email: row.email, status: answer.lostAnswers > 0 ? 'created' : 'existing' };
+    return { index, username: user.success ? user.data.name : username, email: row.email, status: 'created' };
   }
   if (answer.status === 404 || answer.status === 405 || isExperimentalRefusal(answer.status, answer.body)) {
     throw new TargetError(
       'unsupported',
       `${http.baseUrl.href.replace(/\/$/, '')} does not accept POST ${path} (${describeAnswer(answer.status, answer.body)})`,
-      row.password ? 'this JSM cannot create users with a password over REST' : 'this JSM lacks the customer API this tool needs (JSM 3.x or newer): try with passwords (--password-file, or a password column)',
+      platform ? 'this JSM cannot create users with a password over REST' : 'this JSM lacks the customer API this tool needs (JSM 3.x or newer): try with passwords (--password-file, or a password column)',
     );
   }
+  // Refused (400, 409, ...): does the account exist now? That, not the message, decides.
+  const after = await lookAgain(http, username, row.email);
+  if (after === 'unknown') {
+    return { failed: `JSM refused to create the customer (${describeAnswer(answer.status, answer.body)}), and whether the account exists could not be checked: run the same command again to finish this row` };
+  }
+  if (after === 'other') {
+    await settle();
+    const holder = await accountByUsername(http, username).catch(() => null);
+    return { failed: holder ? mismatchReason(row.email, holder) : `JSM refused to create the customer: ${describeAnswer(answer.status, answer.body)}` };
+  }
+  if (after !== null) {
+    if (answer.lostAnswers > 0) {
+      // An earlier attempt of this call was done but its answer lost: this run made the account.
+      ctx.refusals.anyCreated = true;
+      return { index, username: after.name, email: row.email, status: 'created' };
+    }
+    // Made by someone else between our look-up and our create: it existed before this row's create.
+    await settle();
+    return existing(index, row, after);
+  }
+  await settle();
+  refusedAlike(ctx, row, answer);
   return { failed: `JSM refused to create the customer: ${describeAnswer(answer.status, answer.body)}` };
+}
+
+/**
+ * The account after a create that did not answer 201: the active account with our username and
+ * this email, null when there is none, 'other' when the username is held by an account with
+ * another email, 'unknown' when the look-up itself failed.
+ */
+async function lookAgain(http: HttpClient, username: string, email: string): Promise<Account | null | 'other' | 'unknown'> {
+  try {
+    const account = await accountByUsername(http, username);
+    if (!account) return null;
+    return account.email.toLowerCase() === email.trim().toLowerCase() ? account : 'other';
+  } catch (error) {
+    if (error instanceof RequestFailed || error instanceof LookupFailed) return 'unknown';
+    throw error;
+  }
+}
+
+/** A directory that cannot hold new users stops the run once, not every row alike. */
+function refusedAlike(ctx: RowContext, row: ProvisionRequest, answer: Answer): void {
+  const { http, refusals } = ctx;
+  const where = http.baseUrl.href.replace(/\/$/, '');
+  const said = describeAnswer(answer.status, answer.body);
+  if (isReadOnlyDirectory(answer.status, answer.body)) {
+    const error = new TargetError(
+      'directory-read-only',
+      `${where} cannot create users: its user directories are read-only or delegated (JSM answered ${said}; ${i18nKeyOf(answer.body) ?? ''})`.replace(/; \)$/, ')'),
+      'make a Jira internal directory writable (Administration > User management > User directories), or create the accounts in LDAP/AD first: this tool then finds them by email and adds them to the project',
+    );
+    http.stop(error);
+    throw error;
+  }
+  const text = `${answer.status} ${i18nKeyOf(answer.body) ?? errorText(answer.body)}`;
+  // A refusal that names the row (its email) is about the row, not about the directory.
+  if (refusals.anyCreated || text.toLowerCase().includes(row.email.toLowerCase())) {
+    refusals.count = 0;
+    return;
+  }
+  refusals.count = refusals.last === text ? refusals.count + 1 : 1;
+  refusals.last = text;
+  if (refusals.count >= ALIKE_LIMIT) {
+    const error = new TargetError(
+      'create-refused',
+      `${where} refused every customer create alike (${said}) and made no account: its user directories may be read-only or delegated`,
+      'check that a Jira directory allows new users (Administration > User management > User directories) and that this account may create users; then run again',
+    );
+    http.stop(error);
+    throw error;
+  }
+}
+
+function intentUnwritable(file: string, error: unknown): TargetError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const cause = code === 'ENOSPC' ? `the disk holding ${file} is full` : code === 'EACCES' || code === 'EPERM' ? `${file} may not be written` : `${file} could not be written (${code ?? (error as Error).message})`;
+  return new TargetError(
+    'ledger-unwritable',
+    `${cause}: no customer is created before the invitation it is owed is on disk, so the run stopped`,
+    'make room (or give JSM_STATE_DIR a writable folder), then run the same command again: what was done is kept',
+  );
+}
+
+function lookupFailure(error: unknown, email: string): string {
+  if (error instanceof RequestFailed) return `${error.message} while looking up ${email}: run the same command again to finish this row`;
+  if (error instanceof LookupFailed) return `${error.message}: run the same command again to finish this row`;
+  throw error;
 }
 
 /**
@@ -88,7 +244,7 @@ export async function addMembers(
       continue;
     }
     if (answer.status >= 200 && answer.status < 300) {
-      for (const c of group) results.push([c.index, { status: c.status }]);
+      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note } : { status: c.status }]);
       continue;
     }
     const said = describeAnswer(answer.status, answer.body);

@@ -5,7 +5,12 @@ import type { CustomerView, ProjectInfo, ProvisionOutcome, SettingChange } from 
 import type { LocalStore } from '../local/store.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { addMembers, createCustomer, type Created } from './provision.js';
+import { accountByUsername, accountsByEmail } from './accounts.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from './intents.js';
+
+/** How long an intent whose account never turned up is kept (a create sent by a killed run lands long before). */
+const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
+import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
 /** The project property that holds "Do not send account verification emails" for this tool. */
@@ -20,6 +25,7 @@ export interface RestTargetParts {
   ledger: InvitationLedger;
   ledgerStore: LocalStore;
   onWarn?: (message: string) => void;
+  onNote?: (message: string) => void;
 }
 
 /**
@@ -34,6 +40,11 @@ export class RestTarget implements Target {
   #store: LocalStore;
   #discovery: Discovery;
   #onWarn: (message: string) => void;
+  #onNote: (message: string) => void;
+  #intents: IntentLog;
+  #resolved: Promise<void> | undefined;
+  #left: LeftIntents[] = [];
+  #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
 
   constructor(parts: RestTargetParts) {
     this.#http = parts.http;
@@ -41,6 +52,13 @@ export class RestTarget implements Target {
     this.#store = parts.ledgerStore;
     this.#discovery = new Discovery(parts.http);
     this.#onWarn = parts.onWarn ?? (() => undefined);
+    this.#onNote = parts.onNote ?? (() => undefined);
+    this.#intents = new IntentLog(parts.ledgerStore.path);
+  }
+
+  /** Basic logins sent so far (0 with a token). */
+  get logins(): number {
+    return this.#http.logins;
   }
 
   get location(): string {
@@ -54,6 +72,8 @@ export class RestTarget implements Target {
 
   async getProject(key: string): Promise<ProjectInfo> {
     const desk = await this.#discovery.desk(key);
+    this.#resolved ??= this.#resolveLeftIntents();
+    await this.#resolved;
     const version = await this.#discovery.version();
     return this.#info(desk.projectKey, desk.projectName, desk.id, version, await this.#readSetting(desk.projectKey));
   }
@@ -80,12 +100,14 @@ export class RestTarget implements Target {
     return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
   }
 
+  /** Emails with at least one active account (by the user search, exact email match without regard to case). */
   async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
     const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
-      const answer = await reachable(this.#http, () => this.#http.request('GET', '/rest/api/2/user', { query: { username: key } }));
-      if (answer.status === 200) return key;
-      if (answer.status === 404) return null;
-      throw new TargetError('bad-answer', `JSM did not say whether ${key} exists (${describeAnswer(answer.status, answer.body)})`);
+      const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
+        if (error instanceof TargetError) throw error;
+        throw new TargetError('bad-answer', (error as Error).message);
+      });
+      return accounts.some((a) => a.active) ? key : null;
     });
     return new Set(found.filter((k): k is string => k !== null));
   }
@@ -109,8 +131,12 @@ export class RestTarget implements Target {
       batches.push(done);
     };
     try {
-      await mapLimit(rows, this.#http.pacer.maxInFlight, async (row, index) => {
-        const created = await createCustomer(this.#http, row, index);
+      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals };
+      // More rows under way than requests in flight: a row waiting for its intent to reach the
+      // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
+      const maxInFlight = this.#http.pacer.maxInFlight;
+      await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
+        const created = await provisionRow(ctx, row, index);
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };
           onRowDone?.();
@@ -148,7 +174,59 @@ export class RestTarget implements Target {
   }
 
   async flush(): Promise<void> {
-    await this.#store.commit();
+    let committed = false;
+    try {
+      await this.#store.commit();
+      committed = true;
+      // A create sent by a killed run may have landed since the start: its invitation is owed.
+      // Best effort: what cannot be checked now stays in its file for the next run.
+      if (this.#left.length > 0) await this.#settleLeft().catch(() => undefined);
+    } finally {
+      // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
+      await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
+    }
+  }
+
+  /**
+   * Intents left by runs that ended before their ledger commit (a kill): an account that exists
+   * now under the username the run meant to create, with that email, was created by it (its
+   * look-up had found none), so its invitation is owed and recorded now; records already in the
+   * ledger win. An intent whose account does not exist (yet) is kept: the killed run's create may
+   * still land on the server (it was sent before the kill), so it is checked again at the end of
+   * this run and by later runs, until the account turns up, the ledger holds the customer (this run
+   * created it), or a week has passed.
+   */
+  async #resolveLeftIntents(): Promise<void> {
+    this.#left = await readLeftIntents(this.#intents);
+    await this.#settleLeft();
+  }
+
+  async #settleLeft(): Promise<void> {
+    const files = this.#left;
+    if (files.length === 0) return;
+    let owed = 0;
+    const now = Date.now();
+    for (const file of files) {
+      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
+      const accounts = await mapLimit(open, this.#http.pacer.maxInFlight, (i) =>
+        reachable(this.#http, () => accountByUsername(this.#http, i.username)).catch((error: unknown) => {
+          if (error instanceof TargetError) throw error;
+          throw new TargetError('bad-answer', (error as Error).message);
+        }),
+      );
+      const made = open.filter((i, n) => {
+        const account = accounts[n];
+        return account != null && account.active && account.email.toLowerCase() === i.record.email.trim().toLowerCase();
+      });
+      this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
+      owed += made.filter((i) => i.record.status === 'pending').length;
+      await this.#store.commit();
+      const kept = open.filter((i, n) => accounts[n] == null);
+      file.intents = kept;
+      if (file.ended) await rewriteIntentFile(file.file, kept);
+    }
+    this.#left = files.filter((f) => f.intents.length > 0);
+    if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
   }
 
   async close(): Promise<void> {

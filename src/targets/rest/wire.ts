@@ -49,10 +49,32 @@ export function errorText(body: unknown): string {
     if (parts.length > 0) return parts.join(' ');
   }
   if (typeof body === 'string') {
-    const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+    // An HTML page (a login page, a proxy's error) is never shown: its title says enough.
+    if (isHtml(body)) return htmlTitle(body);
+    const text = body.replace(/\s+/g, ' ').trim();
     return text.length > 160 ? `${text.slice(0, 157)}...` : text;
   }
   return '';
+}
+
+function isHtml(text: string): boolean {
+  return /^\s*(<!doctype html|<html|<head|<body|<\?xml)/i.test(text) || /<\/(html|body|head|title|h1|div|p)>/i.test(text);
+}
+
+/** The `<title>` of an HTML page, folded and cut short ('' when there is none). */
+export function htmlTitle(html: string): string {
+  const m = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html) ?? /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(html);
+  const text = (m?.[1] ?? '').replace(/<[^>]*>/g, ' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#?\w+;/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** JSM's language-independent error key (`i18nErrorMessage.i18nKey`), when the answer has one. */
+export function i18nKeyOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const i18n = (body as { i18nErrorMessage?: unknown }).i18nErrorMessage;
+  if (typeof i18n !== 'object' || i18n === null) return undefined;
+  const key = (i18n as { i18nKey?: unknown }).i18nKey;
+  return typeof key === 'string' && key !== '' ? key : undefined;
 }
 
 /** "503 Service Unavailable: <what JSM said>" */
@@ -62,16 +84,19 @@ export function describeAnswer(status: number, body: unknown): string {
   return said && !said.startsWith(head) ? `${head}: ${said}` : head;
 }
 
-/** A create refused because the user exists: 409 (any shape), or 400 saying so (both families). */
-export function isAlreadyExists(status: number, body: unknown): boolean {
-  if (status === 409) return true;
-  return status === 400 && /already exists|already in use|already taken/i.test(errorText(body));
+/** A create refused because no directory may hold new users (read-only or delegated directories), by its i18n key. */
+export function isReadOnlyDirectory(status: number, body: unknown): boolean {
+  const key = i18nKeyOf(body);
+  return status >= 400 && status < 500 && key !== undefined && /read\.?only|no\.?writable|directories|directory\.(?:not\.)?writ/i.test(key);
 }
 
 /** The header the experimental JSM endpoints require. */
 export const EXPERIMENTAL = { 'x-experimentalapi': 'opt-in' } as const;
 
-/** Whether the experimental-API refusal is what this 400 says. */
+/** Whether this 400 is the experimental-API refusal: by its i18n key, else by its (English) words. */
 export function isExperimentalRefusal(status: number, body: unknown): boolean {
-  return status === 400 && /experimental/i.test(errorText(body));
+  if (status !== 400) return false;
+  const key = i18nKeyOf(body);
+  if (key !== undefined) return /experimental/i.test(key);
+  return /experimental/i.test(errorText(body));
 }

@@ -13,8 +13,25 @@ export interface State {
   version: string;
   platformVersion: string;
   duplicateStatus: 400 | 409;
-  customerListRefused: false | 403 | 404;
+  customerListRefused: false | 403 | 404 | 405;
   nextUserId: number;
+  language: 'en' | 'de';
+  readOnlyDirectory: boolean;
+  onCreate?: (count: number, username: string) => void;
+}
+
+/** The instance's language: the message changes, the i18n key does not. */
+function t(s: State, en: string, de: string): string {
+  return s.language === 'de' ? de : en;
+}
+
+/** What Jira says when no directory may hold a new user. */
+function readOnly(s: State, family: 'jsm' | 'platform'): Reply {
+  const message = t(s, 'Cannot add user, all the user directories are read-only.',
+    'Benutzer kann nicht hinzugefügt werden, alle Benutzerverzeichnisse sind schreibgeschützt.');
+  return family === 'jsm'
+    ? jsmError(400, message, 'admin.errors.cannot.add.user.all.directories.read.only')
+    : platformError(400, [message]);
 }
 
 export interface Ctx {
@@ -71,12 +88,37 @@ function newUser(s: State, name: string, email: string, displayName: string, via
   };
   s.users.set(user.name, user);
   s.creates.push({ username: user.name, via, time: Date.now(), answered: true });
+  s.onCreate?.(s.creates.length, user.name);
   return user;
 }
 
+/** The desk customer listing's `query`: a substring of username, email or display name. */
 function matches(u: User, needle: string): boolean {
   const n = needle.toLowerCase();
   return [u.name, u.emailAddress, u.displayName].some((f) => f.toLowerCase().includes(n));
+}
+
+/**
+ * Jira DC's user search (`/rest/api/2/user/search?username=`): the query matches the start of the
+ * username, of the email, of the display name or of any word in it, without regard to case.
+ * `.` matches everyone. So an email finds its accounts whatever their usernames, plus any
+ * account whose email or username merely starts with it: callers keep the exact matches.
+ */
+function searchMatches(u: User, lowerQuery: string): boolean {
+  if (lowerQuery === '.') return true;
+  for (const f of searchFields(u)) if (f.startsWith(lowerQuery)) return true;
+  return false;
+}
+
+/** The lower-cased fields a search looks at, kept per user object while they stay the same (benchmarks search thousands). */
+const fieldCache = new WeakMap<User, { name: string; email: string; display: string; fields: string[] }>();
+function searchFields(u: User): string[] {
+  const cached = fieldCache.get(u);
+  if (cached && cached.name === u.name && cached.email === u.emailAddress && cached.display === u.displayName) return cached.fields;
+  const display = u.displayName.toLowerCase();
+  const fields = [u.name.toLowerCase(), u.emailAddress.toLowerCase(), display, ...display.split(/\s+/).slice(1)];
+  fieldCache.set(u, { name: u.name, email: u.emailAddress, display: u.displayName, fields });
+  return fields;
 }
 
 const routes: Route[] = [
@@ -108,13 +150,16 @@ const routes: Route[] = [
     const b = obj(ctx.body);
     const email = str(b.email);
     const fullName = str(b.fullName);
-    if (!email) return jsmError(400, 'You must provide an email address.', 'sd.customer.email.required');
-    if (!isEmail(email)) return jsmError(400, `The email address '${email}' is invalid.`, 'sd.customer.email.invalid');
-    if (!fullName) return jsmError(400, 'You must provide a full name.', 'sd.customer.fullname.required');
-    if (ctx.state.users.has(email.toLowerCase())) {
-      return jsmError(ctx.state.duplicateStatus, 'A user with that username already exists.',
+    const s = ctx.state;
+    if (!email) return jsmError(400, t(s, 'You must provide an email address.', 'Sie müssen eine E-Mail-Adresse angeben.'), 'sd.customer.email.required');
+    if (!isEmail(email)) return jsmError(400, t(s, `The email address '${email}' is invalid.`, `Die E-Mail-Adresse '${email}' ist ungültig.`), 'sd.customer.email.invalid');
+    if (!fullName) return jsmError(400, t(s, 'You must provide a full name.', 'Sie müssen einen vollständigen Namen angeben.'), 'sd.customer.fullname.required');
+    // The username becomes the email: only a taken username is refused; a used email is not (JRASERVER-9182).
+    if (s.users.has(email.toLowerCase())) {
+      return jsmError(s.duplicateStatus, t(s, 'A user with that username already exists.', 'Ein Benutzer mit diesem Benutzernamen ist bereits vorhanden.'),
         'sd.customer.create.user.exists');
     }
+    if (s.readOnlyDirectory) return readOnly(s, 'jsm');
     return { status: 201, json: jsmUser(ctx.base, newUser(ctx.state, email, email, fullName, 'customer')) };
   } },
   { method: 'POST', pattern: /^\/rest\/api\/2\/user$/, handler: (ctx) => {
@@ -122,12 +167,14 @@ const routes: Route[] = [
     const name = str(b.name);
     const email = str(b.emailAddress);
     const displayName = str(b.displayName);
+    const s = ctx.state;
     const errors: Record<string, string> = {};
-    if (!name) errors.username = 'You must specify a username.';
-    else if (ctx.state.users.has(name.toLowerCase())) errors.username = 'A user with that username already exists.';
-    if (!isEmail(email)) errors.email = 'You must specify a valid email address.';
-    if (!displayName) errors.displayName = 'You must specify a full name.';
+    if (!name) errors.username = t(s, 'You must specify a username.', 'Sie müssen einen Benutzernamen angeben.');
+    else if (s.users.has(name.toLowerCase())) errors.username = t(s, 'A user with that username already exists.', 'Ein Benutzer mit diesem Benutzernamen ist bereits vorhanden.');
+    if (!isEmail(email)) errors.email = t(s, 'You must specify a valid email address.', 'Sie müssen eine gültige E-Mail-Adresse angeben.');
+    if (!displayName) errors.displayName = t(s, 'You must specify a full name.', 'Sie müssen einen vollständigen Namen angeben.');
     if (Object.keys(errors).length > 0) return platformError(400, [], errors);
+    if (s.readOnlyDirectory) return readOnly(s, 'platform');
     // Without applicationKeys Jira gives the default application: a licensed user, not a customer.
     const keys = Array.isArray(b.applicationKeys) ? b.applicationKeys.map(String) : ['jira-software'];
     const user = newUser(ctx.state, name, email, displayName, 'user', {
@@ -148,7 +195,7 @@ const routes: Route[] = [
     const missing = names.filter((n: string) => !ctx.state.users.has(n.toLowerCase()));
     // All or nothing: with any unknown username, nobody is added.
     if (missing.length > 0) {
-      return jsmError(400, `The following users do not exist: ${missing.join(', ')}`, 'sd.customers.users.not.found');
+      return jsmError(400, t(ctx.state, `The following users do not exist: ${missing.join(', ')}`, `Die folgenden Benutzer existieren nicht: ${missing.join(', ')}`), 'sd.customers.users.not.found');
     }
     for (const n of names as string[]) desk.customers.add(n.toLowerCase());
     return { status: 204 };
@@ -156,6 +203,7 @@ const routes: Route[] = [
   { method: 'GET', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/customer$/, handler: (ctx, m) => {
     const refused = ctx.state.customerListRefused;
     if (refused === 404) return notFoundResource(`${ctx.base}${ctx.path}`);
+    if (refused === 405) return { status: 405, text: '' };
     if (refused === 403) return jsmError(403, 'You do not have permission to view the customers of this service project.', 'sd.customers.view.forbidden');
     if (!experimental(ctx)) return EXPERIMENTAL_REFUSED();
     const desk = findDesk(ctx.state, m[1]);
@@ -170,7 +218,7 @@ const routes: Route[] = [
     const user = username !== undefined ? ctx.state.users.get(username.toLowerCase())
       : [...ctx.state.users.values()].find((u) => u.key === key);
     return user ? { status: 200, json: platformUser(ctx.base, user, true) }
-      : platformError(404, [`The user named '${username ?? key ?? 'null'}' does not exist`]);
+      : platformError(404, [t(ctx.state, `The user named '${username ?? key ?? 'null'}' does not exist`, `Der Benutzer '${username ?? key ?? 'null'}' existiert nicht`)]);
   } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/user\/search$/, handler: (ctx) => {
     const q = ctx.query.username;
@@ -178,7 +226,9 @@ const routes: Route[] = [
     const startAt = Math.max(0, Number.parseInt(ctx.query.startAt ?? '0', 10) || 0);
     const max = Math.min(1000, Number.parseInt(ctx.query.maxResults ?? '50', 10) || 50);
     const inactive = ctx.query.includeInactive === 'true';
-    const found = [...ctx.state.users.values()].filter((u) => (u.active || inactive) && (q === '.' || matches(u, q)));
+    const lower = q.toLowerCase();
+    const found: User[] = [];
+    for (const u of ctx.state.users.values()) if ((u.active || inactive) && searchMatches(u, lower)) found.push(u);
     return { status: 200, json: found.slice(startAt, startAt + max).map((u) => platformUser(ctx.base, u)) };
   } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/project\/([^/]+)$/, handler: (ctx, m) => {

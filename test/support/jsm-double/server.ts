@@ -23,7 +23,17 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     duplicateStatus: opts.duplicateStatus ?? 400,
     customerListRefused: opts.customerListRefused === true ? 404 : opts.customerListRefused || false,
     nextUserId: 10100,
+    language: opts.language ?? 'en',
+    readOnlyDirectory: opts.readOnlyDirectory ?? false,
+    ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
   };
+  /** JSESSIONID -> its user, when it started and how many calls it served. */
+  const sessions = new Map<string, { user: string; started: number; requests: number }>();
+  let nextSession = 1;
+  let logins = 0;
+  let failedLogins = 0;
+  const failuresOf = new Map<string, number>();
+  const captchaAfter = opts.captcha?.afterFailures ?? 3;
   const calls: RecordedCall[] = [];
   let faults: Faults = { status503Rate: 0, cutAfterWriteRate: 0, seed: 1, ...opts.faults, failNext: [...(opts.faults?.failNext ?? [])] };
   let rand = mulberry32(faults.seed);
@@ -42,7 +52,26 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     return i < 0 ? undefined : faults.failNext.splice(i, 1)[0];
   }
 
-  function authenticate(h: string | undefined): { user: string | null; forbidden: boolean } {
+  function sessionOf(cookieHeader: string | undefined): string | null {
+    const id = /(?:^|;\s*)JSESSIONID=([^;\s]+)/.exec(cookieHeader ?? '')?.[1];
+    const session = id === undefined ? undefined : sessions.get(id);
+    if (!session || id === undefined) return null;
+    const limits = opts.sessions ?? {};
+    const ended = (limits.maxRequests !== undefined && session.requests >= limits.maxRequests)
+      || (limits.ttlMs !== undefined && Date.now() - session.started > limits.ttlMs);
+    if (ended) {
+      sessions.delete(id);
+      return null;
+    }
+    session.requests++;
+    return session.user;
+  }
+
+  function captchaRequired(user: string): boolean {
+    return opts.captcha !== undefined && (opts.captcha.active === true || (failuresOf.get(user) ?? 0) >= captchaAfter);
+  }
+
+  function authenticate(h: string | undefined): { user: string | null; forbidden: boolean; captcha?: boolean } {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h ?? '');
     if (bearer) {
       if (bearer[1] === token) return { user: tokenUser, forbidden: false };
@@ -52,9 +81,14 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     if (basic && opts.basic) {
       const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon > 0 && decoded.slice(0, colon) === opts.basic.user && decoded.slice(colon + 1) === opts.basic.password) {
+      const user = colon > 0 ? decoded.slice(0, colon) : decoded;
+      if (captchaRequired(user)) return { user: null, forbidden: false, captcha: true };
+      if (colon > 0 && user === opts.basic.user && decoded.slice(colon + 1) === opts.basic.password) {
+        logins++;
         return { user: opts.basic.user, forbidden: false };
       }
+      failedLogins++;
+      failuresOf.set(user, (failuresOf.get(user) ?? 0) + 1);
     }
     return { user: null, forbidden: false };
   }
@@ -71,6 +105,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
       body: body.value, status: null, time: Date.now(), user: null,
     };
     calls.push(call);
+    opts.onRequest?.(call, state.users);
     const extra: Record<string, string> = {};
     const answer = (reply: Reply): void => {
       if (res.destroyed || req.socket.destroyed) return;
@@ -111,10 +146,26 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     const ctx: Ctx = { method, path, query: call.query, headers: call.headers, body: body.value, base, state };
     if (isAnonymousPath(path)) return answer(route(ctx));
 
-    const auth = authenticate(call.headers.authorization);
+    // A session cookie authenticates without credentials; credentials win when both are sent.
+    const sessionUser = call.headers.authorization === undefined ? sessionOf(call.headers.cookie) : null;
+    const auth = sessionUser !== null ? { user: sessionUser, forbidden: false } : authenticate(call.headers.authorization);
+    if ('captcha' in auth && auth.captcha) {
+      return answer({
+        ...platformError(403, [state.language === 'de' ? 'CAPTCHA erforderlich.' : 'CAPTCHA required.']),
+        headers: {
+          'X-Authentication-Denied-Reason': `CAPTCHA_CHALLENGE; login-url=${base}/login.jsp`,
+          'X-Seraph-LoginReason': 'AUTHENTICATION_DENIED',
+        },
+      });
+    }
     if (auth.user === null) {
       if (call.headers.authorization !== undefined) extra['X-Seraph-LoginReason'] = 'AUTHENTICATED_FAILED';
-      return answer(platformError(401, [NOT_AUTHENTICATED]));
+      return answer(opts.html401 ? loginPage(state.language) : platformError(401, [state.language === 'de' ? NICHT_ANGEMELDET : NOT_AUTHENTICATED]));
+    }
+    if (sessionUser === null && call.headers.authorization?.toLowerCase().startsWith('basic ')) {
+      const id = `S${nextSession++}${Math.random().toString(36).slice(2, 10)}`.toUpperCase();
+      sessions.set(id, { user: auth.user, started: Date.now(), requests: 0 });
+      extra['Set-Cookie'] = `JSESSIONID=${id}; Path=${contextPath || '/'}; HttpOnly`;
     }
     call.user = auth.user;
     if (opts.rateLimit) {
@@ -177,6 +228,9 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     url: base, calls, users: state.users, desks: state.desks, properties: state.properties,
     creates: state.creates, notificationsSent: state.notificationsSent,
     get faults(): Faults { return { ...faults, failNext: [...faults.failNext] }; },
+    get logins(): number { return logins; },
+    get failedLogins(): number { return failedLogins; },
+    expireSessions(): void { sessions.clear(); },
     setFaults(f: Partial<Faults>): void {
       faults = { ...faults, ...f, failNext: f.failNext ? [...f.failNext] : faults.failNext };
       if (f.seed !== undefined) rand = mulberry32(f.seed);
@@ -190,6 +244,18 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
       });
       return closing;
     },
+  };
+}
+
+const NICHT_ANGEMELDET = 'Sie sind nicht angemeldet. Für diesen Vorgang ist eine Authentifizierung erforderlich.';
+
+/** Jira's 401 page when the answer is HTML: a whole login page, scripts and all. */
+function loginPage(language: 'en' | 'de'): Reply {
+  const title = language === 'de' ? 'Anmelden - Jira' : 'Log in - Jira';
+  return {
+    status: 401,
+    text: `<!DOCTYPE html>\n<html lang="${language}"><head><meta charset="utf-8"><title>${title}</title><script>window.WRM=window.WRM||{};WRM._unparsedData={"secret-looking":"x"};</script></head><body id="jira" class="aui-layout"><div id="page"><form id="login-form" action="/login.jsp" method="post"><input name="os_username"><input name="os_password" type="password"></form></div></body></html>`,
+    headers: { 'Content-Type': 'text/html;charset=UTF-8' },
   };
 }
 

@@ -114,8 +114,30 @@ export interface JsmDoubleOptions {
   contextPath?: string;
   /** Status of a duplicate on POST /rest/servicedeskapi/customer (default 400). */
   duplicateStatus?: 400 | 409;
-  /** The desk customer listing is refused as an instance without it would: true or 404 -> 404, 403 -> 403. */
-  customerListRefused?: boolean | 403 | 404;
+  /** The desk customer listing is refused as an instance without it would: true or 404 -> 404, 403 -> 403, 405 -> 405 (no such method, as many DC versions). */
+  customerListRefused?: boolean | 403 | 404 | 405;
+  /** The instance's default language: messages in it, `i18nErrorMessage.i18nKey` unchanged (default 'en'). */
+  language?: 'en' | 'de';
+  /** Only read-only or delegated directories (LDAP/AD): every user create is refused. */
+  readOnlyDirectory?: boolean;
+  /** 401 answers as Jira's HTML login-required page instead of JSON. */
+  html401?: boolean;
+  /**
+   * Basic logins and sessions: a successful Basic call sets `JSESSIONID`; a call with a live session
+   * cookie is authenticated by it. A session ends after `maxRequests` calls or `ttlMs` (default: never),
+   * or when `expireSessions()` is called; a call with an ended session's cookie (and no credentials) gets 401.
+   */
+  sessions?: { maxRequests?: number; ttlMs?: number };
+  /**
+   * CAPTCHA after failed logins, as Seraph does: after `afterFailures` failed Basic logins of a user
+   * (default 3), or from the start with `active`, every Basic call of that user gets 403 with
+   * `X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE; login-url=...`, right password or not.
+   */
+  captcha?: { afterFailures?: number; active?: boolean };
+  /** Called as each request arrives (recorded, before faults and routes): lets a test act as another client in between. */
+  onRequest?: (call: RecordedCall, users: Map<string, User>) => void;
+  /** Called after each user-creating write (cut answers included), with the number of creates so far. */
+  onCreate?: (count: number, username: string) => void;
   /** Delay before every answer. */
   latencyMs?: number;
   rateLimit?: RateLimit;
@@ -154,6 +176,12 @@ export interface JsmDouble {
   notificationsSent: NotificationSent[];
   /** The current faults (a copy). */
   readonly faults: Faults;
+  /** Successful Basic logins (calls authenticated by credentials rather than a session cookie). */
+  readonly logins: number;
+  /** Failed Basic logins. */
+  readonly failedLogins: number;
+  /** Ends every session (the next cookie call gets 401). */
+  expireSessions(): void;
   setFaults(f: Partial<Faults>): void;
   close(): Promise<void>;
 }

@@ -1,0 +1,68 @@
+/**
+ * Intents left by a killed REST run, resolved from the accounts: created by it -> owed (pending);
+ * never created -> nothing owed, but kept while the killed run's create may still land; existed
+ * before (settled) -> nothing. In process, against the JSM double, with files as a killed run leaves them.
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import type { InvitationRecord } from '../../src/core/types.js';
+import { useRest } from '../rest/helpers.js';
+
+const rest = useRest();
+
+const record = (email: string, extra: Partial<InvitationRecord> = {}): InvitationRecord => ({
+  project: 'ITH', key: email, email, fullName: `Name ${email}`, kind: 'welcome', status: 'pending', deferred: false,
+  mustChangePassword: false, updatedAt: new Date().toISOString(), ...extra,
+});
+
+/** The file a killed process (a pid that cannot be alive) leaves on this host. */
+async function leaveIntents(ledgerPath: string, lines: unknown[], torn = ''): Promise<string> {
+  const dir = `${ledgerPath}.intents`;
+  await mkdir(dir, { recursive: true });
+  const file = `${dir}/${hostname().replace(/[^a-zA-Z0-9.]/g, '_')}-4194999-0badc0de.jsonl`;
+  await writeFile(file, lines.map((l) => `${JSON.stringify(l)}\n`).join('') + torn);
+  return file;
+}
+const intent = (r: InvitationRecord, username = r.email) => ({ t: 'intent', record: r, username, at: new Date().toISOString() });
+
+describe('intents left by a killed REST run', () => {
+  it('an account made by the killed run is owed its invitation; a settled one and a missing one are not', async () => {
+    const jsm = await rest.double({ existingUsers: [
+      { name: 'made@example.com' },
+      { name: 'before@example.com' },
+      { name: 'jsmith', emailAddress: 'sue@example.com' },
+    ] });
+    const target = await rest.target(jsm);
+    const file = await leaveIntents(target.ledgerPath, [
+      intent(record('made@example.com')),
+      intent(record('deferred@example.com', { deferred: true })),
+      intent(record('before@example.com')),
+      { t: 'settled', p: 'ITH', k: 'before@example.com' },
+      intent(record('never@example.com')),
+      // An account with this email under another username is not the one the killed run was creating.
+      intent(record('sue@example.com')),
+    ], '{"t":"intent","rec');
+    await target.getProject('ITH');
+    expect(target.ledger.get('ITH', 'made@example.com')).toMatchObject({ status: 'pending', deferred: false });
+    expect(target.ledger.get('ITH', 'before@example.com')).toBeUndefined();
+    expect(target.ledger.get('ITH', 'never@example.com')).toBeUndefined();
+    expect(target.ledger.get('ITH', 'sue@example.com')).toBeUndefined();
+    // Only the intents whose account may still appear (no account under the username meant) are kept.
+    const kept = (await readFile(file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { record: InvitationRecord }).record.email);
+    expect(kept.sort()).toEqual(['deferred@example.com', 'never@example.com', 'sue@example.com']);
+  });
+
+  it("a create the killed run sent that lands after the re-run started is still owed, found at the re-run's end", async () => {
+    const jsm = await rest.double();
+    const target = await rest.target(jsm);
+    await leaveIntents(target.ledgerPath, [intent(record('late@example.com'))]);
+    await target.getProject('ITH');
+    expect(target.ledger.get('ITH', 'late@example.com')).toBeUndefined();
+    // The straggler lands on the server now.
+    jsm.users.set('late@example.com', { name: 'late@example.com', key: 'JIRAUSER1', emailAddress: 'late@example.com', displayName: 'Late', active: true, createdVia: 'customer', applicationKeys: [] });
+    await target.flush();
+    expect(target.ledger.get('ITH', 'late@example.com')).toMatchObject({ status: 'pending' });
+    expect(await readdir(`${target.ledgerPath}.intents`)).toEqual([]);
+  });
+});
