@@ -70,7 +70,7 @@ describe('kill -9 during a REST import, then the re-run', () => {
       expect(summary.totals).toMatchObject({ rows: NEW + BEFORE, failed: 0, invalid: 0, duplicate: 0 });
       // `created` counts only what this process created (a create the killed run had already sent may land after the kill).
       expect(run.jsm.creates).toHaveLength(NEW);
-      expect(summary.totals.created).toBe(run.jsm.creates.filter((c) => c.time >= rerunStarted).length);
+      expect(summary.totals.created).toBe(run.jsm.creates.filter((c) => (c.connectedAt ?? c.time) >= rerunStarted).length);
       expect(summary.totals.existing).toBe(BEFORE + NEW - (summary.totals.created ?? 0));
 
       // Every row a customer exactly once: one account per email, everyone on the desk.

@@ -3,7 +3,7 @@
  * authentication, the per-user rate limit, then the routes. Only node:http.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { isAnonymousPath, route, type Ctx, type State } from './routes.js';
 import type {
   Desk, FailNext, Faults, JsmDouble, JsmDoubleOptions, RecordedCall, User,
@@ -203,6 +203,9 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
 
     const createsBefore = state.creates.length;
     const reply = route(ctx);
+    // Which client made an account: a request sent by a process just before it was killed can be
+    // handled after a second process started, but its connection was accepted before.
+    for (const c of state.creates.slice(createsBefore)) c.connectedAt = connectedAt.get(req.socket) ?? call.time;
     if (cutAfter) {
       for (const c of state.creates.slice(createsBefore)) c.answered = false;
       return cut('cut-after-write');
@@ -210,6 +213,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     answer(reply);
   }
 
+  const connectedAt = new WeakMap<Socket, number>();
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent || res.destroyed) { res.destroy(); return; }
@@ -217,6 +221,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
       res.end(`jsm-double: ${String(err)}`);
     });
   });
+  server.on('connection', (socket: Socket) => connectedAt.set(socket, Date.now()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

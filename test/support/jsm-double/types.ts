@@ -152,6 +152,8 @@ export interface CreateRecord {
   time: number;
   /** false when the socket was destroyed instead of answering. */
   answered: boolean;
+  /** Date.now() when the connection that carried the create was accepted. */
+  connectedAt?: number;
 }
 
 export interface NotificationSent {
