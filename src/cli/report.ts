@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { RowResult, RunSummary } from '../core/results.js';
-import { writeFileAtomically } from '../util/atomic-file.js';
+import { writeFailure, writeFileAtomically } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason'] as const;
 
@@ -19,7 +19,9 @@ export async function writeReport(file: string, summary: RunSummary, rows: reado
   try {
     await writeFileAtomically(file, text);
   } catch (error) {
-    throw new UsageError('report-unwritable', `cannot write the report ${file}: ${(error as Error).message}`, 'the run itself is recorded; choose another --report path');
+    // The cause in words (a full disk says so), naming the file; the old report, if any, is kept.
+    const failure = writeFailure(file, error);
+    throw new UsageError('report-unwritable', `the report was not written: ${failure.message}`, `the run itself is recorded; ${failure.hint ?? 'choose another --report path'}`);
   }
 }
 

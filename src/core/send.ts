@@ -39,12 +39,14 @@ export interface SendTotals {
  * Sends invitations at most once. Each is first claimed in the ledger (pending -> sending, durable),
  * then sent; the server's acceptance makes it `sent`; a refusal makes it `failed` (may be retried);
  * a connection lost after the data went out leaves it `sending`, which later runs show as in doubt
- * and never send by themselves.
+ * and never send by themselves. With `expected` (the records as the caller listed them), records
+ * that are not pending (failed, in doubt) are claimed too, each only if nobody changed it since.
  */
 export async function sendRecords(
   project: ProjectInfo,
   keys: readonly string[],
   ctx: SendContext,
+  expected?: ReadonlyMap<string, InvitationRecord>,
 ): Promise<Map<string, SendOutcome>> {
   const outcomes = new Map<string, SendOutcome>();
   const concurrency = ctx.mailConcurrency ?? 8;
@@ -53,7 +55,14 @@ export async function sendRecords(
   const size = Math.max(CLAIM_BATCH, concurrency * 2);
   const batches: string[][] = [];
   for (let start = 0; start < keys.length; start += size) batches.push(keys.slice(start, start + size));
-  const claim = (i: number) => ctx.target.ledger.claimForSending(project.key, batches[i] ?? [], ctx.runId);
+  // A resend (failed, in doubt) claims each record only if it is still as listed: the same gate.
+  const claim = (i: number) => {
+    const claiming = ctx.target.ledger.claimForSending(project.key, batches[i] ?? [], ctx.runId, expected);
+    // Awaited later (or never, if the batch being sent throws first): a failed claim (a full disk)
+    // must reach the caller as that error, never as an unhandled rejection that kills the process.
+    claiming.catch(() => undefined);
+    return claiming;
+  };
   let next: Promise<InvitationRecord[]> | null = batches.length > 0 ? claim(0) : null;
   for (let i = 0; next; i++) {
     const claimed = await next;

@@ -10,6 +10,12 @@ import type {
 /** A customer to provision, with what the plan knows of them (`null`: not looked up). */
 export interface ProvisionRequest extends NewCustomer {
   exists: boolean | null;
+  /**
+   * The invitation this customer is owed if this run creates them. A target that can (the local
+   * store) records it in the same durable write as the customer, so that no crash can leave a new
+   * customer without the record that they are owed an invitation. The others leave it to `ledger.add`.
+   */
+  invitation?: InvitationRecord;
 }
 
 /**
@@ -57,6 +63,11 @@ export interface InvitationLedger {
   add(records: readonly InvitationRecord[]): void;
   /** Records the outcome of an invitation this run owns. */
   update(record: InvitationRecord): void;
-  claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]>;
+  /**
+   * Claims `pending` records; or, with `expected`, exactly the records that are still as the caller
+   * saw them (same status, runId and updatedAt: a resend of failed or in-doubt invitations), so two
+   * resends at once can never both claim one.
+   */
+  claimForSending(project: string, keys: readonly string[], runId: string, expected?: ReadonlyMap<string, InvitationRecord>): Promise<InvitationRecord[]>;
   commit(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
-import { writeFileAtomically } from '../util/atomic-file.js';
+import { writeFailure, writeFileAtomically } from '../util/atomic-file.js';
 import { composeInvitation, parseSender } from './compose.js';
 
 export interface OutboxMailerOptions {
@@ -59,8 +59,10 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
         const eml = await new MailComposer(options).compile().build();
         await writeFileAtomically(file, eml);
       } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${why}`, false);
+        // writeFileAtomically leaves no partial file; the cause in words (a full disk says so).
+        const failure = writeFailure(file, err);
+        const hint = failure.hint ? `; ${failure.hint}` : '';
+        throw new MailError(`could not write the invitation to ${message.to.email.trim()}, nothing was written: ${failure.message}${hint}`, false);
       }
       return { messageId: message.messageId, response: `written to ${file}` };
     },

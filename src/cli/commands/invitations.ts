@@ -95,13 +95,12 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
             throw new UsageError('declined', 'nothing was sent');
           }
-          // Whoever is to be sent again goes back to pending: the claim is the one gate to sending.
-          for (const record of due) {
-            if (record.status !== 'pending') target.ledger.update({ ...record, status: 'pending', updatedAt: new Date().toISOString() });
-          }
+          // The claim is the one gate to sending: each record is claimed only if it is still as
+          // listed here, under the lock, so two sends at once (resends too) never send one twice.
+          const expected = new Map(due.map((r) => [r.key, { ...r }]));
           const outcomes = await asRun(async (signal) => {
             interrupted = () => signal.aborted;
-            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId(), signal });
+            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId(), signal }, expected);
           });
           for (const record of due) {
             const outcome = outcomes.get(record.key);

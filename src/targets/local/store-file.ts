@@ -140,12 +140,9 @@ function isAlive(pid: number): boolean {
 
 /** Writes the store atomically, serialised piece by piece: no single string of the whole store. */
 export async function writeStore(path: string, data: StoreData): Promise<string | null> {
-  try {
-    await writeFileAtomically(path, serialise(data));
-  } catch (error) {
-    const reason = (error as Error).message;
-    throw new UsageError('store-unwritable', `cannot write ${path}: ${reason}`, 'check that the folder exists and is writable');
-  }
+  // Fails with a UsageError naming the file and the cause (a full disk says so); the last good
+  // store stays in place and the temp file is removed.
+  await writeFileAtomically(path, serialise(data));
   return fileStamp(path);
 }
 

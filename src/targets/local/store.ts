@@ -4,6 +4,7 @@ import type { StoreData } from './format.js';
 import { appendJournal, applyEntry, clearJournal, readJournal, type JournalEntry } from './journal.js';
 import { withLock, type LockOptions } from './lock.js';
 import { fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
+import { testHook } from '../../util/test-hooks.js';
 
 /** A change to the store: applied at once in memory, and replayed on a fresher copy at commit. */
 export type StoreOp = (data: StoreData) => void;
@@ -125,6 +126,7 @@ export class LocalStore {
         this.#stamp = await writeStore(this.path, this.#data);
         await clearJournal(this.journalPath);
         this.#journalEnd = 0;
+        testHook('commit', this.path);
       },
       this.#lockOptions,
     );

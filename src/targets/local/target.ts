@@ -11,6 +11,7 @@ import type {
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
 import type { LockOptions } from './lock.js';
+import { testHook } from '../../util/test-hooks.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
 const COMMIT_EVERY_MS = 2_000;
@@ -104,6 +105,9 @@ export class LocalTarget implements Target {
     const now = new Date().toISOString();
     const outcomes = rows.map((): { status: 'created' | 'existing' } => ({ status: 'existing' }));
     // One operation for the chunk: replayed as a whole if another process wrote the store meanwhile.
+    // The outcomes are set again by each replay, so once committed they say what this process
+    // created: a customer another process created first is `existing` here (the caller reads the
+    // outcomes again after the flush).
     this.#store.mutate((data) => {
       rows.forEach((row, i) => {
         const outcome = outcomes[i] as { status: 'created' | 'existing' };
@@ -114,6 +118,8 @@ export class LocalTarget implements Target {
           return;
         }
         const passwordHash = hashes[i];
+        // The customer and the invitation they are owed, in the same operation: one durable write.
+        if (row.invitation) (data.invitations[row.invitation.project] ??= {})[row.key] ??= row.invitation;
         data.customers[row.key] = {
           email: row.email,
           fullName: row.fullName,
@@ -196,17 +202,30 @@ export class LocalLedger implements InvitationLedger {
 
   update(record: InvitationRecord): void {
     this.store.record({ p: record.project, k: record.key, v: { ...record } });
+    if (record.status === 'sent') testHook('sent', this.store.path);
   }
 
-  async claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]> {
+  async claimForSending(
+    project: string,
+    keys: readonly string[],
+    runId: string,
+    expected?: ReadonlyMap<string, InvitationRecord>,
+  ): Promise<InvitationRecord[]> {
     const updatedAt = new Date().toISOString();
+    const claimable = (key: string, record: InvitationRecord | undefined): boolean => {
+      if (!record) return false;
+      if (!expected) return record.status === 'pending';
+      const seen = expected.get(key);
+      // Compare-and-swap: still exactly as the caller saw it, so nobody else claimed it meanwhile.
+      return seen !== undefined && record.status === seen.status && record.runId === seen.runId && record.updatedAt === seen.updatedAt;
+    };
     // Decided under the lock on the freshest copy and made durable before any message leaves:
     // a crash from here on leaves these in doubt, never resent; another process cannot claim them.
     await this.store.journal((data) => {
       const byKey = data.invitations[project] ?? {};
       return keys.flatMap((key) => {
         const record = byKey[key];
-        return record?.status === 'pending' ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
+        return record && claimable(key, record) ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
       });
     });
     const byKey = this.store.data.invitations[project] ?? {};
