@@ -62,7 +62,7 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
         // writeFileAtomically leaves no partial file; the cause in words (a full disk says so).
         const failure = writeFailure(file, err);
         const hint = failure.hint ? `; ${failure.hint}` : '';
-        throw new MailError(`could not write the invitation to ${message.to.email.trim()}, nothing was written: ${failure.message}${hint}`, false);
+        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${failure.message}${hint}`, false);
       }
       return { messageId: message.messageId, response: `written to ${file}` };
     },

@@ -235,3 +235,21 @@ export async function breakLock(file: string): Promise<{ owner: LockOwner; state
   await rm(lockPath, { force: true });
   return { owner, state, lockPath };
 }
+
+/**
+ * Run ids say which process runs them: `<uuid>~<pid>.<start>@<host>`. An invitation left `sending`
+ * by a run whose process is still alive on this host is being sent now, not in doubt: a resend of
+ * in-doubt invitations leaves it alone. (Ids without the tag, or from other hosts: in doubt.)
+ */
+export function runIdFor(uuid: string): string {
+  return `${uuid}~${process.pid}.${startTime(process.pid) ?? 0}@${hostname()}`;
+}
+
+/** true when the run that wrote `runId` is a live process on this host. */
+export function runIsLive(runId: string | undefined): boolean {
+  const tag = /~(\d+)\.(\d+)@(.*)$/.exec(runId ?? '');
+  if (!tag) return false;
+  const start = Number(tag[2]);
+  const owner: LockOwner = { pid: Number(tag[1]), host: tag[3] ?? '', at: 0, ...(start > 0 ? { start } : {}) };
+  return ownerState(owner) === 'live';
+}

@@ -10,7 +10,7 @@ import type {
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
-import type { LockOptions } from './lock.js';
+import { runIsLive, type LockOptions } from './lock.js';
 import { testHook } from '../../util/test-hooks.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
@@ -216,8 +216,10 @@ export class LocalLedger implements InvitationLedger {
       if (!record) return false;
       if (!expected) return record.status === 'pending';
       const seen = expected.get(key);
-      // Compare-and-swap: still exactly as the caller saw it, so nobody else claimed it meanwhile.
-      return seen !== undefined && record.status === seen.status && record.runId === seen.runId && record.updatedAt === seen.updatedAt;
+      // Compare-and-swap: still exactly as the caller saw it, so nobody else claimed it meanwhile;
+      // and a `sending` record of a run that is still alive is being sent, not in doubt.
+      if (seen === undefined || record.status !== seen.status || record.runId !== seen.runId || record.updatedAt !== seen.updatedAt) return false;
+      return record.status !== 'sending' || !runIsLive(record.runId);
     };
     // Decided under the lock on the freshest copy and made durable before any message leaves:
     // a crash from here on leaves these in doubt, never resent; another process cannot claim them.
