@@ -114,7 +114,7 @@ export async function writeFileAtomically(path: string, contents: FileContents):
       await handle.close();
     }
     testHook('before-rename', path);
-    checkFault('rename', path);
+    checkFault('rename', temp);
     await rename(temp, path);
   } catch (error) {
     if (created) await rm(temp, { force: true }).catch(() => undefined);

@@ -12,7 +12,9 @@ import { writeSync } from 'node:fs';
  *   before-rename  a new store/ledger file is written and fsync'ed, not yet renamed into place
  *   commit         a full commit of the store (customers and invitation records) is durable
  *   append         a journal append (claims, outcomes) is durable
+ *   claimed        a batch of invitations is claimed (durable) and the lock released, none sent yet
  *   sent           an invitation was accepted by the mailer, its outcome not yet durable
+ *   before-lock    about to take the store's lock (what this process did is still only in memory)
  *   lock-held      the store's lock was taken (the process holds it while stopped)
  */
 const spec = process.env.JSM_PROVISION_TEST_HOOKS;

@@ -42,6 +42,7 @@ export interface LockOptions {
 
 export async function withLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lockPath = `${file}.lock`;
+  testHook('before-lock', lockPath);
   await acquire(lockPath, file, options);
   try {
     testHook('lock-held', lockPath);

@@ -17,6 +17,11 @@ import { testHook } from '../../util/test-hooks.js';
 const COMMIT_EVERY_MS = 2_000;
 const COMMIT_SHARE = 10;
 
+export interface LocalTuning {
+  /** Commit at most this often during a bulk run (default 2 s); tests use 0: a commit per chunk. */
+  commitEveryMs?: number;
+}
+
 export class LocalTarget implements Target {
   readonly kind = 'local' as const;
   readonly lookupIsCheap = true;
@@ -25,13 +30,16 @@ export class LocalTarget implements Target {
   /** When the last commit ended; 0 until the first provision (planning is not counted). */
   #lastCommitAt = 0;
 
-  protected constructor(store: LocalStore) {
+  #commitEveryMs: number;
+
+  protected constructor(store: LocalStore, tuning: LocalTuning = {}) {
     this.#store = store;
     this.ledger = new LocalLedger(store);
+    this.#commitEveryMs = tuning.commitEveryMs ?? COMMIT_EVERY_MS;
   }
 
-  static async open(path: string, lockOptions: LockOptions = {}): Promise<LocalTarget> {
-    return new LocalTarget(await LocalStore.open(path, lockOptions));
+  static async open(path: string, lockOptions: LockOptions = {}, tuning: LocalTuning = {}): Promise<LocalTarget> {
+    return new LocalTarget(await LocalStore.open(path, lockOptions), tuning);
   }
 
   get location(): string {
@@ -160,7 +168,7 @@ export class LocalTarget implements Target {
   /** Batches commits: a full rewrite per row would make a large import quadratic. */
   async #maybeCommit(): Promise<void> {
     if (this.#lastCommitAt === 0) this.#lastCommitAt = Date.now();
-    const due = Math.max(COMMIT_EVERY_MS, this.#store.lastCommitMs * COMMIT_SHARE);
+    const due = this.#commitEveryMs === 0 ? 0 : Math.max(this.#commitEveryMs, this.#store.lastCommitMs * COMMIT_SHARE);
     if (Date.now() - this.#lastCommitAt >= due) await this.flush();
   }
 
@@ -230,6 +238,7 @@ export class LocalLedger implements InvitationLedger {
         return record && claimable(key, record) ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
       });
     });
+    testHook('claimed', this.store.path);
     const byKey = this.store.data.invitations[project] ?? {};
     return keys.flatMap((key) => {
       const record = byKey[key];
