@@ -199,6 +199,7 @@ async function readJournalChecked(path: string, from: number) {
   try {
     return await readJournal(path, from);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(
       'store-damaged',
       `the store's journal ${path} is damaged (${(error as Error).message}); it was left untouched`,
