@@ -102,6 +102,8 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
             interrupted = () => signal.aborted;
             return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: messageIdFor, runId: newRunId(), signal }, expected);
           });
+          const leftToOthers = interrupted() ? 0 : due.filter((r) => !outcomes.has(r.key)).length;
+          if (leftToOthers > 0) out.note(`${leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
           for (const record of due) {
             const outcome = outcomes.get(record.key);
             if (outcome?.outcome === 'sent') totals.sent++;

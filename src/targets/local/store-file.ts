@@ -142,7 +142,13 @@ function isAlive(pid: number): boolean {
 export async function writeStore(path: string, data: StoreData): Promise<string | null> {
   // Fails with a UsageError naming the file and the cause (a full disk says so); the last good
   // store stays in place and the temp file is removed.
-  await writeFileAtomically(path, serialise(data));
+  try {
+    await writeFileAtomically(path, serialise(data));
+  } catch (error) {
+    // The code scripts knew for a store that cannot be written stays; a full disk has its own.
+    if (error instanceof UsageError && error.code === 'not-writable') throw new UsageError('store-unwritable', error.message, error.hint);
+    throw error;
+  }
   return fileStamp(path);
 }
 

@@ -124,15 +124,16 @@ export class LocalStore {
         await this.#catchUp();
         if (decide) for (const entry of decide(this.#data)) applyEntry(this.#data, entry);
         this.#stamp = await writeStore(this.path, this.#data);
+        // Only now: had the write failed, they would still be pending for the next try. Not later:
+        // once in the file, an operation must not be replayed (it would find its own customers).
+        this.#pending = this.#pending.slice(opsTaken);
+        this.#entries = this.#entries.slice(entriesTaken);
         await clearJournal(this.journalPath);
         this.#journalEnd = 0;
         testHook('commit', this.path);
       },
       this.#lockOptions,
     );
-    // Only now: had the write failed, they would still be pending for the next try.
-    this.#pending = this.#pending.slice(opsTaken);
-    this.#entries = this.#entries.slice(entriesTaken);
     this.lastCommitMs = performance.now() - started;
   }
 
