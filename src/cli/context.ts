@@ -12,6 +12,7 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
+import { runIdFor, type LockOptions } from '../targets/local/lock.js';
 import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
@@ -31,12 +32,36 @@ export async function openTarget(options: CommonOptions & { concurrency?: string
       ...(concurrency !== undefined ? { concurrency } : {}),
       onNote: (message) => out.note(message),
       onWarn: (message) => out.warn(message),
+      lockOptions: lockOptionsFor(spec, out),
     });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
   }
-  return LocalTarget.open(spec, { onWait: (message) => out.note(message) });
+  return LocalTarget.open(spec, lockOptionsFor(spec, out));
+}
+
+/**
+ * A lock that is busy is said on stderr (under --json too), with its owner and age and the way out;
+ * JSM_LOCK_WAIT (seconds, default 120) bounds the wait, after which the run stops with nothing lost.
+ */
+function lockOptionsFor(spec: string, out: Output): LockOptions {
+  const seconds = Number(process.env.JSM_LOCK_WAIT);
+  return {
+    onWait: (message) => out.warn(message),
+    unlockCommand: `jsm-provision store unlock --target ${spec}`,
+    ...(process.env.JSM_LOCK_WAIT && Number.isFinite(seconds) && seconds >= 0 ? { timeoutMs: seconds * 1000 } : {}),
+  };
+}
+
+/** The file whose lock `store unlock` removes: the local store, or a REST target's ledger file. */
+export async function lockedFileOf(options: CommonOptions): Promise<string> {
+  const spec = options.target?.trim() || DEFAULT_STORE;
+  if (/^https?:\/\//i.test(spec)) {
+    const { ledgerPathFor } = await import('../targets/ledger-file.js');
+    return ledgerPathFor(spec, process.env);
+  }
+  return resolve(spec);
 }
 
 /** The project the options name; with none named and exactly one in the target, that one. */
@@ -132,8 +157,9 @@ export function mailSetup(
   };
 }
 
+/** A new run's id, tagged with this process (so a live run's claims are not taken for in doubt). */
 export function newRunId(): string {
-  return randomUUID();
+  return runIdFor(randomUUID());
 }
 
 export { messageIdFor };

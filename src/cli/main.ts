@@ -7,6 +7,7 @@ import { importCsvCommand } from './commands/import-csv.js';
 import { importMailCommand } from './commands/import-mail.js';
 import { invitationsCommand } from './commands/invitations.js';
 import { projectCommand } from './commands/project.js';
+import { storeCommand } from './commands/store.js';
 import { Output } from './output.js';
 import { interruptSignal } from './signals.js';
 
@@ -44,6 +45,7 @@ failed; 2 usage or unreadable input (nothing written); 3 the target refused the 
   program.addCommand(importMailCommand());
   program.addCommand(customersCommand());
   program.addCommand(invitationsCommand());
+  program.addCommand(storeCommand());
   exitOverrideEverywhere(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
 import { safeJson } from './output.js';
+import { writeFailure } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason'] as const;
 
@@ -26,11 +27,11 @@ function tempName(file: string, what: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.${what}.tmp`);
 }
 
-function unwritable(file: string, error: unknown, hint = 'free some space or choose another --report path'): UsageError {
-  if (error instanceof UsageError) return error;
-  const e = error as NodeJS.ErrnoException;
-  const why = e.code === 'ENOSPC' ? `the disk holding ${printable(dirname(file))} is full` : printable(e.message ?? String(error));
-  return new UsageError('report-unwritable', `cannot write the report ${printable(file)}: ${why}`, hint);
+function unwritable(file: string, error: unknown, hint?: string): UsageError {
+  if (error instanceof UsageError && error.code === 'report-unwritable') return error;
+  // The cause in words (a full disk, a quota, an I/O error, a read-only disk), as for every file.
+  const failure = writeFailure(file, error);
+  return new UsageError('report-unwritable', `the report was not written: ${printable(failure.message)}`, hint ?? failure.hint ?? 'choose another --report path');
 }
 
 /** Writes all of `text` (a short write is retried, never ignored). */

@@ -31,6 +31,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   const result: ApplyResult = { rows: [], invitationsFailed: 0, invitationsInDoubt: 0, interrupted: false };
   const total = plan.rows.length;
   const toSend: RowResult[] = [];
+  const createdHere: Created[] = [];
   let done = 0;
   reporter.progress(0, total);
   for (let start = 0; start < total; start += chunkSize) {
@@ -40,33 +41,33 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       break;
     }
     const chunk = plan.rows.slice(start, start + chunkSize);
-    const asked = new Date().toISOString();
+    const now = new Date().toISOString();
+    // Each new customer's owed invitation goes with the request: the target makes the customer and
+    // the record durable in one write, so no kill can leave a new customer nobody will invite.
+    const owed = chunk.map((planned) => (planned.exists === true ? undefined : owedIfCreated(plan, planned, now)));
     const outcomes = await target.provision(
       plan.settings.project,
-      chunk.map((p) => {
-        // The record this row's invitation gets if its account is created now (REST makes it durable first).
-        const intent = newInvitationRecord(plan, p, decideForRun(plan.settings, 'new'), asked);
-        return {
-          email: p.row.email, key: p.row.key, fullName: p.row.fullName, exists: p.exists,
-          ...(p.row.password ? { password: p.row.password } : {}),
-          ...(p.row.username ? { username: p.row.username } : {}),
-          ...(intent ? { invitation: intent } : {}),
-        };
+      chunk.map((p, i) => {
+        const invitation = owed[i];
+        return { email: p.row.email, key: p.row.key, fullName: p.row.fullName, ...(p.row.password ? { password: p.row.password } : {}), ...(p.row.username ? { username: p.row.username } : {}), exists: p.exists, ...(invitation ? { invitation } : {}) };
       }),
       () => reporter.progress(Math.min(++done, total), total),
     );
-    const now = new Date().toISOString();
     const records: InvitationRecord[] = [];
     chunk.forEach((planned, i) => {
-      const row = settle(plan, planned, outcomes[i] ?? { status: 'failed', reason: 'no answer from the target' }, { toSend, records, now });
+      const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
+      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i] });
       result.rows.push(row);
+      if (outcome.status === 'created') createdHere.push({ row, outcome, planned });
     });
-    target.ledger.add(records);
+    // What the target did not record with its customers (REST) is recorded here.
+    target.ledger.add(records.filter((r) => target.ledger.get(r.project, r.key) === undefined));
     done = start + chunk.length;
     reporter.progress(done, total);
   }
   // Customers and their pending invitations are durable before the first message leaves.
   await target.flush();
+  reconcile(plan, createdHere, toSend);
   if (toSend.length > 0) {
     if (ctx.signal?.aborted) {
       result.interrupted = true;
@@ -82,12 +83,48 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   return result;
 }
 
-/** Turns a target's outcome into the row's result and records its invitation in the ledger. */
+/** A row settled as `created`, with the target's outcome object (the local store may revise it). */
+interface Created {
+  row: RowResult;
+  outcome: ProvisionOutcome;
+  planned: PlannedRow;
+}
+
+/**
+ * After the flush, the outcomes say what this process created: a customer that another process
+ * created first (its commit was replayed on their store) is `existing` here, and neither counted
+ * as created nor invited by this run (the other run owns that invitation).
+ */
+function reconcile(plan: Plan, created: readonly Created[], toSend: RowResult[]): void {
+  const revised = new Set<RowResult>();
+  for (const { row, outcome, planned } of created) {
+    if (outcome.status !== 'existing') continue;
+    const decision = decideForRun(plan.settings, planned.situation === 'invitation-due' ? 'invitation-due' : 'existing');
+    row.status = 'existing';
+    row.invitation = decision.action === 'none' ? 'none' : decision.action === 'suppress' ? 'suppressed' : 'pending';
+    delete row.reason;
+    if (decision.action === 'suppress' || decision.action === 'defer') row.reason = decision.reason;
+    revised.add(row);
+  }
+  if (revised.size === 0) return;
+  const kept = toSend.filter((row) => !revised.has(row));
+  toSend.length = 0;
+  toSend.push(...kept);
+}
+
+/** The invitation a planned row is owed if this run creates its customer; undefined if none. */
+function owedIfCreated(plan: Plan, planned: PlannedRow, now: string): InvitationRecord | undefined {
+  const decision = decideForRun(plan.settings, 'new');
+  return decision.action === 'none' ? undefined : invitationRecord(plan, planned, decision, now);
+}
+
 /** What settling a chunk's rows collects: who to invite now, the ledger records to add, the time. */
 interface Settling {
   toSend: RowResult[];
   records: InvitationRecord[];
   now: string;
+  /** The record sent with the provision request, reused so the ledger holds one object. */
+  owed: InvitationRecord | undefined;
 }
 
 function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: Settling): RowResult {
@@ -124,14 +161,11 @@ function recordInvitation(
     // The record exists already (pending, owed): leave it pending unless it is sent now.
     return decision.action === 'send' ? 'pending' : decision.action === 'defer' ? 'pending' : 'suppressed';
   }
-  const record = newInvitationRecord(plan, planned, decision, s.now);
-  if (record) s.records.push(record);
+  s.records.push(situation === 'new' && s.owed ? s.owed : invitationRecord(plan, planned, decision, s.now));
   return decision.action === 'suppress' ? 'suppressed' : 'pending';
 }
 
-/** The ledger record of a new customer's invitation under `decision` (none when nothing is owed). */
-function newInvitationRecord(plan: Plan, planned: PlannedRow, decision: InvitationDecision, now: string): InvitationRecord | undefined {
-  if (decision.action === 'none') return undefined;
+function invitationRecord(plan: Plan, planned: PlannedRow, decision: InvitationDecision, now: string): InvitationRecord {
   const { settings } = plan;
   const { row } = planned;
   const record: InvitationRecord = {

@@ -39,25 +39,26 @@ export interface SendTotals {
  * Sends invitations at most once. Each is first claimed in the ledger (pending -> sending, durable),
  * then sent; the server's acceptance makes it `sent`; a refusal makes it `failed` (may be retried);
  * a connection lost after the data went out leaves it `sending`, which later runs show as in doubt
- * and never send by themselves.
+ * and never send by themselves. With `expected` (the records as the caller listed them), records
+ * that are not pending (failed, in doubt) are claimed too, each only if nobody changed it since.
  */
 export async function sendRecords(
   project: ProjectInfo,
   keys: readonly string[],
   ctx: SendContext,
+  expected?: ReadonlyMap<string, InvitationRecord>,
 ): Promise<Map<string, SendOutcome>> {
   const outcomes = new Map<string, SendOutcome>();
   const concurrency = ctx.mailConcurrency ?? 8;
-  // Claim in small batches: each claim is one durable write, and a crash leaves at most the batch
-  // being sent and the one being claimed in doubt. The next claim is written while a batch sends.
+  // Claim in small batches: each claim is one durable write, which also makes the outcomes of the
+  // batch before it durable, so a crash leaves at most the batch being sent in doubt.
   const size = Math.max(CLAIM_BATCH, concurrency * 2);
   const batches: string[][] = [];
   for (let start = 0; start < keys.length; start += size) batches.push(keys.slice(start, start + size));
-  const claim = (i: number) => ctx.target.ledger.claimForSending(project.key, batches[i] ?? [], ctx.runId);
-  let next: Promise<InvitationRecord[]> | null = batches.length > 0 ? claim(0) : null;
-  for (let i = 0; next; i++) {
-    const claimed = await next;
-    next = i + 1 < batches.length && !ctx.signal?.aborted ? claim(i + 1) : null;
+  for (let i = 0; i < batches.length; i++) {
+    if (i > 0 && ctx.signal?.aborted) break;
+    // A resend (failed, in doubt) claims each record only if it is still as listed: the same gate.
+    const claimed = await ctx.target.ledger.claimForSending(project.key, batches[i] ?? [], ctx.runId, expected);
     if (claimed.length === 0) continue;
     const mailer = await ctx.mailer();
     await mapLimit(claimed, concurrency, async (record) => {
@@ -69,7 +70,7 @@ export async function sendRecords(
       const updated: InvitationRecord = { ...record, status, messageId, updatedAt: new Date().toISOString() };
       if (outcome.reason) updated.reason = outcome.reason;
       else delete updated.reason;
-      // Durable with the next claim or the run's last flush; until then a crash shows it in doubt.
+      // Durable with the next claim or the run's last flush; until then a crash leaves it in doubt.
       ctx.target.ledger.update(updated);
     });
   }

@@ -11,8 +11,9 @@ import type {
 export interface ProvisionRequest extends NewCustomer {
   exists: boolean | null;
   /**
-   * The ledger record this row's invitation gets if the target creates its account. A target that
-   * cannot create and record in one write (REST) makes it durable as an intent before the create.
+   * The invitation this customer is owed if this run creates them. The local store records it in the
+   * same durable write as the customer; REST makes it durable as an intent before the create call, so
+   * that no crash can leave a new customer without the record that they are owed an invitation.
    */
   invitation?: InvitationRecord;
 }
@@ -62,6 +63,11 @@ export interface InvitationLedger {
   add(records: readonly InvitationRecord[]): void;
   /** Records the outcome of an invitation this run owns. */
   update(record: InvitationRecord): void;
-  claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]>;
+  /**
+   * Claims `pending` records; or, with `expected`, exactly the records that are still as the caller
+   * saw them (same status, runId and updatedAt: a resend of failed or in-doubt invitations), so two
+   * resends at once can never both claim one.
+   */
+  claimForSending(project: string, keys: readonly string[], runId: string, expected?: ReadonlyMap<string, InvitationRecord>): Promise<InvitationRecord[]>;
   commit(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { MailError, type InvitationMessage, type Mailer } from '../core/types.js';
-import { writeFileAtomically } from '../util/atomic-file.js';
+import { writeFailure, writeFileAtomically } from '../util/atomic-file.js';
 import { makeFolders } from '../util/folders.js';
 import { composeInvitation, parseSender } from './compose.js';
 import { builtInTemplates, type TemplateSet } from './templates.js';
@@ -62,8 +62,10 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
         const eml = await new MailComposer(options).compile().build();
         await writeFileAtomically(file, eml);
       } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${why}`, false);
+        // writeFileAtomically leaves no partial file; the cause in words (a full disk says so).
+        const failure = writeFailure(file, err);
+        const hint = failure.hint ? `; ${failure.hint}` : '';
+        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${failure.message}${hint}`, false);
       }
       return { messageId: message.messageId, response: `written to ${file}` };
     },

@@ -99,14 +99,15 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();
-          // Whoever is to be sent again goes back to pending: the claim is the one gate to sending.
-          for (const record of due) {
-            if (record.status !== 'pending') target.ledger.update({ ...record, status: 'pending', updatedAt: new Date().toISOString() });
-          }
+          // The claim is the one gate to sending: each record is claimed only if it is still as
+          // listed here, under the lock, so two sends at once (resends too) never send one twice.
+          const expected = new Map(due.map((r) => [r.key, { ...r }]));
           const outcomes = await asRun(async (signal) => {
             interrupted = () => signal.aborted;
-            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal });
+            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }, expected);
           });
+          const leftToOthers = interrupted() ? 0 : due.filter((r) => !outcomes.has(r.key)).length;
+          if (leftToOthers > 0) out.note(`${leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
           for (const record of due) {
             const outcome = outcomes.get(record.key);
             if (outcome?.outcome === 'sent') totals.sent++;

@@ -1,5 +1,8 @@
-import { open, truncate } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { openNoFollow, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { invitationSchema, type StoreData } from './format.js';
 
@@ -33,13 +36,17 @@ export interface JournalRead {
 export async function readJournal(path: string, from: number): Promise<JournalRead> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], end: 0, torn: false };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { entries: [], end: 0, torn: false };
+    if (code === 'ELOOP') throw symlinkRefused(path);
     throw error;
   }
   try {
-    const { size } = await handle.stat();
+    const info = await handle.stat();
+    if (!info.isFile()) throw new Error('it is not a regular file');
+    const { size } = info;
     if (size <= from) return { entries: [], end: Math.min(from, size), torn: false };
     const buffer = Buffer.alloc(size - from);
     await handle.read(buffer, 0, buffer.length, from);
@@ -64,36 +71,55 @@ function parseEntry(path: string, line: string): JournalEntry {
   return { p: raw.p, k: raw.k, v: raw.v as InvitationRecord };
 }
 
-/** Appends entries durably; cuts off a torn tail first. Returns the new end offset. */
+/**
+ * Appends entries durably (every byte checked, then fdatasync); cuts off a torn tail first. Never
+ * through a symbolic link. Returns the new end offset. On failure (a full disk) the journal is cut
+ * back to `end`, so it holds only whole lines, and the error names the file and the cause.
+ */
 export async function appendJournal(path: string, end: number, torn: boolean, entries: readonly JournalEntry[]): Promise<number> {
-  if (torn) await truncate(path, end);
-  const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
-  const handle = await open(path, 'a', 0o600);
+  const text = Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
+  let handle;
   try {
-    await handle.write(text);
-    await handle.datasync();
+    handle = await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT);
+  } catch (error) {
+    throw writeFailure(path, error);
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error('it is not a regular file');
+    if (torn) await handle.truncate(end);
+    try {
+      await writeAll(handle, path, text, end);
+      await syncHandle(handle, path, true);
+    } catch (error) {
+      // Leave no partial line behind: what was not written whole is not in the journal.
+      await handle.truncate(end).catch(() => undefined);
+      throw error;
+    }
+  } catch (error) {
+    throw writeFailure(path, error);
   } finally {
     await handle.close();
   }
   if (end === 0) await syncFolder(dirname(path));
-  return end + Buffer.byteLength(text);
+  testHook('append', path);
+  return end + text.length;
 }
 
 /** Empties the journal after a full commit has folded it into the store. */
 export async function clearJournal(path: string): Promise<void> {
+  let handle;
   try {
-    await truncate(path, 0);
+    handle = await openNoFollow(path, constants.O_WRONLY);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw writeFailure(path, error);
   }
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  const folder = await open(dir, 'r').catch(() => null);
-  if (!folder) return;
   try {
-    await folder.sync().catch(() => undefined);
+    await handle.truncate(0);
+    await syncHandle(handle, path, true);
+  } catch (error) {
+    throw writeFailure(path, error);
   } finally {
-    await folder.close();
+    await handle.close();
   }
 }

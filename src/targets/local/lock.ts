@@ -1,65 +1,87 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rm, stat } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { link, lstat, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors.js';
+import { openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { testHook } from '../../util/test-hooks.js';
 
 /**
  * An exclusive lock beside a file (`<file>.lock`), held only for the moment of one commit.
- * A lock whose owner died is recovered: same host and the pid is gone, or older than
- * STALE_MS whatever the host (a commit takes far less). Breaking a stale lock is itself guarded
- * by a `.break` file so two waiters can never both break it and both take it.
+ *
+ * The lock of a live process is never broken, however long it is held: a paused writer (SIGSTOP, a
+ * closed laptop lid, a slow network disk) resumes and finishes its write, and whoever waits goes on
+ * after it. Only a lock whose owner is known to be gone is recovered by itself: the same host, and
+ * the pid is gone or now belongs to a process started later. A lock whose owner cannot be checked
+ * (another host, or an owner record that cannot be read) is reported with its owner and age, and
+ * waited for; the admin breaks it explicitly (`jsm-provision store unlock`), never the tool.
+ * Breaking a dead owner's lock is itself guarded by a `.break` file, so two waiters can never both
+ * break it and both take it. No lock file is followed through a symbolic link.
  */
-const STALE_MS = 60_000;
-const WAIT_NOTICE_MS = 1_000;
+const NOTICE_AFTER_MS = 1_000;
+const NOTICE_EVERY_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   at: number;
+  /** The owner's process start time (Linux clock ticks since boot), to tell a reused pid. */
+  start?: number;
 }
 
 export interface LockOptions {
   timeoutMs?: number;
-  /** Called once when the lock is busy for more than a second. */
+  /** Called when the lock is busy for more than a second, and every minute after that. */
   onWait?: (message: string) => void;
+  /** The command that breaks this lock, for messages (default: `jsm-provision store unlock --target <file>`). */
+  unlockCommand?: string;
 }
 
 export async function withLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lockPath = `${file}.lock`;
+  testHook('before-lock', lockPath);
   await acquire(lockPath, file, options);
   try {
+    testHook('lock-held', lockPath);
     return await fn();
   } finally {
     await rm(lockPath, { force: true });
   }
 }
 
+/** What is known of a lock's owner from here. */
+export type OwnerState = 'live' | 'dead' | 'unknown';
+
 async function acquire(lockPath: string, file: string, options: LockOptions): Promise<void> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let noticed = false;
+  let noticedAt = 0;
   let delay = 2;
   for (;;) {
     if (await tryCreate(lockPath)) return;
     const owner = await readOwner(lockPath);
-    if (owner && isStale(owner)) {
-      await breakStale(lockPath, owner);
+    if (owner === null) continue; // released meanwhile
+    const state = ownerState(owner);
+    if (state === 'dead') {
+      await breakDead(lockPath, owner);
       continue;
     }
-    const waited = Date.now() - started;
-    if (!noticed && waited > WAIT_NOTICE_MS) {
-      noticed = true;
-      const who = owner ? `process ${owner.pid} on ${owner.host}` : 'another process';
-      options.onWait?.(`waiting for ${file}: ${who} is writing it`);
+    const now = Date.now();
+    const waited = now - started;
+    if (waited > NOTICE_AFTER_MS && (noticedAt === 0 || now - noticedAt >= NOTICE_EVERY_MS)) {
+      noticedAt = now;
+      options.onWait?.(`waiting for ${file}: ${describeOwner(owner, state, lockPath, unlockCommand(file, options))}`);
     }
     if (waited > timeoutMs) {
       throw new UsageError(
         'store-locked',
-        `${file} stayed locked for ${Math.round(waited / 1000)} s (${lockPath})`,
-        `if no other jsm-provision is running, delete ${lockPath} and run again`,
+        `${file} stayed locked for ${Math.round(waited / 1000)} s: ${describeOwner(owner, state, lockPath, null)}; nothing more was written`,
+        state === 'live'
+          ? 'wait for that process to finish (or resume it, if it is stopped), then run the same command again'
+          : `if that process is gone, break the lock with: ${unlockCommand(file, options)}; then run the same command again`,
       );
     }
     await sleep(delay + Math.random() * delay);
@@ -67,19 +89,43 @@ async function acquire(lockPath: string, file: string, options: LockOptions): Pr
   }
 }
 
+function unlockCommand(file: string, options: LockOptions): string {
+  return options.unlockCommand ?? `jsm-provision store unlock --target ${file}`;
+}
+
+/** "held by process 123 on host-b for 4 min (…lock); …" */
+export function describeOwner(owner: LockOwner, state: OwnerState, lockPath: string, unlock: string | null): string {
+  const who = owner.pid > 0 ? `process ${owner.pid} on ${owner.host || 'an unknown host'}` : 'an owner that did not say who it is';
+  const held = `held by ${who} for ${age(Date.now() - owner.at)} (${lockPath})`;
+  if (state === 'live') return `${held}; that process is running on this host (it may be paused), so the lock is never broken: waiting`;
+  if (unlock === null) return `${held}; its owner cannot be checked from this host`;
+  return `${held}; its owner cannot be checked from this host, so jsm-provision waits. If that process is gone, break the lock with: ${unlock}`;
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
+}
+
 /**
  * Creates the lock with its owner already written: the owner goes into a temp file that is then
- * hard-linked to the lock's name (which fails if the lock exists). A process killed at any moment
- * leaves either no lock or a lock that names it, never an empty one nobody could judge stale.
+ * hard-linked to the lock's name (which fails if the lock, or anything else, exists there). A process
+ * killed at any moment leaves either no lock or a lock that names it.
  */
 async function tryCreate(lockPath: string): Promise<boolean> {
   const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now() };
+  const start = startTime(process.pid);
+  if (start !== undefined) owner.start = start;
   // Named like every temp file here, so that one left by a killed process is swept away later.
   const temp = join(dirname(lockPath), `.${basename(lockPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let created = false;
   try {
-    const handle = await open(temp, 'wx', 0o600);
+    const handle = await openNoFollow(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    created = true;
     try {
-      await handle.writeFile(JSON.stringify(owner));
+      await writeAll(handle, temp, JSON.stringify(owner));
     } finally {
       await handle.close();
     }
@@ -87,62 +133,124 @@ async function tryCreate(lockPath: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw lockError(lockPath, error);
+    throw writeFailure(lockPath, error);
   } finally {
-    await rm(temp, { force: true });
+    if (created) await rm(temp, { force: true });
   }
 }
 
-async function readOwner(lockPath: string): Promise<LockOwner | null> {
+/** The lock's owner; null when there is no lock (any more). A symbolic link there is refused. */
+export async function readOwner(lockPath: string): Promise<LockOwner | null> {
+  let handle;
   try {
-    const parsed: unknown = JSON.parse(await readFile(lockPath, 'utf8'));
-    if (parsed && typeof parsed === 'object' && 'pid' in parsed && 'host' in parsed && 'at' in parsed) {
-      return parsed as LockOwner;
+    handle = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw symlinkRefused(lockPath);
+    throw writeFailure(lockPath, error);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw symlinkRefused(lockPath);
+    try {
+      const parsed: unknown = JSON.parse(await handle.readFile('utf8'));
+      if (parsed && typeof parsed === 'object' && 'pid' in parsed && 'host' in parsed && 'at' in parsed) return parsed as LockOwner;
+    } catch {
+      // Not an owner record (written by something else): nobody can say who holds it.
     }
-  } catch {
-    // Gone meanwhile, or caught half-written: look again on the next turn, unless it stays so.
-  }
-  try {
-    const info = await stat(lockPath);
-    // A lock file that never got its owner written (its writer died at once) goes stale by age.
     return { pid: -1, host: '', at: info.mtimeMs };
-  } catch {
-    return null;
+  } finally {
+    await handle.close();
   }
 }
 
-function isStale(owner: LockOwner): boolean {
-  if (Date.now() - owner.at > STALE_MS) return true;
-  if (owner.host !== hostname() || owner.pid <= 0) return false;
-  if (owner.pid === process.pid) return false;
+/** Whether the owner is alive, gone, or cannot be checked from this host. */
+export function ownerState(owner: LockOwner): OwnerState {
+  if (owner.pid <= 0 || owner.host !== hostname()) return 'unknown';
+  if (owner.pid === process.pid) {
+    // Our own pid: either this process (never waits for itself: locks are not re-entered) or an
+    // earlier process with the same pid that died, which its start time tells.
+    const mine = startTime(process.pid);
+    return owner.start !== undefined && mine !== undefined && owner.start !== mine ? 'dead' : 'live';
+  }
   try {
     process.kill(owner.pid, 0);
-    return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'dead' : 'live';
+  }
+  // Alive: the same process, unless the pid was reused by a process started after the lock's owner.
+  const now = startTime(owner.pid);
+  if (owner.start !== undefined && now !== undefined && now !== owner.start) return 'dead';
+  return 'live';
+}
+
+/** A process's start time from /proc (Linux); undefined elsewhere. */
+function startTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const value = Number(fields[19]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-async function breakStale(lockPath: string, seen: LockOwner): Promise<void> {
+async function breakDead(lockPath: string, seen: LockOwner): Promise<void> {
   const breaker = `${lockPath}.break`;
   if (!(await tryCreate(breaker))) {
     const other = await readOwner(breaker);
-    if (other && isStale(other)) await rm(breaker, { force: true });
+    if (other && ownerState(other) === 'dead') await rm(breaker, { force: true });
     await sleep(5);
     return;
   }
   try {
-    // Only remove the lock if it is still the stale one we saw, not a fresh one taken since.
+    // Only remove the lock if it is still the dead one we saw, not a fresh one taken since.
     const now = await readOwner(lockPath);
-    if (now && now.pid === seen.pid && now.host === seen.host && now.at === seen.at) {
-      await rm(lockPath, { force: true });
-    }
+    if (now && now.pid === seen.pid && now.host === seen.host && now.at === seen.at) await rm(lockPath, { force: true });
   } finally {
     await rm(breaker, { force: true });
   }
 }
 
-function lockError(lockPath: string, error: unknown): UsageError {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new UsageError('store-unwritable', `cannot lock ${lockPath}: ${reason}`, 'check that the folder exists and is writable');
+/**
+ * The admin's way out (`jsm-provision store unlock`): removes the lock of `file` unless its owner is
+ * a live process on this host. Returns what was there, or null when there was no lock.
+ */
+export async function breakLock(file: string): Promise<{ owner: LockOwner; state: OwnerState; lockPath: string } | null> {
+  const lockPath = `${file}.lock`;
+  const owner = await readOwner(lockPath);
+  if (owner === null) return null;
+  const state = ownerState(owner);
+  if (state === 'live') {
+    throw new UsageError(
+      'lock-live',
+      `${file} is locked by process ${owner.pid} on this host, which is running (it may be paused): the lock was left in place`,
+      `let it finish (kill -CONT ${owner.pid} if it was stopped), or stop it; never remove a live process's lock`,
+    );
+  }
+  const info = await lstat(lockPath).catch(() => null);
+  if (info?.isSymbolicLink()) throw symlinkRefused(lockPath);
+  await rm(lockPath, { force: true });
+  return { owner, state, lockPath };
+}
+
+/**
+ * Run ids say which process runs them: `<uuid>~<pid>.<start>@<host>`. An invitation left `sending`
+ * by a run whose process is still alive on this host is being sent now, not in doubt: a resend of
+ * in-doubt invitations leaves it alone. (Ids without the tag, or from other hosts: in doubt.)
+ */
+export function runIdFor(uuid: string): string {
+  return `${uuid}~${process.pid}.${startTime(process.pid) ?? 0}@${hostname()}`;
+}
+
+/** true when the run that wrote `runId` is a live process on this host. */
+export function runIsLive(runId: string | undefined): boolean {
+  const tag = /~(\d+)\.(\d+)@(.*)$/.exec(runId ?? '');
+  if (!tag) return false;
+  const start = Number(tag[2]);
+  const owner: LockOwner = { pid: Number(tag[1]), host: tag[3] ?? '', at: 0, ...(start > 0 ? { start } : {}) };
+  return ownerState(owner) === 'live';
 }

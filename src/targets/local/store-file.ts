@@ -141,11 +141,14 @@ function isAlive(pid: number): boolean {
 
 /** Writes the store atomically, serialised piece by piece: no single string of the whole store. */
 export async function writeStore(path: string, data: StoreData): Promise<string | null> {
+  // Fails with a UsageError naming the file and the cause (a full disk says so); the last good
+  // store stays in place and the temp file is removed.
   try {
     await writeFileAtomically(path, serialise(data));
   } catch (error) {
-    const reason = (error as Error).message;
-    throw new UsageError('store-unwritable', `cannot write ${path}: ${reason}`, 'check that the folder exists and is writable');
+    // The code scripts knew for a store that cannot be written stays; a full disk has its own.
+    if (error instanceof UsageError && error.code === 'not-writable') throw new UsageError('store-unwritable', error.message, error.hint);
+    throw error;
   }
   return fileStamp(path);
 }

@@ -4,6 +4,7 @@ import type { StoreData } from './format.js';
 import { appendJournal, applyEntry, clearJournal, readJournal, type JournalEntry } from './journal.js';
 import { withLock, type LockOptions } from './lock.js';
 import { fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
+import { testHook } from '../../util/test-hooks.js';
 
 /** A change to the store: applied at once in memory, and replayed on a fresher copy at commit. */
 export type StoreOp = (data: StoreData) => void;
@@ -123,14 +124,16 @@ export class LocalStore {
         await this.#catchUp();
         if (decide) for (const entry of decide(this.#data)) applyEntry(this.#data, entry);
         this.#stamp = await writeStore(this.path, this.#data);
+        // Only now: had the write failed, they would still be pending for the next try. Not later:
+        // once in the file, an operation must not be replayed (it would find its own customers).
+        this.#pending = this.#pending.slice(opsTaken);
+        this.#entries = this.#entries.slice(entriesTaken);
         await clearJournal(this.journalPath);
         this.#journalEnd = 0;
+        testHook('commit', this.path);
       },
       this.#lockOptions,
     );
-    // Only now: had the write failed, they would still be pending for the next try.
-    this.#pending = this.#pending.slice(opsTaken);
-    this.#entries = this.#entries.slice(entriesTaken);
     this.lastCommitMs = performance.now() - started;
   }
 
@@ -197,6 +200,7 @@ async function readJournalChecked(path: string, from: number) {
   try {
     return await readJournal(path, from);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(
       'store-damaged',
       `the store's journal ${path} is damaged (${(error as Error).message}); it was left untouched`,

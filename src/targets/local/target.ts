@@ -10,11 +10,17 @@ import type {
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
-import type { LockOptions } from './lock.js';
+import { runIsLive, type LockOptions } from './lock.js';
+import { testHook } from '../../util/test-hooks.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
 const COMMIT_EVERY_MS = 2_000;
 const COMMIT_SHARE = 10;
+
+export interface LocalTuning {
+  /** Commit at most this often during a bulk run (default 2 s); tests use 0: a commit per chunk. */
+  commitEveryMs?: number;
+}
 
 export class LocalTarget implements Target {
   readonly kind = 'local' as const;
@@ -24,13 +30,16 @@ export class LocalTarget implements Target {
   /** When the last commit ended; 0 until the first provision (planning is not counted). */
   #lastCommitAt = 0;
 
-  protected constructor(store: LocalStore) {
+  #commitEveryMs: number;
+
+  protected constructor(store: LocalStore, tuning: LocalTuning = {}) {
     this.#store = store;
     this.ledger = new LocalLedger(store);
+    this.#commitEveryMs = tuning.commitEveryMs ?? COMMIT_EVERY_MS;
   }
 
-  static async open(path: string, lockOptions: LockOptions = {}): Promise<LocalTarget> {
-    return new LocalTarget(await LocalStore.open(path, lockOptions));
+  static async open(path: string, lockOptions: LockOptions = {}, tuning: LocalTuning = {}): Promise<LocalTarget> {
+    return new LocalTarget(await LocalStore.open(path, lockOptions), tuning);
   }
 
   get location(): string {
@@ -104,6 +113,9 @@ export class LocalTarget implements Target {
     const now = new Date().toISOString();
     const outcomes = rows.map((): { status: 'created' | 'existing' } => ({ status: 'existing' }));
     // One operation for the chunk: replayed as a whole if another process wrote the store meanwhile.
+    // The outcomes are set again by each replay, so once committed they say what this process
+    // created: a customer another process created first is `existing` here (the caller reads the
+    // outcomes again after the flush).
     this.#store.mutate((data) => {
       rows.forEach((row, i) => {
         const outcome = outcomes[i] as { status: 'created' | 'existing' };
@@ -114,6 +126,8 @@ export class LocalTarget implements Target {
           return;
         }
         const passwordHash = hashes[i];
+        // The customer and the invitation they are owed, in the same operation: one durable write.
+        if (row.invitation) (data.invitations[row.invitation.project] ??= {})[row.key] ??= row.invitation;
         data.customers[row.key] = {
           email: row.email,
           fullName: row.fullName,
@@ -154,7 +168,7 @@ export class LocalTarget implements Target {
   /** Batches commits: a full rewrite per row would make a large import quadratic. */
   async #maybeCommit(): Promise<void> {
     if (this.#lastCommitAt === 0) this.#lastCommitAt = Date.now();
-    const due = Math.max(COMMIT_EVERY_MS, this.#store.lastCommitMs * COMMIT_SHARE);
+    const due = this.#commitEveryMs === 0 ? 0 : Math.max(this.#commitEveryMs, this.#store.lastCommitMs * COMMIT_SHARE);
     if (Date.now() - this.#lastCommitAt >= due) await this.flush();
   }
 
@@ -196,19 +210,35 @@ export class LocalLedger implements InvitationLedger {
 
   update(record: InvitationRecord): void {
     this.store.record({ p: record.project, k: record.key, v: { ...record } });
+    if (record.status === 'sent') testHook('sent', this.store.path);
   }
 
-  async claimForSending(project: string, keys: readonly string[], runId: string): Promise<InvitationRecord[]> {
+  async claimForSending(
+    project: string,
+    keys: readonly string[],
+    runId: string,
+    expected?: ReadonlyMap<string, InvitationRecord>,
+  ): Promise<InvitationRecord[]> {
     const updatedAt = new Date().toISOString();
+    const claimable = (key: string, record: InvitationRecord | undefined): boolean => {
+      if (!record) return false;
+      if (!expected) return record.status === 'pending';
+      const seen = expected.get(key);
+      // Compare-and-swap: still exactly as the caller saw it, so nobody else claimed it meanwhile;
+      // and a `sending` record of a run that is still alive is being sent, not in doubt.
+      if (seen === undefined || record.status !== seen.status || record.runId !== seen.runId || record.updatedAt !== seen.updatedAt) return false;
+      return record.status !== 'sending' || !runIsLive(record.runId);
+    };
     // Decided under the lock on the freshest copy and made durable before any message leaves:
     // a crash from here on leaves these in doubt, never resent; another process cannot claim them.
     await this.store.journal((data) => {
       const byKey = data.invitations[project] ?? {};
       return keys.flatMap((key) => {
         const record = byKey[key];
-        return record?.status === 'pending' ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
+        return record && claimable(key, record) ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
       });
     });
+    testHook('claimed', this.store.path);
     const byKey = this.store.data.invitations[project] ?? {};
     return keys.flatMap((key) => {
       const record = byKey[key];

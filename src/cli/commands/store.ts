@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { describeOwner } from '../../targets/local/lock.js';
+import { action } from '../action.js';
+import { lockedFileOf } from '../context.js';
+import { addCommonOptions, type CommonOptions } from '../options.js';
+import type { Output } from '../output.js';
+
+/**
+ * `store unlock`: the admin's explicit way out of a lock whose owner jsm-provision cannot check (a
+ * process on another host, or a lock file it did not write). It refuses to remove the lock of a
+ * live process on this host: that one is waited for, never broken.
+ */
+export function storeCommand(): Command {
+  const store = new Command('store').description("the local store's (or a REST target's ledger file's) lock");
+  addCommonOptions(
+    store
+      .command('unlock')
+      .description('remove the lock of the store (or of a REST target\'s ledger) after its owner is gone; refuses a live owner on this host'),
+  )
+    .addHelpText('after', '\nExample:\n  $ jsm-provision store unlock --target ./jsm-store.json')
+    .action(action('store unlock', unlock));
+  return store;
+}
+
+async function unlock(out: Output, options: CommonOptions): Promise<number> {
+  const { breakLock } = await import('../../targets/local/lock.js');
+  const file = await lockedFileOf(options);
+  const broken = await breakLock(file);
+  if (broken === null) {
+    out.jsonResult({ ok: true, command: 'store unlock', file, lock: `${file}.lock`, removed: false, owner: null });
+    out.result(`${resolve(file)} is not locked: nothing to do`);
+    return 0;
+  }
+  const { owner, state, lockPath } = broken;
+  out.jsonResult({ ok: true, command: 'store unlock', file, lock: lockPath, removed: true, owner: { pid: owner.pid, host: owner.host, since: new Date(owner.at).toISOString() } });
+  out.result(`removed the lock ${lockPath}: it was ${describeOwner(owner, state, lockPath, null)}`);
+  return 0;
+}

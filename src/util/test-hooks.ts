@@ -1,0 +1,30 @@
+import { writeSync } from 'node:fs';
+
+/**
+ * Markers for the fault suite and `npm run torture`, off unless JSM_PROVISION_TEST_HOOKS is set.
+ * With it set, every durable step prints one line on stderr:
+ *
+ *   jsm-provision-test-hook: <step> <n> <file>
+ *
+ * (`n` counts that step in this process, from 1). A step named in the variable, as `<step>` or
+ * `<step>@<n>`, comma-separated, also stops the process (SIGSTOP) right after its line, so a test
+ * can kill -9 it at exactly that point instead of guessing a moment. Steps:
+ *   before-rename  a new store/ledger file is written and fsync'ed, not yet renamed into place
+ *   commit         a full commit of the store (customers and invitation records) is durable
+ *   append         a journal append (claims, outcomes) is durable
+ *   claimed        a batch of invitations is claimed (durable) and the lock released, none sent yet
+ *   sent           an invitation was accepted by the mailer, its outcome not yet durable
+ *   before-lock    about to take the store's lock (what this process did is still only in memory)
+ *   lock-held      the store's lock was taken (the process holds it while stopped)
+ */
+const spec = process.env.JSM_PROVISION_TEST_HOOKS;
+const counts = new Map<string, number>();
+const stops = new Set((spec ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+export function testHook(step: string, file = ''): void {
+  if (!spec) return;
+  const n = (counts.get(step) ?? 0) + 1;
+  counts.set(step, n);
+  writeSync(2, `jsm-provision-test-hook: ${step} ${n} ${file}\n`);
+  if (stops.has(step) || stops.has(`${step}@${n}`)) process.kill(process.pid, 'SIGSTOP');
+}

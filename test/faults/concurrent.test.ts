@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { useSmtpSink } from '../support/e2e.js';
+import { useTempDirs } from '../support/tmp.js';
+import { checkInvariant, emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+
+/*
+ * Several processes on one store, put in the order under test by the test hooks (each stops itself
+ * at a named step, SIGSTOP; the test resumes it with SIGCONT), never by sleeping.
+ */
+const smtp = useSmtpSink();
+const tempDir = useTempDirs();
+const HOOKS = 'JSM_PROVISION_TEST_HOOKS';
+
+describe('concurrent runs on one store', () => {
+  it('three imports of overlapping files count as created exactly the new customers, each invited once', async () => {
+    const dir = await tempDir();
+    const store = await projectStore(dir);
+    const a = emails('o', 60);
+    const b = emails('o', 90).slice(30);
+    const c = [...emails('o', 30), ...emails('o', 120).slice(60)];
+    await writeCsv(dir, 'a.csv', a);
+    await writeCsv(dir, 'b.csv', b);
+    await writeCsv(dir, 'c.csv', c);
+    // Each provisions in memory and stops before taking the lock: all three commit on top of each other.
+    const runs = ['a.csv', 'b.csv', 'c.csv'].map((file) =>
+      watch(['import-csv', file, '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'before-lock@1' } }),
+    );
+    await Promise.all(runs.map((r) => r.stderrMatches(hookLine('before-lock', 1))));
+    await Promise.all(runs.map((r) => r.resume()));
+    const results = await Promise.all(runs.map((r) => r.done));
+    let created = 0;
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(0);
+      created += result.json<{ totals: { created: number } }>().totals.created;
+    }
+    expect(created).toBe(120);
+    const figures = await checkInvariant(store, emails('o', 120), smtp.sink, true);
+    expect(figures).toMatchObject({ customers: 120, sent: 120, inDoubt: 0 });
+  });
+
+  for (const kind of ['in-doubt', 'failed'] as const) {
+    it(`two "invitations send --${kind}" at once never email anyone twice`, async () => {
+      const dir = await tempDir();
+      const store = await projectStore(dir);
+      const input = emails(kind === 'failed' ? 'f' : 'd', 40);
+      await writeCsv(dir, 'c.csv', input);
+      smtp.sink.setFaults(kind === 'failed' ? { refuse: 'rcpt' } : { dropAfterData: true });
+      const first = await runCli(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir });
+      expect(first.code).toBe(1);
+      const before = await checkInvariant(store, input, smtp.sink, false);
+      expect(kind === 'failed' ? before.failed : before.inDoubt).toBe(40);
+      smtp.sink.setFaults({ refuse: null, dropAfterData: false });
+
+      const args = ['invitations', 'send', '--project', 'ITH', `--${kind}`, '--yes', '--json', ...smtp.mail()];
+      // A claims its first batch and stops there; B runs to its end meanwhile; then A goes on.
+      const a = watch(args, { cwd: dir, env: { [HOOKS]: 'claimed@1' } });
+      await a.stderrMatches(hookLine('claimed', 1));
+      const b = await runCli(args, { cwd: dir });
+      expect(b.code, b.stderr).toBe(0);
+      await a.resume();
+      const aDone = await a.done;
+      expect(aDone.code, aDone.stderr).toBe(0);
+      const sentA = aDone.json<{ invitations: { sent: number } }>().invitations.sent;
+      const sentB = b.json<{ invitations: { sent: number } }>().invitations.sent;
+      expect(sentA).toBeGreaterThan(0);
+      expect(sentB).toBeGreaterThan(0);
+      expect(sentA + sentB).toBe(40);
+      expect(await checkInvariant(store, input, smtp.sink, true)).toMatchObject({ sent: 40, inDoubt: 0 });
+    });
+  }
+});

@@ -1,0 +1,133 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalTarget } from '../../src/targets/local/target.js';
+import { startCli, type CliOptions, type CliResult } from '../support/cli.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
+
+/** A CLI run whose stderr can be waited on line by line (test-hook markers, lock notices). */
+export interface Watched {
+  pid: number;
+  done: Promise<CliResult>;
+  /** Resolves when stderr (so far or later) matches; rejects if the process ends first. */
+  stderrMatches(pattern: RegExp): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  /** Waits until the process has stopped itself at its hook (state T), then SIGCONTs it. */
+  resume(): Promise<void>;
+}
+
+/** Resolves once the process is stopped (a hook's SIGSTOP lands just after its marker line). */
+export async function untilStopped(pid: number): Promise<void> {
+  for (;;) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    if (/^\d+ \(.*\) [Tt] /s.test(stat)) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+export function watch(args: string[], options: CliOptions): Watched {
+  const { child, done } = startCli(args, options);
+  let stderr = '';
+  let ended = false;
+  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      if (w.pattern.test(stderr)) w.resolve();
+      else if (ended) w.reject(new Error(`the process ended before stderr matched ${w.pattern}:\n${stderr}`));
+      else waiters.push(w);
+    }
+  };
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+    check();
+  });
+  void done.then(() => {
+    ended = true;
+    check();
+  });
+  return {
+    pid: child.pid ?? -1,
+    done,
+    stderrMatches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ pattern, resolve, reject });
+        check();
+      }),
+    kill: (signal) => child.kill(signal),
+    resume: async () => {
+      await untilStopped(child.pid ?? -1);
+      child.kill('SIGCONT');
+    },
+  };
+}
+
+/** The marker line of a test hook (see src/util/test-hooks.ts). */
+export function hookLine(step: string, n?: number): RegExp {
+  return new RegExp(`jsm-provision-test-hook: ${step} ${n ?? '\\d+'} `);
+}
+
+export async function writeCsv(dir: string, name: string, emails: readonly string[]): Promise<void> {
+  await writeFile(join(dir, name), `email,name\n${emails.map((e, i) => `${e},Customer ${i}`).join('\n')}\n`);
+}
+
+export function emails(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${i}@example.com`);
+}
+
+export interface Figures {
+  customers: number;
+  sent: number;
+  pending: number;
+  failed: number;
+  inDoubt: number;
+}
+
+/**
+ * The promise under faults, checked on the store as the next run reads it and on what the SMTP
+ * sink accepted: the store opens; every customer came from the input, once; every new customer
+ * has an invitation record (never lost) and was delivered at most once; `sent` was delivered,
+ * `pending` and `failed` were not, `sending` (in doubt) may have been. With `complete`, every input
+ * row is a customer, and nothing is left pending or failed.
+ */
+export async function checkInvariant(storePath: string, input: readonly string[], sink: SmtpSink, complete: boolean): Promise<Figures> {
+  const store = await LocalStore.open(storePath);
+  const { customers, invitations } = store.data;
+  const wanted = new Set(input.map((e) => e.toLowerCase()));
+  const delivered = new Map<string, number>();
+  for (const message of sink.accepted()) for (const to of message.rcptTo) delivered.set(to.toLowerCase(), (delivered.get(to.toLowerCase()) ?? 0) + 1);
+  const figures: Figures = { customers: 0, sent: 0, pending: 0, failed: 0, inDoubt: 0 };
+  for (const key of Object.keys(customers)) {
+    expect(wanted.has(key), `${key} is a customer but not in the input`).toBe(true);
+    figures.customers++;
+    const record = invitations.ITH?.[key];
+    expect(record, `${key} is a new customer with no invitation record: lost`).toBeDefined();
+    const times = delivered.get(key) ?? 0;
+    expect(times, `${key} was emailed ${times} times`).toBeLessThanOrEqual(1);
+    if (record?.status === 'sent') {
+      figures.sent++;
+      expect(times, `${key} is recorded sent but never arrived`).toBe(1);
+    } else if (record?.status === 'pending' || record?.status === 'failed') {
+      figures[record.status]++;
+      expect(times, `${key} is ${record.status} but was delivered`).toBe(0);
+    } else {
+      expect(record?.status).toBe('sending');
+      figures.inDoubt++;
+    }
+  }
+  for (const to of delivered.keys()) expect(customers[to], `${to} was emailed but is no customer`).toBeDefined();
+  if (complete) {
+    expect(figures.customers).toBe(wanted.size);
+    expect(figures.pending + figures.failed).toBe(0);
+  }
+  return figures;
+}
+
+/** A store with the project ITH at dir/jsm-store.json, made in-process (no CLI spawn). */
+export async function projectStore(dir: string): Promise<string> {
+  const path = join(dir, 'jsm-store.json');
+  const target = await LocalTarget.open(path);
+  await target.createProject('ITH', 'IT Help');
+  await target.close();
+  return path;
+}
