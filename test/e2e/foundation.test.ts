@@ -54,8 +54,8 @@ describe('project commands', () => {
       ['ITH', true],
     ]);
     const words = await cli(['project', 'list']);
-    expect(words.stdout).toMatch(/^HR\tPeople\tinvitations off/m);
-    expect(words.stdout).toMatch(/^ITH\tIT Help\tinvitations on$/m);
+    expect(words.stdout).toMatch(/^HR {3}People {3}invitations off/m);
+    expect(words.stdout).toMatch(/^ITH {2}IT Help {2}invitations on$/m);
   });
 
   it('refuses a second create, a bad key and set-notifications without a direction (exit 2)', async () => {

@@ -7,7 +7,6 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
-import { printable } from '../../core/printable.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
 
@@ -86,11 +85,13 @@ async function listProjects(out: Output, options: CommonOptions): Promise<number
     () => openTarget(options, out),
     async (target) => {
       const projects = await target.listProjects();
+      const width = Math.max(0, ...projects.map((p) => p.key.length));
+      const nameWidth = Math.max(0, ...projects.map((p) => p.name.length));
       out.jsonResult({ ok: true, command: 'project list', target: target.kind, projects });
       out.result(
         projects.length === 0
           ? `no projects in ${target.location}: create one with \`jsm-provision project create KEY --name "Name"\``
-          : projects.map((p) => `${p.key}\t${printable(p.name)}\t${p.sendVerificationEmails ? "invitations on" : "invitations off (\"Do not send account verification emails\" is on)"}`).join('\n'),
+          : projects.map((p) => `${p.key.padEnd(width)}  ${p.name.padEnd(nameWidth)}  ${p.sendVerificationEmails ? 'invitations on' : 'invitations off ("Do not send account verification emails" is on)'}`).join('\n'),
       );
       return 0;
     },
