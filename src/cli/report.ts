@@ -9,7 +9,7 @@ import type { RowResult, RunSummary } from '../core/results.js';
 import { safeJson } from './output.js';
 import { writeFailure } from '../util/atomic-file.js';
 
-const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason'] as const;
+const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;
 
 /** Checks the report's file name before the run, so a typo does not cost a whole import. */
 export function reportFormat(file: string): 'csv' | 'json' {
@@ -209,7 +209,7 @@ function jsonHead(summary: RunSummary): string {
 
 /** One row per line: a report of 100,000 rows stays a file a person can scroll and `grep`. */
 function jsonRow(r: RowResult): string {
-  const body = { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null };
+  const body = { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null, organizations: r.organizations ?? [] };
   return safeJson(JSON.stringify(body));
 }
 
@@ -218,7 +218,8 @@ function jsonRow(r: RowResult): string {
  * the input are shown as `U+XXXX` (printable), as on the terminal; the row's line finds the original.
  */
 function csvRow(row: RowResult): string {
-  return COLUMNS.map((column) => csvCell(printable(String(row[column] ?? '')))).join(',');
+  // Several organizations in one cell, separated by "; " as in the input.
+  return COLUMNS.map((column) => csvCell(printable(column === 'organizations' ? (row.organizations ?? []).join('; ') : String(row[column] ?? '')))).join(',');
 }
 
 /**

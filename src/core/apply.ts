@@ -3,6 +3,7 @@ import type { Plan, PlannedRow } from './plan.js';
 import type { InvitationOutcome, RowResult } from './results.js';
 import type { InvitationRecord, ProvisionOutcome, Reporter } from './types.js';
 import { NOT_SENT_INTERRUPTED, sendClaimed, type SendContext } from './send.js';
+import { joinChunk } from './organizations.js';
 
 /** What sending needs (target, mailer, run id, signal ...), plus progress and the chunk size. */
 export interface ApplyContext extends SendContext {
@@ -45,7 +46,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     // Each new customer's owed invitation goes with the request: the target makes the customer and
     // the record durable in one write, so no kill can leave a new customer nobody will invite.
     const owed = chunk.map((planned) => (planned.exists === true ? undefined : owedIfCreated(plan, planned, now)));
-    const outcomes = await target.provision(
+    const provisioned = await target.provision(
       plan.settings.project,
       chunk.map((p, i) => {
         const invitation = owed[i];
@@ -53,10 +54,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       }),
       () => reporter.progress(Math.min(++done, total), total),
     );
+    // Organizations: those the rows name are made ready once, then the chunk's members join them.
+    const outcomes = plan.organizations.used ? await joinChunk(plan.organizations, chunk.map((p) => p.row), provisioned) : provisioned;
     const records: InvitationRecord[] = [];
     chunk.forEach((planned, i) => {
       const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
       const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i] });
+      if (planned.row.organizations) row.organizations = planned.row.organizations;
       result.rows.push(row);
       if (outcome.status === 'created') createdHere.push({ row, outcome, planned });
     });
@@ -194,5 +198,6 @@ function notReached(planned: PlannedRow): RowResult {
     status: 'failed',
     invitation: 'none',
     reason: 'not processed: the run was interrupted; run the same command again to finish',
+    ...(row.organizations ? { organizations: row.organizations } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { InvitationLedger, Target } from './target.js';
 import type { CandidateRow, ValidRow } from './types.js';
 import { validateRow } from './validate.js';
 import type { RowResult, RunSettings } from './results.js';
+import { checkOrganizations, RunOrganizations } from './organizations.js';
 
 /** A row the plan will hand to the target, with what is known of it and its invitation. */
 export interface PlannedRow {
@@ -36,6 +37,8 @@ export interface Plan {
   /** Rows already final: invalid and duplicate, in input order. */
   rejected: RowResult[];
   counts: PlanCounts;
+  /** The run's organizations: what the rows name, and what that will take (`planned`). */
+  organizations: RunOrganizations;
 }
 
 const LOOKUP_CHUNK = 1_000;
@@ -60,6 +63,7 @@ export async function buildPlan(
     keptRows: keepRows,
     rejected: [],
     counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, invite: 0, defer: 0, suppress: 0 },
+    organizations: new RunOrganizations(target, settings.project, settings.createOrganizations !== false),
   };
   const firstLine = new Map<string, number | string>();
   const lookup = settings.dryRun || target.lookupIsCheap;
@@ -83,9 +87,11 @@ export async function buildPlan(
   for await (const candidate of source) {
     const index = plan.rowsTotal++;
     const checked = validateRow(candidate);
-    if (!checked.ok) {
+    const orgNames = checked.ok ? checkOrganizations(candidate.organizations) : null;
+    if (!checked.ok || (orgNames && !orgNames.ok)) {
       plan.counts.invalid++;
-      reject(rejected(index, candidate, checked.email, 'invalid', checked.reason));
+      const email = checked.ok ? checked.row.email : checked.email;
+      reject(rejected(index, candidate, email, 'invalid', !checked.ok ? checked.reason : orgNames && !orgNames.ok ? orgNames.reason : ''));
       continue;
     }
     const earlier = firstLine.get(checked.row.key);
@@ -96,6 +102,15 @@ export async function buildPlan(
       continue;
     }
     firstLine.set(checked.row.key, candidate.line);
+    if (orgNames?.ok && orgNames.names.length > 0) {
+      const orgs = await plan.organizations.planRow(checked.row.key, orgNames.names);
+      if ('reason' in orgs) {
+        plan.counts.invalid++;
+        reject(rejected(index, candidate, checked.row.email, 'invalid', orgs.reason, checked.row.fullName));
+        continue;
+      }
+      checked.row.organizations = orgs.names;
+    }
     chunk.push({ index, row: checked.row });
     if (chunk.length >= LOOKUP_CHUNK) await flush();
     if (onRead && plan.rowsTotal % LOOKUP_CHUNK === 0) onRead(plan.rowsTotal);

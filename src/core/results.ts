@@ -12,6 +12,8 @@ export interface RowResult {
   status: RowStatus;
   invitation: InvitationOutcome;
   reason?: string;
+  /** The organizations the row names (for the report). */
+  organizations?: string[];
 }
 
 /** What a run is asked to do. */
@@ -22,6 +24,15 @@ export interface RunSettings {
   noInvite: boolean;
   defer: boolean;
   dryRun: boolean;
+  /** false: `--no-create-organizations` (a row naming an unknown organization is invalid). Default true. */
+  createOrganizations?: boolean;
+}
+
+/** Organizations created, put on the project and joined by this run (a dry run: that would be). */
+export interface OrganizationTotals {
+  created: number;
+  addedToProject: number;
+  memberships: number;
 }
 
 export interface Totals {
@@ -59,6 +70,7 @@ export interface RunSummary {
   dryRun: boolean;
   totals: Totals;
   invitations: InvitationTotals;
+  organizations: OrganizationTotals;
   /** The first PROBLEMS_KEPT problem rows, in input order. */
   problems: Problem[];
   /** Problem rows beyond those listed (present only when some were left out): the report has them all. */

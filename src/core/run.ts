@@ -96,6 +96,7 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     dryRun: settings.dryRun,
     totals,
     invitations,
+    organizations: settings.dryRun ? { ...plan.organizations.planned } : { ...plan.organizations.made },
     problems: tally.problems.list(),
     ...(tally.problems.omitted > 0 ? { problemsOmitted: tally.problems.omitted } : {}),
   };
@@ -143,5 +144,6 @@ function wouldBe(planned: Plan['rows'][number]): RowResult {
     invitation: outcome,
   };
   if (action === 'suppress' || action === 'defer') result.reason = invitation.reason;
+  if (row.organizations) result.organizations = row.organizations;
   return result;
 }

@@ -2,6 +2,9 @@ import type {
   CustomerView,
   InvitationRecord,
   NewCustomer,
+  OrganizationInfo,
+  OrganizationMember,
+  OrganizationView,
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
@@ -43,6 +46,18 @@ export interface Target {
    */
   provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]>;
   listCustomers(project: ProjectInfo): AsyncIterable<CustomerView>;
+  /** Every organization of the target, each saying whether it is on the project (read once per run). */
+  organizations(project: ProjectInfo): Promise<OrganizationInfo[]>;
+  /** The members of an organization, as lower-cased emails and lower-cased account names. */
+  organizationMembers(org: OrganizationInfo): Promise<Set<string>>;
+  /** Creates an organization; an answer that was lost is resolved by looking again. Throws TargetError when it cannot. */
+  createOrganization(name: string): Promise<OrganizationInfo>;
+  /** Puts an organization on the project (nothing when it is on it already). Throws TargetError when it cannot. */
+  addOrganizationToProject(project: ProjectInfo, org: OrganizationInfo): Promise<void>;
+  /** Makes customers members of an organization; returns the reason for each key that could not join. */
+  joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>>;
+  /** The organizations with their member counts: the project's, or all of them. */
+  listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]>;
   /** Makes everything done so far durable. */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -32,6 +32,8 @@ export interface CandidateRow {
   language?: string;
   /** The account to use on a REST target (a directory username), when the input names it. */
   username?: string;
+  /** Organizations the customer joins, as written (a CSV cell split at `;`, plus `--organization`). */
+  organizations?: string[];
   /** A problem the source found (wrong number of cells ...): the row is `invalid` with this reason. */
   error?: string;
 }
@@ -46,6 +48,8 @@ export interface ValidRow {
   /** Canonical language code (`pt-BR`), when the row names one. */
   language?: string;
   username?: string;
+  /** Organization names, trimmed, each once (compared without regard to case), as first spelled. */
+  organizations?: string[];
 }
 
 /** A customer to create on a target. */
@@ -60,9 +64,10 @@ export interface NewCustomer {
 
 /** What a target says happened to one row it was asked to provision. */
 export type ProvisionOutcome =
-  | { status: 'created' }
+  /** `account`: the target's name for the account (REST: the resolved username), for organization memberships. */
+  | { status: 'created'; account?: string }
   /** `note`: something the row's report should say (a password cell that was ignored). */
-  | { status: 'existing'; note?: string }
+  | { status: 'existing'; note?: string; account?: string }
   /** `accountCreated`: the account was made but the row could not be finished (membership failed). */
   | { status: 'failed'; reason: string; accountCreated?: boolean };
 
@@ -155,4 +160,26 @@ export interface Reporter {
   progress(done: number, total: number): void;
   /** Invitations sent so far out of those due. */
   sending(done: number, total: number): void;
+}
+
+/** An organization (JSM: a customer organization) as a target knows it. */
+export interface OrganizationInfo {
+  /** The target's id (REST: JSM's id; local: the lower-cased name). */
+  id: string;
+  name: string;
+  /** Whether it is on the project the run is about. */
+  inProject: boolean;
+}
+
+/** What `organizations list` shows. */
+export interface OrganizationView {
+  name: string;
+  members: number;
+}
+
+/** A customer to make a member of an organization: the lower-cased email and, where known, the account name. */
+export interface OrganizationMember {
+  key: string;
+  email: string;
+  account?: string;
 }

@@ -53,6 +53,7 @@ const summary: RunSummary = {
   ok: false, command: 'import-csv', target: 'local', project: 'ITH', dryRun: false,
   totals: { rows: 5, created: 2, existing: 0, invalid: 2, duplicate: 1, failed: 0 },
   invitations: { sent: 0, suppressed: 2, failed: 0, pending: 0, inDoubt: 0, suppressedBy: 'flag', outbox: null },
+  organizations: { created: 0, addedToProject: 0, memberships: 0 },
   problems: [],
 };
 
@@ -67,12 +68,12 @@ describe('ReportWriter: rows streamed while reading, merged in input order at th
     await report.finish(summary, [row(1, 'created'), row(4, 'created', 'b\u202e@example.com')]);
     const text = await readFile(file, 'utf8');
     expect(text.split('\r\n')).toEqual([
-      '\ufeffline,email,fullName,status,invitation,reason',
-      "2,'=cmd@example.com,Row 0,invalid,none,why 0",
-      '3,r1@example.com,Row 1,created,none,',
-      '4,aU+001B[2J@example.com,Row 2,invalid,none,why 2',
-      '5,r3@example.com,Row 3,duplicate,none,why 3',
-      '6,bU+202E@example.com,Row 4,created,none,',
+      '\ufeffline,email,fullName,status,invitation,reason,organizations',
+      "2,'=cmd@example.com,Row 0,invalid,none,why 0,",
+      '3,r1@example.com,Row 1,created,none,,',
+      '4,aU+001B[2J@example.com,Row 2,invalid,none,why 2,',
+      '5,r3@example.com,Row 3,duplicate,none,why 3,',
+      '6,bU+202E@example.com,Row 4,created,none,,',
       '',
     ]);
     expect(await readdir(dir)).toEqual(['result.csv']);
@@ -105,8 +106,8 @@ describe('ReportWriter: rows streamed while reading, merged in input order at th
     const parsed = JSON.parse(text) as { totals: unknown; rows: { email: string; reason: string | null }[] };
     expect(parsed.totals).toEqual(summary.totals);
     expect(parsed.rows).toEqual([
-      { line: 2, email: 'r0@example.com', fullName: 'Row 0', status: 'created', invitation: 'none', reason: null },
-      { line: 3, email: 'a\u001b\u202e@example.com', fullName: 'Row 1', status: 'invalid', invitation: 'none', reason: 'why 1' },
+      { line: 2, email: 'r0@example.com', fullName: 'Row 0', status: 'created', invitation: 'none', reason: null, organizations: [] },
+      { line: 3, email: 'a\u001b\u202e@example.com', fullName: 'Row 1', status: 'invalid', invitation: 'none', reason: 'why 1', organizations: [] },
     ]);
   });
 

@@ -71,7 +71,7 @@ describe('--dry-run with --report', () => {
     const r = await runCli(['import-csv', fixture('google-contacts.csv'), '--project', 'ITH', '--dry-run', '--no-invite', '--report', 'plan.csv'], { cwd: dir });
     expect(r.code).toBe(0);
     const lines = (await readFile(join(dir, 'plan.csv'), 'utf8')).split('\r\n');
-    expect(lines[0]).toBe('\ufeffline,email,fullName,status,invitation,reason,dryRun');
+    expect(lines[0]).toBe('\ufeffline,email,fullName,status,invitation,reason,organizations,dryRun');
     expect(lines.slice(1, 4).every((line) => line.endsWith(',true'))).toBe(true);
     expect(lines[1]).toContain('ana.ruiz@initech.example');
     const json = await runCli(['import-csv', fixture('google-contacts.csv'), '--project', 'ITH', '--dry-run', '--no-invite', '--report', 'plan.json'], { cwd: dir });

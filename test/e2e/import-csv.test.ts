@@ -76,9 +76,9 @@ describe('import-csv of the shipped sample', () => {
     expect(r.code).toBe(1);
     const report = await readFile(join(dir, 'out.csv'), 'utf8');
     expect(report.split('\r\n')).toEqual([
-      '\ufeffline,email,fullName,status,invitation,reason',
-      `2,'=cmd(1)@example.com,"'=HYPERLINK(""http://evil.test"")",invalid,none,"'=cmd(1)@example.com' is not an email address: ""("" may not appear before the @"`,
-      `3,ok@example.com,"'+Plus, Minus",created,suppressed,'--no-invite was given`,
+      '\ufeffline,email,fullName,status,invitation,reason,organizations',
+      `2,'=cmd(1)@example.com,"'=HYPERLINK(""http://evil.test"")",invalid,none,"'=cmd(1)@example.com' is not an email address: ""("" may not appear before the @",`,
+      `3,ok@example.com,"'+Plus, Minus",created,suppressed,'--no-invite was given,`,
       '',
     ]);
     const json = await importCsv('-', ['--report', 'out.json', '--no-invite'], csv);

@@ -127,7 +127,7 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
     expect(r.code).toBe(0);
     const report = await readFile(join(dir, 'people.csv'), 'utf8');
     expect(report.split('\r\n')).toEqual([
-      '\ufeffline,email,fullName,status,invitation,reason,messages',
+      '\ufeffline,email,fullName,status,invitation,reason,organizations,messages',
       "mail/inbox/01-jose.eml,jose.nunez@example.com,José Núñez,created,suppressed,'--no-invite was given,2",
       `mail/inbox/01-jose.eml,ann.lee@example.org,"Lee, Ann",created,suppressed,'--no-invite was given,1`,
       "mail/inbox/01-jose.eml,support@example.com,,skipped,none,Cc: the inbox's own address (--exclude support@example.com),1",

@@ -48,7 +48,7 @@ describe('local store', () => {
 
   it('refuses an unknown format, naming the file', async () => {
     const path = join(await tempDir(), 'jsm-store.json');
-    await writeFile(path, '{"format":2}');
+    await writeFile(path, '{"format":99}');
     await expect(LocalStore.open(path)).rejects.toMatchObject({ exitCode: 2, code: 'store-format', message: expect.stringContaining(path) });
   });
 

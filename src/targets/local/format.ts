@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
-/** The local store's file format, version 1. Validated whenever the file is read. */
-export const STORE_FORMAT = 1;
+/**
+ * The local store's file format. Validated whenever the file is read. Version 2 added
+ * `organizations`; a version-1 store is read as version 2 with none, and written as version 2 by
+ * the next commit (the same atomic write as any other).
+ */
+export const STORE_FORMAT = 2;
+/** Older formats this version reads and upgrades. */
+export const UPGRADABLE_FORMATS: readonly number[] = [1];
 
 const isoDate = z.string().min(1);
 
@@ -38,6 +44,16 @@ export const invitationSchema = z.object({
   updatedAt: isoDate,
 });
 
+/** A customer organization: by lower-cased name in the store. */
+export const organizationSchema = z.object({
+  name: z.string().min(1),
+  createdAt: isoDate,
+  /** Keys of the projects it is on. */
+  projects: z.array(z.string()),
+  /** Lower-cased emails of its members, each with when it joined. */
+  members: z.record(z.string(), isoDate),
+});
+
 export const storeSchema = z.object({
   format: z.literal(STORE_FORMAT),
   projects: z.record(z.string(), projectSchema),
@@ -45,12 +61,15 @@ export const storeSchema = z.object({
   customers: z.record(z.string(), customerSchema),
   /** By project key, then lower-cased email. */
   invitations: z.record(z.string(), z.record(z.string(), invitationSchema)),
+  /** By lower-cased name (format 2). */
+  organizations: z.record(z.string(), organizationSchema),
 });
 
 export type StoreData = z.infer<typeof storeSchema>;
 export type StoredCustomer = z.infer<typeof customerSchema>;
 export type StoredProject = z.infer<typeof projectSchema>;
+export type StoredOrganization = z.infer<typeof organizationSchema>;
 
 export function emptyStore(): StoreData {
-  return { format: STORE_FORMAT, projects: {}, customers: {}, invitations: {} };
+  return { format: STORE_FORMAT, projects: {}, customers: {}, invitations: {}, organizations: {} };
 }

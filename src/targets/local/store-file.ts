@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
 import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import type { InvitationRecord } from '../../core/types.js';
-import { customerSchema, emptyStore, invitationSchema, STORE_FORMAT, storeSchema, type StoreData, type StoredCustomer } from './format.js';
+import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, storeSchema, UPGRADABLE_FORMATS, type StoreData, type StoredCustomer } from './format.js';
 
 /** Reads and checks the store file; a missing file is an empty store (stamp null). */
 export async function readStore(path: string): Promise<{ data: StoreData; stamp: string | null }> {
@@ -34,10 +34,15 @@ function parseStore(path: string, text: string): StoreData {
     );
   }
   const format = (json as { format?: unknown } | null)?.format;
-  if (format !== STORE_FORMAT) {
+  if (typeof format === 'number' && UPGRADABLE_FORMATS.includes(format) && json !== null && typeof json === 'object') {
+    // An older store: read as this format (what it lacks is empty); the next commit writes it so.
+    const old = json as Record<string, unknown>;
+    old.format = STORE_FORMAT;
+    old.organizations ??= {};
+  } else if (format !== STORE_FORMAT) {
     throw new UsageError(
       'store-format',
-      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads format ${STORE_FORMAT}; it was left untouched`,
+      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads format ${STORE_FORMAT} (and upgrades ${UPGRADABLE_FORMATS.join(", ")}); it was left untouched`,
       'use the jsm-provision version that wrote it, or another --target',
     );
   }
@@ -55,6 +60,8 @@ function parseStore(path: string, text: string): StoreData {
       checked(path, invitationSchema, record, ['invitations', project, key]);
     }
   }
+  checked(path, recordOf, outline.organizations, ['organizations']);
+  for (const key in outline.organizations) checked(path, organizationSchema, outline.organizations[key], ['organizations', key]);
   return outline;
 }
 
@@ -93,7 +100,7 @@ function expand(record: Partial<InvitationRecord>, project: string, key: string,
 }
 
 const recordOf = z.record(z.string(), z.unknown());
-const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf });
+const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf, organizations: recordOf });
 
 /** Throws store-damaged, naming where, unless `value` fits `schema`; returns `value` itself. */
 function checked(path: string, schema: z.ZodType, value: unknown, at: PropertyKey[]): unknown {
@@ -164,7 +171,9 @@ function* serialise(data: StoreData): Iterable<string> {
     yield* serialiseRecord(data.invitations[project] ?? {}, (record, key) => compact(record as InvitationRecord, data.customers[key]));
     first = false;
   }
-  yield '}}';
+  yield '},"organizations":';
+  yield* serialiseRecord(data.organizations ?? {});
+  yield '}';
 }
 
 /** Entries per JSON.stringify call: one native call per slice is fast, and no slice is large. */

@@ -4,6 +4,9 @@ import type { InvitationLedger, ProvisionRequest, Target } from '../../core/targ
 import type {
   CustomerView,
   InvitationRecord,
+  OrganizationInfo,
+  OrganizationMember,
+  OrganizationView,
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
@@ -12,6 +15,7 @@ import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
 import { runIsLive, type LockOptions } from './lock.js';
 import { testHook } from '../../util/test-hooks.js';
+import * as orgs from './organizations.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
 const COMMIT_EVERY_MS = 2_000;
@@ -154,6 +158,30 @@ export class LocalTarget implements Target {
         createdAt: customer.createdAt,
       };
     }
+  }
+
+  async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
+    return orgs.organizationsOf(this.#store, project);
+  }
+
+  async organizationMembers(org: OrganizationInfo): Promise<Set<string>> {
+    return orgs.membersOf(this.#store, org);
+  }
+
+  async createOrganization(name: string): Promise<OrganizationInfo> {
+    return orgs.createOrganization(this.#store, name);
+  }
+
+  async addOrganizationToProject(project: ProjectInfo, org: OrganizationInfo): Promise<void> {
+    orgs.addToProject(this.#store, project, org);
+  }
+
+  async joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    return orgs.join(this.#store, org, members);
+  }
+
+  async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
+    return orgs.listOrganizations(this.#store, project);
   }
 
   async flush(): Promise<void> {
