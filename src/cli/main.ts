@@ -6,6 +6,7 @@ import { customersCommand } from './commands/customers.js';
 import { importCsvCommand } from './commands/import-csv.js';
 import { importMailCommand } from './commands/import-mail.js';
 import { invitationsCommand } from './commands/invitations.js';
+import { organizationsCommand } from './commands/organizations.js';
 import { projectCommand } from './commands/project.js';
 import { storeCommand } from './commands/store.js';
 import { Output } from './output.js';
@@ -46,6 +47,7 @@ failed; 2 usage or unreadable input (nothing written); 3 the target refused the 
   program.addCommand(customersCommand());
   program.addCommand(invitationsCommand());
   program.addCommand(storeCommand());
+  program.addCommand(organizationsCommand());
   exitOverrideEverywhere(program);
   return program;
 }

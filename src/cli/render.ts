@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Plan } from '../core/plan.js';
 import { suppressedReason } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
-import type { RunSummary } from '../core/results.js';
+import type { OrganizationTotals, RunSummary } from '../core/results.js';
 
 const SHOWN_PROBLEMS = 20;
 
@@ -32,6 +32,8 @@ export function renderSummary(summary: RunSummary, c: ChalkInstance, where: stri
   ];
   lines.push(`  ${plural(t.rows, 'row')}: ${parts.join(', ')}`);
   lines.push(`  ${renderInvitations(summary)}`);
+  const o = summary.organizations;
+  if (o && o.created + o.addedToProject + o.memberships > 0) lines.push(`  ${renderOrganizations(o, summary.dryRun)}`);
   if (i.inDoubt > 0) {
     lines.push(
       c.yellow(`  ${plural(i.inDoubt, 'invitation')} in doubt (a run was cut off while sending): see \`invitations list --status in-doubt\``),
@@ -80,6 +82,16 @@ export function renderPlan(plan: Plan, c: ChalkInstance): string {
     `  ${c.bold(plural(n.invite, 'invitation'))} will be emailed${n.unknown ? ' at most (accounts that already exist are not invited)' : ''}`,
   ];
   if (n.defer) lines.push(`  ${plural(n.defer, 'invitation')} deferred`);
+  const o = plan.organizations.planned;
+  if (o.created + o.addedToProject + o.memberships > 0) lines.push(`  ${renderOrganizations(o, true)}`);
   if (n.suppress) lines.push(`  ${plural(n.suppress, 'invitation')} not sent`);
   return lines.join('\n');
+}
+
+/** `organizations: 2 created, 3 added to the project, 40 memberships` (or what would be). */
+function renderOrganizations(o: OrganizationTotals, would: boolean): string {
+  const parts = would
+    ? [`${fmt(o.created)} to create`, `${fmt(o.addedToProject)} to add to the project`, `${plural(o.memberships, 'membership')} to make`]
+    : [`${fmt(o.created)} created`, `${fmt(o.addedToProject)} added to the project`, `${plural(o.memberships, 'membership')} made`];
+  return `organizations: ${parts.join(', ')}`;
 }

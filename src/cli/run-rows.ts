@@ -1,6 +1,7 @@
 import type { Plan } from '../core/plan.js';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
+import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings } from '../core/results.js';
 import type { Target } from '../core/target.js';
@@ -30,6 +31,10 @@ export interface RowRunOptions extends MailOptions {
   /** Asks before writing when the plan sends invitations (import commands, in a terminal). */
   confirm?: (plan: Plan, text: string) => Promise<boolean>;
   mailConcurrency?: number;
+  /** `--organization`: organizations every row joins too. */
+  organization?: string[];
+  /** false: `--no-create-organizations`. */
+  createOrganizations?: boolean;
 }
 
 /**
@@ -50,7 +55,9 @@ export async function runRows(
     noInvite: options.noInvite,
     defer: options.defer,
     dryRun: options.dryRun,
+    createOrganizations: options.createOrganizations !== false,
   };
+  const extraOrganizations = organizationOption(options.organization);
   const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
@@ -71,7 +78,8 @@ export async function runRows(
     const sink = report;
     const onRejected = options.keepRejected ? undefined : sink ? (row: RowResult) => sink.add(row) : () => undefined;
     const language = mail.templates.defaultLanguage;
-    const rows = language === undefined ? source : withLanguage(source, language);
+    const withLang = language === undefined ? source : withLanguage(source, language);
+    const rows = extraOrganizations.length === 0 ? withLang : withOrganizations(withLang, extraOrganizations);
     outcome = await asRun((signal) => runImport(rows, settings, {
       target,
       mailer: mail.mailer,
@@ -136,4 +144,16 @@ export async function runRows(
 /** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */
 async function* withLanguage(source: AsyncIterable<CandidateRow>, language: string): AsyncIterable<CandidateRow> {
   for await (const row of source) yield row.language === undefined || row.language.trim() === '' ? { ...row, language } : row;
+}
+
+/** `--organization` values, checked before anything is read or written. */
+function organizationOption(values: readonly string[] | undefined): string[] {
+  const checked = checkOrganizations(values);
+  if (!checked.ok) throw new UsageError('bad-organization', `--organization: ${checked.reason}`);
+  return checked.names;
+}
+
+/** `--organization` for every row, after the row's own (the first spelling seen wins). */
+async function* withOrganizations(source: AsyncIterable<CandidateRow>, extra: readonly string[]): AsyncIterable<CandidateRow> {
+  for await (const row of source) yield { ...row, organizations: [...(row.organizations ?? []), ...extra] };
 }

@@ -1,8 +1,8 @@
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 
-export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'language' | 'username';
-export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'language', 'username'];
+export type Field = 'email' | 'fullName' | 'firstName' | 'lastName' | 'password' | 'language' | 'username' | 'organization';
+export const FIELDS: readonly Field[] = ['email', 'fullName', 'firstName', 'lastName', 'password', 'language', 'username', 'organization'];
 
 /** Column index of each field found; email always, a name by fullName or first/last. */
 export interface Columns {
@@ -14,6 +14,8 @@ export interface Columns {
   language?: number;
   /** The Jira account to use (REST): a directory username such as `jsmith`. */
   username?: number;
+  /** The organizations the customer joins (several separated by `;`). */
+  organization?: number;
 }
 
 /** Header texts are compared without case, spaces, `-` and `_`: "E-Mail Address" = "emailaddress". */
@@ -41,6 +43,7 @@ const ALIASES: Record<Field, readonly string[]> = {
   password: ['password'],
   language: ['language', 'lang', 'locale'],
   username: ['username'],
+  organization: ['organization', 'organisation', 'organizations', 'organisations', 'org'],
 };
 
 /** A cell that holds one address (Google's multi-value cells, `a@x ::: b@x`, are cut first). */

@@ -32,6 +32,8 @@ export interface CsvRecord {
   language?: string;
   /** The username cell, when there is a username column and the cell is not empty. */
   username?: string;
+  /** The organization cell, when there is an organization column and the cell is not empty (names separated by `;`). */
+  organization?: string;
   /** Why the row cannot be trusted (wrong number of cells, undecodable bytes); it is still yielded. */
   error?: string;
 }
@@ -190,6 +192,8 @@ function toRecord(line: number, cells: string[], { columns, headers, width, deli
   if (language !== '') record.language = language;
   const username = cell(columns.username).trim();
   if (username !== '') record.username = username;
+  const organization = cell(columns.organization).trim();
+  if (organization !== '') record.organization = organization;
 
   const error = decodingError(line, [record.email, record.fullName, password], encoding);
   if (error !== undefined) record.error = error;

@@ -18,5 +18,5 @@ export { createAttempts, createCounts, createdTwice, requestsPer } from './jsm-d
 export { mulberry32 } from './jsm-double/wire.js';
 export type {
   CreateRecord, CreatedVia, Desk, FailNext, FaultKind, Faults, JsmDouble, JsmDoubleOptions,
-  NotificationSent, ProjectSeed, RateLimit, RecordedCall, SeedUser, User,
+  NotificationSent, Organization, OrganizationSeed, ProjectSeed, RateLimit, RecordedCall, SeedUser, User,
 } from './jsm-double/types.js';

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
+import { splitOrganizations } from '../../core/organizations.js';
 import { z } from 'zod';
 import { MAX_ROW_CHARS, openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
@@ -30,6 +31,8 @@ export type ImportOptions = CommonOptions &
     yes?: boolean;
     report?: string;
     concurrency?: string;
+    organization?: string[];
+    createOrganizations?: boolean;
   };
 
 type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string; maxRowChars?: string };
@@ -41,7 +44,7 @@ export function addImportOptions(command: Command): Command {
   return addCommonOptions(
     addMailOptions(
       addProjectOption(
-        command
+        addOrganizationOptions(command)
           .option('--no-invite', 'create customers without emailing them')
           .option('--defer-invites', 'record invitations as pending; send them later with `invitations send`')
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
@@ -53,11 +56,18 @@ export function addImportOptions(command: Command): Command {
   );
 }
 
+/** `--organization` (repeatable) and `--no-create-organizations`: add-customer, import-csv and import-mail. */
+export function addOrganizationOptions(command: Command): Command {
+  return command
+    .option('--organization <name>', 'every customer also joins this organization (repeatable); a missing one is created', collect, [])
+    .option('--no-create-organizations', 'create no organization: a row naming one that does not exist is invalid');
+}
+
 export function importCsvCommand(): Command {
   const command = new Command('import-csv')
     .description('provision every customer of a CSV file (Excel, CRM and help-desk exports as they are)')
     .argument('<file>', 'the CSV file, or - for standard input')
-    .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language (repeatable)', collect, [])
+    .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language, username, organization (repeatable)', collect, [])
     .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
     .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)')
     .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`);
@@ -147,6 +157,7 @@ async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<Can
     if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
     if (record.language !== undefined) row.language = record.language;
     if (record.username !== undefined) row.username = record.username;
+    if (record.organization !== undefined) row.organizations = splitOrganizations(record.organization);
     if (record.error !== undefined) row.error = record.error;
     yield row;
   }

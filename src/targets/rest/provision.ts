@@ -244,7 +244,8 @@ export async function addMembers(
       continue;
     }
     if (answer.status >= 200 && answer.status < 300) {
-      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note } : { status: c.status }]);
+      // The account's username goes with the outcome: organization memberships use it, not the email.
+      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note, account: c.username } : { status: c.status, account: c.username }]);
       continue;
     }
     const said = describeAnswer(answer.status, answer.body);

@@ -1,7 +1,8 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
 import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
-import type { CustomerView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
+import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
+import { RestOrganizations } from './organizations.js';
 import type { LocalStore } from '../local/store.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
@@ -45,6 +46,7 @@ export class RestTarget implements Target {
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
+  #organizations: RestOrganizations;
 
   constructor(parts: RestTargetParts) {
     this.#http = parts.http;
@@ -54,6 +56,7 @@ export class RestTarget implements Target {
     this.#onWarn = parts.onWarn ?? (() => undefined);
     this.#onNote = parts.onNote ?? (() => undefined);
     this.#intents = new IntentLog(parts.ledgerStore.path);
+    this.#organizations = new RestOrganizations(parts.http);
   }
 
   /** Basic logins sent so far (0 with a token). */
@@ -171,6 +174,34 @@ export class RestTarget implements Target {
       if (parsed.data.isLastPage !== false || values.length === 0) return;
       start += values.length;
     }
+  }
+
+  async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
+    return this.#organizations.organizations(await this.#withDesk(project));
+  }
+
+  async organizationMembers(org: OrganizationInfo): Promise<Set<string>> {
+    return this.#organizations.members(org);
+  }
+
+  async createOrganization(name: string): Promise<OrganizationInfo> {
+    return this.#organizations.create(name);
+  }
+
+  async addOrganizationToProject(project: ProjectInfo, org: OrganizationInfo): Promise<void> {
+    await this.#organizations.addToDesk(await this.#withDesk(project), org);
+  }
+
+  async joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    return this.#organizations.join(org, members);
+  }
+
+  async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
+    return this.#organizations.list(project ? await this.#withDesk(project) : undefined);
+  }
+
+  async #withDesk(project: ProjectInfo): Promise<ProjectInfo> {
+    return project.deskId !== undefined ? project : this.getProject(project.key);
   }
 
   async flush(): Promise<void> {

@@ -1,5 +1,6 @@
 /** The JSM DC resources the double serves, after authentication and faults. Handlers are synchronous. */
-import type { CreateRecord, Desk, NotificationSent, User } from './types.js';
+import type { CreateRecord, Desk, NotificationSent, Organization, User } from './types.js';
+import { organizationRoutes } from './organizations.js';
 import {
   isEmail, jsmError, jsmUser, notFoundResource, page, platformError, platformUser, type Reply,
 } from './wire.js';
@@ -18,6 +19,11 @@ export interface State {
   language: 'en' | 'de';
   readOnlyDirectory: boolean;
   onCreate?: (count: number, username: string) => void;
+  organizations: Organization[];
+  nextOrganizationId: number;
+  organizationCreates: string[];
+  organizationJoins: string[];
+  deskOrganizationAdds: string[];
 }
 
 /** The instance's language: the message changes, the i18n key does not. */
@@ -271,6 +277,12 @@ function projectJson(base: string, d: Desk): unknown {
 export function route(ctx: Ctx): Reply {
   let pathKnown = false;
   for (const r of routes) {
+    const m = ctx.path.match(r.pattern);
+    if (!m) continue;
+    pathKnown = true;
+    if (r.method === ctx.method) return r.handler(ctx, m);
+  }
+  for (const r of organizationRoutes) {
     const m = ctx.path.match(r.pattern);
     if (!m) continue;
     pathKnown = true;

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isAnonymousPath, route, type Ctx, type State } from './routes.js';
+import { newOrganization } from './organizations.js';
 import type {
   Desk, FailNext, Faults, JsmDouble, JsmDoubleOptions, RecordedCall, User,
 } from './types.js';
@@ -26,7 +27,12 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     language: opts.language ?? 'en',
     readOnlyDirectory: opts.readOnlyDirectory ?? false,
     ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
+    organizations: [], nextOrganizationId: 1, organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [],
   };
+  for (const seed of opts.organizations ?? []) {
+    const org = newOrganization(state, seed.name, seed.members ?? []);
+    for (const key of seed.projects ?? []) state.desks.find((d) => d.projectKey === key)?.organizations.add(org.id);
+  }
   /** JSESSIONID -> its user, when it started and how many calls it served. */
   const sessions = new Map<string, { user: string; started: number; requests: number }>();
   let nextSession = 1;
@@ -232,6 +238,8 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
   return {
     url: base, calls, users: state.users, desks: state.desks, properties: state.properties,
     creates: state.creates, notificationsSent: state.notificationsSent,
+    organizations: state.organizations, organizationCreates: state.organizationCreates,
+    organizationJoins: state.organizationJoins, deskOrganizationAdds: state.deskOrganizationAdds,
     get faults(): Faults { return { ...faults, failNext: [...faults.failNext] }; },
     get logins(): number { return logins; },
     get failedLogins(): number { return failedLogins; },
@@ -286,6 +294,7 @@ function seedDesks(opts: JsmDoubleOptions): Desk[] {
   return [...fillers, ...projects].map((p, i) => ({
     id: String(i + 1), projectId: String(10000 + i + 1), projectKey: p.key, projectName: p.name,
     customers: new Set((p.customers ?? []).map((c) => c.toLowerCase())),
+    organizations: new Set<string>(),
   }));
 }
 

@@ -24,6 +24,25 @@ export interface Desk {
   projectName: string;
   /** Lower-cased usernames. */
   customers: Set<string>;
+  /** Ids of the organizations on the desk. */
+  organizations: Set<string>;
+}
+
+/** A customer organization. */
+export interface Organization {
+  /** A string in answers. */
+  id: string;
+  name: string;
+  /** Lower-cased usernames. */
+  members: Set<string>;
+}
+
+export interface OrganizationSeed {
+  name: string;
+  /** Usernames of its members. */
+  members?: string[];
+  /** Keys of the projects it is on. */
+  projects?: string[];
 }
 
 export interface RecordedCall {
@@ -142,6 +161,8 @@ export interface JsmDoubleOptions {
   latencyMs?: number;
   rateLimit?: RateLimit;
   existingUsers?: SeedUser[];
+  /** Organizations that exist before the run. */
+  organizations?: OrganizationSeed[];
   faults?: Partial<Faults>;
 }
 
@@ -170,6 +191,11 @@ export interface JsmDouble {
   /** By lower-cased username. */
   users: Map<string, User>;
   desks: Desk[];
+  organizations: Organization[];
+  /** Every organization the double created (by name), and memberships (`orgId/username`) and desk additions (`deskId/orgId`) it made. */
+  organizationCreates: string[];
+  organizationJoins: string[];
+  deskOrganizationAdds: string[];
   /** `${projectKey}/${propertyKey}` -> value. */
   properties: Map<string, unknown>;
   /** Every user-creating write the double performed. */

@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import { printable } from '../../core/printable.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import type { Output } from '../output.js';
+
+export function organizationsCommand(): Command {
+  const organizations = new Command('organizations').description('customer organizations (companies, departments, clients)');
+  addCommonOptions(
+    addProjectOption(
+      organizations.command('list').description("list organizations with their member counts: a project's with --project, else all of them"),
+    ),
+  )
+    .addHelpText('after', '\nExamples:\n  $ jsm-provision organizations list --project ITH\n  $ jsm-provision organizations list --json')
+    .action(action('organizations list', listOrganizations));
+  return organizations;
+}
+
+async function listOrganizations(out: Output, options: CommonOptions & ProjectOption): Promise<number> {
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const named = options.project !== undefined && options.project.trim() !== '';
+      const project = named ? await resolveProject(target, options.project) : undefined;
+      const organizations = await target.listOrganizations(project);
+      out.jsonResult({
+        ok: true,
+        command: 'organizations list',
+        target: target.kind,
+        ...(project ? { project: project.key } : {}),
+        count: organizations.length,
+        organizations,
+      });
+      const where = project ? project.key : printable(target.location);
+      if (organizations.length === 0) {
+        out.result(`${where} has no organizations yet`);
+        return 0;
+      }
+      const width = Math.min(40, Math.max(...organizations.map((o) => printable(o.name).length)));
+      const lines = organizations.map((o) => `${printable(o.name).padEnd(width)}  ${o.members} member${o.members === 1 ? '' : 's'}`);
+      out.result([...lines, `${organizations.length} organization(s) in ${where}`].join('\n'));
+      return 0;
+    },
+  );
+}

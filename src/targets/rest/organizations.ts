@@ -1,0 +1,192 @@
+/**
+ * Customer organizations over JSM's REST API (all experimental: `X-ExperimentalApi: opt-in`).
+ * The organization list has no filter by name, so it is read once per run (paged) and kept; a
+ * create whose answer was lost, or that was refused, is resolved by listing again: the name, not
+ * the message, says whether it exists. Memberships go in batches of 50 usernames, split on a 400
+ * as desk memberships are. A handful of calls per run, not per row.
+ */
+import { z } from 'zod';
+import { TargetError } from '../../core/errors.js';
+import { ORGANIZATION_REFUSED } from '../../core/organizations.js';
+import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
+import { reachable } from './discovery.js';
+import { RequestFailed, type Answer, type HttpClient } from './http.js';
+import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, pageSchema, userSchema } from './wire.js';
+
+const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();
+type OrganizationJson = z.infer<typeof organizationSchema>;
+
+/** Usernames per membership call. */
+const MEMBERS_PER_CALL = 50;
+const SD = '/rest/servicedeskapi';
+
+export class RestOrganizations {
+  #http: HttpClient;
+  #all: Promise<OrganizationJson[]> | undefined;
+  #onDesk = new Map<string, Promise<Set<string>>>();
+
+  constructor(http: HttpClient) {
+    this.#http = http;
+  }
+
+  get #where(): string {
+    return this.#http.baseUrl.href.replace(/\/$/, '');
+  }
+
+  /** Every organization, each saying whether it is on the project's desk. */
+  async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
+    const [all, onDesk] = await Promise.all([this.#allOrganizations(), this.#deskOrganizations(project.deskId ?? '')]);
+    return all.map((o) => ({ id: o.id, name: o.name, inProject: onDesk.has(o.id) }));
+  }
+
+  /** Lower-cased usernames and emails of the organization's members. */
+  async members(org: OrganizationInfo): Promise<Set<string>> {
+    const set = new Set<string>();
+    for (const user of await this.#memberList(org.id)) {
+      set.add(user.name.toLowerCase());
+      if (user.emailAddress) set.add(user.emailAddress.toLowerCase());
+    }
+    return set;
+  }
+
+  async create(name: string): Promise<OrganizationInfo> {
+    let answer: Answer | undefined;
+    let failure: string | undefined;
+    try {
+      answer = await this.#http.request('POST', `${SD}/organization`, { json: { name }, headers: EXPERIMENTAL });
+    } catch (error) {
+      if (!(error instanceof RequestFailed)) throw error;
+      failure = error.message;
+    }
+    if (answer && (answer.status === 200 || answer.status === 201) && answer.lostAnswers === 0) {
+      const made = organizationSchema.safeParse(answer.body);
+      if (made.success) {
+        (await this.#allOrganizations()).push(made.data);
+        return { id: made.data.id, name: made.data.name, inProject: false };
+      }
+    }
+    if (answer && (answer.status === 404 || answer.status === 405 || isExperimentalRefusal(answer.status, answer.body))) throw this.#unsupported(`POST ${SD}/organization`, answer);
+    // Refused, answered after a lost attempt, or no answer: whether it exists is read from the list.
+    this.#all = undefined;
+    const found = (await this.#allOrganizations()).find((o) => o.name.toLowerCase() === name.toLowerCase());
+    if (found) return { id: found.id, name: found.name, inProject: false };
+    throw new TargetError(ORGANIZATION_REFUSED, failure ?? `JSM did not create it: ${answer ? describeAnswer(answer.status, answer.body) : 'no answer'}`);
+  }
+
+  async addToDesk(project: ProjectInfo, org: OrganizationInfo): Promise<void> {
+    const deskId = project.deskId ?? '';
+    const path = `${SD}/servicedesk/${encodeURIComponent(deskId)}/organization`;
+    let said: string;
+    try {
+      const answer = await this.#http.request('POST', path, { json: { organizationId: Number(org.id) }, headers: EXPERIMENTAL });
+      if (answer.status >= 200 && answer.status < 300) {
+        (await this.#deskOrganizations(deskId)).add(org.id);
+        return;
+      }
+      said = describeAnswer(answer.status, answer.body);
+    } catch (error) {
+      if (!(error instanceof RequestFailed)) throw error;
+      said = error.message;
+    }
+    // Maybe done although not answered: the desk's list says.
+    this.#onDesk.delete(deskId);
+    if ((await this.#deskOrganizations(deskId)).has(org.id)) return;
+    throw new TargetError(ORGANIZATION_REFUSED, `JSM did not put it on ${project.key}: ${said}`);
+  }
+
+  /** Joins in batches; returns the reason for each key that could not join. */
+  async join(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    const refused = new Map<string, string>();
+    const path = `${SD}/organization/${encodeURIComponent(org.id)}/user`;
+    const username = (m: OrganizationMember): string => m.account ?? m.email;
+    const groups: OrganizationMember[][] = [];
+    for (let i = 0; i < members.length; i += MEMBERS_PER_CALL) groups.push(members.slice(i, i + MEMBERS_PER_CALL));
+    while (groups.length > 0) {
+      const group = groups.shift() ?? [];
+      if (group.length === 0) continue;
+      let answer: Answer;
+      try {
+        answer = await this.#http.request('POST', path, { json: { usernames: group.map(username) }, headers: EXPERIMENTAL });
+      } catch (error) {
+        if (!(error instanceof RequestFailed)) throw error;
+        for (const m of group) refused.set(m.key, error.message);
+        continue;
+      }
+      if (answer.status >= 200 && answer.status < 300) continue;
+      const said = describeAnswer(answer.status, answer.body);
+      if (answer.status !== 400) {
+        for (const m of group) refused.set(m.key, `JSM answered ${said}`);
+        continue;
+      }
+      // A 400 that names users fails those and the rest go again; one that names no one is split.
+      const words = new Set(errorText(answer.body).toLowerCase().split(/[\s,;:'"()[\]{}<>]+/).map((w) => w.replace(/^[.]+|[.]+$/g, '')));
+      const named = group.filter((m) => words.has(username(m).toLowerCase()));
+      if (named.length > 0) {
+        for (const m of named) refused.set(m.key, `JSM says the user ${username(m)} does not exist`);
+        groups.push(group.filter((m) => !named.includes(m)));
+      } else if (group.length > 1) {
+        const half = Math.ceil(group.length / 2);
+        groups.push(group.slice(0, half), group.slice(half));
+      } else {
+        for (const m of group) refused.set(m.key, `JSM answered ${said}`);
+      }
+    }
+    return refused;
+  }
+
+  async list(project?: ProjectInfo): Promise<OrganizationView[]> {
+    const all = await this.#allOrganizations();
+    const onDesk = project ? await this.#deskOrganizations(project.deskId ?? '') : null;
+    const shown = all.filter((o) => onDesk === null || onDesk.has(o.id));
+    const views: OrganizationView[] = [];
+    for (const o of shown) views.push({ name: o.name, members: (await this.#memberList(o.id)).length });
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  #allOrganizations(): Promise<OrganizationJson[]> {
+    this.#all ??= this.#pages(`${SD}/organization`, organizationSchema);
+    const read = this.#all;
+    read.catch(() => {
+      if (this.#all === read) this.#all = undefined;
+    });
+    return read;
+  }
+
+  #deskOrganizations(deskId: string): Promise<Set<string>> {
+    let ids = this.#onDesk.get(deskId);
+    if (!ids) {
+      ids = this.#pages(`${SD}/servicedesk/${encodeURIComponent(deskId)}/organization`, organizationSchema).then((list) => new Set(list.map((o) => o.id)));
+      this.#onDesk.set(deskId, ids);
+      ids.catch(() => this.#onDesk.delete(deskId));
+    }
+    return ids;
+  }
+
+  #memberList(id: string): Promise<z.infer<typeof userSchema>[]> {
+    return this.#pages(`${SD}/organization/${encodeURIComponent(id)}/user`, userSchema);
+  }
+
+  /** Every value of a paged listing; a listing JSM refuses stops the run (exit 3), naming it. */
+  async #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
+    const out: z.infer<T>[] = [];
+    let start = 0;
+    for (;;) {
+      const answer = await reachable(this.#http, () => this.#http.request('GET', path, { query: { start, limit: 50 }, headers: EXPERIMENTAL }));
+      const parsed = pageSchema(item).safeParse(answer.body);
+      if (answer.status !== 200 || !parsed.success) throw this.#unsupported(`GET ${path}`, answer);
+      const values = parsed.data.values as z.infer<T>[];
+      out.push(...values);
+      if (parsed.data.isLastPage !== false || values.length === 0) return out;
+      start += values.length;
+    }
+  }
+
+  #unsupported(call: string, answer: Answer): TargetError {
+    const why = isExperimentalRefusal(answer.status, answer.body) ? 'it refused the experimental API' : describeAnswer(answer.status, answer.body);
+    return new TargetError(
+      'organizations-unavailable',
+      `${this.#where} does not offer JSM's customer organizations as this tool needs them (${call}: ${why})`,
+      'organizations need JSM 3.3 or newer with the experimental API; run without organization columns and --organization, or add the organizations in JSM (Customers page)',
+    );
+  }
+}
