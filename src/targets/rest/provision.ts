@@ -244,8 +244,7 @@ export async function addMembers(
       continue;
     }
     if (answer.status >= 200 && answer.status < 300) {
-      // The account's username goes with the outcome: organization memberships use it, not the email.
-      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note, account: c.username } : { status: c.status, account: c.username }]);
+      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note } : { status: c.status }]);
       continue;
     }
     const said = describeAnswer(answer.status, answer.body);

@@ -47,6 +47,8 @@ export class RestTarget implements Target {
   #left: LeftIntents[] = [];
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
   #organizations: RestOrganizations;
+  /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
+  #accounts = new Map<string, string>();
 
   constructor(parts: RestTargetParts) {
     this.#http = parts.http;
@@ -120,9 +122,11 @@ export class RestTarget implements Target {
     const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
     const batches: Promise<void>[] = [];
     let pending: Created[] = [];
+    this.#accounts.clear();
     const send = (): void => {
       const batch = pending;
       pending = [];
+      for (const c of batch) this.#accounts.set(rows[c.index]?.key ?? '', c.username);
       const done = addMembers(this.#http, deskId, project.key, batch).then((results) => {
         for (const [index, outcome] of results) {
           outcomes[index] = outcome;
@@ -193,7 +197,7 @@ export class RestTarget implements Target {
   }
 
   async joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
-    return this.#organizations.join(org, members);
+    return this.#organizations.join(org, members.map((m) => (m.account !== undefined ? m : { ...m, account: this.#accounts.get(m.key) ?? m.email })));
   }
 
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
