@@ -94,6 +94,7 @@ describe('add-customer', () => {
       dryRun: false,
       totals: { rows: 1, created: 1, existing: 0, invalid: 0, duplicate: 0, failed: 0 },
       invitations: { sent: 1, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null, outbox: null },
+      organizations: { created: 0, addedToProject: 0, memberships: 0 },
       problems: [],
     });
     expect(sink.messages).toHaveLength(1);

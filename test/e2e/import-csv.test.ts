@@ -33,6 +33,7 @@ describe('import-csv of the shipped sample', () => {
       dryRun: false,
       totals: { rows: 20, created: 18, existing: 0, invalid: 1, duplicate: 1, failed: 0 },
       invitations: { sent: 18, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null, outbox: null },
+      organizations: { created: 0, addedToProject: 0, memberships: 0 },
       problems: [
         { line: 13, email: 'not-an-email', status: 'invalid', reason: "'not-an-email' is not an email address: it has no @" },
         { line: 15, email: 'OLIVIA.MARTIN@Northwind-Traders.com', status: 'duplicate', reason: 'same email as line 2 (emails are compared without regard to case)' },

@@ -53,6 +53,7 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
       dryRun: false,
       totals: { rows: 5, created: 5, existing: 0, invalid: 0, duplicate: 0, failed: 0 },
       invitations: { sent: 5, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null, outbox: null },
+      organizations: { created: 0, addedToProject: 0, memberships: 0 },
       problems: [],
       messages: { files: 10, read: 11, skipped: 5, ignoredFiles: [], skippedFolders: [] },
       skipped: SKIPPED,

@@ -1,0 +1,64 @@
+/**
+ * The organizations contract through the built CLI, on the local store: the shipped sample with
+ * mixed-case names and several per cell, a dry run, the real run, the same command again,
+ * `organizations list --json`, and --organization with --no-create-organizations. One spawn per behaviour.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { useProjectDir } from '../support/e2e.js';
+
+const SAMPLE = fileURLToPath(new URL('../../fixtures/customers-organizations.csv', import.meta.url));
+const projectDir = useProjectDir();
+let dir: string;
+beforeEach(() => {
+  dir = projectDir();
+});
+const cli = (args: string[]) => runCli([...args, '--json'], { cwd: dir });
+const importSample = (extra: string[] = []) => cli(['import-csv', SAMPLE, '--project', 'ITH', '--no-invite', ...extra]);
+
+describe('organizations from the CLI', () => {
+  it('dry run counts and writes nothing; the run creates, adds and joins; the same command again does nothing new', async () => {
+    const before = await readFile(join(dir, 'jsm-store.json'), 'utf8');
+    const dry = await importSample(['--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.json().organizations).toEqual({ created: 3, addedToProject: 3, memberships: 7 });
+    expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
+
+    const first = await importSample(['--report', 'result.csv']);
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ totals: { rows: 6, created: 6 }, organizations: { created: 3, addedToProject: 3, memberships: 7 } });
+    const report = (await readFile(join(dir, 'result.csv'), 'utf8')).split('\r\n');
+    expect(report[0]).toBe('\ufeffline,email,fullName,status,invitation,reason,organizations');
+    expect(report[2]).toBe("3,bob.baker@acme.example,Bob Baker,created,suppressed,'--no-invite was given,Acme Corp; Support Partners");
+
+    const second = await importSample();
+    expect(second.json()).toMatchObject({ totals: { rows: 6, existing: 6 }, organizations: { created: 0, addedToProject: 0, memberships: 0 } });
+
+    const list = await cli(['organizations', 'list', '--project', 'ITH']);
+    expect(list.code).toBe(0);
+    expect(list.json()).toEqual({
+      ok: true,
+      command: 'organizations list',
+      target: 'local',
+      project: 'ITH',
+      count: 3,
+      organizations: [
+        { name: 'Acme Corp', members: 3 },
+        { name: 'Globex', members: 2 },
+        { name: 'Support Partners', members: 2 },
+      ],
+    });
+  });
+
+  it('--organization adds every row; with --no-create-organizations an unknown one makes rows invalid, naming it', async () => {
+    const r = await importSample(['--organization', 'All Customers', '--no-create-organizations']);
+    expect(r.code).toBe(1);
+    const summary = r.json<{ totals: { invalid: number }; problems: { line: number; reason: string }[] }>();
+    expect(summary.totals.invalid).toBe(6);
+    expect(summary.problems[0]?.reason).toContain("'All Customers'");
+    expect(summary.problems[0]?.reason).toContain('--no-create-organizations');
+  });
+});
