@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ProvisionRequest } from '../src/core/target.js';
+import { runImport } from '../src/core/run.js';
+import type { CandidateRow } from '../src/core/types.js';
 import { openRestTarget } from '../src/targets/rest/index.js';
 import { requestsPer, startJsmDouble } from '../test/support/jsm-double.js';
 import { fmt, type Figure } from './harness.js';
@@ -76,10 +78,42 @@ async function run(n: number, chunk: number, o: Required<RestBenchOptions>): Pro
   }
 }
 
+/**
+ * Requests of `n` new rows through the whole pipeline (plan, provision, organizations), with each
+ * row in one of `orgs` organizations (none when 0), against a fresh double: what organizations add.
+ */
+async function organizationRun(n: number, orgs: number, o: Required<RestBenchOptions>): Promise<{ calls: number; created: number; memberships: number }> {
+  const double = await startJsmDouble({ latencyMs: o.latencyMs, rateLimit: { capacity: o.rate, refillPerSecond: o.rate }, desks: 3 });
+  const state = await mkdtemp(join(tmpdir(), 'jsm-bench-orgs-'));
+  const target = await openRestTarget(double.url, { env: { JSM_TOKEN: 'test-token', JSM_STATE_DIR: state }, concurrency: o.concurrency });
+  try {
+    const project = await target.getProject('ITH');
+    const before = double.calls.length;
+    async function* rows(): AsyncIterable<CandidateRow> {
+      for (let i = 0; i < n; i++) {
+        yield { line: i + 2, email: `org${i}@example.com`, fullName: `Customer ${i}`, ...(orgs > 0 ? { organizations: [`Company ${i % orgs}`] } : {}) };
+      }
+    }
+    const quiet = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
+    const outcome = await runImport(rows(), { command: 'import-csv', project, kind: 'welcome', noInvite: true, defer: false, dryRun: false }, {
+      target, mailer: () => Promise.reject(new Error('no mail in this bench')), outbox: null, messageId: () => 'x@example', reporter: quiet, runId: `bench-${Date.now()}`,
+    });
+    return { calls: double.calls.length - before, created: outcome.summary.totals.created, memberships: outcome.summary.organizations.memberships };
+  } finally {
+    await target.close();
+    await double.close();
+    await rm(state, { recursive: true, force: true });
+  }
+}
+
 export async function restBench(options: RestBenchOptions = {}): Promise<Figure[]> {
   const o: Required<RestBenchOptions> = { rows: 3000, single: 50, rate: 300, latencyMs: 20, concurrency: 8, ...options };
   const bulk = await run(o.rows, 500, o);
   const single = await run(o.single, 1, o);
+  const orgRows = 300;
+  const plain = await organizationRun(orgRows, 0, o);
+  const withOrgs = await organizationRun(orgRows, 3, o);
+  const extraPerRow = (withOrgs.calls - plain.calls) / orgRows;
   const wanted = 0.9 * o.rate;
   const overall = bulk.created / bulk.seconds;
   const requestRate = bulk.calls / bulk.seconds;
@@ -113,6 +147,15 @@ export async function restBench(options: RestBenchOptions = {}): Promise<Figure[
       target: '≤ 2.1',
       ok: perRow <= 2.1,
       data: { perRow, memberships: bulk.memberships, throttled: bulk.throttled },
+    },
+    {
+      bench: `REST: requests per row with organizations (${orgRows} new rows in 3 organizations)`,
+      figure: `${fmt(withOrgs.calls / orgRows, 3)} requests/row (${withOrgs.calls} requests, ${withOrgs.memberships} memberships; +${fmt(extraPerRow, 3)} per row)`,
+      yardstick: `the same rows without organizations: ${fmt(plain.calls / orgRows, 3)} requests/row (${plain.calls} requests)`,
+      ratio: extraPerRow,
+      target: '≤ +0.15 requests/row',
+      ok: extraPerRow <= 0.15 && withOrgs.created === orgRows && withOrgs.memberships === orgRows,
+      data: { withOrganizations: withOrgs.calls, without: plain.calls, extraPerRow },
     },
   ];
 }
