@@ -3,9 +3,29 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkOrganizations, splitOrganizations } from '../../src/core/organizations.js';
+import { runImport } from '../../src/core/run.js';
+import type { CandidateRow, OrganizationInfo, OrganizationMember } from '../../src/core/types.js';
+import { createOutboxMailer } from '../../src/mail/outbox.js';
+import { messageIdFor } from '../../src/mail/message-id.js';
+import { LocalStore } from '../../src/targets/local/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
-import { ORG_ROWS, runOrgs } from '../support/organizations.js';
+import { ORG_ROWS, quiet, runOrgs, source } from '../support/organizations.js';
+
+/** The local target, except that joining refuses `refused` (as JSM may, for a membership call that keeps failing). */
+class RefusingJoin extends LocalTarget {
+  refused = new Set<string>();
+  static async at(path: string, refused: string[]): Promise<RefusingJoin> {
+    const target = new RefusingJoin(await LocalStore.open(path));
+    target.refused = new Set(refused);
+    return target;
+  }
+  override async joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    const refused = new Map(members.filter((m) => this.refused.has(m.key)).map((m) => [m.key, 'JSM answered 500 Internal Server Error'] as [string, string]));
+    const result = await super.joinOrganization(org, members.filter((m) => !this.refused.has(m.key)));
+    return new Map([...result, ...refused]);
+  }
+}
 
 const tempDir = useTempDirs();
 
@@ -110,6 +130,50 @@ describe('organizations on the local store', () => {
     expect(run.rows[2]?.reason).toContain('longer than 255 characters');
     expect((await target.listOrganizations()).map((o) => o.name)).toEqual(['Fine Corp', 'Globex']);
     await target.close();
+  });
+});
+
+describe('a membership that fails, with invitations on', () => {
+  it('fails its row with the reason and keeps a new customer\'s invitation owed; the re-run joins and invites; joining invites nobody', async () => {
+    const path = await storeWithGlobex();
+    const outbox = join(path, '..', 'outbox');
+    const run = async (target: LocalTarget) => {
+      const project = await target.getProject('ITH');
+      const outcome = await runImport(source(), { command: 'import-csv', project, kind: 'welcome', noInvite: false, defer: false, dryRun: false }, {
+        target, mailer: async () => createOutboxMailer({ dir: outbox, from: 'help@example.com' }), outbox, messageId: messageIdFor, reporter: quiet, runId: `run-${Math.random()}`,
+      });
+      await target.close();
+      return outcome;
+    };
+    const first = await run(await RefusingJoin.at(path, ['dan.dole@globex.example', 'cara.cole@globex.example']));
+    expect(first.rows.map((r) => [r.email, r.status, r.invitation])).toEqual([
+      ['ann.archer@acme.example', 'created', 'sent'],
+      ['bob.baker@acme.example', 'created', 'sent'],
+      ['Cara.Cole@globex.example', 'failed', 'none'],
+      ['dan.dole@globex.example', 'failed', 'pending'],
+      ['erin.east@initech.example', 'created', 'sent'],
+    ]);
+    expect(first.rows[3]?.reason).toBe("the customer was created, but it could not join the organization 'Globex' (JSM answered 500 Internal Server Error): run the same command again to finish");
+    const second = await run(await LocalTarget.open(path));
+    expect(second.summary.ok).toBe(true);
+    // cara: Globex; dan: Globex and Support Partners.
+    expect(second.summary.organizations).toEqual({ created: 0, addedToProject: 0, memberships: 3 });
+    // Dan's owed invitation goes now; cara, an existing customer who only joined, is invited by neither run.
+    expect(second.rows.map((r) => [r.email, r.status, r.invitation])).toEqual([
+      ['ann.archer@acme.example', 'existing', 'none'],
+      ['bob.baker@acme.example', 'existing', 'none'],
+      ['Cara.Cole@globex.example', 'existing', 'none'],
+      ['dan.dole@globex.example', 'existing', 'sent'],
+      ['erin.east@initech.example', 'existing', 'none'],
+    ]);
+    const check = await LocalTarget.open(path);
+    expect(await check.listOrganizations(await check.getProject('ITH'))).toEqual([
+      { name: 'Acme Corp', members: 2 },
+      { name: 'Globex', members: 2 },
+      { name: 'Support Partners', members: 2 },
+    ]);
+    expect(check.ledger.get('ITH', 'cara.cole@globex.example')).toBeUndefined();
+    await check.close();
   });
 });
 

@@ -61,4 +61,12 @@ describe('organizations from the CLI', () => {
     expect(summary.problems[0]?.reason).toContain("'All Customers'");
     expect(summary.problems[0]?.reason).toContain('--no-create-organizations');
   });
+
+  it('a bad --organization is a usage error before anything is read or written', async () => {
+    const before = await readFile(join(dir, 'jsm-store.json'), 'utf8');
+    const r = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--organization', 'Bad\u0007Name']);
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'bad-organization', message: "--organization: the organization name 'BadU+0007Name' contains U+0007 (control or invisible characters); remove them" } });
+    expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
+  });
 });
