@@ -17,6 +17,8 @@ export interface MailReportRow {
   status: RowResult['status'] | 'skipped';
   invitation: RowResult['invitation'];
   reason: string;
+  /** The organizations the row joins (`--organization`). */
+  organizations: string[];
   /** How many messages named this address. */
   messages: number;
 }
@@ -35,13 +37,13 @@ export function mailReportRows(rows: readonly RowResult[], tally: MailTally): Ma
     const sender = tally.senders.get(emailKey(r.email));
     ordered.push({
       seq: sender?.seq ?? Number.MAX_SAFE_INTEGER,
-      row: { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? '', messages: sender?.messages ?? 0 },
+      row: { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? '', organizations: r.organizations ?? [], messages: sender?.messages ?? 0 },
     });
   }
   for (const s of tally.skips.values()) {
     ordered.push({
       seq: s.seq,
-      row: { line: s.line, email: s.email, fullName: '', status: 'skipped', invitation: 'none', reason: s.reason, messages: s.messages },
+      row: { line: s.line, email: s.email, fullName: '', status: 'skipped', invitation: 'none', reason: s.reason, organizations: [], messages: s.messages },
     });
   }
   // A stable sort: rows the core kept in input order stay in it.

@@ -129,7 +129,7 @@ describe('parseMapOption', () => {
     expect(() => parseMapOption(['mail=Email'])).toThrowError(
       expect.objectContaining({
         code: 'bad-map',
-        message: '--map "mail=Email": "mail" is not a field. The fields are: email, fullName, firstName, lastName, password, language, username.',
+        message: '--map "mail=Email": "mail" is not a field. The fields are: email, fullName, firstName, lastName, password, language, username, organization.',
       }),
     );
     expect(() => parseMapOption(['email'])).toThrowError(expect.objectContaining({ code: 'bad-map' }));

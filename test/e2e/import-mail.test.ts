@@ -129,22 +129,22 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
     const report = await readFile(join(dir, 'people.csv'), 'utf8');
     expect(report.split('\r\n')).toEqual([
       '\ufeffline,email,fullName,status,invitation,reason,organizations,messages',
-      "mail/inbox/01-jose.eml,jose.nunez@example.com,José Núñez,created,suppressed,'--no-invite was given,2",
-      `mail/inbox/01-jose.eml,ann.lee@example.org,"Lee, Ann",created,suppressed,'--no-invite was given,1`,
-      "mail/inbox/01-jose.eml,support@example.com,,skipped,none,Cc: the inbox's own address (--exclude support@example.com),1",
-      "mail/inbox/02-rene.eml,rene.dubois@example.fr,René Dubois,created,suppressed,'--no-invite was given,1",
-      ...SKIPPED.slice(0, 4).map((s) => `${s.line},${s.email},,skipped,none,${s.reason.includes(',') ? `"${s.reason}"` : s.reason},1`),
-      `${SKIPPED[4]?.line},support@example.com,,skipped,none,${SKIPPED[4]?.reason},1`,
-      "mail/inbox/older/taro.eml,taro.yamada@example.jp,山田 太郎,created,suppressed,'--no-invite was given,1",
-      "mail/archive.mbox#1,olivia.martin@northwind-traders.com,Olivia Martin,created,suppressed,'--no-invite was given,1",
-      "mail/archive.mbox#2,grace.kim@fabrikam.example,Grace Kim,created,suppressed,'--no-invite was given,1",
+      "mail/inbox/01-jose.eml,jose.nunez@example.com,José Núñez,created,suppressed,'--no-invite was given,,2",
+      `mail/inbox/01-jose.eml,ann.lee@example.org,"Lee, Ann",created,suppressed,'--no-invite was given,,1`,
+      "mail/inbox/01-jose.eml,support@example.com,,skipped,none,Cc: the inbox's own address (--exclude support@example.com),,1",
+      "mail/inbox/02-rene.eml,rene.dubois@example.fr,René Dubois,created,suppressed,'--no-invite was given,,1",
+      ...SKIPPED.slice(0, 4).map((s) => `${s.line},${s.email},,skipped,none,${s.reason.includes(',') ? `"${s.reason}"` : s.reason},,1`),
+      `${SKIPPED[4]?.line},support@example.com,,skipped,none,${SKIPPED[4]?.reason},,1`,
+      "mail/inbox/older/taro.eml,taro.yamada@example.jp,山田 太郎,created,suppressed,'--no-invite was given,,1",
+      "mail/archive.mbox#1,olivia.martin@northwind-traders.com,Olivia Martin,created,suppressed,'--no-invite was given,,1",
+      "mail/archive.mbox#2,grace.kim@fabrikam.example,Grace Kim,created,suppressed,'--no-invite was given,,1",
       '',
     ]);
     const json = await importMail([...FIXTURES, '--report', 'people.json', '--no-invite']);
     const doc = JSON.parse(await readFile(join(dir, 'people.json'), 'utf8'));
     expect(json.code).toBe(0);
     expect(doc.messages).toEqual({ files: 10, read: 11, skipped: 5, ignoredFiles: [], skippedFolders: [] });
-    expect(doc.rows[0]).toEqual({ line: 'mail/inbox/01-jose.eml', email: 'jose.nunez@example.com', fullName: 'José Núñez', status: 'existing', invitation: 'none', reason: null, messages: 2 });
+    expect(doc.rows[0]).toEqual({ line: 'mail/inbox/01-jose.eml', email: 'jose.nunez@example.com', fullName: 'José Núñez', status: 'existing', invitation: 'none', reason: null, organizations: [], messages: 2 });
     expect(doc.rows.map((x: { status: string }) => x.status).filter((s: string) => s === 'skipped')).toHaveLength(5);
   });
 });

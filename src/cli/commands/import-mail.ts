@@ -134,14 +134,14 @@ function renderMail(extra: MailSummary, summary: RunSummary, out: Output): strin
   return lines.join('\n');
 }
 
-const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'messages'] as const;
+const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations', 'messages'] as const;
 
 /** The report of CONTRACT.md, with a `messages` column, and skipped people as rows with status `skipped`. */
 async function writeMailReport(file: string, summary: RunSummary, extra: MailSummary, rows: MailReportRow[]): Promise<void> {
   let text: string;
   if (reportFormat(file) === 'csv') {
     const lines = [COLUMNS.join(',')];
-    for (const row of rows) lines.push(COLUMNS.map((column) => csvCell(printable(String(row[column])))).join(','));
+    for (const row of rows) lines.push(COLUMNS.map((column) => csvCell(printable(column === 'organizations' ? row.organizations.join('; ') : String(row[column])))).join(','));
     text = `\ufeff${lines.join('\r\n')}\r\n`;
   } else {
     const { problems: _problems, ...head } = summary;
