@@ -141,6 +141,31 @@ describe('membership and lookups', () => {
   });
 });
 
+describe('organizations', () => {
+  it('opt-in header, create (201, a second of the same name refused), members all or none, desk by numeric id, pages', async () => {
+    const d = await startJsmDouble({ desks: 0, existingUsers: [{ name: 'jsmith', emailAddress: 'j@corp.example' }], organizations: [{ name: 'Seeded', members: ['jsmith'] }] });
+    try {
+      const SD = '/rest/servicedeskapi';
+      expect((await send(d, 'GET', `${SD}/organization`)).status).toBe(400);
+      const made = await send(d, 'POST', `${SD}/organization`, { name: 'Acme' }, { ...AUTH, ...OPT_IN });
+      expect(made).toMatchObject({ status: 201, json: { id: '2', name: 'Acme' } });
+      expect((await send(d, 'POST', `${SD}/organization`, { name: 'ACME' }, { ...AUTH, ...OPT_IN })).status).toBe(400);
+      expect((await send(d, 'GET', `${SD}/organization?limit=1`, undefined, { ...AUTH, ...OPT_IN })).json).toMatchObject({ isLastPage: false, values: [{ id: '1', name: 'Seeded' }] });
+      expect((await send(d, 'POST', `${SD}/organization/2/user`, { usernames: ['jsmith', 'nobody'] }, { ...AUTH, ...OPT_IN })).status).toBe(400);
+      expect(d.organizations[1]?.members.size).toBe(0);
+      expect((await send(d, 'POST', `${SD}/organization/2/user`, { usernames: ['JSmith'] }, { ...AUTH, ...OPT_IN })).status).toBe(204);
+      expect((await send(d, 'GET', `${SD}/organization/2/user`, undefined, { ...AUTH, ...OPT_IN })).json).toMatchObject({ values: [{ name: 'jsmith', emailAddress: 'j@corp.example' }] });
+      expect((await send(d, 'POST', `${SD}/servicedesk/1/organization`, { organizationId: '2' }, { ...AUTH, ...OPT_IN })).status).toBe(400);
+      expect((await send(d, 'POST', `${SD}/servicedesk/1/organization`, { organizationId: 2 }, { ...AUTH, ...OPT_IN })).status).toBe(204);
+      expect((await send(d, 'GET', `${SD}/servicedesk/1/organization`, undefined, { ...AUTH, ...OPT_IN })).json).toMatchObject({ values: [{ id: '2', name: 'Acme' }] });
+      expect(d.organizationCreates).toEqual(['Acme']);
+      expect(d.deskOrganizationAdds).toEqual(['1/2']);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe('projects and properties', () => {
   it('answers the project, then 404, 201, 200 for its property', async () => {
     expect((await send(jsm, 'GET', '/rest/api/2/project/ITH')).json).toMatchObject({ id: '10061', key: 'ITH', name: 'IT Help' });
