@@ -35,6 +35,9 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   const createdHere: Created[] = [];
   let done = 0;
   reporter.progress(0, total);
+  // Organizations are created and put on the project before the first customer: a target that
+  // refuses them stops the run before anything else is written.
+  if (plan.organizations.used && total > 0 && !ctx.signal?.aborted) await plan.organizations.prepare();
   for (let start = 0; start < total; start += chunkSize) {
     if (ctx.signal?.aborted) {
       result.interrupted = true;
