@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { useProjectDir } from '../support/e2e.js';
+import { useRestCli } from '../rest/cli.js';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/customers-organizations.csv', import.meta.url));
 const projectDir = useProjectDir();
@@ -68,5 +69,21 @@ describe('organizations from the CLI', () => {
     expect(r.code).toBe(2);
     expect(r.json()).toMatchObject({ ok: false, error: { code: 'bad-organization', message: "--organization: the organization name 'BadU+0007Name' contains U+0007 (control or invisible characters); remove them" } });
     expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('organizations on a REST target, through the CLI', () => {
+  const start = useRestCli();
+
+  it('the sample: Globex exists; each missing one is created once, each added once; the re-run does nothing new; organizations list', async () => {
+    const run = await start({ desks: 3, organizations: [{ name: 'Globex', members: [] }] });
+    const first = await run.cli(['import-csv', SAMPLE, '--project', 'ITH', '--no-invite', '--json']);
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ target: 'rest', totals: { created: 6 }, organizations: { created: 2, addedToProject: 3, memberships: 7 } });
+    expect(run.jsm.organizationCreates).toEqual(['Acme Corp', 'Support Partners']);
+    const second = await run.cli(['import-csv', SAMPLE, '--project', 'ITH', '--no-invite', '--json']);
+    expect(second.json()).toMatchObject({ totals: { existing: 6 }, organizations: { created: 0, addedToProject: 0, memberships: 0 } });
+    const list = await run.cli(['organizations', 'list', '--project', 'ITH', '--json']);
+    expect(list.json()).toMatchObject({ target: 'rest', organizations: [{ name: 'Acme Corp', members: 3 }, { name: 'Globex', members: 2 }, { name: 'Support Partners', members: 2 }] });
   });
 });
