@@ -35,7 +35,9 @@ export function addCommonOptions(command: Command): Command {
       ),
     )
     .option('--json', 'print exactly one JSON object on stdout when the command ends')
-    .option('--quiet', 'print nothing but errors');
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--config <file>', 'read settings from this JSON file (default: ./jsm-provision.config.json if there is one)').env('JSM_CONFIG'))
+    .addOption(new Option('--profile <name>', 'use the settings of this profile of the config file').env('JSM_PROFILE'));
 }
 
 export function addProjectOption(command: Command): Command {

@@ -5,7 +5,7 @@ import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings } from '../core/results.js';
 import type { Target } from '../core/target.js';
 import type { CandidateRow, InvitationKind, ProjectInfo } from '../core/types.js';
-import { mailSetup, newRunId } from './context.js';
+import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
@@ -61,6 +61,7 @@ export async function runRows(
     report = ReportWriter.open(options.report);
   }
   const willSend = !options.dryRun && !options.noInvite && !options.defer && project.sendVerificationEmails;
+  if (willSend) checkRestDelivery(target, options);
   let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
@@ -106,6 +107,7 @@ export async function runRows(
   if (outcome.declined) {
     await report?.discard();
     out.note('Nothing was written and nothing was sent.');
+    out.jsonResult({ ok: false, command: options.command, target: target.kind, project: project.key, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
     return { code: 1, rows: [] };
   }
   // The run itself is done and recorded: a report that cannot be written (a disk that filled up
@@ -122,7 +124,9 @@ export async function runRows(
   }
   const summary = reportFailed
     ? { ...outcome.summary, ok: false, error: { code: reportFailed.code, message: reportFailed.message, ...(reportFailed.hint ? { hint: reportFailed.hint } : {}) } }
-    : outcome.summary;
+    : outcome.interrupted
+      ? { ...outcome.summary, ok: false, error: { code: 'interrupted', message: 'interrupted: what was done is recorded', hint: 'run the same command again to finish' } }
+      : outcome.summary;
   out.jsonResult(summary);
   out.result(renderSummary(outcome.summary, out.color, `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`));
   if (reportFailed) out.always(`error: ${reportFailed.message}${reportFailed.hint ? `\n  → ${reportFailed.hint}` : ''}`);

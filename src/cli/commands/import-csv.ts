@@ -45,7 +45,7 @@ export function addImportOptions(command: Command): Command {
           .option('--no-invite', 'create customers without emailing them')
           .option('--defer-invites', 'record invitations as pending; send them later with `invitations send`')
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
-          .option('--yes', 'do not ask for confirmation in a terminal before invitations go out')
+          .option('-y, --yes', 'do not ask for confirmation in a terminal before invitations go out')
           .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
           .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default('8')),
       ),

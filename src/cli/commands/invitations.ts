@@ -4,7 +4,7 @@ import { suppressedReason } from '../../core/invitation-policy.js';
 import { sendRecords } from '../../core/send.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
-import { mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
@@ -38,7 +38,7 @@ export function invitationsCommand(): Command {
           .description("send pending invitations, under the project's setting as it is now")
           .option('--in-doubt', 'also send those in doubt (a cut-off run may have sent them already)')
           .option('--failed', 'also retry those that failed')
-          .option('--yes', 'do not ask for confirmation in a terminal'),
+          .option('-y, --yes', 'do not ask for confirmation in a terminal'),
       ),
     ),
   )
@@ -94,8 +94,9 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
           totals.suppressed = due.length;
           totals.suppressedBy = 'project-setting';
         } else if (due.length > 0) {
+          checkRestDelivery(target, options);
           if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            throw new UsageError('declined', 'nothing was sent');
+            throw new UsageError('declined', 'the send was not confirmed: nothing was sent');
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();
@@ -123,8 +124,16 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
       for (const note of mail.templates.notes()) out.note(note);
       totals.pending = target.ledger.count(project.key, 'pending');
       totals.inDoubt = target.ledger.count(project.key, 'sending');
-      const ok = problems.length === 0;
-      out.jsonResult({ ok, command: 'invitations send', target: target.kind, project: project.key, invitations: totals, problems });
+      const ok = problems.length === 0 && !interrupted();
+      out.jsonResult({
+        ok,
+        command: 'invitations send',
+        target: target.kind,
+        project: project.key,
+        invitations: totals,
+        problems,
+        ...(interrupted() ? { error: { code: 'interrupted', message: 'interrupted: the invitations not yet sent stay pending', hint: 'run the same command again to send them' } } : {}),
+      });
       if (totals.suppressedBy) {
         out.result(`${project.key} says "Do not send account verification emails": nothing sent; ${due.length} invitation(s) stay as they are`);
       } else {
