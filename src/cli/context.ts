@@ -13,7 +13,7 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, type LockOptions } from '../targets/local/lock.js';
+import { runIdFor, type LockOptions } from '../targets/shared/lock.js';
 import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
@@ -96,7 +96,7 @@ function lockOptionsFor(spec: string, out: Output): LockOptions {
 export async function lockedFileOf(options: CommonOptions): Promise<string> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
-    const { ledgerPathFor } = await import('../targets/ledger-file.js');
+    const { ledgerPathFor } = await import('../targets/shared/ledger-file.js');
     return ledgerPathFor(spec, process.env);
   }
   return resolve(spec);

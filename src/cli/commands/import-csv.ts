@@ -1,3 +1,4 @@
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
@@ -47,7 +48,7 @@ export function addImportOptions(command: Command): Command {
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
           .option('-y, --yes', 'do not ask for confirmation in a terminal before invitations go out')
           .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
-          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default('8')),
+          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY))),
       ),
     ),
   );
@@ -116,7 +117,7 @@ export function checkImportOptions(options: ImportOptions): void {
     throw new UsageError('conflicting-options', '--no-invite and --defer-invites contradict each other: give one');
   }
   if (options.report !== undefined) reportFormat(options.report);
-  parseOption(concurrencySchema, options.concurrency ?? '8', '--concurrency');
+  parseOption(concurrencySchema, options.concurrency ?? String(DEFAULT_CONCURRENCY), '--concurrency');
 }
 
 export function importRunOptions(command: string, kind: 'welcome' | 'verify', options: ImportOptions, out: Output) {
@@ -129,7 +130,7 @@ export function importRunOptions(command: string, kind: 'welcome' | 'verify', op
     defer: Boolean(options.deferInvites),
     dryRun: Boolean(options.dryRun),
     ...(options.report !== undefined ? { report: options.report } : {}),
-    mailConcurrency: parseOption(concurrencySchema, options.concurrency ?? '8', '--concurrency'),
+    mailConcurrency: parseOption(concurrencySchema, options.concurrency ?? String(DEFAULT_CONCURRENCY), '--concurrency'),
     ...(interactive
       ? {
           confirm: async (_plan: unknown, text: string) => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { describeOwner } from '../../targets/local/lock.js';
+import { describeOwner } from '../../targets/shared/lock.js';
 import { action } from '../action.js';
 import { lockedFileOf } from '../context.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
@@ -24,7 +24,7 @@ export function storeCommand(): Command {
 }
 
 async function unlock(out: Output, options: CommonOptions): Promise<number> {
-  const { breakLock } = await import('../../targets/local/lock.js');
+  const { breakLock } = await import('../../targets/shared/lock.js');
   const file = await lockedFileOf(options);
   const broken = await breakLock(file);
   if (broken === null) {

@@ -10,7 +10,7 @@ import type {
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
-import { runIsLive, type LockOptions } from './lock.js';
+import { runIsLive, type LockOptions } from '../shared/lock.js';
 import { testHook } from '../../util/test-hooks.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */

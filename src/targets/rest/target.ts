@@ -2,7 +2,7 @@ import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
 import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
 import type { CustomerView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
-import type { LocalStore } from '../local/store.js';
+import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
 import { accountByUsername, accountsByEmail } from './accounts.js';
@@ -23,7 +23,7 @@ const MEMBERS_PER_CALL = 50;
 export interface RestTargetParts {
   http: HttpClient;
   ledger: InvitationLedger;
-  ledgerStore: LocalStore;
+  ledgerStore: LedgerFile;
   onWarn?: (message: string) => void;
   onNote?: (message: string) => void;
 }
@@ -37,7 +37,7 @@ export class RestTarget implements Target {
   readonly lookupIsCheap = false;
   readonly ledger: InvitationLedger;
   #http: HttpClient;
-  #store: LocalStore;
+  #store: LedgerFile;
   #discovery: Discovery;
   #onWarn: (message: string) => void;
   #onNote: (message: string) => void;
