@@ -221,7 +221,7 @@ export class RestTarget implements Target {
       this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
       owed += made.filter((i) => i.record.status === 'pending').length;
       await this.#store.commit();
-      const kept = open.filter((i, n) => accounts[n] == null);
+      const kept = open.filter((_, n) => accounts[n] == null);
       file.intents = kept;
       if (file.ended) await rewriteIntentFile(file.file, kept);
     }
