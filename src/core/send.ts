@@ -1,5 +1,4 @@
-import { DEFAULT_CONCURRENCY } from './pool.js';
-import { mapLimit } from './pool.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from './pool.js';
 import type { InvitationOutcome, RowResult } from './results.js';
 import type { Target } from './target.js';
 import { MailError, type InvitationKind, type InvitationRecord, type Mailer, type ProjectInfo } from './types.js';
