@@ -108,6 +108,14 @@ describe('a REST run that would send invitations needs SMTP or an explicit outbo
   });
 });
 
+describe('plain words, not zod texts', () => {
+  it('--concurrency abc: "must be a whole number"', async () => {
+    const r = await runCli(['import-csv', 'one.csv', '--project', 'ITH', '--target', store, '--concurrency', 'abc', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toEqual({ ok: false, command: 'import-csv', error: { code: 'bad-option', message: '--concurrency "abc": must be a whole number' } });
+  });
+});
+
 describe('CSV hints', () => {
   it('a wrong --delimiter gets a --delimiter hint, not a --map one', async () => {
     await writeFile(join(dir, 'semi.csv'), 'email;name\nann@example.com;Ann\n');

@@ -3,7 +3,6 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
-import { z } from 'zod';
 import { MAX_ROW_CHARS, openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -13,6 +12,7 @@ import {
   addProjectOption,
   concurrencySchema,
   parseOption,
+  wholeNumber,
   type CommonOptions,
   type MailOptions,
   type ProjectOption,
@@ -35,7 +35,7 @@ export type ImportOptions = CommonOptions &
 
 type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string; maxRowChars?: string };
 
-const maxRowCharsSchema = z.coerce.number().int('must be a whole number').min(1_000, 'must be at least 1000').max(100_000_000, 'must be at most 100000000');
+const maxRowCharsSchema = wholeNumber(1_000, 100_000_000);
 
 /** The options import-csv and import-mail share (CONTRACT.md). */
 export function addImportOptions(command: Command): Command {
