@@ -14,6 +14,19 @@ export interface RowResult {
   reason?: string;
 }
 
+/** The one way a row's result is built (every status, every place). */
+export function rowResult(
+  index: number,
+  row: { line: number | string; email: string; fullName: string },
+  status: RowStatus,
+  invitation: InvitationOutcome,
+  reason?: string,
+): RowResult {
+  const result: RowResult = { index, line: row.line, email: row.email, fullName: row.fullName, status, invitation };
+  if (reason !== undefined) result.reason = reason;
+  return result;
+}
+
 /** What a run is asked to do. */
 export interface RunSettings {
   command: string;
