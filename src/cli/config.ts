@@ -28,8 +28,11 @@ const SECRETS: Record<string, string> = {
   smtpPassword: 'set JSM_SMTP_PASSWORD in the environment, or smtpPasswordFile (--smtp-password-file) to a file that holds it',
 };
 
-/** Options that choose the config itself, or that are only for one person at a terminal. */
-const NOT_IN_FILE = new Set(['config', 'profile', 'help', 'version', 'passwordStdin']);
+/**
+ * Options that choose the config itself, or that belong to one invocation: `json` stays on the
+ * command line, so that whatever goes wrong (even before the file is read) prints one object.
+ */
+const NOT_IN_FILE = new Set(['config', 'profile', 'help', 'version', 'passwordStdin', 'json']);
 
 export interface LoadedConfig {
   /** The file read, or null when there is none. */
