@@ -89,7 +89,10 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
         if (plan.decision.action === 'send' && due.length > 0) {
           checkRestDelivery(target, options);
           if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            throw new UsageError('declined', 'the send was not confirmed: nothing was sent');
+            // Declined: as for the imports, exit 1 with the reason in `error`; nothing was sent.
+            out.note('Nothing was sent.');
+            out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
+            return 1;
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();
