@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
