@@ -85,16 +85,24 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
   // Declined at the confirmation: nothing was read into the store, and no summary to add to.
   if (run.declined) return printRowRun(run, out);
   const extra = mailSummary(tally);
+  let done = run;
   if (report !== undefined) {
-    await writeMailReport(report, run.summary, extra, mailReportRows(run.rows, tally));
-    out.note(`report written to ${printable(report)}`);
+    try {
+      await writeMailReport(report, run.summary, extra, mailReportRows(run.rows, tally));
+      out.note(`report written to ${printable(report)}`);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      // As for import-csv: the run is done and recorded; its summary says the report failed (exit 1).
+      const body = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+      done = { ...run, reportFailed: error, summary: { ...run.summary, ok: false, error: body } };
+    }
   }
   if (extra.messages.ignoredFiles.length > 0) {
     const shown = extra.messages.ignoredFiles.slice(0, 5).map((f) => printable(f)).join(', ');
     const more = extra.messages.ignoredFiles.length > 5 ? ` and ${extra.messages.ignoredFiles.length - 5} more` : '';
     out.note(`left alone: ${shown}${more} (neither an email message nor an mbox file)`);
   }
-  return printRowRun(run, out, { json: { ...extra }, text: renderMail(extra, run.summary, out) });
+  return printRowRun(done, out, { json: { ...extra }, text: renderMail(extra, done.summary, out) });
 }
 
 /** The mailbox's part of the human summary: messages read, and who was skipped and why. */
