@@ -73,6 +73,14 @@ describe('a store that does not exist', () => {
   });
 });
 
+describe('store unlock on a store that does not exist', () => {
+  it('names it (no-store, exit 2)', async () => {
+    const r = await runCli(['store', 'unlock', '--target', 'missing/jsm-store.json', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, command: 'store unlock', error: { code: 'no-store', message: `no store at ${join(dir, 'missing/jsm-store.json')}` } });
+  });
+});
+
 describe('an interrupt under --json still prints one object', () => {
   it('SIGINT while waiting for the lock: the object says interrupted, exit 130', async () => {
     let release = (): void => undefined;
