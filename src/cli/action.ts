@@ -31,12 +31,14 @@ async function runBody(command: string, out: Output, body: () => Promise<number>
     }
     if (isPromptCancel(error)) {
       out.always('cancelled: nothing was written');
+      out.jsonResult({ ok: false, command, error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } });
       return 130;
     }
     const message = error instanceof Error ? error.message : String(error);
     out.always(`internal error: ${message}`);
     if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
     else out.always('set JSM_PROVISION_DEBUG=1 to see where, and report it with that output');
+    out.jsonResult({ ok: false, command, error: { code: 'internal-error', message: `internal error: ${message}`, hint: 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output' } });
     return 1;
   }
 }

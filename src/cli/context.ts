@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
@@ -10,9 +11,9 @@ import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
 import { loadTemplates, type TemplateSet } from '../mail/templates.js';
 import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
-import { readSmtpPassword } from './secrets.js';
+import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, type LockOptions } from '../targets/local/lock.js';
+import { runIdFor, type LockOptions } from '../targets/shared/lock.js';
 import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
@@ -21,14 +22,14 @@ import type { Output } from './output.js';
  * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
  * requests in flight to JSM.
  */
-export async function openTarget(options: CommonOptions & { concurrency?: string }, out: Output): Promise<Target> {
+export async function openTarget(options: CommonOptions & { concurrency?: string }, out: Output, { create = false } = {}): Promise<Target> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
     // Loaded only for REST targets: local runs never load undici.
     const { openRestTarget } = await import('../targets/rest/index.js');
     const concurrency = options.concurrency !== undefined ? parseOption(concurrencySchema, options.concurrency, '--concurrency') : undefined;
     return openRestTarget(spec, {
-      env: process.env,
+      env: await withSecretFiles(process.env, (message) => out.warn(message)),
       ...(concurrency !== undefined ? { concurrency } : {}),
       onNote: (message) => out.note(message),
       onWarn: (message) => out.warn(message),
@@ -38,7 +39,44 @@ export async function openTarget(options: CommonOptions & { concurrency?: string
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
   }
+  // Only `project create` makes a store: every other command names a missing one as such.
+  if (!create && !existsSync(resolve(spec))) {
+    throw new UsageError(
+      'no-store',
+      `no store at ${resolve(spec)}`,
+      `create it with \`jsm-provision project create KEY --name "Name"${options.target ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
+    );
+  }
   return LocalTarget.open(spec, lockOptionsFor(spec, out));
+}
+
+/**
+ * JSM_TOKEN_FILE and JSM_PASSWORD_FILE: the secret is the first line of the file (like
+ * --password-file), for a CI whose secrets are mounted as files. Setting both a variable and its
+ * file is a mistake.
+ */
+async function withSecretFiles(env: NodeJS.ProcessEnv, warn: (message: string) => void): Promise<NodeJS.ProcessEnv> {
+  const result = { ...env };
+  for (const [variable, fileVariable] of [['JSM_TOKEN', 'JSM_TOKEN_FILE'], ['JSM_PASSWORD', 'JSM_PASSWORD_FILE']] as const) {
+    const file = env[fileVariable]?.trim();
+    if (!file) continue;
+    if (env[variable]) throw new UsageError('conflicting-options', `both ${variable} and ${fileVariable} are set`, 'keep one of them');
+    result[variable] = (await readPasswordFile(file, warn, fileVariable)).reveal();
+  }
+  return result;
+}
+
+/**
+ * A REST run that would send invitations needs SMTP or an outbox named on purpose: a default local
+ * folder would tell the admin they were sent while nobody got them. Checked before the first write.
+ */
+export function checkRestDelivery(target: Target, options: MailOptions): void {
+  if (target.kind !== 'rest' || options.smtp?.trim() || options.outbox?.trim()) return;
+  throw new UsageError(
+    'no-mail-route',
+    'this run would send invitations, but neither SMTP nor an outbox is set: nobody would get them',
+    'give --smtp (JSM_SMTP_URL) to send them, --outbox <dir> to write them as .eml files, --no-invite to send none, or --defer-invites to send them later',
+  );
 }
 
 /**
@@ -58,7 +96,7 @@ function lockOptionsFor(spec: string, out: Output): LockOptions {
 export async function lockedFileOf(options: CommonOptions): Promise<string> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
-    const { ledgerPathFor } = await import('../targets/ledger-file.js');
+    const { ledgerPathFor } = await import('../targets/shared/ledger-file.js');
     return ledgerPathFor(spec, process.env);
   }
   return resolve(spec);

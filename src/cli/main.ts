@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { RunError, UsageError } from '../core/errors.js';
+import { applyConfig, loadConfig } from './config.js';
+import { completionCommand } from './completion.js';
 import { addCustomerCommand } from './commands/add-customer.js';
 import { customersCommand } from './commands/customers.js';
 import { importCsvCommand } from './commands/import-csv.js';
@@ -10,7 +12,7 @@ import { organizationsCommand } from './commands/organizations.js';
 import { projectCommand } from './commands/project.js';
 import { storeCommand } from './commands/store.js';
 import { Output } from './output.js';
-import { interruptSignal } from './signals.js';
+import { interruptSignal, onInterruptExit } from './signals.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -48,18 +50,125 @@ failed; 2 usage or unreadable input (nothing written); 3 the target refused the 
   program.addCommand(invitationsCommand());
   program.addCommand(storeCommand());
   program.addCommand(organizationsCommand());
+  program.addCommand(completionCommand(program));
+  addEnvironmentHelp(program);
   exitOverrideEverywhere(program);
+  program.hook('preAction', (_root, actionCommand) => {
+    current.command = commandPath(actionCommand);
+    checkContradictions(current.argv, current.command);
+  });
   return program;
 }
 
-/** commander's own errors (unknown option, missing argument) are usage errors: exit 2. */
+/** What main() is running: read by the error paths that come before or around a command. */
+const current: { argv: readonly string[]; command: string | null } = { argv: [], command: null };
+
+/** A command's name as `--json` gives it: `import-csv`, `invitations send` (never its arguments). */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c && c.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ') || 'jsm-provision';
+}
+
+/** The command argv names (its leading words that are commands), for errors before commander knows it. */
+function commandFromArgv(program: Command, args: readonly string[]): string {
+  let command = program;
+  for (const arg of args) {
+    if (arg.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!sub) break;
+    command = sub;
+  }
+  return commandPath(command);
+}
+
+/**
+ * commander's own errors (unknown option, missing argument) are usage errors: exit 2. Each command
+ * tags its errors with its own name, so `--json` can say which command it was.
+ */
 function exitOverrideEverywhere(command: Command): void {
-  command.exitOverride();
+  const path = commandPath(command);
+  command.exitOverride((error) => {
+    throw Object.assign(error, { commandPath: path });
+  });
   for (const sub of command.commands) exitOverrideEverywhere(sub);
+}
+
+/** Flags that contradict each other: giving two of a group is a usage error, whatever their order. */
+const CONTRADICTIONS: readonly (readonly string[])[] = [
+  ['--verification', '--no-verification'],
+  ['--no-invite', '--defer-invites'],
+  ['--password-stdin', '--password-file', '--generate-password'],
+  ['--json', '--html'],
+];
+
+function checkContradictions(argv: readonly string[], command: string): void {
+  const given = new Set<string>();
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (arg.startsWith('--')) given.add(arg.split('=')[0] as string);
+  }
+  for (const group of CONTRADICTIONS) {
+    const both = group.filter((flag) => given.has(flag));
+    if (both.length > 1) {
+      throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
+    }
+  }
+}
+
+/** Environment variables every command reads, besides those of its own options. */
+const COMMON_ENV = ['JSM_CONFIG', 'JSM_PROFILE', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_STATE_DIR', 'JSM_LOCK_WAIT', 'NO_COLOR'];
+
+/** Each command's --help ends with the environment variables it reads. */
+function addEnvironmentHelp(command: Command): void {
+  for (const sub of command.commands) {
+    if (sub.commands.length > 0) {
+      addEnvironmentHelp(sub);
+      continue;
+    }
+    if (sub.name() === 'completion') continue;
+    const own = sub.options.map((o) => o.envVar).filter((v): v is string => v !== undefined);
+    const mail = sub.options.some((o) => o.long === '--smtp') ? ['JSM_SMTP_PASSWORD'] : [];
+    const all = [...new Set([...own, ...mail, ...COMMON_ENV])];
+    sub.addHelpText('after', `\nEnvironment: ${all.join(', ')}\n(settings may also come from ${'jsm-provision.config.json'}, --config or JSM_CONFIG; flags > environment > profile > file)`);
+  }
+}
+
+/** commander's error codes as this tool's kebab-case codes. */
+const COMMANDER_CODES: Record<string, string> = {
+  unknownOption: 'unknown-option',
+  unknownCommand: 'unknown-command',
+  missingArgument: 'missing-argument',
+  missingMandatoryOptionValue: 'missing-option',
+  optionMissingArgument: 'missing-option-value',
+  excessArguments: 'too-many-arguments',
+  invalidArgument: 'bad-option',
+  conflictingOption: 'conflicting-options',
+  help: 'missing-command',
+};
+
+export function kebabCode(code: string): string {
+  const bare = code.replace(/^commander\./, '');
+  return COMMANDER_CODES[bare] ?? bare.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The one JSON object of an error that came before or around a command (under --json). */
+function printError(command: string, error: RunError, json: boolean, words: boolean): void {
+  const out = new Output({ json, quiet: false }, process.stdout, words ? process.stderr : ({ write: () => true, isTTY: false } as never));
+  out.error(command, error);
 }
 
 export async function main(argv: string[]): Promise<void> {
   interruptSignal();
+  current.argv = argv.slice(2);
+  const json = current.argv.includes('--json');
+  let program: Command | null = null;
+  const name = (): string => current.command ?? (program ? commandFromArgv(program, current.argv) : 'jsm-provision');
+  if (json) {
+    onInterruptExit((signal) => {
+      process.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
+    });
+  }
   // `jsm-provision customers list | head`: a reader that stops early is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -67,24 +176,30 @@ export async function main(argv: string[]): Promise<void> {
       throw error;
     });
   }
-  const program = buildProgram();
   try {
+    program = buildProgram();
+    applyConfig(program, loadConfig(current.argv, process.env, program), process.env);
     await program.parseAsync(argv);
   } catch (error) {
+    const tagged = (error as { commandPath?: string }).commandPath;
     if (error instanceof CommanderError) {
       // --help and --version end with code 0; commander already printed its words.
       if (error.exitCode === 0) {
         process.exitCode = 0;
         return;
       }
-      const json = argv.includes('--json');
-      if (json) {
-        const out = new Output({ json: true, quiet: false }, process.stdout, { write: () => true, isTTY: false } as never);
-        out.error(argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') || 'jsm-provision', new UsageError(error.code.replace(/^commander\./, ''), error.message.replace(/^error: /, '')));
-      }
+      if (json) printError(tagged ?? name(), new UsageError(kebabCode(error.code), error.message.replace(/^error: /, '')), true, false);
       process.exitCode = 2;
       return;
     }
-    throw error;
+    if (error instanceof RunError) {
+      printError(tagged ?? name(), error, json, true);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
+    if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.exitCode = 1;
   }
 }

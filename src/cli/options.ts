@@ -35,7 +35,9 @@ export function addCommonOptions(command: Command): Command {
       ),
     )
     .option('--json', 'print exactly one JSON object on stdout when the command ends')
-    .option('--quiet', 'print nothing but errors');
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--config <file>', 'read settings from this JSON file (default: ./jsm-provision.config.json if there is one)').env('JSM_CONFIG'))
+    .addOption(new Option('--profile <name>', 'use the settings of this profile of the config file').env('JSM_PROFILE'));
 }
 
 export function addProjectOption(command: Command): Command {
@@ -73,8 +75,23 @@ export const projectKeySchema = z
 export function parseOption<T>(schema: z.ZodType<T>, value: unknown, option: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const message = parsed.error.issues[0]?.message ?? 'invalid value';
+  const issue = parsed.error.issues[0];
+  // zod's own words ("Invalid input: expected number, received NaN") never reach the user.
+  const message = issue === undefined || /^Invalid input|expected .*, received/i.test(issue.message) ? 'is not a valid value' : issue.message;
   throw new UsageError('bad-option', `${option} ${JSON.stringify(value)}: ${message}`);
 }
 
-export const concurrencySchema = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(64, 'must be at most 64');
+/**
+ * A whole number between min and max, from an option's text (or a config file's number), with
+ * errors in plain words ("must be a whole number"), never zod's ("expected number, received NaN").
+ */
+export function wholeNumber(min: number, max: number): z.ZodType<number> {
+  return z
+    .union([z.string(), z.number()], { error: 'must be a whole number' })
+    .transform((value) => String(value).trim())
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+export const concurrencySchema = wholeNumber(1, 64);

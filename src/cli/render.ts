@@ -10,7 +10,7 @@ function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
+export function plural(n: number, one: string, many = `${one}s`): string {
   return `${fmt(n)} ${n === 1 ? one : many}`;
 }
 

@@ -54,14 +54,6 @@ export class TerminalReporter implements Reporter {
     return this.#mode;
   }
 
-  info(message: string): void {
-    this.#around(() => this.out.note(message));
-  }
-
-  warn(message: string): void {
-    this.#around(() => this.out.warn(message));
-  }
-
   reading(count: number): void {
     const text = `reading and checking rows: ${count.toLocaleString('en-US')}`;
     if (this.#mode === 'lines') this.#plain(text, false);
@@ -126,18 +118,6 @@ export class TerminalReporter implements Reporter {
   stop(): void {
     this.#spinner?.stop();
     this.#spinner = null;
-  }
-
-  /** Keeps the spinner from being torn by a line printed while it spins. */
-  #around(print: () => void): void {
-    const spinner = this.#spinner;
-    if (spinner?.isSpinning) {
-      spinner.clear();
-      print();
-      spinner.render();
-    } else {
-      print();
-    }
   }
 }
 

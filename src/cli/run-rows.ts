@@ -3,10 +3,10 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
-import type { RowResult, RunSettings } from '../core/results.js';
+import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
 import type { Target } from '../core/target.js';
 import type { CandidateRow, InvitationKind, ProjectInfo } from '../core/types.js';
-import { mailSetup, newRunId } from './context.js';
+import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
@@ -37,10 +37,48 @@ export interface RowRunOptions extends MailOptions {
   createOrganizations?: boolean;
 }
 
+/** What a row run ended with: the core's outcome, plus what the CLI around it saw. */
+export interface RowRun {
+  /** The summary as printed under --json (with `error` when interrupted or the report failed). */
+  summary: RunSummary & { error?: { code: string; message: string; hint?: string } };
+  rows: RowResult[];
+  declined: boolean;
+  interrupted: boolean;
+  /** The report that could not be written at the end (the run itself is recorded). */
+  reportFailed: UsageError | undefined;
+  /** "local store <path>" or "JSM <url>", for the human summary. */
+  where: string;
+  command: string;
+  target: Target['kind'];
+}
+
+/** The one exit code of a row run (README: Output and exit codes). */
+export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'>): number {
+  if (run.declined) return 1;
+  if (run.interrupted) return 130;
+  return run.summary.ok ? 0 : 1;
+}
+
 /**
- * Runs rows through the one pipeline and prints the outcome: the shared body of add-customer,
- * import-csv and import-mail. Returns the exit code.
+ * Prints a row run: the one JSON object (with `extra` keys beside the summary's), or the human
+ * summary (with `extraText` after it), then what stopped it. Returns the exit code.
  */
+export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<string, unknown>; text?: string } = {}): number {
+  if (run.declined) {
+    out.note('Nothing was written and nothing was sent.');
+    out.jsonResult({ ok: false, command: run.command, target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
+    return exitCodeFor(run);
+  }
+  out.jsonResult({ ...run.summary, ...(extra.json ?? {}) });
+  const text = renderSummary(run.summary, out.color, run.where);
+  out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
+  const failed = run.reportFailed;
+  if (failed) out.always(`error: ${failed.message}${failed.hint ? `\n  → ${failed.hint}` : ''}`);
+  if (run.interrupted) out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
+  return exitCodeFor(run);
+}
+
+/** Runs rows through the one pipeline and prints the outcome (add-customer, import-csv). */
 export async function runRows(
   source: AsyncIterable<CandidateRow>,
   target: Target,
@@ -48,6 +86,21 @@ export async function runRows(
   options: RowRunOptions,
   out: Output,
 ): Promise<{ code: number; rows: RowResult[] }> {
+  const run = await runRowsOutcome(source, target, project, options, out);
+  return { code: printRowRun(run, out), rows: run.rows };
+}
+
+/**
+ * Runs rows through the one pipeline: preflight, the core run, the report. Prints only notes and
+ * warnings (stderr); the summary is the caller's to render (printRowRun).
+ */
+export async function runRowsOutcome(
+  source: AsyncIterable<CandidateRow>,
+  target: Target,
+  project: ProjectInfo,
+  options: RowRunOptions,
+  out: Output,
+): Promise<RowRun> {
   const settings: RunSettings = {
     command: options.command,
     project,
@@ -68,6 +121,7 @@ export async function runRows(
     report = ReportWriter.open(options.report);
   }
   const willSend = !options.dryRun && !options.noInvite && !options.defer && project.sendVerificationEmails;
+  if (willSend) checkRestDelivery(target, options);
   let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
@@ -111,10 +165,11 @@ export async function runRows(
   for (const note of mail.templates.notes()) out.note(note);
   // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
   if (outcome.summary.invitations.sent === 0) await undoOutbox();
+  const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
+  const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind };
   if (outcome.declined) {
     await report?.discard();
-    out.note('Nothing was written and nothing was sent.');
-    return { code: 1, rows: [] };
+    return { ...base, rows: [], summary: outcome.summary, reportFailed: undefined };
   }
   // The run itself is done and recorded: a report that cannot be written (a disk that filled up
   // since the preflight) does not hide its outcome. The summary says so in `error`, and the exit is 1.
@@ -130,15 +185,10 @@ export async function runRows(
   }
   const summary = reportFailed
     ? { ...outcome.summary, ok: false, error: { code: reportFailed.code, message: reportFailed.message, ...(reportFailed.hint ? { hint: reportFailed.hint } : {}) } }
-    : outcome.summary;
-  out.jsonResult(summary);
-  out.result(renderSummary(outcome.summary, out.color, `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`));
-  if (reportFailed) out.always(`error: ${reportFailed.message}${reportFailed.hint ? `\n  → ${reportFailed.hint}` : ''}`);
-  if (outcome.interrupted) {
-    out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
-    return { code: 130, rows: outcome.rows };
-  }
-  return { code: summary.ok ? 0 : 1, rows: outcome.rows };
+    : outcome.interrupted
+      ? { ...outcome.summary, ok: false, error: { code: 'interrupted', message: 'interrupted: what was done is recorded', hint: 'run the same command again to finish' } }
+      : outcome.summary;
+  return { ...base, summary, reportFailed };
 }
 
 /** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */

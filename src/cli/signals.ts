@@ -19,6 +19,13 @@ export async function asRun<T>(fn: (signal: AbortSignal) => Promise<T>): Promise
   }
 }
 
+/** Called just before a signal ends the process at once (main prints the JSON object there). */
+let beforeExit: (signal: NodeJS.Signals) => void = () => undefined;
+
+export function onInterruptExit(report: (signal: NodeJS.Signals) => void): void {
+  beforeExit = report;
+}
+
 export function interruptSignal(): AbortSignal {
   if (!controller) {
     const installed = new AbortController();
@@ -26,6 +33,7 @@ export function interruptSignal(): AbortSignal {
     const handler = (signal: NodeJS.Signals): void => {
       if (installed.signal.aborted || running === 0) {
         process.stderr.write(running === 0 ? `${signal}: stopped\n` : `${signal} again: stopping now. Run the same command again to finish.\n`);
+        beforeExit(signal);
         process.exit(130);
       }
       process.stderr.write(`${signal}: finishing the rows in flight, then stopping (press Ctrl-C again to stop at once)\n`);

@@ -1,6 +1,6 @@
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { Plan, PlannedRow } from './plan.js';
-import type { InvitationOutcome, RowResult } from './results.js';
+import { rowResult, type InvitationOutcome, type RowResult } from './results.js';
 import type { InvitationRecord, ProvisionOutcome, Reporter } from './types.js';
 import { NOT_SENT_INTERRUPTED, sendClaimed, type SendContext } from './send.js';
 import { joinChunk } from './organizations.js';
@@ -106,7 +106,7 @@ function reconcile(plan: Plan, created: readonly Created[], toSend: RowResult[])
   const revised = new Set<RowResult>();
   for (const { row, outcome, planned } of created) {
     if (outcome.status !== 'existing') continue;
-    const decision = decideForRun(plan.settings, planned.situation === 'invitation-due' ? 'invitation-due' : 'existing');
+    const decision = decideForRun(plan.settings, situationAfter(planned, false));
     row.status = 'existing';
     row.invitation = decision.action === 'none' ? 'none' : decision.action === 'suppress' ? 'suppressed' : 'pending';
     delete row.reason;
@@ -137,7 +137,7 @@ interface Settling {
 function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: Settling): RowResult {
   const { row } = planned;
   if (outcome.status === 'failed') {
-    const failed: RowResult = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName, status: 'failed', invitation: 'none', reason: outcome.reason };
+    const failed = rowResult(planned.index, row, 'failed', 'none', outcome.reason);
     if (outcome.accountCreated) {
       // This run made the account: its invitation is owed (recorded pending, not sent now), so the
       // re-run that finishes the row, which will find the account existing, still sends it.
@@ -145,11 +145,10 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
     }
     return failed;
   }
-  const situation: CustomerSituation =
-    outcome.status === 'created' ? 'new' : planned.situation === 'invitation-due' ? 'invitation-due' : 'existing';
+  const situation = situationAfter(planned, outcome.status === 'created');
   const decision = decideForRun(plan.settings, situation);
   const invitation = recordInvitation(plan, planned, situation, decision, s);
-  const result: RowResult = { index: planned.index, line: row.line, email: row.email, fullName: row.fullName, status: outcome.status, invitation };
+  const result = rowResult(planned.index, row, outcome.status, invitation);
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
   if (outcome.status === 'existing' && outcome.note) result.reason = result.reason ? `${result.reason}; ${outcome.note}` : outcome.note;
   if (invitation === 'pending' && decision.action === 'send') s.toSend.push(result);
@@ -192,15 +191,14 @@ function invitationRecord(plan: Plan, planned: PlannedRow, decision: InvitationD
 }
 
 function notReached(planned: PlannedRow): RowResult {
-  const { row } = planned;
-  return {
-    index: planned.index,
-    line: row.line,
-    email: row.email,
-    fullName: row.fullName,
-    status: 'failed',
-    invitation: 'none',
-    reason: 'not processed: the run was interrupted; run the same command again to finish',
-    ...(row.organizations ? { organizations: row.organizations } : {}),
-  };
+  return rowResult(planned.index, planned.row, 'failed', 'none', 'not processed: the run was interrupted; run the same command again to finish');
+}
+
+/**
+ * The customer's situation once the target answered, worked out in one place: new if this run
+ * created the account; else an invitation still owed by an earlier run, or simply existing.
+ */
+function situationAfter(planned: PlannedRow, createdByThisRun: boolean): CustomerSituation {
+  if (createdByThisRun) return 'new';
+  return planned.situation === 'invitation-due' ? 'invitation-due' : 'existing';
 }

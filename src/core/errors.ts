@@ -28,10 +28,3 @@ export class TargetError extends RunError {
   override readonly name = 'TargetError';
 }
 
-/** The run was interrupted (SIGINT/SIGTERM): exit 130 after recording what was done. */
-export class InterruptedError extends Error {
-  override readonly name = 'InterruptedError';
-  constructor() {
-    super('interrupted');
-  }
-}

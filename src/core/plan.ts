@@ -2,7 +2,7 @@ import { decideForRun, type CustomerSituation, type InvitationDecision } from '.
 import type { InvitationLedger, Target } from './target.js';
 import type { CandidateRow, ValidRow } from './types.js';
 import { validateRow } from './validate.js';
-import type { RowResult, RunSettings } from './results.js';
+import { rowResult, type RowResult, type RunSettings } from './results.js';
 import { checkOrganizations, RunOrganizations } from './organizations.js';
 
 /** A row the plan will hand to the target, with what is known of it and its invitation. */
@@ -145,5 +145,5 @@ function rejected(
   reason: string,
   fullName = candidate.fullName,
 ): RowResult {
-  return { index, line: candidate.line, email, fullName, status, invitation: 'none', reason };
+  return rowResult(index, { line: candidate.line, email, fullName }, status, 'none', reason);
 }

@@ -1,4 +1,7 @@
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+/** Invitations (and JSM requests) in flight at once, unless --concurrency says otherwise: the one default. */
+export const DEFAULT_CONCURRENCY = 8;
+
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;

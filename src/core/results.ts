@@ -16,6 +16,20 @@ export interface RowResult {
   organizations?: string[];
 }
 
+/** The one way a row's result is built (every status, every place). */
+export function rowResult(
+  index: number,
+  row: { line: number | string; email: string; fullName: string; organizations?: string[] },
+  status: RowStatus,
+  invitation: InvitationOutcome,
+  reason?: string,
+): RowResult {
+  const result: RowResult = { index, line: row.line, email: row.email, fullName: row.fullName, status, invitation };
+  if (reason !== undefined) result.reason = reason;
+  if (row.organizations !== undefined) result.organizations = row.organizations;
+  return result;
+}
+
 /** What a run is asked to do. */
 export interface RunSettings {
   command: string;

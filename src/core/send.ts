@@ -1,4 +1,4 @@
-import { mapLimit } from './pool.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from './pool.js';
 import type { InvitationOutcome, RowResult } from './results.js';
 import type { Target } from './target.js';
 import { MailError, type InvitationKind, type InvitationRecord, type Mailer, type ProjectInfo } from './types.js';
@@ -49,7 +49,7 @@ export async function sendRecords(
   expected?: ReadonlyMap<string, InvitationRecord>,
 ): Promise<Map<string, SendOutcome>> {
   const outcomes = new Map<string, SendOutcome>();
-  const concurrency = ctx.mailConcurrency ?? 8;
+  const concurrency = ctx.mailConcurrency ?? DEFAULT_CONCURRENCY;
   // Claim in small batches: each claim is one durable write, which also makes the outcomes of the
   // batch before it durable, so a crash leaves at most the batch being sent in doubt.
   const size = Math.max(CLAIM_BATCH, concurrency * 2);

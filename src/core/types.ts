@@ -152,8 +152,6 @@ export class MailError extends Error {
 
 /** Progress and notes from the core; the CLI renders them (terminal, JSON or nothing). */
 export interface Reporter {
-  info(message: string): void;
-  warn(message: string): void;
   /** Rows read and checked so far, before the plan is complete (the total is not known yet). */
   reading(count: number): void;
   /** Rows applied so far out of the plan's total. */

@@ -146,6 +146,15 @@ async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>
     return resolveColumns(headers, map, label);
   } catch (error) {
     if (!(error instanceof UsageError) || error.code !== 'no-email-column') throw error;
+    // One column whose name holds another delimiter: the delimiter is wrong, not the column's name.
+    const other = headers.length === 1 ? otherDelimiterIn(headers[0] ?? '') : undefined;
+    if (other !== undefined) {
+      throw new UsageError(
+        'no-email-column',
+        `${label} has no email column: its header line read as one column, ${JSON.stringify(headers[0])}.`,
+        `The file looks ${other === '\t' ? 'tab' : other}-separated: give --delimiter ${other === '\t' ? 'tab' : JSON.stringify(other)}, or leave --delimiter out to have it found.`,
+      );
+    }
     const sample: string[][] = [];
     try {
       while (sample.length < HINT_ROWS) {
@@ -158,6 +167,11 @@ async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>
     }
     return resolveColumns(headers, map, label, sample);
   }
+}
+
+/** The delimiter (other than the one used) that a one-column header line holds, if any. */
+function otherDelimiterIn(header: string): string | undefined {
+  return [';', ',', '\t', '|'].find((d) => header.includes(d));
 }
 
 /** The next row that is not blank: a row of empty cells (",,," from Excel) is a blank line. */

@@ -65,7 +65,11 @@ export async function openSource(input: NodeJS.ReadableStream | string): Promise
 }
 
 async function toReadable(input: NodeJS.ReadableStream | string, label: string): Promise<Readable> {
-  if (input === '-') return process.stdin;
+  if (input === '-') {
+    // On a terminal, standard input waits for the person: say so (on stderr), and how to end it.
+    if (process.stdin.isTTY) process.stderr.write('reading CSV from standard input (the terminal): type or paste the rows, then press Ctrl-D to end\n');
+    return process.stdin;
+  }
   if (typeof input !== 'string') return input instanceof Readable ? input : new Readable().wrap(input);
   try {
     // Opening first turns a missing or forbidden file into an error here, before any parsing.

@@ -9,7 +9,7 @@ import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
-const quiet: Reporter = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
+const quiet: Reporter = { reading: () => undefined, progress: () => undefined, sending: () => undefined };
 
 function row(index: number, status: RowResult['status'], email = `r${index}@example.com`): RowResult {
   return { index, line: index + 2, email, fullName: `Row ${index}`, status, invitation: 'none', ...(status === 'created' ? {} : { reason: `why ${index}` }) };

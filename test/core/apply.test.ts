@@ -11,7 +11,7 @@ import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
-const quiet: Reporter = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
+const quiet: Reporter = { reading: () => undefined, progress: () => undefined, sending: () => undefined };
 
 async function* rows(...emails: string[]): AsyncIterable<CandidateRow> {
   let line = 2;

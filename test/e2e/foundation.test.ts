@@ -31,19 +31,20 @@ describe('project commands', () => {
     await createProject();
     const show = await cli(['project', 'show', '--project', 'ITH', '--json']);
     expect(show.code).toBe(0);
-    expect(show.json()).toMatchObject({ ok: true, project: { key: 'ITH', name: 'IT Help', sendVerificationEmails: true }, customers: 0 });
+    expect(show.json()).toMatchObject({ ok: true, project: 'ITH', projectDetails: { key: 'ITH', name: 'IT Help', sendVerificationEmails: true }, customers: 0 });
     const off = await cli(['project', 'set-notifications', '--project', 'ITH', '--no-verification', '--json']);
-    expect(off.json()).toMatchObject({ ok: true, changed: true, project: { sendVerificationEmails: false } });
+    expect(off.json()).toMatchObject({ ok: true, changed: true, projectDetails: { sendVerificationEmails: false } });
     const human = await cli(['project', 'show', '--project', 'ITH']);
     expect(human.stdout).toContain('"Do not send account verification emails" is on');
     const on = await cli(['project', 'set-notifications', '--project', 'ITH', '--verification', '--json']);
-    expect(on.json()).toMatchObject({ changed: true, project: { sendVerificationEmails: true } });
+    expect(on.json()).toMatchObject({ changed: true, projectDetails: { sendVerificationEmails: true } });
   });
 
   it('lists the projects of the store, in words and as JSON', async () => {
+    // No store yet: named as such (only project create makes one).
     const none = await cli(['project', 'list']);
-    expect(none.code).toBe(0);
-    expect(none.stdout).toContain('no projects in');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no store at');
     await createProject();
     await cli(['project', 'create', 'HR', '--name', 'People']);
     await cli(['project', 'set-notifications', '--project', 'HR', '--no-verification']);
@@ -202,7 +203,7 @@ describe('add-customer', () => {
     expect(two.code).toBe(2);
     const value = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--password', 'hunter22', '--json']);
     expect(value.code).toBe(2);
-    expect(value.json()).toMatchObject({ ok: false, error: { code: 'unknownOption' } });
+    expect(value.json()).toMatchObject({ ok: false, error: { code: 'unknown-option' } });
   });
 
   it('keeps the store file mode 600', async () => {

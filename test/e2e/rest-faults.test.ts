@@ -43,7 +43,7 @@ describe('refusals before any row (exit 3, or 2 for configuration)', () => {
   it('a 401 in the middle of an import stops it at once: exit 3, the rest not attempted', async () => {
     const run = await start({ faults: { failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: '401' }] } });
     await writeFile(join(run.dir, 'in.csv'), csv(100));
-    const r = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--concurrency', '1', '--json']);
+    const r = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--concurrency', '1', '--outbox', 'outbox', '--json']);
     expect(r.code).toBe(3);
     expect(r.json()).toMatchObject({ error: { code: 'auth-failed' } });
     // One request at a time: nothing at all after the 401 (with more in flight, those already sent finish).

@@ -76,6 +76,6 @@ describe.skipIf(!hasOpenssl)('HTTPS with a private CA', () => {
     expect(jsm.calls).toEqual([]);
     const trusted = await runCli(['project', 'show', '--project', 'ITH', '--target', url, '--json'], { cwd: dir, env: { ...env, NODE_EXTRA_CA_CERTS: ca } });
     expect(trusted.code).toBe(0);
-    expect(trusted.json()).toMatchObject({ target: 'rest', project: { key: 'ITH', portalUrl: `${url}/servicedesk/customer/portal/1` } });
+    expect(trusted.json()).toMatchObject({ target: 'rest', project: 'ITH', projectDetails: { key: 'ITH', portalUrl: `${url}/servicedesk/customer/portal/1` } });
   });
 });

@@ -25,7 +25,8 @@ describe('project commands on REST', () => {
       ok: true,
       command: 'project show',
       target: 'rest',
-      project: {
+      project: 'ITH',
+      projectDetails: {
         key: 'ITH',
         name: 'IT Help',
         sendVerificationEmails: true,
@@ -34,7 +35,7 @@ describe('project commands on REST', () => {
         jsmVersion: '5.17.2-QR-0028',
       },
       customers: 1,
-      invitations: { pending: 0, 'in-doubt': 0, failed: 0, sent: 0, suppressed: 0 },
+      invitations: { pending: 0, inDoubt: 0, failed: 0, sent: 0, suppressed: 0 },
     });
     expect(run.jsm.calls.filter((c) => c.path === '/rest/servicedeskapi/servicedesk').map((c) => c.query.start)).toEqual(['0', '50']);
     const human = await run.cli(['project', 'show', '--project', 'ITH']);
@@ -46,8 +47,8 @@ describe('project commands on REST', () => {
     const run = await start();
     const off = await run.cli(['project', 'set-notifications', '--project', 'ITH', '--no-verification', '--json']);
     expect(off.code).toBe(0);
-    const body = off.json<{ changed: boolean; project: { sendVerificationEmails: boolean }; notes: string[] }>();
-    expect(body).toMatchObject({ ok: true, target: 'rest', changed: true, project: { sendVerificationEmails: false } });
+    const body = off.json<{ changed: boolean; projectDetails: { sendVerificationEmails: boolean }; notes: string[] }>();
+    expect(body).toMatchObject({ ok: true, target: 'rest', changed: true, projectDetails: { sendVerificationEmails: false } });
     expect(body.notes.join(' ')).toContain('Project settings > Customer notifications');
     expect(body.notes.join(' ')).toContain('has no REST API');
     expect(run.jsm.properties.get(SETTING)).toEqual({ sendVerificationEmails: false });
@@ -56,7 +57,7 @@ describe('project commands on REST', () => {
     const show = await run.cli(['project', 'show', '--project', 'ITH']);
     expect(show.stdout).toContain('"Do not send account verification emails" is on');
     const on = await run.cli(['project', 'set-notifications', '--project', 'ITH', '--verification', '--json']);
-    expect(on.json()).toMatchObject({ changed: true, project: { sendVerificationEmails: true } });
+    expect(on.json()).toMatchObject({ changed: true, projectDetails: { sendVerificationEmails: true } });
     expect(run.jsm.properties.get(SETTING)).toEqual({ sendVerificationEmails: true });
   });
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ownerState, runIdFor, runIsLive } from '../../src/targets/local/lock.js';
+import { ownerState, runIdFor, runIsLive } from '../../src/targets/shared/lock.js';
 
 /** This process's start time as the lock records it (Linux: /proc/<pid>/stat field 22). */
 function myStart(): number {

@@ -16,7 +16,7 @@ import { useTempDirs } from '../support/tmp.js';
  * customer nobody will invite (the re-run finds them existing, with the invitation pending).
  */
 const tempDir = useTempDirs();
-const quiet: Reporter = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
+const quiet: Reporter = { reading: () => undefined, progress: () => undefined, sending: () => undefined };
 afterEach(() => {
   fileFaults.inject = null;
 });

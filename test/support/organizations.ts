@@ -3,7 +3,7 @@ import { runImport, type RunOutcome } from '../../src/core/run.js';
 import type { Target } from '../../src/core/target.js';
 import type { CandidateRow, Reporter } from '../../src/core/types.js';
 
-export const quiet: Reporter = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
+export const quiet: Reporter = { reading: () => undefined, progress: () => undefined, sending: () => undefined };
 
 /**
  * Five rows: mixed-case names, several per row, one existing organization (Globex, not yet on the

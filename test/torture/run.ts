@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LocalStore } from '../../src/targets/local/store.js';
-import { ledgerPathFor } from '../../src/targets/ledger-file.js';
+import { ledgerPathFor } from '../../src/targets/shared/ledger-file.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { mulberry32, startJsmDouble, type JsmDouble } from '../support/jsm-double.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';

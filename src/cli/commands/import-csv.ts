@@ -1,9 +1,9 @@
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
 import { splitOrganizations } from '../../core/organizations.js';
-import { z } from 'zod';
 import { MAX_ROW_CHARS, openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -13,6 +13,7 @@ import {
   addProjectOption,
   concurrencySchema,
   parseOption,
+  wholeNumber,
   type CommonOptions,
   type MailOptions,
   type ProjectOption,
@@ -37,7 +38,7 @@ export type ImportOptions = CommonOptions &
 
 type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string; maxRowChars?: string };
 
-const maxRowCharsSchema = z.coerce.number().int('must be a whole number').min(1_000, 'must be at least 1000').max(100_000_000, 'must be at most 100000000');
+const maxRowCharsSchema = wholeNumber(1_000, 100_000_000);
 
 /** The options import-csv and import-mail share (CONTRACT.md). */
 export function addImportOptions(command: Command): Command {
@@ -48,9 +49,9 @@ export function addImportOptions(command: Command): Command {
           .option('--no-invite', 'create customers without emailing them')
           .option('--defer-invites', 'record invitations as pending; send them later with `invitations send`')
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
-          .option('--yes', 'do not ask for confirmation in a terminal before invitations go out')
+          .option('-y, --yes', 'do not ask for confirmation in a terminal before invitations go out')
           .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
-          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default('8')),
+          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY))),
       ),
     ),
   );
@@ -127,7 +128,7 @@ export function checkImportOptions(options: ImportOptions): void {
     throw new UsageError('conflicting-options', '--no-invite and --defer-invites contradict each other: give one');
   }
   if (options.report !== undefined) reportFormat(options.report);
-  parseOption(concurrencySchema, options.concurrency ?? '8', '--concurrency');
+  parseOption(concurrencySchema, options.concurrency ?? String(DEFAULT_CONCURRENCY), '--concurrency');
 }
 
 export function importRunOptions(command: string, kind: 'welcome' | 'verify', options: ImportOptions, out: Output) {
@@ -140,7 +141,7 @@ export function importRunOptions(command: string, kind: 'welcome' | 'verify', op
     defer: Boolean(options.deferInvites),
     dryRun: Boolean(options.dryRun),
     ...(options.report !== undefined ? { report: options.report } : {}),
-    mailConcurrency: parseOption(concurrencySchema, options.concurrency ?? '8', '--concurrency'),
+    mailConcurrency: parseOption(concurrencySchema, options.concurrency ?? String(DEFAULT_CONCURRENCY), '--concurrency'),
     ...(interactive
       ? {
           confirm: async (_plan: unknown, text: string) => {

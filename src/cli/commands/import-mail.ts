@@ -6,10 +6,11 @@ import { writeFileAtomically } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { printable } from '../../core/printable.js';
-import { Output } from '../output.js';
+import type { Output } from '../output.js';
 import { checkReportPath } from '../preflight.js';
 import { csvCell, reportFormat } from '../report.js';
-import { runRows } from '../run-rows.js';
+import { plural } from '../render.js';
+import { printRowRun, runRowsOutcome } from '../run-rows.js';
 import { addImportOptions, checkImportOptions, importRunOptions, type ImportOptions } from './import-csv.js';
 
 type MailOptions = ImportOptions & { includeCc?: boolean; replyTo?: boolean; exclude?: string[] };
@@ -52,21 +53,6 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/**
- * Holds back the summary runRows prints, so that import-mail prints it once, with what the mailbox
- * adds (messages read, who was skipped and why). Notes, warnings and prompts go through untouched.
- */
-class HeldOutput extends Output {
-  summary: RunSummary | undefined;
-  text: string | undefined;
-  override jsonResult(value: unknown): void {
-    this.summary = value as RunSummary;
-  }
-  override result(text: string): void {
-    this.text = text;
-  }
-}
-
 async function importMail(out: Output, options: MailOptions, paths: string[]): Promise<number> {
   checkImportOptions(options);
   // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
@@ -87,38 +73,43 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
   const tally = new MailTally();
   const rows = mailRows(sources, { replyTo: Boolean(options.replyTo), includeCc: Boolean(options.includeCc), exclusions }, tally);
   const { report, ...rest } = options;
-  const held = new HeldOutput({ json: out.json, quiet: out.quiet });
   const run = await withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      // Preflight of the report this command writes itself (runRows checks the rest).
+      // Preflight of the report this command writes itself (runRowsOutcome checks the rest).
       if (report !== undefined) await checkReportPath(report, [...paths, ...(target.kind === 'local' ? [target.location] : [])]);
-      return runRows(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, held);
+      return runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, out);
     },
   );
-  // Declined at the confirmation: runRows said so and printed no summary.
-  if (held.summary === undefined) return run.code;
+  // Declined at the confirmation: nothing was read into the store, and no summary to add to.
+  if (run.declined) return printRowRun(run, out);
   const extra = mailSummary(tally);
+  let done = run;
   if (report !== undefined) {
-    await writeMailReport(report, held.summary, extra, mailReportRows(run.rows, tally));
-    out.note(`report written to ${printable(report)}`);
+    try {
+      await writeMailReport(report, run.summary, extra, mailReportRows(run.rows, tally));
+      out.note(`report written to ${printable(report)}`);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      // As for import-csv: the run is done and recorded; its summary says the report failed (exit 1).
+      const body = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+      done = { ...run, reportFailed: error, summary: { ...run.summary, ok: false, error: body } };
+    }
   }
   if (extra.messages.ignoredFiles.length > 0) {
     const shown = extra.messages.ignoredFiles.slice(0, 5).map((f) => printable(f)).join(', ');
     const more = extra.messages.ignoredFiles.length > 5 ? ` and ${extra.messages.ignoredFiles.length - 5} more` : '';
     out.note(`left alone: ${shown}${more} (neither an email message nor an mbox file)`);
   }
-  out.jsonResult({ ...held.summary, ...extra });
-  if (held.text !== undefined) out.result(`${held.text}\n${renderMail(extra, held.summary, out)}`);
-  return run.code;
+  return printRowRun(done, out, { json: { ...extra }, text: renderMail(extra, done.summary, out) });
 }
 
 /** The mailbox's part of the human summary: messages read, and who was skipped and why. */
 function renderMail(extra: MailSummary, summary: RunSummary, out: Output): string {
   const c = out.color;
   const m = extra.messages;
-  const n = (x: number, one: string, many = `${one}s`) => `${x.toLocaleString('en-US')} ${x === 1 ? one : many}`;
+  const n = plural;
   const lines = [
     `  ${n(m.read, 'message')} read from ${n(m.files, 'file')}: ${n(summary.totals.rows, 'address', 'addresses')} to provision, ${n(m.skipped, 'message')} skipped`,
   ];

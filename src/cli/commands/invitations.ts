@@ -1,10 +1,9 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
-import { sendRecords } from '../../core/send.js';
+import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
-import { mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
 import type { Output } from '../output.js';
@@ -38,7 +37,7 @@ export function invitationsCommand(): Command {
           .description("send pending invitations, under the project's setting as it is now")
           .option('--in-doubt', 'also send those in doubt (a cut-off run may have sent them already)')
           .option('--failed', 'also retry those that failed')
-          .option('--yes', 'do not ask for confirmation in a terminal'),
+          .option('-y, --yes', 'do not ask for confirmation in a terminal'),
       ),
     ),
   )
@@ -81,62 +80,62 @@ async function sendInvitations(out: Output, options: SendOptions): Promise<numbe
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      const wanted = new Set<InvitationView>(['pending']);
-      if (options.inDoubt) wanted.add('in-doubt');
-      if (options.failed) wanted.add('failed');
-      const due = target.ledger.list(project.key).filter((r) => wanted.has(invitationView(r)));
+      const plan = planResend(target, project, { inDoubt: Boolean(options.inDoubt), failed: Boolean(options.failed) });
+      const { due } = plan;
       const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
-      const totals = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null as 'project-setting' | null, outbox: mail.outbox };
-      const problems: { email: string; status: string; reason: string }[] = [];
-      let interrupted = () => false;
+      let outcome: ResendOutcome;
       try {
-        if (!project.sendVerificationEmails) {
-          totals.suppressed = due.length;
-          totals.suppressedBy = 'project-setting';
-        } else if (due.length > 0) {
+        if (plan.decision.action === 'send' && due.length > 0) {
+          checkRestDelivery(target, options);
           if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            throw new UsageError('declined', 'nothing was sent');
+            // Declined: as for the imports, exit 1 with the reason in `error`; nothing was sent.
+            out.note('Nothing was sent.');
+            out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
+            return 1;
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();
-          // The claim is the one gate to sending: each record is claimed only if it is still as
-          // listed here, under the lock, so two sends at once (resends too) never send one twice.
-          const expected = new Map(due.map((r) => [r.key, { ...r }]));
-          const outcomes = await asRun(async (signal) => {
-            interrupted = () => signal.aborted;
-            return sendRecords(project, due.map((r) => r.key), { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }, expected);
-          });
-          const leftToOthers = interrupted() ? 0 : due.filter((r) => !outcomes.has(r.key)).length;
-          if (leftToOthers > 0) out.note(`${leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
-          for (const record of due) {
-            const outcome = outcomes.get(record.key);
-            if (outcome?.outcome === 'sent') totals.sent++;
-            else if (outcome) {
-              if (outcome.outcome === 'failed') totals.failed++;
-              problems.push({ email: record.email, status: outcome.outcome, reason: outcome.reason ?? outcome.outcome });
-            }
-          }
         }
+        outcome = await asRun((signal) => resend(plan, { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }));
       } finally {
         await mail.close();
       }
       for (const note of mail.templates.notes()) out.note(note);
-      totals.pending = target.ledger.count(project.key, 'pending');
-      totals.inDoubt = target.ledger.count(project.key, 'sending');
-      const ok = problems.length === 0;
-      out.jsonResult({ ok, command: 'invitations send', target: target.kind, project: project.key, invitations: totals, problems });
-      if (totals.suppressedBy) {
-        out.result(`${project.key} says "Do not send account verification emails": nothing sent; ${due.length} invitation(s) stay as they are`);
-      } else {
-        const where = totals.sent > 0 ? (mail.outbox ? ` to the outbox ${mail.outbox}` : ' by SMTP') : '';
-        out.result(`invitations for ${project.key}: ${totals.sent} sent${where}, ${totals.failed} failed, ${totals.inDoubt} in doubt, ${totals.pending} pending`);
-        for (const p of problems) out.result(`  ${p.email}: [${p.status}] ${p.reason}`);
-      }
-      if (interrupted()) {
-        out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
-        return 130;
-      }
-      return ok ? 0 : 1;
+      if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
+      out.jsonResult(renderResendJson(target.kind, project.key, outcome, mail.outbox));
+      out.result(renderResendText(project.key, due.length, outcome, mail.outbox));
+      if (outcome.interrupted) out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
+      return resendExitCode(outcome);
     },
   );
+}
+
+/** The one JSON object of `invitations send` (pure). */
+export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null): Record<string, unknown> {
+  return {
+    ok: outcome.problems.length === 0 && !outcome.interrupted,
+    command: 'invitations send',
+    target,
+    project,
+    invitations: { ...outcome.totals, outbox },
+    problems: outcome.problems,
+    ...(outcome.interrupted ? { error: { code: 'interrupted', message: 'interrupted: the invitations not yet sent stay pending', hint: 'run the same command again to send them' } } : {}),
+  };
+}
+
+/** The human summary of `invitations send` (pure). */
+export function renderResendText(project: string, listed: number, outcome: ResendOutcome, outbox: string | null): string {
+  const t = outcome.totals;
+  if (t.suppressedBy) return `${project} says "Do not send account verification emails": nothing sent; ${listed} invitation(s) stay as they are`;
+  const where = t.sent > 0 ? (outbox ? ` to the outbox ${outbox}` : ' by SMTP') : '';
+  return [
+    `invitations for ${project}: ${t.sent} sent${where}, ${t.failed} failed, ${t.inDoubt} in doubt, ${t.pending} pending`,
+    ...outcome.problems.map((p) => `  ${p.email}: [${p.status}] ${p.reason}`),
+  ].join('\n');
+}
+
+/** 130 interrupted; 1 when an invitation was not sent (listed in problems); else 0. */
+export function resendExitCode(outcome: ResendOutcome): number {
+  if (outcome.interrupted) return 130;
+  return outcome.problems.length === 0 ? 0 : 1;
 }

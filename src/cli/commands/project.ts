@@ -60,7 +60,7 @@ async function createProject(out: Output, options: CommonOptions & { name: strin
   // The store's folder is made here, and only here: every other command names a missing store as such.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) await mkdir(dirname(resolve(spec)), { recursive: true });
   return withTarget(
-    () => openTarget(options, out),
+    () => openTarget(options, out, { create: true }),
     async (target) => {
       if (target.kind !== 'local') {
         throw new UsageError('unsupported', 'create projects in JSM (Projects > Create project); this command creates them in the local store only');
@@ -68,12 +68,12 @@ async function createProject(out: Output, options: CommonOptions & { name: strin
       // The same project again is no change (a setup script can run twice); another name is a mistake.
       const existing = (await target.listProjects()).find((p) => p.key === key);
       if (existing && existing.name === name) {
-        out.jsonResult({ ok: true, command: 'project create', target: target.kind, created: false, project: existing });
+        out.jsonResult({ ok: true, command: 'project create', target: target.kind, project: existing.key, created: false, projectDetails: existing });
         out.result(`project ${existing.key} ("${existing.name}") already exists in ${target.location}; nothing changed`);
         return 0;
       }
       const project = await target.createProject(key, name);
-      out.jsonResult({ ok: true, command: 'project create', target: target.kind, created: true, project });
+      out.jsonResult({ ok: true, command: 'project create', target: target.kind, project: project.key, created: true, projectDetails: project });
       out.result(`created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`);
       return 0;
     },
@@ -104,9 +104,10 @@ async function showProject(out: Output, options: ProjectOptions): Promise<number
     async (target) => {
       const project = await resolveProject(target, options.project);
       const customers = await countCustomers(target, project, out);
-      const invitations: Record<InvitationView, number> = { pending: 0, 'in-doubt': 0, failed: 0, sent: 0, suppressed: 0 };
-      for (const record of target.ledger.list(project.key)) invitations[invitationView(record)]++;
-      out.jsonResult({ ok: true, command: 'project show', target: target.kind, project, customers, invitations });
+      const invitations = { pending: 0, inDoubt: 0, failed: 0, sent: 0, suppressed: 0 };
+      const jsonKey: Record<InvitationView, keyof typeof invitations> = { pending: 'pending', 'in-doubt': 'inDoubt', failed: 'failed', sent: 'sent', suppressed: 'suppressed' };
+      for (const record of target.ledger.list(project.key)) invitations[jsonKey[invitationView(record)]]++;
+      out.jsonResult({ ok: true, command: 'project show', target: target.kind, project: project.key, projectDetails: project, customers, invitations });
       out.result(
         [
           `${project.key}: ${project.name} (${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location})`,
@@ -114,7 +115,7 @@ async function showProject(out: Output, options: ProjectOptions): Promise<number
           ...(project.deskId ? [`  service desk id: ${project.deskId}`] : []),
           `  ${settingLine(project)}`,
           `  customers: ${customers ?? 'not known (this instance does not list a desk\'s customers over REST)'}`,
-          `  invitations: ${Object.entries(invitations).map(([k, v]) => `${v} ${k}`).join(', ')}`,
+          `  invitations: ${invitations.pending} pending, ${invitations.inDoubt} in-doubt, ${invitations.failed} failed, ${invitations.sent} sent, ${invitations.suppressed} suppressed`,
         ].join('\n'),
       );
       return 0;
@@ -139,7 +140,8 @@ async function setNotifications(out: Output, options: ProjectOptions & { verific
         ok: true,
         command: 'project set-notifications',
         target: target.kind,
-        project: change.project,
+        project: change.project.key,
+        projectDetails: change.project,
         changed: change.previous !== send,
         notes: change.notes,
       });

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { UsageError } from '../../core/errors.js';
 import { Command } from 'commander';
-import { describeOwner } from '../../targets/local/lock.js';
+import { describeOwner } from '../../targets/shared/lock.js';
 import { action } from '../action.js';
 import { lockedFileOf } from '../context.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
@@ -24,8 +26,12 @@ export function storeCommand(): Command {
 }
 
 async function unlock(out: Output, options: CommonOptions): Promise<number> {
-  const { breakLock } = await import('../../targets/local/lock.js');
+  const { breakLock } = await import('../../targets/shared/lock.js');
   const file = await lockedFileOf(options);
+  // A local store that is not there (and no lock of it either) is named, as by every other command.
+  if (!/^https?:\/\//i.test(options.target?.trim() ?? '') && !existsSync(file) && !existsSync(`${file}.lock`)) {
+    throw new UsageError('no-store', `no store at ${file}`, 'check --target (JSM_TARGET): the store is the file given there');
+  }
   const broken = await breakLock(file);
   if (broken === null) {
     out.jsonResult({ ok: true, command: 'store unlock', file, lock: `${file}.lock`, removed: false, owner: null });

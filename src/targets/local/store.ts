@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import type { StoreData } from './format.js';
 import { appendJournal, applyEntry, clearJournal, readJournal, type JournalEntry } from './journal.js';
-import { withLock, type LockOptions } from './lock.js';
+import { withLock, type LockOptions } from '../shared/lock.js';
 import { fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
 import { testHook } from '../../util/test-hooks.js';
 

@@ -13,7 +13,7 @@ import type {
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
-import { runIsLive, type LockOptions } from './lock.js';
+import { runIsLive, type LockOptions } from '../shared/lock.js';
 import { testHook } from '../../util/test-hooks.js';
 import * as orgs from './organizations.js';
 

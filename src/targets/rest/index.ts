@@ -3,10 +3,11 @@
  * opens the ledger file of the instance and the HTTP pool. No request is made here: the first one
  * goes out when a command asks for its project.
  */
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { TargetError, UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
-import { ledgerPathFor, openLedgerFile } from '../ledger-file.js';
-import type { LockOptions } from '../local/lock.js';
+import { ledgerPathFor, openLedgerFile } from '../shared/ledger-file.js';
+import type { LockOptions } from '../shared/lock.js';
 import { HttpClient, type Credentials } from './http.js';
 import { Pacer } from './rate.js';
 import { RestTarget } from './target.js';
@@ -41,7 +42,7 @@ export async function openRestTarget(baseUrl: string, options: RestTargetOptions
   const http = new HttpClient({
     baseUrl: url,
     credentials,
-    pacer: new Pacer({ maxInFlight: options.concurrency ?? 8 }),
+    pacer: new Pacer({ maxInFlight: options.concurrency ?? DEFAULT_CONCURRENCY }),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),

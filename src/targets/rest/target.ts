@@ -3,7 +3,7 @@ import { mapLimit } from '../../core/pool.js';
 import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
 import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
-import type { LocalStore } from '../local/store.js';
+import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
 import { accountByUsername, accountsByEmail } from './accounts.js';
@@ -24,7 +24,7 @@ const MEMBERS_PER_CALL = 50;
 export interface RestTargetParts {
   http: HttpClient;
   ledger: InvitationLedger;
-  ledgerStore: LocalStore;
+  ledgerStore: LedgerFile;
   onWarn?: (message: string) => void;
   onNote?: (message: string) => void;
 }
@@ -38,7 +38,7 @@ export class RestTarget implements Target {
   readonly lookupIsCheap = false;
   readonly ledger: InvitationLedger;
   #http: HttpClient;
-  #store: LocalStore;
+  #store: LedgerFile;
   #discovery: Discovery;
   #onWarn: (message: string) => void;
   #onNote: (message: string) => void;
@@ -256,7 +256,7 @@ export class RestTarget implements Target {
       this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
       owed += made.filter((i) => i.record.status === 'pending').length;
       await this.#store.commit();
-      const kept = open.filter((i, n) => accounts[n] == null);
+      const kept = open.filter((_, n) => accounts[n] == null);
       file.intents = kept;
       if (file.ended) await rewriteIntentFile(file.file, kept);
     }

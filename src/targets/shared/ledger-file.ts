@@ -2,10 +2,22 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { InvitationLedger } from '../core/target.js';
-import { LocalStore } from './local/store.js';
-import { LocalLedger } from './local/target.js';
-import type { LockOptions } from './local/lock.js';
+import type { InvitationLedger } from '../../core/target.js';
+import { LocalStore } from '../local/store.js';
+import { LocalLedger } from '../local/target.js';
+import type { LockOptions } from './lock.js';
+
+/**
+ * The invitation ledger both targets use: the local store's format, holding only invitations. For a
+ * REST target it is a file of its own (one per instance); `targets/rest` sees it only through this
+ * module, never through `targets/local`.
+ */
+export interface LedgerFile {
+  /** The file's path (the target's lock and intent files are named after it). */
+  readonly path: string;
+  /** Makes what the ledger holds durable (atomic write under the lock). */
+  commit(): Promise<void>;
+}
 
 /**
  * Where a REST target's invitation ledger lives, found again by every run for the same instance:
@@ -21,8 +33,8 @@ export function ledgerPathFor(baseUrl: string, env: NodeJS.ProcessEnv = process.
   return join(dir, `${host}-${hash}.ledger.json`);
 }
 
-/** Opens (or starts) the ledger file: the local store's format, holding only invitations. */
-export async function openLedgerFile(path: string, lockOptions: LockOptions = {}): Promise<{ ledger: InvitationLedger; store: LocalStore }> {
+/** Opens (or starts) the ledger file. */
+export async function openLedgerFile(path: string, lockOptions: LockOptions = {}): Promise<{ ledger: InvitationLedger; store: LedgerFile }> {
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
   const store = await LocalStore.open(path, lockOptions);
   return { ledger: new LocalLedger(store), store };

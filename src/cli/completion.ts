@@ -1,0 +1,91 @@
+import { Argument, Command, type Option } from 'commander';
+
+/**
+ * `jsm-provision completion bash|zsh|fish`: a completion script made from the commander tree, so
+ * it always knows the commands and options this version has.
+ */
+export function completionCommand(program: Command): Command {
+  return new Command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ source <(jsm-provision completion bash)          # in ~/.bashrc\n  $ jsm-provision completion zsh > "${fpath[1]}/_jsm-provision"\n  $ jsm-provision completion fish > ~/.config/fish/completions/jsm-provision.fish',
+    )
+    .action((shell: string) => {
+      process.stdout.write(completionScript(program, shell as 'bash' | 'zsh' | 'fish'));
+    });
+}
+
+interface Entry {
+  /** The words before: '' for the top level, 'project' for its subcommands. */
+  path: string;
+  subcommands: string[];
+  options: string[];
+}
+
+function entries(program: Command): Entry[] {
+  const list: Entry[] = [];
+  const walk = (command: Command, path: string): void => {
+    list.push({
+      path,
+      subcommands: command.commands.map((c) => c.name()),
+      options: [...command.options.flatMap((o: Option) => [o.long, o.short].filter((f): f is string => Boolean(f))), '--help'],
+    });
+    for (const sub of command.commands) walk(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  walk(program, '');
+  return list;
+}
+
+export function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish'): string {
+  const list = entries(program);
+  if (shell === 'fish') return fish(list);
+  const cases = list
+    .map((e) => `    "${e.path}") words="${[...e.subcommands, ...e.options].join(' ')}" ;;`)
+    .join('\n');
+  const body = `_jsm_provision() {
+  local cur path word i
+  cur="\${COMP_WORDS[COMP_CWORD]}"
+  path=""
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word="\${COMP_WORDS[i]}"
+    case "$word" in -*) continue ;; esac
+    case " $(_jsm_provision_subcommands "$path") " in
+      *" $word "*) path="\${path:+$path }$word" ;;
+    esac
+  done
+  local words
+  case "$path" in
+${cases}
+    *) words="" ;;
+  esac
+  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+  case "$cur" in -*) ;; *) [ \${#COMPREPLY[@]} -eq 0 ] && COMPREPLY=( $(compgen -f -- "$cur") ) ;; esac
+}
+_jsm_provision_subcommands() {
+  case "$1" in
+${list.map((e) => `    "${e.path}") echo "${e.subcommands.join(' ')}" ;;`).join('\n')}
+  esac
+}
+`;
+  if (shell === 'bash') return `# bash completion for jsm-provision\n${body}complete -o default -F _jsm_provision jsm-provision\n`;
+  return `#compdef jsm-provision\n# zsh completion for jsm-provision (through bash completion)\nautoload -U +X bashcompinit && bashcompinit\n${body}complete -o default -F _jsm_provision jsm-provision\n`;
+}
+
+function fish(list: Entry[]): string {
+  const lines = ['# fish completion for jsm-provision', 'complete -c jsm-provision -f'];
+  for (const e of list) {
+    const words = e.path === '' ? [] : e.path.split(' ');
+    const condition =
+      words.length === 0
+        ? `__fish_use_subcommand`
+        : `__fish_seen_subcommand_from ${words[words.length - 1]}${words.length > 1 ? `; and __fish_seen_subcommand_from ${words[0]}` : ''}`;
+    if (e.subcommands.length > 0) lines.push(`complete -c jsm-provision -n '${condition}' -a '${e.subcommands.join(' ')}'`);
+    for (const option of e.options) {
+      if (option.startsWith('--')) lines.push(`complete -c jsm-provision -n '${condition}' -l ${option.slice(2)}`);
+      else lines.push(`complete -c jsm-provision -n '${condition}' -s ${option.slice(1)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

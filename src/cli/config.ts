@@ -1,0 +1,216 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Command, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * The config file: `jsm-provision.config.json` in the current folder, or `--config <file>` /
+ * `JSM_CONFIG`. Its keys are the long option names in camelCase (`target`, `project`, `smtp`,
+ * `mailFrom`, `outbox`, `concurrency`, `templateDir`, `language`, `smtpName`, ...), plus `stateDir`
+ * and `user` (which stand for JSM_STATE_DIR and JSM_USER), and `profiles: {name: {...}}` chosen by
+ * `--profile` / `JSM_PROFILE`. Precedence: flags > environment > profile > file > defaults.
+ * Secrets are refused: they go in the environment or in files named by it.
+ */
+export const CONFIG_FILE = 'jsm-provision.config.json';
+
+/** Keys that stand for an environment variable rather than an option. */
+const ENV_KEYS: Record<string, string> = { stateDir: 'JSM_STATE_DIR', user: 'JSM_USER' };
+
+/** Keys whose values are paths: relative ones are taken from the config file's folder. */
+const PATH_KEYS = new Set(['target', 'outbox', 'templateDir', 'stateDir', 'report', 'smtpPasswordFile', 'passwordFile']);
+
+/** Never in a file that is shared or committed: where each goes instead. */
+const SECRETS: Record<string, string> = {
+  token: 'set JSM_TOKEN in the environment, or JSM_TOKEN_FILE to a file that holds it',
+  jsmToken: 'set JSM_TOKEN in the environment, or JSM_TOKEN_FILE to a file that holds it',
+  password: 'set JSM_PASSWORD in the environment, or JSM_PASSWORD_FILE to a file that holds it (a customer password: --password-file)',
+  jsmPassword: 'set JSM_PASSWORD in the environment, or JSM_PASSWORD_FILE to a file that holds it',
+  smtpPassword: 'set JSM_SMTP_PASSWORD in the environment, or smtpPasswordFile (--smtp-password-file) to a file that holds it',
+};
+
+/**
+ * Options that choose the config itself, or that belong to one invocation: `json` stays on the
+ * command line, so that whatever goes wrong (even before the file is read) prints one object.
+ */
+const NOT_IN_FILE = new Set(['config', 'profile', 'help', 'version', 'passwordStdin', 'json']);
+
+export interface LoadedConfig {
+  /** The file read, or null when there is none. */
+  file: string | null;
+  profile: string | null;
+  values: Record<string, unknown>;
+}
+
+/** The value of `--name X` or `--name=X` in argv (before a `--`), if given. */
+export function argvValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (arg === name) return argv[i + 1];
+    if (arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+  }
+  return undefined;
+}
+
+/** Finds, reads and checks the config file; throws UsageError (exit 2) naming the file and key. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, program: Command, cwd = process.cwd()): LoadedConfig {
+  const named = argvValue(argv, '--config') ?? (env.JSM_CONFIG?.trim() || undefined);
+  const profile = argvValue(argv, '--profile') ?? (env.JSM_PROFILE?.trim() || undefined);
+  const file = named !== undefined ? resolve(cwd, named) : existsSync(resolve(cwd, CONFIG_FILE)) ? resolve(cwd, CONFIG_FILE) : null;
+  if (file === null) {
+    if (profile !== undefined) {
+      throw new UsageError('unknown-profile', `profile ${JSON.stringify(profile)} was asked for, but there is no config file (${CONFIG_FILE} here, --config or JSM_CONFIG)`);
+    }
+    return { file: null, profile: null, values: {} };
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError('config-unreadable', `cannot read the config file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code ?? String(error)}`, 'check --config or JSM_CONFIG');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new UsageError('bad-config', `the config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new UsageError('bad-config', `the config file ${file} must hold one JSON object ({"target": ..., "project": ...})`);
+  const known = knownKeys(program);
+  const { profiles, ...base } = parsed;
+  const values = checkSection(base, known, file, '');
+  if (profiles !== undefined && !isObject(profiles)) throw new UsageError('bad-config', `${file}: "profiles" must be an object of named settings ({"ci": {...}})`);
+  if (profile !== undefined) {
+    const chosen = profiles?.[profile];
+    if (!isObject(chosen)) {
+      const names = Object.keys(profiles ?? {});
+      throw new UsageError(
+        'unknown-profile',
+        `${file} has no profile ${JSON.stringify(profile)}`,
+        names.length > 0 ? `its profiles are: ${names.join(', ')}` : 'add it under "profiles", or leave out --profile / JSM_PROFILE',
+      );
+    }
+    Object.assign(values, checkSection(chosen, known, file, `profiles.${profile}.`));
+  } else if (profiles !== undefined) {
+    for (const [name, section] of Object.entries(profiles)) {
+      if (!isObject(section)) throw new UsageError('bad-config', `${file}: profile ${JSON.stringify(name)} must be an object`);
+      checkSection(section, known, file, `profiles.${name}.`);
+    }
+  }
+  return { file, profile: profile ?? null, values };
+}
+
+function checkSection(section: Record<string, unknown>, known: Map<string, Option | null>, file: string, prefix: string): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(section)) {
+    const where = `${file}: "${prefix}${rawKey}"`;
+    if (SECRETS[rawKey] !== undefined) {
+      throw new UsageError('secret-in-config', `${where} is a secret, and secrets are never read from the config file`, SECRETS[rawKey]);
+    }
+    // `--no-invite` is the key `invite: false` (or `noInvite: true`).
+    const negated = /^no[A-Z]/.test(rawKey) && !known.has(rawKey) ? rawKey[2]!.toLowerCase() + rawKey.slice(3) : undefined;
+    const key = negated ?? rawKey;
+    if (!known.has(key) || (negated !== undefined && known.get(key)?.negate !== true)) {
+      const guess = closest(rawKey, [...known.keys()]);
+      throw new UsageError('unknown-config-key', `${where} is not a setting${guess ? `: did you mean "${guess}"?` : ''}`, 'the keys are the long option names in camelCase (--mail-from is "mailFrom"), and "profiles"');
+    }
+    const option = known.get(key) ?? null;
+    let v = negated !== undefined ? (value === true ? false : value === false ? true : value) : value;
+    v = checkValue(v, option, where);
+    if (key === 'smtp' && typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(v)) {
+      throw new UsageError('secret-in-config', `${where} holds a password in the URL, and secrets are never read from the config file`, SECRETS.smtpPassword);
+    }
+    if (PATH_KEYS.has(key) && typeof v === 'string' && !(key === 'target' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) && !isAbsolute(v)) {
+      v = resolve(dirname(file), v);
+    }
+    values[key] = v;
+  }
+  return values;
+}
+
+function checkValue(value: unknown, option: Option | null, where: string): unknown {
+  const takesValue = option === null || option.required || option.optional;
+  if (!takesValue) {
+    if (typeof value !== 'boolean') throw new UsageError('bad-config', `${where} is a switch: give true or false`);
+    return value;
+  }
+  if (Array.isArray(option?.defaultValue)) {
+    const list = Array.isArray(value) ? value : [value];
+    if (!list.every((v) => typeof v === 'string')) throw new UsageError('bad-config', `${where} must be a string or a list of strings`);
+    return list;
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') throw new UsageError('bad-config', `${where} must be a string${option?.long === '--concurrency' ? ' or a number' : ''}`);
+  if (option?.argChoices && !option.argChoices.includes(value)) {
+    throw new UsageError('bad-config', `${where} must be one of ${option.argChoices.join(', ')}`);
+  }
+  return value;
+}
+
+/** Every long option of the tree by its camelCase name (null: a key that stands for an environment variable). */
+function knownKeys(program: Command): Map<string, Option | null> {
+  const known = new Map<string, Option | null>(Object.keys(ENV_KEYS).map((k) => [k, null]));
+  const walk = (command: Command): void => {
+    for (const option of command.options) {
+      const name = option.attributeName();
+      if (NOT_IN_FILE.has(name) || SECRETS[name] !== undefined) continue;
+      // The positive and negative forms (--verification / --no-verification) share one key.
+      if (!known.has(name) || option.negate) known.set(name, option);
+    }
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+  return known;
+}
+
+/**
+ * Gives every command the config's values as starting values: commander's "config" source, which
+ * an environment variable and a flag both override.
+ */
+export function applyConfig(program: Command, config: LoadedConfig, env: NodeJS.ProcessEnv): void {
+  for (const [key, variable] of Object.entries(ENV_KEYS)) {
+    const value = config.values[key];
+    if (typeof value === 'string' && (env[variable] === undefined || env[variable] === '')) env[variable] = value;
+  }
+  const walk = (command: Command): void => {
+    for (const option of command.options) {
+      const name = option.attributeName();
+      if (!(name in config.values)) continue;
+      const value = config.values[name];
+      // A key of a positive/negative pair is set once, by whichever of its options comes first.
+      if (command.getOptionValueSource(name) === 'config') continue;
+      command.setOptionValueWithSource(name, value, 'config');
+    }
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(program);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The known key nearest to a mistyped one (edit distance at most 3), if any. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of candidates) {
+    const distance = editDistance(word.toLowerCase(), name.toLowerCase());
+    if (distance <= 3 && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}

@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withLock } from '../../src/targets/shared/lock.js';
+import { startJsmDouble, type JsmDouble } from '../support/jsm-double.js';
+import { BIN, runCli, startCli } from '../support/cli.js';
+import { storeWith } from './shape.js';
+
+let dir = '';
+let store = '';
+let jsm: JsmDouble;
+
+beforeAll(async () => {
+  ({ dir, store } = await storeWith(['ITH']));
+  jsm = await startJsmDouble({});
+});
+afterAll(async () => {
+  await jsm.close();
+});
+
+describe('completion', () => {
+  it('bash: a script that parses (bash -n) and knows the commands and their options', async () => {
+    const r = await runCli(['completion', 'bash'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const file = join(dir, 'completion.bash');
+    await writeFile(file, r.stdout);
+    const check = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+    for (const word of ['import-csv', 'import-mail', 'add-customer', 'project', 'invitations', 'customers', 'store', '--defer-invites', '--no-verification', 'unlock', 'preview']) {
+      expect(r.stdout).toContain(word);
+    }
+    expect(r.stdout).toMatch(/complete -o default -F _jsm_provision jsm-provision/);
+  });
+
+  it('an unknown shell is a usage error naming the choices', async () => {
+    const r = await runCli(['completion', 'tcsh'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bash, zsh, fish/);
+  });
+});
+
+describe('help and short options', () => {
+  it("import-csv --help lists the environment variables it reads, and -y / -q", async () => {
+    const r = await runCli(['import-csv', '--help'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const env = /Environment: (.*)/.exec(r.stdout)?.[1] ?? '';
+    for (const name of ['JSM_TARGET', 'JSM_PROJECT', 'JSM_SMTP_URL', 'JSM_SMTP_PASSWORD', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_CONFIG', 'JSM_PROFILE']) expect(env).toContain(name);
+    expect(r.stdout).toMatch(/-y, --yes/);
+    expect(r.stdout).toMatch(/-q, --quiet/);
+  });
+
+  it('-q prints nothing on stdout', async () => {
+    const r = await runCli(['project', 'list', '-q'], { cwd: dir, env: { JSM_TARGET: store } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('a store that does not exist', () => {
+  it('is named, exit 2, and nothing is created (import-csv)', async () => {
+    await writeFile(join(dir, 'one.csv'), 'email,name\nann@example.com,Ann\n');
+    const r = await runCli(['import-csv', 'one.csv', '--project', 'ITH', '--target', 'new/jsm-store.json', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({
+      ok: false,
+      command: 'import-csv',
+      error: { code: 'no-store', message: `no store at ${join(dir, 'new/jsm-store.json')}`, hint: expect.stringContaining('jsm-provision project create KEY --name') },
+    });
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+  });
+});
+
+describe('store unlock on a store that does not exist', () => {
+  it('names it (no-store, exit 2)', async () => {
+    const r = await runCli(['store', 'unlock', '--target', 'missing/jsm-store.json', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, command: 'store unlock', error: { code: 'no-store', message: `no store at ${join(dir, 'missing/jsm-store.json')}` } });
+  });
+});
+
+describe('an interrupt under --json still prints one object', () => {
+  it('SIGINT while waiting for the lock: the object says interrupted, exit 130', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let waiting = (): void => undefined;
+    const seen = new Promise<void>((resolve) => (waiting = resolve));
+    const locking = withLock(store, () => held);
+    const run = startCli(['project', 'create', 'NEW', '--name', 'New', '--target', store, '--json'], { cwd: dir });
+    run.child.stderr.on('data', (d: Buffer) => {
+      if (/lock/i.test(d.toString())) waiting();
+    });
+    await seen;
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    release();
+    await locking;
+    expect(r.code).toBe(130);
+    expect(r.json()).toEqual({ ok: false, command: 'project create', error: { code: 'interrupted', message: expect.stringMatching(/^SIGINT: stopped/) } });
+  });
+});
+
+describe('a REST run that would send invitations needs SMTP or an explicit outbox', () => {
+  it('stops before writing (exit 2) and names the four ways', async () => {
+    await writeFile(join(dir, 'rest.csv'), 'email,name\nnew1@example.com,New One\n');
+    const state = join(dir, 'state');
+    const r = await runCli(['import-csv', 'rest.csv', '--project', 'ITH', '--json'], { cwd: dir, env: { JSM_TARGET: jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: state } });
+    expect(r.code).toBe(2);
+    const body = r.json<{ error: { code: string; hint: string } }>();
+    expect(body).toMatchObject({ ok: false, command: 'import-csv', error: { code: 'no-mail-route' } });
+    for (const way of ['--smtp', '--outbox', '--no-invite', '--defer-invites']) expect(body.error.hint).toContain(way);
+    expect(jsm.calls.filter((c) => c.method === 'POST')).toEqual([]);
+    expect(await readdir(state).catch(() => [])).toEqual([]);
+  });
+});
+
+describe('plain words, not zod texts', () => {
+  it('--concurrency abc: "must be a whole number"', async () => {
+    const r = await runCli(['import-csv', 'one.csv', '--project', 'ITH', '--target', store, '--concurrency', 'abc', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toEqual({ ok: false, command: 'import-csv', error: { code: 'bad-option', message: '--concurrency "abc": must be a whole number' } });
+  });
+});
+
+describe('CSV hints', () => {
+  it('a wrong --delimiter gets a --delimiter hint, not a --map one', async () => {
+    await writeFile(join(dir, 'semi.csv'), 'email;name\nann@example.com;Ann\n');
+    const r = await runCli(['import-csv', 'semi.csv', '--project', 'ITH', '--delimiter', ',', '--target', store, '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    const body = r.json<{ error: { code: string; hint: string } }>();
+    expect(body.error.hint).toMatch(/semicolon|;-separated|--delimiter ";"/);
+    expect(body.error.hint).not.toContain('--map');
+  });
+});
+
+it('the launcher is the one that runs (sanity)', () => {
+  expect(existsSync(BIN)).toBe(true);
+});

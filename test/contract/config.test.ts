@@ -1,0 +1,87 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { storeWith } from './shape.js';
+
+/**
+ * The config file: flags > environment > profile > file > defaults, one step per test (each adds
+ * one layer and the answer moves to it). The store holds four projects, so no default picks one.
+ */
+let dir = '';
+
+beforeAll(async () => {
+  ({ dir } = await storeWith(['FILE', 'PROF', 'ENVI', 'FLAG']));
+  await writeFile(
+    join(dir, 'jsm-provision.config.json'),
+    JSON.stringify({ project: 'FILE', profiles: { team: { project: 'PROF' } } }),
+  );
+  await writeFile(join(dir, 'other.json'), JSON.stringify({ target: 'elsewhere/jsm-store.json' }));
+});
+
+async function shownProject(args: string[], env: Record<string, string> = {}): Promise<unknown> {
+  const r = await runCli(['project', 'show', '--json', ...args], { cwd: dir, env });
+  return r.json<{ project?: string; error?: { code: string } }>().project ?? r.json<{ error: { code: string } }>().error.code;
+}
+
+describe('precedence: flags > environment > profile > file > defaults', () => {
+  it('defaults: with no config file, four projects and none named is missing-project', async () => {
+    expect(await shownProject(['--config', 'other.json', '--target', 'jsm-store.json'])).toBe('missing-project');
+  });
+  it('the file (jsm-provision.config.json in the current folder)', async () => {
+    expect(await shownProject([])).toBe('FILE');
+  });
+  it('a profile over the file (--profile)', async () => {
+    expect(await shownProject(['--profile', 'team'])).toBe('PROF');
+  });
+  it('the environment over the profile (JSM_PROFILE chooses it)', async () => {
+    expect(await shownProject([], { JSM_PROFILE: 'team', JSM_PROJECT: 'ENVI' })).toBe('ENVI');
+  });
+  it('a flag over the environment', async () => {
+    expect(await shownProject(['--project', 'FLAG', '--profile', 'team'], { JSM_PROJECT: 'ENVI' })).toBe('FLAG');
+  });
+  it('--config names another file; its relative paths are taken from its folder', async () => {
+    const r = await runCli(['project', 'list', '--config', 'other.json', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, command: 'project list', error: { code: 'no-store', message: `no store at ${join(dir, 'elsewhere/jsm-store.json')}` } });
+  });
+});
+
+describe('what the file refuses (exit 2, naming the file and the key)', () => {
+  const cases: [string, unknown, string, RegExp][] = [
+    ['an unknown key, with a did-you-mean', { mailfrom: 'a@example.com' }, 'unknown-config-key', /"mailfrom" is not a setting: did you mean "mailFrom"\?/],
+    ['a token', { token: 'abc' }, 'secret-in-config', /"token" is a secret.*JSM_TOKEN_FILE/],
+    ['an SMTP password', { profiles: { ci: { smtpPassword: 'x' } } }, 'secret-in-config', /"profiles\.ci\.smtpPassword" is a secret.*JSM_SMTP_PASSWORD/],
+    ['an smtp URL with a password', { smtp: 'smtp://me:pw@mail.example.com:587' }, 'secret-in-config', /"smtp" holds a password in the URL/],
+    ['a value of the wrong type', { concurrency: true }, 'bad-config', /"concurrency" must be a string or a number/],
+  ];
+  for (const [what, content, code, message] of cases) {
+    it(what, async () => {
+      const file = join(dir, `${code}-${what.length}.json`);
+      await writeFile(file, JSON.stringify(content));
+      const r = await runCli(['customers', 'list', '--config', file, '--json'], { cwd: dir });
+      expect(r.code).toBe(2);
+      const body = r.json<{ ok: boolean; command: string; error: { code: string; message: string; hint?: string } }>();
+      expect(body).toMatchObject({ ok: false, command: 'customers list', error: { code } });
+      expect(`${body.error.message} ${body.error.hint ?? ''}`).toMatch(message);
+      expect(r.stdout + r.stderr).not.toMatch(/\bpw\b|abc/);
+    });
+  }
+
+  it('an unknown profile names the profiles there are', async () => {
+    const r = await runCli(['customers', 'list', '--profile', 'prod', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ error: { code: 'unknown-profile', hint: 'its profiles are: team' } });
+  });
+});
+
+describe('secrets from files', () => {
+  it('JSM_TOKEN_FILE is read for a REST target (a missing file is named by its variable)', async () => {
+    const r = await runCli(['customers', 'list', '--target', 'http://127.0.0.1:9', '--project', 'ITH', '--json'], {
+      cwd: dir,
+      env: { JSM_TOKEN_FILE: join(dir, 'no-such-token') },
+    });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ error: { code: 'unreadable-password-file', message: expect.stringMatching(/^cannot read JSM_TOKEN_FILE .*no-such-token/) } });
+  });
+});
