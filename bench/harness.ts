@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -85,3 +85,20 @@ export function memoryFigure(bench: string, run: Measured, rate: string): Figure
 }
 
 export const fmt = (n: number, digits = 2): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** "min–max" of a list, formatted. */
+export function spread(values: readonly number[], digits = 2): string {
+  return `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+}
+
+/** The 1-minute load average, to print next to timings taken on a shared machine. */
+export function loadAverage(): string {
+  return fmt(loadavg()[0] ?? 0);
+}

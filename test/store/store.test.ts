@@ -48,7 +48,7 @@ describe('local store', () => {
 
   it('refuses an unknown format, naming the file', async () => {
     const path = join(await tempDir(), 'jsm-store.json');
-    await writeFile(path, '{"format":2}');
+    await writeFile(path, '{"format":3}');
     await expect(LocalStore.open(path)).rejects.toMatchObject({ exitCode: 2, code: 'store-format', message: expect.stringContaining(path) });
   });
 
@@ -74,7 +74,7 @@ describe('local store', () => {
     await store.commit();
     expect((await LocalStore.open(path)).data.projects.ITH?.name).toBe('IT Help');
     // ... and the temp files of the killed writers are swept away.
-    expect(await readdir(dir)).toEqual(['jsm-store.json']);
+    expect(await readdir(dir)).toEqual(['jsm-store.json', 'jsm-store.json.journal']);
   }, 60_000);
 
   it('loses nothing when two processes add 200 customers each to one store', async () => {
@@ -86,7 +86,7 @@ describe('local store', () => {
     expect(keys).toHaveLength(400);
     expect(keys.filter((k) => k.startsWith('alpha-'))).toHaveLength(200);
     expect(store.data.customers['beta-199@example.com']?.projects).toEqual(['ITH']);
-    const leftovers = (await readdir(join(path, '..'))).filter((f) => f !== 'jsm-store.json');
+    const leftovers = (await readdir(join(path, '..'))).filter((f) => f !== 'jsm-store.json' && f !== 'jsm-store.json.journal');
     expect(leftovers).toEqual([]);
   }, 60_000);
 

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
-/** The local store's file format, version 1. Validated whenever the file is read. */
-export const STORE_FORMAT = 1;
+/**
+ * The local store's file format. Validated whenever the file is read. 2: a snapshot (with its
+ * generation and checksum) plus a log of batches (see journal.ts); 1 (snapshot and a journal of
+ * ledger entries) is still read, and upgraded by the first write.
+ */
+export const STORE_FORMAT = 2;
+/** Formats this version reads. */
+export const STORE_FORMATS_READ: readonly number[] = [1, 2];
 
 const isoDate = z.string().min(1);
 
