@@ -208,12 +208,16 @@ export async function appendLog(path: string, append: Append): Promise<number> {
   return end;
 }
 
-/** Starts the log anew after a new snapshot (a compaction or a full rewrite): just its header. */
-export async function resetLog(path: string, generation: number): Promise<number> {
+/**
+ * Starts the log anew after a new snapshot (a compaction or a full rewrite): just its header.
+ * Returns its end, or null when there is no log (the first append makes it).
+ */
+export async function resetLog(path: string, generation: number): Promise<number | null> {
   let handle;
   try {
-    handle = await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT);
+    handle = await openNoFollow(path, constants.O_WRONLY);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw writeFailure(path, error);
   }
   const header = headerLine(generation);

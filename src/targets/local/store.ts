@@ -183,9 +183,12 @@ export class LocalStore {
     this.#disk = { generation, logEnd: 0, logState: 'stale', upgrade: false, snapshotSize: 0, logSize: 0, replaced: 0, records: countRecords(this.#data) };
     this.#disk.snapshotSize = Number(this.#stamp?.split(':')[1] ?? 0);
     try {
-      this.#disk.logEnd = await resetLog(this.journalPath, generation);
-      this.#disk.logState = 'current';
-      this.#disk.logSize = this.#disk.logEnd;
+      const end = await resetLog(this.journalPath, generation);
+      if (end !== null) {
+        this.#disk.logEnd = end;
+        this.#disk.logState = 'current';
+        this.#disk.logSize = end;
+      }
     } catch {
       // A log that cannot be started anew is stale, and ignored; the next append starts it again.
     }
