@@ -15,6 +15,7 @@ import { writeSync } from 'node:fs';
  *   commit         customers and their invitation records are durable (a log append holding
  *                  customers, or a new snapshot)
  *   append         a log append of invitation changes only (claims, outcomes) is durable
+ *   snapshot-renamed  a new snapshot is in place, the old log not yet started anew (it is stale)
  *   compacted      the log was folded into a new snapshot and started anew
  *   claimed        a batch of invitations is claimed (durable) and the lock released, none sent yet
  *   sent           an invitation was accepted by the mailer, its outcome not yet durable

@@ -178,6 +178,7 @@ export class LocalStore {
     const generation = this.#disk.generation + 1;
     this.#dirty = new Dirty();
     this.#stamp = await writeStore(this.path, this.#data, generation);
+    testHook('snapshot-renamed', this.path);
     // From here the snapshot holds everything: the old log is stale (older generation) whatever
     // happens to it next, and is ignored by every reader.
     this.#disk = { generation, logEnd: 0, logState: 'stale', upgrade: false, snapshotSize: 0, logSize: 0, replaced: 0, records: countRecords(this.#data) };
