@@ -1,22 +1,37 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { addCustomerCommand } from './commands/add-customer.js';
-import { customersCommand } from './commands/customers.js';
-import { importCsvCommand } from './commands/import-csv.js';
-import { importMailCommand } from './commands/import-mail.js';
-import { invitationsCommand } from './commands/invitations.js';
-import { projectCommand } from './commands/project.js';
-import { storeCommand } from './commands/store.js';
-import { Output } from './output.js';
 import { interruptSignal } from './signals.js';
+
+/**
+ * The commands, in the order help lists them. Each one's module (with its schemas, csv-parse,
+ * mail, targets) is loaded only when it runs: `--version` loads none, `import-csv` only its own.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  project: async () => (await import('./commands/project.js')).projectCommand(),
+  'add-customer': async () => (await import('./commands/add-customer.js')).addCustomerCommand(),
+  'import-csv': async () => (await import('./commands/import-csv.js')).importCsvCommand(),
+  'import-mail': async () => (await import('./commands/import-mail.js')).importMailCommand(),
+  customers: async () => (await import('./commands/customers.js')).customersCommand(),
+  invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
+  store: async () => (await import('./commands/store.js')).storeCommand(),
+};
+
+/** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */
+function commandsFor(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  const named = args.find((a) => Object.hasOwn(COMMANDS, a));
+  if (named !== undefined && args[0] !== 'help') return [named];
+  if (args.length === 1 && (args[0] === '-V' || args[0] === '--version')) return [];
+  return Object.keys(COMMANDS);
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('jsm-provision')
     .description(
       'Provision customers into a Jira Service Management service project in bulk: from a CSV file, flags or ' +
@@ -39,13 +54,8 @@ Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or fa
 failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
 (what was done is recorded).`,
     );
-  program.addCommand(projectCommand());
-  program.addCommand(addCustomerCommand());
-  program.addCommand(importCsvCommand());
-  program.addCommand(importMailCommand());
-  program.addCommand(customersCommand());
-  program.addCommand(invitationsCommand());
-  program.addCommand(storeCommand());
+  const names = commandsFor(argv);
+  for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);
   exitOverrideEverywhere(program);
   return program;
 }
@@ -65,7 +75,7 @@ export async function main(argv: string[]): Promise<void> {
       throw error;
     });
   }
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -77,6 +87,7 @@ export async function main(argv: string[]): Promise<void> {
       }
       const json = argv.includes('--json');
       if (json) {
+        const { Output } = await import('./output.js');
         const out = new Output({ json: true, quiet: false }, process.stdout, { write: () => true, isTTY: false } as never);
         out.error(argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') || 'jsm-provision', new UsageError(error.code.replace(/^commander\./, ''), error.message.replace(/^error: /, '')));
       }
