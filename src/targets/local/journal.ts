@@ -66,6 +66,11 @@ export interface LogRead {
   size: number;
 }
 
+/** Appends are written in pieces of about this many characters. */
+const WRITE_PIECE = 1 << 20;
+/** Reads are made in pieces of this many bytes. */
+const READ_PIECE = 4 << 20;
+
 const HEADER = /^\{"log":(\d+),"generation":(\d+)\}$/;
 const CHECKSUM = ',"checksum":"sha1:';
 
@@ -94,47 +99,63 @@ export async function readLog(path: string, from: number, knownGeneration: numbe
     if (!info.isFile()) throw new Error('it is not a regular file');
     const { size } = info;
     if (size <= from) return { ...empty, end: Math.min(from, size), size };
-    const buffer = Buffer.alloc(size - from);
-    let read = 0;
-    while (read < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, from + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    const lastNewline = buffer.subarray(0, read).lastIndexOf(0x0a);
-    const out: LogRead = { ...empty, end: from + lastNewline + 1, torn: lastNewline + 1 < size - from, size };
-    let offset = 0;
+    const out: LogRead = { ...empty, end: from, torn: false, size };
+    // Read in pieces, a line at a time: never the whole log in memory at once.
     let first = from === 0;
-    while (offset <= lastNewline) {
-      const next = buffer.indexOf(0x0a, offset);
-      const line = buffer.subarray(offset, next);
-      offset = next + 1;
-      if (line.length === 0) continue;
-      const text = line.toString('utf8');
-      if (first) {
-        first = false;
-        const header = HEADER.exec(text);
-        if (header) {
-          if (Number(header[1]) !== LOG_FORMAT) throw new Error(`it is a log of format ${header[1]}; this jsm-provision reads format ${LOG_FORMAT}`);
-          out.generation = Number(header[2]);
+    let carry: Buffer = Buffer.alloc(0);
+    let position = from;
+    const chunk = Buffer.alloc(Math.min(READ_PIECE, size - from));
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      let buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let offset = 0;
+      for (;;) {
+        const next = buffer.indexOf(0x0a, offset);
+        if (next < 0) break;
+        const line = buffer.subarray(offset, next);
+        offset = next + 1;
+        out.end += line.length + 1;
+        if (line.length === 0) continue;
+        if (first) {
+          first = false;
+          const header = HEADER.exec(line.toString('latin1'));
+          if (header) {
+            if (Number(header[1]) !== LOG_FORMAT) throw new Error(`it is a log of format ${header[1]}; this jsm-provision reads format ${LOG_FORMAT}`);
+            out.generation = Number(header[2]);
+            continue;
+          }
+        }
+        if (out.generation === null) {
+          out.legacy.push(parseLegacyEntry(line.toString('utf8')));
           continue;
         }
+        const batch = JSON.parse(line.toString('utf8')) as Batch;
+        if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) throw new Error(`a line is not a batch: ${line.subarray(0, 80).toString('utf8')}`);
+        out.trusted.push(checksumMatches(line));
+        delete batch.checksum;
+        out.batches.push(batch);
       }
-      if (out.generation === null) {
-        out.legacy.push(parseLegacyEntry(text));
-        continue;
-      }
-      const batch = JSON.parse(text) as Batch;
-      if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) throw new Error(`a line is not a batch: ${text.slice(0, 80)}`);
-      const at = text.lastIndexOf(CHECKSUM);
-      out.trusted.push(at > 0 && text.endsWith('"}') && text.slice(at + CHECKSUM.length, -2) === checksumOf(text.slice(0, at)));
-      delete batch.checksum;
-      out.batches.push(batch);
+      // What follows the last line break waits for the next piece (copied: the piece is reused).
+      buffer = buffer.subarray(offset);
+      carry = Buffer.from(buffer);
     }
+    out.torn = carry.length > 0;
     return out;
   } finally {
     await handle.close();
   }
+}
+
+/** true when the line ends in the checksum of what precedes it: written by this tool as it is. */
+function checksumMatches(line: Buffer): boolean {
+  const tail = line.subarray(Math.max(0, line.length - 80));
+  const at = tail.lastIndexOf(CHECKSUM);
+  if (at < 0) return false;
+  const start = line.length - tail.length + at;
+  const rest = line.subarray(start + CHECKSUM.length).toString('latin1');
+  return rest.length === 42 && rest.endsWith('"}') && rest.slice(0, 40) === checksumOf(line.subarray(0, start));
 }
 
 function parseLegacyEntry(line: string): JournalEntry {
@@ -162,8 +183,8 @@ export interface Append {
   torn: boolean;
   /** Written first when given: the log starts anew (truncated to 0) with this header. */
   header?: string;
-  /** The batch lines. */
-  lines: string;
+  /** The batch lines, each whole (with its line break). */
+  lines: Iterable<string>;
   /** The test hook step marking this append durable ('commit' for customers, else 'append'). */
   step: 'commit' | 'append';
 }
@@ -186,13 +207,26 @@ export async function appendLog(path: string, append: Append): Promise<number> {
     if (!(await handle.stat()).isFile()) throw new Error('it is not a regular file');
     if (append.torn || append.header !== undefined) await handle.truncate(start);
     try {
-      const text = Buffer.from(`${append.header ?? ''}${append.lines}`, 'utf8');
-      // All but the last line break first: a kill here leaves a line that is not whole, not in the log.
-      await writeAll(handle, path, text.subarray(0, text.length - 1), start);
+      // Written in pieces of about a megabyte; the very last byte (the last line break) is held
+      // back and written after the test hook: a kill there leaves a last line that is not whole.
+      let pending = append.header ?? '';
+      let at = start;
+      for (const line of append.lines) {
+        pending += line;
+        if (pending.length >= WRITE_PIECE) {
+          const bytes = Buffer.from(pending, 'utf8');
+          await writeAll(handle, path, bytes, at);
+          at += bytes.length;
+          pending = '';
+        }
+      }
+      const bytes = Buffer.from(pending, 'utf8');
+      if (bytes.length > 1) await writeAll(handle, path, bytes.subarray(0, bytes.length - 1), at);
       testHook('log-written', path);
-      await writeAll(handle, path, text.subarray(text.length - 1), start + text.length - 1);
+      await writeAll(handle, path, bytes.subarray(bytes.length - 1), at + bytes.length - 1);
+      at += bytes.length;
       await syncHandle(handle, path, true);
-      end = start + text.length;
+      end = at;
     } catch (error) {
       // Leave no partial line behind: what was not written whole is not in the log.
       await handle.truncate(start).catch(() => undefined);

@@ -6,7 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { customerSchema, emptyStore, invitationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
-import { checksumOf, type Batch, type JournalEntry } from './journal.js';
+import { batchLine, checksumOf, type Batch, type JournalEntry } from './journal.js';
 
 /** A snapshot as read: its data, and what the log that continues it must match. */
 export interface Snapshot {
@@ -140,33 +140,72 @@ export function checkedEntry(path: string, entry: JournalEntry, line: number): J
   return entry;
 }
 
-/** The JSON text of a log batch without its closing brace: the records named, as they are now. */
-export function batchText(data: StoreData, customers: Iterable<string>, invitations: ReadonlyMap<string, ReadonlySet<string>>): string {
-  const parts: string[] = [];
-  const chosen: Record<string, unknown> = {};
-  let any = false;
-  for (const key of customers) {
-    const customer = data.customers[key];
-    if (customer === undefined) continue;
-    chosen[key] = customer;
-    any = true;
-  }
-  if (any) parts.push(`"customers":${JSON.stringify(chosen)}`);
-  const projects: string[] = [];
-  for (const [project, keys] of invitations) {
-    const byKey = data.invitations[project] ?? {};
-    const records: Record<string, unknown> = {};
-    let some = false;
-    for (const key of keys) {
-      const record = byKey[key];
-      if (record === undefined) continue;
-      records[key] = compact(record, data.customers[key]);
-      some = true;
+/** Customers (each with the invitation records changed for them) per log line: a line stays small. */
+const LINE_RECORDS = 2_000;
+
+/**
+ * The log lines (each whole, with its checksum and line break) for the records named, as they are
+ * now. A customer's changed invitation records go in the customer's own line (one write, always);
+ * invitation records of customers not named follow in lines of their own.
+ */
+export function* batchLines(data: StoreData, customers: Iterable<string>, invitations: ReadonlyMap<string, ReadonlySet<string>>): Iterable<string> {
+  const left = new Map<string, Set<string>>();
+  for (const [project, keys] of invitations) left.set(project, new Set(keys));
+  let chosen: string[] = [];
+  const line = (keys: readonly string[], byProject: Map<string, string[]>): string => {
+    const parts: string[] = [];
+    if (keys.length > 0) {
+      const records: Record<string, unknown> = {};
+      for (const key of keys) records[key] = data.customers[key];
+      parts.push(`"customers":${JSON.stringify(records)}`);
     }
-    if (some) projects.push(`${JSON.stringify(project)}:${JSON.stringify(records)}`);
+    const projects: string[] = [];
+    for (const [project, projectKeys] of byProject) {
+      const byKey = data.invitations[project] ?? {};
+      const records: Record<string, unknown> = {};
+      for (const key of projectKeys) records[key] = compact(byKey[key] as InvitationRecord, data.customers[key]);
+      projects.push(`${JSON.stringify(project)}:${JSON.stringify(records)}`);
+    }
+    if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
+    return batchLine(`{${parts.join(',')}`);
+  };
+  const flushCustomers = (): string => {
+    const byProject = new Map<string, string[]>();
+    for (const [project, keys] of left) {
+      if (data.invitations[project] === undefined) continue;
+      for (const key of chosen) {
+        if (!keys.delete(key) || data.invitations[project]?.[key] === undefined) continue;
+        const list = byProject.get(project);
+        if (list) list.push(key);
+        else byProject.set(project, [key]);
+      }
+    }
+    const text = line(chosen, byProject);
+    chosen = [];
+    return text;
+  };
+  for (const key of customers) {
+    if (data.customers[key] === undefined) continue;
+    chosen.push(key);
+    if (chosen.length >= LINE_RECORDS) yield flushCustomers();
   }
-  if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
-  return `{${parts.join(',')}`;
+  if (chosen.length > 0) yield flushCustomers();
+  let byProject = new Map<string, string[]>();
+  let n = 0;
+  for (const [project, keys] of left) {
+    for (const key of keys) {
+      if (data.invitations[project]?.[key] === undefined) continue;
+      const list = byProject.get(project);
+      if (list) list.push(key);
+      else byProject.set(project, [key]);
+      if (++n >= LINE_RECORDS) {
+        yield line([], byProject);
+        byProject = new Map();
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) yield line([], byProject);
 }
 
 function damaged(path: string, where: string, message: string): UsageError {

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { STORE_FORMAT, type StoreData } from './format.js';
-import { appendLog, applyEntry, batchLine, headerLine, readLog, resetLog, type JournalEntry, type LogRead } from './journal.js';
+import { appendLog, applyEntry, headerLine, readLog, resetLog, type JournalEntry, type LogRead } from './journal.js';
 import { withLock, type LockOptions } from './lock.js';
-import { applyBatch, batchText, checkedEntry, fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
+import { applyBatch, batchLines, checkedEntry, fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
 import { testHook } from '../../util/test-hooks.js';
 
 /**
@@ -198,13 +198,12 @@ export class LocalStore {
 
   async #append(dirty: Dirty): Promise<void> {
     if (dirty.empty) return;
-    const line = batchLine(batchText(this.#data, dirty.customers, dirty.invitations));
     const fresh = this.#disk.logState !== 'current';
     const end = await appendLog(this.journalPath, {
       end: this.#disk.logEnd,
       torn: this.#disk.torn ?? false,
       ...(fresh ? { header: headerLine(this.#disk.generation) } : {}),
-      lines: line,
+      lines: batchLines(this.#data, dirty.customers, dirty.invitations),
       step: dirty.customers.size > 0 ? 'commit' : 'append',
     });
     this.#disk.logEnd = end;
