@@ -24,6 +24,8 @@ export interface Figure {
 export interface Measured {
   seconds: number;
   maxRssMb: number;
+  /** CPU seconds the process itself used (user + system): less disturbed by busy neighbours than wall time. */
+  cpuSeconds: number;
   code: number | null;
   stdout: string;
   stderr: string;
@@ -48,9 +50,9 @@ export async function measureNode(script: string, args: string[], options: { cwd
     child.stdin.end(options.input ?? '');
   });
   const seconds = (performance.now() - started) / 1000;
-  const maxRssKb = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
+  const [maxRssKb, cpuMicros] = (await readFile(rssFile, 'utf8').catch(() => 'NaN NaN')).split(' ').map(Number);
   await rm(rssFile, { force: true });
-  return { seconds, maxRssMb: maxRssKb / 1024, ...result };
+  return { seconds, maxRssMb: (maxRssKb ?? NaN) / 1024, cpuSeconds: (cpuMicros ?? NaN) / 1e6, ...result };
 }
 
 /** Runs the built CLI, measured. */

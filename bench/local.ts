@@ -14,6 +14,7 @@ async function newProject(dir: string): Promise<void> {
 
 const secondsOf = (runs: Measured[]): number[] => runs.map((r) => r.seconds);
 const rssOf = (runs: Measured[]): number[] => runs.map((r) => r.maxRssMb);
+const cpuOf = (runs: Measured[]): number[] => runs.map((r) => r.cpuSeconds);
 
 /**
  * 100,000 rows into a fresh store, against bare csv-parse on the same file (both ordinary ways of
@@ -56,27 +57,31 @@ export async function localImport(rows = 100_000): Promise<Figure[]> {
     const second = median(secondsOf(runs.second));
     const secondRss = median(rssOf(runs.second));
     const ratio = first / yard;
+    // CPU seconds, beside wall time: what each process used itself, whatever its neighbours did.
+    const cpuFirst = median(cpuOf(runs.first));
+    const cpuSecond = median(cpuOf(runs.second));
+    const cpuYard = median(cpuOf(runs[yardMode]));
     const growth = second / first;
     const n = rows.toLocaleString('en-US');
     const load = `load ${spread(loads)}`;
     return [
       {
         bench: `local: ${n} rows, fresh store (median of ${ROUNDS}, interleaved; ${load})`,
-        figure: `${fmt(first)} s (${spread(secondsOf(runs.first))}), ${Math.round(rows / first).toLocaleString('en-US')} rows/s, peak RSS ${Math.round(median(rssOf(runs.first)))} MB`,
-        yardstick: `bare csv-parse ${yardLabel} ${fmt(yard)} s (${spread(secondsOf(runs[yardMode]))}); ${otherLabel} ${fmt(Math.max(dataMedian, awaitMedian))} s`,
+        figure: `${fmt(first)} s (${spread(secondsOf(runs.first))}), ${Math.round(rows / first).toLocaleString('en-US')} rows/s, peak RSS ${Math.round(median(rssOf(runs.first)))} MB; CPU ${fmt(cpuFirst)} s (${fmt(cpuFirst / cpuYard)}×)`,
+        yardstick: `bare csv-parse ${yardLabel} ${fmt(yard)} s (${spread(secondsOf(runs[yardMode]))}), CPU ${fmt(cpuYard)} s; ${otherLabel} ${fmt(Math.max(dataMedian, awaitMedian))} s`,
         ratio,
         target: '≤ 3× csv-parse',
         ok: ratio <= 3,
-        data: { seconds: first, rowsPerSecond: rows / first, peakRssMb: median(rssOf(runs.first)), bareSeconds: yard, bareDataSeconds: dataMedian, bareAwaitSeconds: awaitMedian, rounds: ROUNDS },
+        data: { seconds: first, cpuSeconds: cpuFirst, bareCpuSeconds: cpuYard, rowsPerSecond: rows / first, peakRssMb: median(rssOf(runs.first)), bareSeconds: yard, bareDataSeconds: dataMedian, bareAwaitSeconds: awaitMedian, rounds: ROUNDS },
       },
       {
         bench: `local: ${n} rows into a store of ${n} (median of ${ROUNDS})`,
-        figure: `${fmt(second)} s (${spread(secondsOf(runs.second))})`,
-        yardstick: `the fresh import ${fmt(first)} s`,
+        figure: `${fmt(second)} s (${spread(secondsOf(runs.second))}); CPU ${fmt(cpuSecond)} s (${fmt(cpuSecond / cpuFirst)}×)`,
+        yardstick: `the fresh import ${fmt(first)} s, CPU ${fmt(cpuFirst)} s`,
         ratio: growth,
         target: '≤ 1.3× the fresh import',
         ok: growth <= 1.3,
-        data: { seconds: second, firstSeconds: first, rounds: ROUNDS },
+        data: { seconds: second, firstSeconds: first, cpuSeconds: cpuSecond, rounds: ROUNDS },
       },
       {
         bench: `local: peak RSS, ${n} rows into a store of ${n} (median of ${ROUNDS})`,
