@@ -58,8 +58,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
       const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i] });
       result.rows.push(row);
-      if (outcome.status === 'created') createdHere.push({ row, outcome, planned });
+      if (outcome.status === 'created') createdHere.push({ row, outcome, situation: planned.situation });
     });
+    // A planned row is not needed once settled: a large run does not hold the plan and its results both.
+    plan.rows.fill(RELEASED, start, start + chunk.length);
     // What the target did not record with its customers (REST) is recorded here.
     target.ledger.add(records.filter((r) => target.ledger.get(r.project, r.key) === undefined));
     done = start + chunk.length;
@@ -87,8 +89,11 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
 interface Created {
   row: RowResult;
   outcome: ProvisionOutcome;
-  planned: PlannedRow;
+  situation: CustomerSituation;
 }
+
+/** What a settled row's place in `plan.rows` holds from then on. */
+const RELEASED = undefined as unknown as PlannedRow;
 
 /**
  * After the flush, the outcomes say what this process created: a customer that another process
@@ -97,9 +102,9 @@ interface Created {
  */
 function reconcile(plan: Plan, created: readonly Created[], toSend: RowResult[]): void {
   const revised = new Set<RowResult>();
-  for (const { row, outcome, planned } of created) {
+  for (const { row, outcome, situation } of created) {
     if (outcome.status !== 'existing') continue;
-    const decision = decideForRun(plan.settings, planned.situation === 'invitation-due' ? 'invitation-due' : 'existing');
+    const decision = decideForRun(plan.settings, situation === 'invitation-due' ? 'invitation-due' : 'existing');
     row.status = 'existing';
     row.invitation = decision.action === 'none' ? 'none' : decision.action === 'suppress' ? 'suppressed' : 'pending';
     delete row.reason;
