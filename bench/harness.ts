@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,8 @@ export interface Figure {
 export interface Measured {
   seconds: number;
   maxRssMb: number;
+  /** CPU seconds the process itself used (user + system): less disturbed by busy neighbours than wall time. */
+  cpuSeconds: number;
   code: number | null;
   stdout: string;
   stderr: string;
@@ -48,9 +50,9 @@ export async function measureNode(script: string, args: string[], options: { cwd
     child.stdin.end(options.input ?? '');
   });
   const seconds = (performance.now() - started) / 1000;
-  const maxRssKb = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
+  const [maxRssKb, cpuMicros] = (await readFile(rssFile, 'utf8').catch(() => 'NaN NaN')).split(' ').map(Number);
   await rm(rssFile, { force: true });
-  return { seconds, maxRssMb: maxRssKb / 1024, ...result };
+  return { seconds, maxRssMb: (maxRssKb ?? NaN) / 1024, cpuSeconds: (cpuMicros ?? NaN) / 1e6, ...result };
 }
 
 /** Runs the built CLI, measured. */
@@ -85,3 +87,20 @@ export function memoryFigure(bench: string, run: Measured, rate: string): Figure
 }
 
 export const fmt = (n: number, digits = 2): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** "min–max" of a list, formatted. */
+export function spread(values: readonly number[], digits = 2): string {
+  return `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+}
+
+/** The 1-minute load average, to print next to timings taken on a shared machine. */
+export function loadAverage(): string {
+  return fmt(loadavg()[0] ?? 0);
+}

@@ -1,15 +1,16 @@
 // npm run bench [-- --json] [-- --only local,hashing,...]: every figure next to its yardstick, measured in one run.
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { fmt, type Figure } from './harness.js';
+import { fmt, loadAverage, type Figure } from './harness.js';
 import { mailBench } from './import-mail.js';
-import { dryRunMillion, hashing, invitations, localImport } from './local.js';
+import { dryRunMillion, hashing, invitations, localImport, startup } from './local.js';
 import { restBench } from './rest.js';
 import { templatesBench } from './templates.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const benches: Record<string, () => Promise<Figure[]>> = {
   local: () => localImport(),
+  startup: () => startup(),
   hashing: () => hashing(),
   invitations: () => invitations(),
   templates: () => templatesBench(),
@@ -40,5 +41,5 @@ if (values.json) {
 }
 
 function machine(): string {
-  return `Node ${process.version}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}/${process.arch}`;
+  return `Node ${process.version}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}/${process.arch}, load average ${loadAverage()} at the end`;
 }

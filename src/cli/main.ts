@@ -2,24 +2,38 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RunError, UsageError } from '../core/errors.js';
 import { applyConfig, loadConfig } from './config.js';
-import { completionCommand } from './completion.js';
-import { addCustomerCommand } from './commands/add-customer.js';
-import { customersCommand } from './commands/customers.js';
-import { importCsvCommand } from './commands/import-csv.js';
-import { importMailCommand } from './commands/import-mail.js';
-import { invitationsCommand } from './commands/invitations.js';
-import { organizationsCommand } from './commands/organizations.js';
-import { projectCommand } from './commands/project.js';
-import { storeCommand } from './commands/store.js';
-import { Output } from './output.js';
 import { interruptSignal, onInterruptExit } from './signals.js';
+
+/**
+ * The commands, in the order help lists them. Each one's module (with its schemas, csv-parse,
+ * mail, targets) is loaded only when it runs: `--version` loads none, `import-csv` only its own.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  project: async () => (await import('./commands/project.js')).projectCommand(),
+  'add-customer': async () => (await import('./commands/add-customer.js')).addCustomerCommand(),
+  'import-csv': async () => (await import('./commands/import-csv.js')).importCsvCommand(),
+  'import-mail': async () => (await import('./commands/import-mail.js')).importMailCommand(),
+  customers: async () => (await import('./commands/customers.js')).customersCommand(),
+  invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
+  store: async () => (await import('./commands/store.js')).storeCommand(),
+  organizations: async () => (await import('./commands/organizations.js')).organizationsCommand(),
+};
+
+/** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */
+function commandsFor(argv: readonly string[]): string[] {
+  const args = argv.slice(2);
+  const named = args.find((a) => Object.hasOwn(COMMANDS, a));
+  if (named !== undefined && args[0] !== 'help' && args[0] !== 'completion') return [named];
+  if (args.length === 1 && (args[0] === '-V' || args[0] === '--version')) return [];
+  return Object.keys(COMMANDS);
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('jsm-provision')
     .description(
       'Provision customers into a Jira Service Management service project in bulk: from a CSV file, flags or ' +
@@ -42,15 +56,10 @@ Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or fa
 failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
 (what was done is recorded).`,
     );
-  program.addCommand(projectCommand());
-  program.addCommand(addCustomerCommand());
-  program.addCommand(importCsvCommand());
-  program.addCommand(importMailCommand());
-  program.addCommand(customersCommand());
-  program.addCommand(invitationsCommand());
-  program.addCommand(storeCommand());
-  program.addCommand(organizationsCommand());
-  program.addCommand(completionCommand(program));
+  const names = commandsFor(argv);
+  for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);
+  // Completion is written from the whole tree, so it is added (and loaded) only with all the commands.
+  if (names.length === Object.keys(COMMANDS).length) program.addCommand((await import('./completion.js')).completionCommand(program));
   addEnvironmentHelp(program);
   exitOverrideEverywhere(program);
   program.hook('preAction', (_root, actionCommand) => {
@@ -153,7 +162,8 @@ export function kebabCode(code: string): string {
 }
 
 /** The one JSON object of an error that came before or around a command (under --json). */
-function printError(command: string, error: RunError, json: boolean, words: boolean): void {
+async function printError(command: string, error: RunError, json: boolean, words: boolean): Promise<void> {
+  const { Output } = await import('./output.js');
   const out = new Output({ json, quiet: false }, process.stdout, words ? process.stderr : ({ write: () => true, isTTY: false } as never));
   out.error(command, error);
 }
@@ -177,7 +187,7 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   try {
-    program = buildProgram();
+    program = await buildProgram(argv);
     applyConfig(program, loadConfig(current.argv, process.env, program), process.env);
     await program.parseAsync(argv);
   } catch (error) {
@@ -188,17 +198,17 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 0;
         return;
       }
-      if (json) printError(tagged ?? name(), new UsageError(kebabCode(error.code), error.message.replace(/^error: /, '')), true, false);
+      if (json) await printError(tagged ?? name(), new UsageError(kebabCode(error.code), error.message.replace(/^error: /, '')), true, false);
       process.exitCode = 2;
       return;
     }
     if (error instanceof RunError) {
-      printError(tagged ?? name(), error, json, true);
+      await printError(tagged ?? name(), error, json, true);
       process.exitCode = error.exitCode;
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
+    await printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
     if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = 1;
   }

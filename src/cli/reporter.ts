@@ -77,7 +77,10 @@ export class TerminalReporter implements Reporter {
     if (this.#started === 0) this.#started = performance.now();
     const now = performance.now();
     if (this.#mode === 'lines') {
-      this.#plain(progressLine(label, done, total, (now - this.#started) / 1000), done >= total && total > 0);
+      const last = done >= total && total > 0;
+      // Called for every row: the line is only made when it will be printed.
+      if (!last && this.#lastLine !== 0 && now - this.#lastLine < PLAIN_LINE_MS) return;
+      this.#plain(progressLine(label, done, total, (now - this.#started) / 1000), last);
       return;
     }
     if (!this.#drawable()) return;

@@ -65,8 +65,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i] });
       if (planned.row.organizations) row.organizations = planned.row.organizations;
       result.rows.push(row);
-      if (outcome.status === 'created') createdHere.push({ row, outcome, planned });
+      if (outcome.status === 'created') createdHere.push({ row, outcome, situation: planned.situation });
     });
+    // A planned row is not needed once settled: a large run does not hold the plan and its results both.
+    plan.rows.fill(RELEASED, start, start + chunk.length);
     // What the target did not record with its customers (REST) is recorded here.
     target.ledger.add(records.filter((r) => target.ledger.get(r.project, r.key) === undefined));
     done = start + chunk.length;
@@ -94,8 +96,11 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
 interface Created {
   row: RowResult;
   outcome: ProvisionOutcome;
-  planned: PlannedRow;
+  situation: CustomerSituation;
 }
+
+/** What a settled row's place in `plan.rows` holds from then on. */
+const RELEASED = undefined as unknown as PlannedRow;
 
 /**
  * After the flush, the outcomes say what this process created: a customer that another process
@@ -104,9 +109,9 @@ interface Created {
  */
 function reconcile(plan: Plan, created: readonly Created[], toSend: RowResult[]): void {
   const revised = new Set<RowResult>();
-  for (const { row, outcome, planned } of created) {
+  for (const { row, outcome, situation } of created) {
     if (outcome.status !== 'existing') continue;
-    const decision = decideForRun(plan.settings, situationAfter(planned, false));
+    const decision = decideForRun(plan.settings, situationAfter(situation, false));
     row.status = 'existing';
     row.invitation = decision.action === 'none' ? 'none' : decision.action === 'suppress' ? 'suppressed' : 'pending';
     delete row.reason;
@@ -145,7 +150,7 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
     }
     return failed;
   }
-  const situation = situationAfter(planned, outcome.status === 'created');
+  const situation = situationAfter(planned.situation, outcome.status === 'created');
   const decision = decideForRun(plan.settings, situation);
   const invitation = recordInvitation(plan, planned, situation, decision, s);
   const result = rowResult(planned.index, row, outcome.status, invitation);
@@ -198,7 +203,7 @@ function notReached(planned: PlannedRow): RowResult {
  * The customer's situation once the target answered, worked out in one place: new if this run
  * created the account; else an invitation still owed by an earlier run, or simply existing.
  */
-function situationAfter(planned: PlannedRow, createdByThisRun: boolean): CustomerSituation {
+function situationAfter(planned: PlannedRow['situation'], createdByThisRun: boolean): CustomerSituation {
   if (createdByThisRun) return 'new';
-  return planned.situation === 'invitation-due' ? 'invitation-due' : 'existing';
+  return planned === 'invitation-due' ? 'invitation-due' : 'existing';
 }

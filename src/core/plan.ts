@@ -31,7 +31,8 @@ export interface PlanCounts {
 export interface Plan {
   settings: RunSettings;
   rowsTotal: number;
-  /** Empty when the plan was built without keeping rows (a dry run with no report): see counts. */
+  /** Empty when the plan was built without keeping rows (a dry run with no report): see counts.
+   *  A real run releases each row once it is settled (applyPlan): read them before applying. */
   rows: PlannedRow[];
   keptRows: boolean;
   /** Rows already final: invalid and duplicate, in input order. */

@@ -10,8 +10,13 @@ import { writeSync } from 'node:fs';
  * `<step>@<n>`, comma-separated, also stops the process (SIGSTOP) right after its line, so a test
  * can kill -9 it at exactly that point instead of guessing a moment. Steps:
  *   before-rename  a new store/ledger file is written and fsync'ed, not yet renamed into place
- *   commit         a full commit of the store (customers and invitation records) is durable
- *   append         a journal append (claims, outcomes) is durable
+ *   log-written    a batch is written to the store's log but its line is not whole yet (its last
+ *                  byte, the line break, is written next): a kill here leaves it out of the store
+ *   commit         customers and their invitation records are durable (a log append holding
+ *                  customers, or a new snapshot)
+ *   append         a log append of invitation changes only (claims, outcomes) is durable
+ *   snapshot-renamed  a new snapshot is in place, the old log not yet started anew (it is stale)
+ *   compacted      the log was folded into a new snapshot and started anew
  *   claimed        a batch of invitations is claimed (durable) and the lock released, none sent yet
  *   sent           an invitation was accepted by the mailer, its outcome not yet durable
  *   before-lock    about to take the store's lock (what this process did is still only in memory)

@@ -172,7 +172,8 @@ describe('add-customer', () => {
     const password = 'Sup3r-Secret-Pw!';
     const r = await cli(['add-customer', '--project', 'ITH', '--email', 'pw@example.com', '--name', 'Pat W', '--password-stdin', '--json'], `${password}\n`);
     expect(r.code).toBe(0);
-    const store = await readFile(join(dir, 'jsm-store.json'), 'utf8');
+    // The store: its snapshot and its log.
+    const store = (await readFile(join(dir, 'jsm-store.json'), 'utf8')) + (await readFile(join(dir, 'jsm-store.json.journal'), 'utf8'));
     const outbox = await readdir(join(dir, 'outbox'));
     const eml = await readFile(join(dir, 'outbox', outbox[0]!), 'utf8');
     for (const text of [r.stdout, r.stderr, store, eml]) expect(text).not.toContain(password);

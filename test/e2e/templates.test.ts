@@ -2,6 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeWords, textPart } from '../mail/mime.js';
+import { LocalStore } from '../../src/targets/local/store.js';
 import { runCli } from '../support/cli.js';
 import { useProjectDir, useSmtpSink } from '../support/e2e.js';
 import { headerValues, type ReceivedMessage, type SmtpSink } from '../support/smtp-sink.js';
@@ -69,10 +70,13 @@ describe('invitations preview', () => {
     expect((await runCli(['import-csv', '-', ...mail(), '--defer-invites'], { cwd: dir, input: csv })).code).toBe(0);
     expect((await runCli(['add-customer', '--email', 'quiet@example.com', '--name', 'Quinn Quiet', '--no-invite', '--project', 'ITH'], { cwd: dir })).code).toBe(0);
     // A customer the ledger knows nothing of (made before invitations were recorded): only the store has them.
-    const data = JSON.parse(await readFile(path.join(dir, 'jsm-store.json'), 'utf8')) as { invitations: Record<string, Record<string, unknown>> };
-    delete data.invitations['ITH']!['quiet@example.com'];
-    await writeFile(path.join(dir, 'jsm-store.json'), JSON.stringify(data));
+    const edit = await LocalStore.open(path.join(dir, 'jsm-store.json'));
+    edit.mutate((data) => {
+      delete data.invitations['ITH']!['quiet@example.com'];
+    });
+    await edit.commit();
     const store = await readFile(path.join(dir, 'jsm-store.json'));
+    const log = await readFile(path.join(dir, 'jsm-store.json.journal'));
 
     const fromLedger = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'ANA@example.com', '--mail-from', 'help@example.com', '--template-dir', FIXTURES], { cwd: dir });
     expect(fromLedger.code).toBe(0);
@@ -115,6 +119,7 @@ describe('invitations preview', () => {
     expect(unknown.json()).toMatchObject({ error: { code: 'unknown-customer', hint: 'give --name to preview the message for any address' } });
 
     expect(await readFile(path.join(dir, 'jsm-store.json'))).toEqual(store);
+    expect(await readFile(path.join(dir, 'jsm-store.json.journal'))).toEqual(log);
     expect(sink.messages).toHaveLength(0);
 
     // --language for the invitations that name none; Ana's own language wins.

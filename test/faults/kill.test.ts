@@ -15,7 +15,7 @@ const tempDir = useTempDirs();
 const ROWS = 70;
 
 const steps = [
-  { stop: 'before-rename@1', label: 'the customers are written but not yet renamed into place' },
+  { stop: 'log-written@1', label: 'the first customers are written to the log, its line not yet whole' },
   { stop: 'commit@1', label: 'customers and owed invitations are durable, nothing sent' },
   { stop: 'append@1', label: 'the first batch is claimed' },
   { stop: 'sent@5', label: 'five messages were accepted, their outcomes not yet durable' },
@@ -50,6 +50,6 @@ describe('kill -9 at each durable step of an import', () => {
     // In doubt only what a claimed batch left; listed by the re-run.
     expect(summary.invitations.inDoubt).toBe(after.inDoubt);
     expect(after.sent + after.inDoubt).toBe(ROWS);
-    if (stop === 'before-rename@1' || stop === 'commit@1') expect(after).toMatchObject({ sent: ROWS, inDoubt: 0 });
+    if (stop === 'log-written@1' || stop === 'commit@1') expect(after).toMatchObject({ sent: ROWS, inDoubt: 0 });
   });
 });

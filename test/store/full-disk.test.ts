@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { MailError, type InvitationMessage } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
-import { appendJournal, readJournal } from '../../src/targets/local/journal.js';
 import { LocalStore } from '../../src/targets/local/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { faultError, fileFaults, writeFileAtomically, type FileStep } from '../../src/util/atomic-file.js';
@@ -105,26 +104,42 @@ describe('writes on a full disk', () => {
     expect(await readdir(dir)).toEqual(['f.json']);
   });
 
-  it('a journal append cut short by a full disk leaves only whole lines, and the store opens', async () => {
-    const dir = await tempDir();
-    const path = await storeWith(dir, 3);
-    const journal = `${path}.journal`;
-    const record = (key: string) => ({ project: 'ITH', key, email: key, fullName: 'x', kind: 'welcome' as const, status: 'pending' as const, deferred: false, mustChangePassword: false, updatedAt: 'now' });
-    const end = await appendJournal(journal, 0, false, [{ p: 'ITH', k: 'c0@example.com', v: record('c0@example.com') }]);
-    let writes = 0;
-    fileFaults.inject = (step, file) => {
-      if (step !== 'write' || !file.endsWith('.journal')) return undefined;
-      if (writes++ === 0) return 10;
-      throw faultError('ENOSPC');
-    };
-    const error = await rejection(() => appendJournal(journal, end, false, [{ p: 'ITH', k: 'c1@example.com', v: record('c1@example.com') }]));
-    expect((error as UsageError).message).toContain(`cannot write ${journal}: the disk holding ${dir} is full`);
-    fileFaults.inject = null;
-    const read = await readJournal(journal, 0);
-    expect(read).toMatchObject({ end, torn: false });
-    expect(read.entries.map((e) => e.k)).toEqual(['c0@example.com']);
-    expect(Object.keys((await LocalStore.open(path)).data.customers)).toHaveLength(3);
-  });
+  for (const [label, failing] of [
+    ['cut short, then the disk is full', (writes: number) => (writes === 0 ? 10 : 'fail')],
+    ['failing at its fsync', () => 'fsync'],
+  ] as const) {
+    it(`a log append ${label} leaves only whole lines; the store opens without it, and the same commit succeeds later`, async () => {
+      const dir = await tempDir();
+      const path = await storeWith(dir, 3);
+      const journal = `${path}.journal`;
+      const target = await LocalTarget.open(path, {}, { commitEveryMs: 60_000 });
+      const project = await target.getProject('ITH');
+      await target.provision(project, [{ email: 'c3@example.com', key: 'c3@example.com', fullName: 'C 3', exists: null }]);
+      await target.flush();
+      const before = await readFile(journal, 'utf8');
+      await target.provision(project, [{ email: 'c4@example.com', key: 'c4@example.com', fullName: 'C 4', exists: null }]);
+      let writes = 0;
+      fileFaults.inject = (step, file) => {
+        if (!file.endsWith('.journal')) return undefined;
+        const what = failing(writes);
+        if (step === 'write') {
+          writes++;
+          if (what === 'fail') throw faultError('ENOSPC');
+          if (typeof what === 'number') return what;
+        }
+        if (step === 'fsync' && what === 'fsync') throw faultError('ENOSPC');
+        return undefined;
+      };
+      const error = await rejection(() => target.flush());
+      expect((error as UsageError).message).toContain(`cannot write ${journal}: the disk holding ${dir} is full`);
+      fileFaults.inject = null;
+      // Cut back to the last whole line: the log is as it was before the failed append.
+      expect(await readFile(journal, 'utf8')).toBe(before);
+      expect(Object.keys((await LocalStore.open(path)).data.customers).sort()).toEqual(['c0@example.com', 'c1@example.com', 'c2@example.com', 'c3@example.com']);
+      await target.flush();
+      expect(Object.keys((await LocalStore.open(path)).data.customers)).toHaveLength(5);
+    });
+  }
 
   it('an outbox on a full disk fails the one invitation (not in doubt), naming the file and the cause', async () => {
     const dir = await tempDir();

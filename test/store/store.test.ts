@@ -86,7 +86,7 @@ describe('local store', () => {
     expect(keys).toHaveLength(400);
     expect(keys.filter((k) => k.startsWith('alpha-'))).toHaveLength(200);
     expect(store.data.customers['beta-199@example.com']?.projects).toEqual(['ITH']);
-    const leftovers = (await readdir(join(path, '..'))).filter((f) => f !== 'jsm-store.json');
+    const leftovers = (await readdir(join(path, '..'))).filter((f) => f !== 'jsm-store.json' && f !== 'jsm-store.json.journal');
     expect(leftovers).toEqual([]);
   }, 60_000);
 

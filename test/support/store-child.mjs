@@ -1,6 +1,7 @@
 // A child process that writes a local store, for the crash and concurrency tests.
 //   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store
 //   node store-child.mjs add <store> <prefix> <n> : provisions n customers, committing after each
+//   node store-child.mjs compact <store>          : marks every invitation sent (a commit that compacts)
 import { LocalStore } from '../../dist/targets/local/store.js';
 import { LocalTarget } from '../../dist/targets/local/target.js';
 
@@ -28,6 +29,15 @@ if (mode === 'rewrite') {
     await target.flush();
   }
   await target.close();
+} else if (mode === 'compact') {
+  // Marks every invitation of the store sent, in one commit: the log then holds more replaced
+  // records than the store's records, and the commit compacts it.
+  const store = await LocalStore.open(path, {}, { compactMinReplaced: 1, compactShare: 0.1 });
+  for (const [project, byKey] of Object.entries(store.data.invitations)) {
+    for (const [key, record] of Object.entries(byKey)) store.record({ p: project, k: key, v: { ...record, status: 'sent', updatedAt: 'compacted' } });
+  }
+  await store.commit();
+  process.stdout.write('compacted\n');
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

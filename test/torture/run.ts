@@ -114,8 +114,9 @@ async function oneCase(n: number, target: Target, phase: Phase, sink: SmtpSink):
     let note: string;
     if (phase === 'provisioning') {
       if (target === 'local') {
-        // Markers of provisioning: before-lock (in memory), before-rename (written), commit (durable).
-        const marks = ['before-lock 1', 'before-rename 1', 'commit 1', 'claimed 1'];
+        // Markers of provisioning: before-lock (in memory), log-written (the log line not yet whole),
+        // commit (durable).
+        const marks = ['before-lock 1', 'log-written 1', 'commit 1', 'claimed 1'];
         const mark = marks[pick(marks.length)] ?? 'commit 1';
         await until(() => run.stderr().includes(`test-hook: ${mark}`), run.done);
         note = `after "${mark}"`;

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 
 /**
- * The local store's file format. Validated whenever the file is read. Version 2 added
- * `organizations`; a version-1 store is read as version 2 with none, and written as version 2 by
- * the next commit (the same atomic write as any other).
+ * The local store's file format. Validated whenever the file is read. 2: a snapshot (with its
+ * generation and checksum, and `organizations`) plus a log of batches (see journal.ts); 1 (snapshot
+ * and a journal of ledger entries, no organizations) is still read, and upgraded by the first write.
  */
 export const STORE_FORMAT = 2;
-/** Older formats this version reads and upgrades. */
-export const UPGRADABLE_FORMATS: readonly number[] = [1];
+/** Formats this version reads. */
+export const STORE_FORMATS_READ: readonly number[] = [1, 2];
 
 const isoDate = z.string().min(1);
 

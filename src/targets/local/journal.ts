@@ -1,15 +1,30 @@
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { openNoFollow, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
-import { invitationSchema, type StoreData } from './format.js';
+import type { StoreData } from './format.js';
 
 /**
- * The store's journal (`<store>.journal`): invitation ledger changes as JSON lines, appended and
- * fdatasync'ed, so that marking invitations `sending` before each send costs a few hundred bytes,
- * not a rewrite of the whole store. The next full commit of the store folds them in and empties it.
+ * The store's log (`<store>.journal`): what changed since the snapshot (`<store>`) was written, as
+ * JSON Lines. Its first line names the snapshot it continues:
+ *
+ *   {"log":2,"generation":7}
+ *
+ * and every later line is one batch, a piece of the store in the snapshot's own shape, with a
+ * checksum of the line's text before it:
+ *
+ *   {"customers":{"ann@x.org":{...}},"invitations":{"ITH":{"ann@x.org":{...}}},"checksum":"sha1:…"}
+ *
+ * A batch sets the records it holds (a customer and the invitation they are owed are always in the
+ * same line: one write). A line is in the store once it ends with its line break: a line cut short
+ * by a kill or a full disk is not, and the next append cuts it off. A log whose generation is older
+ * than the snapshot's was folded into it already (a compaction that was cut short) and is ignored.
+ *
+ * Format-1 stores kept a journal of ledger entries only (`{"p":…,"k":…,"v":…}` per line, no header
+ * line): still read, and folded into the snapshot by the first write, which upgrades the store.
  */
 export interface JournalEntry {
   /** project */
@@ -20,26 +35,62 @@ export interface JournalEntry {
   v: InvitationRecord;
 }
 
+export const LOG_FORMAT = 2;
+
 export function applyEntry(data: StoreData, entry: JournalEntry): void {
   (data.invitations[entry.p] ??= {})[entry.k] = entry.v;
 }
 
-export interface JournalRead {
-  entries: JournalEntry[];
-  /** The byte offset after the last complete line. */
-  end: number;
-  /** Bytes after `end` that do not end in a line break: a writer died mid-append. */
-  torn: boolean;
+/** One batch as read: records by kind, as in the snapshot (invitation records in compact form). */
+export interface Batch {
+  customers?: Record<string, unknown>;
+  invitations?: Record<string, Record<string, unknown>>;
+  /** Other kinds of records a later version logs: refused by this one (see readLog). */
+  [kind: string]: unknown;
 }
 
-/** Reads the complete lines from `from` on. A missing journal reads as empty. */
-export async function readJournal(path: string, from: number): Promise<JournalRead> {
+export interface LogRead {
+  /** null: no header line (a format-1 journal, or an empty or missing log). */
+  generation: number | null;
+  /** Batches (a format-1 journal: its entries, one batch each), in order. */
+  batches: Batch[];
+  /** Per batch: true when its checksum matched (it was written by this tool as it is). */
+  trusted: boolean[];
+  /** Format-1 entries (no header line). */
+  legacy: JournalEntry[];
+  /** The byte offset after the last whole line. */
+  end: number;
+  /** Bytes after `end` that do not make a whole line: a writer died (or the disk filled) mid-append. */
+  torn: boolean;
+  /** The file's size (bytes), for the compaction rule. */
+  size: number;
+}
+
+/** Appends are written in pieces of about this many characters. */
+const WRITE_PIECE = 1 << 20;
+/** Reads are made in pieces of this many bytes. */
+const READ_PIECE = 4 << 20;
+
+const HEADER = /^\{"log":(\d+),"generation":(\d+)\}$/;
+const CHECKSUM = ',"checksum":"sha1:';
+
+/** sha1 of a text, as the checksum of a batch line or of a snapshot. */
+export function checksumOf(text: string | Buffer): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+/**
+ * Reads the whole lines from `from` on (0: from the header). A missing log reads as empty. Throws a
+ * plain Error (the caller names the file) for a line that is not JSON or not a batch.
+ */
+export async function readLog(path: string, from: number, knownGeneration: number | null = null): Promise<LogRead> {
+  const empty: LogRead = { generation: knownGeneration, batches: [], trusted: [], legacy: [], end: from, torn: false, size: 0 };
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { entries: [], end: 0, torn: false };
+    if (code === 'ENOENT') return { ...empty, end: 0 };
     if (code === 'ELOOP') throw symlinkRefused(path);
     throw error;
   }
@@ -47,52 +98,138 @@ export async function readJournal(path: string, from: number): Promise<JournalRe
     const info = await handle.stat();
     if (!info.isFile()) throw new Error('it is not a regular file');
     const { size } = info;
-    if (size <= from) return { entries: [], end: Math.min(from, size), torn: false };
-    const buffer = Buffer.alloc(size - from);
-    await handle.read(buffer, 0, buffer.length, from);
-    const lastNewline = buffer.lastIndexOf(0x0a);
-    const complete = lastNewline < 0 ? '' : buffer.subarray(0, lastNewline).toString('utf8');
-    const entries: JournalEntry[] = [];
-    for (const line of complete.split('\n')) {
-      if (line.trim() !== '') entries.push(parseEntry(path, line));
+    if (size <= from) return { ...empty, end: Math.min(from, size), size };
+    const out: LogRead = { ...empty, end: from, torn: false, size };
+    // Read in pieces, a line at a time: never the whole log in memory at once.
+    let first = from === 0;
+    let carry: Buffer = Buffer.alloc(0);
+    let position = from;
+    const chunk = Buffer.alloc(Math.min(READ_PIECE, size - from));
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      let buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let offset = 0;
+      for (;;) {
+        const next = buffer.indexOf(0x0a, offset);
+        if (next < 0) break;
+        const line = buffer.subarray(offset, next);
+        offset = next + 1;
+        out.end += line.length + 1;
+        if (line.length === 0) continue;
+        if (first) {
+          first = false;
+          const header = HEADER.exec(line.toString('latin1'));
+          if (header) {
+            if (Number(header[1]) !== LOG_FORMAT) throw new Error(`it is a log of format ${header[1]}; this jsm-provision reads format ${LOG_FORMAT}`);
+            out.generation = Number(header[2]);
+            continue;
+          }
+        }
+        if (out.generation === null) {
+          out.legacy.push(parseLegacyEntry(line.toString('utf8')));
+          continue;
+        }
+        const batch = JSON.parse(line.toString('utf8')) as Batch;
+        if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) throw new Error(`a line is not a batch: ${line.subarray(0, 80).toString('utf8')}`);
+        out.trusted.push(checksumMatches(line));
+        delete batch.checksum;
+        out.batches.push(batch);
+      }
+      // What follows the last line break waits for the next piece (copied: the piece is reused).
+      buffer = buffer.subarray(offset);
+      carry = Buffer.from(buffer);
     }
-    return { entries, end: from + lastNewline + 1, torn: lastNewline + 1 < buffer.length };
+    out.torn = carry.length > 0;
+    return out;
   } finally {
     await handle.close();
   }
 }
 
-function parseEntry(path: string, line: string): JournalEntry {
+/** true when the line ends in the checksum of what precedes it: written by this tool as it is. */
+function checksumMatches(line: Buffer): boolean {
+  const tail = line.subarray(Math.max(0, line.length - 80));
+  const at = tail.lastIndexOf(CHECKSUM);
+  if (at < 0) return false;
+  const start = line.length - tail.length + at;
+  const rest = line.subarray(start + CHECKSUM.length).toString('latin1');
+  return rest.length === 42 && rest.endsWith('"}') && rest.slice(0, 40) === checksumOf(line.subarray(0, start));
+}
+
+function parseLegacyEntry(line: string): JournalEntry {
   const raw = JSON.parse(line) as Partial<JournalEntry>;
-  const checked = invitationSchema.safeParse(raw.v);
-  if (typeof raw.p !== 'string' || typeof raw.k !== 'string' || !checked.success) {
-    throw new Error(`${path} holds a line that is not a ledger entry: ${line.slice(0, 80)}`);
+  if (typeof raw.p !== 'string' || typeof raw.k !== 'string' || raw.v === null || typeof raw.v !== 'object') {
+    throw new Error(`a line is not a ledger entry: ${line.slice(0, 80)}`);
   }
-  return { p: raw.p, k: raw.k, v: raw.v as InvitationRecord };
+  return { p: raw.p, k: raw.k, v: raw.v };
+}
+
+/** The header line that starts a log continuing the snapshot of `generation`. */
+export function headerLine(generation: number): string {
+  return `{"log":${LOG_FORMAT},"generation":${generation}}\n`;
+}
+
+/** A batch line (with its line break) from the JSON text of the batch without its closing brace. */
+export function batchLine(open: string): string {
+  return `${open}${CHECKSUM}${checksumOf(open)}"}\n`;
+}
+
+export interface Append {
+  /** Where the last whole line ends (the offset to write at). */
+  end: number;
+  /** true: cut what follows `end` first (a torn line); also set when the log must start anew. */
+  torn: boolean;
+  /** Written first when given: the log starts anew (truncated to 0) with this header. */
+  header?: string;
+  /** The batch lines, each whole (with its line break). */
+  lines: Iterable<string>;
+  /** The test hook step marking this append durable ('commit' for customers, else 'append'). */
+  step: 'commit' | 'append';
 }
 
 /**
- * Appends entries durably (every byte checked, then fdatasync); cuts off a torn tail first. Never
- * through a symbolic link. Returns the new end offset. On failure (a full disk) the journal is cut
- * back to `end`, so it holds only whole lines, and the error names the file and the cause.
+ * Appends batch lines durably: every byte checked, then fdatasync. Never through a symbolic link.
+ * Returns the new end offset. On failure (a full disk) the log is cut back to where it ended, so it
+ * holds only whole lines, and the error names the file and the cause.
  */
-export async function appendJournal(path: string, end: number, torn: boolean, entries: readonly JournalEntry[]): Promise<number> {
-  const text = Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
+export async function appendLog(path: string, append: Append): Promise<number> {
   let handle;
   try {
     handle = await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT);
   } catch (error) {
     throw writeFailure(path, error);
   }
+  const start = append.header !== undefined ? 0 : append.end;
+  let end = start;
   try {
     if (!(await handle.stat()).isFile()) throw new Error('it is not a regular file');
-    if (torn) await handle.truncate(end);
+    if (append.torn || append.header !== undefined) await handle.truncate(start);
     try {
-      await writeAll(handle, path, text, end);
+      // Written in pieces of about a megabyte; the very last byte (the last line break) is held
+      // back and written after the test hook: a kill there leaves a last line that is not whole.
+      let pending = append.header ?? '';
+      let at = start;
+      for (const line of append.lines) {
+        pending += line;
+        if (pending.length >= WRITE_PIECE) {
+          const bytes = Buffer.from(pending, 'utf8');
+          await writeAll(handle, path, bytes, at);
+          at += bytes.length;
+          pending = '';
+        }
+      }
+      const bytes = Buffer.from(pending, 'utf8');
+      if (bytes.length > 1) await writeAll(handle, path, bytes.subarray(0, bytes.length - 1), at);
+      testHook('log-written', path);
+      await writeAll(handle, path, bytes.subarray(bytes.length - 1), at + bytes.length - 1);
+      at += bytes.length;
       await syncHandle(handle, path, true);
+      end = at;
     } catch (error) {
-      // Leave no partial line behind: what was not written whole is not in the journal.
-      await handle.truncate(end).catch(() => undefined);
+      // Leave no partial line behind: what was not written whole is not in the log.
+      await handle.truncate(start).catch(() => undefined);
       throw error;
     }
   } catch (error) {
@@ -100,26 +237,34 @@ export async function appendJournal(path: string, end: number, torn: boolean, en
   } finally {
     await handle.close();
   }
-  if (end === 0) await syncFolder(dirname(path));
-  testHook('append', path);
-  return end + text.length;
+  if (start === 0) await syncFolder(dirname(path));
+  testHook(append.step, path);
+  return end;
 }
 
-/** Empties the journal after a full commit has folded it into the store. */
-export async function clearJournal(path: string): Promise<void> {
+/**
+ * Starts the log anew after a new snapshot (a compaction or a full rewrite): just its header.
+ * Returns its end, or null when there is no log (the first append makes it).
+ */
+export async function resetLog(path: string, generation: number): Promise<number | null> {
   let handle;
   try {
     handle = await openNoFollow(path, constants.O_WRONLY);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw writeFailure(path, error);
   }
+  const header = headerLine(generation);
   try {
+    if (!(await handle.stat()).isFile()) throw new Error('it is not a regular file');
     await handle.truncate(0);
+    await writeAll(handle, path, header, 0);
     await syncHandle(handle, path, true);
   } catch (error) {
+    // A log cut short here is empty or a stale header: either reads as nothing to add.
     throw writeFailure(path, error);
   } finally {
     await handle.close();
   }
+  return Buffer.byteLength(header);
 }

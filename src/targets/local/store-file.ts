@@ -1,31 +1,61 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
 import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import type { InvitationRecord } from '../../core/types.js';
-import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, storeSchema, UPGRADABLE_FORMATS, type StoreData, type StoredCustomer } from './format.js';
+import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
+import { batchLine, checksumOf, type Batch, type JournalEntry } from './journal.js';
+
+/** A snapshot as read: its data, and what the log that continues it must match. */
+export interface Snapshot {
+  data: StoreData;
+  /** null: there is no file (an empty store). */
+  stamp: string | null;
+  /** The format the file had (1: upgraded by the first write). */
+  format: number;
+  /** The generation its log must carry (0 for format 1 or no file). */
+  generation: number;
+  /** The file's size in bytes. */
+  size: number;
+}
 
 /** Reads and checks the store file; a missing file is an empty store (stamp null). */
-export async function readStore(path: string): Promise<{ data: StoreData; stamp: string | null }> {
-  let text: string;
+export async function readStore(path: string): Promise<Snapshot> {
+  let bytes: Buffer;
   let stamp: string | null;
   try {
     // Stamp first: if the file is replaced between the two calls we re-read it at commit.
     stamp = await fileStamp(path);
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { data: emptyStore(), stamp: null };
+    if (code === 'ENOENT') return { data: emptyStore(), stamp: null, format: STORE_FORMAT, generation: 0, size: 0 };
     throw new UsageError('store-unreadable', `cannot read the store ${path}: ${(error as Error).message}`);
   }
-  return { data: parseStore(path, text), stamp };
+  return { ...parseStore(path, bytes), stamp, size: bytes.length };
 }
 
-function parseStore(path: string, text: string): StoreData {
+const CHECKSUM = ',"checksum":"sha1:';
+
+/** true when the file ends in the checksum of what precedes it: written by this tool as it is. */
+function checksumMatches(bytes: Buffer): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 128));
+  const at = tail.lastIndexOf(CHECKSUM);
+  if (at < 0) return false;
+  const start = bytes.length - tail.length + at;
+  const match = /^([0-9a-f]{40})"\}\s*$/.exec(bytes.subarray(start + CHECKSUM.length).toString('latin1'));
+  return match !== null && match[1] === checksumOf(bytes.subarray(0, start));
+}
+
+function parseStore(path: string, bytes: Buffer): { data: StoreData; format: number; generation: number } {
+  // A file this tool wrote, unchanged since (its checksum says so), had every record checked when
+  // it was made: only its outline is checked again. A file edited by hand is checked record by record.
+  const trusted = checksumMatches(bytes);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new UsageError(
       'store-damaged',
@@ -34,35 +64,163 @@ function parseStore(path: string, text: string): StoreData {
     );
   }
   const format = (json as { format?: unknown } | null)?.format;
-  if (typeof format === 'number' && UPGRADABLE_FORMATS.includes(format) && json !== null && typeof json === 'object') {
-    // An older store: read as this format (what it lacks is empty); the next commit writes it so.
-    const old = json as Record<string, unknown>;
-    old.format = STORE_FORMAT;
-    old.organizations ??= {};
-  } else if (format !== STORE_FORMAT) {
+  if (typeof format !== 'number' || !STORE_FORMATS_READ.includes(format)) {
     throw new UsageError(
       'store-format',
-      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads format ${STORE_FORMAT} (and upgrades ${UPGRADABLE_FORMATS.join(", ")}); it was left untouched`,
+      `the store ${path} has format ${JSON.stringify(format)}; this jsm-provision reads formats ${STORE_FORMATS_READ.join(' and ')}; it was left untouched`,
       'use the jsm-provision version that wrote it, or another --target',
     );
   }
+  const raw = json as Record<string, unknown>;
+  const generation = format === 1 ? 0 : raw.generation;
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) {
+    throw damaged(path, 'generation', 'expected a whole number');
+  }
+  delete raw.generation;
+  delete raw.checksum;
+  raw.format = STORE_FORMAT;
   // Checked record by record, and the parsed objects kept as they are: zod returns a copy of what
   // it parses, and copying a 100,000-customer store would double the memory it takes to load.
-  const outline = checked(path, storeOutline, json, []) as StoreData;
+  // zod's record check copies what it checks: a file whose checksum matched gets a plain look.
+  const record = (value: unknown, at: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, at));
+  const outline = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as StoreData;
   checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
-  for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
+  if (!trusted) for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
   for (const project in outline.invitations) {
     const records = outline.invitations[project];
-    checked(path, recordOf, records, ['invitations', project]);
+    record(records, ['invitations', project]);
     for (const key in records) {
       const record = records[key];
       if (record && typeof record === 'object') expand(record, project, key, outline.customers[key]);
-      checked(path, invitationSchema, record, ['invitations', project, key]);
+      if (!trusted) checked(path, invitationSchema, record, ['invitations', project, key]);
     }
   }
+  // Organizations are few (a handful per customer base): always checked one by one.
+  (outline as { organizations?: unknown }).organizations ??= {};
   checked(path, recordOf, outline.organizations, ['organizations']);
   for (const key in outline.organizations) checked(path, organizationSchema, outline.organizations[key], ['organizations', key]);
-  return outline;
+  return { data: outline, format, generation };
+}
+
+/**
+ * Sets the records of a log batch in `data` (checked one by one unless the batch's checksum
+ * matched). Returns how many records it replaced (older versions now dead: the compaction rule).
+ */
+export function applyBatch(path: string, data: StoreData, batch: Batch, trusted: boolean, line: number): number {
+  let replaced = 0;
+  for (const kind in batch) {
+    if (kind !== 'customers' && kind !== 'invitations') {
+      throw new UsageError(
+        'store-format',
+        `the store's log ${path} holds ${JSON.stringify(kind)} records (line ${line}), which this jsm-provision does not know; it was left untouched`,
+        'use the jsm-provision version that wrote it, or another --target',
+      );
+    }
+  }
+  const at = [`line ${line}`];
+  const record = (value: unknown, where: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, where));
+  const customers = batch.customers === undefined ? {} : (record(batch.customers, [...at, 'customers']) as Record<string, StoredCustomer>);
+  for (const key in customers) {
+    const customer = customers[key];
+    if (!trusted) checked(path, customerSchema, customer, [...at, 'customers', key]);
+    if (data.customers[key] !== undefined) replaced++;
+    data.customers[key] = customer as StoredCustomer;
+  }
+  const invitations = batch.invitations === undefined ? {} : (record(batch.invitations, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
+  for (const project in invitations) {
+    const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, Partial<InvitationRecord>>;
+    const byKey = (data.invitations[project] ??= {});
+    for (const key in records) {
+      const record = records[key];
+      if (record && typeof record === 'object') expand(record, project, key, data.customers[key]);
+      if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
+      if (byKey[key] !== undefined) replaced++;
+      byKey[key] = record as InvitationRecord;
+    }
+  }
+  return replaced;
+}
+
+/** A format-1 journal entry, checked. */
+export function checkedEntry(path: string, entry: JournalEntry, line: number): JournalEntry {
+  checked(path, invitationSchema, entry.v, [`line ${line}`]);
+  return entry;
+}
+
+/** Customers (each with the invitation records changed for them) per log line: a line stays small. */
+const LINE_RECORDS = 2_000;
+
+/**
+ * The log lines (each whole, with its checksum and line break) for the records named, as they are
+ * now. A customer's changed invitation records go in the customer's own line (one write, always);
+ * invitation records of customers not named follow in lines of their own.
+ */
+export function* batchLines(data: StoreData, customers: Iterable<string>, invitations: ReadonlyMap<string, ReadonlySet<string>>): Iterable<string> {
+  const left = new Map<string, Set<string>>();
+  for (const [project, keys] of invitations) left.set(project, new Set(keys));
+  let chosen: string[] = [];
+  const line = (keys: readonly string[], byProject: Map<string, string[]>): string => {
+    const parts: string[] = [];
+    if (keys.length > 0) {
+      const records: Record<string, unknown> = {};
+      for (const key of keys) records[key] = data.customers[key];
+      parts.push(`"customers":${JSON.stringify(records)}`);
+    }
+    const projects: string[] = [];
+    for (const [project, projectKeys] of byProject) {
+      const byKey = data.invitations[project] ?? {};
+      const records: Record<string, unknown> = {};
+      for (const key of projectKeys) records[key] = compact(byKey[key] as InvitationRecord, data.customers[key]);
+      projects.push(`${JSON.stringify(project)}:${JSON.stringify(records)}`);
+    }
+    if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
+    return batchLine(`{${parts.join(',')}`);
+  };
+  const flushCustomers = (): string => {
+    const byProject = new Map<string, string[]>();
+    for (const [project, keys] of left) {
+      if (data.invitations[project] === undefined) continue;
+      for (const key of chosen) {
+        if (!keys.delete(key) || data.invitations[project]?.[key] === undefined) continue;
+        const list = byProject.get(project);
+        if (list) list.push(key);
+        else byProject.set(project, [key]);
+      }
+    }
+    const text = line(chosen, byProject);
+    chosen = [];
+    return text;
+  };
+  for (const key of customers) {
+    if (data.customers[key] === undefined) continue;
+    chosen.push(key);
+    if (chosen.length >= LINE_RECORDS) yield flushCustomers();
+  }
+  if (chosen.length > 0) yield flushCustomers();
+  let byProject = new Map<string, string[]>();
+  let n = 0;
+  for (const [project, keys] of left) {
+    for (const key of keys) {
+      if (data.invitations[project]?.[key] === undefined) continue;
+      const list = byProject.get(project);
+      if (list) list.push(key);
+      else byProject.set(project, [key]);
+      if (++n >= LINE_RECORDS) {
+        yield line([], byProject);
+        byProject = new Map();
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) yield line([], byProject);
+}
+
+function damaged(path: string, where: string, message: string): UsageError {
+  return new UsageError(
+    'store-damaged',
+    `the store ${path} is damaged at ${where}: ${message}; it was left untouched`,
+    'restore it from a backup, or use another --target for a new store',
+  );
 }
 
 /*
@@ -100,7 +258,12 @@ function expand(record: Partial<InvitationRecord>, project: string, key: string,
 }
 
 const recordOf = z.record(z.string(), z.unknown());
-const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf, organizations: recordOf });
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+// organizations: absent in format 1 (filled in as empty after this check).
+const storeOutline = z.object({ format: z.literal(STORE_FORMAT), projects: z.unknown(), customers: recordOf, invitations: recordOf, organizations: recordOf.optional() });
 
 /** Throws store-damaged, naming where, unless `value` fits `schema`; returns `value` itself. */
 function checked(path: string, schema: z.ZodType, value: unknown, at: PropertyKey[]): unknown {
@@ -147,11 +310,11 @@ function isAlive(pid: number): boolean {
 }
 
 /** Writes the store atomically, serialised piece by piece: no single string of the whole store. */
-export async function writeStore(path: string, data: StoreData): Promise<string | null> {
+export async function writeStore(path: string, data: StoreData, generation: number): Promise<string | null> {
   // Fails with a UsageError naming the file and the cause (a full disk says so); the last good
   // store stays in place and the temp file is removed.
   try {
-    await writeFileAtomically(path, serialise(data));
+    await writeFileAtomically(path, withChecksum(serialise(data, generation)));
   } catch (error) {
     // The code scripts knew for a store that cannot be written stays; a full disk has its own.
     if (error instanceof UsageError && error.code === 'not-writable') throw new UsageError('store-unwritable', error.message, error.hint);
@@ -160,9 +323,19 @@ export async function writeStore(path: string, data: StoreData): Promise<string 
   return fileStamp(path);
 }
 
-/** The same text as JSON.stringify(data), made one record at a time. */
-function* serialise(data: StoreData): Iterable<string> {
-  yield `{"format":${JSON.stringify(data.format)},"projects":${JSON.stringify(data.projects)},"customers":`;
+/** The pieces, then the checksum of all of them as the last member of the object. */
+function* withChecksum(pieces: Iterable<string>): Iterable<string> {
+  const hash = createHash('sha1');
+  for (const piece of pieces) {
+    hash.update(piece, 'utf8');
+    yield piece;
+  }
+  yield `${CHECKSUM}${hash.digest('hex')}"}\n`;
+}
+
+/** The same text as JSON.stringify(data) with the generation, less the closing brace, made one record at a time. */
+function* serialise(data: StoreData, generation: number): Iterable<string> {
+  yield `{"format":${STORE_FORMAT},"generation":${generation},"projects":${JSON.stringify(data.projects)},"customers":`;
   yield* serialiseRecord(data.customers);
   yield ',"invitations":{';
   let first = true;
@@ -173,7 +346,6 @@ function* serialise(data: StoreData): Iterable<string> {
   }
   yield '},"organizations":';
   yield* serialiseRecord(data.organizations ?? {});
-  yield '}';
 }
 
 /** Entries per JSON.stringify call: one native call per slice is fast, and no slice is large. */

@@ -121,17 +121,31 @@ export class LocalTarget implements Target {
     // created: a customer another process created first is `existing` here (the caller reads the
     // outcomes again after the flush).
     this.#store.mutate((data) => {
+      // What changed, for the store's log: the customers set, the invitations they are owed.
+      const customers: string[] = [];
+      const invitations: [string, string][] = [];
+      let replaced = 0;
       rows.forEach((row, i) => {
         const outcome = outcomes[i] as { status: 'created' | 'existing' };
         const found = data.customers[row.key];
         if (found) {
-          if (!found.projects.includes(project.key)) found.projects.push(project.key);
+          if (!found.projects.includes(project.key)) {
+            found.projects.push(project.key);
+            customers.push(row.key);
+            replaced++;
+          }
           outcome.status = 'existing';
           return;
         }
         const passwordHash = hashes[i];
         // The customer and the invitation they are owed, in the same operation: one durable write.
-        if (row.invitation) (data.invitations[row.invitation.project] ??= {})[row.key] ??= row.invitation;
+        if (row.invitation) {
+          const byKey = (data.invitations[row.invitation.project] ??= {});
+          if (byKey[row.key] === undefined) {
+            byKey[row.key] = row.invitation;
+            invitations.push([row.invitation.project, row.key]);
+          }
+        }
         data.customers[row.key] = {
           email: row.email,
           fullName: row.fullName,
@@ -140,8 +154,10 @@ export class LocalTarget implements Target {
           createdAt: now,
           projects: [project.key],
         };
+        customers.push(row.key);
         outcome.status = 'created';
       });
+      return { customers, invitations, replaced };
     });
     await this.#maybeCommit();
     return outcomes;
@@ -229,10 +245,14 @@ export class LocalLedger implements InvitationLedger {
   add(records: readonly InvitationRecord[]): void {
     if (records.length === 0) return;
     this.store.mutate((data) => {
+      const added: [string, string][] = [];
       for (const record of records) {
         const byKey = (data.invitations[record.project] ??= {});
-        byKey[record.key] ??= record;
+        if (byKey[record.key] !== undefined) continue;
+        byKey[record.key] = record;
+        added.push([record.project, record.key]);
       }
+      return { invitations: added };
     });
   }
 
