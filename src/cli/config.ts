@@ -52,6 +52,11 @@ export function argvValue(argv: readonly string[], name: string): string | undef
   return undefined;
 }
 
+/** Whether a config file is named (--config, JSM_CONFIG) or lies in the current folder. */
+export function configFileApplies(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): boolean {
+  return argvValue(argv, '--config') !== undefined || Boolean(env.JSM_CONFIG?.trim()) || existsSync(resolve(cwd, CONFIG_FILE));
+}
+
 /** Finds, reads and checks the config file; throws UsageError (exit 2) naming the file and key. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, program: Command, cwd = process.cwd()): LoadedConfig {
   const named = argvValue(argv, '--config') ?? (env.JSM_CONFIG?.trim() || undefined);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RunError, UsageError } from '../core/errors.js';
-import { applyConfig, loadConfig } from './config.js';
+import { applyConfig, configFileApplies, loadConfig } from './config.js';
 import { interruptSignal, onInterruptExit } from './signals.js';
 
 /**
@@ -33,7 +33,7 @@ function version(): string {
   return pkg.version;
 }
 
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+export async function buildProgram(argv: readonly string[] = [], all = false): Promise<Command> {
   const program = new Command('jsm-provision')
     .description(
       'Provision customers into a Jira Service Management service project in bulk: from a CSV file, flags or ' +
@@ -56,7 +56,7 @@ Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or fa
 failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
 (what was done is recorded).`,
     );
-  const names = commandsFor(argv);
+  const names = all ? Object.keys(COMMANDS) : commandsFor(argv);
   for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);
   // Completion is written from the whole tree, so it is added (and loaded) only with all the commands.
   if (names.length === Object.keys(COMMANDS).length) program.addCommand((await import('./completion.js')).completionCommand(program));
@@ -187,7 +187,9 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   try {
-    program = await buildProgram(argv);
+    // A config file is checked against every command's options (a key of another command is not a
+    // typo), so with one the whole tree is loaded; without one, only the command that runs.
+    program = await buildProgram(argv, configFileApplies(current.argv, process.env));
     applyConfig(program, loadConfig(current.argv, process.env, program), process.env);
     await program.parseAsync(argv);
   } catch (error) {
