@@ -139,6 +139,7 @@ export class LocalTarget implements Target {
         outcome.status = 'created';
       });
     });
+    testHook('provisioned', this.#store.path);
     await this.#maybeCommit();
     return outcomes;
   }
