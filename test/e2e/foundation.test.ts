@@ -3,7 +3,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../support/cli.js';
-import { useSmtpSink } from '../support/e2e.js';
+import { createProjectStore, useSmtpSink } from '../support/e2e.js';
 import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 import { useTempDirs } from '../support/tmp.js';
 
@@ -21,10 +21,14 @@ function withSmtp(args: string[]): string[] {
   return [...args, ...smtp.mail()];
 }
 
+/** `project create` by the CLI: the contract tests of the project commands. */
 async function createProject(): Promise<void> {
   const r = await cli(['project', 'create', 'ITH', '--name', 'IT Help']);
   expect(r.code).toBe(0);
 }
+
+/** The same store made in process, for tests about other commands (one spawn less each). */
+const projectStore = (): Promise<unknown> => createProjectStore(dir);
 
 describe('project commands', () => {
   it('creates, shows and switches the notification setting', async () => {
@@ -83,7 +87,7 @@ describe('project commands', () => {
 
 describe('add-customer', () => {
   it('creates a customer, invites them by SMTP, and treats the same email in another case as existing', async () => {
-    await createProject();
+    await projectStore();
     const first = await cli(withSmtp(['add-customer', '--project', 'ITH', '--email', 'Fred@Example.com', '--name', ' Fred \n Jones ', '--json']));
     expect(first.code).toBe(0);
     expect(first.json()).toEqual({
@@ -109,7 +113,7 @@ describe('add-customer', () => {
   });
 
   it('sends nothing when the project setting is on, or with --no-invite, and says why', async () => {
-    await createProject();
+    await projectStore();
     const flag = await cli(withSmtp(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--no-invite', '--json']));
     expect(flag.json()).toMatchObject({ ok: true, invitations: { sent: 0, suppressed: 1, suppressedBy: 'flag' } });
     await cli(['project', 'set-notifications', '--project', 'ITH', '--no-verification']);
@@ -121,7 +125,7 @@ describe('add-customer', () => {
   });
 
   it('writes an .eml to the outbox beside the store when no SMTP server is configured', async () => {
-    await createProject();
+    await projectStore();
     const r = await cli(['add-customer', '--project', 'ITH', '--email', 'ann@example.com', '--name', 'Ann Lee']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`to the outbox ${join(dir, 'outbox')}`);
@@ -133,7 +137,7 @@ describe('add-customer', () => {
   });
 
   it('never lets a name add a header or a recipient (checked at the SMTP server)', async () => {
-    await createProject();
+    await projectStore();
     const r = await cli(withSmtp(['add-customer', '--project', 'ITH', '--email', 'eve@example.com', '--name', 'Eve\r\nBcc: attacker@evil.test', '--json']));
     // CR/LF fold into a space: the name is valid, and nothing leaks into the headers.
     expect(r.code).toBe(0);
@@ -145,7 +149,7 @@ describe('add-customer', () => {
   });
 
   it('refuses an invalid email as an invalid row (exit 1) and a name with control characters', async () => {
-    await createProject();
+    await projectStore();
     const r = await cli(['add-customer', '--project', 'ITH', '--email', 'not-an-email', '--name', 'X', '--json']);
     expect(r.code).toBe(1);
     expect(r.json()).toMatchObject({
@@ -159,14 +163,14 @@ describe('add-customer', () => {
   });
 
   it('without a terminal, never waits: exit 2 naming what is missing', async () => {
-    await createProject();
+    await projectStore();
     const r = await cli(['add-customer', '--project', 'ITH', '--json']);
     expect(r.code).toBe(2);
     expect(r.json()).toMatchObject({ ok: false, command: 'add-customer', error: { code: 'missing-option', message: expect.stringContaining('--email and --name') } });
   });
 
   it('takes a password from stdin and keeps it out of stdout, stderr, the store and the outbox', async () => {
-    await createProject();
+    await projectStore();
     const password = 'Sup3r-Secret-Pw!';
     const r = await cli(['add-customer', '--project', 'ITH', '--email', 'pw@example.com', '--name', 'Pat W', '--password-stdin', '--json'], `${password}\n`);
     expect(r.code).toBe(0);
@@ -182,7 +186,7 @@ describe('add-customer', () => {
   });
 
   it('reads --password-file and shows a generated password once, on stderr only', async () => {
-    await createProject();
+    await projectStore();
     await writeFile(join(dir, 'pw.txt'), 'From-A-File-123\n', { mode: 0o600 });
     const file = await cli(['add-customer', '--project', 'ITH', '--email', 'f@example.com', '--name', 'F', '--password-file', 'pw.txt', '--no-invite']);
     expect(file.code).toBe(0);
@@ -196,7 +200,7 @@ describe('add-customer', () => {
   });
 
   it('refuses a password given two ways, and never takes one as an option value', async () => {
-    await createProject();
+    await projectStore();
     const two = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--generate-password', '--password-stdin']);
     expect(two.code).toBe(2);
     const value = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--password', 'hunter22', '--json']);
@@ -212,7 +216,7 @@ describe('add-customer', () => {
 
 describe('pipes', () => {
   it('ends quietly when the reader closes the pipe early (| head)', async () => {
-    await createProject();
+    await projectStore();
     const rows = ['email,name', ...Array.from({ length: 3000 }, (_, i) => `p${i}@example.com,P ${i}`)].join('\n');
     await cli(['import-csv', '-', '--project', 'ITH', '--no-invite'], rows);
     // A real shell pipe into head, which exits after one line.
