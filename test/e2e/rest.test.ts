@@ -159,6 +159,9 @@ describe('import-csv on REST', () => {
       const r = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--defer-invites', '--json', ...mail()]);
       expect(r.json()).toMatchObject({ ok: true, totals: { created: 2, existing: 1 }, invitations: { sent: 0, pending: 2 } });
       expect(run.jsm.desks[60]?.customers.size).toBe(3);
+      // What follows does not depend on how JSM said "exists" (test/rest/target.test.ts proves both
+      // statuses in process): the ledger's list and send are spawned once, after the 409 import.
+      if (duplicateStatus === 400) continue;
       const list = await run.cli(['invitations', 'list', '--project', 'ITH', '--json']);
       expect(list.json<{ invitations: { email: string; status: string }[] }>().invitations.map((i) => [i.email, i.status]).sort()).toEqual([
         ['c1@example.com', 'pending'],
