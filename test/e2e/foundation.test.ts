@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { LocalTarget } from '../../src/targets/local/target.js';
 import { BIN, runCli } from '../support/cli.js';
 import { createProjectStore, useSmtpSink } from '../support/e2e.js';
 import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
@@ -116,7 +117,10 @@ describe('add-customer', () => {
     await projectStore();
     const flag = await cli(withSmtp(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--no-invite', '--json']));
     expect(flag.json()).toMatchObject({ ok: true, invitations: { sent: 0, suppressed: 1, suppressedBy: 'flag' } });
-    await cli(['project', 'set-notifications', '--project', 'ITH', '--no-verification']);
+    // The setting itself is switched in process (its command is spawned in 'project commands').
+    const target = await LocalTarget.open(join(dir, 'jsm-store.json'));
+    await target.setSendVerificationEmails('ITH', false);
+    await target.close();
     const setting = await cli(withSmtp(['add-customer', '--project', 'ITH', '--email', 'b@example.com', '--name', 'B', '--json']));
     expect(setting.json()).toMatchObject({ ok: true, invitations: { sent: 0, suppressed: 1, suppressedBy: 'project-setting' } });
     const both = await cli(withSmtp(['add-customer', '--project', 'ITH', '--email', 'c@example.com', '--name', 'C', '--no-invite', '--json']));
