@@ -1,17 +1,22 @@
 import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that spawn the CLI and kill processes take seconds; the rest take milliseconds. They start
- * first, so that the workers end together instead of one waiting on a slow file at the end. Within
- * each group vitest's own order holds (longest first by the last run's durations, when it has them).
+ * Files that spawn the CLI and kill processes take seconds; the rest take milliseconds. The slow ones
+ * start first, longest first by the durations vitest cached on the last run (by size on a fresh
+ * clone), so that the workers end together instead of one waiting on a slow file at the end.
  */
 class SpawningFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    const spawns = (f: TestSpecification) => /[\\/]test[\\/](e2e|faults|progress|contract)[\\/]/.test(f.moduleId);
-    return [...sorted.filter(spawns), ...sorted.filter((f) => !spawns(f))];
+    const { cache, config } = this.ctx;
+    const weight = (f: TestSpecification): number => {
+      const key = `${f.project.name}:${relative(config.root, f.moduleId)}`;
+      const known = cache.getFileTestResults(key)?.duration ?? cache.getFileStats(key)?.size ?? 0;
+      return (/[\\/]test[\\/](e2e|faults|progress|contract)[\\/]/.test(f.moduleId) ? 1e9 : 0) + known;
+    };
+    return [...files].sort((a, b) => weight(b) - weight(a));
   }
 }
 
