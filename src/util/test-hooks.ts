@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs';
  * (`n` counts that step in this process, from 1). A step named in the variable, as `<step>` or
  * `<step>@<n>`, comma-separated, also stops the process (SIGSTOP) right after its line, so a test
  * can kill -9 it at exactly that point instead of guessing a moment. Steps:
+ *   provisioned    a chunk of rows is provisioned in memory (local store), not yet committed
  *   before-rename  a new store/ledger file is written and fsync'ed, not yet renamed into place
  *   log-written    a batch is written to the store's log but its line is not whole yet (its last
  *                  byte, the line break, is written next): a kill here leaves it out of the store

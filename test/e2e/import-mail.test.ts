@@ -2,6 +2,7 @@ import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { LocalTarget } from '../../src/targets/local/target.js';
 import { runCli } from '../support/cli.js';
 import { useProjectDir, useSmtpSink } from '../support/e2e.js';
 import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
@@ -20,10 +21,19 @@ beforeEach(() => {
 const mail = () => smtp.mail();
 const importMail = (args: string[], input?: string) =>
   runCli(['import-mail', ...args, '--project', 'ITH', '--json'], { cwd: dir, ...(input !== undefined ? { input } : {}) });
-/** Customers as the CLI lists them (the store may keep recent changes in its journal). */
+/**
+ * The project's customers as the next run reads the store (snapshot and journal), read in process:
+ * `customers list` itself is spawned in test/e2e/foundation.test.ts.
+ */
 async function storedNames(cwd: string): Promise<Record<string, string>> {
-  const list = await runCli(['customers', 'list', '--project', 'ITH', '--json'], { cwd });
-  return Object.fromEntries(list.json<{ customers: { email: string; fullName: string }[] }>().customers.map((c) => [c.email, c.fullName]));
+  const target = await LocalTarget.open(join(cwd, 'jsm-store.json'));
+  try {
+    const names: Record<string, string> = {};
+    for await (const c of target.listCustomers(await target.getProject('ITH'))) names[c.email] = c.fullName;
+    return names;
+  } finally {
+    await target.close();
+  }
 }
 const FIXTURES = ['mail/inbox', 'mail/archive.mbox', '--exclude', 'support@example.com'];
 const PEOPLE = ['grace.kim@fabrikam.example', 'jose.nunez@example.com', 'olivia.martin@northwind-traders.com', 'rene.dubois@example.fr', 'taro.yamada@example.jp'];
@@ -86,7 +96,10 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
   });
 
   it('sends nothing when the project says "Do not send account verification emails"', async () => {
-    expect((await runCli(['project', 'set-notifications', '--project', 'ITH', '--no-verification'], { cwd: dir })).code).toBe(0);
+    // Switched in process: set-notifications is spawned in test/e2e/foundation.test.ts.
+    const target = await LocalTarget.open(join(dir, 'jsm-store.json'));
+    await target.setSendVerificationEmails('ITH', false);
+    await target.close();
     const r = await importMail([...FIXTURES, ...mail()]);
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({

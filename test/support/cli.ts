@@ -1,5 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const BIN = fileURLToPath(new URL('../../bin/jsm-provision.js', import.meta.url));
 
@@ -27,6 +29,9 @@ export function startCli(args: string[], options: CliOptions): { child: ChildPro
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
   for (const name of INHERITED_OUT) delete env[name];
   Object.assign(env, options.env ?? {});
+  // JSM_TEST_SPAWN_LOG=<file>: one line per CLI start (the test file and its args), to count spawns.
+  const log = process.env.JSM_TEST_SPAWN_LOG;
+  if (log) appendFileSync(log, `${expect.getState().testPath ?? '?'}\t${args.slice(0, 2).join(' ')}\n`);
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
   const out: Buffer[] = [];
   const err: Buffer[] = [];

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { runCli } from './cli.js';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { LocalTarget } from '../../src/targets/local/target.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { useTempDirs } from './tmp.js';
 
@@ -33,6 +34,18 @@ export function useSmtpSink(): SinkHandle {
   };
 }
 
+/**
+ * dir/jsm-store.json with the project ITH ("IT Help"), made in process: the store `project create`
+ * writes (test/e2e/foundation.test.ts spawns `project create` itself for that contract).
+ */
+export async function createProjectStore(dir: string, name = 'jsm-store.json'): Promise<string> {
+  const path = join(dir, name);
+  const target = await LocalTarget.open(path);
+  await target.createProject('ITH', 'IT Help');
+  await target.close();
+  return path;
+}
+
 /** A fresh folder per test holding a local store with the project ITH ("IT Help"). */
 export function useProjectDir(prepare?: (dir: string) => Promise<void>): () => string {
   const tempDir = useTempDirs();
@@ -40,7 +53,7 @@ export function useProjectDir(prepare?: (dir: string) => Promise<void>): () => s
   beforeEach(async () => {
     dir = await tempDir();
     await prepare?.(dir);
-    expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: dir })).code).toBe(0);
+    await createProjectStore(dir);
   });
   return () => dir;
 }

@@ -159,6 +159,7 @@ export class LocalTarget implements Target {
       });
       return { customers, invitations, replaced };
     });
+    testHook('provisioned', this.#store.path);
     await this.#maybeCommit();
     return outcomes;
   }

@@ -1,0 +1,116 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { useSmtpSink } from '../support/e2e.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
+import { readStore } from '../support/store.js';
+import { useTempDirs } from '../support/tmp.js';
+import { hookLine, projectStore, untilStopped, watch } from '../faults/helpers.js';
+
+const tempDir = useTempDirs();
+const smtp = useSmtpSink();
+let sink: SmtpSink;
+beforeEach(() => {
+  sink = smtp.sink;
+});
+
+/*
+ * Kill and interrupt moments are chosen by observable events, never by a wait: a test-hook marker
+ * (JSM_PROVISION_TEST_HOOKS, the process stops itself there) or the n-th message at the SMTP sink.
+ * (The kill -9 moments of the same import are in resume.test.ts: two files, so two workers share them.)
+ */
+const ROWS = 600;
+
+/** Every 50th row has a password (hashed on the thread pool, as real imports with passwords are). */
+function customersCsv(prefix: string, rows = ROWS): string {
+  const lines = ['email,name,password'];
+  for (let i = 0; i < rows; i++) lines.push(`${prefix}${i}@example.com,${prefix} ${i},${i % 50 === 0 ? `Pw-${prefix}-${i}-xyz` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function freshProject(csv: string): Promise<string> {
+  const dir = await tempDir();
+  await projectStore(dir);
+  await writeFile(join(dir, 'customers.csv'), csv);
+  return dir;
+}
+
+const importArgs = () => ['import-csv', 'customers.csv', '--project', 'ITH', '--json', ...smtp.mail()];
+
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('interrupts and concurrent runs', () => {
+  it('SIGINT while rows are provisioned: stops taking rows, prints the summary, exits 130; a re-run finishes', async () => {
+    // Three chunks: the signal is handled while the second chunk's passwords hash, so the third is never started.
+    const N = 1_100;
+    const dir = await freshProject(customersCsv('s', N));
+    sink.messages.length = 0;
+    // The process stops itself once the first chunk is provisioned; the SIGINT waits for it there.
+    const run = watch(importArgs(), { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: 'provisioned@1' } });
+    await run.stderrMatches(hookLine('provisioned', 1));
+    await untilStopped(run.pid);
+    run.kill('SIGINT');
+    run.kill('SIGCONT');
+    const stopped = await run.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('SIGINT: finishing the rows in flight');
+    const partial = stopped.json<{ ok: boolean; totals: { rows: number; created: number; failed: number }; invitations: { sent: number; inDoubt: number } }>();
+    expect(partial.ok).toBe(false);
+    expect(partial.totals.rows).toBe(N);
+    expect(partial.totals.created).toBeLessThan(N);
+    expect(partial.totals.created).toBeGreaterThanOrEqual(500); // the first chunk was done when it came
+    expect(partial.totals.failed).toBe(N - partial.totals.created); // "not processed: run again"
+    expect(partial.invitations).toMatchObject({ sent: 0, inDoubt: 0 });
+    expect(sink.messages).toHaveLength(0);
+
+    const rerun = await runCli(importArgs(), { cwd: dir });
+    expect(rerun.code).toBe(0);
+    expect(rerun.json()).toMatchObject({ totals: { created: N - partial.totals.created, existing: partial.totals.created }, invitations: { sent: N, inDoubt: 0 } });
+    const received = sink.accepted().map((m) => m.rcptTo[0]);
+    expect(new Set(received).size).toBe(N);
+    expect(received).toHaveLength(N);
+  }, 120_000);
+
+  it('SIGINT while invitations go out: those in flight finish, the rest stay owed and the re-run sends them once', async () => {
+    const dir = await freshProject(customersCsv('t').replace(/,Pw-[^\n]*/g, ','));
+    sink.messages.length = 0;
+    const run = watch(importArgs(), { cwd: dir });
+    await until(() => sink.accepted().length >= 50);
+    run.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.code).toBe(130);
+    const partial = stopped.json<{ totals: { created: number }; invitations: { sent: number; pending: number; inDoubt: number } }>();
+    expect(partial.totals.created).toBe(ROWS);
+    expect(partial.invitations.inDoubt).toBe(0);
+    expect(partial.invitations.sent).toBeLessThan(ROWS);
+    expect(partial.invitations.sent + partial.invitations.pending).toBe(ROWS);
+    expect(sink.accepted()).toHaveLength(partial.invitations.sent);
+
+    const rerun = await runCli(importArgs(), { cwd: dir });
+    expect(rerun.code).toBe(0);
+    expect(rerun.json()).toMatchObject({ totals: { existing: ROWS }, invitations: { sent: partial.invitations.pending, inDoubt: 0 } });
+    const received = sink.accepted().map((m) => m.rcptTo[0]);
+    expect(received).toHaveLength(ROWS);
+    expect(new Set(received).size).toBe(ROWS);
+  }, 120_000);
+
+  it('two processes importing 600 rows each into one store end with 1,200 customers', async () => {
+    const dir = await freshProject('');
+    const noPasswords = (prefix: string) => customersCsv(prefix).replace(/,Pw-[^\n]*/g, ',');
+    await writeFile(join(dir, 'a.csv'), noPasswords('a'));
+    await writeFile(join(dir, 'b.csv'), noPasswords('b'));
+    const run = (file: string) => runCli(['import-csv', file, '--project', 'ITH', '--no-invite', '--json'], { cwd: dir });
+    const [a, b] = await Promise.all([run('a.csv'), run('b.csv')]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.json()).toMatchObject({ totals: { created: ROWS } });
+    expect(b.json()).toMatchObject({ totals: { created: ROWS } });
+    expect(Object.keys((await readStore(dir)).customers)).toHaveLength(2 * ROWS);
+  }, 120_000);
+});
