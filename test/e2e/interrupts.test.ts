@@ -2,49 +2,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { useSmtpSink } from '../support/e2e.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
-import { useTempDirs } from '../support/tmp.js';
-import { hookLine, projectStore, untilStopped, watch } from '../faults/helpers.js';
+import { hookLine, untilStopped, watch } from '../faults/helpers.js';
+import { customersCsv, ROWS, until, useImportRuns } from './import-runs.js';
 
-const tempDir = useTempDirs();
-const smtp = useSmtpSink();
+// SIGINT and SIGTERM at chosen moments, and two runs at once (the kill -9 moments of the same import
+// are in resume.test.ts: two files, so two workers share them).
+const runs = useImportRuns();
+const { freshProject, importArgs } = runs;
 let sink: SmtpSink;
 beforeEach(() => {
-  sink = smtp.sink;
+  sink = runs.sink();
 });
-
-/*
- * Kill and interrupt moments are chosen by observable events, never by a wait: a test-hook marker
- * (JSM_PROVISION_TEST_HOOKS, the process stops itself there) or the n-th message at the SMTP sink.
- * (The kill -9 moments of the same import are in resume.test.ts: two files, so two workers share them.)
- */
-const ROWS = 600;
-
-/** Every 50th row has a password (hashed on the thread pool, as real imports with passwords are). */
-function customersCsv(prefix: string, rows = ROWS): string {
-  const lines = ['email,name,password'];
-  for (let i = 0; i < rows; i++) lines.push(`${prefix}${i}@example.com,${prefix} ${i},${i % 50 === 0 ? `Pw-${prefix}-${i}-xyz` : ''}`);
-  return `${lines.join('\n')}\n`;
-}
-
-async function freshProject(csv: string): Promise<string> {
-  const dir = await tempDir();
-  await projectStore(dir);
-  await writeFile(join(dir, 'customers.csv'), csv);
-  return dir;
-}
-
-const importArgs = () => ['import-csv', 'customers.csv', '--project', 'ITH', '--json', ...smtp.mail()];
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('interrupts and concurrent runs', () => {
   it('SIGINT while rows are provisioned: stops taking rows, prints the summary, exits 130; a re-run finishes', async () => {

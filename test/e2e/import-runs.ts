@@ -1,0 +1,56 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach } from 'vitest';
+import { useSmtpSink } from '../support/e2e.js';
+import type { SmtpSink } from '../support/smtp-sink.js';
+import { useTempDirs } from '../support/tmp.js';
+import { projectStore } from '../faults/helpers.js';
+
+/*
+ * What the resume (kill -9) and interrupt tests share: a project store per test, the SMTP sink, and
+ * an import of ROWS customers. Kill and interrupt moments are chosen by observable events, never by
+ * a wait: a test-hook marker (JSM_PROVISION_TEST_HOOKS, the process stops itself there) or the n-th
+ * message at the SMTP sink. 600 rows: two provisioning chunks (500 + 100) and about twenty claim
+ * batches of 32, enough for kills between chunks, between batches and late in the sending.
+ */
+export const ROWS = 600;
+
+/** Every 50th row has a password (hashed on the thread pool, as real imports with passwords are). */
+export function customersCsv(prefix: string, rows = ROWS): string {
+  const lines = ['email,name,password'];
+  for (let i = 0; i < rows; i++) lines.push(`${prefix}${i}@example.com,${prefix} ${i},${i % 50 === 0 ? `Pw-${prefix}-${i}-xyz` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Waits for something observable (a count at the sink), polling; fails by name after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Registers the hooks (call at the top of a test file): temp folders and the SMTP sink. */
+export function useImportRuns(): {
+  sink: () => SmtpSink;
+  freshProject: (csv: string) => Promise<string>;
+  importArgs: () => string[];
+} {
+  const tempDir = useTempDirs();
+  const smtp = useSmtpSink();
+  let sink: SmtpSink;
+  beforeEach(() => {
+    sink = smtp.sink;
+  });
+  return {
+    sink: () => sink,
+    freshProject: async (csv) => {
+      const dir = await tempDir();
+      await projectStore(dir);
+      await writeFile(join(dir, 'customers.csv'), csv);
+      return dir;
+    },
+    importArgs: () => ['import-csv', 'customers.csv', '--project', 'ITH', '--json', ...smtp.mail()],
+  };
+}
