@@ -22,12 +22,14 @@ import type { Output } from './output.js';
  * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
  * requests in flight to JSM.
  */
-export async function openTarget(options: CommonOptions & { concurrency?: string }, out: Output, { create = false } = {}): Promise<Target> {
+export async function openTarget(options: CommonOptions & { concurrency?: string | number }, out: Output, { create = false } = {}): Promise<Target> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
     // Loaded only for REST targets: local runs never load undici.
     const { openRestTarget } = await import('../targets/rest/index.js');
-    const concurrency = options.concurrency !== undefined ? parseOption(concurrencySchema, options.concurrency, '--concurrency') : undefined;
+    // A number comes from a command's parsed settings (settings.ts); a string is still commander's raw value.
+    const raw = options.concurrency;
+    const concurrency = typeof raw === 'number' ? raw : raw !== undefined ? parseOption(concurrencySchema, raw, '--concurrency') : undefined;
     return openRestTarget(spec, {
       env: await withSecretFiles(process.env, (message) => out.warn(message)),
       ...(concurrency !== undefined ? { concurrency } : {}),

@@ -10,9 +10,9 @@ import { checkReportPath } from '../preflight.js';
 import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
 import { plural } from '../render.js';
 import { printRowRun, runRowsOutcome } from '../run-rows.js';
-import { addImportOptions, checkImportOptions, importRunOptions, type ImportOptions } from './import-csv.js';
-
-type MailOptions = ImportOptions & { includeCc?: boolean; replyTo?: boolean; exclude?: string[] };
+import type { CommonOptions } from '../options.js';
+import { importMailSchema, parseSettings } from '../settings.js';
+import { addImportOptions, importRunOptions } from './import-csv.js';
 
 const SHOWN_SKIPS = 20;
 
@@ -52,8 +52,9 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-async function importMail(out: Output, options: MailOptions, paths: string[]): Promise<number> {
-  checkImportOptions(options);
+async function importMail(out: Output, raw: CommonOptions, paths: string[]): Promise<number> {
+  // Parse: every option checked and typed once, before anything is read or written.
+  const options = parseSettings(importMailSchema, raw);
   // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
   const { MailTally, mailRows, parseExclusions, resolveSources } = await import('../../mailbox/index.js');
   const { mailReportRows, mailSummary } = await import('../../mailbox/outcome.js');
@@ -70,7 +71,7 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
     out.note(`not read: ${shown}${more} (junk, spam, trash, sent and drafts folders are skipped; name one on the command line to read it)`);
   }
   const tally = new MailTally();
-  const rows = mailRows(sources, { replyTo: Boolean(options.replyTo), includeCc: Boolean(options.includeCc), exclusions }, tally);
+  const rows = mailRows(sources, { replyTo: options.replyTo, includeCc: options.includeCc, exclusions }, tally);
   const { report, ...rest } = options;
   // The report is written by the one ReportWriter, with the `messages` column; skipped people are
   // known only once every message is read, so it gets all its rows at the end (nothing spilled).

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_CONCURRENCY } from '../core/pool.js';
+import { reportFormat } from './report.js';
+import { wholeNumber } from './options.js';
+
+/**
+ * A command's settings: commander's raw values (flags, environment, config file) turned into
+ * typed values by one zod schema per command, parsed once before the command does anything.
+ * zod's own words never reach the user: an issue becomes a UsageError (`bad-option`, exit 2) naming
+ * the option, its value and the rule in plain words; a check that needs its own error code
+ * (`conflicting-options`, `bad-report`) says so in the issue's params.
+ */
+export function parseSettings<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const params = (issue as { params?: { code?: string; message?: string; hint?: string } } | undefined)?.params;
+  if (params?.code !== undefined && params.message !== undefined) throw new UsageError(params.code, params.message, params.hint);
+  const key = issue?.path[0];
+  const flag = typeof key === 'string' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'an option';
+  const value = typeof key === 'string' && raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[key] : undefined;
+  const message = issue === undefined || /^Invalid input|expected .*, received/i.test(issue.message) ? 'is not a valid value' : issue.message;
+  throw new UsageError('bad-option', `${flag} ${JSON.stringify(value)}: ${message}`);
+}
+
+const text = z.string().optional();
+const flag = z.boolean().optional().transform(Boolean);
+
+/** What every command takes (CONTRACT.md). */
+const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
+/** Where invitations go and in what words (addMailOptions). */
+const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text };
+
+/** The settings import-csv and import-mail share (addImportOptions). */
+const importShape = {
+  ...common,
+  ...mail,
+  project: text,
+  invite: z.boolean().optional().transform((value) => value !== false),
+  deferInvites: flag,
+  dryRun: flag,
+  yes: flag,
+  report: text,
+  concurrency: wholeNumber(1, 64).default(DEFAULT_CONCURRENCY),
+  organization: z.array(z.string()).default([]),
+  createOrganizations: z.boolean().optional().transform((value) => value !== false),
+};
+
+/** The checks across options of both imports, with their own error codes. */
+function checkImport(settings: { invite: boolean; deferInvites: boolean; report?: string | undefined }, ctx: z.core.$RefinementCtx): void {
+  if (!settings.invite && settings.deferInvites) {
+    ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: '--no-invite and --defer-invites contradict each other: give one' } });
+    return;
+  }
+  if (settings.report !== undefined) {
+    try {
+      reportFormat(settings.report);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      ctx.addIssue({ code: 'custom', message: 'report', params: { code: error.code, message: error.message } });
+    }
+  }
+}
+
+export const importCsvSchema = z
+  .object({
+    ...importShape,
+    map: z.array(z.string()).default([]),
+    delimiter: text,
+    encoding: text,
+    maxRowChars: wholeNumber(1_000, 100_000_000).optional(),
+  })
+  .superRefine(checkImport);
+
+export const importMailSchema = z
+  .object({ ...importShape, includeCc: flag, replyTo: flag, exclude: z.array(z.string()).optional() })
+  .superRefine(checkImport);
+
+export type ImportCsvSettings = z.output<typeof importCsvSchema>;
+export type ImportMailSettings = z.output<typeof importMailSchema>;
+/** What both imports hand to the row run. */
+export type ImportSettings = ImportCsvSettings | ImportMailSettings;
