@@ -81,3 +81,31 @@ export type ImportCsvSettings = z.output<typeof importCsvSchema>;
 export type ImportMailSettings = z.output<typeof importMailSchema>;
 /** What both imports hand to the row run. */
 export type ImportSettings = ImportCsvSettings | ImportMailSettings;
+
+export const addCustomerSchema = z
+  .object({
+    ...common,
+    ...mail,
+    project: text,
+    email: text,
+    name: text,
+    passwordStdin: flag,
+    passwordFile: text,
+    generatePassword: flag,
+    invite: importShape.invite,
+    deferInvites: flag,
+    organization: importShape.organization,
+    createOrganizations: importShape.createOrganizations,
+  })
+  .superRefine((settings, ctx) => {
+    if ([settings.passwordStdin, settings.passwordFile !== undefined, settings.generatePassword].filter(Boolean).length > 1) {
+      ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: 'give one of --password-stdin, --password-file and --generate-password' } });
+      return;
+    }
+    checkImport(settings, ctx);
+  });
+
+export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
+
+export const invitationsSendSchema = z.object({ ...common, ...mail, project: text, inDoubt: flag, failed: flag, yes: flag });
+export type InvitationsSendSettings = z.output<typeof invitationsSendSchema>;

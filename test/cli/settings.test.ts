@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { importCsvSchema, importMailSchema, parseSettings } from '../../src/cli/settings.js';
+import { addCustomerSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings } from '../../src/cli/settings.js';
 
 /** What commander hands an import with no flags given (its defaults). */
 const defaults = { invite: true, concurrency: '8', organization: [], createOrganizations: true, map: [] };
@@ -40,5 +40,20 @@ describe("an import's settings: commander's raw values parsed once into typed va
       message: '--no-invite and --defer-invites contradict each other: give one',
     });
     expect(failure(importMailSchema, { report: 'out.txt' })).toMatchObject({ code: 'bad-report', message: expect.stringMatching(/^--report out\.txt: the file name must end in \.csv or \.json/) });
+  });
+});
+
+describe('add-customer and invitations send: the same one parse', () => {
+  it('add-customer: one password source, and --no-invite with --defer-invites, are conflicting-options', () => {
+    expect(failure(addCustomerSchema, { passwordStdin: true, generatePassword: true })).toEqual({
+      code: 'conflicting-options',
+      message: 'give one of --password-stdin, --password-file and --generate-password',
+    });
+    expect(failure(addCustomerSchema, { invite: false, deferInvites: true })).toMatchObject({ code: 'conflicting-options' });
+    expect(parseSettings(addCustomerSchema, { email: 'a@example.com', invite: true })).toMatchObject({ email: 'a@example.com', invite: true, deferInvites: false, generatePassword: false, organization: [], createOrganizations: true });
+  });
+
+  it('invitations send: absent flags are false', () => {
+    expect(parseSettings(invitationsSendSchema, { project: 'ITH', failed: true })).toMatchObject({ project: 'ITH', failed: true, inDoubt: false, yes: false });
   });
 });

@@ -5,7 +5,8 @@ import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
 import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import { invitationsSendSchema, parseSettings } from '../settings.js';
 import type { Output } from '../output.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
@@ -73,14 +74,14 @@ async function listInvitations(out: Output, options: CommonOptions & ProjectOpti
   );
 }
 
-type SendOptions = CommonOptions & ProjectOption & MailOptions & { inDoubt?: boolean; failed?: boolean; yes?: boolean };
-
-async function sendInvitations(out: Output, options: SendOptions): Promise<number> {
+async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
+  // Parse: every option checked and typed once.
+  const options = parseSettings(invitationsSendSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      const plan = planResend(target, project, { inDoubt: Boolean(options.inDoubt), failed: Boolean(options.failed) });
+      const plan = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
       const { due } = plan;
       const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
       let outcome: ResendOutcome;
