@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY } from '../core/pool.js';
 import { reportFormat } from './report.js';
-import { wholeNumber } from './options.js';
+import { projectKeySchema, wholeNumber } from './options.js';
 
 /**
  * A command's settings: commander's raw values (flags, environment, config file) turned into
@@ -11,14 +11,15 @@ import { wholeNumber } from './options.js';
  * the option, its value and the rule in plain words; a check that needs its own error code
  * (`conflicting-options`, `bad-report`) says so in the issue's params.
  */
-export function parseSettings<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+export function parseSettings<S extends z.ZodType>(schema: S, raw: unknown, labels: Record<string, string> = {}): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const params = (issue as { params?: { code?: string; message?: string; hint?: string } } | undefined)?.params;
   if (params?.code !== undefined && params.message !== undefined) throw new UsageError(params.code, params.message, params.hint);
   const key = issue?.path[0];
-  const flag = typeof key === 'string' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'an option';
+  // An option by its flag (maxRowChars: --max-row-chars); a positional argument by its label.
+  const flag = typeof key === 'string' ? (labels[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`) : 'an option';
   const value = typeof key === 'string' && raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[key] : undefined;
   const message = issue === undefined || /^Invalid input|expected .*, received/i.test(issue.message) ? 'is not a valid value' : issue.message;
   throw new UsageError('bad-option', `${flag} ${JSON.stringify(value)}: ${message}`);
@@ -109,3 +110,28 @@ export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
 
 export const invitationsSendSchema = z.object({ ...common, ...mail, project: text, inDoubt: flag, failed: flag, yes: flag });
 export type InvitationsSendSettings = z.output<typeof invitationsSendSchema>;
+
+/** `project create KEY --name <name>`: the key is the positional argument, labelled "project key". */
+export const projectCreateSchema = z
+  .object({
+    ...common,
+    key: projectKeySchema,
+    name: z.string().transform((name) => name.replace(/\s+/g, ' ').trim()),
+  })
+  .superRefine((settings, ctx) => {
+    if (settings.name === '') ctx.addIssue({ code: 'custom', message: 'empty', params: { code: 'bad-option', message: '--name is empty: give the name customers will see' } });
+  });
+
+/** `project set-notifications`: one of --verification and --no-verification is required. */
+export const setNotificationsSchema = z
+  .object({ ...common, project: text, verification: z.boolean().optional() })
+  .superRefine((settings, ctx) => {
+    if (settings.verification === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'missing',
+        params: { code: 'missing-option', message: 'say which way: --no-verification (no invitations for this project) or --verification (invitations on)' },
+      });
+    }
+  })
+  .transform((settings) => ({ ...settings, verification: settings.verification as boolean }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { addCustomerSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings } from '../../src/cli/settings.js';
+import { addCustomerSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings, projectCreateSchema, setNotificationsSchema } from '../../src/cli/settings.js';
 
 /** What commander hands an import with no flags given (its defaults). */
 const defaults = { invite: true, concurrency: '8', organization: [], createOrganizations: true, map: [] };
@@ -55,5 +55,24 @@ describe('add-customer and invitations send: the same one parse', () => {
 
   it('invitations send: absent flags are false', () => {
     expect(parseSettings(invitationsSendSchema, { project: 'ITH', failed: true })).toMatchObject({ project: 'ITH', failed: true, inDoubt: false, yes: false });
+  });
+});
+
+describe('project create and set-notifications', () => {
+  it('project create: the key by its label, the name folded, an empty name refused', () => {
+    expect(parseSettings(projectCreateSchema, { key: ' ITH ', name: '  IT   Help ' }, { key: 'project key' })).toMatchObject({ key: 'ITH', name: 'IT Help', json: false });
+    let message = '';
+    try {
+      parseSettings(projectCreateSchema, { key: 'ith', name: 'IT' }, { key: 'project key' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^project key "ith": a project key is 2 to 10 characters/);
+    expect(failure(projectCreateSchema, { key: 'ITH', name: ' \t ' })).toEqual({ code: 'bad-option', message: '--name is empty: give the name customers will see' });
+  });
+
+  it('set-notifications: neither way given is missing-option; either way is a boolean', () => {
+    expect(failure(setNotificationsSchema, { project: 'ITH' })).toMatchObject({ code: 'missing-option', message: expect.stringMatching(/^say which way/) });
+    expect(parseSettings(setNotificationsSchema, { verification: false }).verification).toBe(false);
   });
 });
