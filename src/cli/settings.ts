@@ -25,11 +25,26 @@ export function parseSettings<S extends z.ZodType>(schema: S, raw: unknown, labe
   throw new UsageError('bad-option', `${flag} ${JSON.stringify(value)}: ${message}`);
 }
 
-const text = z.string().optional();
-const flag = z.boolean().optional().transform(Boolean);
+/**
+ * Runs a check that throws UsageError (a module's own, e.g. reportFormat, checkLanguageOption) and
+ * makes its error the schema's issue, code, message and hint kept.
+ */
+export function usageCheck<T>(ctx: z.core.$RefinementCtx, check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.code, params: { code: error.code, message: error.message, hint: error.hint } });
+    return undefined;
+  }
+}
+
+/** An optional text option, and a flag (absent: false). */
+export const text = z.string().optional();
+export const flag = z.boolean().optional().transform(Boolean);
 
 /** What every command takes (CONTRACT.md). */
-const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
+export const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
 /** Where invitations go and in what words (addMailOptions). */
 const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text };
 
@@ -54,14 +69,8 @@ function checkImport(settings: { invite: boolean; deferInvites: boolean; report?
     ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: '--no-invite and --defer-invites contradict each other: give one' } });
     return;
   }
-  if (settings.report !== undefined) {
-    try {
-      reportFormat(settings.report);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      ctx.addIssue({ code: 'custom', message: 'report', params: { code: error.code, message: error.message } });
-    }
-  }
+  const report = settings.report;
+  if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
 }
 
 export const importCsvSchema = z
@@ -135,3 +144,10 @@ export const setNotificationsSchema = z
     }
   })
   .transform((settings) => ({ ...settings, verification: settings.verification as boolean }));
+
+/** Commands that take only the common options and `--project` (lists, show, unlock). */
+export const projectScopedSchema = z.object({ ...common, project: text });
+export type ProjectScopedSettings = z.output<typeof projectScopedSchema>;
+
+/** Commands that take only the common options (store unlock). */
+export const commonSchema = z.object(common);

@@ -1,17 +1,21 @@
 import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
 import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
-import { invitationsSendSchema, parseSettings } from '../settings.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
+import { common, invitationsSendSchema, parseSettings, text } from '../settings.js';
 import type { Output } from '../output.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
+
+/** `invitations list`: commander checks --status against VIEWS; the schema types it. */
+const invitationsListSchema = z.object({ ...common, project: text, status: z.enum(['pending', 'in-doubt', 'failed', 'sent', 'suppressed']).optional() });
 
 /** `sending` at rest means a run started it and never saw it accepted: in doubt. */
 export function invitationView(record: InvitationRecord): InvitationView {
@@ -48,7 +52,8 @@ export function invitationsCommand(): Command {
   return invitations;
 }
 
-async function listInvitations(out: Output, options: CommonOptions & ProjectOption & { status?: InvitationView }): Promise<number> {
+async function listInvitations(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(invitationsListSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {

@@ -6,7 +6,7 @@ import type { Target } from '../../core/target.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, DEFAULT_STORE, type CommonOptions, type ProjectOption } from '../options.js';
-import { parseSettings, projectCreateSchema, setNotificationsSchema } from '../settings.js';
+import { parseSettings, projectCreateSchema, projectScopedSchema, setNotificationsSchema } from '../settings.js';
 import type { Output } from '../output.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
@@ -81,7 +81,8 @@ async function createProject(out: Output, raw: CommonOptions, rawKey: string): P
   );
 }
 
-async function listProjects(out: Output, options: CommonOptions): Promise<number> {
+async function listProjects(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -99,7 +100,8 @@ async function listProjects(out: Output, options: CommonOptions): Promise<number
   );
 }
 
-async function showProject(out: Output, options: ProjectOptions): Promise<number> {
+async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
+  const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
