@@ -43,6 +43,13 @@ export function usageCheck<T>(ctx: z.core.$RefinementCtx, check: () => T): T | u
 export const text = z.string().optional();
 export const flag = z.boolean().optional().transform(Boolean);
 
+/** `--project KEY`: trimmed and upper-cased, then checked as a JSM key; empty is none. */
+export const projectOption = z
+  .string()
+  .optional()
+  .transform((key) => (key === undefined || key.trim() === '' ? undefined : key.trim().toUpperCase()))
+  .pipe(projectKeySchema.optional());
+
 /** What every command takes (CONTRACT.md). */
 export const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
 /** Where invitations go and in what words (addMailOptions). */
@@ -52,7 +59,7 @@ const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: tex
 const importShape = {
   ...common,
   ...mail,
-  project: text,
+  project: projectOption,
   invite: z.boolean().optional().transform((value) => value !== false),
   deferInvites: flag,
   dryRun: flag,
@@ -96,7 +103,7 @@ export const addCustomerSchema = z
   .object({
     ...common,
     ...mail,
-    project: text,
+    project: projectOption,
     email: text,
     name: text,
     passwordStdin: flag,
@@ -117,7 +124,7 @@ export const addCustomerSchema = z
 
 export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
 
-export const invitationsSendSchema = z.object({ ...common, ...mail, project: text, inDoubt: flag, failed: flag, yes: flag });
+export const invitationsSendSchema = z.object({ ...common, ...mail, project: projectOption, inDoubt: flag, failed: flag, yes: flag });
 export type InvitationsSendSettings = z.output<typeof invitationsSendSchema>;
 
 /** `project create KEY --name <name>`: the key is the positional argument, labelled "project key". */
@@ -133,7 +140,7 @@ export const projectCreateSchema = z
 
 /** `project set-notifications`: one of --verification and --no-verification is required. */
 export const setNotificationsSchema = z
-  .object({ ...common, project: text, verification: z.boolean().optional() })
+  .object({ ...common, project: projectOption, verification: z.boolean().optional() })
   .superRefine((settings, ctx) => {
     if (settings.verification === undefined) {
       ctx.addIssue({
@@ -146,7 +153,7 @@ export const setNotificationsSchema = z
   .transform((settings) => ({ ...settings, verification: settings.verification as boolean }));
 
 /** Commands that take only the common options and `--project` (lists, show, unlock). */
-export const projectScopedSchema = z.object({ ...common, project: text });
+export const projectScopedSchema = z.object({ ...common, project: projectOption });
 export type ProjectScopedSettings = z.output<typeof projectScopedSchema>;
 
 /** Commands that take only the common options (store unlock). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { addCustomerSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings, projectCreateSchema, setNotificationsSchema } from '../../src/cli/settings.js';
+import { addCustomerSchema, projectScopedSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings, projectCreateSchema, setNotificationsSchema } from '../../src/cli/settings.js';
 
 /** What commander hands an import with no flags given (its defaults). */
 const defaults = { invite: true, concurrency: '8', organization: [], createOrganizations: true, map: [] };
@@ -74,5 +74,14 @@ describe('project create and set-notifications', () => {
   it('set-notifications: neither way given is missing-option; either way is a boolean', () => {
     expect(failure(setNotificationsSchema, { project: 'ITH' })).toMatchObject({ code: 'missing-option', message: expect.stringMatching(/^say which way/) });
     expect(parseSettings(setNotificationsSchema, { verification: false }).verification).toBe(false);
+  });
+});
+
+describe('--project: one parse for every command', () => {
+  it('trimmed and upper-cased; empty is none; a bad key is bad-option naming what was typed', () => {
+    expect(parseSettings(projectScopedSchema, { project: ' ith ' }).project).toBe('ITH');
+    expect(parseSettings(projectScopedSchema, { project: '  ' }).project).toBeUndefined();
+    expect(failure(projectScopedSchema, { project: 'it-h' })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--project "it-h": a project key is 2 to 10 characters/) });
+    expect(failure(importCsvSchema, { ...defaults, project: '1AB' })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--project "1AB": /) });
   });
 });

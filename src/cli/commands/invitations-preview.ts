@@ -10,14 +10,14 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { z } from 'zod';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { common, flag, parseSettings, text, usageCheck } from '../settings.js';
+import { common, flag, parseSettings, projectOption, text, usageCheck } from '../settings.js';
 import type { Output } from '../output.js';
 
 /** The preview's settings, parsed once: the address checked, the language code normalised, the name folded. */
 const previewSchema = z
   .object({
     ...common,
-    project: text,
+    project: projectOption,
     email: z.string(),
     name: text,
     language: text,
@@ -45,7 +45,6 @@ const previewSchema = z
       language,
       name: settings.name === undefined ? undefined : foldName(settings.name),
       mailFrom: settings.mailFrom?.trim() || undefined,
-      kind: settings.kind as InvitationKind | undefined,
     };
   });
 

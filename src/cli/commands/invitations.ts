@@ -7,7 +7,7 @@ import { action, withTarget } from '../action.js';
 import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { common, invitationsSendSchema, parseSettings, text } from '../settings.js';
+import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
@@ -15,7 +15,7 @@ import { askConfirm, canPrompt } from '../prompts.js';
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
 
 /** `invitations list`: commander checks --status against VIEWS; the schema types it. */
-const invitationsListSchema = z.object({ ...common, project: text, status: z.enum(['pending', 'in-doubt', 'failed', 'sent', 'suppressed']).optional() });
+const invitationsListSchema = z.object({ ...common, project: projectOption, status: z.enum(['pending', 'in-doubt', 'failed', 'sent', 'suppressed']).optional() });
 
 /** `sending` at rest means a run started it and never saw it accepted: in doubt. */
 export function invitationView(record: InvitationRecord): InvitationView {
