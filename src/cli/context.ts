@@ -14,7 +14,7 @@ import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
 import { runIdFor, type LockOptions } from '../targets/shared/lock.js';
-import { concurrencySchema, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type MailOptions } from './options.js';
+import { DEFAULT_STORE, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
 /**
@@ -22,12 +22,13 @@ import type { Output } from './output.js';
  * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
  * requests in flight to JSM.
  */
-export async function openTarget(options: CommonOptions & { concurrency?: string }, out: Output, { create = false } = {}): Promise<Target> {
+export async function openTarget(options: CommonOptions & { concurrency?: number }, out: Output, { create = false } = {}): Promise<Target> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
     // Loaded only for REST targets: local runs never load undici.
     const { openRestTarget } = await import('../targets/rest/index.js');
-    const concurrency = options.concurrency !== undefined ? parseOption(concurrencySchema, options.concurrency, '--concurrency') : undefined;
+    // Parsed and checked with the command's settings (settings.ts).
+    const concurrency = options.concurrency;
     return openRestTarget(spec, {
       env: await withSecretFiles(process.env, (message) => out.warn(message)),
       ...(concurrency !== undefined ? { concurrency } : {}),
@@ -102,9 +103,12 @@ export async function lockedFileOf(options: CommonOptions): Promise<string> {
   return resolve(spec);
 }
 
-/** The project the options name; with none named and exactly one in the target, that one. */
+/**
+ * The project the settings name (a key checked by the command's schema: settings.ts projectOption);
+ * with none named and exactly one in the target, that one.
+ */
 export async function resolveProject(target: Target, key: string | undefined): Promise<ProjectInfo> {
-  if (key !== undefined && key.trim() !== '') return target.getProject(parseOption(projectKeySchema, key.trim().toUpperCase(), '--project'));
+  if (key !== undefined && key !== '') return target.getProject(key);
   if (target.kind === 'rest') {
     throw new UsageError('missing-project', `say which service project with --project KEY or JSM_PROJECT (its key in ${target.location})`);
   }

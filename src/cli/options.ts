@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
 
 /** Options every command takes (CONTRACT.md). */
 export interface CommonOptions {
@@ -71,16 +70,6 @@ export const projectKeySchema = z
   .trim()
   .regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'a project key is 2 to 10 characters: a capital letter, then capitals, digits or underscores (e.g. ITH)');
 
-/** Parses a value with a zod schema, turning its first issue into a UsageError that names the option. */
-export function parseOption<T>(schema: z.ZodType<T>, value: unknown, option: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  // zod's own words ("Invalid input: expected number, received NaN") never reach the user.
-  const message = issue === undefined || /^Invalid input|expected .*, received/i.test(issue.message) ? 'is not a valid value' : issue.message;
-  throw new UsageError('bad-option', `${option} ${JSON.stringify(value)}: ${message}`);
-}
-
 /**
  * A whole number between min and max, from an option's text (or a config file's number), with
  * errors in plain words ("must be a whole number"), never zod's ("expected number, received NaN").
@@ -94,4 +83,3 @@ export function wholeNumber(min: number, max: number): z.ZodType<number> {
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
-export const concurrencySchema = wholeNumber(1, 64);

@@ -11,6 +11,26 @@ import { writeFailure } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;
 
+/** A line of a report: a row's result, or a row of a command's own kind (import-mail's `skipped`). */
+export interface ReportRow {
+  /** Input order: spilled rows and the rows given at the end are merged by it. */
+  index: number;
+  line: number | string;
+  email: string;
+  fullName: string;
+  status: string;
+  invitation: string;
+  reason?: string;
+  organizations?: string[];
+}
+
+/** A command's columns after the standard ones (import-mail: `messages`), with each row's values. */
+export interface ReportColumns<R extends ReportRow> {
+  names: readonly string[];
+  /** The row's values for `names`, in their order. */
+  cells(row: R): readonly (string | number)[];
+}
+
 /** Checks the report's file name before the run, so a typo does not cost a whole import. */
 export function reportFormat(file: string): 'csv' | 'json' {
   const ext = extname(file).toLowerCase();
@@ -48,7 +68,7 @@ function writeAllSync(fd: number, text: string): void {
  * is fsync'd and renamed over the report. Opening it is the preflight check that the report's
  * folder takes a file; a run that stops before the end leaves no report (`discard`).
  */
-export class ReportWriter {
+export class ReportWriter<R extends ReportRow = RowResult> {
   #pending: string[] = [];
   #size = 0;
   #spilled = 0;
@@ -59,10 +79,11 @@ export class ReportWriter {
     readonly format: 'csv' | 'json',
     private readonly spillPath: string,
     private readonly spillFd: number,
+    private readonly extra: ReportColumns<R> | undefined,
   ) {}
 
   /** Creates the spill file in the report's folder: proves now that the report can be written. */
-  static open(file: string): ReportWriter {
+  static open<R extends ReportRow = RowResult>(file: string, extra?: ReportColumns<R>): ReportWriter<R> {
     const format = reportFormat(file);
     const path = resolve(file);
     const spill = tempName(path, 'rows');
@@ -72,11 +93,11 @@ export class ReportWriter {
     } catch (error) {
       throw unwritable(file, error);
     }
-    return new ReportWriter(path, format, spill, fd);
+    return new ReportWriter<R>(path, format, spill, fd, extra);
   }
 
   /** A row that is final before the run applies anything (rows arrive in input order). */
-  add(row: RowResult): void {
+  add(row: R): void {
     // Spilled as the report's own text, after the row's index: the merge copies it without parsing.
     this.#pending.push(`${row.index}\t${this.#format(row)}\n`);
     this.#size += this.#pending[this.#pending.length - 1]?.length ?? 0;
@@ -96,8 +117,11 @@ export class ReportWriter {
     this.#size = 0;
   }
 
-  /** Writes the report: the spilled rows and `rows` (both in input order), merged by index. */
-  async finish(summary: RunSummary, rows: readonly RowResult[]): Promise<void> {
+  /**
+   * Writes the report: the spilled rows and `rows` (both in input order), merged by index.
+   * `head`: keys a JSON report holds after the summary's (import-mail: `messages`).
+   */
+  async finish(summary: RunSummary, rows: readonly R[], head: Record<string, unknown> = {}): Promise<void> {
     this.#flushSpill();
     this.#closeSpill();
     const temp = tempName(this.file, 'report');
@@ -108,7 +132,8 @@ export class ReportWriter {
       const json = this.format === 'json';
       // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (README).
       const dryMark = summary.dryRun ? ',true' : '';
-      await out.write(json ? jsonHead(summary) : `\ufeff${COLUMNS.join(',')}${summary.dryRun ? ',dryRun' : ''}\r\n`);
+      const names = [...COLUMNS, ...(this.extra?.names ?? [])];
+      await out.write(json ? jsonHead(summary, head) : `\ufeff${names.join(',')}${summary.dryRun ? ',dryRun' : ''}\r\n`);
       let first = true;
       const emit = async (text: string) => {
         await out.write(json ? `${first ? '' : ',\n'}    ${text}` : `${text}${dryMark}\r\n`);
@@ -116,10 +141,10 @@ export class ReportWriter {
       };
       let i = 0;
       for await (const [index, text] of this.#readSpill()) {
-        while (i < rows.length && (rows[i] as RowResult).index < index) await emit(this.#format(rows[i++] as RowResult));
+        while (i < rows.length && (rows[i] as R).index < index) await emit(this.#format(rows[i++] as R));
         await emit(text);
       }
-      while (i < rows.length) await emit(this.#format(rows[i++] as RowResult));
+      while (i < rows.length) await emit(this.#format(rows[i++] as R));
       await out.write(json ? `${first ? '' : '\n'}  ]\n}\n` : '');
       await out.flush();
       await handle.sync();
@@ -149,8 +174,12 @@ export class ReportWriter {
   }
 
   /** One row as the report's text, without its line break (no value holds a raw one: see printable and safeJson). */
-  #format(row: RowResult): string {
-    return this.format === 'json' ? jsonRow(row) : csvRow(row);
+  #format(row: R): string {
+    const extra = this.extra;
+    if (extra === undefined) return this.format === 'json' ? jsonRow(row) : csvRow(row);
+    const values = extra.cells(row);
+    if (this.format === 'json') return jsonRow(row, Object.fromEntries(extra.names.map((name, i) => [name, values[i]])));
+    return `${csvRow(row)}${values.map((value) => `,${csvCell(printable(String(value)))}`).join('')}`;
   }
 
   async *#readSpill(): AsyncIterable<[number, string]> {
@@ -199,17 +228,17 @@ async function syncFolder(dir: string): Promise<void> {
 }
 
 
-function jsonHead(summary: RunSummary): string {
+function jsonHead(summary: RunSummary, extra: Record<string, unknown>): string {
   const { problems: _problems, problemsOmitted: _omitted, ...head } = summary;
   // Values stay exact in a JSON report (a program reads it); safeJson keeps raw control characters out of its bytes.
-  const text = safeJson(JSON.stringify({ ...head, rows: [] }, null, 2));
+  const text = safeJson(JSON.stringify({ ...head, ...extra, rows: [] }, null, 2));
   // `"rows": []\n}` at the end: open the array, the rows follow.
   return `${text.slice(0, text.lastIndexOf('[]'))}[\n`;
 }
 
 /** One row per line: a report of 100,000 rows stays a file a person can scroll and `grep`. */
-function jsonRow(r: RowResult): string {
-  const body = { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null, organizations: r.organizations ?? [] };
+function jsonRow(r: ReportRow, extra: Record<string, unknown> = {}): string {
+  const body = { line: r.line, email: r.email, fullName: r.fullName, status: r.status, invitation: r.invitation, reason: r.reason ?? null, organizations: r.organizations ?? [], ...extra };
   return safeJson(JSON.stringify(body));
 }
 
@@ -217,7 +246,7 @@ function jsonRow(r: RowResult): string {
  * A CSV report is read by people (a spreadsheet, `cat`): control and bidirectional characters from
  * the input are shown as `U+XXXX` (printable), as on the terminal; the row's line finds the original.
  */
-function csvRow(row: RowResult): string {
+function csvRow(row: ReportRow): string {
   // Several organizations in one cell, separated by "; " as in the input.
   return COLUMNS.map((column) => csvCell(printable(column === 'organizations' ? (row.organizations ?? []).join('; ') : String(row[column] ?? '')))).join(',');
 }

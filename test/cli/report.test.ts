@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ReportWriter } from '../../src/cli/report.js';
+import { ReportWriter, type ReportColumns, type ReportRow } from '../../src/cli/report.js';
 import { ProblemList, type RowResult, type RunSummary } from '../../src/core/results.js';
 import { runImport } from '../../src/core/run.js';
 import type { CandidateRow, Reporter } from '../../src/core/types.js';
@@ -108,6 +108,33 @@ describe('ReportWriter: rows streamed while reading, merged in input order at th
     expect(parsed.rows).toEqual([
       { line: 2, email: 'r0@example.com', fullName: 'Row 0', status: 'created', invitation: 'none', reason: null, organizations: [] },
       { line: 3, email: 'a\u001b\u202e@example.com', fullName: 'Row 1', status: 'invalid', invitation: 'none', reason: 'why 1', organizations: [] },
+    ]);
+  });
+
+  it("a command's extra columns (import-mail's messages): after the standard ones in CSV, beside them in JSON, with head keys", async () => {
+    const dir = await tempDir();
+    type Line = ReportRow & { messages: number };
+    const columns: ReportColumns<Line> = { names: ['messages'], cells: (r) => [r.messages] };
+    const lines: Line[] = [
+      { ...row(0, 'created'), messages: 2 },
+      { index: 1, line: 'inbox.mbox#2', email: 'bot@example.com', fullName: '', status: 'skipped', invitation: 'none', reason: 'automatic mail', messages: 1 },
+    ];
+    const csv = ReportWriter.open(join(dir, 'people.csv'), columns);
+    await csv.finish({ ...summary, dryRun: true }, lines, { messages: { read: 3 } });
+    expect((await readFile(join(dir, 'people.csv'), 'utf8')).split('\r\n')).toEqual([
+      '\ufeffline,email,fullName,status,invitation,reason,organizations,messages,dryRun',
+      '2,r0@example.com,Row 0,created,none,,,2,true',
+      'inbox.mbox#2,bot@example.com,,skipped,none,automatic mail,,1,true',
+      '',
+    ]);
+    const json = ReportWriter.open(join(dir, 'people.json'), columns);
+    await json.finish(summary, lines, { messages: { read: 3 } });
+    const parsed = JSON.parse(await readFile(join(dir, 'people.json'), 'utf8')) as { messages: unknown; totals: unknown; rows: unknown[] };
+    expect(parsed.messages).toEqual({ read: 3 });
+    expect(parsed.totals).toEqual(summary.totals);
+    expect(parsed.rows).toEqual([
+      { line: 2, email: 'r0@example.com', fullName: 'Row 0', status: 'created', invitation: 'none', reason: null, organizations: [], messages: 2 },
+      { line: 'inbox.mbox#2', email: 'bot@example.com', fullName: '', status: 'skipped', invitation: 'none', reason: 'automatic mail', organizations: [], messages: 1 },
     ]);
   });
 

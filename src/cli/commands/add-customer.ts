@@ -1,29 +1,16 @@
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings.js';
 import type { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
 import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { addOrganizationOptions } from './import-csv.js';
 import { generatePassword, readPasswordFile, readPasswordFromStdin } from '../secrets.js';
-
-type AddOptions = CommonOptions &
-  ProjectOption &
-  MailOptions & {
-    email?: string;
-    name?: string;
-    passwordStdin?: boolean;
-    passwordFile?: string;
-    generatePassword?: boolean;
-    invite: boolean;
-    deferInvites?: boolean;
-    organization?: string[];
-    createOrganizations?: boolean;
-  };
 
 export function addCustomerCommand(): Command {
   const command = new Command('add-customer')
@@ -52,14 +39,9 @@ Examples:
     .action(action('add-customer', addCustomer));
 }
 
-async function addCustomer(out: Output, options: AddOptions): Promise<number> {
-  const sources = [options.passwordStdin, options.passwordFile !== undefined, options.generatePassword].filter(Boolean).length;
-  if (sources > 1) {
-    throw new UsageError('conflicting-options', 'give one of --password-stdin, --password-file and --generate-password');
-  }
-  if (!options.invite && options.deferInvites) {
-    throw new UsageError('conflicting-options', '--no-invite and --defer-invites contradict each other: give one');
-  }
+async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
+  // Parse: every option checked and typed once (contradictory flags are usage errors here).
+  const options = parseSettings(addCustomerSchema, raw);
   const interactive = canPrompt();
   const missing = [options.email === undefined ? '--email' : null, options.name === undefined ? '--name' : null].filter(Boolean);
   if (missing.length > 0 && !interactive) {
@@ -76,7 +58,7 @@ async function addCustomer(out: Output, options: AddOptions): Promise<number> {
       const project = await resolveProject(target, options.project);
       const email = options.email ?? (await askEmail());
       const fullName = options.name ?? (await askName());
-      const password = await choosePassword(options, interactive, out);
+      const { password, generated } = await choosePassword(options, interactive, out);
       const row: CandidateRow = { line: 1, email, fullName, ...(password ? { password } : {}) };
       const { code, rows } = await runRows(
         oneRow(row),
@@ -87,12 +69,12 @@ async function addCustomer(out: Output, options: AddOptions): Promise<number> {
           command: 'add-customer',
           kind: 'welcome',
           noInvite: !options.invite,
-          defer: Boolean(options.deferInvites),
+          defer: options.deferInvites,
           dryRun: false,
         },
         out,
       );
-      if (password && options.generatePassword) {
+      if (password && generated) {
         if (rows[0]?.status === 'created') {
           // Shown once, on stderr only, whatever --json or --quiet say: it exists nowhere else.
           out.always(`generated password for ${email} (shown once; give it by a safe channel): ${password.reveal()}`);
@@ -105,18 +87,16 @@ async function addCustomer(out: Output, options: AddOptions): Promise<number> {
   );
 }
 
-async function choosePassword(options: AddOptions, interactive: boolean, out: Output): Promise<Secret | undefined> {
-  if (options.passwordStdin) return readPasswordFromStdin();
-  if (options.passwordFile !== undefined) return readPasswordFile(options.passwordFile, (m) => out.warn(m));
-  if (options.generatePassword) return generatePassword();
-  if (!interactive) return undefined;
+/** The password to predefine, if any; `generated`: made here, so shown once when the customer is created. */
+async function choosePassword(options: AddCustomerSettings, interactive: boolean, out: Output): Promise<{ password?: Secret | undefined; generated: boolean }> {
+  if (options.passwordStdin) return { password: await readPasswordFromStdin(), generated: false };
+  if (options.passwordFile !== undefined) return { password: await readPasswordFile(options.passwordFile, (m) => out.warn(m)), generated: false };
+  if (options.generatePassword) return { password: generatePassword(), generated: true };
+  if (!interactive) return { generated: false };
   const choice = await askPasswordChoice();
-  if (choice === 'type') return askPassword();
-  if (choice === 'generate') {
-    options.generatePassword = true;
-    return generatePassword();
-  }
-  return undefined;
+  if (choice === 'type') return { password: await askPassword(), generated: false };
+  if (choice === 'generate') return { password: generatePassword(), generated: true };
+  return { generated: false };
 }
 
 async function* oneRow(row: CandidateRow): AsyncIterable<CandidateRow> {

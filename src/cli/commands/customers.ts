@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import type { CustomerView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
+import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
 
 export function customersCommand(): Command {
@@ -13,7 +14,8 @@ export function customersCommand(): Command {
   return customers;
 }
 
-async function listCustomers(out: Output, options: CommonOptions & ProjectOption): Promise<number> {
+async function listCustomers(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {

@@ -1,44 +1,16 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
-import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
 import { splitOrganizations } from '../../core/organizations.js';
 import { MAX_ROW_CHARS, openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import {
-  addCommonOptions,
-  addMailOptions,
-  addProjectOption,
-  concurrencySchema,
-  parseOption,
-  wholeNumber,
-  type CommonOptions,
-  type MailOptions,
-  type ProjectOption,
-} from '../options.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
 import { askConfirm, canPrompt } from '../prompts.js';
-import { reportFormat } from '../report.js';
 import { runRows } from '../run-rows.js';
-
-export type ImportOptions = CommonOptions &
-  ProjectOption &
-  MailOptions & {
-    invite: boolean;
-    deferInvites?: boolean;
-    dryRun?: boolean;
-    yes?: boolean;
-    report?: string;
-    concurrency?: string;
-    organization?: string[];
-    createOrganizations?: boolean;
-  };
-
-type CsvOptions = ImportOptions & { map: string[]; delimiter?: string; encoding?: string; maxRowChars?: string };
-
-const maxRowCharsSchema = wholeNumber(1_000, 100_000_000);
+import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
 
 /** The options import-csv and import-mail share (CONTRACT.md). */
 export function addImportOptions(command: Command): Command {
@@ -98,22 +70,23 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function importCsv(out: Output, options: CsvOptions, file: string): Promise<number> {
-  checkImportOptions(options);
-  const map = parseMapOption(options.map);
+async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<number> {
+  // Parse: every option checked and typed once, before anything is read or written.
+  const settings = parseSettings(importCsvSchema, raw);
+  const map = parseMapOption(settings.map);
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
   const reader = await openCsv(file, {
     map,
-    ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
-    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
-    ...(options.maxRowChars !== undefined ? { maxRowChars: parseOption(maxRowCharsSchema, options.maxRowChars, '--max-row-chars') } : {}),
+    ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
+    ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
+    ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
   });
   try {
     return await withTarget(
-      () => openTarget(options, out),
+      () => openTarget(settings, out),
       async (target) => {
-        const project = await resolveProject(target, options.project);
-        const { code } = await runRows(candidates(reader.records), target, project, { ...importRunOptions('import-csv', 'welcome', options, out), inputs: [file] }, out);
+        const project = await resolveProject(target, settings.project);
+        const { code } = await runRows(candidates(reader.records), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
         return code;
       },
     );
@@ -122,26 +95,18 @@ async function importCsv(out: Output, options: CsvOptions, file: string): Promis
   }
 }
 
-/** Checks what can be checked before anything is read or written. */
-export function checkImportOptions(options: ImportOptions): void {
-  if (!options.invite && options.deferInvites) {
-    throw new UsageError('conflicting-options', '--no-invite and --defer-invites contradict each other: give one');
-  }
-  if (options.report !== undefined) reportFormat(options.report);
-  parseOption(concurrencySchema, options.concurrency ?? String(DEFAULT_CONCURRENCY), '--concurrency');
-}
-
-export function importRunOptions(command: string, kind: 'welcome' | 'verify', options: ImportOptions, out: Output) {
-  const interactive = canPrompt() && !options.yes;
+/** The row run's options from an import's typed settings. */
+export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: Omit<ImportSettings, 'report'> & { report?: string | undefined }, out: Output) {
+  const interactive = canPrompt() && !settings.yes;
   return {
-    ...options,
+    ...settings,
     command,
     kind,
-    noInvite: !options.invite,
-    defer: Boolean(options.deferInvites),
-    dryRun: Boolean(options.dryRun),
-    ...(options.report !== undefined ? { report: options.report } : {}),
-    mailConcurrency: parseOption(concurrencySchema, options.concurrency ?? String(DEFAULT_CONCURRENCY), '--concurrency'),
+    noInvite: !settings.invite,
+    defer: settings.deferInvites,
+    dryRun: settings.dryRun,
+    ...(settings.report !== undefined ? { report: settings.report } : {}),
+    mailConcurrency: settings.concurrency,
     ...(interactive
       ? {
           confirm: async (_plan: unknown, text: string) => {

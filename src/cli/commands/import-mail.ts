@@ -2,18 +2,17 @@ import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import type { RunSummary } from '../../core/results.js';
 import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
-import { writeFileAtomically } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { printable } from '../../core/printable.js';
 import type { Output } from '../output.js';
 import { checkReportPath } from '../preflight.js';
-import { csvCell, reportFormat } from '../report.js';
+import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
 import { plural } from '../render.js';
 import { printRowRun, runRowsOutcome } from '../run-rows.js';
-import { addImportOptions, checkImportOptions, importRunOptions, type ImportOptions } from './import-csv.js';
-
-type MailOptions = ImportOptions & { includeCc?: boolean; replyTo?: boolean; exclude?: string[] };
+import type { CommonOptions } from '../options.js';
+import { importMailSchema, parseSettings } from '../settings.js';
+import { addImportOptions, importRunOptions } from './import-csv.js';
 
 const SHOWN_SKIPS = 20;
 
@@ -53,8 +52,9 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-async function importMail(out: Output, options: MailOptions, paths: string[]): Promise<number> {
-  checkImportOptions(options);
+async function importMail(out: Output, raw: CommonOptions, paths: string[]): Promise<number> {
+  // Parse: every option checked and typed once, before anything is read or written.
+  const options = parseSettings(importMailSchema, raw);
   // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
   const { MailTally, mailRows, parseExclusions, resolveSources } = await import('../../mailbox/index.js');
   const { mailReportRows, mailSummary } = await import('../../mailbox/outcome.js');
@@ -71,25 +71,39 @@ async function importMail(out: Output, options: MailOptions, paths: string[]): P
     out.note(`not read: ${shown}${more} (junk, spam, trash, sent and drafts folders are skipped; name one on the command line to read it)`);
   }
   const tally = new MailTally();
-  const rows = mailRows(sources, { replyTo: Boolean(options.replyTo), includeCc: Boolean(options.includeCc), exclusions }, tally);
+  const rows = mailRows(sources, { replyTo: options.replyTo, includeCc: options.includeCc, exclusions }, tally);
   const { report, ...rest } = options;
+  // The report is written by the one ReportWriter, with the `messages` column; skipped people are
+  // known only once every message is read, so it gets all its rows at the end (nothing spilled).
+  let writer: ReportWriter<MailReportLine> | undefined;
   const run = await withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
       // Preflight of the report this command writes itself (runRowsOutcome checks the rest).
-      if (report !== undefined) await checkReportPath(report, [...paths, ...(target.kind === 'local' ? [target.location] : [])]);
-      return runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, out);
+      if (report !== undefined) {
+        await checkReportPath(report, [...paths, ...(target.kind === 'local' ? [target.location, `${target.location}.journal`] : []), ...(options.smtpPasswordFile ? [options.smtpPasswordFile] : [])]);
+        writer = ReportWriter.open(report, MAIL_COLUMNS);
+      }
+      try {
+        return await runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, out);
+      } catch (error) {
+        await writer?.discard();
+        throw error;
+      }
     },
   );
   // Declined at the confirmation: nothing was read into the store, and no summary to add to.
-  if (run.declined) return printRowRun(run, out);
+  if (run.declined) {
+    await writer?.discard();
+    return printRowRun(run, out);
+  }
   const extra = mailSummary(tally);
   let done = run;
-  if (report !== undefined) {
+  if (writer !== undefined) {
     try {
-      await writeMailReport(report, run.summary, extra, mailReportRows(run.rows, tally));
-      out.note(`report written to ${printable(report)}`);
+      await writer.finish(run.summary, reportLines(mailReportRows(run.rows, tally)), { messages: extra.messages });
+      out.note(`report written to ${printable(writer.file)}`);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       // As for import-csv: the run is done and recorded; its summary says the report failed (exit 1).
@@ -125,23 +139,16 @@ function renderMail(extra: MailSummary, summary: RunSummary, out: Output): strin
   return lines.join('\n');
 }
 
-const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations', 'messages'] as const;
+/** A line of import-mail's report: a row or a skip, with how many messages named the address. */
+type MailReportLine = ReportRow & { messages: number };
 
-/** The report of CONTRACT.md, with a `messages` column, and skipped people as rows with status `skipped`. */
-async function writeMailReport(file: string, summary: RunSummary, extra: MailSummary, rows: MailReportRow[]): Promise<void> {
-  let text: string;
-  if (reportFormat(file) === 'csv') {
-    const lines = [COLUMNS.join(',')];
-    for (const row of rows) lines.push(COLUMNS.map((column) => csvCell(printable(column === 'organizations' ? row.organizations.join('; ') : String(row[column])))).join(','));
-    text = `\ufeff${lines.join('\r\n')}\r\n`;
-  } else {
-    const { problems: _problems, ...head } = summary;
-    const body = rows.map((r) => ({ ...r, reason: r.reason === '' ? null : r.reason }));
-    text = `${JSON.stringify({ ...head, messages: extra.messages, rows: body }, null, 2)}\n`;
-  }
-  try {
-    await writeFileAtomically(file, text);
-  } catch (error) {
-    throw new UsageError('report-unwritable', `cannot write the report ${file}: ${(error as Error).message}`, 'the run itself is recorded; choose another --report path');
-  }
+/** The report of CONTRACT.md with a `messages` column after the standard ones. */
+const MAIL_COLUMNS: ReportColumns<MailReportLine> = { names: ['messages'], cells: (row) => [row.messages] };
+
+/** Report lines in message order (their index), skipped people as rows with status `skipped`. */
+function reportLines(rows: readonly MailReportRow[]): MailReportLine[] {
+  return rows.map((row, index) => {
+    const { reason, ...rest } = row;
+    return { ...rest, index, ...(reason === '' ? {} : { reason }) };
+  });
 }

@@ -8,19 +8,45 @@ import { DEFAULT_OUTBOX_FROM, isPlainAddress, loadTemplates, messageIdDomainFor,
 import { checkLanguageOption } from '../../mail/templates.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import { z } from 'zod';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
+import { common, flag, parseSettings, projectOption, text, usageCheck } from '../settings.js';
 import type { Output } from '../output.js';
 
-type PreviewOptions = CommonOptions &
-  ProjectOption & {
-    email: string;
-    name?: string;
-    language?: string;
-    kind?: InvitationKind;
-    templateDir?: string;
-    mailFrom?: string;
-    html?: boolean;
-  };
+/** The preview's settings, parsed once: the address checked, the language code normalised, the name folded. */
+const previewSchema = z
+  .object({
+    ...common,
+    project: projectOption,
+    email: z.string(),
+    name: text,
+    language: text,
+    kind: z.enum(['welcome', 'verify']).optional(),
+    templateDir: text,
+    mailFrom: text,
+    html: flag,
+  })
+  .transform((settings, ctx) => {
+    const email = settings.email.trim();
+    if (!isPlainAddress(email)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'bad-email',
+        params: { code: 'bad-email', message: `--email ${JSON.stringify(printable(settings.email, 80))} is not one plain email address`, hint: 'give the address alone, e.g. --email jane@example.com' },
+      });
+      return z.NEVER;
+    }
+    const raw = settings.language;
+    const language = raw === undefined ? undefined : usageCheck(ctx, () => checkLanguageOption(raw));
+    if (raw !== undefined && language === undefined) return z.NEVER;
+    return {
+      ...settings,
+      email,
+      language,
+      name: settings.name === undefined ? undefined : foldName(settings.name),
+      mailFrom: settings.mailFrom?.trim() || undefined,
+    };
+  });
 
 export function invitationsPreviewCommand(): Command {
   const command = new Command('preview')
@@ -82,14 +108,10 @@ function shown(text: string): string {
     .join('\n');
 }
 
-async function previewInvitation(out: Output, options: PreviewOptions): Promise<number> {
-  const email = options.email.trim();
-  if (!isPlainAddress(email)) {
-    throw new UsageError('bad-email', `--email ${JSON.stringify(printable(options.email, 80))} is not one plain email address`, 'give the address alone, e.g. --email jane@example.com');
-  }
-  const language = options.language === undefined ? undefined : checkLanguageOption(options.language);
-  const name = options.name === undefined ? undefined : foldName(options.name);
-  const from = options.mailFrom?.trim() || undefined;
+async function previewInvitation(out: Output, raw: CommonOptions): Promise<number> {
+  // Parse: every option checked and typed once.
+  const options = parseSettings(previewSchema, raw);
+  const { email, language, name, mailFrom: from } = options;
   const sender = parseSender(from ?? DEFAULT_OUTBOX_FROM);
   return withTarget(
     () => openTarget(options, out),

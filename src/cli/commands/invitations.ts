@@ -1,16 +1,21 @@
 import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
 import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions, type MailOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
+import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
+
+/** `invitations list`: commander checks --status against VIEWS; the schema types it. */
+const invitationsListSchema = z.object({ ...common, project: projectOption, status: z.enum(['pending', 'in-doubt', 'failed', 'sent', 'suppressed']).optional() });
 
 /** `sending` at rest means a run started it and never saw it accepted: in doubt. */
 export function invitationView(record: InvitationRecord): InvitationView {
@@ -47,7 +52,8 @@ export function invitationsCommand(): Command {
   return invitations;
 }
 
-async function listInvitations(out: Output, options: CommonOptions & ProjectOption & { status?: InvitationView }): Promise<number> {
+async function listInvitations(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(invitationsListSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -73,14 +79,14 @@ async function listInvitations(out: Output, options: CommonOptions & ProjectOpti
   );
 }
 
-type SendOptions = CommonOptions & ProjectOption & MailOptions & { inDoubt?: boolean; failed?: boolean; yes?: boolean };
-
-async function sendInvitations(out: Output, options: SendOptions): Promise<number> {
+async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
+  // Parse: every option checked and typed once.
+  const options = parseSettings(invitationsSendSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      const plan = planResend(target, project, { inDoubt: Boolean(options.inDoubt), failed: Boolean(options.failed) });
+      const plan = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
       const { due } = plan;
       const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
       let outcome: ResendOutcome;

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { printable } from '../../core/printable.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
+import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
 
 export function organizationsCommand(): Command {
@@ -17,7 +18,8 @@ export function organizationsCommand(): Command {
   return organizations;
 }
 
-async function listOrganizations(out: Output, options: CommonOptions & ProjectOption): Promise<number> {
+async function listOrganizations(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {

@@ -5,7 +5,8 @@ import { TargetError, UsageError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, DEFAULT_STORE, parseOption, projectKeySchema, type CommonOptions, type ProjectOption } from '../options.js';
+import { addCommonOptions, addProjectOption, DEFAULT_STORE, type CommonOptions, type ProjectOption } from '../options.js';
+import { parseSettings, projectCreateSchema, projectScopedSchema, setNotificationsSchema } from '../settings.js';
 import type { Output } from '../output.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
@@ -52,10 +53,10 @@ export function projectCommand(): Command {
   return project;
 }
 
-async function createProject(out: Output, options: CommonOptions & { name: string }, rawKey: string): Promise<number> {
-  const key = parseOption(projectKeySchema, rawKey, 'project key');
-  const name = options.name.replace(/\s+/g, ' ').trim();
-  if (name === '') throw new UsageError('bad-option', '--name is empty: give the name customers will see');
+async function createProject(out: Output, raw: CommonOptions, rawKey: string): Promise<number> {
+  // Parse: the key and every option checked and typed once.
+  const options = parseSettings(projectCreateSchema, { ...raw, key: rawKey }, { key: 'project key' });
+  const { key, name } = options;
   const spec = options.target?.trim() || DEFAULT_STORE;
   // The store's folder is made here, and only here: every other command names a missing store as such.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) await mkdir(dirname(resolve(spec)), { recursive: true });
@@ -80,7 +81,8 @@ async function createProject(out: Output, options: CommonOptions & { name: strin
   );
 }
 
-async function listProjects(out: Output, options: CommonOptions): Promise<number> {
+async function listProjects(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -98,7 +100,8 @@ async function listProjects(out: Output, options: CommonOptions): Promise<number
   );
 }
 
-async function showProject(out: Output, options: ProjectOptions): Promise<number> {
+async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
+  const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -123,13 +126,8 @@ async function showProject(out: Output, options: ProjectOptions): Promise<number
   );
 }
 
-async function setNotifications(out: Output, options: ProjectOptions & { verification?: boolean }): Promise<number> {
-  if (options.verification === undefined) {
-    throw new UsageError(
-      'missing-option',
-      'say which way: --no-verification (no invitations for this project) or --verification (invitations on)',
-    );
-  }
+async function setNotifications(out: Output, raw: ProjectOptions): Promise<number> {
+  const options = parseSettings(setNotificationsSchema, raw);
   const send = options.verification;
   return withTarget(
     () => openTarget(options, out),

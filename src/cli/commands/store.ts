@@ -6,6 +6,7 @@ import { describeOwner } from '../../targets/shared/lock.js';
 import { action } from '../action.js';
 import { lockedFileOf } from '../context.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
+import { commonSchema, parseSettings } from '../settings.js';
 import type { Output } from '../output.js';
 
 /**
@@ -25,7 +26,8 @@ export function storeCommand(): Command {
   return store;
 }
 
-async function unlock(out: Output, options: CommonOptions): Promise<number> {
+async function unlock(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(commonSchema, raw);
   const { breakLock } = await import('../../targets/shared/lock.js');
   const file = await lockedFileOf(options);
   // A local store that is not there (and no lock of it either) is named, as by every other command.

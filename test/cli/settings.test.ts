@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors.js';
+import { addCustomerSchema, projectScopedSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings, projectCreateSchema, setNotificationsSchema } from '../../src/cli/settings.js';
+
+/** What commander hands an import with no flags given (its defaults). */
+const defaults = { invite: true, concurrency: '8', organization: [], createOrganizations: true, map: [] };
+
+function failure(schema: Parameters<typeof parseSettings>[0], raw: Record<string, unknown>): { code: string; message: string } {
+  try {
+    parseSettings(schema, raw);
+  } catch (error) {
+    if (error instanceof UsageError) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('parsed');
+}
+
+describe("an import's settings: commander's raw values parsed once into typed values", () => {
+  it('types and defaults: numbers from text, booleans for absent flags', () => {
+    const settings = parseSettings(importCsvSchema, { ...defaults, concurrency: ' 16 ', maxRowChars: '5000', noise: 'dropped' });
+    expect(settings).toMatchObject({ concurrency: 16, maxRowChars: 5000, invite: true, deferInvites: false, dryRun: false, yes: false, json: false, createOrganizations: true, map: [] });
+    expect(settings).not.toHaveProperty('noise');
+    // A config file gives numbers as numbers; an absent --concurrency is the default.
+    expect(parseSettings(importMailSchema, { concurrency: 4 }).concurrency).toBe(4);
+    expect(parseSettings(importMailSchema, {}).concurrency).toBe(8);
+    expect(parseSettings(importMailSchema, { invite: false, includeCc: true })).toMatchObject({ invite: false, includeCc: true, replyTo: false });
+  });
+
+  it('a bad value: bad-option naming the option, its value and the rule in plain words, never zod texts', () => {
+    expect(failure(importCsvSchema, { ...defaults, concurrency: 'abc' })).toEqual({ code: 'bad-option', message: '--concurrency "abc": must be a whole number' });
+    expect(failure(importCsvSchema, { ...defaults, concurrency: '0' })).toEqual({ code: 'bad-option', message: '--concurrency "0": must be at least 1' });
+    expect(failure(importCsvSchema, { ...defaults, concurrency: '65' })).toEqual({ code: 'bad-option', message: '--concurrency "65": must be at most 64' });
+    expect(failure(importCsvSchema, { ...defaults, maxRowChars: '1e6' })).toEqual({ code: 'bad-option', message: '--max-row-chars "1e6": must be a whole number' });
+    expect(failure(importMailSchema, { exclude: 'x' })).toEqual({ code: 'bad-option', message: '--exclude "x": is not a valid value' });
+  });
+
+  it('checks across options keep their own codes: conflicting-options, bad-report', () => {
+    expect(failure(importCsvSchema, { ...defaults, invite: false, deferInvites: true })).toEqual({
+      code: 'conflicting-options',
+      message: '--no-invite and --defer-invites contradict each other: give one',
+    });
+    expect(failure(importMailSchema, { report: 'out.txt' })).toMatchObject({ code: 'bad-report', message: expect.stringMatching(/^--report out\.txt: the file name must end in \.csv or \.json/) });
+  });
+});
+
+describe('add-customer and invitations send: the same one parse', () => {
+  it('add-customer: one password source, and --no-invite with --defer-invites, are conflicting-options', () => {
+    expect(failure(addCustomerSchema, { passwordStdin: true, generatePassword: true })).toEqual({
+      code: 'conflicting-options',
+      message: 'give one of --password-stdin, --password-file and --generate-password',
+    });
+    expect(failure(addCustomerSchema, { invite: false, deferInvites: true })).toMatchObject({ code: 'conflicting-options' });
+    expect(parseSettings(addCustomerSchema, { email: 'a@example.com', invite: true })).toMatchObject({ email: 'a@example.com', invite: true, deferInvites: false, generatePassword: false, organization: [], createOrganizations: true });
+  });
+
+  it('invitations send: absent flags are false', () => {
+    expect(parseSettings(invitationsSendSchema, { project: 'ITH', failed: true })).toMatchObject({ project: 'ITH', failed: true, inDoubt: false, yes: false });
+  });
+});
+
+describe('project create and set-notifications', () => {
+  it('project create: the key by its label, the name folded, an empty name refused', () => {
+    expect(parseSettings(projectCreateSchema, { key: ' ITH ', name: '  IT   Help ' }, { key: 'project key' })).toMatchObject({ key: 'ITH', name: 'IT Help', json: false });
+    let message = '';
+    try {
+      parseSettings(projectCreateSchema, { key: 'ith', name: 'IT' }, { key: 'project key' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^project key "ith": a project key is 2 to 10 characters/);
+    expect(failure(projectCreateSchema, { key: 'ITH', name: ' \t ' })).toEqual({ code: 'bad-option', message: '--name is empty: give the name customers will see' });
+  });
+
+  it('set-notifications: neither way given is missing-option; either way is a boolean', () => {
+    expect(failure(setNotificationsSchema, { project: 'ITH' })).toMatchObject({ code: 'missing-option', message: expect.stringMatching(/^say which way/) });
+    expect(parseSettings(setNotificationsSchema, { verification: false }).verification).toBe(false);
+  });
+});
+
+describe('--project: one parse for every command', () => {
+  it('trimmed and upper-cased; empty is none; a bad key is bad-option naming what was typed', () => {
+    expect(parseSettings(projectScopedSchema, { project: ' ith ' }).project).toBe('ITH');
+    expect(parseSettings(projectScopedSchema, { project: '  ' }).project).toBeUndefined();
+    expect(failure(projectScopedSchema, { project: 'it-h' })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--project "it-h": a project key is 2 to 10 characters/) });
+    expect(failure(importCsvSchema, { ...defaults, project: '1AB' })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--project "1AB": /) });
+  });
+});
