@@ -12,8 +12,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { ProvisionRequest } from '../src/core/target.js';
 import { runImport } from '../src/core/run.js';
 import type { CandidateRow } from '../src/core/types.js';

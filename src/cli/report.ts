@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
 import { safeJson } from './output.js';
-import { writeFailure } from '../util/atomic-file.js';
+import { syncFolder, writeFailure } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;
 
@@ -211,21 +211,6 @@ class BatchedWriter {
   }
 }
 
-async function syncFolder(dir: string): Promise<void> {
-  let folder;
-  try {
-    folder = await open(dir, 'r');
-  } catch {
-    return;
-  }
-  try {
-    await folder.sync();
-  } catch {
-    // platforms that cannot fsync a folder
-  } finally {
-    await folder.close();
-  }
-}
 
 
 function jsonHead(summary: RunSummary, extra: Record<string, unknown>): string {

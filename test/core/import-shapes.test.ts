@@ -7,11 +7,10 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../../src/core/secret.js';
 import { runImport } from '../../src/core/run.js';
-import type { CandidateRow } from '../../src/core/types.js';
-import { openCsv, type CsvReadOptions, type CsvRecord } from '../../src/csv/index.js';
+import { openCsv, type CsvReadOptions } from '../../src/csv/index.js';
 import { messageIdFor } from '../../src/mail/message-id.js';
+import { candidates } from '../../src/csv/candidates.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { createProjectStore } from '../support/e2e.js';
 import { RecordingMailer, RecordingReporter } from '../support/recording-reporter.js';
@@ -21,17 +20,6 @@ import { fixture } from '../csv/helpers.js';
 
 const tempDir = useTempDirs();
 
-/** What import-csv hands the core for each record (as src/cli/commands/import-csv.ts does). */
-async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<CandidateRow> {
-  for await (const record of records) {
-    const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
-    if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
-    if (record.language !== undefined) row.language = record.language;
-    if (record.username !== undefined) row.username = record.username;
-    if (record.error !== undefined) row.error = record.error;
-    yield row;
-  }
-}
 
 /** `import-csv <file> --project ITH [--no-invite]` into dir's store, in process. */
 async function importCsv(dir: string, file: string, options: CsvReadOptions & { noInvite?: boolean } = {}) {

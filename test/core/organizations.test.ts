@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkOrganizations, splitOrganizations } from '../../src/core/organizations.js';
 import { runImport } from '../../src/core/run.js';
-import type { CandidateRow, OrganizationInfo, OrganizationMember } from '../../src/core/types.js';
+import type { OrganizationInfo, OrganizationMember } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
 import { messageIdFor } from '../../src/mail/message-id.js';
 import { LocalStore } from '../../src/targets/local/store.js';

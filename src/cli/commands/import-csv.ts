@@ -1,9 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
-import { Secret } from '../../core/secret.js';
-import type { CandidateRow } from '../../core/types.js';
-import { splitOrganizations } from '../../core/organizations.js';
-import { MAX_ROW_CHARS, openCsv, parseMapOption, type CsvRecord } from '../../csv/index.js';
+import { candidates } from '../../csv/candidates.js';
+import { MAX_ROW_CHARS, openCsv, parseMapOption } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
@@ -118,14 +116,3 @@ export function importRunOptions(command: string, kind: 'welcome' | 'verify', se
   };
 }
 
-async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<CandidateRow> {
-  for await (const record of records) {
-    const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
-    if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
-    if (record.language !== undefined) row.language = record.language;
-    if (record.username !== undefined) row.username = record.username;
-    if (record.organization !== undefined) row.organizations = splitOrganizations(record.organization);
-    if (record.error !== undefined) row.error = record.error;
-    yield row;
-  }
-}

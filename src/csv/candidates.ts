@@ -1,0 +1,17 @@
+import { splitOrganizations } from '../core/organizations.js';
+import { Secret } from '../core/secret.js';
+import type { CandidateRow } from '../core/types.js';
+import type { CsvRecord } from './index.js';
+
+/** What an import hands the core for each CSV record: the cells it knows, a password kept secret. */
+export async function* candidates(records: AsyncIterable<CsvRecord>): AsyncIterable<CandidateRow> {
+  for await (const record of records) {
+    const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
+    if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
+    if (record.language !== undefined) row.language = record.language;
+    if (record.username !== undefined) row.username = record.username;
+    if (record.organization !== undefined) row.organizations = splitOrganizations(record.organization);
+    if (record.error !== undefined) row.error = record.error;
+    yield row;
+  }
+}
