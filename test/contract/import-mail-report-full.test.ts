@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { storeWith } from './shape.js';
+import { tmpfsAvailable } from '../support/tmpfs.js';
 
 /**
  * import-mail's report on a disk that fills up after the preflight (a real 64 KB tmpfs, as root):
  * as for import-csv, the run's summary still comes, with error report-unwritable, exit 1.
  */
-const root = process.getuid?.() === 0;
-if (!root) console.log('skipped the import-mail full-disk report test: mounting a tmpfs needs root');
+const { ok: root, reason: noTmpfs } = tmpfsAvailable();
+if (!root) console.log(`skipped the import-mail full-disk report test: ${noTmpfs}`);
 const mounted: string[] = [];
 afterEach(() => {
   for (const mnt of mounted.splice(0)) execFileSync('umount', [mnt]);

@@ -6,6 +6,7 @@ import { runCli } from '../support/cli.js';
 import { useProjectDir, useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
 import { closedPort } from '../mail/fixtures.js';
+import { tmpfsAvailable } from '../support/tmpfs.js';
 
 /** The preflight of every command that writes: add-customer, invitations send, and the store's own folder. */
 const smtp = useSmtpSink();
@@ -53,7 +54,7 @@ describe('preflight of other commands', () => {
   });
 });
 
-const root = process.getuid?.() === 0;
+const { ok: root, reason: noTmpfs } = tmpfsAvailable();
 describe.skipIf(!root)('preflight: the local store on a read-only file system (a tmpfs mounted by the test, as root)', () => {
   it('store-unwritable: exit 2, the store unchanged, nothing sent', async () => {
     const base = await tempDir();
@@ -77,4 +78,4 @@ describe.skipIf(!root)('preflight: the local store on a read-only file system (a
     }
   });
 });
-if (!root) console.log('skipped the read-only file system test: mounting a tmpfs needs root');
+if (!root) console.log(`skipped the read-only file system test: ${noTmpfs}`);

@@ -5,14 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { useProjectDir } from '../support/e2e.js';
 import { readStore } from '../support/store.js';
+import { tmpfsAvailable } from '../support/tmpfs.js';
 
 /**
  * The report on a disk that fills up after the preflight: a real small file system (a 64 KB tmpfs
  * mounted by the test, as root). Whatever happens, no partial report or temp file is left, the
  * error names the file and the cause, and the run's outcome is not hidden.
  */
-const root = process.getuid?.() === 0;
-if (!root) console.log('skipped the full-disk report tests: mounting a tmpfs needs root');
+const { ok: root, reason: noTmpfs } = tmpfsAvailable();
+if (!root) console.log(`skipped the full-disk report tests: ${noTmpfs}`);
 const projectDir = useProjectDir();
 const mounted: string[] = [];
 afterEach(() => {
