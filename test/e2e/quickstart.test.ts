@@ -48,6 +48,17 @@ describe("the README's Quickstart", () => {
     expect(second.stdout).toMatch(/already exists/);
     expect(second.stdout).toMatch(/12 existing/);
     expect((await readdir(join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'))).toHaveLength(12);
+
+    // The README's next example, the messy sample, in the same folder: bad rows by line, exit 1.
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const messy = /Next, a messy export[\s\S]*?```console\n([^`]+?)\n```/.exec(readme)?.[1]?.trim() ?? '';
+    expect(messy).toMatch(/import-csv fixtures\/customers\.csv/);
+    await copyFile(join(ROOT, 'fixtures/customers.csv'), join(dir, 'fixtures/customers.csv'));
+    const third = spawnSync('sh', ['-c', messy.replaceAll('node bin/jsm-provision.js', `"${process.execPath}" "${BIN}"`)], { cwd: dir, env, encoding: 'utf8' });
+    expect(third.status).toBe(1);
+    expect(third.stdout).toMatch(/20 rows: 14 created, 4 existing, 1 invalid, 1 duplicate, 0 failed/);
+    expect(third.stdout).toMatch(/line 13: \[invalid\]/);
+    expect(third.stdout).toMatch(/line 15: \[duplicate\]/);
   });
 });
 
