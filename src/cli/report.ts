@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
 import { safeJson } from './output.js';
-import { syncFolder, writeFailure } from '../util/atomic-file.js';
+import { syncFolder, writeAll, writeFailure } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;
 
@@ -128,7 +128,7 @@ export class ReportWriter<R extends ReportRow = RowResult> {
     let handle: FileHandle | undefined;
     try {
       handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
-      const out = new BatchedWriter(handle);
+      const out = new BatchedWriter(handle, temp);
       const json = this.format === 'json';
       // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (README).
       const dryMark = summary.dryRun ? ',true' : '';
@@ -195,7 +195,10 @@ export class ReportWriter<R extends ReportRow = RowResult> {
 class BatchedWriter {
   #pending: string[] = [];
   #size = 0;
-  constructor(private readonly handle: FileHandle) {}
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+  ) {}
   async write(text: string): Promise<void> {
     this.#pending.push(text);
     this.#size += text.length;
@@ -203,11 +206,10 @@ class BatchedWriter {
   }
   async flush(): Promise<void> {
     if (this.#pending.length === 0) return;
-    const bytes = Buffer.from(this.#pending.join(''), 'utf8');
+    const text = this.#pending.join('');
     this.#pending = [];
     this.#size = 0;
-    let done = 0;
-    while (done < bytes.length) done += (await this.handle.write(bytes, done, bytes.length - done)).bytesWritten;
+    await writeAll(this.handle, this.path, text);
   }
 }
 

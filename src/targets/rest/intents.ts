@@ -16,6 +16,7 @@ import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { InvitationRecord } from '../../core/types.js';
+import { writeAll } from '../../util/atomic-file.js';
 
 /** A new customer about to be created: the record its invitation gets, and the username asked for. */
 export interface Intent {
@@ -118,14 +119,7 @@ export class IntentLog {
       return open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     })();
     const handle = await this.#handle;
-    const text = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
-    const buffer = Buffer.from(text, 'utf8');
-    let offset = 0;
-    while (offset < buffer.length) {
-      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-      if (bytesWritten <= 0) throw new Error(`could not write ${this.file}`);
-      offset += bytesWritten;
-    }
+    await writeAll(handle, this.file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
     await handle.datasync();
     this.#wrote = true;
   }
