@@ -86,3 +86,20 @@ export interface InvitationLedger {
   claimForSending(project: string, keys: readonly string[], runId: string, expected?: ReadonlyMap<string, InvitationRecord>): Promise<InvitationRecord[]>;
   commit(): Promise<void>;
 }
+
+/**
+ * Whether `claimForSending` may claim `record`, for every ledger alike. Without `expected`: only a
+ * pending record. With it (a resend of failed or in-doubt invitations): compare-and-swap, the
+ * record still exactly as the caller saw it (`seen`), so nobody else claimed it meanwhile; and a
+ * `sending` record of a run that is still alive is being sent, not in doubt.
+ */
+export function isClaimable(
+  record: InvitationRecord,
+  expected: ReadonlyMap<string, InvitationRecord> | undefined,
+  runIsLive: (runId: string | undefined) => boolean,
+): boolean {
+  if (!expected) return record.status === 'pending';
+  const seen = expected.get(record.key);
+  if (seen === undefined || record.status !== seen.status || record.runId !== seen.runId || record.updatedAt !== seen.updatedAt) return false;
+  return record.status !== 'sending' || !runIsLive(record.runId);
+}

@@ -1,5 +1,5 @@
 import { TargetError, UsageError } from '../../src/core/errors.js';
-import type { InvitationLedger, ProvisionRequest, Target } from '../../src/core/target.js';
+import { isClaimable, type InvitationLedger, type ProvisionRequest, type Target } from '../../src/core/target.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -84,18 +84,7 @@ export class MemoryLedger implements InvitationLedger {
     for (const key of keys) {
       const record = byKey.get(key);
       if (!record) continue;
-      let claimable: boolean;
-      if (!expected) claimable = record.status === 'pending';
-      else {
-        const seen = expected.get(key);
-        claimable =
-          seen !== undefined &&
-          record.status === seen.status &&
-          record.runId === seen.runId &&
-          record.updatedAt === seen.updatedAt &&
-          (record.status !== 'sending' || !this.liveRuns.has(record.runId ?? ''));
-      }
-      if (!claimable) continue;
+      if (!isClaimable(record, expected, (id) => this.liveRuns.has(id ?? ''))) continue;
       const next: InvitationRecord = { ...record, status: 'sending', runId, updatedAt };
       byKey.set(key, next);
       claimed.push(next);

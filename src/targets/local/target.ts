@@ -1,6 +1,6 @@
 import { TargetError, UsageError } from '../../core/errors.js';
 import { hashPassword } from '../../core/pkcs5s2.js';
-import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import { isClaimable, type InvitationLedger, type ProvisionRequest, type Target } from '../../core/target.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -269,22 +269,13 @@ export class LocalLedger implements InvitationLedger {
     expected?: ReadonlyMap<string, InvitationRecord>,
   ): Promise<InvitationRecord[]> {
     const updatedAt = new Date().toISOString();
-    const claimable = (key: string, record: InvitationRecord | undefined): boolean => {
-      if (!record) return false;
-      if (!expected) return record.status === 'pending';
-      const seen = expected.get(key);
-      // Compare-and-swap: still exactly as the caller saw it, so nobody else claimed it meanwhile;
-      // and a `sending` record of a run that is still alive is being sent, not in doubt.
-      if (seen === undefined || record.status !== seen.status || record.runId !== seen.runId || record.updatedAt !== seen.updatedAt) return false;
-      return record.status !== 'sending' || !runIsLive(record.runId);
-    };
     // Decided under the lock on the freshest copy and made durable before any message leaves:
     // a crash from here on leaves these in doubt, never resent; another process cannot claim them.
     await this.store.journal((data) => {
       const byKey = data.invitations[project] ?? {};
       return keys.flatMap((key) => {
         const record = byKey[key];
-        return record && claimable(key, record) ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
+        return record && isClaimable(record, expected, runIsLive) ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
       });
     });
     testHook('claimed', this.store.path);
