@@ -5,19 +5,10 @@
  */
 import type { Ctx, State } from './routes.js';
 import type { Organization, User } from './types.js';
-import { jsmError, jsmUser, page, type Reply } from './wire.js';
+import { experimental, EXPERIMENTAL_REFUSED, jsmError, jsmUser, page, type Reply } from './wire.js';
 
 type Handler = (ctx: Ctx, m: RegExpMatchArray) => Reply;
 const SD = '/rest/servicedeskapi';
-
-function experimental(ctx: Ctx): boolean {
-  const v = (ctx.headers['x-experimentalapi'] ?? '').trim().toLowerCase();
-  return v === 'opt-in' || v === 'true';
-}
-
-const EXPERIMENTAL_REFUSED = (): Reply => jsmError(400,
-  "This is an experimental API. You must set the header 'X-ExperimentalApi: opt-in' to use it.",
-  'sd.api.experimental.header.required');
 
 const ORG_NOT_FOUND = (): Reply => jsmError(404, 'The organization does not exist.', 'sd.organization.error.not.found');
 

@@ -2,7 +2,7 @@
 import type { CreateRecord, Desk, NotificationSent, Organization, User } from './types.js';
 import { organizationRoutes } from './organizations.js';
 import {
-  isEmail, jsmError, jsmUser, notFoundResource, page, platformError, platformUser, type Reply,
+  experimental, EXPERIMENTAL_REFUSED, isEmail, jsmError, jsmUser, notFoundResource, page, platformError, platformUser, type Reply,
 } from './wire.js';
 
 export interface State {
@@ -57,15 +57,6 @@ interface Route { method: string; pattern: RegExp; handler: Handler }
 const BUILD_EPOCH = 1704067200000;
 const SD = '/rest/servicedeskapi';
 
-/** The docs say `X-ExperimentalApi: true`, clients send `opt-in`: both are accepted. */
-function experimental(ctx: Ctx): boolean {
-  const v = (ctx.headers['x-experimentalapi'] ?? '').trim().toLowerCase();
-  return v === 'opt-in' || v === 'true';
-}
-
-const EXPERIMENTAL_REFUSED = (): Reply => jsmError(400,
-  "This is an experimental API. You must set the header 'X-ExperimentalApi: opt-in' to use it.",
-  'sd.api.experimental.header.required');
 
 function obj(body: unknown): Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};

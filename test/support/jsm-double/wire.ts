@@ -126,3 +126,13 @@ export function platformUser(base: string, u: User, full = false): unknown {
 export function isEmail(s: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s);
 }
+
+/** The docs say `X-ExperimentalApi: true`, clients send `opt-in`: both are accepted. */
+export function experimental(ctx: { headers: Record<string, string> }): boolean {
+  const v = (ctx.headers['x-experimentalapi'] ?? '').trim().toLowerCase();
+  return v === 'opt-in' || v === 'true';
+}
+
+export const EXPERIMENTAL_REFUSED = (): Reply => jsmError(400,
+  "This is an experimental API. You must set the header 'X-ExperimentalApi: opt-in' to use it.",
+  'sd.api.experimental.header.required');
