@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
 import { safeJson } from './output.js';
-import { syncFolder, writeAll, writeFailure } from '../util/atomic-file.js';
+import { syncFolder, writeAll, writeAllSync, writeFailure } from '../util/atomic-file.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;
 
@@ -52,13 +52,6 @@ function unwritable(file: string, error: unknown, hint?: string): UsageError {
   // The cause in words (a full disk, a quota, an I/O error, a read-only disk), as for every file.
   const failure = writeFailure(file, error);
   return new UsageError('report-unwritable', `the report was not written: ${printable(failure.message)}`, hint ?? failure.hint ?? 'choose another --report path');
-}
-
-/** Writes all of `text` (a short write is retried, never ignored). */
-function writeAllSync(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /**

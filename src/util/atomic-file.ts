@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -68,6 +68,17 @@ export async function writeAll(handle: FileHandle, path: string, data: string | 
     const { bytesWritten } = await handle.write(buffer, offset, length, position === undefined ? null : position + offset);
     if (bytesWritten <= 0) throw faultError('ENOSPC');
     offset += bytesWritten;
+  }
+}
+
+/** `writeAll` for a file descriptor written synchronously: a short write goes on, no progress is ENOSPC. */
+export function writeAllSync(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let done = 0;
+  while (done < bytes.length) {
+    const written = writeSync(fd, bytes, done, bytes.length - done);
+    if (written <= 0) throw faultError('ENOSPC');
+    done += written;
   }
 }
 
