@@ -1,5 +1,6 @@
 import type { Plan } from '../core/plan.js';
 import { UsageError } from '../core/errors.js';
+import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
@@ -120,7 +121,8 @@ export async function runRowsOutcome(
     await checkReportPath(options.report, [...(options.inputs ?? []), ...store, ...secrets]);
     report = ReportWriter.open(options.report);
   }
-  const willSend = !options.dryRun && !options.noInvite && !options.defer && project.sendVerificationEmails;
+  // Whether this run sends: the one policy, asked for a new customer (nothing is sent by a dry run).
+  const willSend = !options.dryRun && decideForRun(settings, 'new').action === 'send';
   if (willSend) checkRestDelivery(target, options);
   let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
