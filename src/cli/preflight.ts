@@ -4,6 +4,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
+import type { Target } from '../core/target.js';
 import { makeFolders, removeFolders } from '../util/folders.js';
 
 /**
@@ -60,6 +61,12 @@ async function identity(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The files a run reads or keeps (its inputs, the local store and its log, the SMTP password file): never a report. */
+export function runFiles(target: Target, inputs: readonly string[], smtpPasswordFile: string | undefined): string[] {
+  const store = target.kind === 'local' ? [target.location, `${target.location}.journal`] : [];
+  return [...inputs, ...store, ...(smtpPasswordFile ? [smtpPasswordFile] : [])];
 }
 
 /**

@@ -11,7 +11,7 @@ import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { renderPlan, renderSummary } from './render.js';
-import { checkReportPath, checkStoreFolder } from './preflight.js';
+import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
 import { asRun } from './signals.js';
@@ -116,9 +116,7 @@ export async function runRowsOutcome(
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {
-    const store = target.kind === 'local' ? [target.location, `${target.location}.journal`] : [];
-    const secrets = options.smtpPasswordFile ? [options.smtpPasswordFile] : [];
-    await checkReportPath(options.report, [...(options.inputs ?? []), ...store, ...secrets]);
+    await checkReportPath(options.report, runFiles(target, options.inputs ?? [], options.smtpPasswordFile));
     report = ReportWriter.open(options.report);
   }
   // Whether this run sends: the one policy, asked for a new customer (nothing is sent by a dry run).

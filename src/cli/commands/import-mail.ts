@@ -6,7 +6,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { printable } from '../../core/printable.js';
 import type { Output } from '../output.js';
-import { checkReportPath } from '../preflight.js';
+import { checkReportPath, runFiles } from '../preflight.js';
 import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
 import { plural } from '../render.js';
 import { printRowRun, runRowsOutcome } from '../run-rows.js';
@@ -82,7 +82,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
       const project = await resolveProject(target, options.project);
       // Preflight of the report this command writes itself (runRowsOutcome checks the rest).
       if (report !== undefined) {
-        await checkReportPath(report, [...paths, ...(target.kind === 'local' ? [target.location, `${target.location}.journal`] : []), ...(options.smtpPasswordFile ? [options.smtpPasswordFile] : [])]);
+        await checkReportPath(report, runFiles(target, paths, options.smtpPasswordFile));
         writer = ReportWriter.open(report, MAIL_COLUMNS);
       }
       try {
