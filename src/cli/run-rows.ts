@@ -6,7 +6,7 @@ import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
 import type { Target } from '../core/target.js';
-import type { CandidateRow, InvitationKind, ProjectInfo } from '../core/types.js';
+import type { CandidateRow, InvitationKind, ProjectInfo, RowSource } from '../core/types.js';
 import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
@@ -81,7 +81,7 @@ export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<str
 
 /** Runs rows through the one pipeline and prints the outcome (add-customer, import-csv). */
 export async function runRows(
-  source: AsyncIterable<CandidateRow>,
+  source: RowSource,
   target: Target,
   project: ProjectInfo,
   options: RowRunOptions,
@@ -96,7 +96,7 @@ export async function runRows(
  * warnings (stderr); the summary is the caller's to render (printRowRun).
  */
 export async function runRowsOutcome(
-  source: AsyncIterable<CandidateRow>,
+  source: RowSource,
   target: Target,
   project: ProjectInfo,
   options: RowRunOptions,
@@ -191,9 +191,18 @@ export async function runRowsOutcome(
   return { ...base, summary, reportFailed };
 }
 
+/** Each row of a source changed by `change`, in the batches it came in. */
+async function* mapRows(source: RowSource, change: (row: CandidateRow) => CandidateRow): RowSource {
+  for await (const item of source) yield isBatch(item) ? item.map(change) : change(item);
+}
+
+function isBatch(item: CandidateRow | readonly CandidateRow[]): item is readonly CandidateRow[] {
+  return Array.isArray(item);
+}
+
 /** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */
-async function* withLanguage(source: AsyncIterable<CandidateRow>, language: string): AsyncIterable<CandidateRow> {
-  for await (const row of source) yield row.language === undefined || row.language.trim() === '' ? { ...row, language } : row;
+function withLanguage(source: RowSource, language: string): RowSource {
+  return mapRows(source, (row) => (row.language === undefined || row.language.trim() === '' ? { ...row, language } : row));
 }
 
 /** `--organization` values, checked before anything is read or written. */
@@ -204,6 +213,6 @@ function organizationOption(values: readonly string[] | undefined): string[] {
 }
 
 /** `--organization` for every row, after the row's own (the first spelling seen wins). */
-async function* withOrganizations(source: AsyncIterable<CandidateRow>, extra: readonly string[]): AsyncIterable<CandidateRow> {
-  for await (const row of source) yield { ...row, organizations: [...(row.organizations ?? []), ...extra] };
+function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
+  return mapRows(source, (row) => ({ ...row, organizations: [...(row.organizations ?? []), ...extra] }));
 }

@@ -1,6 +1,6 @@
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { InvitationLedger, Target } from './target.js';
-import type { CandidateRow, ValidRow } from './types.js';
+import type { CandidateRow, RowSource, ValidRow } from './types.js';
 import { validateRow } from './validate.js';
 import { rowResult, type RowResult, type RunSettings } from './results.js';
 import { checkOrganizations, RunOrganizations } from './organizations.js';
@@ -49,7 +49,7 @@ const LOOKUP_CHUNK = 1_000;
  * who exists, in chunks so a large input streams. Nothing is written.
  */
 export async function buildPlan(
-  source: AsyncIterable<CandidateRow>,
+  source: RowSource,
   target: Target,
   settings: RunSettings,
   onRead?: (count: number) => void,
@@ -69,55 +69,73 @@ export async function buildPlan(
   const firstLine = new Map<string, number | string>();
   const lookup = settings.dryRun || target.lookupIsCheap;
   const reject = onRejected ?? ((row: RowResult) => void plan.rejected.push(row));
-  let chunk: { index: number; row: ValidRow }[] = [];
+  // The decision depends only on the situation (one of three) within a run: made once for each.
+  const decisions = new Map<CustomerSituation, InvitationDecision>();
+  const decide = (situation: CustomerSituation): InvitationDecision => {
+    let decision = decisions.get(situation);
+    if (decision === undefined) decisions.set(situation, (decision = decideForRun(settings, situation)));
+    return decision;
+  };
+  // Rows waiting for the target's answer; completed (exists, situation, invitation) by flush.
+  let chunk: PlannedRow[] = [];
 
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const existing = lookup ? await target.lookupExisting(chunk.map((c) => c.row.key)) : null;
-    for (const { index, row } of chunk) {
-      const exists = existing ? existing.has(row.key) : null;
-      const situation = situationOf(exists, target.ledger, settings.project.key, row.key);
-      const invitation = decideForRun(settings, situation);
+    const existing = lookup ? await target.lookupExisting(chunk.map((p) => p.row.key)) : null;
+    for (const planned of chunk) {
+      const exists = existing ? existing.has(planned.row.key) : null;
+      planned.exists = exists;
+      planned.situation = situationOf(exists, target.ledger, settings.project.key, planned.row.key);
+      planned.invitation = decide(planned.situation);
       // A dry run without a report keeps counts only, so that memory does not grow with the input.
-      if (keepRows) plan.rows.push({ index, row, exists, situation, invitation });
-      count(plan, exists, invitation);
+      if (keepRows) plan.rows.push(planned);
+      count(plan, exists, planned.invitation);
     }
     chunk = [];
   };
 
-  for await (const candidate of source) {
-    const index = plan.rowsTotal++;
-    const checked = validateRow(candidate);
-    const orgNames = checked.ok ? checkOrganizations(candidate.organizations) : null;
-    if (!checked.ok || (orgNames && !orgNames.ok)) {
-      plan.counts.invalid++;
-      const email = checked.ok ? checked.row.email : checked.email;
-      reject(rejected(index, candidate, email, 'invalid', !checked.ok ? checked.reason : orgNames && !orgNames.ok ? orgNames.reason : ''));
-      continue;
-    }
-    const earlier = firstLine.get(checked.row.key);
-    if (earlier !== undefined) {
-      plan.counts.duplicate++;
-      const reason = `same email as line ${earlier} (emails are compared without regard to case)`;
-      reject(rejected(index, candidate, checked.row.email, 'duplicate', reason, checked.row.fullName));
-      continue;
-    }
-    firstLine.set(checked.row.key, candidate.line);
-    if (orgNames?.ok && orgNames.names.length > 0) {
-      const orgs = await plan.organizations.planRow(checked.row.key, orgNames.names);
-      if ('reason' in orgs) {
+  const NOT_YET = decideForRun(settings, 'new');
+  for await (const item of source) {
+    const batch: readonly CandidateRow[] = isBatch(item) ? item : [item];
+    for (const candidate of batch) {
+      const index = plan.rowsTotal++;
+      const checked = validateRow(candidate);
+      const orgNames = checked.ok && candidate.organizations !== undefined ? checkOrganizations(candidate.organizations) : null;
+      if (!checked.ok || (orgNames && !orgNames.ok)) {
         plan.counts.invalid++;
-        reject(rejected(index, candidate, checked.row.email, 'invalid', orgs.reason, checked.row.fullName));
+        const email = checked.ok ? checked.row.email : checked.email;
+        reject(rejected(index, candidate, email, 'invalid', !checked.ok ? checked.reason : orgNames && !orgNames.ok ? orgNames.reason : ''));
         continue;
       }
-      checked.row.organizations = orgs.names;
+      const { row } = checked;
+      const earlier = firstLine.get(row.key);
+      if (earlier !== undefined) {
+        plan.counts.duplicate++;
+        const reason = `same email as line ${earlier} (emails are compared without regard to case)`;
+        reject(rejected(index, candidate, row.email, 'duplicate', reason, row.fullName));
+        continue;
+      }
+      firstLine.set(row.key, candidate.line);
+      if (orgNames?.ok && orgNames.names.length > 0) {
+        const orgs = await plan.organizations.planRow(row.key, orgNames.names);
+        if ('reason' in orgs) {
+          plan.counts.invalid++;
+          reject(rejected(index, candidate, row.email, 'invalid', orgs.reason, row.fullName));
+          continue;
+        }
+        row.organizations = orgs.names;
+      }
+      chunk.push({ index, row, exists: null, situation: 'new', invitation: NOT_YET });
+      if (chunk.length >= LOOKUP_CHUNK) await flush();
+      if (onRead && plan.rowsTotal % LOOKUP_CHUNK === 0) onRead(plan.rowsTotal);
     }
-    chunk.push({ index, row: checked.row });
-    if (chunk.length >= LOOKUP_CHUNK) await flush();
-    if (onRead && plan.rowsTotal % LOOKUP_CHUNK === 0) onRead(plan.rowsTotal);
   }
   await flush();
   return plan;
+}
+
+function isBatch(item: CandidateRow | readonly CandidateRow[]): item is readonly CandidateRow[] {
+  return Array.isArray(item);
 }
 
 function situationOf(exists: boolean | null, ledger: InvitationLedger, project: string, key: string): CustomerSituation {

@@ -11,7 +11,7 @@ import {
   type RunSettings,
   type RunSummary,
 } from './results.js';
-import type { CandidateRow } from './types.js';
+import type { RowSource } from './types.js';
 
 export interface RunContext extends ApplyContext {
   /** The outbox folder when invitations go there, null when they go by SMTP. */
@@ -38,7 +38,7 @@ export interface RunOutcome {
 }
 
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
-export async function runImport(source: AsyncIterable<CandidateRow>, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
+export async function runImport(source: RowSource, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
   const keepRows = !settings.dryRun || ctx.keepRows !== false;
   const tally = new Tally(runSuppressedBy(settings.noInvite, settings.project.sendVerificationEmails), ctx.outbox);
   const sink = ctx.onRejected;

@@ -23,6 +23,9 @@ export interface ProjectInfo {
 }
 
 /** One row as a source yields it, before validation. `line` is where it starts in its input. */
+/** Rows for the pipeline: one at a time, or in batches (a CSV file's rows, as parsed together). */
+export type RowSource = AsyncIterable<CandidateRow | readonly CandidateRow[]>;
+
 export interface CandidateRow {
   line: number | string;
   email: string;

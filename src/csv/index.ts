@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { checkEncodingOption, decodeSource, REPLACEMENT } from './decode.js';
 import { checkMap, firstValue, resolveColumns, type Columns } from './headers.js';
-import { endsLinesWithCr, MAX_ROW_CHARS, parseRows, type ParsedRow } from './rows.js';
+import { endsLinesWithCr, MAX_ROW_CHARS, parseRows, type ParsedRow, type RowStream } from './rows.js';
 import { delimiterName, parseDelimiterOption, sniffDelimiter } from './sniff.js';
 import { openSource } from './source.js';
 
@@ -59,6 +59,8 @@ export interface CsvReader {
   sepLine: boolean;
   /** The data rows, streamed; iterate once. Reading ends, and the file closes, with the loop. */
   records: AsyncIterable<CsvRecord>;
+  /** The same rows a batch at a time (as many as were parsed together): iterate this or `records`, once. */
+  batches: AsyncIterable<CsvRecord[]>;
   /** Releases the input without reading the records (e.g. after a dry look at the headers). */
   close(): void;
 }
@@ -90,24 +92,34 @@ export async function openCsv(input: NodeJS.ReadableStream | string, options: Cs
     closeParser = parsed.close;
     const what = { label, maxRowChars };
 
-    const header = await nextRow(parsed.rows, what);
+    const header = await nextRow(parsed, what);
     if (header === undefined) throw emptyInput(label);
     const headers = header.cells.map((cell) => cell.trim());
-    const columns = await resolveOrHint(headers, map, label, parsed.rows, what);
+    const columns = await resolveOrHint(headers, map, label, parsed, what);
     const shape = { columns, headers, width: headers.length, delimiter, encoding };
 
-    async function* records(): AsyncGenerator<CsvRecord> {
+    async function* batches(): AsyncGenerator<CsvRecord[]> {
       try {
-        for (;;) {
-          const row = await nextRow(parsed.rows, what);
-          if (row === undefined) return;
-          yield toRecord(row.line, row.cells, shape);
+        for await (const rows of parsed.batches()) {
+          const out: CsvRecord[] = [];
+          for (const row of rows) {
+            if (row.kind === 'broken') {
+              // The rows before it go on; the file stops here.
+              if (out.length > 0) yield out;
+              throw malformed(row, what);
+            }
+            if (!isBlank(row.cells)) out.push(toRecord(row.line, row.cells, shape));
+          }
+          if (out.length > 0) yield out;
         }
       } finally {
         close();
       }
     }
-    return { headers, delimiter, encoding, columns, sepLine: sep !== undefined, records: records(), close };
+    async function* records(): AsyncGenerator<CsvRecord> {
+      for await (const batch of batches()) yield* batch;
+    }
+    return { headers, delimiter, encoding, columns, sepLine: sep !== undefined, records: records(), batches: batches(), close };
   } catch (error) {
     close();
     throw error;
@@ -141,7 +153,7 @@ async function* dropFirst(text: AsyncIterable<string>, count: number): AsyncGene
 const HINT_ROWS = 20;
 
 /** resolveColumns; when it finds no email column, the hint is made from the first data rows too. */
-async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>, label: string, rows: AsyncIterator<ParsedRow>, what: Source): Promise<Columns> {
+async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>, label: string, rows: RowStream, what: Source): Promise<Columns> {
   try {
     return resolveColumns(headers, map, label);
   } catch (error) {
@@ -175,14 +187,19 @@ function otherDelimiterIn(header: string): string | undefined {
 }
 
 /** The next row that is not blank: a row of empty cells (",,," from Excel) is a blank line. */
-async function nextRow(rows: AsyncIterator<ParsedRow>, what: Source): Promise<{ line: number; cells: string[] } | undefined> {
+async function nextRow(rows: RowStream, what: Source): Promise<{ line: number; cells: string[] } | undefined> {
   for (;;) {
-    const next = await rows.next();
-    if (next.done === true) return undefined;
-    const row = next.value;
+    const row = await rows.next();
+    if (row === undefined) return undefined;
     if (row.kind === 'broken') throw malformed(row, what);
-    if (row.cells.some((cell) => cell.trim() !== '')) return row;
+    if (!isBlank(row.cells)) return row;
   }
+}
+
+/** A row of empty cells (",,," from Excel) is a blank line. */
+function isBlank(cells: readonly string[]): boolean {
+  for (const cell of cells) if (cell !== '' && cell.trim() !== '') return false;
+  return true;
 }
 
 interface Shape {

@@ -1,4 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
+import { finished, pipeline, Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 
 /**
@@ -38,7 +38,19 @@ export interface ParseOptions {
   maxRowChars?: number;
 }
 
-export function parseRows(text: AsyncIterable<string>, delimiter: string, options: ParseOptions = {}): { rows: AsyncGenerator<ParsedRow>; close(): void } {
+/** The parsed rows: one at a time (the header, a hint's sample), then the rest a batch at a time. */
+export interface RowStream {
+  /** The next row, or undefined at the end of the input. */
+  next(): Promise<ParsedRow | undefined>;
+  /**
+   * The rows not taken yet, in batches of as many as the parser has ready (a few hundred): a row's
+   * way through the pipeline then costs no promise of its own.
+   */
+  batches(): AsyncGenerator<ParsedRow[]>;
+  close(): void;
+}
+
+export function parseRows(text: AsyncIterable<string>, delimiter: string, options: ParseOptions = {}): RowStream {
   const breaks = options.crLines === true ? /\r/g : /\n/g;
   const parser = parse({
     delimiter,
@@ -53,21 +65,94 @@ export function parseRows(text: AsyncIterable<string>, delimiter: string, option
   });
   // Errors of the source (a read failing midway) destroy the parser, so they reach the loop below.
   pipeline(Readable.from(text), parser, () => undefined);
-  const items: AsyncIterable<ParserItem> = parser;
+  const items = readBatches<ParserItem>(parser);
+  let previousEnd = (options.firstLine ?? 1) - 1;
+  let broken = false;
+  let held: ParsedRow[] = [];
+  let at = 0;
 
-  async function* rows(): AsyncGenerator<ParsedRow> {
-    let previousEnd = (options.firstLine ?? 1) - 1;
-    for await (const item of items) {
+  /** The parser's next items as rows with their lines; a broken row is the last one ever. */
+  const pull = async (): Promise<ParsedRow[] | undefined> => {
+    if (broken) return undefined;
+    const next = await items.next();
+    if (next.done === true) return undefined;
+    const rows: ParsedRow[] = [];
+    for (const item of next.value) {
       const line = previousEnd + 1;
       if (!Array.isArray(item)) {
-        yield { kind: 'broken', line, code: item.skipped.code, message: item.skipped.message };
-        return;
+        rows.push({ kind: 'broken', line, code: item.skipped.code, message: item.skipped.message });
+        broken = true;
+        break;
       }
       previousEnd = line + countLineBreaks(item, breaks);
-      yield { kind: 'cells', line, cells: item };
+      rows.push({ kind: 'cells', line, cells: item });
     }
+    return rows;
+  };
+
+  return {
+    async next() {
+      while (at >= held.length) {
+        const rows = await pull();
+        if (rows === undefined) return undefined;
+        held = rows;
+        at = 0;
+      }
+      return held[at++];
+    },
+    async *batches() {
+      if (at < held.length) yield held.slice(at);
+      held = [];
+      at = 0;
+      for (;;) {
+        const rows = await pull();
+        if (rows === undefined) return;
+        if (rows.length > 0) yield rows;
+      }
+    },
+    close: () => parser.destroy(),
+  };
+}
+
+/**
+ * A readable stream's items, as many at a time as it has buffered: what `for await` over the
+ * stream yields, without a promise per item. An error of the stream is thrown; leaving the loop
+ * early destroys the stream.
+ */
+export async function* readBatches<T>(stream: Readable): AsyncGenerator<T[]> {
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  let ended = false;
+  const notify = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  stream.on('readable', notify);
+  const stop = finished(stream, { writable: false }, (error) => {
+    if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') failure = error;
+    ended = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      const batch: T[] = [];
+      for (let item = stream.read() as T | null; item !== null; item = stream.read() as T | null) batch.push(item);
+      if (batch.length > 0) {
+        yield batch;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended || stream.readableEnded) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    stop();
+    stream.off('readable', notify);
+    if (!ended && !stream.readableEnded) stream.destroy();
   }
-  return { rows: rows(), close: () => parser.destroy() };
 }
 
 /**

@@ -84,7 +84,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
       () => openTarget(settings, out),
       async (target) => {
         const project = await resolveProject(target, settings.project);
-        const { code } = await runRows(candidates(reader.records), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
+        const { code } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
         return code;
       },
     );
