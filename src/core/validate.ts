@@ -26,6 +26,9 @@ export function emailKey(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** Printable ASCII and Latin letters (no space, control or format character), words single-spaced. */
+const PLAIN_NAME = /^[!-~\u00c0-\u024f]+(?: [!-~\u00c0-\u024f]+)*$/;
+
 /** Folds runs of white space to one space and trims. */
 export function foldName(name: string): string {
   return name.replace(WHITE_SPACE_RUN, ' ').trim();
@@ -64,6 +67,10 @@ function nameProblem(name: string): string | undefined {
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
 const LDH_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MAX_LOCAL = 64;
+const ATEXT = "[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]";
+const LDH = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/** A dot-atom, an @ and two or more LDH labels: the addresses emailProblem accepts, less the length and digits checks. */
+const PLAIN_ADDRESS = new RegExp(`^${ATEXT}+(?:\\.${ATEXT}+)*@(?:${LDH}\\.)+${LDH}$`);
 // What an address is never allowed to hide: controls, format characters and any kind of space are
 // shown as U+XXXX in its messages.
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/gu;
@@ -75,6 +82,20 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/gu;
  * reached; the reason says what to ask for instead (for a non-ASCII domain, its xn-- form).
  */
 export function emailProblem(email: string): string | undefined {
+  // Most addresses are plain: one regular expression accepts them, the rest take the checks that say why.
+  return isPlainAddress(email) ? undefined : addressProblem(email);
+}
+
+/**
+ * A dot-atom of at most 64 characters, an @ and two or more LDH labels, the last not all digits:
+ * an address every check of addressProblem accepts (a test holds the two together).
+ */
+export function isPlainAddress(email: string): boolean {
+  return PLAIN_ADDRESS.test(email) && email.indexOf('@') <= MAX_LOCAL && !/\.[0-9]+$/.test(email);
+}
+
+/** emailProblem's checks one by one, each with its reason. */
+export function addressProblem(email: string): string | undefined {
   const shown = quote(email, 60, INVISIBLE);
   const at = email.lastIndexOf('@');
   if (at < 0) return `${shown} is not an email address: it has no @`;
@@ -135,11 +156,13 @@ export function validateRow(candidate: CandidateRow): Validation {
   }
   const invalid = emailProblem(email);
   if (invalid !== undefined) return { ok: false, email, reason: invalid };
-  const fullName = foldName(candidate.fullName);
+  // A name of printable ASCII and Latin letters, single-spaced, is folded already and has nothing to refuse.
+  const plain = PLAIN_NAME.test(candidate.fullName);
+  const fullName = plain ? candidate.fullName : foldName(candidate.fullName);
   if (fullName === '') {
     return { ok: false, email, reason: `has no full name for ${email}` };
   }
-  const problem = nameProblem(fullName);
+  const problem = plain ? undefined : nameProblem(fullName);
   if (problem !== undefined) return { ok: false, email, reason: problem };
   if (fullName.length > MAX_NAME) {
     return { ok: false, email, reason: `the name is longer than ${MAX_NAME} characters` };
