@@ -66,7 +66,7 @@ export interface LogRead {
   size: number;
 }
 
-/** Appends are written in pieces of about this many characters. */
+/** Appends are written in pieces of about this many bytes. */
 const WRITE_PIECE = 1 << 20;
 /** Reads are made in pieces of this many bytes. */
 const READ_PIECE = 4 << 20;
@@ -171,9 +171,13 @@ export function headerLine(generation: number): string {
   return `{"log":${LOG_FORMAT},"generation":${generation}}\n`;
 }
 
-/** A batch line (with its line break) from the JSON text of the batch without its closing brace. */
-export function batchLine(open: string): string {
-  return `${open}${CHECKSUM}${checksumOf(open)}"}\n`;
+/**
+ * A batch line (with its line break) from the JSON text of the batch without its closing brace, as
+ * the bytes to write: made into bytes once, and the checksum taken of those bytes.
+ */
+export function batchLine(open: string): Buffer {
+  const body = Buffer.from(open, 'utf8');
+  return Buffer.concat([body, Buffer.from(`${CHECKSUM}${checksumOf(body)}"}\n`, 'latin1')]);
 }
 
 export interface Append {
@@ -184,7 +188,7 @@ export interface Append {
   /** Written first when given: the log starts anew (truncated to 0) with this header. */
   header?: string;
   /** The batch lines, each whole (with its line break). */
-  lines: Iterable<string>;
+  lines: Iterable<Buffer>;
   /** The test hook step marking this append durable ('commit' for customers, else 'append'). */
   step: 'commit' | 'append';
 }
@@ -209,18 +213,21 @@ export async function appendLog(path: string, append: Append): Promise<number> {
     try {
       // Written in pieces of about a megabyte; the very last byte (the last line break) is held
       // back and written after the test hook: a kill there leaves a last line that is not whole.
-      let pending = append.header ?? '';
+      let pending: Buffer[] = append.header === undefined ? [] : [Buffer.from(append.header, 'utf8')];
+      let size = pending[0]?.length ?? 0;
       let at = start;
       for (const line of append.lines) {
-        pending += line;
-        if (pending.length >= WRITE_PIECE) {
-          const bytes = Buffer.from(pending, 'utf8');
+        pending.push(line);
+        size += line.length;
+        if (size >= WRITE_PIECE) {
+          const bytes = Buffer.concat(pending, size);
           await writeAll(handle, path, bytes, at);
           at += bytes.length;
-          pending = '';
+          pending = [];
+          size = 0;
         }
       }
-      const bytes = Buffer.from(pending, 'utf8');
+      const bytes = Buffer.concat(pending, size);
       if (bytes.length > 1) await writeAll(handle, path, bytes.subarray(0, bytes.length - 1), at);
       testHook('log-written', path);
       await writeAll(handle, path, bytes.subarray(bytes.length - 1), at + bytes.length - 1);
