@@ -1,14 +1,14 @@
-import { Chalk, type ChalkInstance } from 'chalk';
 import { RunError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
+import { colors, type Colors } from './colors.js';
 
-/** The colour codes chalk writes (SGR); the only escape sequences this tool prints itself. */
+/** The colour codes of colors.ts (SGR): the only escape sequences this tool prints itself. */
 const SGR = /(\u001b\[[0-9;]*m)/;
 
 /**
  * The last guard before a terminal: every line goes through `printable` (values from input are
  * already shown as U+XXXX where they are rendered; this catches any that were missed). Line breaks
- * stay, and so do chalk's colour codes when colour is on.
+ * stay, and so do the colour codes when colour is on.
  */
 export function safeText(text: string, keepColor: boolean): string {
   const parts = keepColor ? text.split(SGR) : [text];
@@ -37,16 +37,16 @@ export interface OutputOptions {
 export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
-  readonly color: ChalkInstance;
-  readonly errColor: ChalkInstance;
+  readonly color: Colors;
+  readonly errColor: Colors;
   readonly stderrIsTTY: boolean;
 
   constructor(options: OutputOptions, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {
     this.json = options.json;
     this.quiet = options.quiet;
     const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-    this.color = new Chalk({ level: !noColor && stdout.isTTY ? 1 : 0 });
-    this.errColor = new Chalk({ level: !noColor && stderr.isTTY ? 1 : 0 });
+    this.color = colors(!noColor && Boolean(stdout.isTTY));
+    this.errColor = colors(!noColor && Boolean(stderr.isTTY));
     this.stderrIsTTY = Boolean(stderr.isTTY);
   }
 

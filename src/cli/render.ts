@@ -1,4 +1,4 @@
-import type { ChalkInstance } from 'chalk';
+import type { Colors } from './colors.js';
 import type { Plan } from '../core/plan.js';
 import { suppressedReason } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
@@ -15,7 +15,7 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** The human summary of a run (pure: returns the text). */
-export function renderSummary(summary: RunSummary, c: ChalkInstance, where: string): string {
+export function renderSummary(summary: RunSummary, c: Colors, where: string): string {
   const t = summary.totals;
   const i = summary.invitations;
   const lines: string[] = [];
@@ -74,7 +74,7 @@ function suppressedWhy(summary: RunSummary): string {
 }
 
 /** What a run is about to do, for the confirmation question. */
-export function renderPlan(plan: Plan, c: ChalkInstance): string {
+export function renderPlan(plan: Plan, c: Colors): string {
   const n = plan.counts;
   const lines = [
     `${c.bold(plan.settings.command)} into ${c.bold(plan.settings.project.key)} (${printable(plan.settings.project.name)}):`,

@@ -1,5 +1,6 @@
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { Plan, PlannedRow } from './plan.js';
+import type { ProvisionRequest } from './target.js';
 import { rowResult, type InvitationOutcome, type RowResult } from './results.js';
 import type { InvitationRecord, ProvisionOutcome, Reporter } from './types.js';
 import { NOT_SENT_INTERRUPTED, sendClaimed, type SendContext } from './send.js';
@@ -51,10 +52,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     const owed = chunk.map((planned) => (planned.exists === true ? undefined : owedIfCreated(plan, planned, now)));
     const provisioned = await target.provision(
       plan.settings.project,
-      chunk.map((p, i) => {
-        const invitation = owed[i];
-        return { email: p.row.email, key: p.row.key, fullName: p.row.fullName, ...(p.row.password ? { password: p.row.password } : {}), ...(p.row.username ? { username: p.row.username } : {}), exists: p.exists, ...(invitation ? { invitation } : {}) };
-      }),
+      chunk.map((p, i) => provisionRequest(p, owed[i])),
       () => reporter.progress(Math.min(++done, total), total),
     );
     // Organizations: those the rows name are made ready once, then the chunk's members join them.
@@ -97,6 +95,16 @@ interface Created {
   row: RowResult;
   outcome: ProvisionOutcome;
   situation: CustomerSituation;
+}
+
+/** What the target is asked for one planned row (built field by field: 100,000 of them in a large run). */
+function provisionRequest(planned: PlannedRow, invitation: InvitationRecord | undefined): ProvisionRequest {
+  const { row } = planned;
+  const request: ProvisionRequest = { email: row.email, key: row.key, fullName: row.fullName, exists: planned.exists };
+  if (row.password) request.password = row.password;
+  if (row.username) request.username = row.username;
+  if (invitation) request.invitation = invitation;
+  return request;
 }
 
 /** What a settled row's place in `plan.rows` holds from then on. */

@@ -1,4 +1,6 @@
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+import { StringDecoder } from 'node:string_decoder';
+import type IconvLite from 'iconv-lite';
 import { UsageError } from '../core/errors.js';
 import type { ByteSource } from './source.js';
 
@@ -20,9 +22,28 @@ export interface DecodedText {
   text: AsyncIterable<string>;
 }
 
+/** iconv-lite, loaded when a file is not UTF-8 (UTF-8, most files, is decoded by Node itself). */
+let iconvModule: typeof IconvLite | undefined;
+function iconv(): typeof IconvLite {
+  iconvModule ??= createRequire(import.meta.url)('iconv-lite') as typeof IconvLite;
+  return iconvModule;
+}
+
+/** A streaming decoder: write() each chunk, end() for what is left. */
+interface Decoder {
+  write(bytes: Buffer): string;
+  end(): string | undefined;
+}
+
+function decoderFor(encoding: string): Decoder {
+  // What iconv-lite's own UTF-8 decoder is: Node's StringDecoder (U+FFFD for each bad sequence).
+  if (/^utf-?8$/.test(encoding)) return new StringDecoder('utf8');
+  return iconv().getDecoder(encoding, { stripBOM: false });
+}
+
 /** Fails early, before the file is opened, on an --encoding iconv-lite does not know. */
 export function checkEncodingOption(name: string | undefined): void {
-  if (name === undefined || iconv.encodingExists(name)) return;
+  if (name === undefined || /^utf-?8$/i.test(name) || iconv().encodingExists(name)) return;
   throw new UsageError(
     'unknown-encoding',
     `--encoding "${name}" is not an encoding jsm-provision can read.`,
@@ -60,7 +81,7 @@ export function decodeSource(source: ByteSource, option: string | undefined): De
   const encoding = bom?.encoding ?? option?.toLowerCase() ?? 'utf-8';
   if (bom === undefined && option === undefined) checkLooksLikeUtf8(source);
 
-  const decoder = iconv.getDecoder(encoding, { stripBOM: false });
+  const decoder = decoderFor(encoding);
   const prefixText = decoder.write(source.prefix.subarray(bom?.bytes.length ?? 0));
   async function* text(): AsyncGenerator<string> {
     if (prefixText !== '') yield prefixText;
