@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { track } from './status-counts.js';
 
 /**
  * The local store's file format. Validated whenever the file is read. 2: a snapshot (with its
@@ -71,5 +72,7 @@ export type StoredProject = z.infer<typeof projectSchema>;
 export type StoredOrganization = z.infer<typeof organizationSchema>;
 
 export function emptyStore(): StoreData {
-  return { format: STORE_FORMAT, projects: {}, customers: {}, invitations: {}, organizations: {} };
+  const data: StoreData = { format: STORE_FORMAT, projects: {}, customers: {}, invitations: {}, organizations: {} };
+  track(data.invitations);
+  return data;
 }

@@ -6,6 +6,7 @@ import { openNoFollow, symlinkRefused, syncFolder, syncHandle, writeAll, writeFa
 import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
 import type { StoreData } from './format.js';
+import { noteSet } from './status-counts.js';
 
 /**
  * The store's log (`<store>.journal`): what changed since the snapshot (`<store>`) was written, as
@@ -38,7 +39,9 @@ export interface JournalEntry {
 export const LOG_FORMAT = 2;
 
 export function applyEntry(data: StoreData, entry: JournalEntry): void {
-  (data.invitations[entry.p] ??= {})[entry.k] = entry.v;
+  const byKey = (data.invitations[entry.p] ??= {});
+  noteSet(data.invitations, entry.p, byKey[entry.k], entry.v);
+  byKey[entry.k] = entry.v;
 }
 
 /** One batch as read: records by kind, as in the snapshot (invitation records in compact form). */

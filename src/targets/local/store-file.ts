@@ -7,6 +7,7 @@ import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
 import { batchLine, checksumOf, type Batch, type JournalEntry } from './journal.js';
+import { noteSet, track } from './status-counts.js';
 
 /** A snapshot as read: its data, and what the log that continues it must match. */
 export interface Snapshot {
@@ -86,6 +87,7 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   const outline = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as StoreData;
   checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
   if (!trusted) for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
+  track(outline.invitations);
   for (const project in outline.invitations) {
     const records = outline.invitations[project];
     record(records, ['invitations', project]);
@@ -93,6 +95,7 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
       const record = records[key];
       if (record && typeof record === 'object') expand(record, project, key, outline.customers[key]);
       if (!trusted) checked(path, invitationSchema, record, ['invitations', project, key]);
+      noteSet(outline.invitations, project, undefined, record as InvitationRecord);
     }
   }
   // Organizations are few (a handful per customer base): always checked one by one.
@@ -134,7 +137,9 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
       const record = records[key];
       if (record && typeof record === 'object') expand(record, project, key, data.customers[key]);
       if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
-      if (byKey[key] !== undefined) replaced++;
+      const before = byKey[key];
+      if (before !== undefined) replaced++;
+      noteSet(data.invitations, project, before, record as InvitationRecord);
       byKey[key] = record as InvitationRecord;
     }
   }

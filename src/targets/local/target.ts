@@ -16,6 +16,7 @@ import { LocalStore } from './store.js';
 import { runIsLive, type LockOptions } from '../shared/lock.js';
 import { testHook } from '../../util/test-hooks.js';
 import * as orgs from './organizations.js';
+import { noteSet, statusCount } from './status-counts.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
 const COMMIT_EVERY_MS = 2_000;
@@ -142,6 +143,7 @@ export class LocalTarget implements Target {
         if (row.invitation) {
           const byKey = (data.invitations[row.invitation.project] ??= {});
           if (byKey[row.key] === undefined) {
+            noteSet(data.invitations, row.invitation.project, undefined, row.invitation);
             byKey[row.key] = row.invitation;
             invitations.push([row.invitation.project, row.key]);
           }
@@ -233,10 +235,7 @@ export class LocalLedger implements InvitationLedger {
   }
 
   count(project: string, status: InvitationRecord['status']): number {
-    const byKey = this.store.data.invitations[project] ?? {};
-    let n = 0;
-    for (const key in byKey) if (byKey[key]?.status === status) n++;
-    return n;
+    return statusCount(this.store.data.invitations, project, status);
   }
 
   /** Takes ownership of the records: the caller must not change them afterwards. */
@@ -247,6 +246,7 @@ export class LocalLedger implements InvitationLedger {
       for (const record of records) {
         const byKey = (data.invitations[record.project] ??= {});
         if (byKey[record.key] !== undefined) continue;
+        noteSet(data.invitations, record.project, undefined, record);
         byKey[record.key] = record;
         added.push([record.project, record.key]);
       }
