@@ -88,14 +88,15 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
   if (!trusted) for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
   track(outline.invitations);
+  const times = new SameText();
   for (const project in outline.invitations) {
-    const records = outline.invitations[project];
+    const records = outline.invitations[project] as Record<string, InvitationRecord>;
     record(records, ['invitations', project]);
     for (const key in records) {
-      const record = records[key];
-      if (record && typeof record === 'object') expand(record, project, key, outline.customers[key]);
+      const record = expanded(records[key], project, key, outline.customers[key], times);
       if (!trusted) checked(path, invitationSchema, record, ['invitations', project, key]);
       noteSet(outline.invitations, project, undefined, record as InvitationRecord);
+      records[key] = record as InvitationRecord;
     }
   }
   // Organizations are few (a handful per customer base): always checked one by one.
@@ -123,19 +124,22 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
   const at = [`line ${line}`];
   const record = (value: unknown, where: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, where));
   const customers = batch.customers === undefined ? {} : (record(batch.customers, [...at, 'customers']) as Record<string, StoredCustomer>);
+  const times = new SameText();
+  const lists = new SameProjects();
   for (const key in customers) {
-    const customer = customers[key];
+    const customer = customers[key] as StoredCustomer;
     if (!trusted) checked(path, customerSchema, customer, [...at, 'customers', key]);
+    customer.createdAt = times.same(customer.createdAt);
+    customer.projects = lists.same(customer.projects) as string[];
     if (data.customers[key] !== undefined) replaced++;
-    data.customers[key] = customer as StoredCustomer;
+    data.customers[key] = customer;
   }
   const invitations = batch.invitations === undefined ? {} : (record(batch.invitations, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
   for (const project in invitations) {
     const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, Partial<InvitationRecord>>;
     const byKey = (data.invitations[project] ??= {});
     for (const key in records) {
-      const record = records[key];
-      if (record && typeof record === 'object') expand(record, project, key, data.customers[key]);
+      const record = expanded(records[key], project, key, data.customers[key], times);
       if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
       const before = byKey[key];
       if (before !== undefined) replaced++;
@@ -251,14 +255,58 @@ function compact(record: InvitationRecord, customer: StoredCustomer | undefined)
   return out;
 }
 
-function expand(record: Partial<InvitationRecord>, project: string, key: string, customer: StoredCustomer | undefined): void {
-  record.project = project;
-  record.key = key;
-  record.deferred ??= false;
-  record.mustChangePassword ??= false;
-  if (customer) {
-    record.email ??= customer.email;
-    record.fullName ??= customer.fullName;
+/**
+ * A record as read (compact) made whole again: a new object with every field in place, rather than
+ * the parsed one with fields added (which V8 keeps in a second, out-of-line array per record), and
+ * its time shared with the record before when they are the same (a run writes one time per chunk).
+ * Anything that is not an object is returned as it is, for the check to name.
+ */
+function expanded(raw: unknown, project: string, key: string, customer: StoredCustomer | undefined, times: SameText): unknown {
+  if (raw === null || typeof raw !== 'object') return raw;
+  const r = raw as Partial<InvitationRecord>;
+  const email = r.email ?? customer?.email;
+  const fullName = r.fullName ?? customer?.fullName;
+  const deferred = r.deferred ?? false;
+  const mustChangePassword = r.mustChangePassword ?? false;
+  const updatedAt = times.same(r.updatedAt);
+  const record = (
+    r.suppressedBy === undefined
+      ? { project, key, email, fullName, kind: r.kind, status: r.status, deferred, mustChangePassword, updatedAt }
+      : { project, key, email, fullName, kind: r.kind, status: r.status, deferred, mustChangePassword, suppressedBy: r.suppressedBy, updatedAt }
+  ) as InvitationRecord;
+  if (r.language !== undefined) record.language = r.language;
+  if (r.messageId !== undefined) record.messageId = r.messageId;
+  if (r.reason !== undefined) record.reason = r.reason;
+  if (r.runId !== undefined) record.runId = r.runId;
+  return record;
+}
+
+/**
+ * One copy of a text that repeats record after record (the time of a chunk): JSON.parse makes a
+ * string per record, 100,000 alike in a large import.
+ */
+class SameText {
+  #last: unknown;
+  same<T>(value: T): T {
+    if (typeof value === 'string' && value === this.#last) return this.#last as T;
+    this.#last = value;
+    return value;
+  }
+}
+
+/**
+ * Customers' project lists, one array for each list that repeats (most customers are in the same
+ * project). Safe because a customer's list is never changed in place: a new project is a new
+ * array (LocalTarget.provision).
+ */
+class SameProjects {
+  #lists = new Map<string, string[]>();
+  same(value: unknown): unknown {
+    if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== 'string') return value;
+    const known = this.#lists.get(value[0]);
+    if (known !== undefined) return known;
+    if (this.#lists.size < 100) this.#lists.set(value[0], value as string[]);
+    return value;
   }
 }
 

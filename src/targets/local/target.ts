@@ -117,6 +117,8 @@ export class LocalTarget implements Target {
     await Promise.all(hashing);
     const now = new Date().toISOString();
     const outcomes = rows.map((): { status: 'created' | 'existing' } => ({ status: 'existing' }));
+    // One list for every customer created here (lists are never changed in place; see below).
+    const inProject = [project.key];
     // One operation for the chunk: replayed as a whole if another process wrote the store meanwhile.
     // The outcomes are set again by each replay, so once committed they say what this process
     // created: a customer another process created first is `existing` here (the caller reads the
@@ -131,7 +133,8 @@ export class LocalTarget implements Target {
         const found = data.customers[row.key];
         if (found) {
           if (!found.projects.includes(project.key)) {
-            found.projects.push(project.key);
+            // A new array, never a push: customers read from the store share their project lists.
+            found.projects = [...found.projects, project.key];
             customers.push(row.key);
             replaced++;
           }
@@ -151,8 +154,8 @@ export class LocalTarget implements Target {
         // Two literals rather than a spread: every customer of a large run gets the same shape.
         data.customers[row.key] =
           passwordHash === undefined
-            ? { email: row.email, fullName: row.fullName, mustChangePassword: false, createdAt: now, projects: [project.key] }
-            : { email: row.email, fullName: row.fullName, passwordHash, mustChangePassword: true, createdAt: now, projects: [project.key] };
+            ? { email: row.email, fullName: row.fullName, mustChangePassword: false, createdAt: now, projects: inProject }
+            : { email: row.email, fullName: row.fullName, passwordHash, mustChangePassword: true, createdAt: now, projects: inProject };
         customers.push(row.key);
         outcome.status = 'created';
       });
