@@ -103,21 +103,29 @@ export async function readLog(path: string, from: number, knownGeneration: numbe
     const { size } = info;
     if (size <= from) return { ...empty, end: Math.min(from, size), size };
     const out: LogRead = { ...empty, end: from, torn: false, size };
-    // Read in pieces, a line at a time: never the whole log in memory at once.
+    // Read in pieces, a line at a time: never the whole log in memory at once. What follows the
+    // last line break of a piece is moved to the front of the buffer and the next read goes after
+    // it; a line longer than the buffer grows it.
     let first = from === 0;
-    let carry: Buffer = Buffer.alloc(0);
     let position = from;
-    const chunk = Buffer.alloc(Math.min(READ_PIECE, size - from));
+    let buffer = Buffer.alloc(Math.min(READ_PIECE, size - from));
+    let held = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (held === buffer.length) {
+        const larger = Buffer.alloc(buffer.length * 2);
+        buffer.copy(larger, 0, 0, held);
+        buffer = larger;
+      }
+      const { bytesRead } = await handle.read(buffer, held, buffer.length - held, position);
       if (bytesRead === 0) break;
       position += bytesRead;
-      let buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const filled = held + bytesRead;
+      const text = buffer.subarray(0, filled);
       let offset = 0;
       for (;;) {
-        const next = buffer.indexOf(0x0a, offset);
+        const next = text.indexOf(0x0a, offset);
         if (next < 0) break;
-        const line = buffer.subarray(offset, next);
+        const line = text.subarray(offset, next);
         offset = next + 1;
         out.end += line.length + 1;
         if (line.length === 0) continue;
@@ -140,11 +148,10 @@ export async function readLog(path: string, from: number, knownGeneration: numbe
         delete batch.checksum;
         out.batches.push(batch);
       }
-      // What follows the last line break waits for the next piece (copied: the piece is reused).
-      buffer = buffer.subarray(offset);
-      carry = Buffer.from(buffer);
+      held = filled - offset;
+      if (held > 0 && offset > 0) buffer.copy(buffer, 0, offset, filled);
     }
-    out.torn = carry.length > 0;
+    out.torn = held > 0;
     return out;
   } finally {
     await handle.close();
