@@ -10,6 +10,20 @@ import { joinChunk } from './organizations.js';
 export interface ApplyContext extends SendContext {
   reporter: Reporter;
   chunkSize?: number;
+  /**
+   * When given, rows are counted rather than kept (a run without a report): each row is handed to
+   * `row` once it is final and `ApplyResult.rows` stays empty. A row handed over as created that
+   * the flush shows another process created first is handed to `revised`, as it was and as it is.
+   */
+  counts?: RowCounts;
+}
+
+/** What a row's counts are made of: its status and its invitation's outcome. */
+export type Counted = Pick<RowResult, 'status' | 'invitation'>;
+
+export interface RowCounts {
+  row(row: RowResult): void;
+  revised(before: Counted, after: Counted): void;
 }
 
 export interface ApplyResult {
@@ -34,6 +48,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   const total = plan.rows.length;
   const toSend: RowResult[] = [];
   const createdHere: Created[] = [];
+  const { counts } = ctx;
+  // Rows whose invitation is sent at the end: counted only then (counts), as they end.
+  const waiting: RowResult[] = [];
+  const settled = (row: RowResult): void => {
+    if (counts) counts.row(row);
+    else result.rows.push(row);
+  };
   let done = 0;
   reporter.progress(0, total);
   // Organizations are created and put on the project before the first customer: a target that
@@ -42,7 +63,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   for (let start = 0; start < total; start += chunkSize) {
     if (ctx.signal?.aborted) {
       result.interrupted = true;
-      for (const planned of plan.rows.slice(start)) result.rows.push(notReached(planned));
+      for (const planned of plan.rows.slice(start)) settled(notReached(planned));
       break;
     }
     const chunk = plan.rows.slice(start, start + chunkSize);
@@ -60,10 +81,14 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     const records: InvitationRecord[] = [];
     chunk.forEach((planned, i) => {
       const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
+      const sending = toSend.length;
       const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i] });
       if (planned.row.organizations) row.organizations = planned.row.organizations;
-      result.rows.push(row);
-      if (outcome.status === 'created') createdHere.push({ row, outcome, situation: planned.situation });
+      const waits = counts !== undefined && toSend.length > sending;
+      if (waits) waiting.push(row);
+      else settled(row);
+      // Counted already (and not kept), a created row is remembered by its counts only.
+      if (outcome.status === 'created') createdHere.push({ row: counts && !waits ? null : row, outcome, situation: planned.situation, invitation: row.invitation });
     });
     // A planned row is not needed once settled: a large run does not hold the plan and its results both.
     plan.rows.fill(RELEASED, start, start + chunk.length);
@@ -74,7 +99,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   }
   // Customers and their pending invitations are durable before the first message leaves.
   await target.flush();
-  reconcile(plan, createdHere, toSend);
+  reconcile(plan, createdHere, toSend, counts);
   if (toSend.length > 0) {
     if (ctx.signal?.aborted) {
       result.interrupted = true;
@@ -87,14 +112,19 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       await target.flush();
     }
   }
+  for (const row of waiting) settled(row);
   return result;
 }
 
-/** A row settled as `created`, with the target's outcome object (the local store may revise it). */
+/**
+ * A row settled as `created`, with the target's outcome object (the local store may revise it):
+ * the row itself while it is kept, else (counted already) what it was counted as.
+ */
 interface Created {
-  row: RowResult;
+  row: RowResult | null;
   outcome: ProvisionOutcome;
   situation: CustomerSituation;
+  invitation: RowResult['invitation'];
 }
 
 /** What the target is asked for one planned row (built field by field: 100,000 of them in a large run). */
@@ -115,13 +145,18 @@ const RELEASED = undefined as unknown as PlannedRow;
  * created first (its commit was replayed on their store) is `existing` here, and neither counted
  * as created nor invited by this run (the other run owns that invitation).
  */
-function reconcile(plan: Plan, created: readonly Created[], toSend: RowResult[]): void {
+function reconcile(plan: Plan, created: readonly Created[], toSend: RowResult[], counts: RowCounts | undefined): void {
   const revised = new Set<RowResult>();
-  for (const { row, outcome, situation } of created) {
+  for (const { row, outcome, situation, invitation: before } of created) {
     if (outcome.status !== 'existing') continue;
     const decision = decideForRun(plan.settings, situationAfter(situation, false));
+    const invitation = decision.action === 'none' ? 'none' : decision.action === 'suppress' ? 'suppressed' : 'pending';
+    if (row === null) {
+      counts?.revised({ status: 'created', invitation: before }, { status: 'existing', invitation });
+      continue;
+    }
     row.status = 'existing';
-    row.invitation = decision.action === 'none' ? 'none' : decision.action === 'suppress' ? 'suppressed' : 'pending';
+    row.invitation = invitation;
     delete row.reason;
     if (decision.action === 'suppress' || decision.action === 'defer') row.reason = decision.reason;
     revised.add(row);

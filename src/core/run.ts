@@ -1,4 +1,4 @@
-import { applyPlan, type ApplyContext, type ApplyResult } from './apply.js';
+import { applyPlan, type ApplyContext, type ApplyResult, type Counted, type RowCounts } from './apply.js';
 import { runSuppressedBy } from './invitation-policy.js';
 import { buildPlan, type Plan } from './plan.js';
 import {
@@ -16,7 +16,10 @@ import type { RowSource } from './types.js';
 export interface RunContext extends ApplyContext {
   /** The outbox folder when invitations go there, null when they go by SMTP. */
   outbox: string | null;
-  /** false: a dry run whose rows nobody will read (no report) keeps counts only. Default true. */
+  /**
+   * false: rows nobody will read (no report): a dry run keeps counts only, and a real run counts
+   * each row as it is settled instead of keeping it (`RunOutcome.rows` is then empty). Default true.
+   */
   keepRows?: boolean;
   /**
    * When given, invalid and duplicate rows are handed here as they are read (for a report written
@@ -51,7 +54,8 @@ export async function runImport(source: RowSource, settings: RunSettings, ctx: R
   const plan = await buildPlan(source, ctx.target, settings, (count) => ctx.reporter.reading(count), keepRows, onRejected);
   if (settings.dryRun) return finish(plan, null, ctx, false, tally);
   if (ctx.confirm && plan.counts.invite > 0 && !(await ctx.confirm(plan))) return finish(plan, null, ctx, true, tally);
-  const applied = await applyPlan(plan, ctx);
+  const counts: RowCounts | undefined = ctx.keepRows === false ? { row: (row) => tally.add(row), revised: (before, after) => tally.revise(before, after) } : undefined;
+  const applied = await applyPlan(plan, counts ? { ...ctx, counts } : ctx);
   return finish(plan, applied, ctx, false, tally);
 }
 
@@ -66,8 +70,16 @@ class Tally {
   add(row: RowResult): void {
     this.totals.rows++;
     this.totals[row.status]++;
-    countInvitation(this.invitations, row.invitation);
+    countInvitation(this.invitations, row.invitation, 1);
     if (isProblem(row.status)) this.problems.add(row.index, { line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
+  }
+
+  /** A row counted as `before` that ended as `after` (neither a problem: created, then existing). */
+  revise(before: Counted, after: Counted): void {
+    this.totals[before.status]--;
+    this.totals[after.status]++;
+    countInvitation(this.invitations, before.invitation, -1);
+    countInvitation(this.invitations, after.invitation, 1);
   }
 }
 
@@ -122,11 +134,11 @@ function mergeByIndex(a: readonly RowResult[], b: readonly RowResult[]): RowResu
   return out;
 }
 
-function countInvitation(totals: RunSummary['invitations'], outcome: InvitationOutcome): void {
-  if (outcome === 'sent') totals.sent++;
-  else if (outcome === 'suppressed') totals.suppressed++;
-  else if (outcome === 'failed') totals.failed++;
-  else if (outcome === 'pending') totals.pending++;
+function countInvitation(totals: RunSummary['invitations'], outcome: InvitationOutcome, by: 1 | -1): void {
+  if (outcome === 'sent') totals.sent += by;
+  else if (outcome === 'suppressed') totals.suppressed += by;
+  else if (outcome === 'failed') totals.failed += by;
+  else if (outcome === 'pending') totals.pending += by;
 }
 
 /** How a planned row would end, for a dry run. */

@@ -39,6 +39,32 @@ describe('concurrent runs on one store', () => {
     expect(figures).toMatchObject({ customers: 120, sent: 120, inDoubt: 0 });
   });
 
+  it('without a report, rows are counted as they settle: a row another run created first is counted existing, not created', async () => {
+    const dir = await tempDir();
+    await projectStore(dir);
+    await writeCsv(dir, 'a.csv', emails('n', 60));
+    await writeCsv(dir, 'b.csv', emails('n', 90).slice(30));
+    const runs = ['a.csv', 'b.csv'].map((file) =>
+      watch(['import-csv', file, '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, env: { [HOOKS]: 'before-lock@1' } }),
+    );
+    await Promise.all(runs.map((r) => r.stderrMatches(hookLine('before-lock', 1))));
+    await Promise.all(runs.map((r) => r.resume()));
+    let created = 0;
+    let revised = 0;
+    for (const result of await Promise.all(runs.map((r) => r.done))) {
+      expect(result.code, result.stderr).toBe(0);
+      const { totals, invitations } = result.json<{ totals: { rows: number; created: number; existing: number }; invitations: { suppressed: number } }>();
+      expect(totals.created + totals.existing).toBe(totals.rows);
+      // Only the customers this run created had an invitation to suppress.
+      expect(invitations.suppressed).toBe(totals.created);
+      created += totals.created;
+      revised += totals.existing;
+    }
+    expect(created).toBe(90);
+    // The 30 both files hold: created by whichever run committed first, existing for the other.
+    expect(revised).toBe(30);
+  });
+
   for (const kind of ['in-doubt', 'failed'] as const) {
     it(`two "invitations send --${kind}" at once never email anyone twice`, async () => {
       const dir = await tempDir();

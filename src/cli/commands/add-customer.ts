@@ -71,6 +71,8 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
           noInvite: !options.invite,
           defer: options.deferInvites,
           dryRun: false,
+          // The one row is read below (a generated password is shown only if it was created).
+          keepRows: true,
         },
         out,
       );
