@@ -97,7 +97,7 @@ export async function checkInvariant(storePath: string, input: readonly string[]
   const delivered = new Map<string, number>();
   for (const message of sink.accepted()) for (const to of message.rcptTo) delivered.set(to.toLowerCase(), (delivered.get(to.toLowerCase()) ?? 0) + 1);
   const figures: Figures = { customers: 0, sent: 0, pending: 0, failed: 0, inDoubt: 0 };
-  for (const key of Object.keys(customers)) {
+  for (const key of customers.keys()) {
     expect(wanted.has(key), `${key} is a customer but not in the input`).toBe(true);
     figures.customers++;
     const record = invitations.ITH?.[key];
@@ -115,7 +115,7 @@ export async function checkInvariant(storePath: string, input: readonly string[]
       figures.inDoubt++;
     }
   }
-  for (const to of delivered.keys()) expect(customers[to], `${to} was emailed but is no customer`).toBeDefined();
+  for (const to of delivered.keys()) expect(customers.get(to), `${to} was emailed but is no customer`).toBeDefined();
   if (complete) {
     expect(figures.customers).toBe(wanted.size);
     expect(figures.pending + figures.failed).toBe(0);

@@ -59,7 +59,7 @@ describe('writes on a full disk', () => {
       const before = await readFile(path, 'utf8');
       const store = await LocalStore.open(path);
       store.mutate((data) => {
-        data.customers['new@example.com'] = { email: 'new@example.com', fullName: 'New', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] };
+        data.customers.set('new@example.com', { email: 'new@example.com', fullName: 'New', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] });
       });
       failAt(step, 'jsm-store.json', code);
       const error = await rejection(() => store.commit());
@@ -70,11 +70,11 @@ describe('writes on a full disk', () => {
       // The last good store, byte for byte; no temp file left behind.
       expect(await readFile(path, 'utf8')).toBe(before);
       expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-      expect(Object.keys((await LocalStore.open(path)).data.customers)).toHaveLength(20);
+      expect([...(await LocalStore.open(path)).data.customers.keys()]).toHaveLength(20);
       // Room again: the same store commits what was pending.
       fileFaults.inject = null;
       await store.commit();
-      expect(Object.keys((await LocalStore.open(path)).data.customers)).toHaveLength(21);
+      expect([...(await LocalStore.open(path)).data.customers.keys()]).toHaveLength(21);
     });
   }
 
@@ -135,9 +135,9 @@ describe('writes on a full disk', () => {
       fileFaults.inject = null;
       // Cut back to the last whole line: the log is as it was before the failed append.
       expect(await readFile(journal, 'utf8')).toBe(before);
-      expect(Object.keys((await LocalStore.open(path)).data.customers).sort()).toEqual(['c0@example.com', 'c1@example.com', 'c2@example.com', 'c3@example.com']);
+      expect([...(await LocalStore.open(path)).data.customers.keys()].sort()).toEqual(['c0@example.com', 'c1@example.com', 'c2@example.com', 'c3@example.com']);
       await target.flush();
-      expect(Object.keys((await LocalStore.open(path)).data.customers)).toHaveLength(5);
+      expect([...(await LocalStore.open(path)).data.customers.keys()]).toHaveLength(5);
     });
   }
 

@@ -61,14 +61,14 @@ describe('the store log', () => {
     const whole = await readFile(`${path}.journal`, 'utf8');
     await appendFile(`${path}.journal`, '{"customers":{"torn@example.com":{"email":"torn@exa');
     const target = await LocalTarget.open(path);
-    expect(Object.keys((await LocalStore.open(path)).data.customers)).toEqual(['c0@example.com', 'c1@example.com']);
+    expect([...(await LocalStore.open(path)).data.customers.keys()]).toEqual(['c0@example.com', 'c1@example.com']);
     await target.provision(await target.getProject('ITH'), [row(9)]);
     await target.close();
     const log = await readFile(`${path}.journal`, 'utf8');
     expect(log.startsWith(whole)).toBe(true);
     expect(log).not.toContain('torn@');
     expect(log.endsWith('\n')).toBe(true);
-    expect(Object.keys((await LocalStore.open(path)).data.customers)).toEqual(['c0@example.com', 'c1@example.com', 'c9@example.com']);
+    expect([...(await LocalStore.open(path)).data.customers.keys()]).toEqual(['c0@example.com', 'c1@example.com', 'c9@example.com']);
   });
 
   it('a log older than its snapshot (a compaction cut off before starting it anew) is ignored, then replaced', async () => {
@@ -80,14 +80,14 @@ describe('the store log', () => {
     const store = await LocalStore.open(path);
     const snapshot = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
     const stale = `${log[0]}\n{"customers":{"ghost@example.com":{"email":"ghost@example.com","fullName":"G","mustChangePassword":false,"createdAt":"x","projects":["ITH"]}}}\n`;
-    await writeFile(path, JSON.stringify({ ...snapshot, checksum: undefined, generation: 2, customers: store.data.customers, invitations: {} }));
+    await writeFile(path, JSON.stringify({ ...snapshot, checksum: undefined, generation: 2, customers: Object.fromEntries(store.data.customers), invitations: {} }));
     await writeFile(`${path}.journal`, stale);
-    expect(Object.keys((await LocalStore.open(path)).data.customers)).toEqual(['c0@example.com', 'c1@example.com']);
+    expect([...(await LocalStore.open(path)).data.customers.keys()]).toEqual(['c0@example.com', 'c1@example.com']);
     const target = await LocalTarget.open(path);
     await target.provision(await target.getProject('ITH'), [row(5)]);
     await target.close();
     expect((await lines(path))[0]).toBe('{"log":2,"generation":2}');
-    expect(Object.keys((await LocalStore.open(path)).data.customers)).toEqual(['c0@example.com', 'c1@example.com', 'c5@example.com']);
+    expect([...(await LocalStore.open(path)).data.customers.keys()]).toEqual(['c0@example.com', 'c1@example.com', 'c5@example.com']);
   });
 
   it('is compacted into a new snapshot when it holds more replaced records than a share of the store', async () => {
@@ -127,14 +127,14 @@ describe('the store log', () => {
       p.kill('SIGKILL');
       await exited;
       const store = await LocalStore.open(path);
-      expect(Object.keys(store.data.customers)).toHaveLength(40);
+      expect([...store.data.customers.keys()]).toHaveLength(40);
       // The change was durable in the log before the compaction began: all 40 are sent.
       expect(Object.values(store.data.invitations.ITH ?? {}).filter((r) => r.status === 'sent')).toHaveLength(40);
       // And the store goes on: a new customer is added and found again.
       const target = await LocalTarget.open(path);
       await target.provision(await target.getProject('ITH'), [row(1, 'after')]);
       await target.close();
-      expect(Object.keys((await LocalStore.open(path)).data.customers)).toHaveLength(41);
+      expect([...(await LocalStore.open(path)).data.customers.keys()]).toHaveLength(41);
       expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     });
   }
@@ -208,8 +208,8 @@ describe('a store written by the release before the log (format 1, with a journa
     const path = await fixture();
     const before = await readFile(path, 'utf8');
     const store = await LocalStore.open(path);
-    expect(store.data.customers).toMatchObject(expected);
-    expect(store.data.customers['liam.nguyen@northwind.example']?.passwordHash).toMatch(/^\{PKCS5S2\}/);
+    expect(Object.fromEntries(store.data.customers)).toMatchObject(expected);
+    expect(store.data.customers.get('liam.nguyen@northwind.example')?.passwordHash).toMatch(/^\{PKCS5S2\}/);
     expect(statuses(store)).toEqual(wanted);
     expect(store.data.invitations.ITH?.['liam.nguyen@northwind.example']).toMatchObject({ language: 'de', mustChangePassword: true });
     await store.commit();
@@ -226,7 +226,7 @@ describe('a store written by the release before the log (format 1, with a journa
     expect(Object.keys(snapshot.customers)).toHaveLength(8);
     expect((await lines(path))[0]).toBe('{"log":2,"generation":1}');
     const store = await LocalStore.open(path);
-    expect(store.data.customers).toMatchObject(expected);
+    expect(Object.fromEntries(store.data.customers)).toMatchObject(expected);
     expect(statuses(store)).toEqual({ ...wanted, OPS: { ...wanted.OPS, 'new1@example.com': 'pending' } });
   });
 });

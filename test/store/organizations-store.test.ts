@@ -64,7 +64,7 @@ describe('a format-1 store (the release before organizations)', () => {
 
     // It reads back through the full check, the password hash still verifies, the ledger is intact.
     const store = await LocalStore.open(path);
-    const ann = store.data.customers['ann@acme.example'];
+    const ann = store.data.customers.get('ann@acme.example');
     expect(await verifyPassword(new Secret('Secret-pass-1'), ann?.passwordHash ?? '')).toBe(true);
     expect(store.data.invitations.ITH?.['ann@acme.example']).toMatchObject({ status: 'pending', deferred: true, language: 'de', email: 'ann@acme.example' });
     expect(store.data.invitations.ITH?.['dan@initech.example']).toMatchObject({ status: 'suppressed', suppressedBy: 'flag' });

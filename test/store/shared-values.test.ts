@@ -22,7 +22,7 @@ describe('values shared between records', () => {
     await first.close();
 
     const store = await LocalStore.open(path);
-    const [a, b] = [store.data.customers['c0@example.com'], store.data.customers['c1@example.com']];
+    const [a, b] = [store.data.customers.get('c0@example.com'), store.data.customers.get('c1@example.com')];
     // Read back, they share one list and one time...
     expect(a?.projects).toBe(b?.projects);
     expect(a?.createdAt).toBe(b?.createdAt);

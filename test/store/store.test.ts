@@ -63,8 +63,8 @@ describe('local store', () => {
       p.kill('SIGKILL');
       await exited;
       const store = await LocalStore.open(path); // parses and validates, or throws
-      expect(Object.keys(store.data.customers).length % 2000).toBe(0);
-      expect(Object.keys(store.data.customers).length).toBeGreaterThanOrEqual(2000);
+      expect([...store.data.customers.keys()].length % 2000).toBe(0);
+      expect([...store.data.customers.keys()].length).toBeGreaterThanOrEqual(2000);
     }
     // The lock a killed writer may hold is recovered: a new commit goes through.
     const store = await LocalStore.open(path);
@@ -82,10 +82,10 @@ describe('local store', () => {
     const codes = await Promise.all([run(['add', path, 'alpha', '200']), run(['add', path, 'beta', '200'])]);
     expect(codes).toEqual([0, 0]);
     const store = await LocalStore.open(path);
-    const keys = Object.keys(store.data.customers);
+    const keys = [...store.data.customers.keys()];
     expect(keys).toHaveLength(400);
     expect(keys.filter((k) => k.startsWith('alpha-'))).toHaveLength(200);
-    expect(store.data.customers['beta-199@example.com']?.projects).toEqual(['ITH']);
+    expect(store.data.customers.get('beta-199@example.com')?.projects).toEqual(['ITH']);
     const leftovers = (await readdir(join(path, '..'))).filter((f) => f !== 'jsm-store.json' && f !== 'jsm-store.json.journal');
     expect(leftovers).toEqual([]);
   }, 60_000);
@@ -104,11 +104,11 @@ describe('local store', () => {
     const text = await readFile(path, 'utf8');
     expect(text).not.toContain('s3cret-Passw0rd');
     const store = await LocalStore.open(path);
-    const ann = store.data.customers['ann@example.com'];
+    const ann = store.data.customers.get('ann@example.com');
     expect(ann?.mustChangePassword).toBe(true);
     expect(await verifyPassword(new Secret('s3cret-Passw0rd'), ann?.passwordHash ?? '')).toBe(true);
-    expect(store.data.customers['bob@example.com']).toMatchObject({ mustChangePassword: false });
-    expect(store.data.customers['bob@example.com']?.passwordHash).toBeUndefined();
+    expect(store.data.customers.get('bob@example.com')).toMatchObject({ mustChangePassword: false });
+    expect(store.data.customers.get('bob@example.com')?.passwordHash).toBeUndefined();
   });
 });
 
@@ -126,8 +126,8 @@ describe('compact invitation records', () => {
     expect(Object.keys(full).sort()).toEqual(Object.keys(invitationSchema.shape).sort());
     const lean = { project: 'ITH', key: 'bob@example.com', email: 'bob@example.com', fullName: 'Bob', kind: 'verify' as const, status: 'suppressed' as const, deferred: false, mustChangePassword: false, updatedAt: '2026-11-26T00:00:00.000Z' };
     store.mutate((d) => {
-      d.customers['ann@example.com'] = { email: 'ann@example.com', fullName: 'Ann', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] };
-      d.customers['bob@example.com'] = { email: 'bob@example.com', fullName: 'Bob', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] };
+      d.customers.set('ann@example.com', { email: 'ann@example.com', fullName: 'Ann', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] });
+      d.customers.set('bob@example.com', { email: 'bob@example.com', fullName: 'Bob', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] });
       d.invitations.ITH = { 'ann@example.com': { ...full }, 'bob@example.com': { ...lean } };
     });
     await store.commit();

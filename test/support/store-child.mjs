@@ -14,7 +14,7 @@ if (mode === 'rewrite') {
       // Large enough that a write takes a while, so a kill lands inside one.
       for (let j = 0; j < 2000; j++) {
         const key = `c${i}-${j}@example.com`;
-        data.customers[key] = { email: key, fullName: `Customer ${i} ${j} ${'x'.repeat(40)}`, mustChangePassword: false, createdAt: new Date().toISOString(), projects: ['ITH'] };
+        data.customers.set(key, { email: key, fullName: `Customer ${i} ${j} ${'x'.repeat(40)}`, mustChangePassword: false, createdAt: new Date().toISOString(), projects: ['ITH'] });
       }
     });
     await store.commit();

@@ -154,7 +154,7 @@ async function oneCase(n: number, target: Target, phase: Phase, sink: SmtpSink):
     let customers: Set<string>;
     let twice = 0;
     if (target === 'local') {
-      customers = new Set(Object.keys(store.data.customers));
+      customers = new Set([...store.data.customers.keys()]);
     } else {
       const desk = jsm?.desks.find((d) => d.projectKey === 'ITH');
       customers = new Set([...(desk?.customers ?? [])].map((u) => jsm?.users.get(u)?.emailAddress.toLowerCase() ?? u));

@@ -40,12 +40,12 @@ export function join(store: LocalStore, org: OrganizationInfo, members: readonly
   store.mutate((data) => {
     const stored = data.organizations[org.id];
     if (!stored) return;
-    for (const m of members) if (data.customers[m.key]) stored.members[m.key] ??= now;
+    for (const m of members) if (data.customers.has(m.key)) stored.members[m.key] ??= now;
   });
   const stored = store.data.organizations[org.id];
   for (const m of members) {
     if (!stored) refused.set(m.key, `the organization ${org.id} is not in the store`);
-    else if (!store.data.customers[m.key]) refused.set(m.key, `${m.email} is not a customer in the store`);
+    else if (!store.data.customers.has(m.key)) refused.set(m.key, `${m.email} is not a customer in the store`);
   }
   return refused;
 }

@@ -84,16 +84,22 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   // it parses, and copying a 100,000-customer store would double the memory it takes to load.
   // zod's record check copies what it checks: a file whose checksum matched gets a plain look.
   const record = (value: unknown, at: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, at));
-  const outline = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as StoreData;
-  checked(path, storeSchema.shape.projects, outline.projects, ['projects']);
-  if (!trusted) for (const key in outline.customers) checked(path, customerSchema, outline.customers[key], ['customers', key]);
+  const file = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as Omit<StoreData, 'customers'> & { customers: Record<string, StoredCustomer> };
+  checked(path, storeSchema.shape.projects, file.projects, ['projects']);
+  const customers = new Map<string, StoredCustomer>();
+  for (const key in file.customers) {
+    const customer = file.customers[key] as StoredCustomer;
+    if (!trusted) checked(path, customerSchema, customer, ['customers', key]);
+    customers.set(key, customer);
+  }
+  const outline: StoreData = { ...file, customers };
   track(outline.invitations);
   const times = new SameText();
   for (const project in outline.invitations) {
     const records = outline.invitations[project] as Record<string, InvitationRecord>;
     record(records, ['invitations', project]);
     for (const key in records) {
-      const record = expanded(records[key], project, key, outline.customers[key], times);
+      const record = expanded(records[key], project, key, customers.get(key), times);
       if (!trusted) checked(path, invitationSchema, record, ['invitations', project, key]);
       noteSet(outline.invitations, project, undefined, record as InvitationRecord);
       records[key] = record as InvitationRecord;
@@ -131,15 +137,15 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
     if (!trusted) checked(path, customerSchema, customer, [...at, 'customers', key]);
     customer.createdAt = times.same(customer.createdAt);
     customer.projects = lists.same(customer.projects) as string[];
-    if (data.customers[key] !== undefined) replaced++;
-    data.customers[key] = customer;
+    if (data.customers.has(key)) replaced++;
+    data.customers.set(key, customer);
   }
   const invitations = batch.invitations === undefined ? {} : (record(batch.invitations, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
   for (const project in invitations) {
     const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, Partial<InvitationRecord>>;
     const byKey = (data.invitations[project] ??= {});
     for (const key in records) {
-      const record = expanded(records[key], project, key, data.customers[key], times);
+      const record = expanded(records[key], project, key, data.customers.get(key), times);
       if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
       const before = byKey[key];
       if (before !== undefined) replaced++;
@@ -177,14 +183,14 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
     const parts: string[] = [];
     if (keys.length > 0) {
       const records: Record<string, unknown> = {};
-      for (const key of keys) records[key] = data.customers[key];
+      for (const key of keys) records[key] = data.customers.get(key);
       parts.push(`"customers":${JSON.stringify(records)}`);
     }
     const projects: string[] = [];
     for (const [project, projectKeys] of byProject) {
       const byKey = data.invitations[project] ?? {};
       const records: Record<string, unknown> = {};
-      for (const key of projectKeys) records[key] = compact(byKey[key] as InvitationRecord, data.customers[key]);
+      for (const key of projectKeys) records[key] = compact(byKey[key] as InvitationRecord, data.customers.get(key));
       projects.push(`${JSON.stringify(project)}:${JSON.stringify(records)}`);
     }
     if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
@@ -206,7 +212,7 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
     return text;
   };
   for (const key of customers) {
-    if (data.customers[key] === undefined) continue;
+    if (!data.customers.has(key)) continue;
     chosen.push(key);
     if (chosen.length >= LINE_RECORDS) yield flushCustomers();
   }
@@ -394,22 +400,27 @@ function* withChecksum(pieces: Iterable<string>): Iterable<string> {
 /** The same text as JSON.stringify(data) with the generation, less the closing brace, made one record at a time. */
 function* serialise(data: StoreData, generation: number): Iterable<string> {
   yield `{"format":${STORE_FORMAT},"generation":${generation},"projects":${JSON.stringify(data.projects)},"customers":`;
-  yield* serialiseRecord(data.customers);
+  yield* serialiseRecord(data.customers.entries());
   yield ',"invitations":{';
   let first = true;
   for (const project in data.invitations) {
     yield `${first ? '' : ','}${JSON.stringify(project)}:`;
-    yield* serialiseRecord(data.invitations[project] ?? {}, (record, key) => compact(record as InvitationRecord, data.customers[key]));
+    yield* serialiseRecord(entriesOf(data.invitations[project] ?? {}), (record, key) => compact(record as InvitationRecord, data.customers.get(key)));
     first = false;
   }
   yield '},"organizations":';
-  yield* serialiseRecord(data.organizations ?? {});
+  yield* serialiseRecord(entriesOf(data.organizations ?? {}));
 }
 
 /** Entries per JSON.stringify call: one native call per slice is fast, and no slice is large. */
 const SLICE = 2_000;
 
-function* serialiseRecord(record: Record<string, unknown>, map?: (value: unknown, key: string) => unknown): Iterable<string> {
+function* entriesOf(record: Record<string, unknown>): Iterable<[string, unknown]> {
+  for (const key in record) yield [key, record[key]];
+}
+
+/** `{…}` of the entries, as JSON.stringify of an object with them would make it. */
+function* serialiseRecord(entries: Iterable<[string, unknown]>, map?: (value: unknown, key: string) => unknown): Iterable<string> {
   yield '{';
   let slice: Record<string, unknown> = {};
   let size = 0;
@@ -421,8 +432,8 @@ function* serialiseRecord(record: Record<string, unknown>, map?: (value: unknown
     slice = {};
     size = 0;
   };
-  for (const key in record) {
-    slice[key] = map ? map(record[key], key) : record[key];
+  for (const [key, value] of entries) {
+    slice[key] = map ? map(value, key) : value;
     if (++size >= SLICE) yield* flush();
   }
   if (size > 0) yield* flush();

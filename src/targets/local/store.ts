@@ -403,7 +403,7 @@ async function load(path: string): Promise<Loaded> {
 
 function countRecords(data: StoreData): number {
   let records = 0;
-  for (const _ in data.customers) records++;
+  records += data.customers.size;
   for (const project in data.invitations) for (const _ in data.invitations[project]) records++;
   return records;
 }

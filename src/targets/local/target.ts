@@ -94,7 +94,7 @@ export class LocalTarget implements Target {
 
   async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
     const customers = this.#store.data.customers;
-    return new Set(keys.filter((key) => customers[key] !== undefined));
+    return new Set(keys.filter((key) => customers.has(key)));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
@@ -103,7 +103,7 @@ export class LocalTarget implements Target {
     const hashes = new Array<string | undefined>(rows.length);
     const hashing: Promise<void>[] = [];
     rows.forEach((row, i) => {
-      if (row.password && customers[row.key] === undefined) {
+      if (row.password && !customers.has(row.key)) {
         hashing.push(
           hashPassword(row.password).then((hash) => {
             hashes[i] = hash;
@@ -130,7 +130,7 @@ export class LocalTarget implements Target {
       let replaced = 0;
       rows.forEach((row, i) => {
         const outcome = outcomes[i] as { status: 'created' | 'existing' };
-        const found = data.customers[row.key];
+        const found = data.customers.get(row.key);
         if (found) {
           if (!found.projects.includes(project.key)) {
             // A new array, never a push: customers read from the store share their project lists.
@@ -152,10 +152,12 @@ export class LocalTarget implements Target {
           }
         }
         // Two literals rather than a spread: every customer of a large run gets the same shape.
-        data.customers[row.key] =
+        data.customers.set(
+          row.key,
           passwordHash === undefined
             ? { email: row.email, fullName: row.fullName, mustChangePassword: false, createdAt: now, projects: inProject }
-            : { email: row.email, fullName: row.fullName, passwordHash, mustChangePassword: true, createdAt: now, projects: inProject };
+            : { email: row.email, fullName: row.fullName, passwordHash, mustChangePassword: true, createdAt: now, projects: inProject },
+        );
         customers.push(row.key);
         outcome.status = 'created';
       });
@@ -167,7 +169,7 @@ export class LocalTarget implements Target {
   }
 
   async *listCustomers(project: ProjectInfo): AsyncIterable<CustomerView> {
-    for (const customer of Object.values(this.#store.data.customers)) {
+    for (const customer of this.#store.data.customers.values()) {
       if (!customer.projects.includes(project.key)) continue;
       yield {
         email: customer.email,
