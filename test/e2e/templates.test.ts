@@ -72,7 +72,7 @@ describe('invitations preview', () => {
     // A customer the ledger knows nothing of (made before invitations were recorded): only the store has them.
     const edit = await LocalStore.open(path.join(dir, 'jsm-store.json'));
     edit.mutate((data) => {
-      delete data.invitations['ITH']!['quiet@example.com'];
+      data.invitations['ITH']!.delete('quiet@example.com');
     });
     await edit.commit();
     const store = await readFile(path.join(dir, 'jsm-store.json'));

@@ -100,7 +100,7 @@ export async function checkInvariant(storePath: string, input: readonly string[]
   for (const key of customers.keys()) {
     expect(wanted.has(key), `${key} is a customer but not in the input`).toBe(true);
     figures.customers++;
-    const record = invitations.ITH?.[key];
+    const record = invitations.ITH?.get(key);
     expect(record, `${key} is a new customer with no invitation record: lost`).toBeDefined();
     const times = delivered.get(key) ?? 0;
     expect(times, `${key} was emailed ${times} times`).toBeLessThanOrEqual(1);

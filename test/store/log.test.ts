@@ -52,7 +52,7 @@ describe('the store log', () => {
     expect(Object.keys(batch.invitations.ITH)).toEqual(['c0@example.com', 'c1@example.com', 'c2@example.com']);
     expect(log[2]).toBe('');
     const store = await LocalStore.open(path);
-    expect(store.data.invitations.ITH?.['c1@example.com']).toMatchObject({ status: 'pending', email: 'c1@example.com', project: 'ITH' });
+    expect(store.data.invitations.ITH?.get('c1@example.com')).toMatchObject({ status: 'pending', email: 'c1@example.com', project: 'ITH' });
   });
 
   it('a torn last line is not in the store, and the next append cuts it off', async () => {
@@ -129,7 +129,7 @@ describe('the store log', () => {
       const store = await LocalStore.open(path);
       expect([...store.data.customers.keys()]).toHaveLength(40);
       // The change was durable in the log before the compaction began: all 40 are sent.
-      expect(Object.values(store.data.invitations.ITH ?? {}).filter((r) => r.status === 'sent')).toHaveLength(40);
+      expect([...(store.data.invitations.ITH?.values() ?? [])].filter((r) => r.status === 'sent')).toHaveLength(40);
       // And the store goes on: a new customer is added and found again.
       const target = await LocalTarget.open(path);
       await target.provision(await target.getProject('ITH'), [row(1, 'after')]);
@@ -155,7 +155,7 @@ describe('the store log', () => {
     expect(await readFile(path, 'utf8')).toBe(before);
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     const reread = await LocalStore.open(path);
-    expect(Object.values(reread.data.invitations.ITH ?? {}).filter((r) => r.status === 'sent')).toHaveLength(10);
+    expect([...(reread.data.invitations.ITH?.values() ?? [])].filter((r) => r.status === 'sent')).toHaveLength(10);
   });
 
   it('a hand-edited snapshot (checksum no longer matching) is checked record by record: an edit is kept, a damage named', async () => {
@@ -198,7 +198,7 @@ describe('a store written by the release before the log (format 1, with a journa
     'mia.costa@northwind.example': { projects: ['ITH'] },
   };
   const statuses = (store: LocalStore) =>
-    Object.fromEntries(Object.entries(store.data.invitations).map(([p, byKey]) => [p, Object.fromEntries(Object.entries(byKey).map(([k, r]) => [k, r.status]))]));
+    Object.fromEntries(Object.entries(store.data.invitations).map(([p, byKey]) => [p, Object.fromEntries([...byKey].map(([k, r]) => [k, r.status]))]));
   const wanted = {
     ITH: { 'olivia.martin@northwind.example': 'sent', 'liam.nguyen@northwind.example': 'sent', 'sofia.rossi@northwind.example': 'sent', 'mia.costa@northwind.example': 'pending' },
     OPS: { 'noah.schmidt@northwind.example': 'sent', 'emma.jones@northwind.example': 'sent', 'zoe.li@northwind.example': 'suppressed' },
@@ -211,7 +211,7 @@ describe('a store written by the release before the log (format 1, with a journa
     expect(Object.fromEntries(store.data.customers)).toMatchObject(expected);
     expect(store.data.customers.get('liam.nguyen@northwind.example')?.passwordHash).toMatch(/^\{PKCS5S2\}/);
     expect(statuses(store)).toEqual(wanted);
-    expect(store.data.invitations.ITH?.['liam.nguyen@northwind.example']).toMatchObject({ language: 'de', mustChangePassword: true });
+    expect(store.data.invitations.ITH?.get('liam.nguyen@northwind.example')).toMatchObject({ language: 'de', mustChangePassword: true });
     await store.commit();
     expect(await readFile(path, 'utf8')).toBe(before);
   });

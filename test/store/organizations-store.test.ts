@@ -66,8 +66,8 @@ describe('a format-1 store (the release before organizations)', () => {
     const store = await LocalStore.open(path);
     const ann = store.data.customers.get('ann@acme.example');
     expect(await verifyPassword(new Secret('Secret-pass-1'), ann?.passwordHash ?? '')).toBe(true);
-    expect(store.data.invitations.ITH?.['ann@acme.example']).toMatchObject({ status: 'pending', deferred: true, language: 'de', email: 'ann@acme.example' });
-    expect(store.data.invitations.ITH?.['dan@initech.example']).toMatchObject({ status: 'suppressed', suppressedBy: 'flag' });
+    expect(store.data.invitations.ITH?.get('ann@acme.example')).toMatchObject({ status: 'pending', deferred: true, language: 'de', email: 'ann@acme.example' });
+    expect(store.data.invitations.ITH?.get('dan@initech.example')).toMatchObject({ status: 'suppressed', suppressedBy: 'flag' });
     expect(store.data.organizations.acme?.members).toEqual({ 'ann@acme.example': expect.any(String), 'eve@acme.example': expect.any(String) });
   });
 });

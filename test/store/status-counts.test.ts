@@ -16,7 +16,7 @@ const tempDir = useTempDirs();
 const STATES: InvitationState[] = ['pending', 'sending', 'sent', 'failed', 'suppressed'];
 
 function byScan(store: LocalStore, project: string, status: InvitationState): number {
-  return Object.values(store.data.invitations[project] ?? {}).filter((r) => r.status === status).length;
+  return [...(store.data.invitations[project]?.values() ?? [])].filter((r) => r.status === status).length;
 }
 
 async function expectExact(target: LocalTarget, project = 'ITH'): Promise<void> {

@@ -128,13 +128,13 @@ describe('compact invitation records', () => {
     store.mutate((d) => {
       d.customers.set('ann@example.com', { email: 'ann@example.com', fullName: 'Ann', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] });
       d.customers.set('bob@example.com', { email: 'bob@example.com', fullName: 'Bob', mustChangePassword: false, createdAt: 'now', projects: ['ITH'] });
-      d.invitations.ITH = { 'ann@example.com': { ...full }, 'bob@example.com': { ...lean } };
+      d.invitations.ITH = new Map([['ann@example.com', { ...full }], ['bob@example.com', { ...lean }]]);
     });
     await store.commit();
     const text = await readFile(path, 'utf8');
     expect(JSON.parse(text).invitations.ITH['bob@example.com']).toEqual({ kind: 'verify', status: 'suppressed', updatedAt: '2026-11-26T00:00:00.000Z' });
     const again = await LocalStore.open(path);
-    expect(again.data.invitations.ITH?.['ann@example.com']).toEqual(full);
-    expect(again.data.invitations.ITH?.['bob@example.com']).toEqual(lean);
+    expect(again.data.invitations.ITH?.get('ann@example.com')).toEqual(full);
+    expect(again.data.invitations.ITH?.get('bob@example.com')).toEqual(lean);
   });
 });

@@ -34,7 +34,7 @@ if (mode === 'rewrite') {
   // records than the store's records, and the commit compacts it.
   const store = await LocalStore.open(path, {}, { compactMinReplaced: 1, compactShare: 0.1 });
   for (const [project, byKey] of Object.entries(store.data.invitations)) {
-    for (const [key, record] of Object.entries(byKey)) store.record({ p: project, k: key, v: { ...record, status: 'sent', updatedAt: 'compacted' } });
+    for (const [key, record] of byKey) store.record({ p: project, k: key, v: { ...record, status: 'sent', updatedAt: 'compacted' } });
   }
   await store.commit();
   process.stdout.write('compacted\n');

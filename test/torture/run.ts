@@ -150,7 +150,7 @@ async function oneCase(n: number, target: Target, phase: Phase, sink: SmtpSink):
     for (const m of sink.accepted()) for (const r of m.rcptTo) if (r.startsWith(prefix)) delivered.set(r.toLowerCase(), (delivered.get(r.toLowerCase()) ?? 0) + 1);
     const ledgerPath = target === 'local' ? join(dir, 'jsm-store.json') : ledgerPathFor(jsm?.url ?? '', { JSM_STATE_DIR: join(dir, 'state') });
     const store = await LocalStore.open(ledgerPath);
-    const records = store.data.invitations.ITH ?? {};
+    const records = store.data.invitations.ITH ?? new Map();
     let customers: Set<string>;
     let twice = 0;
     if (target === 'local') {
@@ -165,7 +165,7 @@ async function oneCase(n: number, target: Target, phase: Phase, sink: SmtpSink):
     const figures: Figures = { rowsLost: 0, invitationsLost: 0, sentTwice: 0, createdTwice: twice, inDoubt: 0 };
     for (const email of emails) {
       if (!customers.has(email)) figures.rowsLost++;
-      const record = records[email];
+      const record = records.get(email);
       const times = delivered.get(email) ?? 0;
       if (times > 1) figures.sentTwice++;
       // Every row is new here: each is owed one invitation, delivered once or listed in doubt.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { InvitationRecord } from '../../core/types.js';
 import { track } from './status-counts.js';
 
 /**
@@ -67,11 +68,14 @@ export const storeSchema = z.object({
 });
 
 /**
- * The store in memory: as the file says, but customers in a Map (by lower-cased email). A Map
- * looks up and adds a key without making it a property name first: a 100,000-row run does that
- * for every row, several times.
+ * The store in memory: as the file says, but customers and each project's invitation records in
+ * Maps (by lower-cased email). A Map looks up and adds a key without making it a property name
+ * first: a 100,000-row run does that for every row, several times.
  */
-export type StoreData = Omit<z.infer<typeof storeSchema>, 'customers'> & { customers: Map<string, StoredCustomer> };
+export type StoreData = Omit<z.infer<typeof storeSchema>, 'customers' | 'invitations'> & {
+  customers: Map<string, StoredCustomer>;
+  invitations: Record<string, Map<string, InvitationRecord>>;
+};
 export type StoredCustomer = z.infer<typeof customerSchema>;
 export type StoredProject = z.infer<typeof projectSchema>;
 export type StoredOrganization = z.infer<typeof organizationSchema>;

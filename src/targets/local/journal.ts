@@ -39,9 +39,9 @@ export interface JournalEntry {
 export const LOG_FORMAT = 2;
 
 export function applyEntry(data: StoreData, entry: JournalEntry): void {
-  const byKey = (data.invitations[entry.p] ??= {});
-  noteSet(data.invitations, entry.p, byKey[entry.k], entry.v);
-  byKey[entry.k] = entry.v;
+  const byKey = (data.invitations[entry.p] ??= new Map());
+  noteSet(data.invitations, entry.p, byKey.get(entry.k), entry.v);
+  byKey.set(entry.k, entry.v);
 }
 
 /** One batch as read: records by kind, as in the snapshot (invitation records in compact form). */

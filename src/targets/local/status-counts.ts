@@ -1,6 +1,6 @@
 import type { InvitationRecord, InvitationState } from '../../core/types.js';
 
-type Invitations = Record<string, Record<string, InvitationRecord>>;
+type Invitations = Record<string, Map<string, InvitationRecord>>;
 type Tally = Map<string, Map<InvitationState, number>>;
 
 /**
@@ -30,8 +30,7 @@ export function noteSet(invitations: Invitations, project: string, before: Invit
 export function statusCount(invitations: Invitations, project: string, status: InvitationState): number {
   const tally = tallies.get(invitations);
   if (tally !== undefined) return tally.get(project)?.get(status) ?? 0;
-  const byKey = invitations[project] ?? {};
   let n = 0;
-  for (const key in byKey) if (byKey[key]?.status === status) n++;
+  for (const record of invitations[project]?.values() ?? []) if (record.status === status) n++;
   return n;
 }

@@ -84,7 +84,10 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   // it parses, and copying a 100,000-customer store would double the memory it takes to load.
   // zod's record check copies what it checks: a file whose checksum matched gets a plain look.
   const record = (value: unknown, at: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, at));
-  const file = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as Omit<StoreData, 'customers'> & { customers: Record<string, StoredCustomer> };
+  const file = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as Omit<StoreData, 'customers' | 'invitations'> & {
+    customers: Record<string, StoredCustomer>;
+    invitations: Record<string, Record<string, unknown>>;
+  };
   checked(path, storeSchema.shape.projects, file.projects, ['projects']);
   const customers = new Map<string, StoredCustomer>();
   for (const key in file.customers) {
@@ -92,19 +95,20 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
     if (!trusted) checked(path, customerSchema, customer, ['customers', key]);
     customers.set(key, customer);
   }
-  const outline: StoreData = { ...file, customers };
-  track(outline.invitations);
+  const invitations: StoreData['invitations'] = {};
+  track(invitations);
   const times = new SameText();
-  for (const project in outline.invitations) {
-    const records = outline.invitations[project] as Record<string, InvitationRecord>;
-    record(records, ['invitations', project]);
+  for (const project in file.invitations) {
+    const records = record(file.invitations[project], ['invitations', project]) as Record<string, unknown>;
+    const byKey = (invitations[project] = new Map());
     for (const key in records) {
       const record = expanded(records[key], project, key, customers.get(key), times);
       if (!trusted) checked(path, invitationSchema, record, ['invitations', project, key]);
-      noteSet(outline.invitations, project, undefined, record as InvitationRecord);
-      records[key] = record as InvitationRecord;
+      noteSet(invitations, project, undefined, record as InvitationRecord);
+      byKey.set(key, record as InvitationRecord);
     }
   }
+  const outline: StoreData = { ...file, customers, invitations };
   // Organizations are few (a handful per customer base): always checked one by one.
   (outline as { organizations?: unknown }).organizations ??= {};
   checked(path, recordOf, outline.organizations, ['organizations']);
@@ -143,14 +147,14 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
   const invitations = batch.invitations === undefined ? {} : (record(batch.invitations, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
   for (const project in invitations) {
     const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, Partial<InvitationRecord>>;
-    const byKey = (data.invitations[project] ??= {});
+    const byKey = (data.invitations[project] ??= new Map());
     for (const key in records) {
       const record = expanded(records[key], project, key, data.customers.get(key), times);
       if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
-      const before = byKey[key];
+      const before = byKey.get(key);
       if (before !== undefined) replaced++;
       noteSet(data.invitations, project, before, record as InvitationRecord);
-      byKey[key] = record as InvitationRecord;
+      byKey.set(key, record as InvitationRecord);
     }
   }
   return replaced;
@@ -188,9 +192,9 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
     }
     const projects: string[] = [];
     for (const [project, projectKeys] of byProject) {
-      const byKey = data.invitations[project] ?? {};
+      const byKey = data.invitations[project];
       const records: Record<string, unknown> = {};
-      for (const key of projectKeys) records[key] = compact(byKey[key] as InvitationRecord, data.customers.get(key));
+      for (const key of projectKeys) records[key] = compact(byKey?.get(key) as InvitationRecord, data.customers.get(key));
       projects.push(`${JSON.stringify(project)}:${JSON.stringify(records)}`);
     }
     if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
@@ -201,7 +205,7 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
     for (const [project, keys] of left) {
       if (data.invitations[project] === undefined) continue;
       for (const key of chosen) {
-        if (!keys.delete(key) || data.invitations[project]?.[key] === undefined) continue;
+        if (!keys.delete(key) || !data.invitations[project]?.has(key)) continue;
         const list = byProject.get(project);
         if (list) list.push(key);
         else byProject.set(project, [key]);
@@ -221,7 +225,7 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
   let n = 0;
   for (const [project, keys] of left) {
     for (const key of keys) {
-      if (data.invitations[project]?.[key] === undefined) continue;
+      if (!data.invitations[project]?.has(key)) continue;
       const list = byProject.get(project);
       if (list) list.push(key);
       else byProject.set(project, [key]);
@@ -405,7 +409,7 @@ function* serialise(data: StoreData, generation: number): Iterable<string> {
   let first = true;
   for (const project in data.invitations) {
     yield `${first ? '' : ','}${JSON.stringify(project)}:`;
-    yield* serialiseRecord(entriesOf(data.invitations[project] ?? {}), (record, key) => compact(record as InvitationRecord, data.customers.get(key)));
+    yield* serialiseRecord(data.invitations[project]?.entries() ?? [], (record, key) => compact(record as InvitationRecord, data.customers.get(key)));
     first = false;
   }
   yield '},"organizations":';

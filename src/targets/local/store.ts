@@ -404,7 +404,7 @@ async function load(path: string): Promise<Loaded> {
 function countRecords(data: StoreData): number {
   let records = 0;
   records += data.customers.size;
-  for (const project in data.invitations) for (const _ in data.invitations[project]) records++;
+  for (const project in data.invitations) records += data.invitations[project]?.size ?? 0;
   return records;
 }
 

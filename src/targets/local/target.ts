@@ -144,10 +144,10 @@ export class LocalTarget implements Target {
         const passwordHash = hashes[i];
         // The customer and the invitation they are owed, in the same operation: one durable write.
         if (row.invitation) {
-          const byKey = (data.invitations[row.invitation.project] ??= {});
-          if (byKey[row.key] === undefined) {
+          const byKey = (data.invitations[row.invitation.project] ??= new Map());
+          if (!byKey.has(row.key)) {
             noteSet(data.invitations, row.invitation.project, undefined, row.invitation);
-            byKey[row.key] = row.invitation;
+            byKey.set(row.key, row.invitation);
             invitations.push([row.invitation.project, row.key]);
           }
         }
@@ -232,11 +232,11 @@ export class LocalLedger implements InvitationLedger {
   constructor(private readonly store: LocalStore) {}
 
   get(project: string, key: string): InvitationRecord | undefined {
-    return this.store.data.invitations[project]?.[key];
+    return this.store.data.invitations[project]?.get(key);
   }
 
   list(project: string): InvitationRecord[] {
-    return Object.values(this.store.data.invitations[project] ?? {});
+    return [...(this.store.data.invitations[project]?.values() ?? [])];
   }
 
   count(project: string, status: InvitationRecord['status']): number {
@@ -249,10 +249,10 @@ export class LocalLedger implements InvitationLedger {
     this.store.mutate((data) => {
       const added: [string, string][] = [];
       for (const record of records) {
-        const byKey = (data.invitations[record.project] ??= {});
-        if (byKey[record.key] !== undefined) continue;
+        const byKey = (data.invitations[record.project] ??= new Map());
+        if (byKey.has(record.key)) continue;
         noteSet(data.invitations, record.project, undefined, record);
-        byKey[record.key] = record;
+        byKey.set(record.key, record);
         added.push([record.project, record.key]);
       }
       return { invitations: added };
@@ -274,16 +274,16 @@ export class LocalLedger implements InvitationLedger {
     // Decided under the lock on the freshest copy and made durable before any message leaves:
     // a crash from here on leaves these in doubt, never resent; another process cannot claim them.
     await this.store.journal((data) => {
-      const byKey = data.invitations[project] ?? {};
+      const byKey = data.invitations[project];
       return keys.flatMap((key) => {
-        const record = byKey[key];
+        const record = byKey?.get(key);
         return record && isClaimable(record, expected, runIsLive) ? [{ p: project, k: key, v: { ...record, status: 'sending' as const, runId, updatedAt } }] : [];
       });
     });
     testHook('claimed', this.store.path);
-    const byKey = this.store.data.invitations[project] ?? {};
+    const byKey = this.store.data.invitations[project];
     return keys.flatMap((key) => {
-      const record = byKey[key];
+      const record = byKey?.get(key);
       return record?.status === 'sending' && record.runId === runId ? [record] : [];
     });
   }
