@@ -141,6 +141,8 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
     if (!trusted) checked(path, customerSchema, customer, [...at, 'customers', key]);
     customer.createdAt = times.same(customer.createdAt);
     customer.projects = lists.same(customer.projects) as string[];
+    // An email already in lower case is its key: one string for both (100,000 fewer in a large store).
+    if (customer.email === key) customer.email = key;
     if (data.customers.has(key)) replaced++;
     data.customers.set(key, customer);
   }
