@@ -187,17 +187,11 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
   let chosen: string[] = [];
   const line = (keys: readonly string[], byProject: Map<string, string[]>): Buffer => {
     const parts: string[] = [];
-    if (keys.length > 0) {
-      const records: Record<string, unknown> = {};
-      for (const key of keys) records[key] = data.customers.get(key);
-      parts.push(`"customers":${JSON.stringify(records)}`);
-    }
+    if (keys.length > 0) parts.push(`"customers":${recordsText(keys, (key) => data.customers.get(key))}`);
     const projects: string[] = [];
     for (const [project, projectKeys] of byProject) {
       const byKey = data.invitations[project];
-      const records: Record<string, unknown> = {};
-      for (const key of projectKeys) records[key] = compact(byKey?.get(key) as InvitationRecord, data.customers.get(key));
-      projects.push(`${JSON.stringify(project)}:${JSON.stringify(records)}`);
+      projects.push(`${JSON.stringify(project)}:${recordsText(projectKeys, (key) => compact(byKey?.get(key) as InvitationRecord, data.customers.get(key)))}`);
     }
     if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
     return batchLine(`{${parts.join(',')}`);
@@ -239,6 +233,17 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
     }
   }
   if (n > 0) yield line([], byProject);
+}
+
+/**
+ * `{"<key>":<record>,…}`, what JSON.stringify makes of an object of the records, made record by
+ * record: the keys come from Maps, and an object built to hold them would first make each key a
+ * property name (measured slower for 100,000 keys).
+ */
+function recordsText(keys: readonly string[], record: (key: string) => unknown): string {
+  let text = '';
+  for (const key of keys) text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${JSON.stringify(record(key))}`;
+  return text === '' ? '{}' : `${text}}`;
 }
 
 function damaged(path: string, where: string, message: string): UsageError {
