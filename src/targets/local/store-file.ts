@@ -242,8 +242,13 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
  */
 function recordsText(keys: readonly string[], record: (key: string) => unknown): string {
   let text = '';
-  for (const key of keys) text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${JSON.stringify(record(key))}`;
+  for (const key of keys) text += `${text === '' ? '{' : ','}${entryText(key, record(key))}`;
   return text === '' ? '{}' : `${text}}`;
+}
+
+/** `"<key>":<value>`, a member of a JSON object. */
+function entryText(key: string, value: unknown): string {
+  return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
 }
 
 function damaged(path: string, where: string, message: string): UsageError {
@@ -423,7 +428,7 @@ function* serialise(data: StoreData, generation: number): Iterable<string> {
   yield* serialiseRecord(entriesOf(data.organizations ?? {}));
 }
 
-/** Entries per JSON.stringify call: one native call per slice is fast, and no slice is large. */
+/** Entries per piece yielded: no piece is large. */
 const SLICE = 2_000;
 
 function* entriesOf(record: Record<string, unknown>): Iterable<[string, unknown]> {
@@ -433,20 +438,18 @@ function* entriesOf(record: Record<string, unknown>): Iterable<[string, unknown]
 /** `{…}` of the entries, as JSON.stringify of an object with them would make it. */
 function* serialiseRecord(entries: Iterable<[string, unknown]>, map?: (value: unknown, key: string) => unknown): Iterable<string> {
   yield '{';
-  let slice: Record<string, unknown> = {};
+  let text = '';
   let size = 0;
   let first = true;
-  const flush = function* (): Iterable<string> {
-    const text = JSON.stringify(slice);
-    if (text.length > 2) yield `${first ? '' : ','}${text.slice(1, -1)}`;
-    first = false;
-    slice = {};
-    size = 0;
-  };
   for (const [key, value] of entries) {
-    slice[key] = map ? map(value, key) : value;
-    if (++size >= SLICE) yield* flush();
+    text += `${first ? '' : ','}${entryText(key, map ? map(value, key) : value)}`;
+    first = false;
+    if (++size >= SLICE) {
+      yield text;
+      text = '';
+      size = 0;
+    }
   }
-  if (size > 0) yield* flush();
+  if (text !== '') yield text;
   yield '}';
 }
