@@ -181,10 +181,7 @@ const LINE_RECORDS = 300;
  * now. A customer's changed invitation records go in the customer's own line (one write, always);
  * invitation records of customers not named follow in lines of their own.
  */
-export function* batchLines(data: StoreData, customers: Iterable<string>, invitations: ReadonlyMap<string, ReadonlySet<string>>): Iterable<Buffer> {
-  const left = new Map<string, Set<string>>();
-  for (const [project, keys] of invitations) left.set(project, new Set(keys));
-  let chosen: string[] = [];
+export function* batchLines(data: StoreData, customers: ReadonlySet<string>, invitations: ReadonlyMap<string, ReadonlySet<string>>): Iterable<Buffer> {
   const line = (keys: readonly string[], byProject: Map<string, string[]>): Buffer => {
     const parts: string[] = [];
     if (keys.length > 0) parts.push(`"customers":${recordsText(keys, (key) => data.customers.get(key))}`);
@@ -196,32 +193,35 @@ export function* batchLines(data: StoreData, customers: Iterable<string>, invita
     if (projects.length > 0) parts.push(`"invitations":{${projects.join(',')}}`);
     return batchLine(`{${parts.join(',')}`);
   };
-  const flushCustomers = (): Buffer => {
+  // A customer's line: the customer, and their changed invitation records that the store holds.
+  const withCustomers = (chosen: readonly string[]): Buffer => {
     const byProject = new Map<string, string[]>();
-    for (const [project, keys] of left) {
-      if (data.invitations[project] === undefined) continue;
-      for (const key of chosen) {
-        if (!keys.delete(key) || !data.invitations[project]?.has(key)) continue;
-        const list = byProject.get(project);
-        if (list) list.push(key);
-        else byProject.set(project, [key]);
-      }
+    for (const [project, keys] of invitations) {
+      const byKey = data.invitations[project];
+      if (byKey === undefined) continue;
+      const list = chosen.filter((key) => keys.has(key) && byKey.has(key));
+      if (list.length > 0) byProject.set(project, list);
     }
-    const text = line(chosen, byProject);
-    chosen = [];
-    return text;
+    return line(chosen, byProject);
   };
+  let chosen: string[] = [];
   for (const key of customers) {
     if (!data.customers.has(key)) continue;
     chosen.push(key);
-    if (chosen.length >= LINE_RECORDS) yield flushCustomers();
+    if (chosen.length >= LINE_RECORDS) {
+      yield withCustomers(chosen);
+      chosen = [];
+    }
   }
-  if (chosen.length > 0) yield flushCustomers();
+  if (chosen.length > 0) yield withCustomers(chosen);
+  // The other changed invitation records (their customer went in no line above), in lines of their own.
   let byProject = new Map<string, string[]>();
   let n = 0;
-  for (const [project, keys] of left) {
+  for (const [project, keys] of invitations) {
+    const byKey = data.invitations[project];
+    if (byKey === undefined) continue;
     for (const key of keys) {
-      if (!data.invitations[project]?.has(key)) continue;
+      if (!byKey.has(key) || (customers.has(key) && data.customers.has(key))) continue;
       const list = byProject.get(project);
       if (list) list.push(key);
       else byProject.set(project, [key]);
