@@ -6,8 +6,13 @@ import type { OrganizationTotals, RunSummary } from '../core/results.js';
 
 const SHOWN_PROBLEMS = 20;
 
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+/**
+ * A whole number with thousands separators, as `toLocaleString('en-US')` writes it, without
+ * loading the ICU locale data that call costs at its first use (about 10 ms of every command).
+ */
+export function fmt(n: number): string {
+  const digits = String(Math.abs(Math.round(n)));
+  return `${n < 0 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+$)/g, ',')}`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -1,6 +1,7 @@
 import type { Ora } from 'ora';
 import type { Reporter } from '../core/types.js';
 import type { Output } from './output.js';
+import { fmt } from './render.js';
 
 /** How often a plain progress line is printed where a spinner cannot be drawn. */
 export const PLAIN_LINE_MS = 2_000;
@@ -55,7 +56,7 @@ export class TerminalReporter implements Reporter {
   }
 
   reading(count: number): void {
-    const text = `reading and checking rows: ${count.toLocaleString('en-US')}`;
+    const text = `reading and checking rows: ${fmt(count)}`;
     if (this.#mode === 'lines') this.#plain(text, false);
     else if (this.#drawable()) this.#spin().text = text;
   }
@@ -128,8 +129,8 @@ export class TerminalReporter implements Reporter {
 export function progressLine(label: string, done: number, total: number, seconds: number, unit = label.startsWith('sending') ? 'invitations' : 'rows'): string {
   const rate = seconds > 0 ? done / seconds : 0;
   const eta = rate > 0 ? Math.ceil((total - done) / rate) : null;
-  const parts = [`${label} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}${unit === 'rows' ? ' rows' : ''}`];
-  if (rate > 0) parts.push(`${Math.round(rate).toLocaleString('en-US')} ${unit === 'rows' ? 'rows' : 'sent'}/s`);
+  const parts = [`${label} ${fmt(done)}/${fmt(total)}${unit === 'rows' ? ' rows' : ''}`];
+  if (rate > 0) parts.push(`${fmt(rate)} ${unit === 'rows' ? 'rows' : 'sent'}/s`);
   if (eta !== null && done < total) parts.push(`ETA ${formatSeconds(eta)}`);
   return parts.join(' · ');
 }

@@ -71,8 +71,10 @@ export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<str
     return exitCodeFor(run);
   }
   out.jsonResult({ ...run.summary, ...(extra.json ?? {}) });
-  const text = renderSummary(run.summary, out.color, run.where);
-  out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
+  if (!out.json && !out.quiet) {
+    const text = renderSummary(run.summary, out.color, run.where);
+    out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
+  }
   const failed = run.reportFailed;
   if (failed) out.always(`error: ${failed.message}${failed.hint ? `\n  → ${failed.hint}` : ''}`);
   if (run.interrupted) out.note('Interrupted: what was done is recorded. Run the same command again to finish.');

@@ -8,7 +8,7 @@ import { printable } from '../../core/printable.js';
 import type { Output } from '../output.js';
 import { checkReportPath, runFiles } from '../preflight.js';
 import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
-import { plural } from '../render.js';
+import { fmt, plural } from '../render.js';
 import { printRowRun, runRowsOutcome } from '../run-rows.js';
 import type { CommonOptions } from '../options.js';
 import { importMailSchema, parseSettings } from '../settings.js';
@@ -134,7 +134,7 @@ function renderMail(extra: MailSummary, summary: RunSummary, out: Output): strin
       lines.push(`  ${printable(String(s.line))}: ${s.email ? `${printable(s.email)}: ` : ''}${printable(s.reason)}${times}`);
     }
     const more = extra.skipped.length - SHOWN_SKIPS;
-    if (more > 0) lines.push(`  … and ${more.toLocaleString('en-US')} more: use --report <file.csv> or --json to see them all`);
+    if (more > 0) lines.push(`  … and ${fmt(more)} more: use --report <file.csv> or --json to see them all`);
   }
   return lines.join('\n');
 }
