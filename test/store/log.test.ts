@@ -55,6 +55,14 @@ describe('the store log', () => {
     expect(store.data.invitations.ITH?.get('c1@example.com')).toMatchObject({ status: 'pending', email: 'c1@example.com', project: 'ITH' });
   });
 
+  it('puts at most 300 customers in a line, each with the invitation they are owed', async () => {
+    const dir = await tempDir();
+    const path = await storeWith(dir, 700);
+    const batches = (await lines(path)).slice(1, -1).map((line) => JSON.parse(line) as { customers: object; invitations: { ITH: object } });
+    expect(batches.map((b) => Object.keys(b.customers).length)).toEqual([300, 300, 100]);
+    for (const b of batches) expect(Object.keys(b.invitations.ITH)).toEqual(Object.keys(b.customers));
+  });
+
   it('a torn last line is not in the store, and the next append cuts it off', async () => {
     const dir = await tempDir();
     const path = await storeWith(dir, 2);
