@@ -24,7 +24,8 @@ export const customerSchema = z.object({
   email: z.string().min(1),
   fullName: z.string(),
   passwordHash: z.string().startsWith('{PKCS5S2}').optional(),
-  mustChangePassword: z.boolean(),
+  /** Written only when true (a predefined password): absent is false. */
+  mustChangePassword: z.boolean().optional(),
   createdAt: isoDate,
   projects: z.array(z.string()),
 });

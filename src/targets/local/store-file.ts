@@ -261,8 +261,9 @@ function damaged(path: string, where: string, message: string): UsageError {
 
 /*
  * Invitation records are written without what the file already says elsewhere: their project and
- * key (the names they are filed under), false flags, and the email and name when the customer
- * record holds the same. A 100,000-row import writes a third less, and reads it back faster.
+ * key (the names they are filed under), false flags, and the email, name and time when the
+ * customer record holds the same (a new customer is dated as the invitation it is owed). A
+ * 100,000-row import writes a third less, and reads it back faster.
  */
 function compact(record: InvitationRecord, customer: StoredCustomer | undefined): Partial<InvitationRecord> {
   // Built field by field: deleting properties would turn every record into a slow dictionary.
@@ -278,7 +279,7 @@ function compact(record: InvitationRecord, customer: StoredCustomer | undefined)
   if (record.suppressedBy !== undefined) out.suppressedBy = record.suppressedBy;
   if (record.reason !== undefined) out.reason = record.reason;
   if (record.runId !== undefined) out.runId = record.runId;
-  out.updatedAt = record.updatedAt;
+  if (record.updatedAt !== customer?.createdAt) out.updatedAt = record.updatedAt;
   return out;
 }
 
@@ -295,7 +296,7 @@ function expanded(raw: unknown, project: string, key: string, customer: StoredCu
   const fullName = r.fullName ?? customer?.fullName;
   const deferred = r.deferred ?? false;
   const mustChangePassword = r.mustChangePassword ?? false;
-  const updatedAt = times.same(r.updatedAt);
+  const updatedAt = times.same(r.updatedAt ?? customer?.createdAt);
   const record = (
     r.suppressedBy === undefined
       ? { project, key, email, fullName, kind: r.kind, status: r.status, deferred, mustChangePassword, updatedAt }

@@ -152,11 +152,14 @@ export class LocalTarget implements Target {
           }
         }
         // Two literals rather than a spread: every customer of a large run gets the same shape.
+        // Dated as the invitation it is owed (the same run, the same moment): that record can then
+        // leave its time out of the file (compact form). No flag unless a password was predefined.
+        const createdAt = row.invitation?.updatedAt ?? now;
         data.customers.set(
           row.key,
           passwordHash === undefined
-            ? { email: row.email, fullName: row.fullName, mustChangePassword: false, createdAt: now, projects: inProject }
-            : { email: row.email, fullName: row.fullName, passwordHash, mustChangePassword: true, createdAt: now, projects: inProject },
+            ? { email: row.email, fullName: row.fullName, createdAt, projects: inProject }
+            : { email: row.email, fullName: row.fullName, passwordHash, mustChangePassword: true, createdAt, projects: inProject },
         );
         customers.push(row.key);
         outcome.status = 'created';
@@ -175,7 +178,7 @@ export class LocalTarget implements Target {
         email: customer.email,
         fullName: customer.fullName,
         passwordSet: customer.passwordHash !== undefined,
-        mustChangePassword: customer.mustChangePassword,
+        mustChangePassword: customer.mustChangePassword === true,
         createdAt: customer.createdAt,
       };
     }
