@@ -56,6 +56,7 @@ export class TerminalReporter implements Reporter {
   }
 
   reading(count: number): void {
+    if (this.#mode === 'none') return;
     const text = `reading and checking rows: ${fmt(count)}`;
     if (this.#mode === 'lines') this.#plain(text, false);
     else if (this.#drawable()) this.#spin().text = text;

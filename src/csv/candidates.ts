@@ -5,6 +5,8 @@ import type { CsvRecord } from './index.js';
 
 /** What an import hands the core for each CSV record: the cells it knows, a password kept secret. */
 export function candidate(record: CsvRecord): CandidateRow {
+  // Without a password or organizations a record is a candidate as it is (most rows): no copy.
+  if (record.password === undefined && record.organization === undefined) return record as Omit<CsvRecord, 'password' | 'organization'>;
   const row: CandidateRow = { line: record.line, email: record.email, fullName: record.fullName };
   if (record.password !== undefined && record.password !== '') row.password = new Secret(record.password);
   if (record.language !== undefined) row.language = record.language;
