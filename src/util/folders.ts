@@ -26,7 +26,13 @@ export async function makeFolders(dir: string): Promise<string[]> {
   const made: string[] = [];
   try {
     for (const folder of missing) {
-      await mkdir(folder, { mode: 0o700 });
+      try {
+        await mkdir(folder, { mode: 0o700 });
+      } catch (error) {
+        // Made meanwhile by another run (two imports at once): there, and not ours to remove.
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(folder)).isDirectory()) continue;
+        throw error;
+      }
       made.push(folder);
       // mkdir's mode is filtered by the umask; the folder holds customers' addresses.
       await chmod(folder, 0o700);

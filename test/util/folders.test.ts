@@ -1,0 +1,19 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeFolders, removeFolders } from '../../src/util/folders.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+
+describe('makeFolders', () => {
+  it('two callers making the same missing folders at once both succeed; each removes only what it made', async () => {
+    const dir = join(await tempDir(), 'a', 'b', 'outbox');
+    const results = await Promise.all(Array.from({ length: 8 }, () => makeFolders(dir)));
+    expect((await stat(dir)).isDirectory()).toBe(true);
+    // Every folder was made by exactly one of them.
+    expect(results.flat().sort()).toEqual([join(dir, '..', '..'), join(dir, '..'), dir].sort());
+    for (const made of results) await removeFolders(made);
+    await expect(stat(join(dir, '..', '..'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
