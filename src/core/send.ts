@@ -1,4 +1,4 @@
-import { DEFAULT_CONCURRENCY, mapLimit } from './pool.js';
+import { DEFAULT_CONCURRENCY } from './pool.js';
 import type { InvitationOutcome, RowResult } from './results.js';
 import type { Target } from './target.js';
 import { MailError, type InvitationKind, type InvitationRecord, type Mailer, type ProjectInfo } from './types.js';
@@ -50,18 +50,47 @@ export async function sendRecords(
 ): Promise<Map<string, SendOutcome>> {
   const outcomes = new Map<string, SendOutcome>();
   const concurrency = ctx.mailConcurrency ?? DEFAULT_CONCURRENCY;
-  // Claim in small batches: each claim is one durable write, which also makes the outcomes of the
-  // batch before it durable, so a crash leaves at most the batch being sent in doubt.
+  // Claimed in small batches: each claim is one durable write, which also makes the outcomes sent
+  // before it durable. The next batch is claimed as soon as nothing claimed is left waiting, while
+  // the last ones are still in flight, so the senders do not stop at each batch's end. A crash
+  // leaves in doubt at most what was claimed and has no durable outcome: those in flight and one
+  // batch, `size` in all (32 by default), as before claims overlapped the sending.
   const size = Math.max(CLAIM_BATCH, concurrency * 2);
+  const batch = size - concurrency;
   const batches: string[][] = [];
-  for (let start = 0; start < keys.length; start += size) batches.push(keys.slice(start, start + size));
-  for (let i = 0; i < batches.length; i++) {
-    if (i > 0 && ctx.signal?.aborted) break;
+  for (let start = 0; start < keys.length; start += batch) batches.push(keys.slice(start, start + batch));
+  const waiting: InvitationRecord[] = [];
+  let next = 0;
+  let claiming: Promise<void> | null = null;
+  let failure: unknown;
+  // Asked for once, when the first invitation is ready to go (not at all when none is claimed).
+  let mailerReady: Promise<Mailer> | undefined;
+  const claimNext = (): Promise<void> | null => {
+    // Interrupted: nothing new is claimed; what was claimed is still sent.
+    if (claiming !== null || next >= batches.length || (next > 0 && ctx.signal?.aborted)) return claiming;
     // A resend (failed, in doubt) claims each record only if it is still as listed: the same gate.
-    const claimed = await ctx.target.ledger.claimForSending(project.key, batches[i] ?? [], ctx.runId, expected);
-    if (claimed.length === 0) continue;
-    const mailer = await ctx.mailer();
-    await mapLimit(claimed, concurrency, async (record) => {
+    claiming = ctx.target.ledger
+      .claimForSending(project.key, batches[next++] ?? [], ctx.runId, expected)
+      .then((claimed) => void waiting.push(...claimed))
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => {
+        claiming = null;
+      });
+    return claiming;
+  };
+  const sender = async (): Promise<void> => {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      const record = waiting.shift();
+      if (record === undefined) {
+        const claim = claimNext();
+        if (claim === null) return;
+        await claim;
+        continue;
+      }
+      const mailer = await (mailerReady ??= ctx.mailer());
       const messageId = record.messageId ?? ctx.messageId(project.key, record.key, record.kind);
       const outcome = await sendOne(mailer, project, record, messageId);
       outcomes.set(record.key, outcome);
@@ -72,8 +101,9 @@ export async function sendRecords(
       else delete updated.reason;
       // Durable with the next claim or the run's last flush; until then a crash leaves it in doubt.
       ctx.target.ledger.update(updated);
-    });
-  }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, sender));
   return outcomes;
 }
 
