@@ -143,8 +143,9 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
     customer.projects = lists.same(customer.projects) as string[];
     // An email already in lower case is its key: one string for both (100,000 fewer in a large store).
     if (customer.email === key) customer.email = key;
-    if (data.customers.has(key)) replaced++;
+    const size = data.customers.size;
     data.customers.set(key, customer);
+    if (data.customers.size === size) replaced++;
   }
   const invitations = batch.invitations === undefined ? {} : (record(batch.invitations, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
   for (const project in invitations) {
