@@ -80,35 +80,17 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   delete raw.generation;
   delete raw.checksum;
   raw.format = STORE_FORMAT;
-  // Checked record by record, and the parsed objects kept as they are: zod returns a copy of what
-  // it parses, and copying a 100,000-customer store would double the memory it takes to load.
-  // zod's record check copies what it checks: a file whose checksum matched gets a plain look.
-  const record = (value: unknown, at: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, at));
+  // Checked record by record (putRecords), and the parsed objects kept as they are: zod returns a
+  // copy of what it parses, and copying a 100,000-customer store would double the memory it takes
+  // to load. zod's record check copies what it checks: a file whose checksum matched gets a plain look.
   const file = (trusted && isPlainRecord(raw.customers) && isPlainRecord(raw.invitations) ? json : checked(path, storeOutline, json, [])) as Omit<StoreData, 'customers' | 'invitations'> & {
     customers: Record<string, StoredCustomer>;
     invitations: Record<string, Record<string, unknown>>;
   };
   checked(path, storeSchema.shape.projects, file.projects, ['projects']);
-  const customers = new Map<string, StoredCustomer>();
-  for (const key in file.customers) {
-    const customer = file.customers[key] as StoredCustomer;
-    if (!trusted) checked(path, customerSchema, customer, ['customers', key]);
-    customers.set(key, customer);
-  }
-  const invitations: StoreData['invitations'] = {};
-  track(invitations);
-  const times = new SameText();
-  for (const project in file.invitations) {
-    const records = record(file.invitations[project], ['invitations', project]) as Record<string, unknown>;
-    const byKey = (invitations[project] = new Map());
-    for (const key in records) {
-      const record = expanded(records[key], project, key, customers.get(key), times);
-      if (!trusted) checked(path, invitationSchema, record, ['invitations', project, key]);
-      noteSet(invitations, project, undefined, record as InvitationRecord);
-      byKey.set(key, record as InvitationRecord);
-    }
-  }
-  const outline: StoreData = { ...file, customers, invitations };
+  const outline: StoreData = { ...file, customers: new Map(), invitations: {} };
+  track(outline.invitations);
+  putRecords(path, outline, file.customers, file.invitations, trusted, []);
   // Organizations are few (a handful per customer base): always checked one by one.
   (outline as { organizations?: unknown }).organizations ??= {};
   checked(path, recordOf, outline.organizations, ['organizations']);
@@ -121,7 +103,6 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
  * matched). Returns how many records it replaced (older versions now dead: the compaction rule).
  */
 export function applyBatch(path: string, data: StoreData, batch: Batch, trusted: boolean, line: number): number {
-  let replaced = 0;
   for (const kind in batch) {
     if (kind !== 'customers' && kind !== 'invitations') {
       throw new UsageError(
@@ -131,9 +112,18 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
       );
     }
   }
-  const at = [`line ${line}`];
+  return putRecords(path, data, batch.customers, batch.invitations, trusted, [`line ${line}`]);
+}
+
+/**
+ * Puts records as read (the snapshot's, or a log batch's) into `data`: each checked unless the file
+ * or line was trusted, invitation records made whole, what repeats shared. Returns how many
+ * replaced a record already there. `at` starts the place a damage is reported at.
+ */
+function putRecords(path: string, data: StoreData, customersIn: unknown, invitationsIn: unknown, trusted: boolean, at: readonly PropertyKey[]): number {
+  let replaced = 0;
   const record = (value: unknown, where: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, where));
-  const customers = batch.customers === undefined ? {} : (record(batch.customers, [...at, 'customers']) as Record<string, StoredCustomer>);
+  const customers = customersIn === undefined ? {} : (record(customersIn, [...at, 'customers']) as Record<string, StoredCustomer>);
   const times = new SameText();
   const lists = new SameProjects();
   for (const key in customers) {
@@ -147,9 +137,9 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
     data.customers.set(key, customer);
     if (data.customers.size === size) replaced++;
   }
-  const invitations = batch.invitations === undefined ? {} : (record(batch.invitations, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
+  const invitations = invitationsIn === undefined ? {} : (record(invitationsIn, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
   for (const project in invitations) {
-    const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, Partial<InvitationRecord>>;
+    const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, unknown>;
     const byKey = (data.invitations[project] ??= new Map());
     for (const key in records) {
       const record = expanded(records[key], project, key, data.customers.get(key), times);
