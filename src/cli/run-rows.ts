@@ -6,7 +6,7 @@ import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
 import type { Target } from '../core/target.js';
-import type { CandidateRow, InvitationKind, ProjectInfo, RowSource } from '../core/types.js';
+import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../core/types.js';
 import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
@@ -196,10 +196,6 @@ export async function runRowsOutcome(
 /** Each row of a source changed by `change`, in the batches it came in. */
 async function* mapRows(source: RowSource, change: (row: CandidateRow) => CandidateRow): RowSource {
   for await (const item of source) yield isBatch(item) ? item.map(change) : change(item);
-}
-
-function isBatch(item: CandidateRow | readonly CandidateRow[]): item is readonly CandidateRow[] {
-  return Array.isArray(item);
 }
 
 /** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */

@@ -1,6 +1,6 @@
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { InvitationLedger, Target } from './target.js';
-import type { CandidateRow, RowSource, ValidRow } from './types.js';
+import { isBatch, type CandidateRow, type RowSource, type ValidRow } from './types.js';
 import { validateRow } from './validate.js';
 import { rowResult, type RowResult, type RunSettings } from './results.js';
 import { checkOrganizations, RunOrganizations } from './organizations.js';
@@ -94,7 +94,7 @@ export async function buildPlan(
     chunk = [];
   };
 
-  const NOT_YET = decideForRun(settings, 'new');
+  const NOT_YET = decide('new');
   for await (const item of source) {
     const batch: readonly CandidateRow[] = isBatch(item) ? item : [item];
     for (const candidate of batch) {
@@ -132,10 +132,6 @@ export async function buildPlan(
   }
   await flush();
   return plan;
-}
-
-function isBatch(item: CandidateRow | readonly CandidateRow[]): item is readonly CandidateRow[] {
-  return Array.isArray(item);
 }
 
 function situationOf(exists: boolean | null, ledger: InvitationLedger, project: string, key: string): CustomerSituation {

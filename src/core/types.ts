@@ -26,6 +26,11 @@ export interface ProjectInfo {
 /** Rows for the pipeline: one at a time, or in batches (a CSV file's rows, as parsed together). */
 export type RowSource = AsyncIterable<CandidateRow | readonly CandidateRow[]>;
 
+/** Whether an item of a RowSource is a batch of rows rather than one. */
+export function isBatch(item: CandidateRow | readonly CandidateRow[]): item is readonly CandidateRow[] {
+  return Array.isArray(item);
+}
+
 export interface CandidateRow {
   line: number | string;
   email: string;

@@ -35,15 +35,20 @@ interface Decoder {
   end(): string | undefined;
 }
 
+/** Whether an encoding name says UTF-8 (utf-8, utf8, UTF-8). */
+export function isUtf8(name: string): boolean {
+  return /^utf-?8$/i.test(name);
+}
+
 function decoderFor(encoding: string): Decoder {
   // What iconv-lite's own UTF-8 decoder is: Node's StringDecoder (U+FFFD for each bad sequence).
-  if (/^utf-?8$/.test(encoding)) return new StringDecoder('utf8');
+  if (isUtf8(encoding)) return new StringDecoder('utf8');
   return iconv().getDecoder(encoding, { stripBOM: false });
 }
 
 /** Fails early, before the file is opened, on an --encoding iconv-lite does not know. */
 export function checkEncodingOption(name: string | undefined): void {
-  if (name === undefined || /^utf-?8$/i.test(name) || iconv().encodingExists(name)) return;
+  if (name === undefined || isUtf8(name) || iconv().encodingExists(name)) return;
   throw new UsageError(
     'unknown-encoding',
     `--encoding "${name}" is not an encoding jsm-provision can read.`,

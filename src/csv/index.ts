@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
-import { checkEncodingOption, decodeSource, REPLACEMENT } from './decode.js';
+import { checkEncodingOption, decodeSource, isUtf8, REPLACEMENT } from './decode.js';
 import { checkMap, firstValue, resolveColumns, type Columns } from './headers.js';
 import { endsLinesWithCr, MAX_ROW_CHARS, parseRows, type ParsedRow, type RowStream } from './rows.js';
 import { delimiterName, parseDelimiterOption, sniffDelimiter } from './sniff.js';
@@ -261,7 +261,7 @@ function expectedColumns(headers: string[]): string {
 
 function decodingError(line: number, values: string[], encoding: string): string | undefined {
   if (!values.some((value) => value.includes(REPLACEMENT))) return undefined;
-  const fix = /^utf-?8$/.test(encoding)
+  const fix = isUtf8(encoding)
     ? 'if the file is not UTF-8, run again with --encoding windows-1252 (or the encoding it was saved in)'
     : 'check that --encoding names the encoding the file was saved in';
   return `line ${line} has bytes that are not valid ${encoding} (shown as "${REPLACEMENT}"): ${fix}`;
