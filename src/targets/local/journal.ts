@@ -6,7 +6,7 @@ import { openNoFollow, symlinkRefused, syncFolder, syncHandle, writeAll, writeFa
 import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
 import type { StoreData } from './format.js';
-import { noteSet } from './status-counts.js';
+import { setInvitation } from './status-counts.js';
 
 /**
  * The store's log (`<store>.journal`): what changed since the snapshot (`<store>`) was written, as
@@ -39,9 +39,7 @@ export interface JournalEntry {
 export const LOG_FORMAT = 2;
 
 export function applyEntry(data: StoreData, entry: JournalEntry): void {
-  const byKey = (data.invitations[entry.p] ??= new Map());
-  noteSet(data.invitations, entry.p, byKey.get(entry.k), entry.v);
-  byKey.set(entry.k, entry.v);
+  setInvitation(data.invitations, entry.p, entry.k, entry.v);
 }
 
 /** One batch as read: records by kind, as in the snapshot (invitation records in compact form). */

@@ -7,7 +7,7 @@ import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
 import { batchLine, checksumOf, type Batch, type JournalEntry } from './journal.js';
-import { noteSet, track } from './status-counts.js';
+import { setInvitation, track } from './status-counts.js';
 
 /** A snapshot as read: its data, and what the log that continues it must match. */
 export interface Snapshot {
@@ -140,14 +140,10 @@ function putRecords(path: string, data: StoreData, customersIn: unknown, invitat
   const invitations = invitationsIn === undefined ? {} : (record(invitationsIn, [...at, 'invitations']) as Record<string, Record<string, unknown>>);
   for (const project in invitations) {
     const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, unknown>;
-    const byKey = (data.invitations[project] ??= new Map());
     for (const key in records) {
       const record = expanded(records[key], project, key, data.customers.get(key), times);
       if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
-      const before = byKey.get(key);
-      if (before !== undefined) replaced++;
-      noteSet(data.invitations, project, before, record as InvitationRecord);
-      byKey.set(key, record as InvitationRecord);
+      if (setInvitation(data.invitations, project, key, record as InvitationRecord) !== undefined) replaced++;
     }
   }
   return replaced;

@@ -16,7 +16,7 @@ import { LocalStore } from './store.js';
 import { runIsLive, type LockOptions } from '../shared/lock.js';
 import { testHook } from '../../util/test-hooks.js';
 import * as orgs from './organizations.js';
-import { noteSet, statusCount } from './status-counts.js';
+import { addInvitation, statusCount } from './status-counts.js';
 
 /** Commit at most this often during a bulk run (a crash loses at most this much work, which the re-run redoes), and never spend more than a tenth of the time committing. */
 const COMMIT_EVERY_MS = 2_000;
@@ -144,12 +144,7 @@ export class LocalTarget implements Target {
         const passwordHash = hashes[i];
         // The customer and the invitation they are owed, in the same operation: one durable write.
         if (row.invitation) {
-          const byKey = (data.invitations[row.invitation.project] ??= new Map());
-          if (!byKey.has(row.key)) {
-            noteSet(data.invitations, row.invitation.project, undefined, row.invitation);
-            byKey.set(row.key, row.invitation);
-            invitations.push([row.invitation.project, row.key]);
-          }
+          if (addInvitation(data.invitations, row.invitation)) invitations.push([row.invitation.project, row.key]);
         }
         // Two literals rather than a spread: every customer of a large run gets the same shape.
         // Dated as the invitation it is owed (the same run, the same moment): that record can then
@@ -252,11 +247,7 @@ export class LocalLedger implements InvitationLedger {
     this.store.mutate((data) => {
       const added: [string, string][] = [];
       for (const record of records) {
-        const byKey = (data.invitations[record.project] ??= new Map());
-        if (byKey.has(record.key)) continue;
-        noteSet(data.invitations, record.project, undefined, record);
-        byKey.set(record.key, record);
-        added.push([record.project, record.key]);
+        if (addInvitation(data.invitations, record)) added.push([record.project, record.key]);
       }
       return { invitations: added };
     });
