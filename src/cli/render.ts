@@ -66,9 +66,9 @@ function renderInvitations(summary: RunSummary): string {
   if (i.pending) parts.push(`${fmt(i.pending)} deferred (send them with \`invitations send\`)`);
   if (i.suppressed) parts.push(`${fmt(i.suppressed)} not sent: ${suppressedWhy(summary)}`);
   if (i.failed) parts.push(`${fmt(i.failed)} failed (retry with \`invitations send --failed\`)`);
-  if (i.sent + i.pending + i.suppressed + i.failed === 0 && summary.totals.existing > 0) parts.push('(customers who already exist are not invited again)');
   const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${printable(i.outbox)}` : ' by SMTP') : '';
-  return `invitations: ${parts.join(', ')}${where}`;
+  const why = i.sent + i.pending + i.suppressed + i.failed === 0 && summary.totals.existing > 0 ? ' (customers who already exist are not invited again)' : '';
+  return `invitations: ${parts.join(', ')}${where}${why}`;
 }
 
 function suppressedWhy(summary: RunSummary): string {

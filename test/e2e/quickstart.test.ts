@@ -47,6 +47,7 @@ describe("the README's Quickstart", () => {
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/already exists/);
     expect(second.stdout).toMatch(/12 existing/);
+    expect(second.stdout).toMatch(/^ {2}invitations: 0 sent \(customers who already exist are not invited again\)$/m);
     expect((await readdir(join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'))).toHaveLength(12);
 
     // The README's next example, the messy sample, in the same folder: bad rows by line, exit 1.
