@@ -239,8 +239,9 @@ function fullNameOf(full: string, first: string, last: string): string {
 
 /**
  * Too many cells usually means a name with an unquoted delimiter, so the cells after it are
- * shifted: the row cannot be trusted. Extra cells that are all empty (a trailing delimiter)
- * shift nothing and are ignored.
+ * shifted: the row cannot be trusted. That holds when the extra cells are empty too: "Lee, Ann"
+ * unquoted before an empty last cell leaves one empty cell over, and the name's second half in the
+ * password column (a password nobody knows), so a trailing delimiter is no excuse.
  */
 function shapeError(line: number, cells: string[], headers: string[], width: number, delimiter: string): string | undefined {
   if (cells.length === width) return undefined;
@@ -248,8 +249,8 @@ function shapeError(line: number, cells: string[], headers: string[], width: num
   // The header's names, never the row's cells (they may hold a password).
   const expected = `the header has ${width} (${expectedColumns(headers)})`;
   if (cells.length > width) {
-    if (cells.slice(width).every((cell) => cell.trim() === '')) return undefined;
-    return `line ${line} has ${cells.length} cells but ${expected}: a name or other cell probably contains an unquoted ${name}; put that cell in double quotes (the row's cells are not shown)`;
+    const trailing = cells.slice(width).every((cell) => cell.trim() === '') ? `, or take away the ${name} the line ends with if nothing is unquoted` : '';
+    return `line ${line} has ${cells.length} cells but ${expected}: a name or other cell probably contains an unquoted ${name}; put that cell in double quotes${trailing} (the row's cells are not shown)`;
   }
   return `line ${line} has ${cells.length} cells but ${expected}: a cell or a ${name} between two cells is missing (the row's cells are not shown)`;
 }

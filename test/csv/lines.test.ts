@@ -33,16 +33,23 @@ describe('line numbers: where each row starts', () => {
 });
 
 describe('row shape', () => {
-  it('flags a row with too few cells and ignores extra cells that are empty', async () => {
-    const { records } = await readAll(streamOf('email;name;phone\na@x.io;Ann\nb@x.io;Bob;1;;\n'));
+  it('flags a row with too few cells, and one with too many even when the extra cells are empty', async () => {
+    // Line 4: "Archer, Annabelle" unquoted before an empty password cell: the extra cell is empty,
+    // and " Annabelle" would be the password. Line 5: the same shape with nothing unquoted.
+    const csv = 'email;name;password\na@x.io;Ann\nb@x.io;Bob;longenough1\nann@x.io;Archer; Annabelle;\nc@x.io;Cy;;;\n';
+    const { records } = await readAll(streamOf(csv));
+    const tooMany = (line: number, cells: number) =>
+      `line ${line} has ${cells} cells but the header has 3 (email, name, password): a name or other cell probably contains an unquoted ";"; put that cell in double quotes, or take away the ";" the line ends with if nothing is unquoted (the row's cells are not shown)`;
     expect(records).toStrictEqual([
       {
         line: 2,
         email: '',
         fullName: '',
-        error: 'line 2 has 2 cells but the header has 3 (email, name, phone): a cell or a ";" between two cells is missing (the row\'s cells are not shown)',
+        error: 'line 2 has 2 cells but the header has 3 (email, name, password): a cell or a ";" between two cells is missing (the row\'s cells are not shown)',
       },
-      { line: 3, email: 'b@x.io', fullName: 'Bob' },
+      { line: 3, email: 'b@x.io', fullName: 'Bob', password: 'longenough1' },
+      { line: 4, email: '', fullName: '', error: tooMany(4, 4) },
+      { line: 5, email: '', fullName: '', error: tooMany(5, 5) },
     ]);
   });
 
