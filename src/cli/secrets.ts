@@ -36,20 +36,38 @@ export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream = proce
   }
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return checked(new Secret(stripNewline(Buffer.concat(chunks).toString('utf8'))), 'standard input');
+  return checked(new Secret(stripNewline(secretText(Buffer.concat(chunks), 'standard input', 'unreadable-password'))), 'standard input');
 }
 
 /** Reads a password from a file: its first line. Warns (through `warn`) if others may read the file. */
 export async function readPasswordFile(path: string, warn: (message: string) => void, option = '--password-file'): Promise<Secret> {
-  let text: string;
+  let bytes: Buffer;
   try {
     const info = await stat(path);
     if ((info.mode & 0o077) !== 0) warn(`${printable(path)} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     throw new UsageError('unreadable-password-file', `cannot read ${option} ${printable(path)}: ${printable((error as Error).message)}`);
   }
-  return checked(new Secret(stripNewline(text.split(/\r?\n/)[0] ?? '')), path);
+  return checked(new Secret(stripNewline(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file').split(/\r?\n/)[0] ?? '')), path);
+}
+
+/**
+ * The text of a secret's bytes: UTF-8, or what its byte order mark says. Windows writes one: Notepad
+ * and PowerShell's `Out-File -Encoding utf8` a UTF-8 mark, PowerShell 5.1's `>` UTF-16. A mark kept
+ * as part of a password would make it one nobody can type.
+ */
+function secretText(bytes: Buffer, from: string, code: string): string {
+  let text: string;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = bytes.subarray(3).toString('utf8');
+  else if (bytes[0] === 0xff && bytes[1] === 0xfe) text = bytes.subarray(2).toString('utf16le');
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = Buffer.from(bytes.subarray(2, bytes.length - (bytes.length % 2))).swap16().toString('utf16le');
+  else text = bytes.toString('utf8');
+  // UTF-16 without a mark reads as every other byte NUL; no password holds a NUL or an undecodable byte.
+  if (text.includes('\0') || text.includes('\uFFFD')) {
+    throw new UsageError(code, `the password from ${from} is not UTF-8 text (or UTF-16 with a byte order mark)`, 'save it as UTF-8, e.g. Set-Content -Encoding utf8 in PowerShell');
+  }
+  return text;
 }
 
 function stripNewline(text: string): string {

@@ -1,0 +1,41 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readPasswordFile, readPasswordFromStdin } from '../../src/cli/secrets.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+const PASSWORD = 'Pässw0rd-Long';
+
+/** The bytes Windows tools write for `PASSWORD` and a line break. */
+const written: Record<string, Buffer> = {
+  'UTF-8 (Linux, macOS)': Buffer.from(`${PASSWORD}\n`, 'utf8'),
+  'UTF-8 with a byte order mark (Notepad, Out-File -Encoding utf8)': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${PASSWORD}\r\n`, 'utf8')]),
+  "UTF-16LE with a mark (PowerShell 5.1's >)": Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${PASSWORD}\r\n`, 'utf16le')]),
+  'UTF-16BE with a mark': Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(`${PASSWORD}\r\n`, 'utf16le').swap16()]),
+};
+
+describe('a password read from a file or standard input', () => {
+  for (const [how, bytes] of Object.entries(written)) {
+    it(`is the text typed, without its byte order mark or line break: ${how}`, async () => {
+      const file = join(await tempDir(), 'pw.txt');
+      await writeFile(file, bytes, { mode: 0o600 });
+      expect((await readPasswordFile(file, () => undefined)).reveal()).toBe(PASSWORD);
+      const stdin = Readable.from([bytes]);
+      expect((await readPasswordFromStdin(stdin)).reveal()).toBe(PASSWORD);
+    });
+  }
+
+  it('refuses UTF-16 without a mark, or bytes that are not UTF-8, naming the file and not the password', async () => {
+    const dir = await tempDir();
+    for (const bytes of [Buffer.from(`${PASSWORD}\r\n`, 'utf16le'), Buffer.from(`${PASSWORD}\n`, 'latin1')]) {
+      const file = join(dir, 'pw.txt');
+      await writeFile(file, bytes, { mode: 0o600 });
+      const error = await readPasswordFile(file, () => undefined).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'unreadable-password-file', exitCode: 2, message: expect.stringContaining(file) });
+      expect(JSON.stringify(error)).not.toMatch(/P.?s.?s.?w.?0/);
+      await expect(readPasswordFromStdin(Readable.from([bytes]))).rejects.toMatchObject({ code: 'unreadable-password' });
+    }
+  });
+});
