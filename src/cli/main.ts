@@ -100,7 +100,26 @@ function exitOverrideEverywhere(command: Command): void {
   command.exitOverride((error) => {
     throw Object.assign(error, { commandPath: path });
   });
+  // commander names an unknown option as given, `--password=S3cret` included: never its value.
+  command.configureOutput({
+    outputError: (text, write) => {
+      const hint = secretOptionHint(text);
+      write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
+    },
+  });
   for (const sub of command.commands) exitOverrideEverywhere(sub);
+}
+
+/** `'--opt=value'` in a commander message as `'--opt=…'`: a value given to a wrong option may be a secret. */
+export function withoutOptionValues(message: string): string {
+  return message.replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1=…'");
+}
+
+/** For an unknown option that looks like a secret (--password, --token, …): where secrets go instead. */
+export function secretOptionHint(message: string): string | undefined {
+  const option = /unknown option '(-{1,2}[^'=\s]+)/.exec(message)?.[1];
+  if (option === undefined || !/pass|token|secret|pwd/i.test(option)) return undefined;
+  return 'passwords and tokens are never option values (ps and shell history would show them): a customer password by --password-stdin, --password-file or --generate-password; JSM credentials in JSM_TOKEN, JSM_PASSWORD or their _FILE variables; the SMTP password in JSM_SMTP_PASSWORD or --smtp-password-file';
 }
 
 /** Flags that contradict each other: giving two of a group is a usage error, whatever their order. */
@@ -200,7 +219,10 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 0;
         return;
       }
-      if (json) await printError(tagged ?? name(), new UsageError(kebabCode(error.code), error.message.replace(/^error: /, '')), true, false);
+      if (json) {
+        const message = withoutOptionValues(error.message.replace(/^error: /, ''));
+        await printError(tagged ?? name(), new UsageError(kebabCode(error.code), message, secretOptionHint(error.message)), true, false);
+      }
       process.exitCode = 2;
       return;
     }

@@ -156,7 +156,15 @@ describe('add-customer', () => {
     expect(two.code).toBe(2);
     const value = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--password', 'hunter22', '--json']);
     expect(value.code).toBe(2);
-    expect(value.json()).toMatchObject({ ok: false, error: { code: 'unknown-option' } });
+    expect(value.json()).toMatchObject({ ok: false, error: { code: 'unknown-option', hint: expect.stringContaining('--password-stdin, --password-file or --generate-password') } });
+    // Written with "=", the value is part of the option commander names: it is shown as "…".
+    for (const args of [['--password=hunter22'], ['--token=hunter22', '--json'], ['--password-stdin=hunter22']]) {
+      const r = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).not.toContain('hunter22');
+      expect(r.stderr).toContain(`unknown option '${(args[0] as string).replace('hunter22', '…')}'`);
+      expect(r.stderr).toContain('never option values');
+    }
   });
 
   it('keeps the store file mode 600', async () => {
