@@ -85,6 +85,7 @@ export function decodeSource(source: ByteSource, option: string | undefined): De
   }
   const encoding = bom?.encoding ?? option?.toLowerCase() ?? 'utf-8';
   if (bom === undefined && option === undefined) checkLooksLikeUtf8(source);
+  if (bom === undefined && option !== undefined) checkNotUtf8Text(source, option);
 
   const decoder = decoderFor(encoding);
   const prefixText = decoder.write(source.prefix.subarray(bom?.bytes.length ?? 0));
@@ -105,6 +106,36 @@ function sameUnicodeEncoding(option: string, bomEncoding: string): boolean {
   const name = option.toLowerCase().replace(/[^a-z0-9]/g, '');
   const bom = bomEncoding.replace('-', '');
   return name === bom || name === 'utf16' || (name === 'ucs2' && bom === 'utf16le');
+}
+
+/**
+ * Refuses a legacy --encoding (windows-1252, latin1, …; often set once in a config file) for a
+ * file that is UTF-8 after all: its non-ASCII bytes all make valid UTF-8 characters, which text
+ * really saved as windows-1252 almost never does ("é" is one byte there). Read as what was asked,
+ * every accented name would be garbled ("José" as "JosÃ©").
+ */
+function checkNotUtf8Text(source: ByteSource, option: string): void {
+  if (isUtf8(option) || /^(utf-?(16|32)|ucs-?2)/i.test(option)) return;
+  const { prefix, label } = source;
+  let nonAscii = -1;
+  for (let i = 0; i < prefix.length; i++) {
+    if ((prefix[i] as number) >= 0x80) {
+      nonAscii = i;
+      break;
+    }
+  }
+  if (nonAscii < 0) return;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(prefix, { stream: true });
+  } catch {
+    return; // not UTF-8: the encoding asked for may well be right
+  }
+  const line = prefix.subarray(0, nonAscii).toString('latin1').split(/\r\n|\r|\n/).length;
+  throw new UsageError(
+    'encoding-conflict',
+    `${label} is UTF-8 (line ${line} has a character written as UTF-8), but the encoding ${option} was asked for (--encoding, or "encoding" in the config file): read as ${option}, every accented name would be garbled.`,
+    'Leave out --encoding for this file, or give --encoding utf-8 where a config file sets another.',
+  );
 }
 
 /** Refuses, with the fix, input that is clearly not UTF-8 text (see decodeSource). */

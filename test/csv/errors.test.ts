@@ -79,6 +79,19 @@ describe('input the run must stop on', () => {
     expect(records).toHaveLength(3);
   });
 
+  it('refuses a legacy --encoding for a file that is UTF-8 (no BOM), and takes it for one that is not', async () => {
+    const utf8 = Buffer.from('Email,Full Name\nann@example.com,Ann Lee\njose@example.com,José Müller\n', 'utf8');
+    const error = await usageError(() => openCsv(streamOf(utf8), { encoding: 'windows-1252' }));
+    expect(error.code).toBe('encoding-conflict');
+    expect(error.message).toContain('is UTF-8 (line 3 has a character written as UTF-8), but the encoding windows-1252 was asked for');
+    expect(error.hint).toContain('--encoding utf-8');
+    // The same names saved as windows-1252, and a file in plain ASCII, are read with it.
+    const legacy = await readAll(streamOf(Buffer.from(utf8.toString('utf8'), 'latin1')), { encoding: 'windows-1252' });
+    expect(legacy.records.map((r) => r.fullName)).toEqual(['Ann Lee', 'José Müller']);
+    const ascii = await readAll(streamOf(Buffer.from('Email,Name\na@example.com,Ann\n')), { encoding: 'latin1' });
+    expect(ascii.records).toHaveLength(1);
+  });
+
   it('recognises UTF-16 without BOM and an .xlsx workbook', async () => {
     const utf16 = Buffer.from('Email,Name\r\na@example.com,Ann\r\n', 'utf16le');
     const noBom = await usageError(() => openCsv(streamOf(utf16)));
