@@ -79,8 +79,8 @@ export function decodeSource(source: ByteSource, option: string | undefined): De
   if (option !== undefined && bom !== undefined && !sameUnicodeEncoding(option, bom.encoding)) {
     throw new UsageError(
       'encoding-conflict',
-      `${source.label} starts with a ${bom.encoding.toUpperCase()} byte order mark, but --encoding ${option} was given.`,
-      `Leave out --encoding: files with a byte order mark are read as what it says.`,
+      `${source.label} starts with a ${bom.encoding.toUpperCase()} byte order mark, but the encoding ${option} was asked for (--encoding, or "encoding" in the config file).`,
+      `Leave out --encoding (or give the one the mark names where a config file sets another): files with a byte order mark are read as what it says.`,
     );
   }
   const encoding = bom?.encoding ?? option?.toLowerCase() ?? 'utf-8';
