@@ -167,17 +167,38 @@ async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>
         `The file looks ${other === '\t' ? 'tab' : other}-separated: give --delimiter ${other === '\t' ? 'tab' : JSON.stringify(other)}, or leave --delimiter out to have it found.`,
       );
     }
-    const sample: string[][] = [];
+    const sample: { line: number; cells: string[] }[] = [];
     try {
       while (sample.length < HINT_ROWS) {
         const row = await nextRow(rows, what);
         if (row === undefined) break;
-        sample.push(row.cells);
+        sample.push(row);
       }
     } catch {
       // A broken row in the sample only ends the sample; the missing column is what is reported.
     }
-    return resolveColumns(headers, map, label, sample);
+    // A title line (or a few) above the real header: "Customer list 2024", then "Email,Name".
+    const header = sample.find((row) => headerLike(row.cells, map, label));
+    if (header !== undefined) {
+      throw new UsageError(
+        'no-email-column',
+        `${label} has no email column in its first line (${headers.map((h) => JSON.stringify(printable(h, 60))).join(', ')}), but line ${header.line} looks like the header: the lines above it are probably a title.`,
+        `Delete the line${header.line > 2 ? 's' : ''} above line ${header.line}, so that the header is the first line, and run again.`,
+      );
+    }
+    return resolveColumns(headers, map, label, sample.map((row) => row.cells));
+  }
+}
+
+/** Whether a row's cells name an email and a name column (split by another delimiter if it is one cell). */
+function headerLike(cells: string[], map: ReturnType<typeof checkMap>, label: string): boolean {
+  const other = cells.length === 1 ? otherDelimiterIn(cells[0] ?? '') : undefined;
+  const names = other === undefined ? cells : (cells[0] ?? '').split(other);
+  try {
+    resolveColumns(names, map, label);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -20,6 +20,17 @@ describe('input the run must stop on', () => {
     expect(error.hint).toContain('--map email="Work Mail Addr"');
   });
 
+  it('says when a title line (or a few) stands above the header, by the header\'s line', async () => {
+    const title = await usageError(() => openCsv(streamOf('Customer list 2024\nEmail,Name\na@example.com,Ann A\n')));
+    expect(title.code).toBe('no-email-column');
+    expect(title.message).toBe('the input has no email column in its first line ("Customer list 2024"), but line 2 looks like the header: the lines above it are probably a title.');
+    expect(title.hint).toBe('Delete the line above line 2, so that the header is the first line, and run again.');
+    // Two title lines of a semicolon export: the delimiter was looked for in the title.
+    const two = await usageError(() => openCsv(streamOf('Kunden;;\nStand: 1.1.2024;;\nE-Mail;Vorname;Nachname\na@example.com;Ann;Lee\n')));
+    expect(two.message).toContain('but line 3 looks like the header');
+    expect(two.hint).toBe('Delete the lines above line 3, so that the header is the first line, and run again.');
+  });
+
   it('names the headers and the --map that fixes a missing name column', async () => {
     const error = await usageError(() => openCsv(streamOf('Email,Company,Contact Person Name\na@example.com,X,Ann\n')));
     expect(error.code).toBe('no-name-column');
