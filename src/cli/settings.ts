@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY } from '../core/pool.js';
+import { codePointName } from '../core/printable.js';
+import { forbiddenInName } from '../core/validate.js';
 import { reportFormat } from './report.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 
@@ -136,6 +138,12 @@ export const projectCreateSchema = z
   })
   .superRefine((settings, ctx) => {
     if (settings.name === '') ctx.addIssue({ code: 'custom', message: 'empty', params: { code: 'bad-option', message: '--name is empty: give the name customers will see' } });
+    // The name is in every invitation's subject: refused as customers' and organizations' names are.
+    const bad = forbiddenInName(settings.name);
+    if (bad.length > 0) {
+      const message = `--name contains ${bad.map(codePointName).join(', ')} (control, invisible or bidirectional characters: the name would display as something else in every invitation); remove them`;
+      ctx.addIssue({ code: 'custom', message: 'forbidden', params: { code: 'bad-option', message } });
+    }
   });
 
 /** `project set-notifications`: one of --verification and --no-verification is required. */

@@ -69,6 +69,12 @@ describe('project create and set-notifications', () => {
     }
     expect(message).toMatch(/^project key "ith": a project key is 2 to 10 characters/);
     expect(failure(projectCreateSchema, { key: 'ITH', name: ' \t ' })).toEqual({ code: 'bad-option', message: '--name is empty: give the name customers will see' });
+    // "IT \u202EpleH" displays as "IT Help" in every invitation's subject.
+    expect(failure(projectCreateSchema, { key: 'ITH', name: 'IT \u202EpleH' })).toEqual({
+      code: 'bad-option',
+      message: '--name contains U+202E (control, invisible or bidirectional characters: the name would display as something else in every invitation); remove them',
+    });
+    expect(parseSettings(projectCreateSchema, { key: 'ITH', name: 'فريق الدعم' }, {})).toMatchObject({ name: 'فريق الدعم' });
   });
 
   it('set-notifications: neither way given is missing-option; either way is a boolean', () => {
