@@ -6,8 +6,9 @@
  * non-joiner in Persian words, the soft hyphen) are left as they are.
  */
 // C0, DEL and C1 controls; line and paragraph separators; bidirectional marks, embeddings,
-// overrides and isolates.
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/gu;
+// overrides and isolates; characters that take no room at all (zero-width space, word joiner,
+// invisible operators, zero-width no-break space), which would hide inside a shown address.
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\u200b\u2060-\u2064\ufeff]/gu;
 
 /** `U+XXXX` for one character (at least four hex digits). */
 export function codePointName(ch: string): string {

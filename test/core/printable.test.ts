@@ -8,6 +8,10 @@ describe('printable', () => {
     expect(printable('l\u2028m\u2069')).toBe('lU+2028mU+2069');
     expect(printable('\u009b2J')).toBe('U+009B2J');
   });
+  it('shows characters that take no room as U+XXXX: a shown address hides nothing', () => {
+    expect(printable('zw\u200bs@example.com')).toBe('zwU+200Bs@example.com');
+    expect(printable('a\u2060b\ufeffc')).toBe('aU+2060bU+FEFFc');
+  });
   it('keeps the format characters real names need', () => {
     expect(printable('👩\u200d💻 Ana')).toBe('👩\u200d💻 Ana');
     expect(printable('می\u200cخواهم')).toBe('می\u200cخواهم');
