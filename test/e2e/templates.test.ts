@@ -107,7 +107,10 @@ describe('invitations preview', () => {
       { cwd: dir },
     );
     expect(anyone.code).toBe(0);
-    expect(anyone.stdout).toContain('To: Eve Bcc: victim@evil.test <b> <new@example.com>\nSubject: Willkommen bei IT Help\n');
+    // Quoted as nodemailer writes it into the message: one name, not a second address.
+    expect(anyone.stdout).toContain('To: "Eve Bcc: victim@evil.test <b>" <new@example.com>\nSubject: Willkommen bei IT Help\n');
+    const comma = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'jd@example.com', '--name', 'Doe, "JD" Jane'], { cwd: dir });
+    expect(comma.stdout).toContain('To: "Doe, \\"JD\\" Jane" <jd@example.com>\n');
     expect(anyone.stdout).toContain('<p>Hallo Eve Bcc: victim@evil.test &lt;b&gt;,</p>');
     expect(anyone.stdout).not.toMatch(/^Bcc:/m);
 

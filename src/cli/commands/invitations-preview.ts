@@ -96,7 +96,11 @@ async function findRecipient(target: Target, project: ProjectInfo, email: string
 }
 
 function mailbox(name: string, address: string): string {
-  return name ? `${name} <${address}>` : address;
+  if (!name) return address;
+  // As nodemailer writes it: an ASCII name with more than letters, digits and spaces is quoted
+  // ("Doe, Jane" is one person, Doe, Jane would be two); other names go as encoded words, shown decoded.
+  const quoted = /^[\w ]*$/.test(name) || !/^[\x20-\x7e]*$/.test(name) ? name : `"${name.replace(/(["\\])/g, '\\$1')}"`;
+  return `${quoted} <${address}>`;
 }
 
 /** Shown on a terminal: line ends as the terminal wants them, every other control character visible. */
