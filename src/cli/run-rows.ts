@@ -74,6 +74,9 @@ export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<str
   if (!out.json && !out.quiet) {
     const text = renderSummary(run.summary, out.color, run.where);
     out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
+  } else if (!out.json && !run.summary.ok && !run.interrupted) {
+    // --quiet prints only errors: rows that went wrong are, so a run that exits 1 says why (stderr).
+    out.always(renderSummary(run.summary, out.errColor, run.where));
   }
   const failed = run.reportFailed;
   if (failed) out.always(`error: ${failed.message}${failed.hint ? `\n  → ${failed.hint}` : ''}`);

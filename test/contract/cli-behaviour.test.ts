@@ -57,6 +57,19 @@ describe('help and short options', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
   });
+
+  it('-q prints nothing for an import that went well, and on stderr why one exits 1', async () => {
+    await writeFile(join(dir, 'good.csv'), 'email,name\nann@example.com,Ann\n');
+    const good = await runCli(['import-csv', 'good.csv', '--project', 'ITH', '--no-invite', '-q'], { cwd: dir, env: { JSM_TARGET: store } });
+    expect(good.code).toBe(0);
+    expect(good.stdout + good.stderr).toBe('');
+    await writeFile(join(dir, 'bad.csv'), 'email,name\nbob@example.com,Bob\nnot-an-address,Cy\n');
+    const bad = await runCli(['import-csv', 'bad.csv', '--project', 'ITH', '--no-invite', '-q'], { cwd: dir, env: { JSM_TARGET: store } });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/2 rows: 1 created, 0 existing, 1 invalid/);
+    expect(bad.stderr).toMatch(/line 3: \[invalid\] not-an-address: /);
+  });
 });
 
 describe('a store that does not exist', () => {
