@@ -48,7 +48,9 @@ export function renderSummary(summary: RunSummary, c: Colors, where: string): st
     lines.push(summary.dryRun ? 'Problems (these rows would be skipped):' : 'Problems:');
     // Emails, reasons and mailbox "lines" (file names) come from input: shown through printable.
     for (const p of summary.problems.slice(0, SHOWN_PROBLEMS)) {
-      lines.push(`  line ${printable(String(p.line))}: ${c.dim(`[${p.status}]`)} ${p.email ? `${printable(p.email, 200)}: ` : ''}${printable(p.reason)}`);
+      // add-customer's one row has no line to name: its flags are the input.
+      const where = summary.command === 'add-customer' ? '' : `line ${printable(String(p.line))}: `;
+      lines.push(`  ${where}${c.dim(`[${p.status}]`)} ${p.email ? `${printable(p.email, 200)}: ` : ''}${printable(p.reason)}`);
     }
     const listed = Math.max(0, summary.problems.length - SHOWN_PROBLEMS);
     const omitted = summary.problemsOmitted ?? 0;

@@ -160,7 +160,7 @@ export function validateRow(candidate: CandidateRow): Validation {
   const plain = PLAIN_NAME.test(candidate.fullName);
   const fullName = plain ? candidate.fullName : foldName(candidate.fullName);
   if (fullName === '') {
-    return { ok: false, email, reason: `has no full name for ${email}` };
+    return { ok: false, email, reason: 'has no full name' };
   }
   const problem = plain ? undefined : nameProblem(fullName);
   if (problem !== undefined) return { ok: false, email, reason: problem };
@@ -186,7 +186,7 @@ export function validateRow(candidate: CandidateRow): Validation {
       return {
         ok: false,
         email,
-        reason: `the password is shorter than ${MIN_PASSWORD} characters; give a longer one or leave the cell empty`,
+        reason: `the password is shorter than ${MIN_PASSWORD} characters; give a longer one, or none to create the customer without a predefined password`,
       };
     }
     row.password = candidate.password;

@@ -110,6 +110,14 @@ describe('add-customer', () => {
     const ctl = await cli(['add-customer', '--project', 'ITH', '--email', 'x@example.com', '--name', 'Bad\u0007Bell', '--json']);
     expect(ctl.code).toBe(1);
     expect(ctl.json()).toMatchObject({ problems: [{ status: 'invalid', reason: expect.stringContaining('control characters') }] });
+    // In words: no "line 1" (the flags are the input), and no CSV "cell" in the fix.
+    const pw = join(dir, 'short.txt');
+    await writeFile(pw, 'short\n', { mode: 0o600 });
+    const short = await cli(['add-customer', '--project', 'ITH', '--email', 'ok@example.com', '--name', 'O K', '--password-file', pw, '--no-invite']);
+    expect(short.code).toBe(1);
+    expect(short.stdout).toContain(
+      '\n  [invalid] ok@example.com: the password is shorter than 8 characters; give a longer one, or none to create the customer without a predefined password\n',
+    );
   });
 
   it('without a terminal, never waits: exit 2 naming what is missing', async () => {
