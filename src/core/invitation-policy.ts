@@ -50,7 +50,7 @@ export function decideInvitation(input: InvitationPolicyInput): InvitationDecisi
 
 /** Why an invitation was suppressed, in words (also for ledger records, which keep only `suppressedBy`). */
 export function suppressedReason(by: SuppressedBy): string {
-  return by === 'flag' ? '--no-invite was given' : 'the project says "Do not send account verification emails"';
+  return by === 'flag' ? 'the run was given --no-invite' : 'the project says "Do not send account verification emails"';
 }
 
 /** What a run asks, as the policy needs it. */

@@ -21,7 +21,7 @@ describe('decideInvitation: every combination', () => {
         reason: 'the project says "Do not send account verification emails"',
       });
     } else if (input.noInvite) {
-      expect(decision).toEqual({ action: 'suppress', suppressedBy: 'flag', reason: '--no-invite was given' });
+      expect(decision).toEqual({ action: 'suppress', suppressedBy: 'flag', reason: 'the run was given --no-invite' });
     } else if (input.defer) {
       expect(decision.action).toBe('defer');
     } else {

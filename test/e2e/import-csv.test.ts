@@ -79,7 +79,7 @@ describe('import-csv of the shipped sample', () => {
     expect(report.split('\r\n')).toEqual([
       '\ufeffline,email,fullName,status,invitation,reason,organizations',
       `2,'=cmd(1)@example.com,"'=HYPERLINK(""http://evil.test"")",invalid,none,"'=cmd(1)@example.com' is not an email address: ""("" may not appear before the @",`,
-      `3,ok@example.com,"'+Plus, Minus",created,suppressed,'--no-invite was given,`,
+      `3,ok@example.com,"'+Plus, Minus",created,suppressed,the run was given --no-invite,`,
       '',
     ]);
     const json = await importCsv('-', ['--report', 'out.json', '--no-invite'], csv);

@@ -142,15 +142,15 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
     const report = await readFile(join(dir, 'people.csv'), 'utf8');
     expect(report.split('\r\n')).toEqual([
       '\ufeffline,email,fullName,status,invitation,reason,organizations,messages',
-      "mail/inbox/01-jose.eml,jose.nunez@example.com,José Núñez,created,suppressed,'--no-invite was given,,2",
-      `mail/inbox/01-jose.eml,ann.lee@example.org,"Lee, Ann",created,suppressed,'--no-invite was given,,1`,
+      "mail/inbox/01-jose.eml,jose.nunez@example.com,José Núñez,created,suppressed,the run was given --no-invite,,2",
+      `mail/inbox/01-jose.eml,ann.lee@example.org,"Lee, Ann",created,suppressed,the run was given --no-invite,,1`,
       "mail/inbox/01-jose.eml,support@example.com,,skipped,none,Cc: the inbox's own address (--exclude support@example.com),,1",
-      "mail/inbox/02-rene.eml,rene.dubois@example.fr,René Dubois,created,suppressed,'--no-invite was given,,1",
+      "mail/inbox/02-rene.eml,rene.dubois@example.fr,René Dubois,created,suppressed,the run was given --no-invite,,1",
       ...SKIPPED.slice(0, 4).map((s) => `${s.line},${s.email},,skipped,none,${s.reason.includes(',') ? `"${s.reason}"` : s.reason},,1`),
       `${SKIPPED[4]?.line},support@example.com,,skipped,none,${SKIPPED[4]?.reason},,1`,
-      "mail/inbox/older/taro.eml,taro.yamada@example.jp,山田 太郎,created,suppressed,'--no-invite was given,,1",
-      "mail/archive.mbox#1,olivia.martin@northwind-traders.com,Olivia Martin,created,suppressed,'--no-invite was given,,1",
-      "mail/archive.mbox#2,grace.kim@fabrikam.example,Grace Kim,created,suppressed,'--no-invite was given,,1",
+      "mail/inbox/older/taro.eml,taro.yamada@example.jp,山田 太郎,created,suppressed,the run was given --no-invite,,1",
+      "mail/archive.mbox#1,olivia.martin@northwind-traders.com,Olivia Martin,created,suppressed,the run was given --no-invite,,1",
+      "mail/archive.mbox#2,grace.kim@fabrikam.example,Grace Kim,created,suppressed,the run was given --no-invite,,1",
       '',
     ]);
     const json = await importMail([...FIXTURES, '--report', 'people.json', '--no-invite']);

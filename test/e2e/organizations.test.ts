@@ -33,7 +33,7 @@ describe('organizations from the CLI', () => {
     expect(first.json()).toMatchObject({ totals: { rows: 6, created: 6 }, organizations: { created: 3, addedToProject: 3, memberships: 7 } });
     const report = (await readFile(join(dir, 'result.csv'), 'utf8')).split('\r\n');
     expect(report[0]).toBe('\ufeffline,email,fullName,status,invitation,reason,organizations');
-    expect(report[2]).toBe("3,bob.baker@acme.example,Bob Baker,created,suppressed,'--no-invite was given,Acme Corp; Support Partners");
+    expect(report[2]).toBe("3,bob.baker@acme.example,Bob Baker,created,suppressed,the run was given --no-invite,Acme Corp; Support Partners");
 
     const second = await importSample();
     expect(second.json()).toMatchObject({ totals: { rows: 6, existing: 6 }, organizations: { created: 0, addedToProject: 0, memberships: 0 } });
