@@ -19,6 +19,13 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${fmt(n)} ${n === 1 ? one : many}`;
 }
 
+/** Rows of cells as lines, every column but the last padded to its widest cell (at most `max`). */
+export function columns(rows: readonly (readonly string[])[], max = 40): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.min(max, Math.max(widths[i] ?? 0, cell.length))));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
+
 /** The human summary of a run (pure: returns the text). */
 export function renderSummary(summary: RunSummary, c: Colors, where: string): string {
   const t = summary.totals;

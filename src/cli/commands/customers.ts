@@ -5,6 +5,7 @@ import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
+import { columns, plural } from '../render.js';
 
 export function customersCommand(): Command {
   const customers = new Command('customers').description("list a project's customers");
@@ -27,12 +28,10 @@ async function listCustomers(out: Output, raw: CommonOptions): Promise<number> {
         out.result(`${project.key} has no customers yet`);
         return 0;
       }
-      const width = Math.min(40, Math.max(...customers.map((c) => c.email.length)));
-      const lines = customers.map((c) => {
-        const flags = c.mustChangePassword ? '  (must change password at first login)' : c.passwordSet ? '  (password set)' : '';
-        return `${c.email.padEnd(width)}  ${c.fullName}${flags}`;
-      });
-      out.result([...lines, `${customers.length} customer(s) in ${project.key}`].join('\n'));
+      const lines = columns(
+        customers.map((c) => [c.email, `${c.fullName}${c.mustChangePassword ? '  (must change password at first login)' : c.passwordSet ? '  (password set)' : ''}`]),
+      );
+      out.result([...lines, `${plural(customers.length, 'customer')} in ${project.key}`].join('\n'));
       return 0;
     },
   );

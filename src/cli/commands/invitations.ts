@@ -9,6 +9,7 @@ import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
+import { columns, plural } from '../render.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
@@ -73,7 +74,10 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
       }));
       out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, invitations: rows });
       if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key}`);
-      else out.result(rows.map((r) => `${r.status.padEnd(10)} ${r.email}  ${r.fullName}${r.reason ? `  (${r.reason})` : ''}`).join('\n'));
+      else {
+        const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
+        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key}`].join('\n'));
+      }
       return 0;
     },
   );
