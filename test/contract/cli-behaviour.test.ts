@@ -52,6 +52,17 @@ describe('help and short options', () => {
     expect(r.stdout).toMatch(/-q, --quiet/);
   });
 
+  it('--help lists every environment variable, and defaults as a person reads them', async () => {
+    const top = await runCli(['--help'], { cwd: dir });
+    const env = /Environment: ([\s\S]*?)\nExit codes/.exec(top.stdout)?.[1] ?? '';
+    for (const name of ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN_FILE', 'JSM_PASSWORD_FILE', 'JSM_SMTP_URL', 'JSM_TEMPLATE_DIR', 'JSM_STATE_DIR', 'JSM_LOCK_WAIT', 'JSM_CONFIG', 'JSM_PROFILE', 'NO_COLOR']) {
+      expect(env).toContain(name);
+    }
+    const help = await runCli(['import-csv', '--help'], { cwd: dir, env: { COLUMNS: '200' } });
+    expect(help.stdout).toMatch(/--concurrency <n> +invitations \(and JSM requests\) in flight at once \(default: 8\)/);
+    expect(help.stdout).not.toMatch(/default: (\[\]|"8")/);
+  });
+
   it('-q prints nothing on stdout', async () => {
     const r = await runCli(['project', 'list', '-q'], { cwd: dir, env: { JSM_TARGET: store } });
     expect(r.code).toBe(0);

@@ -21,7 +21,7 @@ export function addImportOptions(command: Command): Command {
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
           .option('-y, --yes', 'do not ask for confirmation in a terminal before invitations go out')
           .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
-          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY))),
+          .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
       ),
     ),
   );
@@ -30,7 +30,7 @@ export function addImportOptions(command: Command): Command {
 /** `--organization` (repeatable) and `--no-create-organizations`: add-customer, import-csv and import-mail. */
 export function addOrganizationOptions(command: Command): Command {
   return command
-    .option('--organization <name>', 'every customer also joins this organization (repeatable); a missing one is created', collect, [])
+    .addOption(new Option('--organization <name>', 'every customer also joins this organization (repeatable); a missing one is created').argParser(collect).default([], 'none'))
     .option('--no-create-organizations', 'create no organization: a row naming one that does not exist is invalid');
 }
 
@@ -38,7 +38,7 @@ export function importCsvCommand(): Command {
   const command = new Command('import-csv')
     .description('provision every customer of a CSV file (Excel, CRM and help-desk exports as they are)')
     .argument('<file>', 'the CSV file, or - for standard input')
-    .option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language, username, organization (repeatable)', collect, [])
+    .addOption(new Option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language, username, organization (repeatable)').argParser(collect).default([], 'none'))
     .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
     .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)')
     .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`);
