@@ -128,7 +128,8 @@ export class TerminalReporter implements Reporter {
 
 /** "provisioning 1,200/5,000 rows · 850 rows/s · ETA 4 s" */
 export function progressLine(label: string, done: number, total: number, seconds: number, unit = label.startsWith('sending') ? 'invitations' : 'rows'): string {
-  const rate = seconds > 0 ? done / seconds : 0;
+  // A rate over less than a second says more about the clock than the work (one row in 1 µs).
+  const rate = seconds >= 1 ? done / seconds : 0;
   const eta = rate > 0 ? Math.ceil((total - done) / rate) : null;
   const parts = [`${label} ${fmt(done)}/${fmt(total)}${unit === 'rows' ? ' rows' : ''}`];
   if (rate > 0) parts.push(`${fmt(rate)} ${unit === 'rows' ? 'rows' : 'sent'}/s`);

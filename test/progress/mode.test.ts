@@ -19,5 +19,8 @@ describe('how progress is shown', () => {
 
   it('says rows done, rate and ETA in one line', () => {
     expect(progressLine('provisioning', 100, 300, 2)).toBe('provisioning 100/300 rows · 50 rows/s · ETA 4 s');
+    // No rate (nor ETA) from less than a second of work.
+    expect(progressLine('sending invitations', 1, 1, 0.000001)).toBe('sending invitations 1/1');
+    expect(progressLine('provisioning', 10, 300, 0.5)).toBe('provisioning 10/300 rows');
   });
 });
