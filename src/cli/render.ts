@@ -57,7 +57,7 @@ export function renderSummary(summary: RunSummary, c: Colors, where: string): st
     for (const p of summary.problems.slice(0, SHOWN_PROBLEMS)) {
       // add-customer's one row has no line to name: its flags are the input.
       const where = summary.command === 'add-customer' ? '' : `line ${printable(String(p.line))}: `;
-      lines.push(`  ${where}${c.dim(`[${p.status}]`)} ${p.email ? `${printable(p.email, 200)}: ` : ''}${printable(p.reason)}`);
+      lines.push(`  ${where}${c.dim(`[${p.invitation ? `invitation ${p.invitation}` : p.status}]`)} ${p.email ? `${printable(p.email, 200)}: ` : ''}${printable(p.reason)}`);
     }
     const listed = Math.max(0, summary.problems.length - SHOWN_PROBLEMS);
     const omitted = summary.problemsOmitted ?? 0;
@@ -72,7 +72,8 @@ function renderInvitations(summary: RunSummary): string {
   const would = summary.dryRun;
   const parts: string[] = [];
   parts.push(`${fmt(i.sent)} ${would ? 'would be sent' : 'sent'}`);
-  if (i.pending) parts.push(`${fmt(i.pending)} deferred (send them with \`invitations send\`)`);
+  // Pending: deferred by --defer-invites, or not reached (an interrupt, a store that could not be written).
+  if (i.pending) parts.push(`${fmt(i.pending)} pending (send them with \`invitations send\`)`);
   if (i.suppressed) parts.push(`${fmt(i.suppressed)} not sent: ${suppressedWhy(summary)}`);
   if (i.failed) parts.push(`${fmt(i.failed)} failed (retry with \`invitations send --failed\`)`);
   const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${printable(i.outbox)}` : ' by SMTP') : '';

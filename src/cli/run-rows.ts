@@ -1,5 +1,5 @@
 import type { Plan } from '../core/plan.js';
-import { UsageError } from '../core/errors.js';
+import { RunError, UsageError } from '../core/errors.js';
 import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
@@ -46,6 +46,7 @@ export interface RowRun {
   declined: boolean;
   interrupted: boolean;
   /** The report that could not be written at the end (the run itself is recorded). */
+  /** An error the run ended with after its rows were written: the report, or the store while sending. */
   reportFailed: UsageError | undefined;
   /** "local store <path>" or "JSM <url>", for the human summary. */
   where: string;
@@ -188,12 +189,27 @@ export async function runRowsOutcome(
       reportFailed = error;
     }
   }
-  const summary = reportFailed
-    ? { ...outcome.summary, ok: false, error: { code: reportFailed.code, message: reportFailed.message, ...(reportFailed.hint ? { hint: reportFailed.hint } : {}) } }
+  const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped);
+  const failure = stopped ?? reportFailed;
+  const summary = failure
+    ? { ...outcome.summary, ok: false, error: { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } }
     : outcome.interrupted
       ? { ...outcome.summary, ok: false, error: { code: 'interrupted', message: 'interrupted: what was done is recorded', hint: 'run the same command again to finish' } }
       : outcome.summary;
-  return { ...base, summary, reportFailed };
+  return { ...base, summary, reportFailed: failure };
+}
+
+/**
+ * The error that stopped the sending after the customers were written (a store on a full disk),
+ * with what it leaves behind: the outcomes since the store's last write could not be recorded.
+ */
+function storeStopped(error: unknown): UsageError {
+  if (!(error instanceof RunError)) throw error;
+  const hint =
+    'the customers are written. When the store can be written again (free space), `invitations send` sends the invitations still pending, ' +
+    'and `invitations list --status in-doubt` shows those whose outcome could not be recorded: `invitations send --in-doubt` sends them ' +
+    '(an outbox file is written again; by SMTP some may have been delivered already)';
+  return new UsageError(error.code, error.message, hint);
 }
 
 /** Each row of a source changed by `change`, in the batches it came in. */

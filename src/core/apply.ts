@@ -32,6 +32,8 @@ export interface ApplyResult {
   invitationsFailed: number;
   invitationsInDoubt: number;
   interrupted: boolean;
+  /** What stopped the sending after the customers were written (the store could not be written). */
+  stopped?: unknown;
 }
 
 /**
@@ -109,7 +111,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       result.invitationsFailed += sent.failed;
       result.invitationsInDoubt += sent.inDoubt;
       if (ctx.signal?.aborted) result.interrupted = true;
-      await target.flush();
+      if (sent.stopped === undefined) await target.flush();
+      else {
+        // The store could not be written while sending (a full disk). The customers are in it:
+        // the run ends with its summary and this error, not as if nothing had been written.
+        result.stopped = sent.stopped;
+        await target.flush().catch(() => target.abandonUnwritten());
+      }
     }
   }
   for (const row of waiting) settled(row);

@@ -1,5 +1,5 @@
 import { decideForRun, type InvitationDecision } from './invitation-policy.js';
-import { sendRecords, type SendContext, type SendOutcome } from './send.js';
+import { sendRecords, type SendContext } from './send.js';
 import type { Target } from './target.js';
 import type { InvitationRecord, ProjectInfo, SuppressedBy } from './types.js';
 
@@ -57,7 +57,9 @@ export async function resend(plan: ResendPlan, ctx: SendContext): Promise<Resend
     totals.suppressedBy = decision.suppressedBy;
   } else if (decision.action === 'send' && due.length > 0) {
     const expected = new Map(due.map((r) => [r.key, { ...r }]));
-    const outcomes: Map<string, SendOutcome> = await sendRecords(project, due.map((r) => r.key), ctx, expected);
+    const { outcomes, stopped } = await sendRecords(project, due.map((r) => r.key), ctx, expected);
+    // The ledger could not be written (a full disk): the command ends with that error, as before.
+    if (stopped !== undefined) throw stopped;
     if (!ctx.signal?.aborted) leftToOthers = due.filter((r) => !outcomes.has(r.key)).length;
     for (const record of due) {
       const outcome = outcomes.get(record.key);

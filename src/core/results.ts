@@ -72,6 +72,8 @@ export interface Problem {
   line: number | string;
   email: string;
   status: RowStatus;
+  /** Set when the row itself went well (created, existing) but its invitation did not: the reason is the invitation's. */
+  invitation?: 'failed' | 'in-doubt';
   reason: string;
 }
 

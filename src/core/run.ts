@@ -38,6 +38,8 @@ export interface RunOutcome {
   /** true when the admin said no at the confirmation: nothing was written. */
   declined: boolean;
   interrupted: boolean;
+  /** The error that stopped the sending after the customers were written (see ApplyResult). */
+  stopped?: unknown;
 }
 
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
@@ -72,6 +74,10 @@ class Tally {
     this.totals[row.status]++;
     countInvitation(this.invitations, row.invitation, 1);
     if (isProblem(row.status)) this.problems.add(row.index, { line: row.line, email: row.email, status: row.status, reason: row.reason ?? row.status });
+    else if (row.invitation === 'failed' || row.invitation === 'in-doubt') {
+      // A non-zero exit has its reason in `problems`: an invitation that failed is one.
+      this.problems.add(row.index, { line: row.line, email: row.email, status: row.status, invitation: row.invitation, reason: row.reason ?? `invitation ${row.invitation}` });
+    }
   }
 
   /** A row counted as `before` that ended as `after` (neither a problem: created, then existing). */
@@ -112,7 +118,8 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     problems: tally.problems.list(),
     ...(tally.problems.omitted > 0 ? { problemsOmitted: tally.problems.omitted } : {}),
   };
-  return { summary, rows, plan, declined, interrupted: applied?.interrupted ?? false };
+  if (applied?.stopped !== undefined) summary.ok = false;
+  return { summary, rows, plan, declined, interrupted: applied?.interrupted ?? false, ...(applied?.stopped !== undefined ? { stopped: applied.stopped } : {}) };
 }
 
 /** Both lists are in input order already: merge them rather than sort the whole. */

@@ -35,6 +35,16 @@ export interface SendTotals {
   inDoubt: number;
 }
 
+/** What a sending pass did: each invitation's outcome, and what stopped it early, if anything. */
+export interface SendPass {
+  outcomes: Map<string, SendOutcome>;
+  /**
+   * The ledger could not be written (a full disk): no more was claimed, and what was claimed but
+   * not yet sent was not sent. Outcomes after the last durable write are known here, not recorded.
+   */
+  stopped?: unknown;
+}
+
 /**
  * Sends invitations at most once. Each is first claimed in the ledger (pending -> sending, durable),
  * then sent; the server's acceptance makes it `sent`; a refusal makes it `failed` (may be retried);
@@ -47,7 +57,7 @@ export async function sendRecords(
   keys: readonly string[],
   ctx: SendContext,
   expected?: ReadonlyMap<string, InvitationRecord>,
-): Promise<Map<string, SendOutcome>> {
+): Promise<SendPass> {
   const outcomes = new Map<string, SendOutcome>();
   const concurrency = ctx.mailConcurrency ?? DEFAULT_CONCURRENCY;
   // Claimed in small batches: each claim is one durable write, which also makes the outcomes sent
@@ -82,7 +92,8 @@ export async function sendRecords(
   };
   const sender = async (): Promise<void> => {
     for (;;) {
-      if (failure !== undefined) throw failure;
+      // The ledger cannot be written: nothing more leaves, as no outcome could be recorded.
+      if (failure !== undefined) return;
       const record = waiting.shift();
       if (record === undefined) {
         const claim = claimNext();
@@ -104,7 +115,7 @@ export async function sendRecords(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, sender));
-  return outcomes;
+  return failure === undefined ? { outcomes } : { outcomes, stopped: failure };
 }
 
 async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationRecord, messageId: string): Promise<SendOutcome> {
@@ -131,16 +142,23 @@ async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationR
 }
 
 /** Sends the invitations of rows settled in this run and writes each outcome on its row. */
-export async function sendClaimed(rows: RowResult[], project: ProjectInfo, ctx: SendContext): Promise<SendTotals> {
-  const outcomes = await sendRecords(project, rows.map((r) => emailKey(r.email)), ctx);
-  const totals: SendTotals = { sent: 0, failed: 0, inDoubt: 0 };
+export async function sendClaimed(rows: RowResult[], project: ProjectInfo, ctx: SendContext): Promise<SendTotals & { stopped?: unknown }> {
+  const { outcomes, stopped } = await sendRecords(project, rows.map((r) => emailKey(r.email)), ctx);
+  const totals: SendTotals & { stopped?: unknown } = { sent: 0, failed: 0, inDoubt: 0 };
+  if (stopped !== undefined) totals.stopped = stopped;
+  const why = stopped instanceof Error ? stopped.message : String(stopped);
   for (const row of rows) {
     const outcome = outcomes.get(emailKey(row.email));
     if (!outcome) {
       const record = ctx.target.ledger.get(project.key, emailKey(row.email));
       if (record?.status === 'pending') {
         row.invitation = 'pending';
-        row.reason = NOT_SENT_INTERRUPTED;
+        row.reason = stopped === undefined ? NOT_SENT_INTERRUPTED : `not sent: the store could not be written (${why}); run the same command again when it can`;
+      } else if (stopped !== undefined && record?.status === 'sending' && record.runId === ctx.runId) {
+        // Claimed (durably) but never sent: the store says "being sent", and could not be told otherwise.
+        row.invitation = 'in-doubt';
+        row.reason = `not sent, but recorded as being sent before the store could not be written (${why}): it shows as in doubt; send it with: invitations send --in-doubt`;
+        totals.inDoubt++;
       } else {
         row.invitation = 'none';
         row.reason = 'its invitation is being sent by another run';

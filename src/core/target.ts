@@ -60,6 +60,11 @@ export interface Target {
   listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]>;
   /** Makes everything done so far durable. */
   flush(): Promise<void>;
+  /**
+   * Gives up what could not be made durable (a flush failed, and the run has said so): close()
+   * then writes nothing more, rather than failing the same way after the run's summary.
+   */
+  abandonUnwritten(): void;
   close(): Promise<void>;
 }
 

@@ -64,7 +64,9 @@ function harness(target = MemoryTarget.withProject()): Harness {
       const project = await target.getProject('ITH');
       const listed = target.ledger.list('ITH').filter((r) => statuses.includes(r.status));
       const expected = new Map(listed.map((r) => [r.key, { ...r }]));
-      return sendRecords(project, listed.map((r) => r.key), { target, mailer: mailerOnce, messageId: messageIdFor, runId }, expected);
+      const { outcomes, stopped } = await sendRecords(project, listed.map((r) => r.key), { target, mailer: mailerOnce, messageId: messageIdFor, runId }, expected);
+      if (stopped !== undefined) throw stopped;
+      return outcomes;
     },
   };
 }

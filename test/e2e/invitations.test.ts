@@ -69,12 +69,22 @@ describe('SMTP faults', () => {
     const r = await cli(['import-csv', '-'], csv(3));
     expect(r.code).toBe(1);
     expect(r.json()).toMatchObject({ ok: false, totals: { created: 3, failed: 0 }, invitations: { sent: 0, failed: 3 } });
-    expect(Object.keys((await readStore(dir)).customers)).toHaveLength(3);
+    // The exit's reason is in `problems`: each invitation that failed, by its row (created) and why.
+    const { problems } = r.json<{ problems: { line: number; email: string; status: string; invitation?: string; reason: string }[] }>();
+    expect(problems.map((p) => [p.line, p.email, p.status, p.invitation])).toEqual([
+      [2, 'person0@example.com', 'created', 'failed'],
+      [3, 'person1@example.com', 'created', 'failed'],
+      [4, 'person2@example.com', 'created', 'failed'],
+    ]);
+    expect(problems[0]?.reason).toMatch(/550.*retry with: invitations send --failed/);
+    const words = await runCli(['import-csv', '-', '--project', 'ITH', '--smtp', sink.url, '--mail-from', 'help@example.com'], { cwd: dir, input: 'email,name\nq@example.com,Q\n' });
+    expect(words.stdout).toMatch(/^ {2}line 2: \[invitation failed\] q@example\.com: .*550/m);
+    expect(Object.keys((await readStore(dir)).customers)).toHaveLength(4);
     sink.setFaults({ refuse: null });
     expect((await cli(['invitations', 'send'])).json()).toMatchObject({ invitations: { sent: 0 } });
     const retried = await cli(['invitations', 'send', '--failed']);
-    expect(retried.json()).toMatchObject({ ok: true, invitations: { sent: 3, failed: 0 } });
-    expect(received()).toEqual(['person0@example.com', 'person1@example.com', 'person2@example.com']);
+    expect(retried.json()).toMatchObject({ ok: true, invitations: { sent: 4, failed: 0 } });
+    expect(received()).toEqual(['person0@example.com', 'person1@example.com', 'person2@example.com', 'q@example.com']);
   });
 
   it('a server that is down at the start stops the run before anything is written (the preflight); up again, the run goes through', async () => {

@@ -260,8 +260,13 @@ export class MemoryTarget implements Target {
     await this.ledger.commit();
   }
 
+  abandoned = false;
+  abandonUnwritten(): void {
+    this.abandoned = true;
+  }
+
   async close(): Promise<void> {
-    await this.flush();
+    if (!this.abandoned) await this.flush();
     this.closed = true;
   }
 }

@@ -36,6 +36,8 @@ export class LocalTarget implements Target {
   #lastCommitAt = 0;
 
   #commitEveryMs: number;
+  /** A failed write was reported and given up: close() writes nothing more. */
+  #abandoned = false;
 
   protected constructor(store: LocalStore, tuning: LocalTuning = {}) {
     this.#store = store;
@@ -208,8 +210,12 @@ export class LocalTarget implements Target {
     this.#lastCommitAt = Date.now();
   }
 
+  abandonUnwritten(): void {
+    this.#abandoned = true;
+  }
+
   async close(): Promise<void> {
-    await this.flush();
+    if (!this.#abandoned) await this.flush();
   }
 
   /** Batches commits: a full rewrite per row would make a large import quadratic. */

@@ -42,6 +42,8 @@ export class RestTarget implements Target {
   #discovery: Discovery;
   #onWarn: (message: string) => void;
   #onNote: (message: string) => void;
+  /** A failed write was reported and given up: close() writes nothing more. */
+  #abandoned = false;
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
@@ -264,9 +266,13 @@ export class RestTarget implements Target {
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
   }
 
+  abandonUnwritten(): void {
+    this.#abandoned = true;
+  }
+
   async close(): Promise<void> {
     try {
-      await this.flush();
+      if (!this.#abandoned) await this.flush();
     } finally {
       await this.#http.close();
     }
