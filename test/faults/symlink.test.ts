@@ -39,6 +39,25 @@ describe('a planted symbolic link', () => {
     });
   }
 
+  it('at the store itself (a link to a store elsewhere) is refused before anything is read or written, naming the real path', async () => {
+    const real = await tempDir();
+    const store = await projectStore(real);
+    const work = await tempDir();
+    await symlink(store, join(work, 'jsm-store.json'));
+    await writeCsv(work, 'c.csv', emails('l', 3));
+    const before = await readFile(store, 'utf8');
+    for (const args of [['import-csv', 'c.csv', '--project', 'ITH', '--no-invite'], ['project', 'set-notifications', '--project', 'ITH', '--no-verification'], ['customers', 'list', '--project', 'ITH']]) {
+      const run = await runCli([...args, '--json'], { cwd: work });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.json()).toMatchObject({ error: { code: 'symlink-refused', message: expect.stringContaining(`${join(work, 'jsm-store.json')} is a symbolic link to ${store}`), hint: `give the store itself: --target ${store}` } });
+    }
+    // Nothing beside the link (no log, no lock), the link is still a link, the store unchanged.
+    expect((await readdir(work)).sort()).toEqual(['c.csv', 'jsm-store.json']);
+    expect(await readFile(store, 'utf8')).toBe(before);
+    const direct = await runCli(['import-csv', join(work, 'c.csv'), '--project', 'ITH', '--no-invite', '--target', store], { cwd: real });
+    expect(direct.code, direct.stderr).toBe(0);
+  });
+
   it('at a temp or lock file name is never opened through (O_NOFOLLOW), and the store still opens', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);

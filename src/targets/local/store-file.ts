@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
@@ -27,15 +27,27 @@ export async function readStore(path: string): Promise<Snapshot> {
   let bytes: Buffer;
   let stamp: string | null;
   try {
+    // A link at the store's name would be split in two: its log and lock go beside the link, and
+    // the next snapshot replaces the link with a file, while runs given the real path go on alone.
+    if ((await lstat(path)).isSymbolicLink()) throw storeLinkRefused(path, await realpath(path).catch(() => undefined));
     // Stamp first: if the file is replaced between the two calls we re-read it at commit.
     stamp = await fileStamp(path);
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof UsageError) throw error;
     if (code === 'ENOENT') return { data: emptyStore(), stamp: null, format: STORE_FORMAT, generation: 0, size: 0 };
     throw new UsageError('store-unreadable', `cannot read the store ${path}: ${(error as Error).message}`);
   }
   return { ...parseStore(path, bytes), stamp, size: bytes.length };
+}
+
+function storeLinkRefused(path: string, real: string | undefined): UsageError {
+  return new UsageError(
+    'symlink-refused',
+    `the store ${path} is a symbolic link${real ? ` to ${real}` : ''}: jsm-provision never reads or writes a store through one (its log and lock would go beside the link, and its next write would replace the link with a file of its own)`,
+    real ? `give the store itself: --target ${real}` : 'give the path of the store file itself as --target',
+  );
 }
 
 const CHECKSUM = ',"checksum":"sha1:';
