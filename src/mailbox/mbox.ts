@@ -22,8 +22,10 @@ const TAB = 0x09;
 const MAX_LOOKAHEAD = 64 * 1024;
 
 /**
- * Whether the line starting at `at` is a header field: printable characters other than the colon,
- * optional white space, then a colon. 'more' when the bytes end before that is known.
+ * Whether the line starting at `at` is a header field: a name of letters, digits and "-" (what real
+ * header names are made of; RFC 5322 allows any printable character, but then a quoted body line
+ * `>From: …` would pass), optional white space, then a colon. 'more' when the bytes end before that
+ * is known.
  */
 function headerFieldAt(buf: Buffer, at: number): 'yes' | 'no' | 'more' {
   let i = at;
@@ -36,7 +38,8 @@ function headerFieldAt(buf: Buffer, at: number): 'yes' | 'no' | 'more' {
       if (i === buf.length) return 'more';
       return buf[i] === COLON ? 'yes' : 'no';
     }
-    if (b < 0x21 || b > 0x7e) return 'no';
+    const nameChar = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d;
+    if (!nameChar) return 'no';
     i++;
   }
   return 'more';

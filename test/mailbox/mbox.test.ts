@@ -69,6 +69,7 @@ describe('splitMbox', () => {
       '',
       'As my boss wrote:',
       'From the desk of Bob: we ship on Friday.',
+      '>From: Bob <bob@example.com>',
       'From 9 to 5 we answer.',
       '',
       'From bob@example.com Mon Nov 30 10:00:00 2026',
@@ -80,7 +81,8 @@ describe('splitMbox', () => {
     for (const size of [1, 3, 7, 50, 1 << 20]) {
       const messages = await split(text, size);
       expect(texts(messages)).toEqual([
-        'From: Ana Ruiz <ana@example.com>\nSubject: quote\n\nAs my boss wrote:\nFrom the desk of Bob: we ship on Friday.\nFrom 9 to 5 we answer.\n',
+        // ">From:" is a quoted body line, not a header field: "From the desk" does not split before it.
+        'From: Ana Ruiz <ana@example.com>\nSubject: quote\n\nAs my boss wrote:\nFrom the desk of Bob: we ship on Friday.\n>From: Bob <bob@example.com>\nFrom 9 to 5 we answer.\n',
         'From: Bob Roe <bob@example.com>\n\nFrom now on it works.\n',
       ]);
     }
