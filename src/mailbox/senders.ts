@@ -76,9 +76,12 @@ const NO_REPLY = /(^|[._+-])(no-?reply|no_reply|do-?not-?reply|do_not_reply)([._
 export function peopleOf(raw: Buffer, options: SenderOptions): MessagePeople {
   const headers = messageHeaders(raw);
   const from = mailboxes(headers.all('from'))[0];
+  const replyTo = options.replyTo ? mailboxes(headers.all('reply-to')).find((m) => m.email !== '') : undefined;
   // Who sent it first (a bounce says mailer-daemon best), then how (auto-replies, lists, reports).
+  // With --reply-to, a From that is the inbox's own or a no-reply address (a web form sending for
+  // a customer) gives way to the Reply-To; a mail system's never does (a bounce is no one's mail).
   const fromSkip = from && from.email !== '' ? addressSkip(from.email, options.exclusions) : undefined;
-  if (from && fromSkip) return { skip: { email: from.email, reason: fromSkip } };
+  if (from && fromSkip && (replyTo === undefined || isMailSystem(from.email))) return { skip: { email: from.email, reason: fromSkip } };
   const automatic = automaticReason(headers);
   if (automatic) return { skip: { email: from?.email ?? '', reason: automatic } };
   if (!from || from.email === '') {
@@ -86,14 +89,11 @@ export function peopleOf(raw: Buffer, options: SenderOptions): MessagePeople {
   }
 
   let sender = from;
-  if (options.replyTo) {
-    const replyTo = mailboxes(headers.all('reply-to'))[0];
-    if (replyTo && replyTo.email !== '') {
-      const skip = addressSkip(replyTo.email, options.exclusions);
-      if (skip) return { skip: { email: replyTo.email, reason: `Reply-To: ${skip}` } };
-      const sameAsFrom = replyTo.email.toLowerCase() === from.email.toLowerCase();
-      sender = replyTo.name === '' && sameAsFrom ? from : replyTo;
-    }
+  if (replyTo !== undefined) {
+    const skip = addressSkip(replyTo.email, options.exclusions);
+    if (skip) return { skip: { email: replyTo.email, reason: `Reply-To: ${skip}` } };
+    const sameAsFrom = replyTo.email.toLowerCase() === from.email.toLowerCase();
+    sender = replyTo.name === '' && sameAsFrom ? from : replyTo;
   }
 
   const people = [person(sender)];
@@ -153,6 +153,11 @@ function automaticReason(headers: Headers): string | undefined {
 }
 
 /** Why an address is not a customer's: a mail system, a no-reply address, the inbox's own. */
+function isMailSystem(email: string): boolean {
+  const lower = email.toLowerCase();
+  return MAIL_SYSTEM.test(lower.slice(0, Math.max(0, lower.lastIndexOf('@'))) || lower);
+}
+
 function addressSkip(email: string, exclusions: Exclusions): string | undefined {
   const lower = email.toLowerCase();
   const at = lower.lastIndexOf('@');

@@ -137,6 +137,15 @@ describe('--reply-to and --include-cc', () => {
     });
   });
 
+  it('with --reply-to, a form sent as the inbox itself or a no-reply address is the Reply-To person\'s; a bounce stays skipped', () => {
+    const form = (from: string) => msg([`From: ${from}`, 'Reply-To: Real Customer <realcust@ex.example>']);
+    for (const from of ['IT Help <support@example.com>', 'Web Form <no-reply@forms.example>']) {
+      expect(people(form(from), { replyTo: true, exclusions })).toMatchObject({ people: [{ email: 'realcust@ex.example', fullName: 'Real Customer' }] });
+      expect(people(form(from), { exclusions })).toMatchObject({ skip: { email: from.replace(/.*<|>/g, '') } });
+    }
+    expect(people(form('MAILER-DAEMON@mx.example'), { replyTo: true, exclusions })).toMatchObject({ skip: { email: 'MAILER-DAEMON@mx.example', reason: expect.stringContaining('mail system') } });
+  });
+
   it("adds every Cc'd person (all Cc fields, groups flattened), leaving out excluded and no-reply ones with their reason", () => {
     expect(people(msg(headers), { includeCc: true, exclusions })).toEqual({
       people: [
