@@ -30,6 +30,15 @@ describe('refusals before any row (exit 3, or 2 for configuration)', () => {
       'GET /rest/servicedeskapi/servicedesk 401',
     ]);
     expect(r.stderr + r.stdout).not.toContain('wrong');
+    expect(r.json()).toMatchObject({ error: { hint: expect.stringContaining('else set JSM_USER and JSM_PASSWORD') } });
+    // A wrong password: the hint does not send the admin to the variables they already set.
+    const basic = await run.cli(['customers', 'list', '--project', 'ITH', '--json'], { env: { JSM_TOKEN: undefined, JSM_USER: 'admin', JSM_PASSWORD: 'not-it' } });
+    expect(basic.code).toBe(3);
+    const { error } = basic.json<{ error: { code: string; hint: string } }>();
+    expect(error.code).toBe('auth-failed');
+    expect(error.hint).toContain('check the user name and password');
+    expect(error.hint).not.toContain('set JSM_USER');
+    expect(basic.stderr + basic.stdout).not.toContain('not-it');
   });
 
   it('a token that is known but forbidden (403) stops the same way', async () => {

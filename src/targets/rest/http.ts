@@ -210,7 +210,9 @@ export class HttpClient {
         ? new TargetError(
             'auth-failed',
             `authentication failed for ${url}: check ${source}`,
-            `JSM answered 401 (${describeAnswer(401, answer.body)}); personal access tokens need JSM 4.15 (Jira 8.14) or newer, else set JSM_USER and JSM_PASSWORD`,
+            this.#options.credentials.kind === 'basic'
+              ? `JSM answered 401 (${describeAnswer(401, answer.body)}); check the user name and password (the user name, not the email, on an instance with LDAP), or use a personal access token (JSM_TOKEN)`
+              : `JSM answered 401 (${describeAnswer(401, answer.body)}); personal access tokens need JSM 4.15 (Jira 8.14) or newer, else set JSM_USER and JSM_PASSWORD`,
           )
         : new TargetError(
             'auth-failed',
