@@ -48,7 +48,7 @@ export function renderSummary(summary: RunSummary, c: Colors, where: string): st
   if (o && o.created + o.addedToProject + o.memberships > 0) lines.push(`  ${renderOrganizations(o, summary.dryRun)}`);
   if (i.inDoubt > 0) {
     lines.push(
-      c.yellow(`  ${plural(i.inDoubt, 'invitation')} in doubt (a run was cut off while sending): see \`invitations list --status in-doubt\``),
+      c.yellow(`  ${plural(i.inDoubt, 'invitation')} in doubt (a run was cut off, or a connection lost, while sending): see \`invitations list --status in-doubt\``),
     );
   }
   if (summary.problems.length > 0) {

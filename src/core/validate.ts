@@ -51,6 +51,10 @@ export function forbiddenInName(name: string): string[] {
 }
 
 function nameProblem(name: string): string | undefined {
+  // U+FFFD stands for bytes that were not text in the charset they were read as: the name is garbled.
+  if (name.includes('\uFFFD')) {
+    return `the name ${quote(name)} has characters that could not be decoded (shown as "\uFFFD"): it was written in another character set than it says; correct it at its source`;
+  }
   const bad = forbiddenInName(name);
   if (bad.length === 0) return undefined;
   const names = bad.map(codePointName).join(', ');

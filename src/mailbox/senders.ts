@@ -85,7 +85,8 @@ export function peopleOf(raw: Buffer, options: SenderOptions): MessagePeople {
   const automatic = automaticReason(headers);
   if (automatic) return { skip: { email: from?.email ?? '', reason: automatic } };
   if (!from || from.email === '') {
-    return { skip: { email: '', reason: from ? 'the From header names no address' : 'the message has no From header' } };
+    const named = from !== undefined || headers.all('from').some((value) => value.trim() !== '');
+    return { skip: { email: '', reason: named ? 'the From header names no address' : 'the message has no From header' } };
   }
 
   let sender = from;

@@ -81,4 +81,10 @@ describe('names', () => {
   it('says why bidi controls are refused', () => {
     expect(reason('a@example.com', 'Ann\u202Egnp.exe')).toMatch(/display as something else/);
   });
+
+  it('refuses a name with U+FFFD (bytes decoded in the wrong character set), whatever its source', () => {
+    expect(reason('a@example.com', 'Bad \uFFFD Name')).toBe(
+      "the name 'Bad \uFFFD Name' has characters that could not be decoded (shown as \"\uFFFD\"): it was written in another character set than it says; correct it at its source",
+    );
+  });
 });

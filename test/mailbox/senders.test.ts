@@ -41,6 +41,7 @@ describe('the sender of a message', () => {
   it('reads only the headers: a From: line in the body is not the sender', () => {
     expect(people(msg(['Subject: no sender'], 'From: someone@example.com\r\n'))).toEqual({ skip: { email: '', reason: 'the message has no From header' } });
     expect(sender('Undisclosed')).toEqual({ skip: { email: '', reason: 'the From header names no address' } });
+    expect(sender('undisclosed-recipients:;')).toEqual({ skip: { email: '', reason: 'the From header names no address' } });
   });
 
   it('keeps an address it cannot vouch for as it is: the pipeline marks it invalid', () => {
