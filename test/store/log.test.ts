@@ -178,6 +178,20 @@ describe('the store log', () => {
     const log = await readFile(`${path}.journal`, 'utf8');
     await writeFile(`${path}.journal`, log.replace('"fullName":"C 1"', '"fullName":7'));
     await expect(LocalStore.open(path)).rejects.toMatchObject({ code: 'store-damaged', message: expect.stringMatching(/jsm-store\.json\.journal is damaged at line 2\.customers\.c1@example\.com\.fullName/) });
+    // Edits that are JSON of the right shape but nothing an import writes: an address that is not
+    // one, an email filed under another key, a name with a control character. A good edit is kept.
+    const c1 = '"c1@example.com":{"email":"c1@example.com","fullName":"C 1"';
+    expect(log).toContain(c1);
+    for (const [edited, why] of [
+      ['"c1@example.com":{"email":"not-an-email","fullName":"C 1"', /damaged at line 2\.customers\.c1@example\.com: 'not-an-email' is not an email address/],
+      ['"c1@example.com":{"email":"c9@example.com","fullName":"C 1"', /the email "c9@example\.com" is not the one it is filed under \("c1@example\.com"\)/],
+      ['"c1@example.com":{"email":"c1@example.com","fullName":"C\\u00071"', /the name contains U\+0007/],
+    ] as const) {
+      await writeFile(`${path}.journal`, log.replace(c1, edited));
+      await expect(LocalStore.open(path), edited).rejects.toMatchObject({ code: 'store-damaged', message: expect.stringMatching(why) });
+    }
+    await writeFile(`${path}.journal`, log.replace('"fullName":"C 1"', '"fullName":"Cé Ünü"'));
+    expect((await LocalStore.open(path)).data.customers.get('c1@example.com')?.fullName).toBe('Cé Ünü');
   });
 
   it('a log holding records this version does not know (a newer release) is refused, never rewritten', async () => {

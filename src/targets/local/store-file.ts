@@ -3,6 +3,8 @@ import { lstat, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
+import { codePointName } from '../../core/printable.js';
+import { emailKey, emailProblem, foldName, forbiddenInName } from '../../core/validate.js';
 import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
@@ -102,7 +104,8 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   checked(path, storeSchema.shape.projects, file.projects, ['projects']);
   const outline: StoreData = { ...file, customers: new Map(), invitations: {} };
   track(outline.invitations);
-  putRecords(path, outline, file.customers, file.invitations, trusted, []);
+  // Format 1 was written by older versions, by their rules: its records get the outline check only.
+  putRecords(path, outline, file.customers, file.invitations, trusted, [], format !== 1);
   // Organizations are few (a handful per customer base): always checked one by one.
   (outline as { organizations?: unknown }).organizations ??= {};
   checked(path, recordOf, outline.organizations, ['organizations']);
@@ -132,7 +135,7 @@ export function applyBatch(path: string, data: StoreData, batch: Batch, trusted:
  * or line was trusted, invitation records made whole, what repeats shared. Returns how many
  * replaced a record already there. `at` starts the place a damage is reported at.
  */
-function putRecords(path: string, data: StoreData, customersIn: unknown, invitationsIn: unknown, trusted: boolean, at: readonly PropertyKey[]): number {
+function putRecords(path: string, data: StoreData, customersIn: unknown, invitationsIn: unknown, trusted: boolean, at: readonly PropertyKey[], strict = true): number {
   let replaced = 0;
   const record = (value: unknown, where: PropertyKey[]) => (trusted && isPlainRecord(value) ? value : checked(path, recordOf, value, where));
   const customers = customersIn === undefined ? {} : (record(customersIn, [...at, 'customers']) as Record<string, StoredCustomer>);
@@ -140,7 +143,12 @@ function putRecords(path: string, data: StoreData, customersIn: unknown, invitat
   const lists = new SameProjects();
   for (const key in customers) {
     const customer = customers[key] as StoredCustomer;
-    if (!trusted) checked(path, customerSchema, customer, [...at, 'customers', key]);
+    if (!trusted) {
+      checked(path, customerSchema, customer, [...at, 'customers', key]);
+      // A hand edit is kept if it is what an import would have written: an address, its key, a name.
+      const problem = strict ? customerProblem(key, customer) : undefined;
+      if (problem !== undefined) throw damaged(path, [...at, 'customers', key].map(String).join('.'), problem);
+    }
     customer.createdAt = times.same(customer.createdAt);
     customer.projects = lists.same(customer.projects) as string[];
     // An email already in lower case is its key: one string for both (100,000 fewer in a large store).
@@ -248,6 +256,17 @@ function recordsText(keys: readonly string[], record: (key: string) => unknown):
 /** `"<key>":<value>`, a member of a JSON object. */
 function entryText(key: string, value: unknown): string {
   return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+}
+
+/** What an edited customer record holds that no import writes, if anything. */
+function customerProblem(key: string, customer: StoredCustomer): string | undefined {
+  const email = emailProblem(customer.email);
+  if (email !== undefined) return email;
+  if (emailKey(customer.email) !== key) return `the email ${JSON.stringify(customer.email)} is not the one it is filed under (${JSON.stringify(key)}): change both`;
+  if (foldName(customer.fullName) === '') return 'the name is empty';
+  const bad = forbiddenInName(customer.fullName);
+  if (bad.length > 0) return `the name contains ${bad.map(codePointName).join(', ')} (control, invisible or bidirectional characters)`;
+  return undefined;
 }
 
 function damaged(path: string, where: string, message: string): UsageError {
