@@ -203,10 +203,10 @@ export async function runRowsOutcome(
  * The error that stopped the sending after the customers were written (a store on a full disk),
  * with what it leaves behind: the outcomes since the store's last write could not be recorded.
  */
-function storeStopped(error: unknown): UsageError {
+export function storeStopped(error: unknown, before = 'the customers are written. '): UsageError {
   if (!(error instanceof RunError)) throw error;
   const hint =
-    'the customers are written. When the store can be written again (free space), `invitations send` sends the invitations still pending, ' +
+    `${before}When the store can be written again (free space), \`invitations send\` sends the invitations still pending, ` +
     'and `invitations list --status in-doubt` shows those whose outcome could not be recorded: `invitations send --in-doubt` sends them ' +
     '(an outbox file is written again; by SMTP some may have been delivered already)';
   return new UsageError(error.code, error.message, hint);

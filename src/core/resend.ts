@@ -24,6 +24,8 @@ export interface ResendOutcome {
   /** Claimed by another run meanwhile (or being sent by one): left to it. */
   leftToOthers: number;
   interrupted: boolean;
+  /** The ledger could not be written while sending (a full disk): what stopped it. */
+  stopped?: unknown;
 }
 
 /** `sending` at rest means a run started it and never saw it accepted: in doubt. */
@@ -52,15 +54,20 @@ export async function resend(plan: ResendPlan, ctx: SendContext): Promise<Resend
   const totals: ResendOutcome['totals'] = { sent: 0, suppressed: 0, failed: 0, pending: 0, inDoubt: 0, suppressedBy: null };
   const problems: ResendOutcome['problems'] = [];
   let leftToOthers = 0;
+  let stopped: unknown;
   if (decision.action === 'suppress') {
     totals.suppressed = due.length;
     totals.suppressedBy = decision.suppressedBy;
   } else if (decision.action === 'send' && due.length > 0) {
     const expected = new Map(due.map((r) => [r.key, { ...r }]));
-    const { outcomes, stopped } = await sendRecords(project, due.map((r) => r.key), ctx, expected);
-    // The ledger could not be written (a full disk): the command ends with that error, as before.
-    if (stopped !== undefined) throw stopped;
-    if (!ctx.signal?.aborted) leftToOthers = due.filter((r) => !outcomes.has(r.key)).length;
+    const sent = await sendRecords(project, due.map((r) => r.key), ctx, expected);
+    const { outcomes } = sent;
+    if (sent.stopped !== undefined) {
+      // The ledger could not be written (a full disk): the sending stopped; the outcomes known are
+      // reported, and what could not be recorded is given up rather than failing again at close.
+      stopped = sent.stopped;
+      await ctx.target.flush().catch(() => ctx.target.abandonUnwritten());
+    } else if (!ctx.signal?.aborted) leftToOthers = due.filter((r) => !outcomes.has(r.key)).length;
     for (const record of due) {
       const outcome = outcomes.get(record.key);
       if (outcome?.outcome === 'sent') totals.sent++;
@@ -72,5 +79,5 @@ export async function resend(plan: ResendPlan, ctx: SendContext): Promise<Resend
   }
   totals.pending = ctx.target.ledger.count(project.key, 'pending');
   totals.inDoubt = ctx.target.ledger.count(project.key, 'sending');
-  return { totals, problems, leftToOthers, interrupted: Boolean(ctx.signal?.aborted) };
+  return { totals, problems, leftToOthers, interrupted: Boolean(ctx.signal?.aborted), ...(stopped !== undefined ? { stopped } : {}) };
 }

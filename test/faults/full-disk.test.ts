@@ -133,6 +133,19 @@ describe('a real full disk (tmpfs)', () => {
       expect(summary.error.hint).toContain('invitations send --in-doubt');
       expect(run.stderr.match(/error:/g)).toHaveLength(1);
 
+      // Still full: `invitations send` into the outbox there is refused before it starts (exit 2);
+      // into an outbox elsewhere it stops at its first record, with its summary and the error (exit 1).
+      const send = ['invitations', 'send', '--project', 'ITH', '--mail-from', 'help@example.com', '--yes', '--json'];
+      const refused = await runCli(send, { cwd: work });
+      expect(refused.code, refused.stderr).toBe(2);
+      const elsewhere = await tempDir();
+      const still = await runCli([...send, '--outbox', elsewhere], { cwd: work });
+      noStackTrace(still.stderr);
+      expect(still.code, still.stderr).toBe(1);
+      expect(still.json()).toMatchObject({ ok: false, command: 'invitations send', invitations: { sent: 0 }, error: { code: 'disk-full', hint: expect.stringContaining('--in-doubt') } });
+      expect(still.stderr.match(/error:/g)).toHaveLength(1);
+      expect((await readdir(elsewhere)).filter((n) => n.endsWith('.eml'))).toEqual([]);
+
       // Room again: what was pending, then what is in doubt, is sent; each customer has one message.
       execFileSync('mount', ['-o', 'remount,size=8m', disk], { stdio: 'pipe' });
       const mail = ['--project', 'ITH', '--mail-from', 'help@example.com', '--yes', '--json'];

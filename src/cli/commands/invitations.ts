@@ -10,6 +10,7 @@ import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions 
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
 import { columns, plural } from '../render.js';
+import { storeStopped } from '../run-rows.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
@@ -112,8 +113,13 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       }
       for (const note of mail.templates.notes()) out.note(note);
       if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
-      out.jsonResult(renderResendJson(target.kind, project.key, outcome, mail.outbox));
+      const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
+      out.jsonResult({
+        ...renderResendJson(target.kind, project.key, outcome, mail.outbox),
+        ...(stopped ? { ok: false, error: { code: stopped.code, message: stopped.message, ...(stopped.hint ? { hint: stopped.hint } : {}) } } : {}),
+      });
       out.result(renderResendText(project.key, due.length, outcome, mail.outbox));
+      if (stopped) out.always(`error: ${stopped.message}\n  → ${stopped.hint ?? ''}`);
       if (outcome.interrupted) out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
       return resendExitCode(outcome);
     },
@@ -147,5 +153,6 @@ export function renderResendText(project: string, listed: number, outcome: Resen
 /** 130 interrupted; 1 when an invitation was not sent (listed in problems); else 0. */
 export function resendExitCode(outcome: ResendOutcome): number {
   if (outcome.interrupted) return 130;
+  if (outcome.stopped !== undefined) return 1;
   return outcome.problems.length === 0 ? 0 : 1;
 }
