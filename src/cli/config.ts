@@ -107,11 +107,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, prog
 }
 
 function checkSection(section: Record<string, unknown>, known: Map<string, Option | null>, file: string, prefix: string): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
+  const values = Object.create(null) as Record<string, unknown>;
   for (const [rawKey, value] of Object.entries(section)) {
     const where = `${file}: "${prefix}${rawKey}"`;
-    if (SECRETS[rawKey] !== undefined) {
-      throw new UsageError('secret-in-config', `${where} is a secret, and secrets are never read from the config file`, SECRETS[rawKey]);
+    // Own keys only: "constructor" or "toString" are not settings, and not secrets either.
+    const secret = Object.hasOwn(SECRETS, rawKey) ? SECRETS[rawKey] : undefined;
+    if (secret !== undefined) throw new UsageError('secret-in-config', `${where} is a secret, and secrets are never read from the config file`, secret);
+    if (NOT_IN_FILE.has(rawKey)) {
+      const flag = `--${rawKey.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new UsageError('unknown-config-key', `${where} is not a setting of the config file: ${flag} is given on the command line only`, `give ${flag} where it is wanted`);
     }
     // `--no-invite` is the key `invite: false` (or `noInvite: true`).
     const negated = /^no[A-Z]/.test(rawKey) && !known.has(rawKey) ? rawKey[2]!.toLowerCase() + rawKey.slice(3) : undefined;
@@ -159,7 +163,7 @@ function knownKeys(program: Command): Map<string, Option | null> {
   const walk = (command: Command): void => {
     for (const option of command.options) {
       const name = option.attributeName();
-      if (NOT_IN_FILE.has(name) || SECRETS[name] !== undefined) continue;
+      if (NOT_IN_FILE.has(name) || Object.hasOwn(SECRETS, name)) continue;
       // The positive and negative forms (--verification / --no-verification) share one key.
       if (!known.has(name) || option.negate) known.set(name, option);
     }

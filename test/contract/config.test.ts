@@ -54,6 +54,11 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
     ['an SMTP password', { profiles: { ci: { smtpPassword: 'x' } } }, 'secret-in-config', /"profiles\.ci\.smtpPassword" is a secret.*JSM_SMTP_PASSWORD/],
     ['an smtp URL with a password', { smtp: 'smtp://me:pw@mail.example.com:587' }, 'secret-in-config', /"smtp" holds a password in the URL/],
     ['a value of the wrong type', { concurrency: true }, 'bad-config', /"concurrency" must be a string or a number/],
+    // Names every JavaScript object has are keys like any other: not settings.
+    ['"constructor"', JSON.parse('{"constructor": 1}'), 'unknown-config-key', /"constructor" is not a setting/],
+    ['"toString" in a profile', { profiles: { a: { toString: 1 } } }, 'unknown-config-key', /"profiles\.a\.toString" is not a setting/],
+    ['"__proto__"', JSON.parse('{"__proto__": {"x": 1}}'), 'unknown-config-key', /"__proto__" is not a setting/],
+    ['a command-line-only option', { json: true }, 'unknown-config-key', /"json" is not a setting of the config file: --json is given on the command line only/],
   ];
   for (const [what, content, code, message] of cases) {
     it(what, async () => {
