@@ -50,7 +50,17 @@ export function forbiddenInName(name: string): string[] {
   return [...found];
 }
 
+/** A MIME encoded word (RFC 2047): a mail program may show it decoded, as anything at all. */
+const ENCODED_WORD = /=\?[^?\s]+\?[bq]\?[^?\s]*\?=/i;
+
+function encodedWordProblem(name: string): string | undefined {
+  if (!ENCODED_WORD.test(name)) return undefined;
+  return `the name ${quote(name)} holds a MIME encoded word (=?…?=), which mail programs may show decoded as another name; write the name as it should read`;
+}
+
 function nameProblem(name: string): string | undefined {
+  const encoded = encodedWordProblem(name);
+  if (encoded !== undefined) return encoded;
   // U+FFFD stands for bytes that were not text in the charset they were read as: the name is garbled.
   if (name.includes('\uFFFD')) {
     return `the name ${quote(name)} has characters that could not be decoded (shown as "\uFFFD"): it was written in another character set than it says; correct it at its source`;
@@ -166,7 +176,7 @@ export function validateRow(candidate: CandidateRow): Validation {
   if (fullName === '') {
     return { ok: false, email, reason: 'has no full name' };
   }
-  const problem = plain ? undefined : nameProblem(fullName);
+  const problem = plain ? (fullName.includes('=?') ? encodedWordProblem(fullName) : undefined) : nameProblem(fullName);
   if (problem !== undefined) return { ok: false, email, reason: problem };
   if (fullName.length > MAX_NAME) {
     return { ok: false, email, reason: `the name is longer than ${MAX_NAME} characters` };

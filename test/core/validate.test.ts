@@ -82,6 +82,13 @@ describe('names', () => {
     expect(reason('a@example.com', 'Ann\u202Egnp.exe')).toMatch(/display as something else/);
   });
 
+  it('refuses a name holding a MIME encoded word (a mail program could show it decoded, bidi overrides and all)', () => {
+    const spoof = `=?utf-8?b?${Buffer.from('Support Team \u202emoc.elpmaxe@troppus').toString('base64')}?=`;
+    expect(reason('spoof@example.com', spoof)).toMatch(/holds a MIME encoded word/);
+    expect(reason('a@example.com', 'Ann =?ISO-8859-1?Q?Lee?= Jr')).toMatch(/holds a MIME encoded word/);
+    expect(reason('a@example.com', 'Ann =? Lee')).toBe('');
+  });
+
   it('refuses a name with U+FFFD (bytes decoded in the wrong character set), whatever its source', () => {
     expect(reason('a@example.com', 'Bad \uFFFD Name')).toBe(
       "the name 'Bad \uFFFD Name' has characters that could not be decoded (shown as \"\uFFFD\"): it was written in another character set than it says; correct it at its source",
