@@ -224,6 +224,10 @@ function withLanguage(source: RowSource, language: string): RowSource {
 
 /** `--organization` values, checked before anything is read or written. */
 function organizationOption(values: readonly string[] | undefined): string[] {
+  // `--organization "$ORG"` with the variable unset: said, not silently nothing.
+  if (values?.some((value) => value.trim() === '')) {
+    throw new UsageError('bad-organization', '--organization is empty', 'give the organization\'s name (is the variable it comes from set?), or leave the option out');
+  }
   const checked = checkOrganizations(values);
   if (!checked.ok) throw new UsageError('bad-organization', `--organization: ${checked.reason}`);
   return checked.names;

@@ -9,7 +9,7 @@ import { codePointName, printable } from './printable.js';
 import type { OrganizationTotals } from './results.js';
 import type { Target } from './target.js';
 import type { OrganizationInfo, OrganizationMember, ProjectInfo, ProvisionOutcome } from './types.js';
-import { forbiddenInName } from './validate.js';
+import { foldName, forbiddenInName } from './validate.js';
 
 /** The TargetError code a target gives when one organization cannot be created or put on the project (the run goes on). */
 export const ORGANIZATION_REFUSED = 'organization-refused';
@@ -35,11 +35,14 @@ export function organizationNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** A row's organization names: trimmed, each once (without regard to case, first spelling kept), checked. */
+/**
+ * A row's organization names: white space folded as in customers' names ("Acme  Corp" is "Acme
+ * Corp"), each once (without regard to case, first spelling kept), checked.
+ */
 export function checkOrganizations(names: readonly string[] | undefined): { ok: true; names: string[] } | { ok: false; reason: string } {
   const out = new Map<string, string>();
   for (const raw of names ?? []) {
-    const name = raw.trim();
+    const name = foldName(raw);
     if (name === '') continue;
     const problem = organizationNameProblem(name);
     if (problem !== undefined) return { ok: false, reason: problem };

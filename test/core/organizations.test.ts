@@ -182,5 +182,7 @@ describe('organization names', () => {
     expect(splitOrganizations(' Acme ;; globex ;')).toEqual(['Acme', 'globex']);
     expect(checkOrganizations(['Acme', 'ACME', ' acme ', 'Globex'])).toEqual({ ok: true, names: ['Acme', 'Globex'] });
     expect(checkOrganizations(ORG_ROWS[3]?.organizations)).toEqual({ ok: true, names: ['globex', 'support partners'] });
+    // White space inside a name is folded, as in customers' names: one organization, not two.
+    expect(checkOrganizations(['Acme Corp', 'acme  corp', 'Acme\tCorp '])).toEqual({ ok: true, names: ['Acme Corp'] });
   });
 });

@@ -68,6 +68,10 @@ describe('organizations from the CLI', () => {
     const r = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--organization', 'Bad\u0007Name']);
     expect(r.code).toBe(2);
     expect(r.json()).toMatchObject({ ok: false, error: { code: 'bad-organization', message: "--organization: the organization name 'BadU+0007Name' contains U+0007 (control or invisible characters); remove them" } });
+    // An empty one (`--organization "$ORG"` with ORG unset) is said, not dropped.
+    const empty = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', '--organization', ' ']);
+    expect(empty.code).toBe(2);
+    expect(empty.json()).toMatchObject({ ok: false, error: { code: 'bad-organization', message: '--organization is empty' } });
     expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
   });
 });
