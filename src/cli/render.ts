@@ -89,12 +89,13 @@ function suppressedWhy(summary: RunSummary): string {
 }
 
 /** What a run is about to do, for the confirmation question. */
-export function renderPlan(plan: Plan, c: Colors): string {
+export function renderPlan(plan: Plan, c: Colors, outbox: string | null = null): string {
   const n = plan.counts;
+  const how = outbox === null ? 'will be emailed' : `will be written to the outbox ${printable(outbox)}`;
   const lines = [
     `${c.bold(plan.settings.command)} into ${c.bold(plan.settings.project.key)} (${printable(plan.settings.project.name)}):`,
     `  ${plural(plan.rowsTotal, 'row')} read: ${fmt(n.create + n.unknown)} to create, ${fmt(n.existing)} already customers, ${fmt(n.invalid)} invalid, ${fmt(n.duplicate)} duplicate`,
-    `  ${c.bold(plural(n.invite, 'invitation'))} will be emailed${n.unknown ? ' at most (accounts that already exist are not invited)' : ''}`,
+    `  ${c.bold(plural(n.invite, 'invitation'))} ${how}${n.unknown ? ' at most (accounts that already exist are not invited)' : ''}`,
   ];
   if (n.defer) lines.push(`  ${plural(n.defer, 'invitation')} deferred`);
   const o = plan.organizations.planned;

@@ -154,7 +154,7 @@ export async function runRowsOutcome(
         ? {
             confirm: (plan: Plan) => {
               reporter.stop();
-              return confirm(plan, renderPlan(plan, out.errColor));
+              return confirm(plan, renderPlan(plan, out.errColor, mail.outbox));
             },
           }
         : {}),

@@ -71,6 +71,8 @@ describe.skipIf(!hasPython)('a declined confirmation', () => {
     expect(r.code).toBe(1);
     expect(lastObject(r.output)).toEqual({ ok: false, command: 'import-csv', target: 'local', project: 'ITH', error: { code: 'declined', message: expect.any(String) } });
     expect(await readFile(store, 'utf8')).toBe(before);
+    // The question says where the invitation goes: no SMTP server, so the outbox beside the store.
+    expect(r.output).toContain(`1 invitation will be written to the outbox ${join(dir, 'outbox')}`);
   });
 
   it('invitations send: exit 1, one object with error declined, nothing sent', async () => {
