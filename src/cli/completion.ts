@@ -22,15 +22,26 @@ interface Entry {
   path: string;
   subcommands: string[];
   options: string[];
+  /** Options that take a value: their choices, or [] for a path (files are offered). */
+  values: Map<string, string[]>;
+  /** The choices of its first argument, when it has some (`completion <shell>`). */
+  argumentChoices: string[];
 }
 
 function entries(program: Command): Entry[] {
   const list: Entry[] = [];
   const walk = (command: Command, path: string): void => {
+    const values = new Map<string, string[]>();
+    for (const o of command.options as Option[]) {
+      if (!o.required && !o.optional) continue;
+      for (const flag of [o.long, o.short]) if (flag) values.set(flag, o.argChoices ?? []);
+    }
     list.push({
       path,
       subcommands: command.commands.map((c) => c.name()),
       options: [...command.options.flatMap((o: Option) => [o.long, o.short].filter((f): f is string => Boolean(f))), '--help'],
+      values,
+      argumentChoices: command.registeredArguments[0]?.argChoices ?? [],
     });
     for (const sub of command.commands) walk(sub, path ? `${path} ${sub.name()}` : sub.name());
   };
@@ -42,11 +53,16 @@ export function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish
   const list = entries(program);
   if (shell === 'fish') return fish(list);
   const cases = list
-    .map((e) => `    "${e.path}") words="${[...e.subcommands, ...e.options].join(' ')}" ;;`)
+    .map((e) => `    "${e.path}") words="${[...e.subcommands, ...e.argumentChoices, ...e.options].join(' ')}" ;;`)
+    .join('\n');
+  // After an option that takes a value: its choices, or files (every other value here is a path or free text).
+  const valueCases = list
+    .flatMap((e) => [...e.values].map(([flag, choices]) => `    "${e.path}|${flag}") ${choices.length > 0 ? `COMPREPLY=( $(compgen -W "${choices.join(' ')}" -- "$cur") )` : 'COMPREPLY=( $(compgen -f -- "$cur") )'}; return ;;`))
     .join('\n');
   const body = `_jsm_provision() {
-  local cur path word i
+  local cur prev path word i
   cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
   path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
@@ -55,6 +71,9 @@ export function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish
       *" $word "*) path="\${path:+$path }$word" ;;
     esac
   done
+  case "$path|$prev" in
+${valueCases}
+  esac
   local words
   case "$path" in
 ${cases}
@@ -74,17 +93,25 @@ ${list.map((e) => `    "${e.path}") echo "${e.subcommands.join(' ')}" ;;`).join(
 }
 
 function fish(list: Entry[]): string {
-  const lines = ['# fish completion for jsm-provision', 'complete -c jsm-provision -f'];
+  const lines = ['# fish completion for jsm-provision'];
+  const groups = new Set(list.filter((e) => e.subcommands.length > 0).map((e) => e.path));
   for (const e of list) {
     const words = e.path === '' ? [] : e.path.split(' ');
-    const condition =
+    const seen =
       words.length === 0
         ? `__fish_use_subcommand`
         : `__fish_seen_subcommand_from ${words[words.length - 1]}${words.length > 1 ? `; and __fish_seen_subcommand_from ${words[0]}` : ''}`;
-    if (e.subcommands.length > 0) lines.push(`complete -c jsm-provision -n '${condition}' -a '${e.subcommands.join(' ')}'`);
+    // A group's subcommands until one of them is given; then that subcommand's own completions.
+    const condition = groups.has(e.path) && words.length > 0 ? `${seen}; and not __fish_seen_subcommand_from ${e.subcommands.join(' ')}` : seen;
+    // Where subcommands are offered, no files; a command's own arguments are files (or its choices).
+    if (e.subcommands.length > 0) lines.push(`complete -c jsm-provision -n '${condition}' -f -a '${e.subcommands.join(' ')}'`);
+    if (e.argumentChoices.length > 0) lines.push(`complete -c jsm-provision -n '${condition}' -f -a '${e.argumentChoices.join(' ')}'`);
     for (const option of e.options) {
-      if (option.startsWith('--')) lines.push(`complete -c jsm-provision -n '${condition}' -l ${option.slice(2)}`);
-      else lines.push(`complete -c jsm-provision -n '${condition}' -s ${option.slice(1)}`);
+      const choices = e.values.get(option);
+      // -r: takes a value; -x (-r and no files) with its choices, else files (-F).
+      const takes = choices === undefined ? '' : choices.length > 0 ? ` -x -a '${choices.join(' ')}'` : ' -r -F';
+      if (option.startsWith('--')) lines.push(`complete -c jsm-provision -n '${condition}' -l ${option.slice(2)}${takes}`);
+      else lines.push(`complete -c jsm-provision -n '${condition}' -s ${option.slice(1)}${takes}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLock } from '../../src/targets/shared/lock.js';
@@ -33,6 +33,42 @@ describe('completion', () => {
       expect(r.stdout).toContain(word);
     }
     expect(r.stdout).toMatch(/complete -o default -F _jsm_provision jsm-provision/);
+  });
+
+  it('bash: completes commands, an option\'s choices, files after an option that takes a path, and the shells', async () => {
+    const script = join(dir, 'completion.bash');
+    await writeFile(script, (await runCli(['completion', 'bash'], { cwd: dir })).stdout);
+    const files = await mkdtemp(join(dir, 'files-'));
+    await writeFile(join(files, 'customers.csv'), '');
+    const complete = (...words: string[]): string[] => {
+      const line = words.map((w) => `'${w}'`).join(' ');
+      const r = spawnSync('bash', ['-c', `source "$1"; COMP_WORDS=(jsm-provision ${line}); COMP_CWORD=${words.length}; _jsm_provision; printf '%s\\n' "\${COMPREPLY[@]}"`, 'x', script], { cwd: files, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+    expect(complete('imp')).toEqual(['import-csv', 'import-mail']);
+    expect(complete('invitations', 'list', '--status', '')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
+    expect(complete('import-csv', '--report', '')).toEqual(['customers.csv']);
+    expect(complete('import-csv', 'cus')).toEqual(['customers.csv']);
+    expect(complete('completion', '')).toEqual(['--help', 'bash', 'fish', 'zsh']);
+    expect(complete('project', '')).toEqual(['--help', 'create', 'list', 'set-notifications', 'show']);
+  });
+
+  it.skipIf(spawnSync('fish', ['--version']).status !== 0)('fish: files for arguments and paths, choices for --status, no subcommands again once one is given', async () => {
+    const script = join(dir, 'completion.fish');
+    await writeFile(script, (await runCli(['completion', 'fish'], { cwd: dir })).stdout);
+    const files = await mkdtemp(join(dir, 'files-'));
+    await writeFile(join(files, 'customers.csv'), '');
+    const complete = (line: string): string[] => {
+      const r = spawnSync('fish', ['-c', `source $argv[1]; complete -C"${line}"`, script], { cwd: files, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0] as string).sort();
+    };
+    expect(complete('jsm-provision import-csv cus')).toEqual(['customers.csv']);
+    expect(complete('jsm-provision import-csv --report ')).toEqual(['customers.csv']);
+    expect(complete('jsm-provision invitations list --status ')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
+    expect(complete('jsm-provision project list ')).not.toContain('create');
+    expect(complete('jsm-provision project ')).toEqual(['create', 'list', 'set-notifications', 'show']);
   });
 
   it('an unknown shell is a usage error naming the choices', async () => {
