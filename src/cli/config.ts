@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { isWholeNumberKey, wholeNumberProblem } from './numbers.js';
 
 /**
  * The config file: `jsm-provision.config.json` in the current folder, or `--config <file>` /
@@ -149,8 +150,15 @@ function checkValue(value: unknown, option: Option | null, where: string): unkno
     if (!list.every((v) => typeof v === 'string')) throw new UsageError('bad-config', `${where} must be a string or a list of strings`);
     return list;
   }
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new UsageError('bad-config', `${where} must be a string${option?.long === '--concurrency' ? ' or a number' : ''}`);
+  const key = option?.attributeName();
+  if (key !== undefined && isWholeNumberKey(key)) {
+    // Checked here, for every command, naming the file: not later as if a flag had been given.
+    if (typeof value !== 'string' && typeof value !== 'number') throw new UsageError('bad-config', `${where} must be a string or a number`);
+    const problem = wholeNumberProblem(key, value);
+    if (problem !== undefined) throw new UsageError('bad-config', `${where}: ${JSON.stringify(value)} ${problem}`);
+    return String(value);
+  }
+  if (typeof value !== 'string') throw new UsageError('bad-config', `${where} must be a string`);
   if (option?.argChoices && !option.argChoices.includes(value)) {
     throw new UsageError('bad-config', `${where} must be one of ${option.argChoices.join(', ')}`);
   }

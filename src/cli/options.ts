@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
+import { wholeNumberIssue } from './numbers.js';
 
 /** Options every command takes (CONTRACT.md). */
 export interface CommonOptions {
@@ -75,11 +76,11 @@ export const projectKeySchema = z
  * errors in plain words ("must be a whole number"), never zod's ("expected number, received NaN").
  */
 export function wholeNumber(min: number, max: number): z.ZodType<number> {
-  return z
-    .union([z.string(), z.number()], { error: 'must be a whole number' })
-    .transform((value) => String(value).trim())
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number'))
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+  return z.union([z.string(), z.number()], { error: 'must be a whole number' }).transform((value, ctx) => {
+    const issue = wholeNumberIssue(value, min, max);
+    if (issue === undefined) return Number(String(value).trim());
+    ctx.addIssue({ code: 'custom', message: issue });
+    return z.NEVER;
+  }) as unknown as z.ZodType<number>;
 }
 

@@ -4,6 +4,7 @@ import { DEFAULT_CONCURRENCY } from '../core/pool.js';
 import { codePointName } from '../core/printable.js';
 import { forbiddenInName } from '../core/validate.js';
 import { reportFormat } from './report.js';
+import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 
 /**
@@ -67,7 +68,7 @@ const importShape = {
   dryRun: flag,
   yes: flag,
   report: text,
-  concurrency: wholeNumber(1, 64).default(DEFAULT_CONCURRENCY),
+  concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY),
   organization: z.array(z.string()).default([]),
   createOrganizations: z.boolean().optional().transform((value) => value !== false),
 };
@@ -88,7 +89,7 @@ export const importCsvSchema = z
     map: z.array(z.string()).default([]),
     delimiter: text,
     encoding: text,
-    maxRowChars: wholeNumber(1_000, 100_000_000).optional(),
+    maxRowChars: wholeNumber(...WHOLE_NUMBERS.maxRowChars).optional(),
   })
   .superRefine(checkImport);
 

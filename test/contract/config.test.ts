@@ -59,6 +59,9 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
     ['"toString" in a profile', { profiles: { a: { toString: 1 } } }, 'unknown-config-key', /"profiles\.a\.toString" is not a setting/],
     ['"__proto__"', JSON.parse('{"__proto__": {"x": 1}}'), 'unknown-config-key', /"__proto__" is not a setting/],
     ['a command-line-only option', { json: true }, 'unknown-config-key', /"json" is not a setting of the config file: --json is given on the command line only/],
+    // Checked by every command, naming the file (customers list takes no --concurrency).
+    ['a number out of its bounds', { concurrency: 0 }, 'bad-config', /"concurrency": 0 must be at least 1/],
+    ['a path given as a number', { target: 5 }, 'bad-config', /"target" must be a string/],
   ];
   for (const [what, content, code, message] of cases) {
     it(what, async () => {
