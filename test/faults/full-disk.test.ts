@@ -115,20 +115,20 @@ describe('a real full disk (tmpfs)', () => {
     }
     // A disk of its own, where the customers fit and their invitations (the outbox beside the store) do not.
     const disk = await tempDir();
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=200k,mode=0700', 'tmpfs', disk], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=120k,mode=0700', 'tmpfs', disk], { stdio: 'pipe' });
     try {
       const work = join(disk, 'work');
       execFileSync('mkdir', ['-p', work]);
       expect((await runCli(['project', 'create', 'ITH', '--name', 'IT Help'], { cwd: work })).code).toBe(0);
       const input = await tempDir();
-      await writeFile(join(input, 'c.csv'), csv('d', 600));
+      await writeFile(join(input, 'c.csv'), csv('d', 300));
 
       const run = await runCli(['import-csv', join(input, 'c.csv'), '--project', 'ITH', '--mail-from', 'help@example.com', '--json'], { cwd: work });
       noStackTrace(run.stderr);
       // The customers were written: not exit 2 ("nothing was written"), and the summary is there.
       expect(run.code, run.stderr).toBe(1);
       const summary = run.json<{ ok: boolean; totals: { created: number }; invitations: { sent: number }; error: { code: string; message: string; hint: string } }>();
-      expect(summary).toMatchObject({ ok: false, totals: { created: 600 }, error: { code: 'disk-full' } });
+      expect(summary).toMatchObject({ ok: false, totals: { created: 300 }, error: { code: 'disk-full' } });
       expect(summary.error.message).toContain('is full');
       expect(summary.error.hint).toContain('invitations send --in-doubt');
       expect(run.stderr.match(/error:/g)).toHaveLength(1);
@@ -152,8 +152,8 @@ describe('a real full disk (tmpfs)', () => {
       expect((await runCli(['invitations', 'send', ...mail], { cwd: work })).code).toBe(0);
       expect((await runCli(['invitations', 'send', '--in-doubt', '--failed', ...mail], { cwd: work })).code).toBe(0);
       const files = (await readdir(join(work, 'outbox'))).filter((n) => n.endsWith('.eml'));
-      expect(new Set(files.map((f) => f.split('_')[0])).size).toBe(600);
-      expect(files).toHaveLength(600);
+      expect(new Set(files.map((f) => f.split('_')[0])).size).toBe(300);
+      expect(files).toHaveLength(300);
       const list = await runCli(['invitations', 'list', '--project', 'ITH', '--json'], { cwd: work });
       expect(new Set(list.json<{ invitations: { status: string }[] }>().invitations.map((i) => i.status))).toEqual(new Set(['sent']));
     } finally {
