@@ -85,18 +85,23 @@ export function decodeSource(source: ByteSource, option: string | undefined): De
   }
   const encoding = bom?.encoding ?? option?.toLowerCase() ?? 'utf-8';
   if (bom === undefined && option === undefined) checkLooksLikeUtf8(source);
-  if (bom === undefined && option !== undefined) checkNotUtf8Text(source, option);
+  // A legacy --encoding for what is UTF-8: refused at once from the first bytes, else at the end
+  // (the first accented name may come after thousands of rows; nothing is written before the end).
+  const legacy = bom === undefined && option !== undefined && isLegacy(option) ? new Utf8Watch(source.prefix) : undefined;
+  if (legacy?.decided()) throw utf8ButLegacy(source.label, option as string, legacy.line);
 
   const decoder = decoderFor(encoding);
   const prefixText = decoder.write(source.prefix.subarray(bom?.bytes.length ?? 0));
   async function* text(): AsyncGenerator<string> {
     if (prefixText !== '') yield prefixText;
     for await (const chunk of source.rest) {
+      legacy?.add(chunk);
       const part = decoder.write(chunk);
       if (part !== '') yield part;
     }
     const tail = decoder.end();
     if (tail !== undefined && tail !== '') yield tail;
+    if (legacy?.end()) throw utf8ButLegacy(source.label, option as string, legacy.line);
   }
   return { encoding, prefixText, text: text() };
 }
@@ -108,30 +113,62 @@ function sameUnicodeEncoding(option: string, bomEncoding: string): boolean {
   return name === bom || name === 'utf16' || (name === 'ucs2' && bom === 'utf16le');
 }
 
+/** A legacy single- or multi-byte encoding: not UTF-8, UTF-16 or UTF-32. */
+function isLegacy(option: string): boolean {
+  return !isUtf8(option) && !/^(utf-?(16|32)|ucs-?2)/i.test(option);
+}
+
 /**
- * Refuses a legacy --encoding (windows-1252, latin1, …; often set once in a config file) for a
- * file that is UTF-8 after all: its non-ASCII bytes all make valid UTF-8 characters, which text
- * really saved as windows-1252 almost never does ("é" is one byte there). Read as what was asked,
- * every accented name would be garbled ("José" as "JosÃ©").
+ * Watches the bytes read under a legacy --encoding (windows-1252, latin1, …; often set once in a
+ * config file) for a file that is UTF-8 after all: it has non-ASCII bytes and all of them make
+ * valid UTF-8 characters, which text really saved as windows-1252 almost never does ("é" is one
+ * byte there). Read as what was asked, every accented name would be garbled ("José" as "JosÃ©").
  */
-function checkNotUtf8Text(source: ByteSource, option: string): void {
-  if (isUtf8(option) || /^(utf-?(16|32)|ucs-?2)/i.test(option)) return;
-  const { prefix, label } = source;
-  let nonAscii = -1;
-  for (let i = 0; i < prefix.length; i++) {
-    if ((prefix[i] as number) >= 0x80) {
-      nonAscii = i;
-      break;
+class Utf8Watch {
+  #utf8 = new TextDecoder('utf-8', { fatal: true });
+  #valid = true;
+  #lines = 1;
+  /** The line of the first non-ASCII byte, once seen. */
+  line = 0;
+
+  constructor(prefix: Buffer) {
+    this.add(prefix);
+  }
+
+  add(bytes: Buffer): void {
+    if (!this.#valid) return;
+    if (this.line === 0) {
+      let i = 0;
+      while (i < bytes.length && (bytes[i] as number) < 0x80) i++;
+      for (let at = bytes.indexOf(0x0a); at >= 0 && at < i; at = bytes.indexOf(0x0a, at + 1)) this.#lines++;
+      if (i < bytes.length) this.line = this.#lines;
+    }
+    try {
+      this.#utf8.decode(bytes, { stream: true });
+    } catch {
+      this.#valid = false;
     }
   }
-  if (nonAscii < 0) return;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(prefix, { stream: true });
-  } catch {
-    return; // not UTF-8: the encoding asked for may well be right
+
+  /** From the first bytes: non-ASCII seen, and valid UTF-8 so far (the prefix: most files whole). */
+  decided(): boolean {
+    return this.#valid && this.line > 0;
   }
-  const line = prefix.subarray(0, nonAscii).toString('latin1').split(/\r\n|\r|\n/).length;
-  throw new UsageError(
+
+  /** At the end: true when the whole file was UTF-8 with some non-ASCII in it. */
+  end(): boolean {
+    if (!this.#valid) return false;
+    try {
+      this.#utf8.decode();
+    } catch {
+      return false;
+    }
+    return this.line > 0;
+  }
+}
+
+function utf8ButLegacy(label: string, option: string, line: number): UsageError {
+  return new UsageError(
     'encoding-conflict',
     `${label} is UTF-8 (line ${line} has a character written as UTF-8), but the encoding ${option} was asked for (--encoding, or "encoding" in the config file): read as ${option}, every accented name would be garbled.`,
     'Leave out --encoding for this file, or give --encoding utf-8 where a config file sets another.',

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -134,6 +134,22 @@ describe('import-csv refuses what it cannot read (exit 2, nothing written)', () 
     expect((await readFile(join(dir, 'jsm-store.json'))).equals(before)).toBe(true);
     const mapped = await importCsv('-', ['--map', 'email=Customer E-mail Addr', '--no-invite'], 'Customer E-mail Addr,Name\nx@example.com,X\n');
     expect(mapped.code).toBe(0);
+  });
+
+  it('a legacy --encoding for a UTF-8 file whose first accented name comes after thousands of rows', async () => {
+    const before = await readFile(join(dir, 'jsm-store.json'));
+    const rows = Array.from({ length: 5000 }, (_, i) => `user${i}@example.com,User Number ${i}`);
+    const text = `email,name\n${rows.join('\n')}\njose@example.com,José García\n`;
+    const r = await importCsv('-', ['--encoding', 'windows-1252', '--no-invite'], text);
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'encoding-conflict', message: expect.stringContaining('line 5002 has a character written as UTF-8') } });
+    expect((await readFile(join(dir, 'jsm-store.json'))).equals(before)).toBe(true);
+    // The same file saved as windows-1252 is read with it, "José García" intact.
+    const legacy = join(dir, 'legacy.csv');
+    await writeFile(legacy, Buffer.from(text, 'latin1'));
+    const ok = await importCsv(legacy, ['--encoding', 'windows-1252', '--no-invite', '--report', 'legacy.json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await readFile(join(dir, 'legacy.json'), 'utf8')).toMatch(/"fullName": ?"José García"/);
   });
 
   it('a missing file, a bad delimiter, a bad report name, contradicting flags', async () => {
