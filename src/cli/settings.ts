@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY } from '../core/pool.js';
-import { codePointName } from '../core/printable.js';
-import { forbiddenInName } from '../core/validate.js';
+import { nameProblem } from '../core/validate.js';
 import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
@@ -139,12 +138,9 @@ export const projectCreateSchema = z
   })
   .superRefine((settings, ctx) => {
     if (settings.name === '') ctx.addIssue({ code: 'custom', message: 'empty', params: { code: 'bad-option', message: '--name is empty: give the name customers will see' } });
-    // The name is in every invitation's subject: refused as customers' and organizations' names are.
-    const bad = forbiddenInName(settings.name);
-    if (bad.length > 0) {
-      const message = `--name contains ${bad.map(codePointName).join(', ')} (control, invisible or bidirectional characters: the name would display as something else in every invitation); remove them`;
-      ctx.addIssue({ code: 'custom', message: 'forbidden', params: { code: 'bad-option', message } });
-    }
+    // The name is in every invitation's subject: refused as customers' names are.
+    const problem = settings.name === '' ? undefined : nameProblem(settings.name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: 'forbidden', params: { code: 'bad-option', message: `--name: ${problem}` } });
   });
 
 /** `project set-notifications`: one of --verification and --no-verification is required. */

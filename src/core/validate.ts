@@ -58,7 +58,8 @@ function encodedWordProblem(name: string): string | undefined {
   return `the name ${quote(name)} holds a MIME encoded word (=?…?=), which mail programs may show decoded as another name; write the name as it should read`;
 }
 
-function nameProblem(name: string): string | undefined {
+/** Why a (folded) name cannot be shown to people as it is: what it hides or cannot say, or undefined. */
+export function nameProblem(name: string): string | undefined {
   const encoded = encodedWordProblem(name);
   if (encoded !== undefined) return encoded;
   // U+FFFD stands for bytes that were not text in the charset they were read as: the name is garbled.

@@ -72,8 +72,12 @@ describe('project create and set-notifications', () => {
     // "IT \u202EpleH" displays as "IT Help" in every invitation's subject.
     expect(failure(projectCreateSchema, { key: 'ITH', name: 'IT \u202EpleH' })).toEqual({
       code: 'bad-option',
-      message: '--name contains U+202E (control, invisible or bidirectional characters: the name would display as something else in every invitation); remove them',
+      message: "--name: the name 'IT U+202EpleH' contains U+202E: bidirectional overrides and isolates make a name display as something else; remove them from the name",
     });
+    // An encoded word shows decoded in a mail program's subject line; U+FFFD is text decoded wrong.
+    const encoded = `=?utf-8?b?${Buffer.from('IT \u202eTEN').toString('base64')}?=`;
+    expect(failure(projectCreateSchema, { key: 'ITH', name: encoded })?.message).toMatch(/^--name: .*holds a MIME encoded word/);
+    expect(failure(projectCreateSchema, { key: 'ITH', name: 'IT \uFFFDHelp' })?.message).toMatch(/^--name: .*could not be decoded/);
     expect(parseSettings(projectCreateSchema, { key: 'ITH', name: 'فريق الدعم' }, {})).toMatchObject({ name: 'فريق الدعم' });
   });
 
