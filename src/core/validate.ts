@@ -13,12 +13,16 @@ export const MIN_PASSWORD = 8;
 const WHITE_SPACE_RUN = /[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/gu;
 // What is left after folding white space and makes a name invalid: control characters, and
 // format characters other than those real text needs (below).
-const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+// Also refused: letters that show as nothing at all (the Hangul fillers, the combining grapheme
+// joiner, Khmer's invisible vowels), so that no name is made of, or hides, blank characters.
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\u2028\u2029\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5]/gu;
 // Format characters real names use: soft hyphen, zero-width non-joiner (Persian and other scripts)
 // and joiner (emoji families such as 👩‍💻), left-to-right/right-to-left/Arabic letter marks (mixed
-// scripts), and the tag characters of emoji flag sequences. The bidirectional embeddings, overrides
-// and isolates (U+202A–U+202E, U+2066–U+2069) stay refused: they make a name display as another.
-const NAME_FORMAT_OK = /^[\u00ad\u200c\u200d\u200e\u200f\u061c\u{e0020}-\u{e007f}]$/u;
+// scripts). Tag characters only within an emoji flag sequence (🏴 + tags + cancel tag, as in the
+// flag of Scotland): elsewhere they are invisible. The bidirectional embeddings, overrides and
+// isolates (U+202A–U+202E, U+2066–U+2069) stay refused: they make a name display as another.
+const NAME_FORMAT_OK = /^[\u00ad\u200c\u200d\u200e\u200f\u061c]$/u;
+const FLAG_SEQUENCE = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
 const BIDI_CONTROL = /^[\u202a-\u202e\u2066-\u2069]$/u;
 
 /** The lower-cased key by which emails are compared (CONTRACT.md: without regard to case). */
@@ -46,7 +50,8 @@ export function quote(value: string, max = 60, invisible?: RegExp): string {
 /** The characters of a (folded) name that make it invalid, in order, each once. */
 export function forbiddenInName(name: string): string[] {
   const found = new Set<string>();
-  for (const match of name.matchAll(FORBIDDEN_IN_NAME)) if (!NAME_FORMAT_OK.test(match[0])) found.add(match[0]);
+  const checked = name.includes('\u{1f3f4}') ? name.replace(FLAG_SEQUENCE, '') : name;
+  for (const match of checked.matchAll(FORBIDDEN_IN_NAME)) if (!NAME_FORMAT_OK.test(match[0])) found.add(match[0]);
   return [...found];
 }
 

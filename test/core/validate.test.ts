@@ -62,6 +62,8 @@ describe('names', () => {
     ['ZWNJ inside a Persian word', 'می\u200cخواهم رضایی'],
     ['a soft hyphen', 'Zu\u00adsammen Müller'],
     ['a right-to-left mark', 'Dana \u200fכהן'],
+    ['an emoji flag sequence (tag characters)', 'Iain 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} Ross'],
+    ['Hangul', '김민준'],
   ])('accepts %s', (_what, name) => {
     expect(check('a@example.com', name).ok).toBe(true);
   });
@@ -72,6 +74,9 @@ describe('names', () => {
     ['an escape sequence', 'Eve\u001b[2J', 'U+001B'],
     ['a zero-width space', 'Zoe\u200bZ', 'U+200B'],
     ['a DEL', 'Del\u007f', 'U+007F'],
+    ['tag characters outside a flag', 'Ann \u{e0041}Lee', 'U+E0041'],
+    ['a name of a Hangul filler only', '\u3164', 'U+3164'],
+    ['a combining grapheme joiner', 'An\u034fn', 'U+034F'],
   ])('refuses %s and names it as U+XXXX, never raw', (_what, name, shown) => {
     const why = reason('a@example.com', name);
     expect(why).toContain(shown);
