@@ -63,6 +63,13 @@ describe('locks', () => {
     expect(error.code).toBe('store-locked');
     expect(error.message).toContain('process 4242 on elsewhere.example');
     expect(await readFile(store, 'utf8')).toBe(before);
+    // The wait is taken once: a command whose write timed out does not wait again as it closes
+    // (JSM_LOCK_WAIT=3 took 6 s). The test hooks name each time the lock is asked for.
+    for (const args of [['import-csv', 'c.csv', '--no-invite'], ['project', 'set-notifications', '--no-verification']]) {
+      const again = await runCli([...args, '--project', 'ITH', '--json'], { cwd: dir, env: { JSM_LOCK_WAIT: '0', JSM_PROVISION_TEST_HOOKS: 'none' } });
+      expect(again.code, args[0]).toBe(2);
+      expect(again.stderr.match(/jsm-provision-test-hook: before-lock/g), args[0]).toHaveLength(1);
+    }
   });
 
   it('a lock whose owner died on this host is recovered by itself, without a wait', async () => {

@@ -80,7 +80,7 @@ export class LocalTarget implements Target {
     this.#store.mutate((data) => {
       data.projects[key] ??= project;
     });
-    await this.#store.commit();
+    await this.flush();
     return toInfo(this.#store.data.projects[key] ?? project);
   }
 
@@ -90,7 +90,7 @@ export class LocalTarget implements Target {
       const project = data.projects[before.key];
       if (project) project.sendVerificationEmails = send;
     });
-    await this.#store.commit();
+    await this.flush();
     return { project: await this.getProject(key), previous: before.sendVerificationEmails, notes: [] };
   }
 
@@ -206,7 +206,13 @@ export class LocalTarget implements Target {
   }
 
   async flush(): Promise<void> {
-    await this.#store.commit();
+    try {
+      await this.#store.commit();
+    } catch (error) {
+      // Said by the command that asked; close() does not try (and wait, or fail) the same again.
+      this.#abandoned = true;
+      throw error;
+    }
     this.#lastCommitAt = Date.now();
   }
 

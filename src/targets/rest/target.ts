@@ -218,6 +218,10 @@ export class RestTarget implements Target {
       // A create sent by a killed run may have landed since the start: its invitation is owed.
       // Best effort: what cannot be checked now stays in its file for the next run.
       if (this.#left.length > 0) await this.#settleLeft().catch(() => undefined);
+    } catch (error) {
+      // Said by the command that asked; close() does not try (and wait, or fail) the same again.
+      this.#abandoned = true;
+      throw error;
     } finally {
       // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
       await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
