@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { lstat, open, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
@@ -106,8 +106,31 @@ export async function checkReportPath(file: string, inputs: readonly string[]): 
     } catch (error) {
       throw new UsageError('report-unwritable', `cannot write the report ${shown}: ${why(error, dir)}`, 'choose a --report path in a folder you can write to');
     }
+    // A report there already is replaced at the end (a new file renamed over it): one that cannot
+    // be (immutable, on a read-only mount, a mount point of its own) would fail only then.
+    if (existing?.isFile() && !(await lstat(path)).isSymbolicLink()) {
+      const fixed = existing.dev !== folder.dev ? 'it is a mount point of its own' : await unreplaceable(path);
+      if (fixed !== undefined) {
+        throw new UsageError('report-unwritable', `cannot replace the report ${shown}: ${fixed}`, 'choose another --report path, or make that file writable (chattr -i, or remount it read-write)');
+      }
+    }
   };
   await withinTime(check(), FS_CHECK_MS, () => new UsageError('report-unwritable', `cannot write the report ${shown}: its folder did not answer within ${FS_CHECK_MS / 1000} s`, 'choose a --report path on a local disk'));
+}
+
+/** Why an existing file can never be written (immutable, a read-only file system), or undefined. */
+async function unreplaceable(path: string): Promise<string | undefined> {
+  try {
+    // Opened for writing and closed at once: nothing is changed. A file only its mode keeps from
+    // this user (EACCES) can still be replaced by a rename in a writable folder, so that passes.
+    await (await open(path, constants.O_WRONLY | constants.O_NOFOLLOW)).close();
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPERM') return 'the file there may not be changed (it is immutable or append-only)';
+    if (code === 'EROFS') return 'the file there is on a read-only file system';
+    return undefined;
+  }
 }
 
 /** The local store's folder takes new files (the store is rewritten through a temp file beside it). */

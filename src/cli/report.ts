@@ -147,7 +147,10 @@ export class ReportWriter<R extends ReportRow = RowResult> {
     } catch (error) {
       await handle?.close().catch(() => undefined);
       await rm(temp, { force: true });
-      throw unwritable(this.file, error, 'the run itself is done and recorded; free some space, then run the same command again (it changes nothing and writes the report)');
+      // The way out is the cause's own (space, permissions, a read-only disk), then the same command.
+      const cause = writeFailure(this.file, error);
+      const fix = cause.code === 'disk-full' ? 'free some space' : (cause.hint ?? 'choose another --report path').replace(/[,;]? *(and|then) run the same command again$/, '');
+      throw unwritable(this.file, error, `the run itself is done and recorded; ${fix}, then run the same command again (it changes nothing and writes the report)`);
     } finally {
       await rm(this.spillPath, { force: true });
     }

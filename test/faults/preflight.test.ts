@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +44,24 @@ describe('preflight: the report', () => {
 
   it('--report where no file can be made (/proc): report-unwritable', async () => {
     await stoppedBeforeWriting(['--report', '/proc/result.csv', ...smtp.mail()], 'report-unwritable');
+  });
+
+  // chattr +i needs root and a file system that keeps the flag (not tmpfs on every kernel).
+  const immutable = (file: string): boolean => spawnSync('chattr', ['+i', file]).status === 0;
+  it('--report over a file that can never be replaced (immutable): report-unwritable before anything is written', async (ctx) => {
+    const dir = projectDir();
+    const old = join(dir, 'old.csv');
+    await writeFile(old, 'old\n');
+    if (!immutable(old)) {
+      console.log('skipped: chattr +i is not allowed here');
+      ctx.skip();
+    }
+    try {
+      const r = await stoppedBeforeWriting(['--report', 'old.csv', ...smtp.mail()], 'report-unwritable');
+      expect(r.json<{ error: { message: string } }>().error.message).toContain('may not be changed (it is immutable or append-only)');
+    } finally {
+      spawnSync('chattr', ['-i', old]);
+    }
   });
 });
 
