@@ -114,13 +114,15 @@ function exitOverrideEverywhere(command: Command): void {
 
 /** `'--opt=value'` in a commander message as `'--opt=…'`: a value given to a wrong option may be a secret. */
 export function withoutOptionValues(message: string): string {
-  return message.replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1=…'");
+  // `--password=x` as '--password=…'; `-phunter2` (a short option with its value joined) as '-p…'.
+  return message.replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1=…'").replace(/'(-[A-Za-z0-9])[^'\s-][^']*'/g, "'$1…'");
 }
 
 /** For an unknown option that looks like a secret (--password, --token, …): where secrets go instead. */
 export function secretOptionHint(message: string): string | undefined {
   const option = /unknown option '(-{1,2}[^'=\s]+)/.exec(message)?.[1];
-  if (option === undefined || !/pass|token|secret|pwd/i.test(option)) return undefined;
+  // -p: the password option of mysql and others, its value often joined (-pS3cret).
+  if (option === undefined || !(/pass|token|secret|pwd/i.test(option) || /^-p/.test(option))) return undefined;
   return 'passwords and tokens are never option values (ps and shell history would show them): a customer password by --password-stdin, --password-file or --generate-password; JSM credentials in JSM_TOKEN, JSM_PASSWORD or their _FILE variables; the SMTP password in JSM_SMTP_PASSWORD or --smtp-password-file';
 }
 

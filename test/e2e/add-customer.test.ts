@@ -166,11 +166,11 @@ describe('add-customer', () => {
     expect(value.code).toBe(2);
     expect(value.json()).toMatchObject({ ok: false, error: { code: 'unknown-option', hint: expect.stringContaining('--password-stdin, --password-file or --generate-password') } });
     // Written with "=", the value is part of the option commander names: it is shown as "…".
-    for (const args of [['--password=hunter22'], ['--token=hunter22', '--json'], ['--password-stdin=hunter22']]) {
+    for (const args of [['--password=hunter22'], ['--token=hunter22', '--json'], ['--password-stdin=hunter22'], ['-phunter22', '--json']]) {
       const r = await cli(['add-customer', '--project', 'ITH', '--email', 'a@example.com', '--name', 'A', ...args]);
       expect(r.code).toBe(2);
       expect(r.stdout + r.stderr).not.toContain('hunter22');
-      expect(r.stderr).toContain(`unknown option '${(args[0] as string).replace('hunter22', '…')}'`);
+      expect(r.stderr).toContain(`unknown option '${(args[0] as string).replace('=hunter22', '=…').replace('-phunter22', '-p…')}'`);
       expect(r.stderr).toContain('never option values');
     }
   });
