@@ -22,8 +22,8 @@ interface Entry {
   path: string;
   subcommands: string[];
   options: string[];
-  /** Options that take a value: their choices, or [] for a path (files are offered). */
-  values: Map<string, string[]>;
+  /** Options that take a value: their choices, 'path' (files are offered), or 'text' (nothing is). */
+  values: Map<string, string[] | 'path' | 'text'>;
   /** The choices of its first argument, when it has some (`completion <shell>`). */
   argumentChoices: string[];
 }
@@ -31,10 +31,12 @@ interface Entry {
 function entries(program: Command): Entry[] {
   const list: Entry[] = [];
   const walk = (command: Command, path: string): void => {
-    const values = new Map<string, string[]>();
+    const values = new Map<string, string[] | 'path' | 'text'>();
     for (const o of command.options as Option[]) {
       if (!o.required && !o.optional) continue;
-      for (const flag of [o.long, o.short]) if (flag) values.set(flag, o.argChoices ?? []);
+      // A path by the name of its value (<file>, <dir>, <file.csv|file.json>, <path-or-url>).
+      const kind = o.argChoices ?? (/<[^>]*(file|dir|path)[^>]*>/.test(o.flags) ? 'path' : 'text');
+      for (const flag of [o.long, o.short]) if (flag) values.set(flag, kind);
     }
     list.push({
       path,
@@ -57,7 +59,12 @@ export function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish
     .join('\n');
   // After an option that takes a value: its choices, or files (every other value here is a path or free text).
   const valueCases = list
-    .flatMap((e) => [...e.values].map(([flag, choices]) => `    "${e.path}|${flag}") ${choices.length > 0 ? `COMPREPLY=( $(compgen -W "${choices.join(' ')}" -- "$cur") )` : 'COMPREPLY=( $(compgen -f -- "$cur") )'}; return ;;`))
+    .flatMap((e) =>
+      [...e.values].map(([flag, kind]) => {
+        const reply = kind === 'path' ? '_jsm_provision_files' : kind === 'text' ? 'COMPREPLY=()' : `COMPREPLY=( $(compgen -W "${kind.join(' ')}" -- "$cur") )`;
+        return `    "${e.path}|${flag}") ${reply}; return ;;`;
+      }),
+    )
     .join('\n');
   const body = `_jsm_provision() {
   local cur prev path word i
@@ -80,7 +87,13 @@ ${cases}
     *) words="" ;;
   esac
   COMPREPLY=( $(compgen -W "$words" -- "$cur") )
-  case "$cur" in -*) ;; *) [ \${#COMPREPLY[@]} -eq 0 ] && COMPREPLY=( $(compgen -f -- "$cur") ) ;; esac
+  case "$cur" in -*) ;; *) [ \${#COMPREPLY[@]} -eq 0 ] && _jsm_provision_files ;; esac
+}
+# Files and folders, one per line (names with spaces stay whole), folders ending in / (-o filenames).
+_jsm_provision_files() {
+  local IFS=$'\\n'
+  COMPREPLY=( $(compgen -f -- "$cur") )
+  compopt -o filenames 2>/dev/null
 }
 _jsm_provision_subcommands() {
   case "$1" in
@@ -107,9 +120,9 @@ function fish(list: Entry[]): string {
     if (e.subcommands.length > 0) lines.push(`complete -c jsm-provision -n '${condition}' -f -a '${e.subcommands.join(' ')}'`);
     if (e.argumentChoices.length > 0) lines.push(`complete -c jsm-provision -n '${condition}' -f -a '${e.argumentChoices.join(' ')}'`);
     for (const option of e.options) {
-      const choices = e.values.get(option);
-      // -r: takes a value; -x (-r and no files) with its choices, else files (-F).
-      const takes = choices === undefined ? '' : choices.length > 0 ? ` -x -a '${choices.join(' ')}'` : ' -r -F';
+      const kind = e.values.get(option);
+      // -r: takes a value; -x (-r and no files) with its choices or for text, -F for a path.
+      const takes = kind === undefined ? '' : kind === 'path' ? ' -r -F' : kind === 'text' ? ' -x' : ` -x -a '${kind.join(' ')}'`;
       if (option.startsWith('--')) lines.push(`complete -c jsm-provision -n '${condition}' -l ${option.slice(2)}${takes}`);
       else lines.push(`complete -c jsm-provision -n '${condition}' -s ${option.slice(1)}${takes}`);
     }

@@ -50,6 +50,10 @@ describe('completion', () => {
     expect(complete('invitations', 'list', '--status', '')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
     expect(complete('import-csv', '--report', '')).toEqual(['customers.csv']);
     expect(complete('import-csv', 'cus')).toEqual(['customers.csv']);
+    // A name with a space stays whole; a value that is no path (an address) is not offered files.
+    await writeFile(join(files, 'my report.csv'), '');
+    expect(complete('import-csv', '--report', 'my')).toEqual(['my report.csv']);
+    expect(complete('add-customer', '--email', '')).toEqual([]);
     expect(complete('completion', '')).toEqual(['--help', 'bash', 'fish', 'zsh']);
     expect(complete('project', '')).toEqual(['--help', 'create', 'list', 'set-notifications', 'show']);
   });
@@ -69,6 +73,7 @@ describe('completion', () => {
     expect(complete('jsm-provision invitations list --status ')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
     expect(complete('jsm-provision project list ')).not.toContain('create');
     expect(complete('jsm-provision project ')).toEqual(['create', 'list', 'set-notifications', 'show']);
+    expect(complete('jsm-provision add-customer --email ')).toEqual([]);
   });
 
   it('an unknown shell is a usage error naming the choices', async () => {
