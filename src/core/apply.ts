@@ -124,6 +124,9 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   return result;
 }
 
+/** The reason on an existing customer's row that came with a password. */
+export const PASSWORD_IGNORED = 'the password given was ignored: the customer exists, and jsm-provision never changes the password of an existing account';
+
 /**
  * A row settled as `created`, with the target's outcome object (the local store may revise it):
  * the row itself while it is kept, else (counted already) what it was counted as.
@@ -206,7 +209,9 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
   const invitation = recordInvitation(plan, planned, situation, decision, s);
   const result = rowResult(planned.index, row, outcome.status, invitation);
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
-  if (outcome.status === 'existing' && outcome.note) result.reason = result.reason ? `${result.reason}; ${outcome.note}` : outcome.note;
+  // A password given for a customer who exists is not set, on any target: the row says so.
+  const note = outcome.status === 'existing' ? (outcome.note ?? (row.password ? PASSWORD_IGNORED : undefined)) : undefined;
+  if (note) result.reason = result.reason ? `${result.reason}; ${note}` : note;
   if (invitation === 'pending' && decision.action === 'send') s.toSend.push(result);
   return result;
 }

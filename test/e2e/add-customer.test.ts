@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { runCli } from '../support/cli.js';
+import { readStore } from '../support/store.js';
 import { createProjectStore, useSmtpSink } from '../support/e2e.js';
 import { headerValues, type SmtpSink } from '../support/smtp-sink.js';
 import { useTempDirs } from '../support/tmp.js';
@@ -142,6 +143,24 @@ describe('add-customer', () => {
     const list = await cli(['customers', 'list', '--project', 'ITH', '--json']);
     expect(list.json()).toMatchObject({ customers: [{ passwordSet: true, mustChangePassword: true }] });
     expect(list.stdout).not.toContain('PKCS5S2');
+  });
+
+  it('a password given for a customer who exists is not set, and the row says so', async () => {
+    await projectStore();
+    const first = await cli(['add-customer', '--project', 'ITH', '--email', 'a1@example.com', '--name', 'A One', '--no-invite']);
+    expect(first.code).toBe(0);
+    const hashBefore = (await readStore(dir)).customers['a1@example.com'];
+    const again = await cli(['add-customer', '--project', 'ITH', '--email', 'a1@example.com', '--name', 'A One', '--password-stdin', '--no-invite', '--json'], 'Other-Passw0rd\n');
+    expect(again.code).toBe(0);
+    expect(again.json()).toMatchObject({ totals: { existing: 1 } });
+    expect((await readStore(dir)).customers['a1@example.com']).toEqual(hashBefore);
+    expect(again.stderr).toContain('a1@example.com exists already: the password given was ignored');
+    // From a CSV password cell: the report's reason says it.
+    await writeFile(join(dir, 'pw.csv'), 'email,name,password\na1@example.com,A One,Other-Passw0rd\n');
+    const csv = await runCli(['import-csv', 'pw.csv', '--project', 'ITH', '--no-invite', '--report', 'r.csv'], { cwd: dir });
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(await readFile(join(dir, 'r.csv'), 'utf8')).toContain('the password given was ignored: the customer exists');
+    expect(csv.stdout + csv.stderr + again.stdout + again.stderr).not.toContain('Other-Passw0rd');
   });
 
   it('reads --password-file and shows a generated password once, on stderr only', async () => {

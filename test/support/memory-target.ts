@@ -194,7 +194,7 @@ export class MemoryTarget implements Target {
       if (fault?.kind === 'fail') return { status: 'failed', reason: fault.reason };
       if (found) {
         if (!found.projects.includes(project.key)) found.projects.push(project.key);
-        return row.password ? { status: 'existing', note: 'the password cell was ignored: the account exists' } : { status: 'existing' };
+        return { status: 'existing' };
       }
       this.customers.set(row.key, {
         email: row.email,

@@ -76,6 +76,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
         },
         out,
       );
+      if (password && !generated && rows[0]?.status === 'existing') out.warn(`${email} exists already: the password given was ignored (jsm-provision never changes the password of an existing account)`);
       if (password && generated) {
         if (rows[0]?.status === 'created') {
           // Shown once, on stderr only, whatever --json or --quiet say: it exists nowhere else.

@@ -35,7 +35,6 @@ export interface RowContext {
   refusals: { last: string; count: number; anyCreated: boolean };
 }
 
-const PASSWORD_IGNORED = 'the password cell was ignored: the account exists, and jsm-provision never changes the password of an existing account';
 
 export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http } = ctx;
@@ -60,7 +59,7 @@ export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index
 }
 
 function existing(index: number, row: ProvisionRequest, account: Account): Created {
-  return { index, username: account.name, email: row.email, status: 'existing', ...(row.password ? { note: PASSWORD_IGNORED } : {}) };
+  return { index, username: account.name, email: row.email, status: 'existing' };
 }
 
 async function create(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
