@@ -88,7 +88,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, prog
   const values = checkSection(base, known, file, '');
   if (profiles !== undefined && !isObject(profiles)) throw new UsageError('bad-config', `${file}: "profiles" must be an object of named settings ({"ci": {...}})`);
   if (profile !== undefined) {
-    const chosen = profiles?.[profile];
+    const chosen = profiles !== undefined && Object.hasOwn(profiles, profile) ? profiles[profile] : undefined;
     if (!isObject(chosen)) {
       const names = Object.keys(profiles ?? {});
       throw new UsageError(
@@ -131,6 +131,7 @@ function checkSection(section: Record<string, unknown>, known: Map<string, Optio
     if (key === 'smtp' && typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(v)) {
       throw new UsageError('secret-in-config', `${where} holds a password in the URL, and secrets are never read from the config file`, SECRETS.smtpPassword);
     }
+    if (PATH_KEYS.has(key) && v === '') throw new UsageError('bad-config', `${where} is empty: give a path, or leave the key out`);
     if (PATH_KEYS.has(key) && typeof v === 'string' && !(key === 'target' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) && !isAbsolute(v)) {
       v = resolve(dirname(file), v);
     }

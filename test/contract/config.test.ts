@@ -62,6 +62,7 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
     // Checked by every command, naming the file (customers list takes no --concurrency).
     ['a number out of its bounds', { concurrency: 0 }, 'bad-config', /"concurrency": 0 must be at least 1/],
     ['a path given as a number', { target: 5 }, 'bad-config', /"target" must be a string/],
+    ['an empty path', { target: '' }, 'bad-config', /"target" is empty/],
   ];
   for (const [what, content, code, message] of cases) {
     it(what, async () => {
@@ -80,6 +81,8 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
     const r = await runCli(['customers', 'list', '--profile', 'prod', '--json'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.json()).toMatchObject({ error: { code: 'unknown-profile', hint: 'its profiles are: team' } });
+    const proto = await runCli(['customers', 'list', '--profile', '__proto__', '--json'], { cwd: dir });
+    expect(proto.json()).toMatchObject({ error: { code: 'unknown-profile' } });
   });
 });
 
