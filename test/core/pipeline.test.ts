@@ -13,6 +13,7 @@ import { messageIdFor } from '../../src/mail/message-id.js';
 import { Secret } from '../../src/core/secret.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { RecordingMailer, RecordingReporter } from '../support/recording-reporter.js';
+import { PASSWORD_IGNORED } from '../../src/core/apply.js';
 
 type Row = string | { email: string; name?: string; password?: string; language?: string; error?: string };
 
@@ -241,6 +242,18 @@ describe('the invitation policy, applied', () => {
     const later = await h.resend(['pending']);
     expect(later.size).toBe(0);
     expect(h.mailer.attempts).toEqual([]);
+  });
+
+  it('a password given for a customer who exists is ignored, and the row says so (any target)', async () => {
+    const h = harness();
+    h.target.addCustomer('old@example.com', 'Old One', ['ITH']);
+    const out = await h.run([{ email: 'old@example.com', password: 'Pw-new-123456' }, 'plain@example.com']);
+    expect(statuses(out.rows)).toEqual([
+      ['old@example.com', 'existing', 'none'],
+      ['plain@example.com', 'created', 'sent'],
+    ]);
+    expect(out.rows[0]?.reason).toBe(PASSWORD_IGNORED);
+    expect(out.rows[1]?.reason).toBeUndefined();
   });
 
   it('--defer-invites: pending and deferred; a re-run does not send it; `invitations send` sends it once', async () => {
