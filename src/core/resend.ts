@@ -78,6 +78,6 @@ export async function resend(plan: ResendPlan, ctx: SendContext): Promise<Resend
     }
   }
   totals.pending = ctx.target.ledger.count(project.key, 'pending');
-  totals.inDoubt = ctx.target.ledger.count(project.key, 'sending');
+  totals.inDoubt = ctx.target.ledger.inDoubt(project.key, ctx.runId);
   return { totals, problems, leftToOthers, interrupted: Boolean(ctx.signal?.aborted), ...(stopped !== undefined ? { stopped } : {}) };
 }

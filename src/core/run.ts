@@ -103,8 +103,9 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     invitations.pending += n.defer;
     invitations.suppressed += n.suppress;
   }
-  // In doubt: every invitation of this project that a run started and never saw accepted.
-  invitations.inDoubt = ctx.target.ledger.count(settings.project.key, 'sending');
+  // In doubt: every invitation of this project that a run started and never saw accepted (not one
+  // another live run on this host is sending right now).
+  invitations.inDoubt = ctx.target.ledger.inDoubt(settings.project.key, ctx.runId);
   const failedThisRun = applied ? applied.invitationsFailed + applied.invitationsInDoubt : 0;
   const summary: RunSummary = {
     ok: !declined && !applied?.interrupted && summaryOk(totals, failedThisRun),

@@ -79,6 +79,12 @@ export interface InvitationLedger {
   list(project: string): InvitationRecord[];
   /** How many records of the project are in this state (no list is built). */
   count(project: string, status: InvitationRecord['status']): number;
+  /**
+   * How many of the project's invitations are in doubt: `sending`, and not being sent right now by
+   * another run that is alive on this host (that one is not in doubt, only busy). `ownRunId`: the
+   * caller's run, whose own `sending` records are in doubt.
+   */
+  inDoubt(project: string, ownRunId?: string): number;
   /** Records new invitations, each unless the ledger already holds one for that customer. */
   add(records: readonly InvitationRecord[]): void;
   /** Records the outcome of an invitation this run owns. */

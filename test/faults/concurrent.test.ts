@@ -84,6 +84,8 @@ describe('concurrent runs on one store', () => {
       await a.stderrMatches(hookLine('claimed', 1));
       const b = await runCli(args, { cwd: dir });
       expect(b.code, b.stderr).toBe(0);
+      // What A holds claimed is being sent by a live run: B does not call it in doubt.
+      expect(b.json<{ invitations: { inDoubt: number } }>().invitations.inDoubt).toBe(0);
       await a.resume();
       const aDone = await a.done;
       expect(aDone.code, aDone.stderr).toBe(0);

@@ -53,6 +53,10 @@ export class MemoryLedger implements InvitationLedger {
     return [...(this.records.get(project)?.values() ?? [])];
   }
 
+  inDoubt(project: string): number {
+    return this.count(project, 'sending');
+  }
+
   count(project: string, status: InvitationRecord['status']): number {
     let n = 0;
     for (const record of this.records.get(project)?.values() ?? []) if (record.status === status) n++;

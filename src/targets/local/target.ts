@@ -253,6 +253,16 @@ export class LocalLedger implements InvitationLedger {
     return statusCount(this.store.data.invitations, project, status);
   }
 
+  inDoubt(project: string, ownRunId?: string): number {
+    // Most stores have none: only then are the records looked at.
+    if (this.count(project, 'sending') === 0) return 0;
+    let n = 0;
+    for (const record of this.store.data.invitations[project]?.values() ?? []) {
+      if (record.status === 'sending' && (record.runId === ownRunId || !runIsLive(record.runId))) n++;
+    }
+    return n;
+  }
+
   /** Takes ownership of the records: the caller must not change them afterwards. */
   add(records: readonly InvitationRecord[]): void {
     if (records.length === 0) return;
