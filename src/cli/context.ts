@@ -76,7 +76,7 @@ export function checkRestDelivery(target: Target, options: MailOptions): void {
   throw new UsageError(
     'no-mail-route',
     'this run would send invitations, but neither SMTP nor an outbox is set: nobody would get them',
-    'give --smtp (JSM_SMTP_URL) to send them, --outbox <dir> to write them as .eml files, --no-invite to send none, or --defer-invites to send them later',
+    'give --smtp (JSM_SMTP_URL) to send them, or --outbox <dir> to write them as .eml files (an import can also take --no-invite to send none, or --defer-invites to send them later)',
   );
 }
 

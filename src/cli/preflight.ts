@@ -163,7 +163,7 @@ export async function prepareOutbox(dir: string): Promise<() => Promise<void>> {
       throw new UsageError(
         'outbox-unwritable',
         `cannot write invitations into the outbox ${shown}: ${where}`,
-        'give --outbox (or JSM_OUTBOX) a folder you can write to, or send by --smtp, or use --no-invite / --defer-invites',
+        'give --outbox (or JSM_OUTBOX) a folder you can write to, or send by --smtp (an import can also take --no-invite or --defer-invites)',
       );
     }
   };

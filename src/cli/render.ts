@@ -73,9 +73,9 @@ function renderInvitations(summary: RunSummary): string {
   const parts: string[] = [];
   parts.push(`${fmt(i.sent)} ${would ? 'would be sent' : 'sent'}`);
   // Pending: deferred by --defer-invites, or not reached (an interrupt, a store that could not be written).
-  if (i.pending) parts.push(`${fmt(i.pending)} pending (send them with \`invitations send\`)`);
+  if (i.pending) parts.push(`${fmt(i.pending)} pending (send them with \`invitations send\` and the same --smtp or --outbox)`);
   if (i.suppressed) parts.push(`${fmt(i.suppressed)} not sent: ${suppressedWhy(summary)}`);
-  if (i.failed) parts.push(`${fmt(i.failed)} failed (retry with \`invitations send --failed\`)`);
+  if (i.failed) parts.push(`${fmt(i.failed)} failed (retry with \`invitations send --failed\` and the same --smtp or --outbox)`);
   const where = i.sent > 0 ? (i.outbox ? ` to the outbox ${printable(i.outbox)}` : ' by SMTP') : '';
   const why = i.sent + i.pending + i.suppressed + i.failed === 0 && summary.totals.existing > 0 ? ' (customers who already exist are not invited again)' : '';
   return `invitations: ${parts.join(', ')}${where}${why}`;

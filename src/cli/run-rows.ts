@@ -10,7 +10,7 @@ import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type
 import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
-import { renderPlan, renderSummary } from './render.js';
+import { plural, renderPlan, renderSummary } from './render.js';
 import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
@@ -48,6 +48,8 @@ export interface RowRun {
   /** The report that could not be written at the end (the run itself is recorded). */
   /** An error the run ended with after its rows were written: the report, or the store while sending. */
   reportFailed: UsageError | undefined;
+  /** The project's failed invitations after the run (this run's and earlier ones'), for a reminder. */
+  failedInProject?: number;
   /** "local store <path>" or "JSM <url>", for the human summary. */
   where: string;
   command: string;
@@ -75,6 +77,9 @@ export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<str
   if (!out.json && !out.quiet) {
     const text = renderSummary(run.summary, out.color, run.where);
     out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
+    // Invitations that failed in earlier runs are still owed: a re-run that changes nothing says so.
+    const earlier = (run.failedInProject ?? 0) - run.summary.invitations.failed;
+    if (earlier > 0) out.note(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
   } else if (!out.json && !run.summary.ok && !run.interrupted) {
     // --quiet prints only errors: rows that went wrong are, so a run that exits 1 says why (stderr).
     out.always(renderSummary(run.summary, out.errColor, run.where));
@@ -172,7 +177,7 @@ export async function runRowsOutcome(
   // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
   if (outcome.summary.invitations.sent === 0) await undoOutbox();
   const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
-  const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind };
+  const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
   if (outcome.declined) {
     await report?.discard();
     return { ...base, rows: [], summary: outcome.summary, reportFailed: undefined };

@@ -137,7 +137,7 @@ async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationR
       };
     }
     const reason = error instanceof Error ? error.message : String(error);
-    return { outcome: 'failed', reason: `${reason}; retry with: invitations send --failed` };
+    return { outcome: 'failed', reason: `${reason}; retry with: invitations send --failed (and the same --smtp or --outbox)` };
   }
 }
 

@@ -63,9 +63,11 @@ export function createOutboxMailer(opts: OutboxMailerOptions): Mailer {
         await writeFileAtomically(file, eml);
       } catch (err) {
         // writeFileAtomically leaves no partial file; the cause in words (a full disk says so).
+        // The cause only: the way out of a failed invitation is always `invitations send --failed`
+        // (the sender adds it), and a new file has no "last good copy" to keep.
         const failure = writeFailure(file, err);
-        const hint = failure.hint ? `; ${failure.hint}` : '';
-        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${failure.message}${hint}`, false);
+        const cause = failure.message.replace(/; the last good copy was kept$/, '');
+        throw new MailError(`could not write the invitation to ${message.to.email.trim()} into ${dir}, nothing was written: ${cause}`, false);
       }
       return { messageId: message.messageId, response: `written to ${file}` };
     },

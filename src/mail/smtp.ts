@@ -333,7 +333,7 @@ export async function checkSmtp(opts: SmtpCheckOptions): Promise<void> {
     throw new UsageError(
       'smtp-unreachable',
       `cannot reach the mail server ${where}: ${detail}; nothing was written or sent`,
-      'check the host and port in --smtp (or JSM_SMTP_URL) and that the server is up; or write invitations to --outbox, or use --defer-invites and send them later',
+      'check the host and port in --smtp (or JSM_SMTP_URL) and that the server is up; or write invitations to --outbox (an import can also take --defer-invites, and send them later)',
     );
   } finally {
     clearTimeout(timer);

@@ -80,6 +80,15 @@ describe('SMTP faults', () => {
     const words = await runCli(['import-csv', '-', '--project', 'ITH', '--smtp', sink.url, '--mail-from', 'help@example.com'], { cwd: dir, input: 'email,name\nq@example.com,Q\n' });
     expect(words.stdout).toMatch(/^ {2}line 2: \[invitation failed\] q@example\.com: .*550/m);
     expect(Object.keys((await readStore(dir)).customers)).toHaveLength(4);
+    // Still refusing: `invitations send --failed -q` exits 1 and says why on stderr; a re-run of the
+    // import (nothing new) reminds that failed invitations are owed.
+    const quiet = await runCli(['invitations', 'send', '--failed', '--yes', '-q', '--project', 'ITH', '--smtp', sink.url, '--mail-from', 'help@example.com'], { cwd: dir });
+    expect(quiet.code).toBe(1);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toMatch(/550/);
+    const rerun = await runCli(['import-csv', '-', '--project', 'ITH', '--smtp', sink.url, '--mail-from', 'help@example.com'], { cwd: dir, input: 'email,name\nq@example.com,Q\n' });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain('4 invitations of ITH failed in an earlier run: retry with `invitations send --failed` and the same --smtp or --outbox');
     sink.setFaults({ refuse: null });
     expect((await cli(['invitations', 'send'])).json()).toMatchObject({ invitations: { sent: 0 } });
     const retried = await cli(['invitations', 'send', '--failed']);

@@ -118,7 +118,10 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
         ...renderResendJson(target.kind, project.key, outcome, mail.outbox),
         ...(stopped ? { ok: false, error: { code: stopped.code, message: stopped.message, ...(stopped.hint ? { hint: stopped.hint } : {}) } } : {}),
       });
-      out.result(renderResendText(project.key, due.length, outcome, mail.outbox));
+      const text = renderResendText(project.key, due.length, outcome, mail.outbox);
+      out.result(text);
+      // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
+      if (out.quiet && !out.json && resendExitCode(outcome) === 1) out.always(text);
       if (stopped) out.always(`error: ${stopped.message}\n  → ${stopped.hint ?? ''}`);
       if (outcome.interrupted) out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
       return resendExitCode(outcome);
