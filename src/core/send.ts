@@ -73,17 +73,24 @@ export async function sendRecords(
   let next = 0;
   let claiming: Promise<void> | null = null;
   let failure: unknown;
+  // Records (as claimed) whose outcome was set since the last claim began: durable with the next
+  // claim. When a claim fails, those it was to carry, and all set after, are on disk still `sending`.
+  let unrecorded: InvitationRecord[] = [];
+  const lost: InvitationRecord[] = [];
   // Asked for once, when the first invitation is ready to go (not at all when none is claimed).
   let mailerReady: Promise<Mailer> | undefined;
   const claimNext = (): Promise<void> | null => {
     // Interrupted: nothing new is claimed; what was claimed is still sent.
     if (claiming !== null || next >= batches.length || (next > 0 && ctx.signal?.aborted)) return claiming;
     // A resend (failed, in doubt) claims each record only if it is still as listed: the same gate.
+    const carried = unrecorded;
+    unrecorded = [];
     claiming = ctx.target.ledger
       .claimForSending(project.key, batches[next++] ?? [], ctx.runId, expected)
       .then((claimed) => void waiting.push(...claimed))
       .catch((error: unknown) => {
         failure ??= error;
+        lost.push(...carried);
       })
       .finally(() => {
         claiming = null;
@@ -112,10 +119,21 @@ export async function sendRecords(
       else delete updated.reason;
       // Durable with the next claim or the run's last flush; until then a crash leaves it in doubt.
       ctx.target.ledger.update(updated);
+      unrecorded.push(record);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, sender));
-  return failure === undefined ? { outcomes } : { outcomes, stopped: failure };
+  if (failure === undefined) return { outcomes };
+  // The store could not be written: the outcomes it never got are, as far as it knows, in doubt.
+  // Said so on each, and put back as the store has them, so that counts agree with it.
+  const why = failure instanceof Error ? failure.message : String(failure);
+  for (const record of [...lost, ...unrecorded]) {
+    const known = outcomes.get(record.key);
+    const what = known?.outcome === 'sent' ? 'accepted by the mail server' : known?.outcome === 'failed' ? `not sent (${known.reason ?? 'failed'})` : 'perhaps delivered';
+    outcomes.set(record.key, { outcome: 'in-doubt', reason: `${what}, but the store could not record it (${why}): it shows as in doubt; see: invitations send --in-doubt` });
+    ctx.target.ledger.update(record);
+  }
+  return { outcomes, stopped: failure };
 }
 
 async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationRecord, messageId: string): Promise<SendOutcome> {

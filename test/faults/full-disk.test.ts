@@ -132,6 +132,15 @@ describe('a real full disk (tmpfs)', () => {
       expect(summary.error.message).toContain('is full');
       expect(summary.error.hint).toContain('invitations send --in-doubt');
       expect(run.stderr.match(/error:/g)).toHaveLength(1);
+      // Its counts are what the store holds (what it could not record is in doubt there, and here).
+      const show = await runCli(['project', 'show', '--project', 'ITH', '--json'], { cwd: work });
+      const stored = show.json<{ invitations: Record<string, number> }>().invitations;
+      const said = run.json<{ invitations: Record<string, number>; problems: { invitation?: string; reason: string }[] }>();
+      for (const state of ['sent', 'failed', 'pending', 'inDoubt']) expect(said.invitations[state], state).toBe(stored[state]);
+      expect(stored.inDoubt).toBeGreaterThan(0);
+      const doubtful = said.problems.filter((p) => p.invitation === 'in-doubt');
+      expect(doubtful).toHaveLength(stored.inDoubt as number);
+      expect(doubtful.every((p) => /the store could not record it|recorded as being sent/.test(p.reason))).toBe(true);
 
       // Still full: `invitations send` into the outbox there is refused before it starts (exit 2);
       // into an outbox elsewhere it stops at its first record, with its summary and the error (exit 1).
