@@ -13,7 +13,7 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, type LockOptions } from '../targets/shared/lock.js';
+import { runIdFor, shellWord, type LockOptions } from '../targets/shared/lock.js';
 import { DEFAULT_STORE, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
@@ -88,7 +88,7 @@ function lockOptionsFor(spec: string, out: Output): LockOptions {
   const seconds = Number(process.env.JSM_LOCK_WAIT);
   return {
     onWait: (message) => out.warn(message),
-    unlockCommand: `jsm-provision store unlock --target ${spec}`,
+    unlockCommand: `jsm-provision store unlock --target ${shellWord(spec)}`,
     ...(process.env.JSM_LOCK_WAIT && Number.isFinite(seconds) && seconds >= 0 ? { timeoutMs: seconds * 1000 } : {}),
   };
 }

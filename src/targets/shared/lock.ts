@@ -90,7 +90,7 @@ async function acquire(lockPath: string, file: string, options: LockOptions): Pr
 }
 
 function unlockCommand(file: string, options: LockOptions): string {
-  return options.unlockCommand ?? `jsm-provision store unlock --target ${file}`;
+  return options.unlockCommand ?? `jsm-provision store unlock --target ${shellWord(file)}`;
 }
 
 /** "held by process 123 on host-b for 4 min (…lock); …" */
@@ -253,4 +253,9 @@ export function runIsLive(runId: string | undefined): boolean {
   const start = Number(tag[2]);
   const owner: LockOwner = { pid: Number(tag[1]), host: tag[3] ?? '', at: 0, ...(start > 0 ? { start } : {}) };
   return ownerState(owner) === 'live';
+}
+
+/** A path as one shell word, to paste as it is shown: quoted when it holds anything but plain characters. */
+export function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
