@@ -224,8 +224,10 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       if (json) {
-        const message = withoutOptionValues(error.message.replace(/^error: /, ''));
-        await printError(tagged ?? name(), new UsageError(kebabCode(error.code), message, secretOptionHint(error.message)), true, false);
+        // commander's "(Did you mean show?)" is a hint, on its own line: `hint`, not part of `message`.
+        const [message = '', ...more] = withoutOptionValues(error.message.replace(/^error: /, '')).split('\n');
+        const suggestion = more.join(' ').trim().replace(/^\((.*)\)$/, '$1');
+        await printError(tagged ?? name(), new UsageError(kebabCode(error.code), message, secretOptionHint(error.message) ?? (suggestion || undefined)), true, false);
       }
       process.exitCode = 2;
       return;

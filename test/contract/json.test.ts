@@ -392,6 +392,15 @@ describe('every command prints one JSON object (an error each)', () => {
     ['store unlock', ['store', 'unlock', '--bogus'], 'unknown-option', 2],
     ['organizations list', ['organizations', 'list', '--project', 'NOPE'], 'unknown-project', 3],
   ];
+  it('commander\'s "(Did you mean …?)" is the hint, not a second line of the message', async () => {
+    for (const [args, hint] of [[['project', 'shwo'], 'Did you mean show?'], [['import-csv', 'x.csv', '--dry-rn'], 'Did you mean --dry-run?']] as const) {
+      const { r, body } = await json([...args]);
+      expect(r.code).toBe(2);
+      expect(body.error).toMatchObject({ hint });
+      expect((body.error as { message: string }).message).not.toContain('\n');
+    }
+  });
+
   for (const [command, args, code, exit] of cases) {
     it(`${command}: ${code || 'a row error'}`, async () => {
       const { r, body } = await json(args);
