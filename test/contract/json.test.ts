@@ -287,6 +287,7 @@ describe('every command prints one JSON object (success)', () => {
     expect(shape(body)).toMatchInlineSnapshot(`
       {
         "command": "string",
+        "count": "number",
         "invitations": [
           {
             "deferred": "boolean",

@@ -73,7 +73,7 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
         updatedAt: r.updatedAt,
         reason: r.reason ?? (r.suppressedBy ? suppressedReason(r.suppressedBy) : null),
       }));
-      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, invitations: rows });
+      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, count: rows.length, invitations: rows });
       if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key}`);
       else {
         const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
