@@ -186,6 +186,16 @@ async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>
         `Delete the line${header.line > 2 ? 's' : ''} above line ${header.line}, so that the header is the first line, and run again.`,
       );
     }
+    // One cell on the first line and more on the next: the first line is a title all the same,
+    // even when the real header's email column has a name no alias knows.
+    const next = sample[0];
+    if (headers.length === 1 && next !== undefined && next.cells.length > 1) {
+      throw new UsageError(
+        'no-email-column',
+        `${label} has no email column: its first line is one cell (${JSON.stringify(printable(headers[0] ?? '', 60))}), and line ${next.line} has ${next.cells.length}, so the first line is probably a title above the header.`,
+        `Delete the line${next.line > 2 ? 's' : ''} above line ${next.line}, so that the header is the first line; then, if its email column is still not found, name it with --map email="<its header>".`,
+      );
+    }
     return resolveColumns(headers, map, label, sample.map((row) => row.cells));
   }
 }

@@ -29,6 +29,10 @@ describe('input the run must stop on', () => {
     const two = await usageError(() => openCsv(streamOf('Kunden;;\nStand: 1.1.2024;;\nE-Mail;Vorname;Nachname\na@example.com;Ann;Lee\n')));
     expect(two.message).toContain('but line 3 looks like the header');
     expect(two.hint).toBe('Delete the lines above line 3, so that the header is the first line, and run again.');
+    // The header under the title names its email column in a way no alias knows: still a title.
+    const unknown = await usageError(() => openCsv(streamOf('Customer list 2024\nname,contact\nA,a@example.com\n')));
+    expect(unknown.message).toContain('its first line is one cell ("Customer list 2024"), and line 2 has 2, so the first line is probably a title');
+    expect(unknown.hint).toContain('Delete the line above line 2');
   });
 
   it('names the headers and the --map that fixes a missing name column', async () => {
