@@ -131,5 +131,9 @@ describe('invitations preview', () => {
     expect(subjects()).toEqual({ 'ana@example.com': 'Sua conta de suporte IT Help está pronta', 'bob@example.com': 'Ihr Support-Konto für IT Help ist bereit' });
     const message = sink.accepted().find((m) => m.rcptTo[0] === 'ana@example.com');
     expect(`Message-ID: ${headerValues(message!, 'Message-ID')[0]}`).toBe(lines[3]);
+    // Previewed again once sent: it says so (the From shown is this run's, not the one it went with).
+    const again = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'ana@example.com', '--template-dir', FIXTURES], { cwd: dir });
+    expect(again.stderr).toContain(`ana@example.com was sent this invitation already (${headerValues(message!, 'Message-ID')[0]}); this shows it as it would be made now`);
+    expect(sink.messages).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import type { Target } from '../../core/target.js';
-import type { InvitationKind, InvitationMessage, ProjectInfo } from '../../core/types.js';
+import type { InvitationKind, InvitationMessage, InvitationRecord, ProjectInfo } from '../../core/types.js';
 import { emailKey, foldName } from '../../core/validate.js';
 import { DEFAULT_OUTBOX_FROM, isPlainAddress, loadTemplates, messageIdDomainFor, messageIdFor, parseSender, renderInvitation, singleLine } from '../../mail/index.js';
 import { checkLanguageOption } from '../../mail/templates.js';
@@ -75,6 +75,8 @@ interface Recipient {
   kind?: InvitationKind;
   language?: string;
   messageId?: string;
+  /** The invitation's state in the ledger, when it has one. */
+  status?: InvitationRecord['status'];
   found: 'ledger' | 'store' | 'given';
 }
 
@@ -86,6 +88,7 @@ async function findRecipient(target: Target, project: ProjectInfo, email: string
     const found: Recipient = { email: record.email, fullName: name ?? record.fullName, mustChangePassword: record.mustChangePassword, kind: record.kind, found: 'ledger' };
     if (record.language !== undefined) found.language = record.language;
     if (record.messageId !== undefined) found.messageId = record.messageId;
+    found.status = record.status;
     return found;
   }
   if (name !== undefined) return { email, fullName: name, mustChangePassword: false, found: 'given' };
@@ -171,6 +174,8 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
       });
       const fellBack = wanted !== undefined && rendered.language !== wanted ? ` (no ${kind}.${wanted} template: ${rendered.language ?? 'the default'} is used)` : '';
       out.note(`template ${printable(rendered.htmlFile && options.html ? rendered.htmlFile : rendered.textFile)}${fellBack}; nothing was sent`);
+      // The message as it would be made now (From is this run's --mail-from, not the one it went with).
+      if (recipient.status === 'sent') out.note(`${printable(to)} was sent this invitation already (${printable(message.messageId)}); this shows it as it would be made now`);
       out.result(
         [
           `From: ${shown(headers.from)}`,
