@@ -116,7 +116,8 @@ export class TerminalReporter implements Reporter {
   }
 
   #spin(): Ora | { text: string } {
-    if (!this.#spinner && this.#ora) this.#spinner = this.#ora({ stream: process.stderr, discardStdin: false }).start();
+    // ora draws its frames in cyan unless told not to: no colour where the rest has none (NO_COLOR).
+    if (!this.#spinner && this.#ora) this.#spinner = this.#ora({ stream: process.stderr, discardStdin: false, ...(this.out.errColor.level > 0 ? {} : { color: false }) }).start();
     return this.#spinner ?? { text: '' };
   }
 

@@ -33,9 +33,10 @@ interface PtyRun {
   done: Promise<{ code: number | null; signal: number | null; bytes: number; output: string }>;
 }
 
-function onPty(columns: number | 'unsized', args: string[]): PtyRun {
+function onPty(columns: number | 'unsized', args: string[], extraEnv: NodeJS.ProcessEnv = {}): PtyRun {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', PTY_RUN_MAX_BYTES: String(BOUNDED) };
   for (const name of ['CI', 'NO_COLOR', 'FORCE_COLOR', 'JSM_TARGET', 'JSM_SMTP_URL', 'JSM_MAIL_FROM', 'JSM_OUTBOX']) delete env[name];
+  Object.assign(env, extraEnv);
   const child = spawn('python3', [HARNESS, String(columns), process.execPath, BIN, ...args], { cwd: dir, env, stdio: 'pipe' });
   let output = '';
   let status = '';
@@ -99,6 +100,18 @@ describe.runIf(hasPython)('progress on a pty with 0 columns, or none', () => {
     expect(bytes).toBeLessThan(BOUNDED);
     expect(output).not.toMatch(new RegExp(`${ESC}\\[(\\d*[AGK]|\\?25l)`));
     expect(smtp.sink.messages.length).toBeLessThan(300);
+  });
+});
+
+describe.runIf(hasPython)('progress on an 80-column pty', () => {
+  it('draws a spinner, in no colour at all under NO_COLOR', async () => {
+    const run = onPty(80, ['import-csv', 'customers.csv', '--project', 'ITH', '--yes', '--concurrency', '32', ...smtp.mail()], { NO_COLOR: '1' });
+    const { code, output } = await run.done;
+    expect(code).toBe(0);
+    expect(output).toContain('300 created');
+    // Cursor movement for the spinner, but no colour (SGR) sequence anywhere.
+    expect(output).toMatch(new RegExp(`${ESC}\\[(\\d*[AGK]|\\?25l)`));
+    expect(output).not.toMatch(new RegExp(`${ESC}\\[[0-9;]*m`));
   });
 });
 
