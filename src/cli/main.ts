@@ -184,6 +184,17 @@ export function kebabCode(code: string): string {
   return COMMANDER_CODES[bare] ?? bare.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** The command group `path` names, when it was given with options only (none of its commands). */
+function groupWithoutCommand(program: Command, path: string | undefined, argv: readonly string[]): Command | undefined {
+  if (path === undefined) return undefined;
+  let command: Command | undefined = program;
+  for (const word of path.split(' ')) command = command?.commands.find((c) => c.name() === word);
+  if (command === undefined || command.commands.length === 0) return undefined;
+  const names = new Set(command.commands.map((c) => c.name()));
+  const after = argv.slice(argv.indexOf(path.split(' ').at(-1) ?? '') + 1);
+  return after.some((word) => names.has(word)) ? undefined : command;
+}
+
 /** The one JSON object of an error that came before or around a command (under --json). */
 async function printError(command: string, error: RunError, json: boolean, words: boolean): Promise<void> {
   const { Output } = await import('./output.js');
@@ -224,6 +235,16 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       if (json) {
+        // A command group given without its command (`project --json`): commander stops at the
+        // option the group does not take; what is missing is the command.
+        const group = program && error.code === 'commander.unknownOption' ? groupWithoutCommand(program, tagged, current.argv) : undefined;
+        if (group !== undefined) {
+          const subs = group.commands.map((c) => c.name());
+          const message = `${tagged} needs one of its commands: ${subs.join(', ')}`;
+          await printError(tagged ?? name(), new UsageError('missing-command', message, `e.g. jsm-provision ${tagged} ${subs.includes('list') ? 'list' : subs[0]} --json`), true, false);
+          process.exitCode = 2;
+          return;
+        }
         // commander's "(Did you mean show?)" is a hint, on its own line: `hint`, not part of `message`.
         const [message = '', ...more] = withoutOptionValues(error.message.replace(/^error: /, '')).split('\n');
         const suggestion = more.join(' ').trim().replace(/^\((.*)\)$/, '$1');

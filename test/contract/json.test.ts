@@ -393,6 +393,14 @@ describe('every command prints one JSON object (an error each)', () => {
     ['store unlock', ['store', 'unlock', '--bogus'], 'unknown-option', 2],
     ['organizations list', ['organizations', 'list', '--project', 'NOPE'], 'unknown-project', 3],
   ];
+  it('a command group with no command (`project --json`) is missing-command, naming its commands', async () => {
+    for (const group of ['project', 'store', 'invitations']) {
+      const { r, body } = await json([group]);
+      expect(r.code).toBe(2);
+      expect(body).toMatchObject({ ok: false, command: group, error: { code: 'missing-command', message: expect.stringContaining(`${group} needs one of its commands: `) } });
+    }
+  });
+
   it('commander\'s "(Did you mean …?)" is the hint, not a second line of the message', async () => {
     for (const [args, hint] of [[['project', 'shwo'], 'Did you mean show?'], [['import-csv', 'x.csv', '--dry-rn'], 'Did you mean --dry-run?']] as const) {
       const { r, body } = await json([...args]);
