@@ -17,6 +17,14 @@ export const ORGANIZATION_REFUSED = 'organization-refused';
 /** JSM keeps organization names in a 255-character column. */
 export const MAX_ORGANIZATION_NAME = 255;
 
+/**
+ * How organization names are compared: white space folded and case ignored, on both sides (a row's
+ * "Acme Corp" is the target's "Acme  Corp": no second organization beside it).
+ */
+export function organizationKey(name: string): string {
+  return foldName(name).toLowerCase();
+}
+
 /** The names of a cell that may name several organizations, separated by `;`. */
 export function splitOrganizations(cell: string): string[] {
   return cell
@@ -46,7 +54,7 @@ export function checkOrganizations(names: readonly string[] | undefined): { ok: 
     if (name === '') continue;
     const problem = organizationNameProblem(name);
     if (problem !== undefined) return { ok: false, reason: problem };
-    if (!out.has(name.toLowerCase())) out.set(name.toLowerCase(), name);
+    if (!out.has(organizationKey(name))) out.set(organizationKey(name), name);
   }
   return { ok: true, names: [...out.values()] };
 }
@@ -95,7 +103,7 @@ export class RunOrganizations {
     if (names.length === 0) return { names: [] };
     const known = await this.#knownOrganizations();
     if (!this.create) {
-      const unknown = names.filter((n) => !known.has(n.toLowerCase()));
+      const unknown = names.filter((n) => !known.has(organizationKey(n)));
       if (unknown.length > 0) {
         const list = unknown.map((n) => `'${printable(n, 60)}'`).join(', ');
         return {
@@ -105,7 +113,7 @@ export class RunOrganizations {
     }
     const spelled: string[] = [];
     for (const name of names) {
-      const lower = name.toLowerCase();
+      const lower = organizationKey(name);
       const org = known.get(lower);
       if (!this.#spelling.has(lower)) {
         this.#spelling.set(lower, org?.name ?? name);
@@ -161,7 +169,7 @@ export class RunOrganizations {
     const byOrg = new Map<string, (Joining & { index: number })[]>();
     for (const row of rows) {
       for (const name of row.names) {
-        const lower = name.toLowerCase();
+        const lower = organizationKey(name);
         const failed = this.#failed.get(lower);
         if (failed !== undefined) {
           failures.set(row.index, failed);
@@ -200,14 +208,14 @@ export class RunOrganizations {
   #knownOrganizations(): Promise<Map<string, OrganizationInfo>> {
     this.#known ??= this.target.organizations(this.project).then((list) => {
       const map = new Map<string, OrganizationInfo>();
-      for (const org of list) if (!map.has(org.name.toLowerCase())) map.set(org.name.toLowerCase(), org);
+      for (const org of list) if (!map.has(organizationKey(org.name))) map.set(organizationKey(org.name), org);
       return map;
     });
     return this.#known;
   }
 
   #membersOf(org: OrganizationInfo): Promise<Set<string>> {
-    const lower = org.name.toLowerCase();
+    const lower = organizationKey(org.name);
     let members = this.#members.get(lower);
     if (!members) {
       members = this.target.organizationMembers(org);

@@ -94,6 +94,19 @@ describe('organizations on the local store', () => {
     await again.close();
   });
 
+  it('a name is matched with white space folded on both sides: "Acme Corp" joins an existing "Acme  Corp"', async () => {
+    const path = join(await tempDir(), 'jsm-store.json');
+    const target = await LocalTarget.open(path);
+    await target.createProject('ITH', 'IT Help');
+    // As an earlier version (or JSM itself) left it: two spaces.
+    await target.createOrganization('Acme  Corp');
+    await target.flush();
+    const run = await runOrgs(target, { rows: [{ line: 2, email: 'q1@x.org', fullName: 'Q One', organizations: ['Acme Corp'] }] });
+    expect(run.summary.organizations).toMatchObject({ created: 0, memberships: 1 });
+    expect(await memberships(target)).toEqual({ 'Acme  Corp': 1 });
+    await target.close();
+  });
+
   it('--no-create-organizations: a row naming an unknown organization is invalid, naming it; the others go on', async () => {
     const path = await storeWithGlobex();
     const target = await LocalTarget.open(path);

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { TargetError } from '../../core/errors.js';
-import { ORGANIZATION_REFUSED } from '../../core/organizations.js';
+import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
 import { reachable } from './discovery.js';
 import { RequestFailed, type Answer, type HttpClient } from './http.js';
@@ -68,7 +68,7 @@ export class RestOrganizations {
     if (answer && (answer.status === 404 || answer.status === 405 || isExperimentalRefusal(answer.status, answer.body))) throw this.#unsupported(`POST ${SD}/organization`, answer);
     // Refused, answered after a lost attempt, or no answer: whether it exists is read from the list.
     this.#all = undefined;
-    const found = (await this.#allOrganizations()).find((o) => o.name.toLowerCase() === name.toLowerCase());
+    const found = (await this.#allOrganizations()).find((o) => organizationKey(o.name) === organizationKey(name));
     if (found) return { id: found.id, name: found.name, inProject: false };
     throw new TargetError(ORGANIZATION_REFUSED, failure ?? `JSM did not create it: ${answer ? describeAnswer(answer.status, answer.body) : 'no answer'}`);
   }
