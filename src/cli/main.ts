@@ -184,6 +184,12 @@ export function kebabCode(code: string): string {
   return COMMANDER_CODES[bare] ?? bare.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** Commands that never read the config file: completion, help and the version. */
+function readsNoConfig(argv: readonly string[]): boolean {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return first === 'completion' || first === 'help' || argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V');
+}
+
 /** The command group `path` names, when it was given with options only (none of its commands). */
 function groupWithoutCommand(program: Command, path: string | undefined, argv: readonly string[]): Command | undefined {
   if (path === undefined) return undefined;
@@ -223,8 +229,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     // A config file is checked against every command's options (a key of another command is not a
     // typo), so with one the whole tree is loaded; without one, only the command that runs.
-    program = await buildProgram(argv, configFileApplies(current.argv, process.env));
-    applyConfig(program, loadConfig(current.argv, process.env, program), process.env);
+    // `completion`, --help and --version run whatever the config says (`source <(jsm-provision
+    // completion bash)` in ~/.bashrc must not fail in a folder with a broken config file).
+    const withConfig = !readsNoConfig(current.argv) && configFileApplies(current.argv, process.env);
+    program = await buildProgram(argv, withConfig);
+    if (withConfig) applyConfig(program, loadConfig(current.argv, process.env, program), process.env);
     await program.parseAsync(argv);
   } catch (error) {
     const tagged = (error as { commandPath?: string }).commandPath;

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -76,6 +76,16 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
       expect(r.stdout + r.stderr).not.toMatch(/\bpw\b|abc/);
     });
   }
+
+  it('a broken config file does not stop completion, --help or --version (a shell sources completion at start)', async () => {
+    const broken = await mkdtemp(join(dir, 'broken-'));
+    await writeFile(join(broken, 'jsm-provision.config.json'), '{"target": 5, "concurrency": 0}');
+    for (const args of [['completion', 'bash'], ['--version'], ['import-csv', '--help'], ['help']]) {
+      const r = await runCli(args, { cwd: broken });
+      expect(r.code, args.join(' ')).toBe(0);
+    }
+    expect((await runCli(['project', 'list', '--json'], { cwd: broken })).json()).toMatchObject({ error: { code: 'bad-config' } });
+  });
 
   it('an unknown profile names the profiles there are', async () => {
     const r = await runCli(['customers', 'list', '--profile', 'prod', '--json'], { cwd: dir });
