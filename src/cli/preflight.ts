@@ -107,9 +107,10 @@ export async function checkReportPath(file: string, inputs: readonly string[]): 
       throw new UsageError('report-unwritable', `cannot write the report ${shown}: ${why(error, dir)}`, 'choose a --report path in a folder you can write to');
     }
     // A report there already is replaced at the end (a new file renamed over it): one that cannot
-    // be (immutable, on a read-only mount, a mount point of its own) would fail only then.
+    // be (immutable, on a read-only mount) would fail only then. (A device number of its own says
+    // nothing: overlayfs gives a lower layer's files their layer's.)
     if (existing?.isFile() && !(await lstat(path)).isSymbolicLink()) {
-      const fixed = existing.dev !== folder.dev ? 'it is a mount point of its own' : await unreplaceable(path);
+      const fixed = await unreplaceable(path);
       if (fixed !== undefined) {
         throw new UsageError('report-unwritable', `cannot replace the report ${shown}: ${fixed}`, 'choose another --report path, or make that file writable (chattr -i, or remount it read-write)');
       }

@@ -233,11 +233,6 @@ function organizationOption(values: readonly string[] | undefined): string[] {
   if (values?.some((value) => value.trim() === '')) {
     throw new UsageError('bad-organization', '--organization is empty', 'give the organization\'s name (is the variable it comes from set?), or leave the option out');
   }
-  // In a CSV cell ";" separates names; a name holding one could never be named by a cell.
-  const joined = values?.find((value) => value.includes(';'));
-  if (joined !== undefined) {
-    throw new UsageError('bad-organization', `--organization ${JSON.stringify(joined)} holds a ";"`, 'give each organization with its own --organization (repeatable)');
-  }
   const checked = checkOrganizations(values);
   if (!checked.ok) throw new UsageError('bad-organization', `--organization: ${checked.reason}`);
   return checked.names;

@@ -64,6 +64,7 @@ describe('names', () => {
     ['a right-to-left mark', 'Dana \u200fכהן'],
     ['an emoji flag sequence (tag characters)', 'Iain 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} Ross'],
     ['Hangul', '김민준'],
+    ['a Mongolian vowel separator', 'ᠬᠠᠷ\u180eᠠ'],
   ])('accepts %s', (_what, name) => {
     expect(check('a@example.com', name).ok).toBe(true);
   });
