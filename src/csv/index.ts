@@ -276,6 +276,9 @@ function fullNameOf(full: string, first: string, last: string): string {
  */
 function shapeError(line: number, cells: string[], headers: string[], width: number, delimiter: string): string | undefined {
   if (cells.length === width) return undefined;
+  // Fewer cells, all the missing ones under no header name: nothing is shifted. Excel pads every
+  // row to its used range with delimiters, but only its first 16 rows; a header may end with one.
+  if (cells.length < width && cells.length >= namedWidth(headers)) return undefined;
   const name = delimiterName(delimiter);
   // The header's names, never the row's cells (they may hold a password).
   const expected = `the header has ${width} (${expectedColumns(headers)})`;
@@ -284,6 +287,13 @@ function shapeError(line: number, cells: string[], headers: string[], width: num
     return `line ${line} has ${cells.length} cells but ${expected}: a name or other cell probably contains an unquoted ${name}; put that cell in double quotes${trailing} (the row's cells are not shown)`;
   }
   return `line ${line} has ${cells.length} cells but ${expected}: a cell or a ${name} between two cells is missing (the row's cells are not shown)`;
+}
+
+/** How many columns up to and including the last one that has a name. */
+function namedWidth(headers: readonly string[]): number {
+  let n = headers.length;
+  while (n > 0 && (headers[n - 1] ?? '').trim() === '') n--;
+  return n;
 }
 
 function expectedColumns(headers: string[]): string {

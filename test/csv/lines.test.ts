@@ -53,6 +53,16 @@ describe('row shape', () => {
     ]);
   });
 
+  it('takes a row short of cells only under unnamed columns (Excel pads its first 16 rows only; a header ending in a delimiter)', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => (i < 15 ? `u${i}@x.io,U ${i},,` : `u${i}@x.io,U ${i}`));
+    const { records } = await readAll(streamOf(`email,name,,\n${rows.join('\n')}\n`));
+    expect(records.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(records).toHaveLength(20);
+    // A named column missing is still a short row: it may be shifted.
+    const named = await readAll(streamOf('email,name,password\na@x.io,Ann\n'));
+    expect(named.records[0]?.error).toMatch(/has 2 cells but the header has 3/);
+  });
+
   it('takes a full name, falling back to first + last, trimming only the parts', async () => {
     const text = 'Full Name,E-mail Address,Given Name,Surname\n" Ann  Lee ",a@x.io,X,Y\n,b@x.io, Bob ,\n,c@x.io,, Cy \n';
     const { reader, records } = await readAll(streamOf(text));
