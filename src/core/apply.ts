@@ -114,9 +114,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       if (sent.stopped === undefined) await target.flush();
       else {
         // The store could not be written while sending (a full disk). The customers are in it:
-        // the run ends with its summary and this error, not as if nothing had been written.
+        // the run ends with its summary and this error, not as if nothing had been written. One
+        // more try to record what is known; a flush that fails is given up by the target.
         result.stopped = sent.stopped;
-        await target.flush().catch(() => target.abandonUnwritten());
+        await target.flush().catch(() => undefined);
       }
     }
   }

@@ -64,9 +64,9 @@ export async function resend(plan: ResendPlan, ctx: SendContext): Promise<Resend
     const { outcomes } = sent;
     if (sent.stopped !== undefined) {
       // The ledger could not be written (a full disk): the sending stopped; the outcomes known are
-      // reported, and what could not be recorded is given up rather than failing again at close.
+      // reported. One more try to record them; a flush that fails is given up by the target.
       stopped = sent.stopped;
-      await ctx.target.flush().catch(() => ctx.target.abandonUnwritten());
+      await ctx.target.flush().catch(() => undefined);
     } else if (!ctx.signal?.aborted) leftToOthers = due.filter((r) => !outcomes.has(r.key)).length;
     for (const record of due) {
       const outcome = outcomes.get(record.key);

@@ -58,13 +58,11 @@ export interface Target {
   joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>>;
   /** The organizations with their member counts: the project's, or all of them. */
   listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]>;
-  /** Makes everything done so far durable. */
-  flush(): Promise<void>;
   /**
-   * Gives up what could not be made durable (a flush failed, and the run has said so): close()
-   * then writes nothing more, rather than failing the same way after the run's summary.
+   * Makes everything done so far durable. One that fails gives that up: the caller has the error
+   * to say, and close() then writes nothing more (it would wait, or fail, the same way again).
    */
-  abandonUnwritten(): void;
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -264,13 +264,8 @@ export class MemoryTarget implements Target {
     await this.ledger.commit();
   }
 
-  abandoned = false;
-  abandonUnwritten(): void {
-    this.abandoned = true;
-  }
-
   async close(): Promise<void> {
-    if (!this.abandoned) await this.flush();
+    await this.flush();
     this.closed = true;
   }
 }

@@ -36,7 +36,7 @@ export class LocalTarget implements Target {
   #lastCommitAt = 0;
 
   #commitEveryMs: number;
-  /** A failed write was reported and given up: close() writes nothing more. */
+  /** A flush failed (its caller has the error): close() writes nothing more. */
   #abandoned = false;
 
   protected constructor(store: LocalStore, tuning: LocalTuning = {}) {
@@ -214,10 +214,6 @@ export class LocalTarget implements Target {
       throw error;
     }
     this.#lastCommitAt = Date.now();
-  }
-
-  abandonUnwritten(): void {
-    this.#abandoned = true;
   }
 
   async close(): Promise<void> {

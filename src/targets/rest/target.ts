@@ -42,7 +42,7 @@ export class RestTarget implements Target {
   #discovery: Discovery;
   #onWarn: (message: string) => void;
   #onNote: (message: string) => void;
-  /** A failed write was reported and given up: close() writes nothing more. */
+  /** A flush failed (its caller has the error): close() writes nothing more. */
   #abandoned = false;
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
@@ -268,10 +268,6 @@ export class RestTarget implements Target {
     }
     this.#left = files.filter((f) => f.intents.length > 0);
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
-  }
-
-  abandonUnwritten(): void {
-    this.#abandoned = true;
   }
 
   async close(): Promise<void> {
