@@ -1,4 +1,4 @@
-import { RunError } from '../core/errors.js';
+import { messageOf, RunError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { CommonOptions } from './options.js';
 import { Output } from './output.js';
@@ -34,7 +34,7 @@ async function runBody(command: string, out: Output, body: () => Promise<number>
       out.jsonResult({ ok: false, command, error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } });
       return 130;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     out.always(`internal error: ${message}`);
     if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
     else out.always('set JSM_PROVISION_DEBUG=1 to see where, and report it with that output');

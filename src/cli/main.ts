@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RunError, UsageError } from '../core/errors.js';
+import { messageOf, RunError, UsageError } from '../core/errors.js';
 import { applyConfig, configFileApplies, loadConfig } from './config.js';
 import { interruptSignal, onInterruptExit } from './signals.js';
 
@@ -267,7 +267,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     await printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
     if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = 1;

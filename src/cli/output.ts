@@ -1,4 +1,4 @@
-import { RunError } from '../core/errors.js';
+import { errorBody, RunError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { colors, type Colors } from './colors.js';
 
@@ -81,13 +81,14 @@ export class Output {
 
   /** An error that stopped the command: words on stderr, and the JSON error object under --json. */
   error(command: string, error: RunError): void {
+    this.errorWords(error);
+    if (this.json) this.stdout.write(`${safeJson(JSON.stringify({ ok: false, command, error: errorBody(error) }, null, 2))}\n`);
+  }
+
+  /** An error's words on stderr ("error: …", then its hint), whatever the flags: also where the JSON object has it already. */
+  errorWords(error: RunError): void {
     const keep = this.errColor.level > 0;
     const hint = error.hint ? `\n  ${this.errColor.dim('→')} ${safeText(error.hint, keep)}` : '';
     this.stderr.write(`${this.errColor.red('error:')} ${safeText(error.message, keep)}${hint}\n`);
-    if (this.json) {
-      const body: Record<string, string> = { code: error.code, message: error.message };
-      if (error.hint) body.hint = error.hint;
-      this.stdout.write(`${safeJson(JSON.stringify({ ok: false, command, error: body }, null, 2))}\n`);
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { Plan } from '../core/plan.js';
-import { RunError, UsageError } from '../core/errors.js';
+import { errorBody, RunError, UsageError } from '../core/errors.js';
 import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
@@ -45,9 +45,8 @@ export interface RowRun {
   rows: RowResult[];
   declined: boolean;
   interrupted: boolean;
-  /** The report that could not be written at the end (the run itself is recorded). */
   /** An error the run ended with after its rows were written: the report, or the store while sending. */
-  reportFailed: UsageError | undefined;
+  endedWith: UsageError | undefined;
   /** The project's failed invitations after the run (this run's and earlier ones'), for a reminder. */
   failedInProject?: number;
   /** "local store <path>" or "JSM <url>", for the human summary. */
@@ -84,8 +83,7 @@ export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<str
     // --quiet prints only errors: rows that went wrong are, so a run that exits 1 says why (stderr).
     out.always(renderSummary(run.summary, out.errColor, run.where));
   }
-  const failed = run.reportFailed;
-  if (failed) out.always(`error: ${failed.message}${failed.hint ? `\n  → ${failed.hint}` : ''}`);
+  if (run.endedWith) out.errorWords(run.endedWith);
   if (run.interrupted) out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
   return exitCodeFor(run);
 }
@@ -180,7 +178,7 @@ export async function runRowsOutcome(
   const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
   if (outcome.declined) {
     await report?.discard();
-    return { ...base, rows: [], summary: outcome.summary, reportFailed: undefined };
+    return { ...base, rows: [], summary: outcome.summary, endedWith: undefined };
   }
   // The run itself is done and recorded: a report that cannot be written (a disk that filled up
   // since the preflight) does not hide its outcome. The summary says so in `error`, and the exit is 1.
@@ -197,11 +195,11 @@ export async function runRowsOutcome(
   const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped);
   const failure = stopped ?? reportFailed;
   const summary = failure
-    ? { ...outcome.summary, ok: false, error: { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } }
+    ? { ...outcome.summary, ok: false, error: errorBody(failure) }
     : outcome.interrupted
       ? { ...outcome.summary, ok: false, error: { code: 'interrupted', message: 'interrupted: what was done is recorded', hint: 'run the same command again to finish' } }
       : outcome.summary;
-  return { ...base, summary, reportFailed: failure };
+  return { ...base, summary, endedWith: failure };
 }
 
 /**

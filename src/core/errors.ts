@@ -28,3 +28,12 @@ export class TargetError extends RunError {
   override readonly name = 'TargetError';
 }
 
+/** An error's `--json` object: `{"code", "message"}` and `"hint"` when it has one. */
+export function errorBody(error: RunError): { code: string; message: string; hint?: string } {
+  return error.hint ? { code: error.code, message: error.message, hint: error.hint } : { code: error.code, message: error.message };
+}
+
+/** The words of anything thrown: an Error's message, else the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,3 +1,4 @@
+import { messageOf } from './errors.js';
 import { DEFAULT_CONCURRENCY } from './pool.js';
 import type { InvitationOutcome, RowResult } from './results.js';
 import type { Target } from './target.js';
@@ -126,7 +127,7 @@ export async function sendRecords(
   if (failure === undefined) return { outcomes };
   // The store could not be written: the outcomes it never got are, as far as it knows, in doubt.
   // Said so on each, and put back as the store has them, so that counts agree with it.
-  const why = failure instanceof Error ? failure.message : String(failure);
+  const why = messageOf(failure);
   for (const record of [...lost, ...unrecorded]) {
     const known = outcomes.get(record.key);
     const what = known?.outcome === 'sent' ? 'accepted by the mail server' : known?.outcome === 'failed' ? `not sent (${known.reason ?? 'failed'})` : 'perhaps delivered';
@@ -154,7 +155,7 @@ async function sendOne(mailer: Mailer, project: ProjectInfo, record: InvitationR
         reason: `${error.message}; it may have been delivered, so it is not sent again by itself (see: invitations send --in-doubt)`,
       };
     }
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     return { outcome: 'failed', reason: `${reason}; retry with: invitations send --failed (and the same --smtp or --outbox)` };
   }
 }
@@ -164,7 +165,7 @@ export async function sendClaimed(rows: RowResult[], project: ProjectInfo, ctx: 
   const { outcomes, stopped } = await sendRecords(project, rows.map((r) => emailKey(r.email)), ctx);
   const totals: SendTotals & { stopped?: unknown } = { sent: 0, failed: 0, inDoubt: 0 };
   if (stopped !== undefined) totals.stopped = stopped;
-  const why = stopped instanceof Error ? stopped.message : String(stopped);
+  const why = messageOf(stopped);
   for (const row of rows) {
     const outcome = outcomes.get(emailKey(row.email));
     if (!outcome) {

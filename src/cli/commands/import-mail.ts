@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { errorBody, UsageError } from '../../core/errors.js';
 import type { RunSummary } from '../../core/results.js';
 import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
 import { action, withTarget } from '../action.js';
@@ -107,8 +107,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       // As for import-csv: the run is done and recorded; its summary says the report failed (exit 1).
-      const body = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-      done = { ...run, reportFailed: error, summary: { ...run.summary, ok: false, error: body } };
+      done = { ...run, endedWith: error, summary: { ...run.summary, ok: false, error: errorBody(error) } };
     }
   }
   if (extra.messages.ignoredFiles.length > 0) {

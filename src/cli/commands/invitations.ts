@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { errorBody } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
@@ -116,13 +117,13 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
       out.jsonResult({
         ...renderResendJson(target.kind, project.key, outcome, mail.outbox),
-        ...(stopped ? { ok: false, error: { code: stopped.code, message: stopped.message, ...(stopped.hint ? { hint: stopped.hint } : {}) } } : {}),
+        ...(stopped ? { ok: false, error: errorBody(stopped) } : {}),
       });
       const text = renderResendText(project.key, due.length, outcome, mail.outbox);
       out.result(text);
       // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
       if (out.quiet && !out.json && resendExitCode(outcome) === 1) out.always(text);
-      if (stopped) out.always(`error: ${stopped.message}\n  → ${stopped.hint ?? ''}`);
+      if (stopped) out.errorWords(stopped);
       if (outcome.interrupted) out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
       return resendExitCode(outcome);
     },
