@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { Secret } from '../core/secret.js';
+import { byteOrderMark, REPLACEMENT } from '../csv/decode.js';
 
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -58,13 +59,16 @@ export async function readPasswordFile(path: string, warn: (message: string) => 
  * as part of a password would make it one nobody can type.
  */
 function secretText(bytes: Buffer, from: string, code: string): string {
-  let text: string;
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) text = bytes.subarray(3).toString('utf8');
-  else if (bytes[0] === 0xff && bytes[1] === 0xfe) text = bytes.subarray(2).toString('utf16le');
-  else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = Buffer.from(bytes.subarray(2, bytes.length - (bytes.length % 2))).swap16().toString('utf16le');
-  else text = bytes.toString('utf8');
+  const bom = byteOrderMark(bytes);
+  const body = bytes.subarray(bom?.bytes.length ?? 0);
+  const text =
+    bom?.encoding === 'utf-16le'
+      ? body.toString('utf16le')
+      : bom?.encoding === 'utf-16be'
+        ? Buffer.from(body.subarray(0, body.length - (body.length % 2))).swap16().toString('utf16le')
+        : body.toString('utf8');
   // UTF-16 without a mark reads as every other byte NUL; no password holds a NUL or an undecodable byte.
-  if (text.includes('\0') || text.includes('\uFFFD')) {
+  if (text.includes('\0') || text.includes(REPLACEMENT)) {
     throw new UsageError(code, `the password from ${from} is not UTF-8 text (or UTF-16 with a byte order mark)`, 'save it as UTF-8, e.g. Set-Content -Encoding utf8 in PowerShell');
   }
   return text;

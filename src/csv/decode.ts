@@ -22,6 +22,11 @@ export interface DecodedText {
   text: AsyncIterable<string>;
 }
 
+/** The byte order mark the bytes start with, if any: the encoding it names, and its bytes. */
+export function byteOrderMark(bytes: Uint8Array): (typeof BOMS)[number] | undefined {
+  return BOMS.find((bom) => bom.bytes.every((byte, i) => bytes[i] === byte));
+}
+
 /** iconv-lite, loaded when a file is not UTF-8 (UTF-8, most files, is decoded by Node itself). */
 let iconvModule: typeof IconvLite | undefined;
 function iconv(): typeof IconvLite {
@@ -75,7 +80,7 @@ export function decodeSource(source: ByteSource, option: string | undefined): De
       `${spreadsheet.save} Then import that .csv file.`,
     );
   }
-  const bom = BOMS.find(({ bytes }) => bytes.every((byte, i) => source.prefix[i] === byte));
+  const bom = byteOrderMark(source.prefix);
   if (option !== undefined && bom !== undefined && !sameUnicodeEncoding(option, bom.encoding)) {
     throw new UsageError(
       'encoding-conflict',
