@@ -47,11 +47,11 @@ function tempName(file: string, what: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.${what}.tmp`);
 }
 
-function unwritable(file: string, error: unknown, hint?: string): UsageError {
+function unwritable(file: string, error: unknown, hint?: (failure: UsageError) => string): UsageError {
   if (error instanceof UsageError && error.code === 'report-unwritable') return error;
   // The cause in words (a full disk, a quota, an I/O error, a read-only disk), as for every file.
   const failure = writeFailure(file, error);
-  return new UsageError('report-unwritable', `the report was not written: ${printable(failure.message)}`, hint ?? failure.hint ?? 'choose another --report path');
+  return new UsageError('report-unwritable', `the report was not written: ${printable(failure.message)}`, hint?.(failure) ?? failure.hint ?? 'choose another --report path');
 }
 
 /**
@@ -148,9 +148,10 @@ export class ReportWriter<R extends ReportRow = RowResult> {
       await handle?.close().catch(() => undefined);
       await rm(temp, { force: true });
       // The way out is the cause's own (space, permissions, a read-only disk), then the same command.
-      const cause = writeFailure(this.file, error);
-      const fix = cause.code === 'disk-full' ? 'free some space' : (cause.hint ?? 'choose another --report path').replace(/[,;]? *(and|then) run the same command again$/, '');
-      throw unwritable(this.file, error, `the run itself is done and recorded; ${fix}, then run the same command again (it changes nothing and writes the report)`);
+      throw unwritable(this.file, error, (cause) => {
+        const fix = cause.code === 'disk-full' ? 'free some space' : (cause.hint ?? 'choose another --report path').replace(/[,;]? *(and|then) run the same command again$/, '');
+        return `the run itself is done and recorded; ${fix}, then run the same command again (it changes nothing and writes the report)`;
+      });
     } finally {
       await rm(this.spillPath, { force: true });
     }

@@ -18,9 +18,10 @@ const WHITE_SPACE_RUN = /[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u2
 const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\u2028\u2029\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5]/gu;
 // Format characters real names use: soft hyphen, zero-width non-joiner (Persian and other scripts)
 // and joiner (emoji families such as 👩‍💻), left-to-right/right-to-left/Arabic letter marks (mixed
-// scripts), the Mongolian vowel separator (inside Mongolian words). Tag characters only within an emoji flag sequence (🏴 + tags + cancel tag, as in the
-// flag of Scotland): elsewhere they are invisible. The bidirectional embeddings, overrides and
-// isolates (U+202A–U+202E, U+2066–U+2069) stay refused: they make a name display as another.
+// scripts), the Mongolian vowel separator (inside Mongolian words). Tag characters only within an
+// emoji flag sequence (🏴 + tags + cancel tag, as in the flag of Scotland): elsewhere they are
+// invisible. The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069)
+// stay refused: they make a name display as another.
 const NAME_FORMAT_OK = /^[\u00ad\u200c\u200d\u200e\u200f\u061c\u180e]$/u;
 const FLAG_SEQUENCE = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
 const BIDI_CONTROL = /^[\u202a-\u202e\u2066-\u2069]$/u;

@@ -183,7 +183,7 @@ async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>
       throw new UsageError(
         'no-email-column',
         `${label} has no email column in its first line (${headers.map((h) => JSON.stringify(printable(h, 60))).join(', ')}), but line ${header.line} looks like the header: the lines above it are probably a title.`,
-        `Delete the line${header.line > 2 ? 's' : ''} above line ${header.line}, so that the header is the first line, and run again.`,
+        `${deleteAbove(header.line)}, and run again.`,
       );
     }
     // One cell on the first line and more on the next: the first line is a title all the same,
@@ -193,11 +193,16 @@ async function resolveOrHint(headers: string[], map: ReturnType<typeof checkMap>
       throw new UsageError(
         'no-email-column',
         `${label} has no email column: its first line is one cell (${JSON.stringify(printable(headers[0] ?? '', 60))}), and line ${next.line} has ${next.cells.length}, so the first line is probably a title above the header.`,
-        `Delete the line${next.line > 2 ? 's' : ''} above line ${next.line}, so that the header is the first line; then, if its email column is still not found, name it with --map email="<its header>".`,
+        `${deleteAbove(next.line)}; then, if its email column is still not found, name it with --map email="<its header>".`,
       );
     }
     return resolveColumns(headers, map, label, sample.map((row) => row.cells));
   }
+}
+
+/** The fix for title lines above the header on line `line`. */
+function deleteAbove(line: number): string {
+  return `Delete the line${line > 2 ? 's' : ''} above line ${line}, so that the header is the first line`;
 }
 
 /** Whether a row's cells name an email and a name column (split by another delimiter if it is one cell). */
