@@ -153,17 +153,20 @@ function automaticReason(headers: Headers): string | undefined {
   return undefined;
 }
 
-/** Why an address is not a customer's: a mail system, a no-reply address, the inbox's own. */
-function isMailSystem(email: string): boolean {
-  const lower = email.toLowerCase();
-  return MAIL_SYSTEM.test(lower.slice(0, Math.max(0, lower.lastIndexOf('@'))) || lower);
-}
-
-function addressSkip(email: string, exclusions: Exclusions): string | undefined {
+/** An address in lower case, with its local part and domain. */
+function addressParts(email: string): { lower: string; local: string; domain: string } {
   const lower = email.toLowerCase();
   const at = lower.lastIndexOf('@');
-  const local = at >= 0 ? lower.slice(0, at) : lower;
-  const domain = at >= 0 ? lower.slice(at + 1) : '';
+  return at >= 0 ? { lower, local: lower.slice(0, at), domain: lower.slice(at + 1) } : { lower, local: lower, domain: '' };
+}
+
+function isMailSystem(email: string): boolean {
+  return MAIL_SYSTEM.test(addressParts(email).local);
+}
+
+/** Why an address is not a customer's: a mail system, a no-reply address, the inbox's own. */
+function addressSkip(email: string, exclusions: Exclusions): string | undefined {
+  const { lower, local, domain } = addressParts(email);
   if (MAIL_SYSTEM.test(local)) return `a mail system address (${local}), not a person`;
   if (NO_REPLY.test(local)) return 'a no-reply address';
   if (exclusions.addresses.has(lower)) return `the inbox's own address (--exclude ${lower})`;
