@@ -55,7 +55,7 @@ export interface RowRun {
   target: Target['kind'];
 }
 
-/** The one exit code of a row run (README: Output and exit codes). */
+/** The one exit code of a row run (docs/contract.md, "Exit codes"). */
 export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'>): number {
   if (run.declined) return 1;
   if (run.interrupted) return 130;

@@ -26,7 +26,7 @@ const NAME_FORMAT_OK = /^[\u00ad\u200c\u200d\u200e\u200f\u061c\u180e]$/u;
 const FLAG_SEQUENCE = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
 const BIDI_CONTROL = /^[\u202a-\u202e\u2066-\u2069]$/u;
 
-/** The lower-cased key by which emails are compared (CONTRACT.md: without regard to case). */
+/** The lower-cased key by which emails are compared (docs/contract.md: without regard to case). */
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();
 }

@@ -141,7 +141,7 @@ function renderMail(extra: MailSummary, summary: RunSummary, out: Output): strin
 /** A line of import-mail's report: a row or a skip, with how many messages named the address. */
 type MailReportLine = ReportRow & { messages: number };
 
-/** The report of CONTRACT.md with a `messages` column after the standard ones. */
+/** The report of docs/contract.md with a `messages` column after the standard ones. */
 const MAIL_COLUMNS: ReportColumns<MailReportLine> = { names: ['messages'], cells: (row) => [row.messages] };
 
 /** Report lines in message order (their index), skipped people as rows with status `skipped`. */
