@@ -75,6 +75,21 @@ describe('links in README.md and docs/', () => {
     expect(broken).toEqual([]);
   });
 
+  it('every file or folder of the repo a page names in `code` (src/…, test/…, fixtures/…) is there', async () => {
+    const missing: string[] = [];
+    for (const page of await pages()) {
+      if (page === 'CHANGELOG.md') continue; // history: it may name what is gone
+      const markdown = await readFile(join(ROOT, page), 'utf8');
+      for (const match of markdown.matchAll(/`((?:src|test|bench|scripts|fixtures|bin|templates)\/[^`\s]*)`/g)) {
+        const path = match[1] ?? '';
+        // Patterns (`test/support/jsm-double*`, `welcome.<lang>.txt`) name no one file.
+        if (/[*<{]/.test(path)) continue;
+        if (!existsSync(join(ROOT, path))) missing.push(`${page}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('the README links to at least four pages of docs/', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     const docs = new Set(links(readme).map((l) => l.split('#')[0]).filter((l) => /^docs\/[\w-]+\.md$/.test(l ?? '')));
