@@ -8,7 +8,7 @@ import { TargetError, UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { ledgerPathFor, openLedgerFile } from '../shared/ledger-file.js';
 import type { LockOptions } from '../shared/lock.js';
-import { HttpClient, type Credentials } from './http.js';
+import { HttpClient, proxyFrom, type Credentials } from './http.js';
 import { Pacer } from './rate.js';
 import { RestTarget } from './target.js';
 
@@ -39,9 +39,11 @@ export async function openRestTarget(baseUrl: string, options: RestTargetOptions
     warn?.(`${url.origin} is plain http: ${credentials.source} travels unencrypted; use https`);
   }
   const { ledger, store } = await openLedgerFile(options.ledgerPath ?? ledgerPathFor(url.href, options.env), options.lockOptions ?? {});
+  const proxy = proxyFrom(options.env);
   const http = new HttpClient({
     baseUrl: url,
     credentials,
+    ...(proxy ? { proxy } : {}),
     pacer: new Pacer({ maxInFlight: options.concurrency ?? DEFAULT_CONCURRENCY }),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
