@@ -22,7 +22,11 @@ import type { Output } from './output.js';
  * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
  * requests in flight to JSM.
  */
-export async function openTarget(options: CommonOptions & { concurrency?: number }, out: Output, { create = false } = {}): Promise<Target> {
+export async function openTarget(
+  options: CommonOptions & { concurrency?: number; matchAccounts?: 'email' | 'username' | 'jsm-username' | undefined },
+  out: Output,
+  { create = false } = {},
+): Promise<Target> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
     // Loaded only for REST targets: local runs never load undici.
@@ -32,6 +36,7 @@ export async function openTarget(options: CommonOptions & { concurrency?: number
     return openRestTarget(spec, {
       env: await withSecretFiles(process.env, (message) => out.warn(message)),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),
       onWarn: (message) => out.warn(message),
       lockOptions: lockOptionsFor(spec, out),

@@ -57,6 +57,11 @@ export const common = { target: text, json: flag, quiet: flag, config: text, pro
 /** Where invitations go and in what words (addMailOptions). */
 const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text };
 
+/** `--match-accounts` (addAccountMatchOption): absent, by email. */
+export const matchAccounts = z
+  .enum(['email', 'username', 'jsm-username'], { error: 'is not one of email, username, jsm-username' })
+  .optional();
+
 /** The settings import-csv and import-mail share (addImportOptions). */
 const importShape = {
   ...common,
@@ -70,6 +75,7 @@ const importShape = {
   concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY),
   organization: z.array(z.string()).default([]),
   createOrganizations: z.boolean().optional().transform((value) => value !== false),
+  matchAccounts,
 };
 
 /** The checks across options of both imports, with their own error codes. */
@@ -115,6 +121,7 @@ export const addCustomerSchema = z
     deferInvites: flag,
     organization: importShape.organization,
     createOrganizations: importShape.createOrganizations,
+    matchAccounts,
   })
   .superRefine((settings, ctx) => {
     if ([settings.passwordStdin, settings.passwordFile !== undefined, settings.generatePassword].filter(Boolean).length > 1) {

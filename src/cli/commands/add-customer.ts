@@ -9,7 +9,7 @@ import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions 
 import type { Output } from '../output.js';
 import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../prompts.js';
 import { runRows } from '../run-rows.js';
-import { addOrganizationOptions } from './import-csv.js';
+import { addAccountMatchOption, addOrganizationOptions } from './import-csv.js';
 import { generatePassword, readPasswordFile, readPasswordFromStdin } from '../secrets.js';
 
 export function addCustomerCommand(): Command {
@@ -22,7 +22,7 @@ export function addCustomerCommand(): Command {
     .option('--generate-password', 'predefine a strong random password, shown once on stderr')
     .option('--no-invite', 'create the customer without emailing them')
     .option('--defer-invites', 'record the invitation as pending; send it later with `invitations send`');
-  addCommonOptions(addMailOptions(addProjectOption(addOrganizationOptions(command))));
+  addCommonOptions(addMailOptions(addProjectOption(addAccountMatchOption(addOrganizationOptions(command)))));
   return command
     .addHelpText(
       'after',

@@ -15,7 +15,7 @@ export function addImportOptions(command: Command): Command {
   return addCommonOptions(
     addMailOptions(
       addProjectOption(
-        addOrganizationOptions(command)
+        addAccountMatchOption(addOrganizationOptions(command))
           .option('--no-invite', 'create customers without emailing them')
           .option('--defer-invites', 'record invitations as pending; send them later with `invitations send`')
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
@@ -24,6 +24,23 @@ export function addImportOptions(command: Command): Command {
           .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
       ),
     ),
+  );
+}
+
+/**
+ * `--match-accounts`: how a row without a username finds its Jira account on a REST target. By
+ * email (the default) needs an instance whose user search matches emails; the other two are the
+ * ways on where it does not, each with its risk said in the help.
+ */
+export function addAccountMatchOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--match-accounts <how>',
+      'JSM only: how a row finds its existing account. email (default): by a user search for its email, which the instance must allow ' +
+        '(User email visibility Public, Browse users and groups); username: by the username column only (a row without one fails; ' +
+        'the email of the account is not checked where it is hidden); jsm-username: by the username JSM gives the customers it makes, ' +
+        'which is the email (someone whose account has another username, e.g. an LDAP jsmith, gets a second account)',
+    ).env('JSM_MATCH_ACCOUNTS'),
   );
 }
 

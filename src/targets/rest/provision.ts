@@ -9,7 +9,8 @@
 import { TargetError } from '../../core/errors.js';
 import type { ProvisionRequest } from '../../core/target.js';
 import type { ProvisionOutcome } from '../../core/types.js';
-import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, type Account } from './accounts.js';
+import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
+import type { AccountMatch } from './identity.js';
 import { RequestFailed, type Answer, type HttpClient } from './http.js';
 import type { IntentLog } from './intents.js';
 import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
@@ -33,14 +34,21 @@ export interface RowContext {
   intents: IntentLog;
   /** Shared by the rows of a run: identical refusals in a row (see ALIKE_LIMIT). */
   refusals: { last: string; count: number; anyCreated: boolean };
+  /** How a row without a username is matched to its account (default: by email). */
+  match?: AccountMatch;
 }
 
 
 export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http } = ctx;
+  // A row names its account, or (by choice, where emails cannot be searched) the account JSM makes: username = email.
+  const byName = row.username ?? (ctx.match === 'jsm-username' ? row.email : undefined);
+  if (byName === undefined && ctx.match === 'username') {
+    return { failed: 'this row names no username, and accounts are matched by username (--match-accounts username): add a username column (or --map username=<column>)' };
+  }
   let found;
   try {
-    found = await resolveAccount(http, row.email, row.username);
+    found = await resolveAccount(http, row.email, byName);
   } catch (error) {
     return { failed: lookupFailure(error, row.email) };
   }
@@ -157,7 +165,7 @@ async function lookAgain(http: HttpClient, username: string, email: string): Pro
   try {
     const account = await accountByUsername(http, username);
     if (!account) return null;
-    return account.email.toLowerCase() === email.trim().toLowerCase() ? account : 'other';
+    return sameEmail(account.email, email) ? account : 'other';
   } catch (error) {
     if (error instanceof RequestFailed || error instanceof LookupFailed) return 'unknown';
     throw error;

@@ -6,7 +6,8 @@ import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { accountByUsername, accountsByEmail } from './accounts.js';
+import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
+import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
 import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from './intents.js';
 
 /** How long an intent whose account never turned up is kept (a create sent by a killed run lands long before). */
@@ -27,6 +28,8 @@ export interface RestTargetParts {
   ledgerStore: LedgerFile;
   onWarn?: (message: string) => void;
   onNote?: (message: string) => void;
+  /** How rows without a username are matched to accounts (default 'email'). */
+  match?: AccountMatch;
 }
 
 /**
@@ -51,6 +54,9 @@ export class RestTarget implements Target {
   #organizations: RestOrganizations;
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
   #accounts = new Map<string, string>();
+  #match: AccountMatch;
+  /** What the account can see, asked once per project before the first write ('' : no project). */
+  #identities = new Map<string, Promise<Identity>>();
 
   constructor(parts: RestTargetParts) {
     this.#http = parts.http;
@@ -61,6 +67,41 @@ export class RestTarget implements Target {
     this.#onNote = parts.onNote ?? (() => undefined);
     this.#intents = new IntentLog(parts.ledgerStore.path);
     this.#organizations = new RestOrganizations(parts.http);
+    this.#match = parts.match ?? 'email';
+  }
+
+  #identity(projectKey?: string): Promise<Identity> {
+    const key = projectKey ?? '';
+    let identity = this.#identities.get(key);
+    if (!identity) {
+      identity = readIdentity(this.#http, projectKey);
+      this.#identities.set(key, identity);
+      identity.catch(() => this.#identities.delete(key));
+    }
+    return identity;
+  }
+
+  /**
+   * Before anything is written for rows: where emails cannot be searched (hidden, masked, no
+   * Browse permission), rows matched by email would make second accounts: the run stops, unless
+   * each row names its username or another way of matching was chosen.
+   */
+  async #checkEmails(projectKey: string | undefined, byEmail: boolean): Promise<void> {
+    if (this.#match !== 'email' || !byEmail) return;
+    const identity = await this.#identity(projectKey);
+    if (identity.emailsHidden !== null) {
+      const error = emailsHiddenError(this.location, identity);
+      this.#http.stop(error);
+      throw error;
+    }
+  }
+
+  /** Before organizations are read for a run or written: an account that sees only its own would make duplicates. */
+  async #checkOrganizations(project: ProjectInfo): Promise<void> {
+    const identity = await this.#identity(project.key);
+    if (!identity.seesAllOrganizations) throw organizationsHiddenError(this.location, identity, project.key);
+    // Organizations are written before the first customer: the emails are checked before them too.
+    await this.#checkEmails(project.key, true);
   }
 
   /** Basic logins sent so far (0 with a token). */
@@ -109,6 +150,8 @@ export class RestTarget implements Target {
 
   /** Emails with at least one active account (by the user search, exact email match without regard to case). */
   async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+    // A dry run meets the stop a real run would meet.
+    if (keys.length > 0) await this.#checkEmails(undefined, true);
     const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
       const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
         if (error instanceof TargetError) throw error;
@@ -121,6 +164,7 @@ export class RestTarget implements Target {
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
+    await this.#checkEmails(project.key, rows.some((r) => r.username === undefined));
     const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
     const batches: Promise<void>[] = [];
     let pending: Created[] = [];
@@ -140,7 +184,7 @@ export class RestTarget implements Target {
       batches.push(done);
     };
     try {
-      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals };
+      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals, match: this.#match };
       // More rows under way than requests in flight: a row waiting for its intent to reach the
       // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
@@ -183,6 +227,7 @@ export class RestTarget implements Target {
   }
 
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
+    await this.#checkOrganizations(project);
     return this.#organizations.organizations(await this.#withDesk(project));
   }
 
@@ -257,7 +302,7 @@ export class RestTarget implements Target {
       );
       const made = open.filter((i, n) => {
         const account = accounts[n];
-        return account != null && account.active && account.email.toLowerCase() === i.record.email.trim().toLowerCase();
+        return account != null && account.active && sameEmail(account.email, i.record.email);
       });
       this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
       owed += made.filter((i) => i.record.status === 'pending').length;
