@@ -2,7 +2,7 @@ import { decideForRun, type CustomerSituation, type InvitationDecision } from '.
 import type { Plan, PlannedRow } from './plan.js';
 import type { ProvisionRequest } from './target.js';
 import { rowResult, type InvitationOutcome, type RowResult } from './results.js';
-import type { InvitationRecord, ProvisionOutcome, Reporter } from './types.js';
+import type { InvitationRecord, ProvisionOutcome, Reporter, SuppressedBy } from './types.js';
 import { NOT_SENT_INTERRUPTED, sendClaimed, type SendContext } from './send.js';
 import { joinChunk } from './organizations.js';
 
@@ -50,6 +50,8 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   const total = plan.rows.length;
   const toSend: RowResult[] = [];
   const createdHere: Created[] = [];
+  // Invitations an earlier, cut-off run left owed (pending) that this run suppresses: recorded so.
+  const suppressOwed = new Map<SuppressedBy, string[]>();
   const { counts } = ctx;
   // Rows whose invitation is sent at the end: counted only then (counts), as they end.
   const waiting: RowResult[] = [];
@@ -84,7 +86,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     chunk.forEach((planned, i) => {
       const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
       const sending = toSend.length;
-      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i] });
+      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], suppressOwed });
       if (planned.row.organizations) row.organizations = planned.row.organizations;
       const waits = counts !== undefined && toSend.length > sending;
       if (waits) waiting.push(row);
@@ -101,6 +103,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   }
   // Customers and their pending invitations are durable before the first message leaves.
   await target.flush();
+  for (const [by, keys] of suppressOwed) await target.ledger.suppress(plan.settings.project.key, keys, by);
   reconcile(plan, createdHere, toSend, counts);
   if (toSend.length > 0) {
     if (ctx.signal?.aborted) {
@@ -192,6 +195,8 @@ interface Settling {
   now: string;
   /** The record sent with the provision request, reused so the ledger holds one object. */
   owed: InvitationRecord | undefined;
+  /** Keys whose invitation, owed by an earlier run, this run suppresses (recorded after the flush). */
+  suppressOwed: Map<SuppressedBy, string[]>;
 }
 
 function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: Settling): RowResult {
@@ -226,8 +231,13 @@ function recordInvitation(
 ): InvitationOutcome {
   if (decision.action === 'none') return 'none';
   if (situation === 'invitation-due') {
-    // The record exists already (pending, owed): leave it pending unless it is sent now.
-    return decision.action === 'send' ? 'pending' : decision.action === 'defer' ? 'pending' : 'suppressed';
+    // The record exists already (pending, owed): it stays pending when it is sent now or deferred;
+    // suppressed, it is recorded so (else a later `invitations send` would send it after all).
+    if (decision.action !== 'suppress') return 'pending';
+    const keys = s.suppressOwed.get(decision.suppressedBy);
+    if (keys) keys.push(planned.row.key);
+    else s.suppressOwed.set(decision.suppressedBy, [planned.row.key]);
+    return 'suppressed';
   }
   s.records.push(situation === 'new' && s.owed ? s.owed : invitationRecord(plan, planned, decision, s.now));
   return decision.action === 'suppress' ? 'suppressed' : 'pending';

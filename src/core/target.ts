@@ -8,6 +8,7 @@ import type {
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
+  SuppressedBy,
 } from './types.js';
 
 /** A customer to provision, with what the plan knows of them (`null`: not looked up). */
@@ -93,6 +94,12 @@ export interface InvitationLedger {
    * resends at once can never both claim one.
    */
   claimForSending(project: string, keys: readonly string[], runId: string, expected?: ReadonlyMap<string, InvitationRecord>): Promise<InvitationRecord[]>;
+  /**
+   * Records as `suppressed` (by `suppressedBy`) the invitations of `keys` that are still `pending`
+   * (owed by an earlier run that was cut off, and now suppressed by this one), durably, decided
+   * on the freshest copy: one claimed or sent meanwhile is left as it is.
+   */
+  suppress(project: string, keys: readonly string[], suppressedBy: SuppressedBy): Promise<void>;
   commit(): Promise<void>;
 }
 

@@ -9,6 +9,7 @@ import type {
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
+  SuppressedBy,
 } from '../../src/core/types.js';
 
 /** A customer as the in-memory target holds it. */
@@ -72,6 +73,16 @@ export class MemoryLedger implements InvitationLedger {
 
   update(record: InvitationRecord): void {
     this.#project(record.project).set(record.key, { ...record });
+  }
+
+  async suppress(project: string, keys: readonly string[], suppressedBy: SuppressedBy): Promise<void> {
+    const byKey = this.#project(project);
+    const updatedAt = new Date().toISOString();
+    for (const key of keys) {
+      const record = byKey.get(key);
+      if (record?.status === 'pending') byKey.set(key, { ...record, status: 'suppressed', deferred: false, suppressedBy, updatedAt });
+    }
+    await this.commit();
   }
 
   async claimForSending(

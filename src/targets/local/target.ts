@@ -10,6 +10,7 @@ import type {
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
+  SuppressedBy,
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
@@ -297,6 +298,20 @@ export class LocalLedger implements InvitationLedger {
     return keys.flatMap((key) => {
       const record = byKey?.get(key);
       return record?.status === 'sending' && record.runId === runId ? [record] : [];
+    });
+  }
+
+  async suppress(project: string, keys: readonly string[], suppressedBy: SuppressedBy): Promise<void> {
+    if (keys.length === 0) return;
+    const updatedAt = new Date().toISOString();
+    await this.store.journal((data) => {
+      const byKey = data.invitations[project];
+      return keys.flatMap((key) => {
+        const record = byKey?.get(key);
+        if (record?.status !== 'pending') return [];
+        const { reason: _reason, runId: _runId, ...rest } = record;
+        return [{ p: project, k: key, v: { ...rest, status: 'suppressed' as const, deferred: false, suppressedBy, updatedAt } }];
+      });
     });
   }
 
