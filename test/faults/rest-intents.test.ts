@@ -3,10 +3,12 @@
  * never created -> nothing owed, but kept while the killed run's create may still land; existed
  * before (settled) -> nothing. In process, against the JSM double, with files as a killed run leaves them.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InvitationRecord } from '../../src/core/types.js';
+import { IntentLog, readLeftIntents } from '../../src/targets/rest/intents.js';
 import { useRest } from '../rest/helpers.js';
 
 const rest = useRest();
@@ -64,5 +66,26 @@ describe('intents left by a killed REST run', () => {
     await target.flush();
     expect(target.ledger.get('ITH', 'late@example.com')).toMatchObject({ status: 'pending' });
     expect(await readdir(`${target.ledgerPath}.intents`)).toEqual([]);
+  });
+});
+
+describe('whose intent file is whose', () => {
+  it("a live process's file is never read as left; once its owner has closed (the same pid still running), it is", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jsm-intents-'));
+    try {
+      const ledger = join(dir, 'x.ledger.json');
+      const owner = new IntentLog(ledger);
+      await owner.write([{ record: record('open@example.com'), username: 'open@example.com' }]);
+      // The same pid as the reader (as pid 1 in two containers): not a proof of anything.
+      expect(owner.file).not.toContain(`-${process.pid}-`);
+      const reader = new IntentLog(ledger);
+      expect(await readLeftIntents(reader)).toEqual([]);
+      // The owner ends with its intent unresolved (a create whose fate it never learned).
+      await owner.close(() => false);
+      const left = await readLeftIntents(reader);
+      expect(left).toMatchObject([{ file: owner.file, ended: true, intents: [{ username: 'open@example.com' }] }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
