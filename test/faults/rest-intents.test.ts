@@ -89,3 +89,21 @@ describe('whose intent file is whose', () => {
     }
   });
 });
+
+describe('a create whose fate is unknown', () => {
+  it('(sent, never answered, retries refused with 503, no account yet) stays owed: the re-run that finds the account invites it', async () => {
+    const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-before-write' }], status503Rate: 1 } });
+    const first = await rest.target(jsm);
+    const project = await first.getProject('ITH');
+    const owed = record('late@example.com');
+    const [outcome] = await first.provision(project, [{ email: 'late@example.com', key: 'late@example.com', fullName: 'Late', exists: null, invitation: owed }]);
+    expect(outcome).toMatchObject({ status: 'failed', reason: expect.stringContaining('its invitation stays owed') });
+    await first.close();
+    // The create lands on the server after the run gave up on it.
+    jsm.setFaults({ status503Rate: 0 });
+    jsm.users.set('late@example.com', { name: 'late@example.com', key: 'JIRAUSER7', emailAddress: 'late@example.com', displayName: 'Late', active: true, createdVia: 'customer', applicationKeys: [] });
+    const again = await rest.target(jsm, { env: { JSM_STATE_DIR: join(first.ledgerPath, '..') } });
+    await again.getProject('ITH');
+    expect(again.ledger.get('ITH', 'late@example.com')).toMatchObject({ status: 'pending' });
+  });
+});

@@ -47,6 +47,8 @@ export class RestTarget implements Target {
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
+  /** Intents of this run still open (creates never answered) that were said already. */
+  #unknownNoted = 0;
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
   #organizations: RestOrganizations;
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
@@ -224,7 +226,13 @@ export class RestTarget implements Target {
       throw error;
     } finally {
       // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
-      await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
+      const known = (project: string, key: string): boolean => committed && this.ledger.get(project, key) !== undefined;
+      const unknown = this.#intents.openIntents(known).length;
+      if (unknown > this.#unknownNoted) {
+        this.#unknownNoted = unknown;
+        this.#onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
+      }
+      await this.#intents.close(known);
     }
   }
 
