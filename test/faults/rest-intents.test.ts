@@ -107,3 +107,44 @@ describe('a create whose fate is unknown', () => {
     expect(again.ledger.get('ITH', 'late@example.com')).toMatchObject({ status: 'pending' });
   });
 });
+
+describe('intents whose create can no longer land', () => {
+  const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+  const user = (email: string) => ({ name: email, key: `JIRAUSER-${email}`, emailAddress: email, displayName: email, active: true, createdVia: 'seed' as const, applicationKeys: [] });
+
+  it('one still missing long after the cut-off run is dropped: who becomes a customer another way later is never invited', async () => {
+    const jsm = await rest.double();
+    const first = await rest.target(jsm);
+    const file = await leaveIntents(first.ledgerPath, [{ ...intent(record('elsewhere@example.com')), at: ago(20) }]);
+    await first.getProject('ITH');
+    await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    await first.close();
+    // Days later, an agent makes them a customer from JSM's own screens.
+    jsm.users.set('elsewhere@example.com', user('elsewhere@example.com'));
+    const later = await rest.target(jsm, { env: { JSM_STATE_DIR: join(first.ledgerPath, '..') } });
+    await later.getProject('ITH');
+    expect(later.ledger.get('ITH', 'elsewhere@example.com')).toBeUndefined();
+  });
+
+  it('one seen missing and found only after its create could have landed is listed in doubt, not sent; one never looked for is owed', async () => {
+    const jsm = await rest.double({ existingUsers: [{ name: 'maybe@example.com' }, { name: 'made@example.com' }] });
+    const target = await rest.target(jsm);
+    await leaveIntents(target.ledgerPath, [
+      { ...intent(record('maybe@example.com')), at: ago(30), absent: true },
+      // A run killed after its create landed, re-run the next day: nothing says it was made another way.
+      { ...intent(record('made@example.com')), at: ago(24 * 60) },
+    ]);
+    await target.getProject('ITH');
+    expect(target.ledger.get('ITH', 'maybe@example.com')).toMatchObject({ status: 'sending', reason: expect.stringContaining('invitations send --in-doubt') });
+    expect(target.ledger.inDoubt('ITH')).toBe(1);
+    expect(target.ledger.get('ITH', 'made@example.com')).toMatchObject({ status: 'pending' });
+  });
+
+  it('one missing within that time is kept, marked as looked for', async () => {
+    const jsm = await rest.double();
+    const target = await rest.target(jsm);
+    const file = await leaveIntents(target.ledgerPath, [{ ...intent(record('soon@example.com')), at: ago(2) }]);
+    await target.getProject('ITH');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ record: { email: 'soon@example.com' }, absent: true });
+  });
+});

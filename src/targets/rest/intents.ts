@@ -34,9 +34,11 @@ export interface Intent {
 /** An intent read back from a file, with when it was written (ms since the epoch). */
 export interface LeftIntent extends Intent {
   at: number;
+  /** A later run looked for the account and found none (its create may have been still on its way). */
+  absentSeen?: boolean;
 }
 
-type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string } | { t: 'settled'; p: string; k: string };
+type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true } | { t: 'settled'; p: string; k: string };
 
 export interface LeftIntents {
   /** A file of a process that has ended (or of another machine). */
@@ -194,7 +196,9 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
       }
       if (line.t === 'intent' && line.record && typeof line.username === 'string') {
         const at = Date.parse(line.at);
-        byId.set(id(line.record.project, line.record.key), { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() });
+        const left: LeftIntent = { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() };
+        if (line.absent === true) left.absentSeen = true;
+        byId.set(id(line.record.project, line.record.key), left);
       } else if (line.t === 'settled') {
         byId.delete(id(line.p, line.k));
       }
@@ -212,7 +216,7 @@ export async function rewriteIntentFile(file: string, intents: readonly LeftInte
     return;
   }
   const temp = `${file}.${process.pid}.tmp`;
-  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString() })}\n`).join('');
+  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}) })}\n`).join('');
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     await handle.writeFile(text, 'utf8');
