@@ -26,6 +26,9 @@ export interface Created {
 
 export type RowDone = Created | { failed: string };
 
+/** What a row whose create was sent but never answered is told (its intent stays owed). */
+export const UNKNOWN_FATE = 'its invitation stays owed, and the next run checks for the account and invites it if the create was made; run the same command again to finish this row';
+
 /** Creates refused alike, one after another, with no account made: the directory refuses them all. */
 const ALIKE_LIMIT = 3;
 
@@ -113,6 +116,11 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
       return { failed: `${error.message}${maybe}: run the same command again to finish this row` };
     }
     if (after === null) {
+      if (error.lostAnswers > 0) {
+        // Sent, and never answered: the create may still land on the server. Its intent stays open
+        // (the file outlives this run), and the run that finds the account owes it its invitation.
+        return { failed: `${error.message}; no account was found yet, but the create may still land: ${UNKNOWN_FATE}` };
+      }
       await settle();
       return { failed: `${error.message}: run the same command again to finish this row` };
     }

@@ -8,10 +8,20 @@ import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discove
 import type { HttpClient } from './http.js';
 import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
-import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from './intents.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
 
-/** How long an intent whose account never turned up is kept (a create sent by a killed run lands long before). */
+/** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
 const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How long after its intent a create can still land on the server (sent before a kill, or never
+ * answered: its retries and a slow server). An intent whose account is still missing after that is
+ * dropped: if the person becomes a customer later, another way, this tool owes them nothing.
+ */
+export const LANDED_WITHIN_MS = 15 * 60 * 1000;
+/** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
+const UNSURE_RUN = 'intent-resolution';
+const UNSURE_REASON =
+  'an earlier run that was cut off meant to create this account; it was missing after that run, and found only after its create could have landed, so it may have been made another way: not sent by itself (send it with: invitations send --in-doubt)';
 import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
@@ -50,6 +60,8 @@ export class RestTarget implements Target {
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
+  /** Intents of this run still open (creates never answered) that were said already. */
+  #unknownNoted = 0;
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
   #organizations: RestOrganizations;
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
@@ -269,7 +281,13 @@ export class RestTarget implements Target {
       throw error;
     } finally {
       // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
-      await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
+      const known = (project: string, key: string): boolean => committed && this.ledger.get(project, key) !== undefined;
+      const unknown = this.#intents.openIntents(known).length;
+      if (unknown > this.#unknownNoted) {
+        this.#unknownNoted = unknown;
+        this.#onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
+      }
+      await this.#intents.close(known);
     }
   }
 
@@ -277,10 +295,11 @@ export class RestTarget implements Target {
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
    * now under the username the run meant to create, with that email, was created by it (its
    * look-up had found none), so its invitation is owed and recorded now; records already in the
-   * ledger win. An intent whose account does not exist (yet) is kept: the killed run's create may
-   * still land on the server (it was sent before the kill), so it is checked again at the end of
-   * this run and by later runs, until the account turns up, the ledger holds the customer (this run
-   * created it), or a week has passed.
+   * ledger win. An intent whose account does not exist (yet) is kept while the killed run's create
+   * may still land on the server (it was sent before the kill: LANDED_WITHIN_MS), and checked again
+   * at the end of this run and by later runs; missing after that, it is dropped, so that someone who
+   * becomes a customer another way later is not invited by this tool. One seen missing and found
+   * only after that time may have been made either way: its invitation is listed in doubt.
    */
   async #resolveLeftIntents(): Promise<void> {
     this.#left = await readLeftIntents(this.#intents);
@@ -291,6 +310,7 @@ export class RestTarget implements Target {
     const files = this.#left;
     if (files.length === 0) return;
     let owed = 0;
+    let unsureCount = 0;
     const now = Date.now();
     for (const file of files) {
       const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
@@ -304,15 +324,21 @@ export class RestTarget implements Target {
         const account = accounts[n];
         return account != null && account.active && sameEmail(account.email, i.record.email);
       });
-      this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
-      owed += made.filter((i) => i.record.status === 'pending').length;
+      // Seen missing once, and found only after the create could have landed: made another way, maybe.
+      const unsure = (i: LeftIntent): boolean => i.record.status === 'pending' && i.absentSeen === true && now - i.at > LANDED_WITHIN_MS;
+      const at = new Date().toISOString();
+      this.ledger.add(made.map((i) => (unsure(i) ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason: UNSURE_REASON, updatedAt: at } : { ...i.record, updatedAt: at })));
+      owed += made.filter((i) => i.record.status === 'pending' && !unsure(i)).length;
+      unsureCount += made.filter(unsure).length;
       await this.#store.commit();
-      const kept = open.filter((_, n) => accounts[n] == null);
+      // Missing: kept while its create may still land; once that time is past, it never will.
+      const kept = open.filter((i, n) => accounts[n] == null && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
       file.intents = kept;
       if (file.ended) await rewriteIntentFile(file.file, kept);
     }
     this.#left = files.filter((f) => f.intents.length > 0);
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
+    if (unsureCount > 0) this.#onNote(`${unsureCount} account(s) that an earlier run, cut off, meant to create turned up only after its create could have landed (they may have been made another way): their invitations are listed as in doubt, not sent by themselves`);
   }
 
   async close(): Promise<void> {
