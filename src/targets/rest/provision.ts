@@ -38,6 +38,17 @@ export interface RowContext {
 
 export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http } = ctx;
+  const found = await findAccount(http, row);
+  if (found === 'absent') return create(ctx, row, index);
+  if ('failed' in found) return found;
+  return existing(index, row, found);
+}
+
+/**
+ * The one rule that decides what a row's account is, for the real run (provisionRow) and the dry
+ * run (RestTarget.lookup) alike: the account to use, none (to create), or why the row fails.
+ */
+export async function findAccount(http: HttpClient, row: { email: string; username?: string | undefined }): Promise<Account | 'absent' | { failed: string }> {
   let found;
   try {
     found = await resolveAccount(http, row.email, row.username);
@@ -46,7 +57,7 @@ export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index
   }
   switch (found.kind) {
     case 'existing':
-      return existing(index, row, found.account);
+      return found.account;
     case 'inactive':
       return { failed: inactiveReason(found.accounts) };
     case 'ambiguous':
@@ -54,7 +65,7 @@ export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index
     case 'mismatch':
       return { failed: mismatchReason(row.email, found.account) };
     case 'absent':
-      return create(ctx, row, index);
+      return 'absent';
   }
 }
 

@@ -1,17 +1,17 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
-import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import type { InvitationLedger, Lookup, LookupRow, ProvisionRequest, Target } from '../../core/target.js';
 import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { accountByUsername, accountsByEmail } from './accounts.js';
+import { accountByUsername } from './accounts.js';
 import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from './intents.js';
 
 /** How long an intent whose account never turned up is kept (a create sent by a killed run lands long before). */
 const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
-import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
+import { addMembers, findAccount, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
 /** The project property that holds "Do not send account verification emails" for this tool. */
@@ -107,16 +107,12 @@ export class RestTarget implements Target {
     return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
   }
 
-  /** Emails with at least one active account (by the user search, exact email match without regard to case). */
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
-    const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
-      const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
-        if (error instanceof TargetError) throw error;
-        throw new TargetError('bad-answer', (error as Error).message);
-      });
-      return accounts.some((a) => a.active) ? key : null;
+  /** What the real run would find for each row: findAccount, the rule provisionRow applies. */
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
+    return mapLimit(rows, this.#http.pacer.maxInFlight, async (row): Promise<Lookup> => {
+      const found = await findAccount(this.#http, row);
+      return found === 'absent' || 'failed' in found ? found : 'existing';
     });
-    return new Set(found.filter((k): k is string => k !== null));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
