@@ -1,3 +1,4 @@
+import type { TargetError } from './errors.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -29,6 +30,21 @@ export interface ProvisionRequest extends NewCustomer {
    * that no crash can leave a new customer without the record that they are owed an invitation.
    */
   invitation?: InvitationRecord;
+}
+
+/**
+ * Thrown by `Target.provision` when the target refused the run part-way (a token revoked mid-run):
+ * the refusal, and what each row of the call got before it (rows not reached fail as not processed).
+ * The run ends with its summary, its report and this error.
+ */
+export class ProvisionStopped extends Error {
+  override readonly name = 'ProvisionStopped';
+  constructor(
+    readonly error: TargetError,
+    readonly outcomes: ProvisionOutcome[],
+  ) {
+    super(error.message);
+  }
 }
 
 /**

@@ -186,7 +186,9 @@ describe('provision', () => {
     const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: '401' }] } });
     const target = await rest.target(jsm);
     const error = await target.provision(await target.getProject('ITH'), rows(30)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'auth-failed', message: `authentication failed for ${jsm.url}: check JSM_TOKEN` });
+    // The token worked for discovery: a 401 now means it expired or was revoked during the run.
+    expect(error).toMatchObject({ error: { code: 'auth-failed', message: 'JSM stopped accepting JSM_TOKEN during the run (401 after earlier calls succeeded): it expired or was revoked' } });
+    expect((error as { outcomes: { status: string }[] }).outcomes).toHaveLength(30);
     expect(requestsPer(jsm, 'POST /rest/servicedeskapi/customer')).toBeLessThan(30);
   });
 });

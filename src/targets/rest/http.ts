@@ -82,6 +82,8 @@ export class HttpClient {
   #random: () => number;
   #sleeps = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closed = false;
+  /** A call these credentials authenticated has been answered (a later 401: they expired or were revoked). */
+  #accepted = false;
   #notedUntil = 0;
   /** Basic only: the JSESSIONID of the session, the login under way, whether the server gives sessions at all. */
   #session: string | undefined;
@@ -143,6 +145,8 @@ export class HttpClient {
       this.#check();
       if (answer && answer.status !== 429 && (answer.status < 500 || answer.status === 501 || options.pass?.includes(answer.status))) {
         if (!options.pass?.includes(answer.status)) this.#refuseAuth(answer);
+        // /info needs no login: only another path's answer shows the credentials work.
+        if (answer.status < 400 && !path.endsWith('/servicedeskapi/info')) this.#accepted = true;
         return answer;
       }
       if (answer?.status === 429) {
@@ -206,7 +210,15 @@ export class HttpClient {
       throw error;
     }
     const error =
-      answer.status === 401
+      answer.status === 401 && this.#accepted
+        ? new TargetError(
+            'auth-failed',
+            `JSM stopped accepting ${source} during the run (401 after earlier calls succeeded): it expired or was revoked`,
+            this.#options.credentials.kind === 'basic'
+              ? `check that the account can still log in (a changed password, a deactivated account), set ${source} again, then run the same command again: what was done is recorded and is not done twice`
+              : 'make a new personal access token (your Jira profile > Personal Access Tokens), set JSM_TOKEN to it, then run the same command again: what was done is recorded and is not done twice',
+          )
+        : answer.status === 401
         ? new TargetError(
             'auth-failed',
             `authentication failed for ${url}: check ${source}`,

@@ -1,6 +1,6 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
-import type { InvitationLedger, Lookup, LookupRow, ProvisionRequest, Target } from '../../core/target.js';
+import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
@@ -117,9 +117,13 @@ export class RestTarget implements Target {
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
-    const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
+    const outcomes: ProvisionOutcome[] = rows.map(() => NOT_PROCESSED);
     const batches: Promise<void>[] = [];
     let pending: Created[] = [];
+    /** Rows whose account exists now (created or found), by index: what a stop leaves them. */
+    const accounts = new Map<number, Created>();
+    /** What stopped the run (the instance refused it): the rows not done yet are not started. */
+    let stop: TargetError | undefined;
     this.#accounts.clear();
     const send = (): void => {
       const batch = pending;
@@ -132,7 +136,9 @@ export class RestTarget implements Target {
         }
       });
       // Held for the end; a rejection (the run stopping) is also seen there.
-      done.catch(() => undefined);
+      done.catch((error: unknown) => {
+        if (error instanceof TargetError) stop ??= error;
+      });
       batches.push(done);
     };
     try {
@@ -141,21 +147,33 @@ export class RestTarget implements Target {
       // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
       await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
-        const created = await provisionRow(ctx, row, index);
+        if (stop) return;
+        let created;
+        try {
+          created = await provisionRow(ctx, row, index);
+        } catch (error) {
+          if (!(error instanceof TargetError)) throw error;
+          stop ??= error;
+          return;
+        }
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };
           onRowDone?.();
           return;
         }
+        accounts.set(index, created);
         pending.push(created);
         if (pending.length >= MEMBERS_PER_CALL) send();
       });
-      if (pending.length > 0) send();
+      if (pending.length > 0 && !stop) send();
     } finally {
       // Never leave a membership call running behind a stopped run.
       await Promise.allSettled(batches);
     }
-    await Promise.all(batches);
+    await Promise.all(batches).catch((error: unknown) => {
+      if (!(error instanceof TargetError)) throw error;
+    });
+    if (stop) throw new ProvisionStopped(stop, outcomes.map((o, index) => (o === NOT_PROCESSED ? stoppedOutcome(stop as TargetError, accounts.get(index), project.key) : o)));
     return outcomes;
   }
 
@@ -313,6 +331,18 @@ export class RestTarget implements Target {
       `see the customers of ${project.key} in JSM (Project settings > Customers, or the Customers page of the project); jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
     );
   }
+}
+
+/** A row's outcome until its work is done. */
+const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
+
+/** What a row not finished when the instance refused the run is left with. */
+function stoppedOutcome(stop: TargetError, account: Created | undefined, projectKey: string): ProvisionOutcome {
+  if (account === undefined) return { status: 'failed', reason: `not processed: the run stopped (${stop.message}); run the same command again to finish` };
+  const why = `it was not made a customer of ${projectKey}: the run stopped (${stop.message}); run the same command again to finish`;
+  return account.status === 'created'
+    ? { status: 'failed', reason: `the account was created, but ${why}`, accountCreated: true }
+    : { status: 'failed', reason: `the account exists, but ${why}` };
 }
 
 /** What the admin should know about JSM's own emails on this version. */
