@@ -107,7 +107,9 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       // As for import-csv: the run is done and recorded; its summary says the report failed (exit 1).
-      done = { ...run, endedWith: error, summary: { ...run.summary, ok: false, error: errorBody(error) } };
+      // A run the target refused part-way keeps that error (exit 3); the report's is said beside it.
+      if (run.endedWith) out.errorWords(error);
+      else done = { ...run, endedWith: error, summary: { ...run.summary, ok: false, error: errorBody(error) } };
     }
   }
   if (extra.messages.ignoredFiles.length > 0) {

@@ -1,6 +1,6 @@
 import { TargetError, UsageError } from '../../core/errors.js';
 import { hashPassword } from '../../core/pkcs5s2.js';
-import { isClaimable, type InvitationLedger, type ProvisionRequest, type Target } from '../../core/target.js';
+import { isClaimable, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -95,9 +95,9 @@ export class LocalTarget implements Target {
     return { project: await this.getProject(key), previous: before.sendVerificationEmails, notes: [] };
   }
 
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
     const customers = this.#store.data.customers;
-    return new Set(keys.filter((key) => customers.has(key)));
+    return rows.map((row) => (customers.has(row.key) ? 'existing' : 'absent'));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {

@@ -1,6 +1,6 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
-import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
@@ -22,7 +22,7 @@ export const LANDED_WITHIN_MS = 15 * 60 * 1000;
 const UNSURE_RUN = 'intent-resolution';
 const UNSURE_REASON =
   'an earlier run that was cut off meant to create this account; it was missing after that run, and found only after its create could have landed, so it may have been made another way: not sent by itself (send it with: invitations send --in-doubt)';
-import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
+import { addMembers, findAccount, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
 /** The project property that holds "Do not send account verification emails" for this tool. */
@@ -160,26 +160,26 @@ export class RestTarget implements Target {
     return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
   }
 
-  /** Emails with at least one active account (by the user search, exact email match without regard to case). */
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+  /** What the real run would find for each row: findAccount, the rule provisionRow applies. */
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
     // A dry run meets the stop a real run would meet.
-    if (keys.length > 0) await this.#checkEmails(undefined, true);
-    const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
-      const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
-        if (error instanceof TargetError) throw error;
-        throw new TargetError('bad-answer', (error as Error).message);
-      });
-      return accounts.some((a) => a.active) ? key : null;
+    await this.#checkEmails(undefined, rows.some((r) => r.username === undefined));
+    return mapLimit(rows, this.#http.pacer.maxInFlight, async (row): Promise<Lookup> => {
+      const found = await findAccount(this.#http, row, this.#match);
+      return found === 'absent' || 'failed' in found ? found : 'existing';
     });
-    return new Set(found.filter((k): k is string => k !== null));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
     await this.#checkEmails(project.key, rows.some((r) => r.username === undefined));
-    const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
+    const outcomes: ProvisionOutcome[] = rows.map(() => NOT_PROCESSED);
     const batches: Promise<void>[] = [];
     let pending: Created[] = [];
+    /** Rows whose account exists now (created or found), by index: what a stop leaves them. */
+    const accounts = new Map<number, Created>();
+    /** What stopped the run (the instance refused it): the rows not done yet are not started. */
+    let stop: TargetError | undefined;
     this.#accounts.clear();
     const send = (): void => {
       const batch = pending;
@@ -192,7 +192,9 @@ export class RestTarget implements Target {
         }
       });
       // Held for the end; a rejection (the run stopping) is also seen there.
-      done.catch(() => undefined);
+      done.catch((error: unknown) => {
+        if (error instanceof TargetError) stop ??= error;
+      });
       batches.push(done);
     };
     try {
@@ -201,21 +203,33 @@ export class RestTarget implements Target {
       // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
       await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
-        const created = await provisionRow(ctx, row, index);
+        if (stop) return;
+        let created;
+        try {
+          created = await provisionRow(ctx, row, index);
+        } catch (error) {
+          if (!(error instanceof TargetError)) throw error;
+          stop ??= error;
+          return;
+        }
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };
           onRowDone?.();
           return;
         }
+        accounts.set(index, created);
         pending.push(created);
         if (pending.length >= MEMBERS_PER_CALL) send();
       });
-      if (pending.length > 0) send();
+      if (pending.length > 0 && !stop) send();
     } finally {
       // Never leave a membership call running behind a stopped run.
       await Promise.allSettled(batches);
     }
-    await Promise.all(batches);
+    await Promise.all(batches).catch((error: unknown) => {
+      if (!(error instanceof TargetError)) throw error;
+    });
+    if (stop) throw new ProvisionStopped(stop, outcomes.map((o, index) => (o === NOT_PROCESSED ? stoppedOutcome(stop as TargetError, accounts.get(index), project.key) : o)));
     return outcomes;
   }
 
@@ -388,6 +402,18 @@ export class RestTarget implements Target {
       `see the customers of ${project.key} in JSM (Project settings > Customers, or the Customers page of the project); jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
     );
   }
+}
+
+/** A row's outcome until its work is done. */
+const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
+
+/** What a row not finished when the instance refused the run is left with. */
+function stoppedOutcome(stop: TargetError, account: Created | undefined, projectKey: string): ProvisionOutcome {
+  if (account === undefined) return { status: 'failed', reason: `not processed: the run stopped (${stop.message}); run the same command again to finish` };
+  const why = `it was not made a customer of ${projectKey}: the run stopped (${stop.message}); run the same command again to finish`;
+  return account.status === 'created'
+    ? { status: 'failed', reason: `the account was created, but ${why}`, accountCreated: true }
+    : { status: 'failed', reason: `the account exists, but ${why}` };
 }
 
 /** What the admin should know about JSM's own emails on this version. */
