@@ -202,15 +202,35 @@ export function validateRow(candidate: CandidateRow): Validation {
     row.username = username;
   }
   if (candidate.password !== undefined && candidate.password.length > 0) {
-    // Never quote the password itself: only its length.
-    if (candidate.password.length < MIN_PASSWORD) {
-      return {
-        ok: false,
-        email,
-        reason: `the password is shorter than ${MIN_PASSWORD} characters; give a longer one, or none to create the customer without a predefined password`,
-      };
-    }
+    const problem = passwordProblem(candidate.password.reveal());
+    if (problem !== undefined) return { ok: false, email, reason: `${problem}; give another, or none to create the customer without a predefined password` };
     row.password = candidate.password;
   }
   return { ok: true, row };
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** How many characters a person sees in `text` (grapheme clusters: 👩‍💻 and é written e + ◌́ are one each). */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of graphemes.segment(text)) count++;
+  return count;
+}
+
+// Line breaks of every kind, tabs and other control characters: no login form takes them.
+const UNTYPABLE = /[\p{Cc}\u2028\u2029\u0085]/u;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why a predefined password (not empty) could not be typed at a login, or undefined. Never quotes
+ * the password: only what kind of character is wrong. The minimum counts characters as a person
+ * types them, not UTF-16 units (four emoji are four characters, not eight).
+ */
+export function passwordProblem(password: string): string | undefined {
+  if (password.trim() === '') return 'the password is only white space, which nobody can tell apart at a login';
+  if (UNTYPABLE.test(password)) return 'the password contains a line break, a tab or another control character, which a login form cannot take';
+  if (LONE_SURROGATE.test(password)) return 'the password contains a broken character (a lone UTF-16 surrogate)';
+  if (characterCount(password) < MIN_PASSWORD) return `the password is shorter than ${MIN_PASSWORD} characters`;
+  return undefined;
 }
