@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { checkOrganizations } from '../../src/core/organizations.js';
 import { Secret } from '../../src/core/secret.js';
 import { characterCount, emailProblem, passwordProblem, validateRow } from '../../src/core/validate.js';
 
@@ -134,5 +135,19 @@ describe('predefined passwords: only what can be typed at a login', () => {
 
   it('refuses a lone surrogate, which no keyboard makes and UTF-8 cannot hold', () => {
     expect(withPassword('password\ud83d')).toMatch(/lone UTF-16 surrogate/);
+  });
+});
+
+describe('names a lossy export turned into question marks', () => {
+  it('refuses them with the way to a good file: customers and organizations', () => {
+    for (const name of ['?? ??', '???????', 'Dimitris ????????', 'Jos? Nu?ez', '?', 'Ann ?', '😀 ??']) {
+      expect(reason('ann@example.com', name), name).toMatch(/has question marks where letters were: .* save it again as UTF-8/);
+    }
+    expect(checkOrganizations(['Legal', '???????'])).toEqual({ ok: false, reason: expect.stringMatching(/^the organization name '\?{7}' has question marks where letters were/) });
+  });
+
+  it('keeps names whose question mark is their own', () => {
+    for (const name of ['Who? Lee', 'Ann Lee (?)', 'Ann Lee']) expect(reason('ann@example.com', name), name).toBe('');
+    expect(checkOrganizations(['Who? Ltd'])).toEqual({ ok: true, names: ['Who? Ltd'] });
   });
 });
