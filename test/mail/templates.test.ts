@@ -354,3 +354,17 @@ describe('the built-in HTML invitations', () => {
     return Promise.all(texts.map(async (file) => expect(await readFile(file, 'utf8'), file).not.toMatch(/this link to confirm|diesen Link, um Ihre Adresse|este enlace para confirmar|ce lien pour confirmer|este link para confirmar/)));
   });
 });
+
+describe('English rows and the built-in templates', () => {
+  it('en and en-GB are served by the English welcome.txt and verify.txt without a note; other languages still get theirs', () => {
+    const templates = builtInTemplates();
+    for (const language of ['en', 'en-GB', 'en-US']) {
+      for (const kind of ['welcome', 'verify'] as const) {
+        const mail = composeInvitation({ ...invitation('a@example.com', 'A', { kind }), language }, FROM, templates);
+        expect(String(mail.subject)).toMatch(/^(Welcome to|Verify your email for) IT Help$/);
+      }
+    }
+    composeInvitation({ ...invitation('a@example.com', 'A'), language: 'nl' }, FROM, templates);
+    expect(templates.notes()).toEqual(['1 invitation(s) in nl used welcome.txt: the built-in templates have no welcome.nl.txt']);
+  });
+});
