@@ -108,6 +108,19 @@ export async function lockedFileOf(options: CommonOptions): Promise<string> {
   return resolve(spec);
 }
 
+/** Where a target's invitations are recorded: the REST ledger file, or the local store itself. */
+export interface LedgerPlace {
+  path: string;
+  /** false: nothing was ever recorded there (a REST ledger is made by its first write). */
+  exists: boolean;
+}
+
+/** The ledger the options' target reads, and whether it is there (asked before the target opens). */
+export async function ledgerOf(options: CommonOptions): Promise<LedgerPlace> {
+  const path = await lockedFileOf(options);
+  return { path, exists: existsSync(path) };
+}
+
 /**
  * The project the settings name (a key checked by the command's schema: settings.ts projectOption);
  * with none named and exactly one in the target, that one.

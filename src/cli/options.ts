@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { wholeNumberIssue } from './numbers.js';
 
-/** Options every command takes (CONTRACT.md). */
+/** Options every command takes (docs/contract.md). */
 export interface CommonOptions {
   target?: string;
   json?: boolean;

@@ -1,5 +1,5 @@
 import { Secret } from '../core/secret.js';
-import { MIN_PASSWORD, validateRow } from '../core/validate.js';
+import { MIN_PASSWORD, passwordProblem, validateRow } from '../core/validate.js';
 
 /** A terminal a person can answer in: never in CI, never without a TTY on stdin. */
 export function canPrompt(): boolean {
@@ -58,7 +58,7 @@ export async function askPassword(): Promise<Secret> {
       {
         message: 'Password:',
         mask: '*',
-        validate: (value) => value.length >= MIN_PASSWORD || `at least ${MIN_PASSWORD} characters`,
+        validate: (value) => (value !== '' && passwordProblem(value) === undefined) || `${passwordProblem(value) ?? 'no password given'} (at least ${MIN_PASSWORD} characters, no tabs or line breaks)`,
       },
       context,
     );

@@ -1,5 +1,5 @@
 import type { Plan } from '../core/plan.js';
-import { errorBody, RunError, UsageError } from '../core/errors.js';
+import { errorBody, RunError, TargetError, UsageError } from '../core/errors.js';
 import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
@@ -45,8 +45,11 @@ export interface RowRun {
   rows: RowResult[];
   declined: boolean;
   interrupted: boolean;
-  /** An error the run ended with after its rows were written: the report, or the store while sending. */
-  endedWith: UsageError | undefined;
+  /**
+   * An error the run ended with after its rows were written: the target refusing the run part-way
+   * (a TargetError: exit 3), the report, or the store while sending.
+   */
+  endedWith: RunError | undefined;
   /** The project's failed invitations after the run (this run's and earlier ones'), for a reminder. */
   failedInProject?: number;
   /** "local store <path>" or "JSM <url>", for the human summary. */
@@ -55,10 +58,12 @@ export interface RowRun {
   target: Target['kind'];
 }
 
-/** The one exit code of a row run (README: Output and exit codes). */
-export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'>): number {
+/** The one exit code of a row run (docs/contract.md, "Exit codes"). */
+export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): number {
   if (run.declined) return 1;
   if (run.interrupted) return 130;
+  // The target refused the run part-way: 3, as a refusal before the first row is.
+  if (run.endedWith instanceof TargetError) return 3;
   return run.summary.ok ? 0 : 1;
 }
 
@@ -193,7 +198,8 @@ export async function runRowsOutcome(
     }
   }
   const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped);
-  const failure = stopped ?? reportFailed;
+  const failure = outcome.refused ?? stopped ?? reportFailed;
+  if (outcome.refused && reportFailed) out.errorWords(reportFailed);
   const summary = failure
     ? { ...outcome.summary, ok: false, error: errorBody(failure) }
     : outcome.interrupted

@@ -52,7 +52,7 @@ export const projectOption = z
   .transform((key) => (key === undefined || key.trim() === '' ? undefined : key.trim().toUpperCase()))
   .pipe(projectKeySchema.optional());
 
-/** What every command takes (CONTRACT.md). */
+/** What every command takes (docs/contract.md). */
 export const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
 /** Where invitations go and in what words (addMailOptions). */
 const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text };

@@ -22,6 +22,8 @@ export interface PlanCounts {
   unknown: number;
   invalid: number;
   duplicate: number;
+  /** Rows the look-up found the real run would fail (REST: an inactive or ambiguous account). */
+  failed: number;
   invite: number;
   defer: number;
   suppress: number;
@@ -35,7 +37,7 @@ export interface Plan {
    *  A real run releases each row once it is settled (applyPlan): read them before applying. */
   rows: PlannedRow[];
   keptRows: boolean;
-  /** Rows already final: invalid and duplicate, in input order. */
+  /** Rows already final: invalid, duplicate and (found by the look-up) failed, in input order. */
   rejected: RowResult[];
   counts: PlanCounts;
   /** The run's organizations: what the rows name, and what that will take (`planned`). */
@@ -63,7 +65,7 @@ export async function buildPlan(
     rows: [],
     keptRows: keepRows,
     rejected: [],
-    counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, invite: 0, defer: 0, suppress: 0 },
+    counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, failed: 0, invite: 0, defer: 0, suppress: 0 },
     organizations: new RunOrganizations(target, settings.project, settings.createOrganizations !== false),
   };
   const firstLine = new Map<string, number | string>();
@@ -81,9 +83,17 @@ export async function buildPlan(
 
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const existing = lookup ? await target.lookupExisting(chunk.map((p) => p.row.key)) : null;
-    for (const planned of chunk) {
-      const exists = existing ? existing.has(planned.row.key) : null;
+    const found = lookup ? await target.lookup(chunk.map(({ row }) => ({ key: row.key, email: row.email, ...(row.username !== undefined ? { username: row.username } : {}) }))) : null;
+    for (const [n, planned] of chunk.entries()) {
+      const verdict = found ? found[n] : undefined;
+      if (verdict !== undefined && typeof verdict === 'object') {
+        // The real run would fail this row for this reason: so does the plan (a dry run's totals and exit are the real run's).
+        plan.counts.failed++;
+        const { row } = planned;
+        reject(rowResult(planned.index, row, 'failed', 'none', verdict.failed));
+        continue;
+      }
+      const exists = verdict === undefined ? null : verdict === 'existing';
       planned.exists = exists;
       planned.situation = situationOf(exists, target.ledger, settings.project.key, planned.row.key);
       planned.invitation = decide(planned.situation);

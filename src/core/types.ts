@@ -1,6 +1,6 @@
 import type { Secret } from './secret.js';
 
-/** How each input row ends (CONTRACT.md "Results"). */
+/** How each input row ends (docs/contract.md, "Results"). */
 export type RowStatus = 'created' | 'existing' | 'invalid' | 'duplicate' | 'failed';
 
 /** Why an invitation was not sent although the customer is new. */

@@ -25,7 +25,7 @@ export function normaliseHeader(text: string): string {
 
 /**
  * Normalised header texts of each field, in order of preference. Besides plain names, these are the
- * columns the address books and CRMs write by themselves (README, "CSV input"):
+ * columns the address books and CRMs write by themselves (docs/csv-input.md, "Contact exports"):
  * - Google Contacts, current: `First Name`, `Last Name`, `E-mail 1 - Label`, `E-mail 1 - Value`;
  *   legacy: `Name`, `Given Name`, `Family Name`, `E-mail 1 - Type`, `E-mail 1 - Value`;
  * - Outlook (classic and Outlook.com): `First Name`, `Last Name`, `E-mail Address`;

@@ -47,6 +47,26 @@ describe('import-csv on REST', () => {
     expect(sink.messages).toEqual([]);
   });
 
+  it('a dry run gives the real run\'s totals and exit: an inactive account and a shared email fail in both', async () => {
+    const run = await start({
+      existingUsers: [
+        { name: 'jold', emailAddress: 'c1@example.com', active: false },
+        { name: 'jsmith1', emailAddress: 'c2@example.com' },
+        { name: 'jsmith2', emailAddress: 'c2@example.com' },
+      ],
+    });
+    await writeFile(join(run.dir, 'in.csv'), csv(3));
+    const dry = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--dry-run', '--json', ...mail()]);
+    const real = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--json', ...mail()]);
+    const totals = { rows: 3, created: 1, existing: 0, invalid: 0, duplicate: 0, failed: 2 };
+    expect([dry.code, real.code]).toEqual([1, 1]);
+    expect(dry.json()).toMatchObject({ ok: false, dryRun: true, totals, invitations: { sent: 1 } });
+    expect(real.json()).toMatchObject({ ok: false, dryRun: false, totals, invitations: { sent: 1 } });
+    const problems = (r: typeof dry) => r.json<{ problems: { line: number; status: string; reason: string }[] }>().problems;
+    expect(problems(dry)).toEqual(problems(real));
+    expect(problems(dry).map((p) => [p.line, p.status])).toEqual([[3, 'failed'], [4, 'failed']]);
+  });
+
   it('existing users (400 and 409) are made members, not invited; deferred invitations are sent later', async () => {
     for (const duplicateStatus of [400, 409] as const) {
       const run = await start({ duplicateStatus, existingUsers: [{ name: 'c0@example.com' }] });

@@ -3,10 +3,12 @@
  * never created -> nothing owed, but kept while the killed run's create may still land; existed
  * before (settled) -> nothing. In process, against the JSM double, with files as a killed run leaves them.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InvitationRecord } from '../../src/core/types.js';
+import { IntentLog, readLeftIntents } from '../../src/targets/rest/intents.js';
 import { useRest } from '../rest/helpers.js';
 
 const rest = useRest();
@@ -64,5 +66,85 @@ describe('intents left by a killed REST run', () => {
     await target.flush();
     expect(target.ledger.get('ITH', 'late@example.com')).toMatchObject({ status: 'pending' });
     expect(await readdir(`${target.ledgerPath}.intents`)).toEqual([]);
+  });
+});
+
+describe('whose intent file is whose', () => {
+  it("a live process's file is never read as left; once its owner has closed (the same pid still running), it is", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jsm-intents-'));
+    try {
+      const ledger = join(dir, 'x.ledger.json');
+      const owner = new IntentLog(ledger);
+      await owner.write([{ record: record('open@example.com'), username: 'open@example.com' }]);
+      // The same pid as the reader (as pid 1 in two containers): not a proof of anything.
+      expect(owner.file).not.toContain(`-${process.pid}-`);
+      const reader = new IntentLog(ledger);
+      expect(await readLeftIntents(reader)).toEqual([]);
+      // The owner ends with its intent unresolved (a create whose fate it never learned).
+      await owner.close(() => false);
+      const left = await readLeftIntents(reader);
+      expect(left).toMatchObject([{ file: owner.file, ended: true, intents: [{ username: 'open@example.com' }] }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a create whose fate is unknown', () => {
+  it('(sent, never answered, retries refused with 503, no account yet) stays owed: the re-run that finds the account invites it', async () => {
+    const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-before-write' }], status503Rate: 1 } });
+    const first = await rest.target(jsm);
+    const project = await first.getProject('ITH');
+    const owed = record('late@example.com');
+    const [outcome] = await first.provision(project, [{ email: 'late@example.com', key: 'late@example.com', fullName: 'Late', exists: null, invitation: owed }]);
+    expect(outcome).toMatchObject({ status: 'failed', reason: expect.stringContaining('its invitation stays owed') });
+    await first.close();
+    // The create lands on the server after the run gave up on it.
+    jsm.setFaults({ status503Rate: 0 });
+    jsm.users.set('late@example.com', { name: 'late@example.com', key: 'JIRAUSER7', emailAddress: 'late@example.com', displayName: 'Late', active: true, createdVia: 'customer', applicationKeys: [] });
+    const again = await rest.target(jsm, { env: { JSM_STATE_DIR: join(first.ledgerPath, '..') } });
+    await again.getProject('ITH');
+    expect(again.ledger.get('ITH', 'late@example.com')).toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('intents whose create can no longer land', () => {
+  const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+  const user = (email: string) => ({ name: email, key: `JIRAUSER-${email}`, emailAddress: email, displayName: email, active: true, createdVia: 'seed' as const, applicationKeys: [] });
+
+  it('one still missing long after the cut-off run is dropped: who becomes a customer another way later is never invited', async () => {
+    const jsm = await rest.double();
+    const first = await rest.target(jsm);
+    const file = await leaveIntents(first.ledgerPath, [{ ...intent(record('elsewhere@example.com')), at: ago(20) }]);
+    await first.getProject('ITH');
+    await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    await first.close();
+    // Days later, an agent makes them a customer from JSM's own screens.
+    jsm.users.set('elsewhere@example.com', user('elsewhere@example.com'));
+    const later = await rest.target(jsm, { env: { JSM_STATE_DIR: join(first.ledgerPath, '..') } });
+    await later.getProject('ITH');
+    expect(later.ledger.get('ITH', 'elsewhere@example.com')).toBeUndefined();
+  });
+
+  it('one seen missing and found only after its create could have landed is listed in doubt, not sent; one never looked for is owed', async () => {
+    const jsm = await rest.double({ existingUsers: [{ name: 'maybe@example.com' }, { name: 'made@example.com' }] });
+    const target = await rest.target(jsm);
+    await leaveIntents(target.ledgerPath, [
+      { ...intent(record('maybe@example.com')), at: ago(30), absent: true },
+      // A run killed after its create landed, re-run the next day: nothing says it was made another way.
+      { ...intent(record('made@example.com')), at: ago(24 * 60) },
+    ]);
+    await target.getProject('ITH');
+    expect(target.ledger.get('ITH', 'maybe@example.com')).toMatchObject({ status: 'sending', reason: expect.stringContaining('invitations send --in-doubt') });
+    expect(target.ledger.inDoubt('ITH')).toBe(1);
+    expect(target.ledger.get('ITH', 'made@example.com')).toMatchObject({ status: 'pending' });
+  });
+
+  it('one missing within that time is kept, marked as looked for', async () => {
+    const jsm = await rest.double();
+    const target = await rest.target(jsm);
+    const file = await leaveIntents(target.ledgerPath, [{ ...intent(record('soon@example.com')), at: ago(2) }]);
+    await target.getProject('ITH');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ record: { email: 'soon@example.com' }, absent: true });
   });
 });

@@ -38,7 +38,7 @@ describe('emails that cannot be matched', () => {
   it('a dry run (the look-up) stops the same way', async () => {
     const jsm = await rest.double({ emailVisibility: 'hidden', existingUsers: [LDAP] });
     const target = await rest.target(jsm);
-    await expect(target.lookupExisting([ROW.key])).rejects.toMatchObject({ code: 'emails-not-matchable' });
+    await expect(target.lookup([ROW])).rejects.toMatchObject({ code: 'emails-not-matchable' });
   });
 
   it('public: the check passes and the LDAP account is found as existing', async () => {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { rows, useRest } from './helpers.js';
+import { ProvisionStopped } from '../../src/core/target.js';
 
 const rest = useRest();
 const BASIC = { JSM_TOKEN: '', JSM_USER: 'admin', JSM_PASSWORD: 'admin-pw' };
@@ -63,7 +64,10 @@ describe('answers that are not what the call returns', () => {
     const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: `${SD}/customer`, kind: 'login-page-200' }] } });
     const target = await rest.target(jsm, { concurrency: 1 });
     const project = await target.getProject('ITH');
-    const error = await target.provision(project, rows(5)).catch((e: unknown) => e);
+    const stopped = await target.provision(project, rows(5)).catch((e: unknown) => e);
+    // The run stops with what each row came to; the refusal is its cause.
+    expect(stopped).toBeInstanceOf(ProvisionStopped);
+    const error = (stopped as ProvisionStopped).error;
     expect(error).toMatchObject({ code: 'session-lost', message: expect.stringContaining('login page') });
     expect((error as Error).message).not.toMatch(/<|os_password/);
     const page = jsm.calls.findIndex((c) => c.fault === 'login-page-200');

@@ -19,6 +19,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** A command the CLI runs under, e.g. `['unshare', '--pid', '--fork', '--mount-proc', '--kill-child']`. */
+  wrap?: string[];
 }
 
 /** The user's variables that would point a run at a real target or SMTP server are never inherited. */
@@ -33,7 +35,8 @@ export function startCli(args: string[], options: CliOptions): { child: ChildPro
   // JSM_TEST_SPAWN_LOG=<file>: one line per CLI start (the test file and its args), to count spawns.
   const log = process.env.JSM_TEST_SPAWN_LOG;
   if (log) appendFileSync(log, `${expect.getState().testPath ?? '?'}\t${args.slice(0, 2).join(' ')}\n`);
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
+  const [command, ...before] = [...(options.wrap ?? []), process.execPath, BIN, ...args] as [string, ...string[]];
+  const child = spawn(command, before, { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -10,7 +10,7 @@ import { askConfirm, canPrompt } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
 
-/** The options import-csv and import-mail share (CONTRACT.md). */
+/** The options import-csv and import-mail share (docs/contract.md). */
 export function addImportOptions(command: Command): Command {
   return addCommonOptions(
     addMailOptions(

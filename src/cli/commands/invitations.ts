@@ -5,7 +5,7 @@ import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
-import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
@@ -57,10 +57,12 @@ export function invitationsCommand(): Command {
 
 async function listInvitations(out: Output, raw: CommonOptions): Promise<number> {
   const options = parseSettings(invitationsListSchema, raw);
+  const ledger = await ledgerOf(options);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
+      noteMissingLedger(out, target.location, ledger);
       const records = target.ledger
         .list(project.key)
         .filter((r) => options.status === undefined || invitationView(r) === options.status);
@@ -74,11 +76,12 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
         updatedAt: r.updatedAt,
         reason: r.reason ?? (r.suppressedBy ? suppressedReason(r.suppressedBy) : null),
       }));
-      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, count: rows.length, invitations: rows });
-      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key}`);
+      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows });
+      const from = `(ledger: ${ledger.path})`;
+      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`);
       else {
         const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
-        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key}`].join('\n'));
+        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n'));
       }
       return 0;
     },
@@ -88,10 +91,12 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
 async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
+  const ledger = await ledgerOf(options);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
+      noteMissingLedger(out, target.location, ledger);
       const plan = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
       const { due } = plan;
       const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
@@ -116,10 +121,10 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
       out.jsonResult({
-        ...renderResendJson(target.kind, project.key, outcome, mail.outbox),
+        ...renderResendJson(target.kind, project.key, outcome, mail.outbox, ledger),
         ...(stopped ? { ok: false, error: errorBody(stopped) } : {}),
       });
-      const text = renderResendText(project.key, due.length, outcome, mail.outbox);
+      const text = renderResendText(project.key, due.length, outcome, mail.outbox, ledger);
       out.result(text);
       // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
       if (out.quiet && !out.json && resendExitCode(outcome) === 1) out.always(text);
@@ -130,13 +135,26 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
   );
 }
 
+/**
+ * A REST ledger that is not there: this machine (with this JSM_STATE_DIR / XDG_STATE_HOME) never
+ * recorded an invitation for the instance. Said, so that "no invitations" is not taken for the
+ * truth about a ledger kept elsewhere.
+ */
+function noteMissingLedger(out: Output, location: string, ledger: LedgerPlace): void {
+  if (ledger.exists) return;
+  out.warn(
+    `no invitation ledger for ${location} at ${ledger.path}: no run with this JSM_STATE_DIR (or XDG_STATE_HOME) on this machine recorded invitations there. If the imports ran elsewhere, run this where they ran, or point JSM_STATE_DIR at the folder that holds their ledger`,
+  );
+}
+
 /** The one JSON object of `invitations send` (pure). */
-export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null): Record<string, unknown> {
+export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null, ledger: LedgerPlace): Record<string, unknown> {
   return {
     ok: outcome.problems.length === 0 && !outcome.interrupted,
     command: 'invitations send',
     target,
     project,
+    ledger,
     invitations: { ...outcome.totals, outbox },
     problems: outcome.problems,
     ...(outcome.interrupted ? { error: { code: 'interrupted', message: 'interrupted: the invitations not yet sent stay pending', hint: 'run the same command again to send them' } } : {}),
@@ -144,12 +162,12 @@ export function renderResendJson(target: string, project: string, outcome: Resen
 }
 
 /** The human summary of `invitations send` (pure). */
-export function renderResendText(project: string, listed: number, outcome: ResendOutcome, outbox: string | null): string {
+export function renderResendText(project: string, listed: number, outcome: ResendOutcome, outbox: string | null, ledger: LedgerPlace): string {
   const t = outcome.totals;
-  if (t.suppressedBy) return `${project} says "Do not send account verification emails": nothing sent; ${listed} invitation(s) stay as they are`;
+  if (t.suppressedBy) return `${project} says "Do not send account verification emails": nothing sent; ${listed} invitation(s) stay as they are (ledger: ${ledger.path})`;
   const where = t.sent > 0 ? (outbox ? ` to the outbox ${outbox}` : ' by SMTP') : '';
   return [
-    `invitations for ${project}: ${t.sent} sent${where}, ${t.failed} failed, ${t.inDoubt} in doubt, ${t.pending} pending`,
+    `invitations for ${project}: ${t.sent} sent${where}, ${t.failed} failed, ${t.inDoubt} in doubt, ${t.pending} pending (ledger: ${ledger.path})`,
     ...outcome.problems.map((p) => `  ${p.email}: [${p.status}] ${p.reason}`),
   ].join('\n');
 }

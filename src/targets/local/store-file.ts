@@ -6,6 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import { codePointName } from '../../core/printable.js';
 import { emailKey, emailProblem, foldName, forbiddenInName } from '../../core/validate.js';
 import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
+import { sweepDeadSockets } from '../shared/lock.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
 import { batchLine, checksumOf, type Batch, type JournalEntry } from './journal.js';
@@ -388,16 +389,34 @@ export async function fileStamp(path: string): Promise<string | null> {
   }
 }
 
-/** Removes temp files left by writers that were killed mid-write (their pid is gone). */
+/**
+ * Removes temp files left by writers that were killed mid-write, and live-sockets of lock owners
+ * that are gone (called under the lock). A new store file is only written under the lock: every
+ * temp file of one found now was left by a dead writer, whatever its pid says (a pid says nothing
+ * of a writer in another PID namespace). The lock's own temp files are made without the lock: one
+ * is removed when its pid is gone here and it was not touched for a minute.
+ */
 export async function sweepDeadTemps(path: string): Promise<void> {
   const prefix = `.${basename(path)}.`;
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const lockPrefix = `.${basename(path)}.lock.`;
+  const dir = dirname(path);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(prefix));
+  const now = Date.now();
   for (const name of names) {
     const pid = Number(TEMP_FILE.exec(name)?.[1]);
-    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    await rm(join(dirname(path), name), { force: true });
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (name.startsWith(lockPrefix)) {
+      if (isAlive(pid)) continue;
+      const info = await lstat(join(dir, name)).catch(() => null);
+      if (info === null || now - info.mtimeMs < LOCK_TEMP_AGE_MS) continue;
+    }
+    await rm(join(dir, name), { force: true });
   }
+  await sweepDeadSockets(dir, names);
 }
+
+/** A lock's temp file lives for the moment between its write and its link: one this old is a dead writer's. */
+const LOCK_TEMP_AGE_MS = 60_000;
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { STORE_FORMAT, type StoreData } from './format.js';
 import { appendLog, applyEntry, headerLine, readLog, resetLog, type JournalEntry, type LogRead } from './journal.js';
@@ -25,6 +26,8 @@ export interface StoreChanges {
 export type StoreOp = (data: StoreData) => StoreChanges | void;
 
 export interface StoreTuning {
+  /** Make the store's folder (with this mode) before its first write: a REST ledger's state folder, never made by a read. */
+  folderMode?: number;
   /** Compact when the log's replaced records exceed this share of the store's records (default 0.5)... */
   compactShare?: number;
   /** ...and at least this many (default 1,000; tests use a few). */
@@ -53,7 +56,8 @@ export class LocalStore {
   #entries: JournalEntry[] = [];
   #dirty = new Dirty();
   #lockOptions: LockOptions;
-  #tuning: Required<StoreTuning>;
+  #tuning: Required<Omit<StoreTuning, 'folderMode'>>;
+  #folderMode: number | undefined;
   #sweptTemps = false;
   #busy: Promise<unknown> = Promise.resolve();
   lastCommitMs = 0;
@@ -66,6 +70,7 @@ export class LocalStore {
     this.#disk = loaded.disk;
     this.#lockOptions = lockOptions;
     this.#tuning = { compactShare: tuning.compactShare ?? 0.5, compactMinReplaced: tuning.compactMinReplaced ?? 1_000 };
+    this.#folderMode = tuning.folderMode;
   }
 
   /** Opens the store; a missing file is an empty store, written at the first commit. */
@@ -131,6 +136,10 @@ export class LocalStore {
     if (!decide && this.#pending.length === 0 && this.#entries.length === 0) return;
     const started = performance.now();
     let compact = false;
+    if (this.#folderMode !== undefined) {
+      await mkdir(dirname(this.path), { recursive: true, mode: this.#folderMode });
+      this.#folderMode = undefined;
+    }
     await withLock(
       this.path,
       async () => {

@@ -103,6 +103,8 @@ export class HttpClient {
   #random: () => number;
   #sleeps = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closed = false;
+  /** A call these credentials authenticated has been answered (a later 401: they expired or were revoked). */
+  #accepted = false;
   #notedUntil = 0;
   /** Basic only: the login under way, whether the server gives sessions at all (the session is the jar's JSESSIONID). */
   #loggingIn: Promise<void> | undefined;
@@ -203,6 +205,8 @@ export class HttpClient {
           }
           throw new RequestFailed(`JSM answered ${answer.status} but not with what ${method} ${path} returns (${wrong})`, lost + (method === 'GET' ? 0 : 1), false);
         }
+        // /info needs no login: only another path's answer shows the credentials work.
+        if (answer.status < 400 && !path.endsWith('/servicedeskapi/info')) this.#accepted = true;
         return answer;
       }
       if (answer?.status === 429) {
@@ -289,7 +293,15 @@ export class HttpClient {
       throw error;
     }
     const error =
-      answer.status === 401
+      answer.status === 401 && this.#accepted
+        ? new TargetError(
+            'auth-failed',
+            `JSM stopped accepting ${source} during the run (401 after earlier calls succeeded): it expired or was revoked`,
+            this.#options.credentials.kind === 'basic'
+              ? `check that the account can still log in (a changed password, a deactivated account), set ${source} again, then run the same command again: what was done is recorded and is not done twice`
+              : 'make a new personal access token (your Jira profile > Personal Access Tokens), set JSM_TOKEN to it, then run the same command again: what was done is recorded and is not done twice',
+          )
+        : answer.status === 401
         ? new TargetError(
             'auth-failed',
             `authentication failed for ${url}: check ${source}`,

@@ -7,12 +7,18 @@
  * us (our look-up found none before the intent was written): its invitation is owed; no account
  * means the create never happened (the row will be created by the re-run, and invited then).
  *
- * One file per process (`<ledger>.intents/<host>-<pid>-<random>.jsonl`), so two runs never share
- * one; a file is removed once nothing in it is left unresolved.
+ * One file per process, named by a random token no other process can reuse
+ * (`<ledger>.intents/<host>-k<boot id>-r<random>.jsonl`; a pid is not such a name: a process in a
+ * fresh PID namespace, as in a CI container, has the pid of a run killed before it). Whether its
+ * owner is alive is asked of the kernel, not of a pid: the owner listens on a Unix socket beside the
+ * file (`<same name>.sock`) for its whole life; a connection to it succeeds while the owner lives
+ * (even stopped), and is refused once it has died, in any PID namespace on the same kernel (the same
+ * boot id). A file is removed once nothing in it is left unresolved; the socket when its owner closes.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { InvitationRecord } from '../../core/types.js';
@@ -28,17 +34,32 @@ export interface Intent {
 /** An intent read back from a file, with when it was written (ms since the epoch). */
 export interface LeftIntent extends Intent {
   at: number;
+  /** A later run looked for the account and found none (its create may have been still on its way). */
+  absentSeen?: boolean;
 }
 
-type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string } | { t: 'settled'; p: string; k: string };
+type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true } | { t: 'settled'; p: string; k: string };
 
 export interface LeftIntents {
-  /** A file of a process that has ended (or of another host). */
+  /** A file of a process that has ended (or of another machine). */
   file: string;
   /** Whether that process is known to have ended (its file may be removed once resolved). */
   ended: boolean;
   intents: LeftIntent[];
 }
+
+/** This kernel's boot id (shared by every PID namespace and container on it); '' where unknown. */
+const BOOT = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/[^0-9a-f]/g, '').slice(0, 12);
+  } catch {
+    return '';
+  }
+})();
+
+/** `<host>-k<boot>-r<random>.jsonl`; older releases named files `<host>-<pid>-<random>.jsonl`. */
+const NAME = /^([a-zA-Z0-9._]*)-k([0-9a-f]*)-r([0-9a-f]+)\.jsonl$/;
+const LEGACY = /^(.*)-(\d+)-[0-9a-f]+\.jsonl$/;
 
 export class IntentLog {
   readonly dir: string;
@@ -50,10 +71,17 @@ export class IntentLog {
   /** Intents written by this process and not yet known to be settled, by `project\0key`. */
   #open = new Map<string, Intent>();
   #wrote = false;
+  /** Listening while this process may write its file: how other processes tell it is alive. */
+  #alive: Promise<Server | undefined> | undefined;
 
   constructor(ledgerPath: string) {
     this.dir = `${ledgerPath}.intents`;
-    this.file = join(this.dir, `${safe(hostname())}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
+    this.file = join(this.dir, `${safe(hostname())}-k${BOOT}-r${randomBytes(8).toString('hex')}.jsonl`);
+  }
+
+  /** The socket whose listener says this file's owner is alive. */
+  get socket(): string {
+    return socketOf(this.file);
   }
 
   /** Makes these intents durable; resolves once they are on disk (writes of concurrent callers are grouped). */
@@ -91,6 +119,12 @@ export class IntentLog {
       await unlink(this.file).catch(() => undefined);
       this.#wrote = false;
     }
+    // Whatever is left open in the file (a create whose fate is unknown) is now another run's to resolve.
+    const alive = this.#alive;
+    this.#alive = undefined;
+    const server = await alive?.catch(() => undefined);
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await unlink(this.socket).catch(() => undefined);
   }
 
   /** Group commit: one append + fdatasync for everything queued meanwhile. */
@@ -115,6 +149,9 @@ export class IntentLog {
     if (lines.length === 0) return;
     this.#handle ??= (async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      // Alive before the file exists: no other process ever takes a live owner's file for a dead one's.
+      this.#alive ??= listen(this.dir, this.socket);
+      await this.#alive;
       // Never through a planted symlink; only this process writes this file.
       return open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     })();
@@ -136,13 +173,18 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
   }
   const host = safe(hostname());
   const found: LeftIntents[] = [];
+  // A socket without its file: a process killed before its first intent reached the disk.
+  for (const name of names.filter((n) => n.endsWith('.sock') && !names.includes(n.replace(/\.sock$/, '.jsonl')))) {
+    const socket = join(log.dir, name);
+    if (socket !== log.socket && NAME.test(name.replace(/\.sock$/, '.jsonl')) && (await ownerOf(log.dir, name.replace(/\.sock$/, '.jsonl'), host)) === 'dead') {
+      await unlink(socket).catch(() => undefined);
+    }
+  }
   for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) {
     const file = join(log.dir, name);
     if (file === log.file) continue;
-    const m = /^(.*)-(\d+)-[0-9a-f]+\.jsonl$/.exec(name);
-    const sameHost = m?.[1] === host;
-    const pid = Number(m?.[2]);
-    if (sameHost && alive(pid)) continue;
+    const owner = await ownerOf(log.dir, name, host);
+    if (owner === 'live') continue;
     const text = await readFile(file, 'utf8').catch(() => '');
     const byId = new Map<string, LeftIntent>();
     for (const raw of text.split('\n')) {
@@ -154,12 +196,14 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
       }
       if (line.t === 'intent' && line.record && typeof line.username === 'string') {
         const at = Date.parse(line.at);
-        byId.set(id(line.record.project, line.record.key), { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() });
+        const left: LeftIntent = { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() };
+        if (line.absent === true) left.absentSeen = true;
+        byId.set(id(line.record.project, line.record.key), left);
       } else if (line.t === 'settled') {
         byId.delete(id(line.p, line.k));
       }
     }
-    found.push({ file, ended: sameHost, intents: [...byId.values()] });
+    found.push({ file, ended: owner === 'dead', intents: [...byId.values()] });
   }
   return found;
 }
@@ -168,10 +212,11 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
 export async function rewriteIntentFile(file: string, intents: readonly LeftIntent[]): Promise<void> {
   if (intents.length === 0) {
     await unlink(file).catch(() => undefined);
+    await unlink(socketOf(file)).catch(() => undefined);
     return;
   }
   const temp = `${file}.${process.pid}.tmp`;
-  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString() })}\n`).join('');
+  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}) })}\n`).join('');
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     await handle.writeFile(text, 'utf8');
@@ -180,6 +225,77 @@ export async function rewriteIntentFile(file: string, intents: readonly LeftInte
     await handle.close();
   }
   await rename(temp, file);
+}
+
+/**
+ * Whether the owner of an intent file lives: 'elsewhere' for another machine (or a name this
+ * release does not know), which nobody here can check; its file is read but never rewritten.
+ */
+async function ownerOf(dir: string, name: string, host: string): Promise<'live' | 'dead' | 'elsewhere'> {
+  const m = NAME.exec(name);
+  if (m) {
+    if (BOOT === '' || m[2] !== BOOT) return 'elsewhere';
+    return (await answers(dir, socketOf(join(dir, name)))) ? 'live' : 'dead';
+  }
+  // A file of an older release: its pid is all there is (it cannot tell a reused one).
+  const legacy = LEGACY.exec(name);
+  if (legacy && legacy[1] === host) return alive(Number(legacy[2])) ? 'live' : 'dead';
+  return 'elsewhere';
+}
+
+function socketOf(file: string): string {
+  return file.replace(/\.jsonl$/, '.sock');
+}
+
+/**
+ * A path for a socket in `dir` that fits a socket address (108 bytes; Node cuts a longer one
+ * short without a word): through the directory's descriptor in /proc where there is one.
+ */
+async function withSocketPath<T>(dir: string, socket: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const name = socket.slice(dir.length + 1);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    handle = undefined;
+  }
+  try {
+    const viaProc = handle ? `/proc/self/fd/${handle.fd}/${name}` : '';
+    if (handle && (await readdir('/proc/self/fd').then(() => true, () => false))) return await fn(viaProc);
+    if (Buffer.byteLength(socket) < 108) return await fn(socket);
+    throw Object.assign(new Error(`the path of ${socket} is too long for a socket`), { code: 'ENAMETOOLONG' });
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Listens on the socket that says this process is alive (unref'ed: it keeps nothing running). */
+async function listen(dir: string, socket: string): Promise<Server> {
+  return withSocketPath(dir, socket, (path) => new Promise<Server>((resolve, reject) => {
+    const server = createServer((peer) => peer.destroy());
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      server.unref();
+      resolve(server);
+    });
+  }));
+}
+
+/** Whether a process listens on the socket: refused or missing means its owner has ended. */
+async function answers(dir: string, socket: string): Promise<boolean> {
+  return withSocketPath(dir, socket, (path) => new Promise<boolean>((resolve) => {
+    const peer = connect(path);
+    peer.once('connect', () => {
+      peer.destroy();
+      resolve(true);
+    });
+    peer.once('error', (error: NodeJS.ErrnoException) => {
+      peer.destroy();
+      // Anything but "nobody listens here" is not proof of death: the file is left alone.
+      resolve(!(error.code === 'ECONNREFUSED' || error.code === 'ENOENT'));
+    });
+  })).catch(() => true);
 }
 
 function alive(pid: number): boolean {

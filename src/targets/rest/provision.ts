@@ -26,6 +26,9 @@ export interface Created {
 
 export type RowDone = Created | { failed: string };
 
+/** What a row whose create was sent but never answered is told (its intent stays owed). */
+export const UNKNOWN_FATE = 'its invitation stays owed, and the next run checks for the account and invites it if the create was made; run the same command again to finish this row';
+
 /** Creates refused alike, one after another, with no account made: the directory refuses them all. */
 const ALIKE_LIMIT = 3;
 
@@ -41,9 +44,24 @@ export interface RowContext {
 
 export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http } = ctx;
+  const found = await findAccount(http, row, ctx.match);
+  if (found === 'absent') return create(ctx, row, index);
+  if ('failed' in found) return found;
+  return existing(index, row, found);
+}
+
+/**
+ * The one rule that decides what a row's account is, for the real run (provisionRow) and the dry
+ * run (RestTarget.lookup) alike: the account to use, none (to create), or why the row fails.
+ */
+export async function findAccount(
+  http: HttpClient,
+  row: { email: string; username?: string | undefined },
+  match?: AccountMatch,
+): Promise<Account | 'absent' | { failed: string }> {
   // A row names its account, or (by choice, where emails cannot be searched) the account JSM makes: username = email.
-  const byName = row.username ?? (ctx.match === 'jsm-username' ? row.email : undefined);
-  if (byName === undefined && ctx.match === 'username') {
+  const byName = row.username ?? (match === 'jsm-username' ? row.email : undefined);
+  if (byName === undefined && match === 'username') {
     return { failed: 'this row names no username, and accounts are matched by username (--match-accounts username): add a username column (or --map username=<column>)' };
   }
   let found;
@@ -54,7 +72,7 @@ export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index
   }
   switch (found.kind) {
     case 'existing':
-      return existing(index, row, found.account);
+      return found.account;
     case 'inactive':
       return { failed: inactiveReason(found.accounts) };
     case 'ambiguous':
@@ -62,7 +80,7 @@ export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index
     case 'mismatch':
       return { failed: mismatchReason(row.email, found.account) };
     case 'absent':
-      return create(ctx, row, index);
+      return 'absent';
   }
 }
 
@@ -113,6 +131,11 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
       return { failed: `${error.message}${maybe}: run the same command again to finish this row` };
     }
     if (after === null) {
+      if (error.lostAnswers > 0) {
+        // Sent, and never answered: the create may still land on the server. Its intent stays open
+        // (the file outlives this run), and the run that finds the account owes it its invitation.
+        return { failed: `${error.message}; no account was found yet, but the create may still land: ${UNKNOWN_FATE}` };
+      }
       await settle();
       return { failed: `${error.message}: run the same command again to finish this row` };
     }

@@ -1,6 +1,6 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
-import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
@@ -8,11 +8,21 @@ import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discove
 import type { HttpClient } from './http.js';
 import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
-import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from './intents.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
 
-/** How long an intent whose account never turned up is kept (a create sent by a killed run lands long before). */
+/** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
 const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
-import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
+/**
+ * How long after its intent a create can still land on the server (sent before a kill, or never
+ * answered: its retries and a slow server). An intent whose account is still missing after that is
+ * dropped: if the person becomes a customer later, another way, this tool owes them nothing.
+ */
+export const LANDED_WITHIN_MS = 15 * 60 * 1000;
+/** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
+const UNSURE_RUN = 'intent-resolution';
+const UNSURE_REASON =
+  'an earlier run that was cut off meant to create this account; it was missing after that run, and found only after its create could have landed, so it may have been made another way: not sent by itself (send it with: invitations send --in-doubt)';
+import { addMembers, findAccount, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
 /** The project property that holds "Do not send account verification emails" for this tool. */
@@ -50,6 +60,8 @@ export class RestTarget implements Target {
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
+  /** Intents of this run still open (creates never answered) that were said already. */
+  #unknownNoted = 0;
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
   #organizations: RestOrganizations;
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
@@ -148,26 +160,26 @@ export class RestTarget implements Target {
     return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
   }
 
-  /** Emails with at least one active account (by the user search, exact email match without regard to case). */
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+  /** What the real run would find for each row: findAccount, the rule provisionRow applies. */
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
     // A dry run meets the stop a real run would meet.
-    if (keys.length > 0) await this.#checkEmails(undefined, true);
-    const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
-      const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
-        if (error instanceof TargetError) throw error;
-        throw new TargetError('bad-answer', (error as Error).message);
-      });
-      return accounts.some((a) => a.active) ? key : null;
+    await this.#checkEmails(undefined, rows.some((r) => r.username === undefined));
+    return mapLimit(rows, this.#http.pacer.maxInFlight, async (row): Promise<Lookup> => {
+      const found = await findAccount(this.#http, row, this.#match);
+      return found === 'absent' || 'failed' in found ? found : 'existing';
     });
-    return new Set(found.filter((k): k is string => k !== null));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
     await this.#checkEmails(project.key, rows.some((r) => r.username === undefined));
-    const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
+    const outcomes: ProvisionOutcome[] = rows.map(() => NOT_PROCESSED);
     const batches: Promise<void>[] = [];
     let pending: Created[] = [];
+    /** Rows whose account exists now (created or found), by index: what a stop leaves them. */
+    const accounts = new Map<number, Created>();
+    /** What stopped the run (the instance refused it): the rows not done yet are not started. */
+    let stop: TargetError | undefined;
     this.#accounts.clear();
     const send = (): void => {
       const batch = pending;
@@ -180,7 +192,9 @@ export class RestTarget implements Target {
         }
       });
       // Held for the end; a rejection (the run stopping) is also seen there.
-      done.catch(() => undefined);
+      done.catch((error: unknown) => {
+        if (error instanceof TargetError) stop ??= error;
+      });
       batches.push(done);
     };
     try {
@@ -189,21 +203,33 @@ export class RestTarget implements Target {
       // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
       await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
-        const created = await provisionRow(ctx, row, index);
+        if (stop) return;
+        let created;
+        try {
+          created = await provisionRow(ctx, row, index);
+        } catch (error) {
+          if (!(error instanceof TargetError)) throw error;
+          stop ??= error;
+          return;
+        }
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };
           onRowDone?.();
           return;
         }
+        accounts.set(index, created);
         pending.push(created);
         if (pending.length >= MEMBERS_PER_CALL) send();
       });
-      if (pending.length > 0) send();
+      if (pending.length > 0 && !stop) send();
     } finally {
       // Never leave a membership call running behind a stopped run.
       await Promise.allSettled(batches);
     }
-    await Promise.all(batches);
+    await Promise.all(batches).catch((error: unknown) => {
+      if (!(error instanceof TargetError)) throw error;
+    });
+    if (stop) throw new ProvisionStopped(stop, outcomes.map((o, index) => (o === NOT_PROCESSED ? stoppedOutcome(stop as TargetError, accounts.get(index), project.key) : o)));
     return outcomes;
   }
 
@@ -269,7 +295,13 @@ export class RestTarget implements Target {
       throw error;
     } finally {
       // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
-      await this.#intents.close((project, key) => committed && this.ledger.get(project, key) !== undefined);
+      const known = (project: string, key: string): boolean => committed && this.ledger.get(project, key) !== undefined;
+      const unknown = this.#intents.openIntents(known).length;
+      if (unknown > this.#unknownNoted) {
+        this.#unknownNoted = unknown;
+        this.#onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
+      }
+      await this.#intents.close(known);
     }
   }
 
@@ -277,10 +309,11 @@ export class RestTarget implements Target {
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
    * now under the username the run meant to create, with that email, was created by it (its
    * look-up had found none), so its invitation is owed and recorded now; records already in the
-   * ledger win. An intent whose account does not exist (yet) is kept: the killed run's create may
-   * still land on the server (it was sent before the kill), so it is checked again at the end of
-   * this run and by later runs, until the account turns up, the ledger holds the customer (this run
-   * created it), or a week has passed.
+   * ledger win. An intent whose account does not exist (yet) is kept while the killed run's create
+   * may still land on the server (it was sent before the kill: LANDED_WITHIN_MS), and checked again
+   * at the end of this run and by later runs; missing after that, it is dropped, so that someone who
+   * becomes a customer another way later is not invited by this tool. One seen missing and found
+   * only after that time may have been made either way: its invitation is listed in doubt.
    */
   async #resolveLeftIntents(): Promise<void> {
     this.#left = await readLeftIntents(this.#intents);
@@ -291,6 +324,7 @@ export class RestTarget implements Target {
     const files = this.#left;
     if (files.length === 0) return;
     let owed = 0;
+    let unsureCount = 0;
     const now = Date.now();
     for (const file of files) {
       const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
@@ -304,15 +338,21 @@ export class RestTarget implements Target {
         const account = accounts[n];
         return account != null && account.active && sameEmail(account.email, i.record.email);
       });
-      this.ledger.add(made.map((i) => ({ ...i.record, updatedAt: new Date().toISOString() })));
-      owed += made.filter((i) => i.record.status === 'pending').length;
+      // Seen missing once, and found only after the create could have landed: made another way, maybe.
+      const unsure = (i: LeftIntent): boolean => i.record.status === 'pending' && i.absentSeen === true && now - i.at > LANDED_WITHIN_MS;
+      const at = new Date().toISOString();
+      this.ledger.add(made.map((i) => (unsure(i) ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason: UNSURE_REASON, updatedAt: at } : { ...i.record, updatedAt: at })));
+      owed += made.filter((i) => i.record.status === 'pending' && !unsure(i)).length;
+      unsureCount += made.filter(unsure).length;
       await this.#store.commit();
-      const kept = open.filter((_, n) => accounts[n] == null);
+      // Missing: kept while its create may still land; once that time is past, it never will.
+      const kept = open.filter((i, n) => accounts[n] == null && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
       file.intents = kept;
       if (file.ended) await rewriteIntentFile(file.file, kept);
     }
     this.#left = files.filter((f) => f.intents.length > 0);
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
+    if (unsureCount > 0) this.#onNote(`${unsureCount} account(s) that an earlier run, cut off, meant to create turned up only after its create could have landed (they may have been made another way): their invitations are listed as in doubt, not sent by themselves`);
   }
 
   async close(): Promise<void> {
@@ -362,6 +402,18 @@ export class RestTarget implements Target {
       `see the customers of ${project.key} in JSM (Project settings > Customers, or the Customers page of the project); jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
     );
   }
+}
+
+/** A row's outcome until its work is done. */
+const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
+
+/** What a row not finished when the instance refused the run is left with. */
+function stoppedOutcome(stop: TargetError, account: Created | undefined, projectKey: string): ProvisionOutcome {
+  if (account === undefined) return { status: 'failed', reason: `not processed: the run stopped (${stop.message}); run the same command again to finish` };
+  const why = `it was not made a customer of ${projectKey}: the run stopped (${stop.message}); run the same command again to finish`;
+  return account.status === 'created'
+    ? { status: 'failed', reason: `the account was created, but ${why}`, accountCreated: true }
+    : { status: 'failed', reason: `the account exists, but ${why}` };
 }
 
 /** What the admin should know about JSM's own emails on this version. */

@@ -1,5 +1,5 @@
 /**
- * Customer organizations of the JSM double (JSM-API.md "Organizations"): the organization list,
+ * Customer organizations of the JSM double (docs/jsm-api.md "Organizations"): the organization list,
  * create, members, and the organizations of a desk. All need `X-ExperimentalApi: opt-in`. Writes
  * meet the same faults as every write (503, cut-after-write, 429), in server.ts.
  */

@@ -89,10 +89,12 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     return opts.captcha !== undefined && (opts.captcha.active === true || (failuresOf.get(user) ?? 0) >= captchaAfter);
   }
 
+  let tokenUses = 0;
   function authenticate(h: string | undefined): { user: string | null; forbidden: boolean; captcha?: boolean; basicDisabled?: boolean } {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h ?? '');
     if (bearer) {
-      if (bearer[1] === token) return { user: tokenUser, forbidden: false };
+      // A token revoked (or expired) mid-run: accepted for its first calls, refused from then on.
+      if (bearer[1] === token && (opts.revokeTokenAfter === undefined || ++tokenUses <= opts.revokeTokenAfter)) return { user: tokenUser, forbidden: false };
       if (opts.forbiddenToken !== undefined && bearer[1] === opts.forbiddenToken) return { user: 'agent', forbidden: true };
     }
     const basic = /^Basic\s+(\S+)\s*$/i.exec(h ?? '');

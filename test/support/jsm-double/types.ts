@@ -121,6 +121,8 @@ export interface JsmDoubleOptions {
   token?: string;
   /** Owner of `token` (default 'admin'); rate-limit buckets are per owner. */
   tokenUser?: string;
+  /** `token` works for this many calls, then is refused (401) as a token expired or revoked mid-run is. */
+  revokeTokenAfter?: number;
   /** Accepted Basic credentials. */
   basic?: { user: string; password: string };
   /** A Bearer token that authenticates (as 'agent') but is refused 403 everywhere except /info. */

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { LocalStore } from '../../src/targets/local/store.js';
+import { runCli } from '../support/cli.js';
+import { useSmtpSink } from '../support/e2e.js';
+import { useTempDirs } from '../support/tmp.js';
+import { emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+
+/*
+ * The local store where runs are cut off and re-run with other settings: what a re-run says it did
+ * is what the store records, and what a later command acts on.
+ */
+const smtp = useSmtpSink();
+const tempDir = useTempDirs();
+const HOOKS = 'JSM_PROVISION_TEST_HOOKS';
+
+interface Summary {
+  invitations: { sent: number; suppressed: number; pending: number; inDoubt: number };
+}
+
+describe('a re-run after a kill', () => {
+  it('--no-invite records the suppression of what the killed run owed; a later invitations send emails none of them', async () => {
+    const dir = await tempDir();
+    const store = await projectStore(dir);
+    const input = emails('n', 50);
+    await writeCsv(dir, 'c.csv', input);
+    // Killed once the customers and the invitations they are owed are durable, nothing sent.
+    const killed = watch(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'commit@1' } });
+    await killed.stderrMatches(hookLine('commit', 1));
+    killed.kill('SIGKILL');
+    await killed.done;
+    const again = await runCli(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite', ...smtp.mail()], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json<Summary>().invitations).toMatchObject({ sent: 0, suppressed: 50, pending: 0 });
+    const records = [...((await LocalStore.open(store)).data.invitations.ITH?.values() ?? [])];
+    expect(records).toHaveLength(50);
+    for (const record of records) expect(record).toMatchObject({ status: 'suppressed', suppressedBy: 'flag' });
+    // Another invitation owed later (deferred), then sent: only that one goes out.
+    await writeCsv(dir, 'd.csv', ['later@example.com']);
+    const deferred = await runCli(['import-csv', 'd.csv', '--project', 'ITH', '--json', '--defer-invites'], { cwd: dir });
+    expect(deferred.code, deferred.stderr).toBe(0);
+    const send = await runCli(['invitations', 'send', '--project', 'ITH', '--json', '--yes', ...smtp.mail()], { cwd: dir });
+    expect(send.code, send.stderr).toBe(0);
+    expect(smtp.sink.accepted().flatMap((m) => m.rcptTo)).toEqual(['later@example.com']);
+  });
+});
