@@ -149,7 +149,9 @@ function checkContradictions(argv: readonly string[], command: string): void {
 }
 
 /** Environment variables every command reads, besides those of its own options. */
-const COMMON_ENV = ['JSM_CONFIG', 'JSM_PROFILE', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_STATE_DIR', 'JSM_LOCK_WAIT', 'NO_COLOR'];
+const COMMON_ENV = ['JSM_CONFIG', 'JSM_PROFILE', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_STATE_DIR', 'JSM_LOCK_WAIT', 'NO_COLOR',
+  // REST targets: a proxy (lower case too, as curl reads them) and a private CA.
+  'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS'];
 
 /** Each command's --help ends with the environment variables it reads. */
 function addEnvironmentHelp(command: Command): void {

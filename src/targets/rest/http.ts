@@ -131,7 +131,14 @@ export class HttpClient {
     // The values are passed explicitly: the environment given to the target, not process.env.
     this.#pool =
       proxy && (proxy.httpProxy || proxy.httpsProxy)
-        ? new EnvHttpProxyAgent({ ...settings, httpProxy: proxy.httpProxy ?? '', httpsProxy: proxy.httpsProxy ?? proxy.httpProxy ?? '', noProxy: proxy.noProxy ?? '' })
+        ? new EnvHttpProxyAgent({
+            ...settings,
+            httpProxy: proxy.httpProxy ?? '',
+            httpsProxy: proxy.httpsProxy ?? proxy.httpProxy ?? '',
+            noProxy: proxy.noProxy ?? '',
+            // As curl: plain http goes to the proxy as a request for the full URL; https through a CONNECT tunnel.
+            proxyTunnel: false,
+          })
         : new Agent(settings);
   }
 
