@@ -5,6 +5,7 @@ import { appendLog, applyEntry, headerLine, readLog, resetLog, type JournalEntry
 import { withLock, type LockOptions } from '../shared/lock.js';
 import { applyBatch, batchLines, checkedEntry, fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
 import { testHook } from '../../util/test-hooks.js';
+import { readFailure } from '../../util/atomic-file.js';
 
 /**
  * What an operation changed, so that a commit can append just that to the log: the customers and
@@ -202,6 +203,7 @@ export class LocalStore {
     const end = await appendLog(this.journalPath, {
       end: this.#disk.logEnd,
       torn: this.#disk.torn ?? false,
+      unterminated: !fresh && this.#disk.unterminated === true,
       ...(fresh ? { header: headerLine(this.#disk.generation) } : {}),
       lines: batchLines(this.#data, dirty.customers, dirty.invitations),
       step: dirty.customers.size > 0 ? 'commit' : 'append',
@@ -210,6 +212,7 @@ export class LocalStore {
     this.#disk.logSize = end;
     this.#disk.logState = 'current';
     this.#disk.torn = false;
+    this.#disk.unterminated = false;
     this.#disk.replaced += dirty.replaced;
     this.#disk.records += dirty.created;
   }
@@ -268,7 +271,8 @@ export class LocalStore {
    */
   async #readTail(strict: boolean): Promise<boolean> {
     const disk = this.#disk;
-    const read = await readLogChecked(this.journalPath, disk.logState === 'current' ? disk.logEnd : 0, disk.logState === 'current' ? disk.generation : null);
+    const from = disk.logState === 'current' ? disk.logEnd : 0;
+    const read = await readLogChecked(this.journalPath, from, disk.logState === 'current' ? disk.generation : null);
     if (disk.logState !== 'current') {
       // We wrote the snapshot and could not start the log: nothing may have been added to it since.
       if (read.generation === null || read.generation < disk.generation) {
@@ -284,6 +288,8 @@ export class LocalStore {
     disk.logEnd = read.end;
     disk.logSize = read.size;
     disk.torn = read.torn;
+    // Read from an offset: a line break another process wrote first ends ours (an empty line).
+    if (read.end > from || read.unterminated) disk.unterminated = read.unterminated;
     return true;
   }
 }
@@ -339,6 +345,8 @@ interface Disk {
   logState: 'current' | 'stale';
   /** The log ends in bytes that make no whole line (cut off before the next append). */
   torn?: boolean;
+  /** The log's last line is whole but has no line break (saved so by an editor): the next append writes it first. */
+  unterminated?: boolean;
   /** The snapshot is of an older format, or a format-1 journal was read: the next commit rewrites it. */
   upgrade: boolean;
   snapshotSize: number;
@@ -385,6 +393,7 @@ async function load(path: string): Promise<Loaded> {
       disk.logEnd = log.end;
       disk.logState = 'current';
       disk.torn = log.torn;
+      disk.unterminated = log.unterminated;
     } else if (log.generation > snapshot.generation) {
       // A writer replaced the snapshot and started its log between our two reads: read both again.
       if (attempt < 5) continue;
@@ -422,6 +431,8 @@ async function readLogChecked(path: string, from: number, generation: number | n
     return await readLog(path, from, generation);
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    // The file system's own errors (EIO, EACCES, …) say nothing of what the file holds.
+    if (typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string') throw readFailure(path, error);
     throw new UsageError(
       'store-damaged',
       `the store's journal ${path} is damaged (${(error as Error).message}); it was left untouched`,
