@@ -57,7 +57,11 @@ export class LocalStore {
   #tuning: Required<StoreTuning>;
   #sweptTemps = false;
   #busy: Promise<unknown> = Promise.resolve();
+  /** After a compaction failed: not tried again before the log holds this many replaced records. */
+  #compactAfter = 0;
   lastCommitMs = 0;
+  /** The last compaction that failed (the log was kept as it was), if any. */
+  compactionFailure: unknown;
 
   private constructor(path: string, loaded: Loaded, lockOptions: LockOptions, tuning: StoreTuning) {
     this.path = path;
@@ -170,7 +174,18 @@ export class LocalStore {
       },
       this.#lockOptions,
     );
-    if (compact) await this.#compact();
+    // The commit is durable already (its log line): a compaction that fails (no room for a second
+    // copy of the store) leaves the log as it is, and is no failure of the commit. Reporting one
+    // would make the caller take what it just recorded (sent outcomes, claims) for unrecorded.
+    // Not tried again until the log has grown as much again.
+    if (compact) {
+      try {
+        await this.#compact();
+      } catch (error) {
+        this.compactionFailure = error;
+        this.#compactAfter = this.#disk.replaced * 2;
+      }
+    }
     this.lastCommitMs = performance.now() - started;
   }
 
@@ -219,7 +234,7 @@ export class LocalStore {
 
   #compactionDue(): boolean {
     const { replaced, records } = this.#disk;
-    return replaced >= this.#tuning.compactMinReplaced && replaced > this.#tuning.compactShare * records;
+    return replaced >= this.#tuning.compactMinReplaced && replaced > this.#tuning.compactShare * records && replaced >= this.#compactAfter;
   }
 
   /** Folds the log into a new snapshot (atomically), under the lock, on the freshest copy. */
