@@ -65,6 +65,26 @@ describe("the store's journal as an editor saves it", () => {
   });
 });
 
+describe('a hand-edited invitation record', () => {
+  const edited = (key: string, record: Record<string, unknown>) => `${JSON.stringify({ invitations: { ITH: { [key]: { kind: 'welcome', status: 'pending', updatedAt: '2026-01-02T00:00:00.000Z', ...record } } } })}\n`;
+
+  it('for someone who is not a customer of the project, or at another address, is refused naming the line; nobody is invited', async () => {
+    const path = await storeWithLog(await tempDir(), 2);
+    const journal = `${path}.journal`;
+    const text = await readFile(journal, 'utf8');
+    for (const [line, why] of [
+      [edited('stranger@example.com', { email: 'stranger@example.com', fullName: 'Stranger' }), /damaged at line 3\.invitations\.ITH\.stranger@example\.com: "stranger@example\.com" is not a customer of ITH/],
+      [edited('c1@example.com', { email: 'stranger@example.com' }), /damaged at line 3\.invitations\.ITH\.c1@example\.com: the email "stranger@example\.com" is not the one it is filed under/],
+    ] as const) {
+      await writeFile(journal, text + line);
+      await expect(LocalStore.open(path)).rejects.toMatchObject({ code: 'store-damaged', message: expect.stringMatching(why) });
+    }
+    // An edit an import could have made (an invitation owed to a customer) is kept.
+    await writeFile(journal, text + edited('c1@example.com', {}));
+    expect((await LocalStore.open(path)).data.invitations.ITH?.get('c1@example.com')).toMatchObject({ status: 'pending', email: 'c1@example.com' });
+  });
+});
+
 describe('what is not a regular file at the store, its journal or its lock', () => {
   for (const which of ['', '.journal', '.lock']) {
     it(`a FIFO at jsm-store.json${which} is refused within seconds, exit 2, naming it`, async () => {

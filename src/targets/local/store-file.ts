@@ -173,7 +173,13 @@ function putRecords(path: string, data: StoreData, customersIn: unknown, invitat
     const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, unknown>;
     for (const key in records) {
       const record = expanded(records[key], project, key, data.customers.get(key), times);
-      if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
+      if (!trusted) {
+        checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
+        // A hand edit may not invite someone an import would not have: who is not a customer of
+        // the project, or at an address other than the one it is filed under.
+        const problem = strict ? invitationProblem(data, project, key, record as InvitationRecord) : undefined;
+        if (problem !== undefined) throw damaged(path, [...at, 'invitations', project, key].map(String).join('.'), problem);
+      }
       if (setInvitation(data.invitations, project, key, record as InvitationRecord) !== undefined) replaced++;
     }
   }
@@ -277,6 +283,19 @@ function customerProblem(key: string, customer: StoredCustomer): string | undefi
   if (foldName(customer.fullName) === '') return 'the name is empty';
   const bad = forbiddenInName(customer.fullName);
   if (bad.length > 0) return `the name contains ${bad.map(codePointName).join(', ')} (control, invisible or bidirectional characters)`;
+  return undefined;
+}
+
+/**
+ * What an edited invitation record holds that no run writes, if anything. Only in a store that
+ * holds the project (a REST target's ledger file holds invitations only: its customers are on
+ * the server).
+ */
+function invitationProblem(data: StoreData, project: string, key: string, record: InvitationRecord): string | undefined {
+  if (data.projects[project] === undefined) return undefined;
+  if (emailKey(record.email) !== key) return `the email ${JSON.stringify(record.email)} is not the one it is filed under (${JSON.stringify(key)}): an invitation goes only to the customer it is filed under`;
+  const customer = data.customers.get(key);
+  if (customer === undefined || !customer.projects.includes(project)) return `${JSON.stringify(key)} is not a customer of ${project}: an invitation is only for a customer of its project`;
   return undefined;
 }
 
