@@ -173,6 +173,18 @@ describe('the store log', () => {
     expect([...((await LocalStore.open(path)).data.invitations.ITH?.values() ?? [])].filter((r) => r.status === 'sent')).toHaveLength(10);
   });
 
+  it("the compaction rule counts the store's records in its log too, not only the snapshot's", async () => {
+    const dir = await tempDir();
+    // 100 customers and their 100 invitations, all in the log; the snapshot holds the project only.
+    const path = await storeWith(dir, 100);
+    const before = await readFile(path, 'utf8');
+    const store = await LocalStore.open(path, {}, { compactMinReplaced: 1, compactShare: 0.5 });
+    // 60 replaced records: under half of the store's 200.
+    for (let i = 0; i < 60; i++) store.record({ p: 'ITH', k: `c${i}@example.com`, v: { ...owed(`c${i}@example.com`), status: 'sent' } });
+    await store.commit();
+    expect(await readFile(path, 'utf8')).toBe(before);
+  });
+
   it('a hand-edited snapshot (checksum no longer matching) is checked record by record: an edit is kept, a damage named', async () => {
     const dir = await tempDir();
     const path = await storeWith(dir, 2);

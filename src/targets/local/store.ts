@@ -300,6 +300,7 @@ export class LocalStore {
     if (read.batches.length > 0 && strict) return false;
     disk.replaced += applyRead(this.journalPath, this.#data, read, disk.generation);
     for (const entry of this.#entries) applyEntry(this.#data, entry);
+    disk.records = countRecords(this.#data);
     disk.logEnd = read.end;
     disk.logSize = read.size;
     disk.torn = read.torn;
@@ -385,7 +386,6 @@ async function load(path: string): Promise<Loaded> {
     const snapshot = await readStore(path);
     const log = await readLogChecked(logPath, 0, null);
     const { data } = snapshot;
-    const records = countRecords(data);
     const disk: Disk = {
       generation: snapshot.generation,
       logEnd: 0,
@@ -394,7 +394,7 @@ async function load(path: string): Promise<Loaded> {
       snapshotSize: snapshot.size,
       logSize: log.size,
       replaced: 0,
-      records,
+      records: 0,
     };
     if (log.generation === null) {
       // A format-1 journal (ledger entries, no header) belongs to a format-1 snapshot (or none).
@@ -421,6 +421,8 @@ async function load(path: string): Promise<Loaded> {
       // Older: a compaction folded it into the snapshot and was cut off before starting a new log.
       disk.torn = true;
     }
+    // Counted with the log applied: a store whose records are mostly in its log is no smaller.
+    disk.records = countRecords(data);
     return { data, stamp: snapshot.stamp, disk };
   }
 }
