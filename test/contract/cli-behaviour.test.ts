@@ -47,7 +47,7 @@ describe('completion', () => {
       return r.stdout.split('\n').filter(Boolean).sort();
     };
     expect(complete('imp')).toEqual(['import-csv', 'import-mail']);
-    expect(complete('invitations', 'list', '--status', '')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
+    expect(complete('invitations', 'list', '--status', '')).toEqual(['failed', 'in-doubt', 'pending', 'sending', 'sent', 'suppressed']);
     expect(complete('import-csv', '--report', '')).toEqual(['customers.csv']);
     expect(complete('import-csv', 'cus')).toEqual(['customers.csv']);
     // A name with a space stays whole; a value that is no path (an address) is not offered files.
@@ -70,7 +70,7 @@ describe('completion', () => {
     };
     expect(complete('jsm-provision import-csv cus')).toEqual(['customers.csv']);
     expect(complete('jsm-provision import-csv --report ')).toEqual(['customers.csv']);
-    expect(complete('jsm-provision invitations list --status ')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
+    expect(complete('jsm-provision invitations list --status ')).toEqual(['failed', 'in-doubt', 'pending', 'sending', 'sent', 'suppressed']);
     expect(complete('jsm-provision project list ')).not.toContain('create');
     expect(complete('jsm-provision project ')).toEqual(['create', 'list', 'set-notifications', 'show']);
     expect(complete('jsm-provision add-customer --email ')).toEqual([]);

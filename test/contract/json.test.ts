@@ -202,6 +202,7 @@ describe('every command prints one JSON object (success)', () => {
           "failed": "number",
           "inDoubt": "number",
           "pending": "number",
+          "sending": "number",
           "sent": "number",
           "suppressed": "number",
         },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../../src/targets/local/store.js';
+import { runIdFor } from '../../src/targets/shared/lock.js';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
@@ -41,5 +42,36 @@ describe('a re-run after a kill', () => {
     const send = await runCli(['invitations', 'send', '--project', 'ITH', '--json', '--yes', ...smtp.mail()], { cwd: dir });
     expect(send.code, send.stderr).toBe(0);
     expect(smtp.sink.accepted().flatMap((m) => m.rcptTo)).toEqual(['later@example.com']);
+  });
+});
+
+describe("a live run's sends", () => {
+  it('are shown as being sent, not in doubt, by invitations list and project show; a dead run\'s are in doubt', async () => {
+    const dir = await tempDir();
+    const path = await projectStore(dir);
+    const store = await LocalStore.open(path);
+    // This test process is the live run; a run id of a process that is gone is the cut-off one.
+    const live = runIdFor('5f0c0000-0000-4000-8000-000000000001');
+    const dead = 'e1d0c0de-0000-4000-8000-000000000002~999999999.1@nowhere.invalid';
+    store.mutate((data) => {
+      const customers: string[] = [];
+      const invitations: [string, string][] = [];
+      for (const [key, runId] of [['live@example.com', live], ['dead@example.com', dead]] as const) {
+        data.customers.set(key, { email: key, fullName: key, createdAt: '2026-01-01T00:00:00.000Z', projects: ['ITH'] });
+        let byKey = data.invitations.ITH;
+        if (!byKey) data.invitations.ITH = byKey = new Map();
+        byKey.set(key, { project: 'ITH', key, email: key, fullName: key, kind: 'welcome', status: 'sending', deferred: false, mustChangePassword: false, runId, updatedAt: '2026-01-01T00:00:00.000Z' });
+        customers.push(key);
+        invitations.push(['ITH', key]);
+      }
+      return { customers, invitations };
+    });
+    await store.commit();
+    const shown = await runCli(['project', 'show', '--project', 'ITH', '--json'], { cwd: dir });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.json<{ invitations: Record<string, number> }>().invitations).toMatchObject({ inDoubt: 1, sending: 1 });
+    const listed = await runCli(['invitations', 'list', '--project', 'ITH', '--json', '--status', 'in-doubt'], { cwd: dir });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json<{ invitations: { email: string }[] }>().invitations.map((r) => r.email)).toEqual(['dead@example.com']);
   });
 });

@@ -4,6 +4,7 @@ import { errorBody } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
+import { runIsLive } from '../../targets/shared/lock.js';
 import { action, withTarget } from '../action.js';
 import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
@@ -15,14 +16,18 @@ import { storeStopped } from '../run-rows.js';
 import { asRun } from '../signals.js';
 import { askConfirm, canPrompt } from '../prompts.js';
 
-const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
+const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed'];
 
 /** `invitations list`: commander checks --status against VIEWS; the schema types it. */
-const invitationsListSchema = z.object({ ...common, project: projectOption, status: z.enum(['pending', 'in-doubt', 'failed', 'sent', 'suppressed']).optional() });
+const invitationsListSchema = z.object({ ...common, project: projectOption, status: z.enum(['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed']).optional() });
 
-/** `sending` at rest means a run started it and never saw it accepted: in doubt. */
+/**
+ * `sending` at rest means a run started it and never saw it accepted: in doubt; unless that run is
+ * alive on this host, sending it right now (a resend of in-doubt invitations leaves it alone too).
+ */
 export function invitationView(record: InvitationRecord): InvitationView {
-  return record.status === 'sending' ? 'in-doubt' : record.status;
+  if (record.status !== 'sending') return record.status;
+  return runIsLive(record.runId) ? 'sending' : 'in-doubt';
 }
 
 export function invitationsCommand(): Command {

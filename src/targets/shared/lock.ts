@@ -6,7 +6,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors.js';
-import { openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
 
 /**
@@ -152,6 +152,9 @@ async function tryCreate(lockPath: string, alive: LiveSocket | null): Promise<bo
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // Our temp file was swept away by a run that took its pid for a dead one's (another PID
+    // namespace): no lock was taken; the caller tries again.
+    if (created && (error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw writeFailure(lockPath, error);
   } finally {
     if (created) await rm(temp, { force: true });
@@ -162,7 +165,8 @@ async function tryCreate(lockPath: string, alive: LiveSocket | null): Promise<bo
 export async function readOwner(lockPath: string): Promise<LockOwner | null> {
   let handle;
   try {
-    handle = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Never blocks: a FIFO at the lock's name would wait for a writer forever (refused below).
+    handle = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -171,7 +175,7 @@ export async function readOwner(lockPath: string): Promise<LockOwner | null> {
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw symlinkRefused(lockPath);
+    if (!info.isFile()) throw notAFile(lockPath, info);
     try {
       const parsed: unknown = JSON.parse(await handle.readFile('utf8'));
       if (parsed && typeof parsed === 'object' && 'pid' in parsed && 'host' in parsed && 'at' in parsed) return parsed as LockOwner;
