@@ -102,8 +102,9 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     chunk.forEach((planned, i) => {
       const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
       const sending = toSend.length;
-      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], suppressOwed });
+      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], suppressOwed, runId: ctx.runId });
       if (planned.row.organizations) row.organizations = planned.row.organizations;
+      if (row.invitation === 'in-doubt') result.invitationsInDoubt++;
       const waits = counts !== undefined && toSend.length > sending;
       if (waits) waiting.push(row);
       else settled(row);
@@ -216,7 +217,13 @@ interface Settling {
   owed: InvitationRecord | undefined;
   /** Keys whose invitation, owed by an earlier run, this run suppresses (recorded after the flush). */
   suppressOwed: Map<SuppressedBy, string[]>;
+  /** This run: an invitation it records in doubt is its own `sending` one. */
+  runId: string;
 }
+
+/** Why the invitation of a row created without proof (see ProvisionOutcome) is in doubt. */
+export const UNPROVEN_CREATE =
+  "the account exists, but the answer to this run's create was lost, so whether this run or another one running at the same moment made it is not known: its invitation is in doubt and not sent by itself (send it with: invitations send --in-doubt)";
 
 function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: Settling): RowResult {
   const { row } = planned;
@@ -234,6 +241,14 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
   const invitation = recordInvitation(plan, planned, situation, decision, s);
   const result = rowResult(planned.index, row, outcome.status, invitation);
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
+  if (outcome.status === 'created' && outcome.unproven && invitation === 'pending' && situation === 'new') {
+    // Another run may have made this account and be inviting them: recorded in doubt, never sent by itself.
+    const owed = s.records.pop();
+    if (owed) s.records.push({ ...owed, status: 'sending', runId: s.runId, reason: UNPROVEN_CREATE, updatedAt: s.now });
+    result.invitation = 'in-doubt';
+    result.reason = UNPROVEN_CREATE;
+    return result;
+  }
   // A password given for a customer who exists is not set, on any target: the row says so.
   const note = outcome.status === 'existing' ? (outcome.note ?? (row.password ? PASSWORD_IGNORED : undefined)) : undefined;
   if (note) result.reason = result.reason ? `${result.reason}; ${note}` : note;

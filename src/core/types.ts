@@ -73,7 +73,12 @@ export interface NewCustomer {
 /** What a target says happened to one row it was asked to provision. */
 export type ProvisionOutcome =
   /** `account`: the target's name for the account (REST: the resolved username), for organization memberships. */
-  | { status: 'created'; account?: string }
+  /**
+   * `unproven`: the account exists and this run sent its create, but no answer proves that this
+   * create made it (its answer was lost; another run may have made it at the same moment): its
+   * invitation is recorded in doubt, never sent by itself.
+   */
+  | { status: 'created'; account?: string; unproven?: true }
   /** `note`: something the row's report should say (a password cell that was ignored). */
   | { status: 'existing'; note?: string; account?: string }
   /** `accountCreated`: the account was made but the row could not be finished (membership failed). */

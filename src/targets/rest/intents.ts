@@ -185,27 +185,54 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
     if (file === log.file) continue;
     const owner = await ownerOf(log.dir, name, host);
     if (owner === 'live') continue;
-    const text = await readFile(file, 'utf8').catch(() => '');
-    const byId = new Map<string, LeftIntent>();
-    for (const raw of text.split('\n')) {
-      let line: Line;
-      try {
-        line = JSON.parse(raw) as Line;
-      } catch {
-        continue;
-      }
-      if (line.t === 'intent' && line.record && typeof line.username === 'string') {
-        const at = Date.parse(line.at);
-        const left: LeftIntent = { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() };
-        if (line.absent === true) left.absentSeen = true;
-        byId.set(id(line.record.project, line.record.key), left);
-      } else if (line.t === 'settled') {
-        byId.delete(id(line.p, line.k));
-      }
-    }
+    const byId = parseIntents(await readFile(file, 'utf8').catch(() => ''));
     found.push({ file, ended: owner === 'dead', intents: [...byId.values()] });
   }
   return found;
+}
+
+/** The intents still open in a file's text (torn or foreign lines are skipped), by `project\0key`. */
+function parseIntents(text: string): Map<string, LeftIntent> {
+  const byId = new Map<string, LeftIntent>();
+  for (const raw of text.split('\n')) {
+    let line: Line;
+    try {
+      line = JSON.parse(raw) as Line;
+    } catch {
+      continue;
+    }
+    if (line.t === 'intent' && line.record && typeof line.username === 'string') {
+      const at = Date.parse(line.at);
+      const left: LeftIntent = { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() };
+      if (line.absent === true) left.absentSeen = true;
+      byId.set(id(line.record.project, line.record.key), left);
+    } else if (line.t === 'settled') {
+      byId.delete(id(line.p, line.k));
+    }
+  }
+  return byId;
+}
+
+/**
+ * Whether another live run of this state folder means to create the same customer now (its intent
+ * is written and not settled). Asked only when an account turns up after a create whose answer was
+ * lost: then either run may have made it, and the one that knows (a 201) invites.
+ */
+export async function contested(log: IntentLog, project: string, key: string): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir(log.dir);
+  } catch {
+    return false;
+  }
+  const host = safe(hostname());
+  for (const name of names.filter((n) => n.endsWith('.jsonl'))) {
+    const file = join(log.dir, name);
+    if (file === log.file) continue;
+    if ((await ownerOf(log.dir, name, host)) === 'dead') continue;
+    if (parseIntents(await readFile(file, 'utf8').catch(() => '')).has(id(project, key))) return true;
+  }
+  return false;
 }
 
 /** Replaces a dead process's file by what is still unresolved in it (atomically), or removes it. */

@@ -12,7 +12,7 @@ import type { ProvisionOutcome } from '../../core/types.js';
 import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
 import type { AccountMatch } from './identity.js';
 import { RequestFailed, type Answer, type HttpClient } from './http.js';
-import type { IntentLog } from './intents.js';
+import { contested, type IntentLog } from './intents.js';
 import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
 
 /** A row whose account now exists, waiting to be made a member of the desk. */
@@ -22,6 +22,8 @@ export interface Created {
   email: string;
   status: 'created' | 'existing';
   note?: string;
+  /** Created, but not proven made by this run (its answer was lost): see `unproven`. */
+  unproven?: true;
 }
 
 export type RowDone = Created | { failed: string };
@@ -140,7 +142,7 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
       return { failed: `${error.message}: run the same command again to finish this row` };
     }
     ctx.refusals.anyCreated = true;
-    return { index, username: after.name, email: row.email, status: 'created' };
+    return unproven(ctx, row, index, after);
   }
   if (answer.status === 200 || answer.status === 201) {
     ctx.refusals.anyCreated = true;
@@ -166,9 +168,9 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
   }
   if (after !== null) {
     if (answer.lostAnswers > 0) {
-      // An earlier attempt of this call was done but its answer lost: this run made the account.
+      // An earlier attempt of this call may have made it, its answer lost; or another run's create.
       ctx.refusals.anyCreated = true;
-      return { index, username: after.name, email: row.email, status: 'created' };
+      return unproven(ctx, row, index, after);
     }
     // Made by someone else between our look-up and our create: it existed before this row's create.
     await settle();
@@ -178,6 +180,24 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
   refusedAlike(ctx, row, answer);
   return { failed: `JSM refused to create the customer: ${describeAnswer(answer.status, answer.body)}` };
 }
+
+/**
+ * An account found after a create whose answer was lost: made by this run's create, or by another
+ * run's create of the same person at the same moment (another state folder, another machine). Only
+ * an answer proves which; whoever got one (a 201) invites. So this row is `created` with its
+ * invitation in doubt (listed, never sent by itself); or, when another live run of this state folder
+ * is creating the same customer now, `existing` here (that run counts it), with this run's intent
+ * left open: if neither run learns it made the account, the next run finds it owed.
+ */
+async function unproven(ctx: RowContext, row: ProvisionRequest, index: number, account: Account): Promise<Created> {
+  if (row.invitation && (await contested(ctx.intents, row.invitation.project, row.invitation.key))) {
+    return { index, username: account.name, email: row.email, status: 'existing', note: CONTESTED };
+  }
+  return { index, username: account.name, email: row.email, status: 'created', unproven: true };
+}
+
+/** The note on a row another run of the same state folder was creating at the same moment. */
+export const CONTESTED = 'another run was creating this customer at the same moment: that run counts and invites it (if neither run could tell which create made the account, the next run invites it)';
 
 /**
  * The account after a create that did not answer 201: the active account with our username and
@@ -274,7 +294,7 @@ export async function addMembers(
       continue;
     }
     if (answer.status >= 200 && answer.status < 300) {
-      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note } : { status: c.status }]);
+      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note } : c.unproven ? { status: 'created', unproven: true } : { status: c.status }]);
       continue;
     }
     const said = describeAnswer(answer.status, answer.body);
