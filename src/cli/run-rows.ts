@@ -134,8 +134,10 @@ export async function runRowsOutcome(
     report = ReportWriter.open(options.report);
   }
   // Whether this run sends: the one policy, asked for a new customer (nothing is sent by a dry run).
-  const willSend = !options.dryRun && decideForRun(settings, 'new').action === 'send';
-  if (willSend) checkRestDelivery(target, options);
+  const sends = decideForRun(settings, 'new').action === 'send';
+  const willSend = !options.dryRun && sends;
+  // A dry run refuses what the real run would refuse: a REST run with nowhere to send invitations.
+  if (sends) checkRestDelivery(target, options);
   let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;

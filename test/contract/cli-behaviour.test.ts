@@ -179,6 +179,15 @@ describe('a REST run that would send invitations needs SMTP or an explicit outbo
     expect(jsm.calls.filter((c) => c.method === 'POST')).toEqual([]);
     expect(await readdir(state).catch(() => [])).toEqual([]);
   });
+
+  it('a dry run refuses it as the real run does (no "would be written to the outbox")', async () => {
+    await writeFile(join(dir, 'rest-dry.csv'), 'email,name\nnew1@example.com,New One\n');
+    const state = join(dir, 'state-dry');
+    const r = await runCli(['import-csv', 'rest-dry.csv', '--project', 'ITH', '--dry-run'], { cwd: dir, env: { JSM_TARGET: jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: state } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: this run would send invitations, but neither SMTP nor an outbox is set');
+    expect(r.stdout + r.stderr).not.toContain('outbox/');
+  });
 });
 
 describe('plain words, not zod texts', () => {
