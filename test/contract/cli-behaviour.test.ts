@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLock } from '../../src/targets/shared/lock.js';
@@ -187,6 +187,33 @@ describe('a REST run that would send invitations needs SMTP or an explicit outbo
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: this run would send invitations, but neither SMTP nor an outbox is set');
     expect(r.stdout + r.stderr).not.toContain('outbox/');
+  });
+});
+
+describe('a value that is not one (issue: a folder as the store, --report --json)', () => {
+  it('--target a folder: bad-target, exit 2, naming the store file inside it', async () => {
+    await mkdir(join(dir, 'a-folder'), { recursive: true });
+    for (const args of [['project', 'list'], ['project', 'create', 'NEW', '--name', 'New']]) {
+      const r = await runCli([...args, '--target', 'a-folder', '--json'], { cwd: dir });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.json()).toMatchObject({
+        ok: false,
+        error: { code: 'bad-target', message: '--target a-folder is a folder; the local store is a file', hint: expect.stringContaining('a-folder/jsm-store.json') },
+      });
+      expect(r.stdout).not.toContain('EISDIR');
+    }
+    expect(await readdir(join(dir, 'a-folder'))).toEqual([]);
+  });
+
+  it('--report --json: --report took the option as its file name; refused (exit 2) with one JSON object', async () => {
+    await writeFile(join(dir, 'one.csv'), 'email,name\nann@example.com,Ann\n');
+    const r = await runCli(['import-csv', 'one.csv', '--project', 'ITH', '--target', store, '--report', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toEqual({
+      ok: false,
+      command: 'import-csv',
+      error: { code: 'missing-option-value', message: '--report needs a value, but the word after it is the option --json', hint: 'give --report <file.csv|file.json>, then --json separately' },
+    });
   });
 });
 
