@@ -164,7 +164,7 @@ export interface MailSetup {
  */
 export function mailSetup(
   options: MailOptions,
-  target: Target,
+  target: Pick<Target, 'kind' | 'location'>,
   kinds: readonly InvitationKind[] = [],
   warn: (message: string) => void = () => undefined,
 ): MailSetup {

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
   store: async () => (await import('./commands/store.js')).storeCommand(),
   organizations: async () => (await import('./commands/organizations.js')).organizationsCommand(),
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand(),
 };
 
 /** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */

@@ -49,6 +49,8 @@ export interface Ctx {
   /** Base URL of the double (with the context path). */
   base: string;
   state: State;
+  /** The authenticated user's name (absent on anonymous paths). */
+  user?: string;
 }
 
 type Handler = (ctx: Ctx, m: RegExpMatchArray) => Reply;
@@ -128,6 +130,12 @@ const routes: Route[] = [
       buildChangeSet: 'abc', isLicensedForUse: true, _links: { self: `${ctx.base}${SD}/info` },
     },
   }) },
+  // Jira's current user: whom the credentials authenticated.
+  { method: 'GET', pattern: /^\/rest\/api\/2\/myself$/, handler: (ctx) => {
+    const name = ctx.user ?? '';
+    const known = ctx.state.users.get(name.toLowerCase());
+    return { status: 200, json: known ? platformUser(ctx.base, known) : { self: `${ctx.base}/rest/api/2/user?username=${name}`, name, key: name, displayName: name, active: true } };
+  } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/serverInfo$/, handler: (ctx) => {
     const versionNumbers = ctx.state.platformVersion.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
     return { status: 200, json: {

@@ -176,6 +176,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
       extra['Set-Cookie'] = `JSESSIONID=${id}; Path=${contextPath || '/'}; HttpOnly`;
     }
     call.user = auth.user;
+    ctx.user = auth.user;
     if (opts.rateLimit) {
       const { capacity, refillPerSecond, retryAfterSeconds } = opts.rateLimit;
       let bucket = buckets.get(auth.user);
