@@ -69,11 +69,18 @@ export function configFileApplies(argv: readonly string[], env: NodeJS.ProcessEn
   );
 }
 
-/** Finds, reads and checks the config file; throws UsageError (exit 2) naming the file and key. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, program: Command, cwd = process.cwd()): LoadedConfig {
+/** The config file the arguments and environment choose (null: none), and the profile asked for: nothing is read. */
+export function configLocation(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): { file: string | null; profile: string | null } {
   const named = argvValue(argv, '--config') ?? (env.JSM_CONFIG?.trim() || undefined);
   const profile = argvValue(argv, '--profile') ?? (env.JSM_PROFILE?.trim() || undefined);
   const file = named !== undefined ? resolve(cwd, named) : existsSync(resolve(cwd, CONFIG_FILE)) ? resolve(cwd, CONFIG_FILE) : null;
+  return { file, profile: profile ?? null };
+}
+
+/** Finds, reads and checks the config file; throws UsageError (exit 2) naming the file and key. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, program: Command, cwd = process.cwd()): LoadedConfig {
+  const { file, profile: asked } = configLocation(argv, env, cwd);
+  const profile = asked ?? undefined;
   if (file === null) {
     if (profile !== undefined) {
       throw new UsageError(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
@@ -44,6 +44,15 @@ export async function openTarget(
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
+  }
+  // A folder is not a store (EISDIR would say nothing useful): name the file it may have meant.
+  if (statSync(resolve(spec), { throwIfNoEntry: false })?.isDirectory()) {
+    const inside = join(spec, DEFAULT_STORE);
+    throw new UsageError(
+      'bad-target',
+      `--target ${spec} is a folder; the local store is a file`,
+      `give the store's file with --target (or JSM_TARGET): ${existsSync(resolve(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
+    );
   }
   // Only `project create` makes a store: every other command names a missing one as such.
   if (!create && !existsSync(resolve(spec))) {
@@ -160,7 +169,7 @@ export interface MailSetup {
  */
 export function mailSetup(
   options: MailOptions,
-  target: Target,
+  target: Pick<Target, 'kind' | 'location'>,
   kinds: readonly InvitationKind[] = [],
   warn: (message: string) => void = () => undefined,
 ): MailSetup {

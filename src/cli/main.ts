@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
   store: async () => (await import('./commands/store.js')).storeCommand(),
   organizations: async () => (await import('./commands/organizations.js')).organizationsCommand(),
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand(),
 };
 
 /** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */
@@ -67,6 +68,7 @@ failed; 2 usage or unreadable input (nothing written); 3 the target refused the 
   program.hook('preAction', (_root, actionCommand) => {
     current.command = commandPath(actionCommand);
     checkContradictions(current.argv, current.command);
+    checkValuesThatAreOptions(actionCommand, current.command);
   });
   return program;
 }
@@ -144,6 +146,28 @@ function checkContradictions(argv: readonly string[], command: string): void {
     const both = group.filter((flag) => given.has(flag));
     if (both.length > 1) {
       throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
+    }
+  }
+}
+
+/**
+ * An option's value that is another option of the command (`--report --json`): commander takes
+ * the next word whatever it is, so the report would be named "--json" and the JSON never printed.
+ * Refused as a missing value, naming both.
+ */
+function checkValuesThatAreOptions(command: Command, path: string): void {
+  const longs = new Set(command.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined));
+  for (const option of command.options) {
+    if (!(option.required || option.optional)) continue;
+    const name = option.attributeName();
+    if (command.getOptionValueSource(name) !== 'cli') continue;
+    const value: unknown = command.getOptionValue(name);
+    for (const given of Array.isArray(value) ? value : [value]) {
+      if (typeof given !== 'string' || !longs.has(given.split('=')[0] as string)) continue;
+      throw Object.assign(
+        new UsageError('missing-option-value', `${option.long ?? option.flags} needs a value, but the word after it is the option ${given}`, `give ${option.flags.replace(/^.*?(--\S+)/, '$1')}, then ${given} separately`),
+        { commandPath: path },
+      );
     }
   }
 }

@@ -60,7 +60,9 @@ export interface RowRun {
 
 /** The one exit code of a row run (docs/contract.md, "Exit codes"). */
 export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): number {
-  if (run.declined) return 1;
+  // Declined at the confirmation: the person stopped the run before anything was written, as
+  // Ctrl-C at the question does (130), not a run that finished with problems (1).
+  if (run.declined) return 130;
   if (run.interrupted) return 130;
   // The target refused the run part-way: 3, as a refusal before the first row is.
   if (run.endedWith instanceof TargetError) return 3;
@@ -134,8 +136,10 @@ export async function runRowsOutcome(
     report = ReportWriter.open(options.report);
   }
   // Whether this run sends: the one policy, asked for a new customer (nothing is sent by a dry run).
-  const willSend = !options.dryRun && decideForRun(settings, 'new').action === 'send';
-  if (willSend) checkRestDelivery(target, options);
+  const sends = decideForRun(settings, 'new').action === 'send';
+  const willSend = !options.dryRun && sends;
+  // A dry run refuses what the real run would refuse: a REST run with nowhere to send invitations.
+  if (sends) checkRestDelivery(target, options);
   let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
@@ -178,7 +182,8 @@ export async function runRowsOutcome(
   }
   for (const note of mail.templates.notes()) out.note(note);
   // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
-  if (outcome.summary.invitations.sent === 0) await undoOutbox();
+  // A declined run sent nothing either (its summary counts what it would have sent).
+  if (outcome.declined || outcome.summary.invitations.sent === 0) await undoOutbox();
   const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
   const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
   if (outcome.declined) {

@@ -170,3 +170,7 @@ export type ProjectScopedSettings = z.output<typeof projectScopedSchema>;
 
 /** Commands that take only the common options (store unlock). */
 export const commonSchema = z.object(common);
+
+/** `doctor`: the common options, the project and where invitations go (what every other command would use). */
+export const doctorSchema = z.object({ ...common, ...mail, project: projectOption });
+export type DoctorSettings = z.output<typeof doctorSchema>;

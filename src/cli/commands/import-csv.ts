@@ -6,7 +6,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import { askConfirm, canPrompt } from '../prompts.js';
+import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
 
@@ -112,7 +112,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
 
 /** The row run's options from an import's typed settings. */
 export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: Omit<ImportSettings, 'report'> & { report?: string | undefined }, out: Output) {
-  const interactive = canPrompt() && !settings.yes;
+  const interactive = canConfirm() && !settings.yes;
   return {
     ...settings,
     command,

@@ -14,7 +14,7 @@ import type { Output } from '../output.js';
 import { columns, plural } from '../render.js';
 import { storeStopped } from '../run-rows.js';
 import { asRun } from '../signals.js';
-import { askConfirm, canPrompt } from '../prompts.js';
+import { askConfirm, canConfirm } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed'];
 
@@ -109,11 +109,11 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       try {
         if (plan.decision.action === 'send' && due.length > 0) {
           checkRestDelivery(target, options);
-          if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            // Declined: as for the imports, exit 1 with the reason in `error`; nothing was sent.
+          if (!options.yes && canConfirm() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
+            // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
             out.note('Nothing was sent.');
             out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
-            return 1;
+            return 130;
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();

@@ -130,6 +130,26 @@ export class RestTarget implements Target {
     return this.#store.path;
   }
 
+  /**
+   * Whether the credentials work, and for whom (`GET /rest/api/2/myself`), and the JSM version.
+   * Reads only (`doctor`): no intent of an earlier run is settled.
+   */
+  async access(): Promise<{ user: string; displayName: string | null; jsmVersion: string }> {
+    const answer = await reachable(this.#http, () => this.#http.request('GET', '/rest/api/2/myself'));
+    const user = userSchema.safeParse(answer.body);
+    if (answer.status !== 200 || !user.success) {
+      throw new TargetError('bad-answer', `JSM did not say whom the credentials belong to (GET /rest/api/2/myself: ${describeAnswer(answer.status, answer.body)})`);
+    }
+    const version = await this.#discovery.version();
+    return { user: user.data.name, displayName: user.data.displayName ?? null, jsmVersion: version.text };
+  }
+
+  /** The service project of this key, found as getProject finds it; reads only (`doctor`). */
+  async findProject(key: string): Promise<{ key: string; name: string }> {
+    const desk = await this.#discovery.desk(key);
+    return { key: desk.projectKey, name: desk.projectName };
+  }
+
   async getProject(key: string): Promise<ProjectInfo> {
     const desk = await this.#discovery.desk(key);
     this.#resolved ??= this.#resolveLeftIntents();
