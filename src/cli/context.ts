@@ -160,6 +160,8 @@ export interface MailSetup {
   messageId: MessageIds;
   /** The templates, all checked; `templates.defaultLanguage` is `--language`, canonical. */
   templates: TemplateSet;
+  /** The project as invitations name it: with `--portal-url` when given (it wins over the target's own). */
+  forInvitations(project: ProjectInfo): ProjectInfo;
 }
 
 /**
@@ -209,6 +211,7 @@ export function mailSetup(
     outbox: smtpUrl ? null : outboxDir,
     messageId: (project, key, kind) => messageIdFor(project, key, kind, domain),
     templates,
+    forInvitations: (project) => (options.portalUrl !== undefined ? { ...project, portalUrl: options.portalUrl } : project),
     preflight: async () => {
       if (smtpUrl === undefined) return prepareOutbox(outboxDir);
       const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);

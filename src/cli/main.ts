@@ -53,7 +53,7 @@ Start here:
 
 Environment: JSM_TARGET, JSM_PROJECT, JSM_TOKEN or JSM_USER/JSM_PASSWORD (REST; or JSM_TOKEN_FILE,
 JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, JSM_SMTP_NAME,
-JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
+JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_PORTAL_URL, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
 NO_COLOR; each command's --help lists those it reads.
 Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
 failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted

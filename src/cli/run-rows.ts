@@ -118,9 +118,11 @@ export async function runRowsOutcome(
   options: RowRunOptions,
   out: Output,
 ): Promise<RowRun> {
+  const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
   const settings: RunSettings = {
     command: options.command,
-    project,
+    // The project as invitations name it (--portal-url wins over the target's portal).
+    project: mail.forInvitations(project),
     kind: options.kind,
     noInvite: options.noInvite,
     defer: options.defer,
@@ -128,7 +130,6 @@ export async function runRowsOutcome(
     createOrganizations: options.createOrganizations !== false,
   };
   const extraOrganizations = organizationOption(options.organization);
-  const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {

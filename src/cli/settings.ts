@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY } from '../core/pool.js';
 import { nameProblem } from '../core/validate.js';
+import { checkPortalUrl } from '../mail/compose.js';
 import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
@@ -52,10 +53,18 @@ export const projectOption = z
   .transform((key) => (key === undefined || key.trim() === '' ? undefined : key.trim().toUpperCase()))
   .pipe(projectKeySchema.optional());
 
+/** `--portal-url`: checked (an http(s) URL, no credentials), absent when not given. */
+export function portalUrlSetting() {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined ? undefined : usageCheck(ctx, () => checkPortalUrl(value))));
+}
+
 /** What every command takes (docs/contract.md). */
 export const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
 /** Where invitations go and in what words (addMailOptions). */
-const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text };
+const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text, portalUrl: portalUrlSetting() };
 
 /** `--match-accounts` (addAccountMatchOption): absent, by email. */
 export const matchAccounts = z

@@ -183,7 +183,11 @@ export function addressProblem(email: string): string | undefined {
 
 export type Validation = { ok: true; row: ValidRow } | { ok: false; email: string; reason: string };
 
-/** Normalises and checks one row. The reason says what is wrong and how to fix it. */
+/** Why a row without a name cannot be provisioned: its customer does not exist, and creating one takes a name. */
+export const NAME_NEEDED =
+  'has no full name, which creating this customer needs (no account has this email yet; a customer who exists needs none): fill in the name, or name the column that holds names with --map fullName="Header"';
+
+/** Normalises and checks one row. The reason says what is wrong and how to fix it; an empty name is allowed (see NAME_NEEDED). */
 export function validateRow(candidate: CandidateRow): Validation {
   const email = candidate.email.trim();
   if (candidate.error) return { ok: false, email, reason: candidate.error };
@@ -196,9 +200,8 @@ export function validateRow(candidate: CandidateRow): Validation {
   // A name of printable ASCII and Latin letters, single-spaced, is folded already and has nothing to refuse.
   const plain = PLAIN_NAME.test(candidate.fullName);
   const fullName = plain ? candidate.fullName : foldName(candidate.fullName);
-  if (fullName === '') {
-    return { ok: false, email, reason: 'has no full name' };
-  }
+  // No name is fine for a customer who exists (joining the project or an organization): the plan,
+  // which knows who exists, refuses a row without one only when it would create the customer.
   const problem = plain ? (fullName.includes('?') ? (encodedWordProblem(fullName) ?? lostLettersProblem(fullName)) : undefined) : nameProblem(fullName);
   if (problem !== undefined) return { ok: false, email, reason: problem };
   if (fullName.length > MAX_NAME) {

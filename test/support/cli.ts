@@ -24,7 +24,7 @@ export interface CliOptions {
 }
 
 /** The user's variables that would point a run at a real target or SMTP server are never inherited. */
-const INHERITED_OUT = ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_CONFIG', 'JSM_PROFILE', 'JSM_SMTP_URL', 'JSM_SMTP_PASSWORD', 'JSM_SMTP_PASSWORD_FILE', 'JSM_SMTP_NAME', 'JSM_MAIL_FROM', 'JSM_OUTBOX', 'JSM_STATE_DIR', 'JSM_TEMPLATE_DIR', 'FORCE_COLOR',
+const INHERITED_OUT = ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_CONFIG', 'JSM_PROFILE', 'JSM_SMTP_URL', 'JSM_SMTP_PASSWORD', 'JSM_SMTP_PASSWORD_FILE', 'JSM_SMTP_NAME', 'JSM_MAIL_FROM', 'JSM_OUTBOX', 'JSM_STATE_DIR', 'JSM_TEMPLATE_DIR', 'JSM_PORTAL_URL', 'FORCE_COLOR',
   'http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY', 'JSM_MATCH_ACCOUNTS'];
 
 /** Starts the built CLI as a user's shell would, with no terminal: pipes for stdin, stdout and stderr. */

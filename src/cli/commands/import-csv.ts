@@ -1,7 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { MAX_ROW_CHARS, openCsv, parseMapOption } from '../../csv/index.js';
+import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
@@ -96,6 +96,8 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
     ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
     ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
   });
+  const nameless = nameColumnNote(reader.columns, reader.headers, file === '-' ? 'the input' : file);
+  if (nameless !== undefined) out.note(nameless);
   try {
     return await withTarget(
       () => openTarget(settings, out),

@@ -102,9 +102,11 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
     async (target) => {
       const project = await resolveProject(target, options.project);
       noteMissingLedger(out, target.location, ledger);
-      const plan = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
-      const { due } = plan;
+      const listed = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
+      const { due } = listed;
       const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
+      // The project as the invitations name it (--portal-url wins over the target's portal).
+      const plan = { ...listed, project: mail.forInvitations(project) };
       let outcome: ResendOutcome;
       try {
         if (plan.decision.action === 'send' && due.length > 0) {

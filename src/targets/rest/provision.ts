@@ -7,6 +7,7 @@
  * `POST /rest/servicedeskapi/customer` sends none, and `POST /rest/api/2/user` is asked not to.
  */
 import { TargetError } from '../../core/errors.js';
+import { NAME_NEEDED } from '../../core/validate.js';
 import type { ProvisionRequest } from '../../core/target.js';
 import type { ProvisionOutcome } from '../../core/types.js';
 import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
@@ -92,6 +93,9 @@ function existing(index: number, row: ProvisionRequest, account: Account): Creat
 
 async function create(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http, intents } = ctx;
+  // The plan lets a row without a name through only for an account it found; one gone since then is
+  // not made nameless.
+  if (row.fullName === '') return { failed: NAME_NEEDED };
   // The customer API makes the username the email; a username of our own needs the platform API
   // (without a password Jira sets a random one, and notification "false" keeps it silent).
   const platform = row.password !== undefined || row.username !== undefined;
