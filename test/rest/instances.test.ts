@@ -82,6 +82,15 @@ describe('answers that are not what the call returns', () => {
     await expect(target.provision(project, rows(3))).rejects.toMatchObject({ code: 'session-lost' });
     expect(jsm.creates).toEqual([]);
   });
+
+  it('a create answered 200 with nothing where the user is due is not taken as made: the account is looked up', async () => {
+    const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: `${SD}/customer`, kind: 'empty-200' }] } });
+    const target = await rest.target(jsm, { concurrency: 1, maxAttempts: 1 });
+    const outcomes = await target.provision(await target.getProject('ITH'), rows(2));
+    expect(outcomes[0]).toEqual({ status: 'failed', reason: expect.stringContaining('an empty answer where JSON is due') });
+    expect(outcomes[1]).toEqual({ status: 'created' });
+    expect(jsm.creates.map((c) => c.username)).toEqual(['c1@example.com']);
+  });
 });
 
 describe('a 429 storm', () => {

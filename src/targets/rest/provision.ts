@@ -120,8 +120,9 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
             notification: 'false',
             applicationKeys: [],
           },
+          returnsJson: true,
         })
-      : await http.request('POST', path, { json: { email: row.email, fullName: row.fullName }, headers: EXPERIMENTAL });
+      : await http.request('POST', path, { json: { email: row.email, fullName: row.fullName }, headers: EXPERIMENTAL, returnsJson: true });
   } catch (error) {
     if (!(error instanceof RequestFailed)) throw error;
     // No usable answer: whether the account was made is a fact to look up, not to guess.

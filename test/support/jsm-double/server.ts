@@ -177,6 +177,8 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
         case 'cut-after-write': cutAfter = true; break;
         // A single sign-on proxy whose session ended: its login page, answered 200, nothing done.
         case 'login-page-200': return answer({ ...loginPage(state.language), status: 200 });
+        // Something in between answered 200 with nothing, and did nothing.
+        case 'empty-200': return answer({ status: 200 });
       }
     }
     const ctx: Ctx = { method, path, query: call.query, headers: call.headers, body: body.value, base, state, user: null };

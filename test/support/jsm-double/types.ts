@@ -64,7 +64,7 @@ export interface RecordedCall {
   fault?: FaultKind;
 }
 
-export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write' | 'login-page-200';
+export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write' | 'login-page-200' | 'empty-200';
 
 /** One precise fault for the next request that matches (consumed when used). */
 export interface FailNext {
