@@ -93,6 +93,18 @@ describe('answers that are not what the call returns', () => {
   });
 });
 
+describe('a password policy', () => {
+  it('refuses each short password in its own words, and never stops the run as a read-only directory would', async () => {
+    const jsm = await rest.double({ passwordPolicy: { minLength: 12 } });
+    const target = await rest.target(jsm, { concurrency: 1 });
+    const short = rows(5, 's', 'short-pw');
+    const long = rows(2, 'l', 'a-long-enough-password');
+    const outcomes = await target.provision(await target.getProject('ITH'), [...short, ...long]);
+    expect(outcomes.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ status: 'failed', reason: expect.stringContaining('The password must be at least 12 characters long.') })));
+    expect(outcomes.slice(5)).toEqual([{ status: 'created' }, { status: 'created' }]);
+  });
+});
+
 describe('a 429 storm', () => {
   it('is reported as rate limiting, with its hint, not as an unreachable instance', async () => {
     const storm = Array.from({ length: 20 }, () => ({ method: 'GET', path: `${SD}/servicedesk`, kind: '429' as const, retryAfter: 0 }));

@@ -29,6 +29,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
     organizations: [], nextOrganizationId: 1, organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [],
     emailVisibility: opts.emailVisibility ?? 'public',
+    ...(opts.passwordPolicy ? { passwordPolicy: opts.passwordPolicy } : {}),
     account: {
       browseUsers: opts.account?.browseUsers ?? true, admin: opts.account?.admin ?? true, agentOf: opts.account?.agentOf ?? [],
       ...(opts.account?.emailAddress !== undefined ? { emailAddress: opts.account.emailAddress } : {}),
