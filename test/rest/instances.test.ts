@@ -46,6 +46,14 @@ describe('Basic credentials on a cluster and on instances that refuse them', () 
     expect(jsm.calls.filter((c) => c.path === `${SD}/info` && c.headers.authorization !== undefined)).toEqual([]);
   });
 
+  it('a wrong password answered 200 as to anyone (anonymous reads), marked AUTHENTICATED_FAILED: one failed login, and the run stops', async () => {
+    const jsm = await rest.double({ basic: { user: 'admin', password: 'admin-pw' }, anonymousReads: true });
+    const target = await rest.target(jsm, { env: { ...BASIC, JSM_PASSWORD: 'wrong' } });
+    await expect(target.getProject('ITH')).rejects.toMatchObject({ code: 'auth-failed', hint: expect.stringContaining('AUTHENTICATED_FAILED') });
+    expect(jsm.failedLogins).toBe(1);
+    expect(jsm.calls.filter((c) => c.headers.authorization !== undefined)).toHaveLength(1);
+  });
+
   it('Basic authentication turned off: exit 3 naming personal access tokens', async () => {
     const jsm = await rest.double({ basic: { user: 'admin', password: 'admin-pw' }, basicDisabled: true });
     const target = await rest.target(jsm, { env: BASIC });

@@ -217,6 +217,8 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     }
     if (auth.user === null) {
       if (call.headers.authorization !== undefined) extra['X-Seraph-LoginReason'] = 'AUTHENTICATED_FAILED';
+      // Anonymous access allowed: wrong credentials on a read are answered as to anyone, marked failed.
+      if (opts.anonymousReads && method === 'GET') return answer(route(ctx));
       return answer(opts.html401 ? loginPage(state.language) : platformError(401, [state.language === 'de' ? NICHT_ANGEMELDET : NOT_AUTHENTICATED]));
     }
     if (sessionUser === null && call.headers.authorization?.toLowerCase().startsWith('basic ')) {
