@@ -36,6 +36,20 @@ describe('emails hidden from the user search', () => {
   });
 });
 
+describe('Basic authentication turned off', () => {
+  it('exit 3 before any write, naming personal access tokens; the password never printed', async () => {
+    const run = await start({ basic: { user: 'admin', password: 'Pw-not-shown-7' }, basicDisabled: true });
+    await writeFile(join(run.dir, 'in.csv'), csv(3));
+    const r = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--outbox', 'outbox', '--json'], {
+      env: { JSM_TOKEN: undefined, JSM_USER: 'admin', JSM_PASSWORD: 'Pw-not-shown-7' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'basic-auth-disabled', hint: expect.stringContaining('Personal Access Tokens') } });
+    expect(r.stdout + r.stderr).not.toContain('Pw-not-shown-7');
+    expect(run.jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+  });
+});
+
 describe('a login page answered 200 in the middle of a run', () => {
   it('to the membership call: exit 3, and nobody who is not a customer is invited', async () => {
     const run = await start({ faults: { failNext: [{ method: 'POST', path: '/rest/servicedeskapi/servicedesk/61/customer', kind: 'login-page-200' }] } });
