@@ -46,6 +46,14 @@ describe('Basic credentials on a cluster and on instances that refuse them', () 
     expect(jsm.calls.filter((c) => c.path === `${SD}/info` && c.headers.authorization !== undefined)).toEqual([]);
   });
 
+  it('a wrong password answered 200 as to anyone (anonymous reads), marked AUTHENTICATED_FAILED: one failed login, and the run stops', async () => {
+    const jsm = await rest.double({ basic: { user: 'admin', password: 'admin-pw' }, anonymousReads: true });
+    const target = await rest.target(jsm, { env: { ...BASIC, JSM_PASSWORD: 'wrong' } });
+    await expect(target.getProject('ITH')).rejects.toMatchObject({ code: 'auth-failed', hint: expect.stringContaining('AUTHENTICATED_FAILED') });
+    expect(jsm.failedLogins).toBe(1);
+    expect(jsm.calls.filter((c) => c.headers.authorization !== undefined)).toHaveLength(1);
+  });
+
   it('Basic authentication turned off: exit 3 naming personal access tokens', async () => {
     const jsm = await rest.double({ basic: { user: 'admin', password: 'admin-pw' }, basicDisabled: true });
     const target = await rest.target(jsm, { env: BASIC });
@@ -81,6 +89,27 @@ describe('answers that are not what the call returns', () => {
     const project = await target.getProject('ITH');
     await expect(target.provision(project, rows(3))).rejects.toMatchObject({ code: 'session-lost' });
     expect(jsm.creates).toEqual([]);
+  });
+
+  it('a create answered 200 with nothing where the user is due is not taken as made: the account is looked up', async () => {
+    const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: `${SD}/customer`, kind: 'empty-200' }] } });
+    const target = await rest.target(jsm, { concurrency: 1, maxAttempts: 1 });
+    const outcomes = await target.provision(await target.getProject('ITH'), rows(2));
+    expect(outcomes[0]).toEqual({ status: 'failed', reason: expect.stringContaining('an empty answer where JSON is due') });
+    expect(outcomes[1]).toEqual({ status: 'created' });
+    expect(jsm.creates.map((c) => c.username)).toEqual(['c1@example.com']);
+  });
+});
+
+describe('a password policy', () => {
+  it('refuses each short password in its own words, and never stops the run as a read-only directory would', async () => {
+    const jsm = await rest.double({ passwordPolicy: { minLength: 12 } });
+    const target = await rest.target(jsm, { concurrency: 1 });
+    const short = rows(5, 's', 'short-pw');
+    const long = rows(2, 'l', 'a-long-enough-password');
+    const outcomes = await target.provision(await target.getProject('ITH'), [...short, ...long]);
+    expect(outcomes.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ status: 'failed', reason: expect.stringContaining('The password must be at least 12 characters long.') })));
+    expect(outcomes.slice(5)).toEqual([{ status: 'created' }, { status: 'created' }]);
   });
 });
 

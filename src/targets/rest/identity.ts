@@ -1,6 +1,6 @@
 /**
- * What the account the tool runs as can see, asked before the first write (docs/jsm-api.md, "What
- * instances hide"): who it is (`/rest/api/2/myself`), whether it may browse users
+ * What the account the tool runs as can see, asked before the first write (docs/jsm-api.md, "Who
+ * the account is, and what it may see"): who it is (`/rest/api/2/myself`), whether it may browse users
  * (`/rest/api/2/mypermissions`, USER_PICKER), whether a user search finds its own email (User
  * email visibility Hidden or Masked: it does not), and whether it sees every organization of the
  * project (an agent of it, or an admin; others see only their own organizations).

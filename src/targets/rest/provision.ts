@@ -126,8 +126,9 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
             notification: 'false',
             applicationKeys: [],
           },
+          returnsJson: true,
         })
-      : await http.request('POST', path, { json: { email: row.email, fullName: row.fullName }, headers: EXPERIMENTAL });
+      : await http.request('POST', path, { json: { email: row.email, fullName: row.fullName }, headers: EXPERIMENTAL, returnsJson: true });
   } catch (error) {
     if (!(error instanceof RequestFailed)) throw error;
     // No usable answer: whether the account was made is a fact to look up, not to guess.
@@ -234,8 +235,9 @@ function refusedAlike(ctx: RowContext, row: ProvisionRequest, answer: Answer): v
     throw error;
   }
   const text = `${answer.status} ${i18nKeyOf(answer.body) ?? errorText(answer.body)}`;
-  // A refusal that names the row (its email) is about the row, not about the directory.
-  if (refusals.anyCreated || text.toLowerCase().includes(row.email.toLowerCase())) {
+  // A refusal that names the row (its email), or its password (a password policy, in its own
+  // words), is about the row, not about the directory.
+  if (refusals.anyCreated || text.toLowerCase().includes(row.email.toLowerCase()) || refusesPassword(answer.body)) {
     refusals.count = 0;
     return;
   }
@@ -250,6 +252,13 @@ function refusedAlike(ctx: RowContext, row: ProvisionRequest, answer: Answer): v
     http.stop(error);
     throw error;
   }
+}
+
+/** The platform's field errors name the password (`{"errors":{"password":"..."}}`): a password policy refused it. */
+function refusesPassword(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const errors = (body as { errors?: unknown }).errors;
+  return typeof errors === 'object' && errors !== null && typeof (errors as Record<string, unknown>).password === 'string';
 }
 
 function intentUnwritable(file: string, error: unknown): TargetError {

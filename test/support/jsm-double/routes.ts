@@ -25,6 +25,7 @@ export interface State {
   organizationJoins: string[];
   deskOrganizationAdds: string[];
   emailVisibility: 'public' | 'hidden' | 'masked';
+  passwordPolicy?: { minLength: number };
   /** What the authenticated account may do (every account of the double alike). */
   account: { browseUsers: boolean; admin: boolean; agentOf: string[]; emailAddress?: string };
 }
@@ -198,6 +199,10 @@ const routes: Route[] = [
     else if (s.users.has(name.toLowerCase())) errors.username = t(s, 'A user with that username already exists.', 'Ein Benutzer mit diesem Benutzernamen ist bereits vorhanden.');
     if (!isEmail(email)) errors.email = t(s, 'You must specify a valid email address.', 'Sie müssen eine gültige E-Mail-Adresse angeben.');
     if (!displayName) errors.displayName = t(s, 'You must specify a full name.', 'Sie müssen einen vollständigen Namen angeben.');
+    const policy = s.passwordPolicy;
+    if (policy && typeof b.password === 'string' && b.password.length < policy.minLength) {
+      errors.password = t(s, `The password must be at least ${policy.minLength} characters long.`, `Das Passwort muss mindestens ${policy.minLength} Zeichen lang sein.`);
+    }
     if (Object.keys(errors).length > 0) return platformError(400, [], errors);
     if (s.readOnlyDirectory) return readOnly(s, 'platform');
     // Without applicationKeys Jira gives the default application: a licensed user, not a customer.

@@ -29,6 +29,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
     organizations: [], nextOrganizationId: 1, organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [],
     emailVisibility: opts.emailVisibility ?? 'public',
+    ...(opts.passwordPolicy ? { passwordPolicy: opts.passwordPolicy } : {}),
     account: {
       browseUsers: opts.account?.browseUsers ?? true, admin: opts.account?.admin ?? true, agentOf: opts.account?.agentOf ?? [],
       ...(opts.account?.emailAddress !== undefined ? { emailAddress: opts.account.emailAddress } : {}),
@@ -177,6 +178,8 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
         case 'cut-after-write': cutAfter = true; break;
         // A single sign-on proxy whose session ended: its login page, answered 200, nothing done.
         case 'login-page-200': return answer({ ...loginPage(state.language), status: 200 });
+        // Something in between answered 200 with nothing, and did nothing.
+        case 'empty-200': return answer({ status: 200 });
       }
     }
     const ctx: Ctx = { method, path, query: call.query, headers: call.headers, body: body.value, base, state, user: null };
@@ -214,6 +217,8 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     }
     if (auth.user === null) {
       if (call.headers.authorization !== undefined) extra['X-Seraph-LoginReason'] = 'AUTHENTICATED_FAILED';
+      // Anonymous access allowed: wrong credentials on a read are answered as to anyone, marked failed.
+      if (opts.anonymousReads && method === 'GET') return answer(route(ctx));
       return answer(opts.html401 ? loginPage(state.language) : platformError(401, [state.language === 'de' ? NICHT_ANGEMELDET : NOT_AUTHENTICATED]));
     }
     if (sessionUser === null && call.headers.authorization?.toLowerCase().startsWith('basic ')) {

@@ -64,7 +64,7 @@ export interface RecordedCall {
   fault?: FaultKind;
 }
 
-export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write' | 'login-page-200';
+export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write' | 'login-page-200' | 'empty-200';
 
 /** One precise fault for the next request that matches (consumed when used). */
 export interface FailNext {
@@ -188,6 +188,10 @@ export interface JsmDoubleOptions {
    * given it. Sessions (JSESSIONID) live on the node that made them: another node does not know them.
    */
   cluster?: { nodes: number; cookie: string };
+  /** Reads are open to anonymous users: a GET with wrong credentials is answered as to anyone (200), with `X-Seraph-LoginReason: AUTHENTICATED_FAILED`. */
+  anonymousReads?: boolean;
+  /** Jira's password policy: `POST /rest/api/2/user` with a shorter password is refused 400 in the policy's words (errors.password). */
+  passwordPolicy?: { minLength: number };
   /** Jira 8.16+ with Basic authentication turned off: every Basic call gets 403 `{"message":"Basic Authentication has been disabled on this instance."}`. */
   basicDisabled?: boolean;
 }
