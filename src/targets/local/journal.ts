@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { keepOwner, notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
 import type { StoreData } from './format.js';
@@ -242,6 +242,7 @@ export async function appendLog(path: string, append: Append): Promise<number> {
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw notAFile(path, info);
+    await keepOwner(handle, path, info);
     if (append.torn || append.header !== undefined) await handle.truncate(start);
     try {
       // Written in pieces of about a megabyte; the very last byte (the last line break) is held
