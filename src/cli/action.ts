@@ -2,6 +2,7 @@ import { messageOf, RunError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { CommonOptions } from './options.js';
 import { Output } from './output.js';
+import { writeFailure } from '../util/atomic-file.js';
 
 /**
  * Wraps a command's body: builds its Output from --json/--quiet, turns the errors that stop a run
@@ -34,6 +35,11 @@ async function runBody(command: string, out: Output, body: () => Promise<number>
       out.jsonResult({ ok: false, command, error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } });
       return 130;
     }
+    const named = fileSystemRefusal(error);
+    if (named !== undefined) {
+      out.error(command, named);
+      return named.exitCode;
+    }
     const message = messageOf(error);
     out.always(`internal error: ${message}`);
     if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
@@ -41,6 +47,17 @@ async function runBody(command: string, out: Output, body: () => Promise<number>
     out.jsonResult({ ok: false, command, error: { code: 'internal-error', message: `internal error: ${message}`, hint: 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output' } });
     return 1;
   }
+}
+
+/**
+ * A file system's refusal (a full disk or quota, permissions, a read-only or failing disk) that
+ * no layer below named: named here by the file the error names, never an internal error.
+ */
+function fileSystemRefusal(error: unknown): RunError | undefined {
+  const errno = error as NodeJS.ErrnoException | null;
+  if (typeof errno?.path !== 'string' || typeof errno.syscall !== 'string') return undefined;
+  if (!/^E(NOSPC|DQUOT|ACCES|PERM|ROFS|IO)$/.test(errno.code ?? '')) return undefined;
+  return writeFailure(errno.path, error);
 }
 
 function isPromptCancel(error: unknown): boolean {

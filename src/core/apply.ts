@@ -1,3 +1,4 @@
+import { UsageError } from './errors.js';
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { Plan, PlannedRow } from './plan.js';
 import type { TargetError } from './errors.js';
@@ -67,59 +68,74 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   // Organizations are created and put on the project before the first customer: a target that
   // refuses them stops the run before anything else is written.
   if (plan.organizations.used && total > 0 && !ctx.signal?.aborted) await plan.organizations.prepare();
-  for (let start = 0; start < total; start += chunkSize) {
-    if (result.refused) {
-      for (const planned of plan.rows.slice(start)) settled(notReached(planned, `not processed: the run stopped (${result.refused.message}); run the same command again to finish`));
-      break;
+  // The rows before this one are settled.
+  let reached = 0;
+  try {
+    for (let start = 0; start < total; start += chunkSize) {
+      if (result.refused) {
+        for (const planned of plan.rows.slice(start)) settled(notReached(planned, `not processed: the run stopped (${result.refused.message}); run the same command again to finish`));
+        reached = total;
+        break;
+      }
+      if (ctx.signal?.aborted) {
+        result.interrupted = true;
+        for (const planned of plan.rows.slice(start)) settled(notReached(planned));
+        reached = total;
+        break;
+      }
+      const chunk = plan.rows.slice(start, start + chunkSize);
+      const now = new Date().toISOString();
+      // Each new customer's owed invitation goes with the request: the target makes the customer and
+      // the record durable in one write, so no kill can leave a new customer nobody will invite.
+      const owed = chunk.map((planned) => (planned.exists === true ? undefined : owedIfCreated(plan, planned, now)));
+      let provisioned: ProvisionOutcome[];
+      try {
+        provisioned = await target.provision(
+          plan.settings.project,
+          chunk.map((p, i) => provisionRequest(p, owed[i])),
+          () => reporter.progress(Math.min(++done, total), total),
+        );
+      } catch (error) {
+        // The target refused the run part-way (a token revoked): what was done is settled and
+        // recorded below, the rest is not reached, and the run ends with its summary and the error.
+        if (!(error instanceof ProvisionStopped)) throw error;
+        provisioned = error.outcomes;
+        result.refused = error.error;
+      }
+      // Organizations: those the rows name are made ready once, then the chunk's members join them.
+      const outcomes = plan.organizations.used && !result.refused ? await joinChunk(plan.organizations, chunk.map((p) => p.row), provisioned) : provisioned;
+      const records: InvitationRecord[] = [];
+      chunk.forEach((planned, i) => {
+        const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
+        const sending = toSend.length;
+        const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], suppressOwed, runId: ctx.runId });
+        if (planned.row.organizations) row.organizations = planned.row.organizations;
+        if (row.invitation === 'in-doubt') result.invitationsInDoubt++;
+        const waits = counts !== undefined && toSend.length > sending;
+        if (waits) waiting.push(row);
+        else settled(row);
+        // Counted already (and not kept), a created row is remembered by its counts only.
+        if (outcome.status === 'created') createdHere.push({ row: counts && !waits ? null : row, outcome, situation: planned.situation, invitation: row.invitation });
+      });
+      // A planned row is not needed once settled: a large run does not hold the plan and its results both.
+      plan.rows.fill(RELEASED, start, start + chunk.length);
+      // What the target did not record with its customers (REST) is recorded here.
+      target.ledger.add(records.filter((r) => target.ledger.get(r.project, r.key) === undefined));
+      done = start + chunk.length;
+      reached = done;
+      reporter.progress(done, total);
     }
-    if (ctx.signal?.aborted) {
-      result.interrupted = true;
-      for (const planned of plan.rows.slice(start)) settled(notReached(planned));
-      break;
-    }
-    const chunk = plan.rows.slice(start, start + chunkSize);
-    const now = new Date().toISOString();
-    // Each new customer's owed invitation goes with the request: the target makes the customer and
-    // the record durable in one write, so no kill can leave a new customer nobody will invite.
-    const owed = chunk.map((planned) => (planned.exists === true ? undefined : owedIfCreated(plan, planned, now)));
-    let provisioned: ProvisionOutcome[];
-    try {
-      provisioned = await target.provision(
-        plan.settings.project,
-        chunk.map((p, i) => provisionRequest(p, owed[i])),
-        () => reporter.progress(Math.min(++done, total), total),
-      );
-    } catch (error) {
-      // The target refused the run part-way (a token revoked): what was done is settled and
-      // recorded below, the rest is not reached, and the run ends with its summary and the error.
-      if (!(error instanceof ProvisionStopped)) throw error;
-      provisioned = error.outcomes;
-      result.refused = error.error;
-    }
-    // Organizations: those the rows name are made ready once, then the chunk's members join them.
-    const outcomes = plan.organizations.used && !result.refused ? await joinChunk(plan.organizations, chunk.map((p) => p.row), provisioned) : provisioned;
-    const records: InvitationRecord[] = [];
-    chunk.forEach((planned, i) => {
-      const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
-      const sending = toSend.length;
-      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], suppressOwed, runId: ctx.runId });
-      if (planned.row.organizations) row.organizations = planned.row.organizations;
-      if (row.invitation === 'in-doubt') result.invitationsInDoubt++;
-      const waits = counts !== undefined && toSend.length > sending;
-      if (waits) waiting.push(row);
-      else settled(row);
-      // Counted already (and not kept), a created row is remembered by its counts only.
-      if (outcome.status === 'created') createdHere.push({ row: counts && !waits ? null : row, outcome, situation: planned.situation, invitation: row.invitation });
-    });
-    // A planned row is not needed once settled: a large run does not hold the plan and its results both.
-    plan.rows.fill(RELEASED, start, start + chunk.length);
-    // What the target did not record with its customers (REST) is recorded here.
-    target.ledger.add(records.filter((r) => target.ledger.get(r.project, r.key) === undefined));
-    done = start + chunk.length;
-    reporter.progress(done, total);
+    // Customers and their pending invitations are durable before the first message leaves.
+    await target.flush();
+  } catch (error) {
+    // A write that failed after some of this run's customers were written (a disk that filled):
+    // the run ends with its summary and the error, not as a run that wrote nothing.
+    if (!(error instanceof UsageError) || target.wroteCustomers !== true) throw error;
+    stoppedWriting(error, plan, reached, createdHere, toSend, counts, settled);
+    result.stopped = error;
+    for (const row of waiting) settled(row);
+    return result;
   }
-  // Customers and their pending invitations are durable before the first message leaves.
-  await target.flush();
   for (const [by, keys] of suppressOwed) await target.ledger.suppress(plan.settings.project.key, keys, by);
   reconcile(plan, createdHere, toSend, counts);
   if (toSend.length > 0) {
@@ -146,6 +162,39 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   }
   for (const row of waiting) settled(row);
   return result;
+}
+
+/**
+ * After a failed write, once some of the run's customers were written: rows not reached are
+ * failed, rows the failed write held (the target marked their outcomes failed) are revised to
+ * failed, and nothing is sent (the invitations of customers written stay pending, owed).
+ */
+function stoppedWriting(
+  error: UsageError,
+  plan: Plan,
+  reached: number,
+  created: readonly Created[],
+  toSend: RowResult[],
+  counts: RowCounts | undefined,
+  settled: (row: RowResult) => void,
+): void {
+  const reason = `not written: ${error.message}; run the same command again when the store can be written`;
+  for (const planned of plan.rows.slice(reached)) if (planned !== RELEASED) settled(rowResult(planned.index, planned.row, 'failed', 'none', reason));
+  for (const { row, outcome, invitation } of created) {
+    if (outcome.status !== 'failed') continue;
+    if (row === null) {
+      counts?.revised({ status: 'created', invitation }, { status: 'failed', invitation: 'none' });
+      continue;
+    }
+    row.status = 'failed';
+    row.invitation = 'none';
+    row.reason = outcome.reason;
+  }
+  for (const row of toSend) {
+    if (row.status === 'failed') continue;
+    row.reason = `not sent: the store could not be written (${error.message}); run the same command again when it can`;
+  }
+  toSend.length = 0;
 }
 
 /** The reason on an existing customer's row that came with a password. */

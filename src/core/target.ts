@@ -60,6 +60,12 @@ export interface Target {
   /** true when `lookup` costs nothing worth saving (local); REST learns it from the create. */
   readonly lookupIsCheap: boolean;
   readonly ledger: InvitationLedger;
+  /**
+   * true once a write of this run's customers is durable (local store). A write that fails after
+   * that marks the outcomes it held `failed` ("not written"), and the run ends with its summary and
+   * the error instead of as a run that wrote nothing. Absent: not known (the error stops the run).
+   */
+  readonly wroteCustomers?: boolean;
 
   getProject(key: string): Promise<ProjectInfo>;
   listProjects(): Promise<ProjectInfo[]>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, writeSync, type BigIntStats, type Stats } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { testHook } from './test-hooks.js';
@@ -126,6 +126,27 @@ export function writeAllSync(fd: number, text: string): void {
   }
 }
 
+/**
+ * Whom a file written here by root should belong to: the user who owns it already, else the user
+ * who owns its folder; undefined when not root, or when both are root's. A run under sudo on a
+ * user's store then leaves it theirs (a root-owned store, mode 600, would lock its owner out).
+ */
+export async function ownerFor(path: string): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.geteuid?.() !== 0) return undefined;
+  for (const candidate of [path, dirname(path)]) {
+    const info = await lstat(candidate).catch(() => null);
+    if (info !== null && info.uid !== 0) return { uid: info.uid, gid: info.gid };
+  }
+  return undefined;
+}
+
+/** Gives a file root just made (or owns) to the store's user, when run as root on a user's store (see ownerFor). */
+export async function keepOwner(handle: FileHandle, path: string, current: { uid: number }): Promise<void> {
+  if (current.uid !== 0) return;
+  const owner = await ownerFor(path);
+  if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
+}
+
 /** fsync (or fdatasync) through the seam. */
 export async function syncHandle(handle: FileHandle, path: string, dataOnly = false): Promise<void> {
   checkFault('fsync', path);
@@ -164,6 +185,8 @@ export async function writeFileAtomically(path: string, contents: FileContents):
         }
         if (pending.length > 0) await writeAll(handle, temp, pending.join(''));
       }
+      const owner = await ownerFor(path);
+      if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
       await syncHandle(handle, temp);
     } finally {
       await handle.close();

@@ -12,7 +12,8 @@ import { writeSync } from 'node:fs';
  *   provisioned    a chunk of rows is provisioned in memory (local store), not yet committed
  *   before-rename  a new store/ledger file is written and fsync'ed, not yet renamed into place
  *   log-written    a batch is written to the store's log but its line is not whole yet (its last
- *                  byte, the line break, is written next): a kill here leaves it out of the store
+ *                  two bytes, the closing brace and the line break, are written next): a kill
+ *                  here leaves it out of the store
  *   commit         customers and their invitation records are durable (a log append holding
  *                  customers, or a new snapshot)
  *   append         a log append of invitation changes only (claims, outcomes) is durable

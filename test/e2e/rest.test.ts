@@ -32,7 +32,7 @@ describe('project commands on REST', () => {
         jsmVersion: '5.17.2-QR-0028',
       },
       customers: 1,
-      invitations: { pending: 0, inDoubt: 0, failed: 0, sent: 0, suppressed: 0 },
+      invitations: { pending: 0, inDoubt: 0, sending: 0, failed: 0, sent: 0, suppressed: 0 },
     });
     expect(run.jsm.calls.filter((c) => c.path === '/rest/servicedeskapi/servicedesk').map((c) => c.query.start)).toEqual(['0', '50']);
     const human = await run.cli(['project', 'show', '--project', 'ITH']);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../../src/targets/local/store.js';
@@ -118,5 +118,27 @@ describe.skipIf(process.getuid?.() !== 0)('a journal this user may not read (the
     expect(error.message).toContain(`${path}.journal`);
     expect(error.message).toContain('permission denied');
     expect(JSON.stringify(error)).not.toContain('backup');
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('a run under sudo (root) on a store of another user', () => {
+  it("keeps the store, its journal and what it creates the owner's: the owner's next run reads and writes them", async () => {
+    const dir = await tempDir();
+    const path = await storeWithLog(dir, 0);
+    await chmod(dir, 0o755);
+    await rm(`${path}.journal`, { force: true });
+    for (const file of [dir, path]) await chown(file, 65534, 65534);
+    await writeFile(join(dir, 'c.csv'), 'email,name\nroot-run@example.com,Root Run\n');
+    // As root: a new journal (the log starts), then a full rewrite (a new project).
+    const asRoot = await runCli(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir });
+    expect(asRoot.code, asRoot.stderr).toBe(0);
+    const created = await runCli(['project', 'create', 'OPS', '--name', 'Operations', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    for (const file of [path, `${path}.journal`]) expect((await stat(file)).uid, file).toBe(65534);
+    await writeFile(join(dir, 'd.csv'), 'email,name\nowner-run@example.com,Owner Run\n');
+    await chown(join(dir, 'd.csv'), 65534, 65534);
+    const asOwner = await runCli(['import-csv', 'd.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
+    expect(asOwner.code, asOwner.stderr).toBe(0);
+    expect([...(await LocalStore.open(path)).data.customers.keys()].sort()).toEqual(['owner-run@example.com', 'root-run@example.com']);
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { keepOwner, notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
 import type { StoreData } from './format.js';
@@ -242,10 +242,12 @@ export async function appendLog(path: string, append: Append): Promise<number> {
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw notAFile(path, info);
+    await keepOwner(handle, path, info);
     if (append.torn || append.header !== undefined) await handle.truncate(start);
     try {
-      // Written in pieces of about a megabyte; the very last byte (the last line break) is held
-      // back and written after the test hook: a kill there leaves a last line that is not whole.
+      // Written in pieces of about a megabyte; the last two bytes (the closing brace and the line
+      // break) are held back and written after the test hook: a kill there leaves a last line that
+      // is not whole (its checksum cannot hold: a line lacking only its break would be kept).
       let pending: Buffer[] = append.header !== undefined ? [Buffer.from(append.header, 'utf8')] : append.unterminated ? [Buffer.from('\n')] : [];
       let size = pending[0]?.length ?? 0;
       let at = start;
@@ -261,9 +263,10 @@ export async function appendLog(path: string, append: Append): Promise<number> {
         }
       }
       const bytes = Buffer.concat(pending, size);
-      if (bytes.length > 1) await writeAll(handle, path, bytes.subarray(0, bytes.length - 1), at);
+      const held = Math.min(2, bytes.length);
+      if (bytes.length > held) await writeAll(handle, path, bytes.subarray(0, bytes.length - held), at);
       testHook('log-written', path);
-      await writeAll(handle, path, bytes.subarray(bytes.length - 1), at + bytes.length - 1);
+      await writeAll(handle, path, bytes.subarray(bytes.length - held), at + bytes.length - held);
       at += bytes.length;
       await syncHandle(handle, path, true);
       end = at;

@@ -1,4 +1,4 @@
-import { TargetError, UsageError } from '../../core/errors.js';
+import { messageOf, TargetError, UsageError } from '../../core/errors.js';
 import { hashPassword } from '../../core/pkcs5s2.js';
 import { isClaimable, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type {
@@ -39,6 +39,9 @@ export class LocalTarget implements Target {
   #commitEveryMs: number;
   /** A flush failed (its caller has the error): close() writes nothing more. */
   #abandoned = false;
+  /** The outcomes of provisions not yet durable: marked failed if their write fails. */
+  #unflushed: ProvisionOutcome[][] = [];
+  #wroteCustomers = false;
 
   protected constructor(store: LocalStore, tuning: LocalTuning = {}) {
     this.#store = store;
@@ -165,6 +168,7 @@ export class LocalTarget implements Target {
       return { customers, invitations, replaced };
     });
     testHook('provisioned', this.#store.path);
+    this.#unflushed.push(outcomes);
     await this.#maybeCommit();
     return outcomes;
   }
@@ -206,14 +210,32 @@ export class LocalTarget implements Target {
     return orgs.listOrganizations(this.#store, project);
   }
 
+  get wroteCustomers(): boolean {
+    return this.#wroteCustomers;
+  }
+
   async flush(): Promise<void> {
+    const unflushed = this.#unflushed;
+    this.#unflushed = [];
     try {
       await this.#store.commit();
     } catch (error) {
       // Said by the command that asked; close() does not try (and wait, or fail) the same again.
       this.#abandoned = true;
+      // What that write held was not written: its rows are failed, whatever they were about to be.
+      const reason = `not written: ${messageOf(error)}; run the same command again when the store can be written`;
+      for (const outcomes of unflushed) {
+        for (const outcome of outcomes) {
+          const failed = outcome as { status: string; reason?: string; account?: string; note?: string };
+          delete failed.account;
+          delete failed.note;
+          failed.status = 'failed';
+          failed.reason = reason;
+        }
+      }
       throw error;
     }
+    if (unflushed.length > 0) this.#wroteCustomers = true;
     this.#lastCommitAt = Date.now();
   }
 

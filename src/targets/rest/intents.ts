@@ -22,7 +22,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { InvitationRecord } from '../../core/types.js';
-import { writeAll } from '../../util/atomic-file.js';
+import { writeAll, writeFailure } from '../../util/atomic-file.js';
 
 /** A new customer about to be created: the record its invitation gets, and the username asked for. */
 export interface Intent {
@@ -244,14 +244,20 @@ export async function rewriteIntentFile(file: string, intents: readonly LeftInte
   }
   const temp = `${file}.${process.pid}.tmp`;
   const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}) })}\n`).join('');
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.datasync();
-  } finally {
-    await handle.close();
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    try {
+      await writeAll(handle, temp, text);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    // A full state folder names the file and the cause; the old file stays as it was.
+    await unlink(temp).catch(() => undefined);
+    throw writeFailure(file, error);
   }
-  await rename(temp, file);
 }
 
 /**
