@@ -16,7 +16,7 @@
  * boot id). A file is removed once nothing in it is left unresolved; the socket when its owner closes.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
@@ -34,11 +34,21 @@ export interface Intent {
 /** An intent read back from a file, with when it was written (ms since the epoch). */
 export interface LeftIntent extends Intent {
   at: number;
+  /**
+   * What the run knew of its create: 'answered' (JSM answered 201: this create made the account),
+   * 'unanswered' (sent, never answered, and no account found after it); absent when the run was
+   * cut off before it knew (an account found may then be another run's).
+   */
+  made?: 'answered' | 'unanswered';
   /** A later run looked for the account and found none (its create may have been still on its way). */
   absentSeen?: boolean;
 }
 
-type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true } | { t: 'settled'; p: string; k: string };
+type Line =
+  | { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true; made?: 'answered' | 'unanswered' }
+  // In the `.made` file beside.
+  | { t: 'settled'; p: string; k: string }
+  | { t: 'made'; p: string; k: string; how: 'answered' | 'unanswered' };
 
 export interface LeftIntents {
   /** A file of a process that has ended (or of another machine). */
@@ -73,6 +83,7 @@ export class IntentLog {
   #wrote = false;
   /** Listening while this process may write its file: how other processes tell it is alive. */
   #alive: Promise<Server | undefined> | undefined;
+  #madeFd: number | undefined;
 
   constructor(ledgerPath: string) {
     this.dir = `${ledgerPath}.intents`;
@@ -102,6 +113,22 @@ export class IntentLog {
     await this.#flush();
   }
 
+  /**
+   * What this run learned of the create of an open intent (see LeftIntent.made): written behind
+   * the create, not waited for; a run cut off before it is on disk leaves its account in doubt.
+   */
+  made(project: string, key: string, how: 'answered' | 'unanswered'): void {
+    if (!this.#open.has(id(project, key))) return;
+    // A file of its own, written at once (no fsync: a kill -9 does not lose what was written; a
+    // machine that stops does, which leaves that account in doubt, the safe side).
+    try {
+      this.#madeFd ??= openSync(madeOf(this.file), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      writeSync(this.#madeFd, `${JSON.stringify({ t: 'made', p: project, k: key, how })}\n`);
+    } catch {
+      // Not written: the account is left in doubt if this run is cut off, as without it.
+    }
+  }
+
   /** Intents of this process that are still open (neither settled nor known to the ledger). */
   openIntents(known: (project: string, key: string) => boolean): Intent[] {
     for (const [k, intent] of this.#open) if (known(intent.record.project, intent.record.key)) this.#open.delete(k);
@@ -115,8 +142,11 @@ export class IntentLog {
     const handle = this.#handle;
     this.#handle = undefined;
     if (handle) await (await handle).close();
+    if (this.#madeFd !== undefined) closeSync(this.#madeFd);
+    this.#madeFd = undefined;
     if (this.#wrote && this.openIntents(known).length === 0) {
       await unlink(this.file).catch(() => undefined);
+      await unlink(madeOf(this.file)).catch(() => undefined);
       this.#wrote = false;
     }
     // Whatever is left open in the file (a create whose fate is unknown) is now another run's to resolve.
@@ -185,7 +215,7 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
     if (file === log.file) continue;
     const owner = await ownerOf(log.dir, name, host);
     if (owner === 'live') continue;
-    const byId = parseIntents(await readFile(file, 'utf8').catch(() => ''));
+    const byId = parseIntents((await readFile(file, 'utf8').catch(() => '')) + (await readFile(madeOf(file), 'utf8').catch(() => '')));
     found.push({ file, ended: owner === 'dead', intents: [...byId.values()] });
   }
   return found;
@@ -205,9 +235,13 @@ function parseIntents(text: string): Map<string, LeftIntent> {
       const at = Date.parse(line.at);
       const left: LeftIntent = { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() };
       if (line.absent === true) left.absentSeen = true;
+      if (line.made === 'answered' || line.made === 'unanswered') left.made = line.made;
       byId.set(id(line.record.project, line.record.key), left);
     } else if (line.t === 'settled') {
       byId.delete(id(line.p, line.k));
+    } else if (line.t === 'made') {
+      const left = byId.get(id(line.p, line.k));
+      if (left && (line.how === 'answered' || line.how === 'unanswered')) left.made = line.how;
     }
   }
   return byId;
@@ -239,11 +273,12 @@ export async function contested(log: IntentLog, project: string, key: string): P
 export async function rewriteIntentFile(file: string, intents: readonly LeftIntent[]): Promise<void> {
   if (intents.length === 0) {
     await unlink(file).catch(() => undefined);
+    await unlink(madeOf(file)).catch(() => undefined);
     await unlink(socketOf(file)).catch(() => undefined);
     return;
   }
   const temp = `${file}.${process.pid}.tmp`;
-  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}) })}\n`).join('');
+  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}), ...(i.made ? { made: i.made } : {}) })}\n`).join('');
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     await handle.writeFile(text, 'utf8');
@@ -252,6 +287,8 @@ export async function rewriteIntentFile(file: string, intents: readonly LeftInte
     await handle.close();
   }
   await rename(temp, file);
+  // What it said is in the file now.
+  await unlink(madeOf(file)).catch(() => undefined);
 }
 
 /**
@@ -268,6 +305,11 @@ async function ownerOf(dir: string, name: string, host: string): Promise<'live' 
   const legacy = LEGACY.exec(name);
   if (legacy && legacy[1] === host) return alive(Number(legacy[2])) ? 'live' : 'dead';
   return 'elsewhere';
+}
+
+/** Where a run writes what it learned of its creates (see IntentLog.made). */
+function madeOf(file: string): string {
+  return file.replace(/\.jsonl$/, '.made');
 }
 
 function socketOf(file: string): string {
