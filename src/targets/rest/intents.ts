@@ -73,7 +73,7 @@ const LEGACY = /^(.*)-(\d+)-[0-9a-f]+\.jsonl$/;
 
 export class IntentLog {
   readonly dir: string;
-  readonly file: string;
+  #file: string;
   #handle: Promise<FileHandle> | undefined;
   #queue: Line[] = [];
   #writing: Promise<void> | undefined;
@@ -87,7 +87,16 @@ export class IntentLog {
 
   constructor(ledgerPath: string) {
     this.dir = `${ledgerPath}.intents`;
-    this.file = join(this.dir, `${safe(hostname())}-k${BOOT}-r${randomBytes(8).toString('hex')}.jsonl`);
+    this.#file = this.#newName();
+  }
+
+  /** This process's file (a new one after a close that left intents open in the last). */
+  get file(): string {
+    return this.#file;
+  }
+
+  #newName(): string {
+    return join(this.dir, `${safe(hostname())}-k${BOOT}-r${randomBytes(8).toString('hex')}.jsonl`);
   }
 
   /** The socket whose listener says this file's owner is alive. */
@@ -144,17 +153,24 @@ export class IntentLog {
     if (handle) await (await handle).close();
     if (this.#madeFd !== undefined) closeSync(this.#madeFd);
     this.#madeFd = undefined;
-    if (this.#wrote && this.openIntents(known).length === 0) {
+    const left = this.#wrote && this.openIntents(known).length > 0;
+    if (this.#wrote && !left) {
       await unlink(this.file).catch(() => undefined);
       await unlink(madeOf(this.file)).catch(() => undefined);
-      this.#wrote = false;
     }
-    // Whatever is left open in the file (a create whose fate is unknown) is now another run's to resolve.
+    this.#wrote = false;
+    // Whatever is left open in the file (a create whose fate is unknown) is now another run's to
+    // resolve: once this process stops listening, it may do so at any moment, so anything this
+    // process writes later goes to a file of its own.
     const alive = this.#alive;
     this.#alive = undefined;
     const server = await alive?.catch(() => undefined);
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await unlink(this.socket).catch(() => undefined);
+    if (left) {
+      this.#open.clear();
+      this.#file = this.#newName();
+    }
   }
 
   /** Group commit: one append + fdatasync for everything queued meanwhile. */
