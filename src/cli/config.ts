@@ -53,19 +53,41 @@ export function argvValue(argv: readonly string[], name: string): string | undef
   return undefined;
 }
 
-/** Whether a config file is named (--config, JSM_CONFIG) or lies in the current folder. */
+/**
+ * Whether the config must be read: a file is named (--config, JSM_CONFIG) or lies in the current
+ * folder, or a profile is asked for (--profile, JSM_PROFILE). A profile with no file to hold it is
+ * then refused (`unknown-profile`) rather than ignored: a CI job started in the wrong folder must
+ * not run against the defaults.
+ */
 export function configFileApplies(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): boolean {
-  return argvValue(argv, '--config') !== undefined || Boolean(env.JSM_CONFIG?.trim()) || existsSync(resolve(cwd, CONFIG_FILE));
+  return (
+    argvValue(argv, '--config') !== undefined ||
+    Boolean(env.JSM_CONFIG?.trim()) ||
+    argvValue(argv, '--profile') !== undefined ||
+    Boolean(env.JSM_PROFILE?.trim()) ||
+    existsSync(resolve(cwd, CONFIG_FILE))
+  );
+}
+
+/** The config file the arguments and environment choose (null: none), and the profile asked for: nothing is read. */
+export function configLocation(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): { file: string | null; profile: string | null } {
+  const named = argvValue(argv, '--config') ?? (env.JSM_CONFIG?.trim() || undefined);
+  const profile = argvValue(argv, '--profile') ?? (env.JSM_PROFILE?.trim() || undefined);
+  const file = named !== undefined ? resolve(cwd, named) : existsSync(resolve(cwd, CONFIG_FILE)) ? resolve(cwd, CONFIG_FILE) : null;
+  return { file, profile: profile ?? null };
 }
 
 /** Finds, reads and checks the config file; throws UsageError (exit 2) naming the file and key. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, program: Command, cwd = process.cwd()): LoadedConfig {
-  const named = argvValue(argv, '--config') ?? (env.JSM_CONFIG?.trim() || undefined);
-  const profile = argvValue(argv, '--profile') ?? (env.JSM_PROFILE?.trim() || undefined);
-  const file = named !== undefined ? resolve(cwd, named) : existsSync(resolve(cwd, CONFIG_FILE)) ? resolve(cwd, CONFIG_FILE) : null;
+  const { file, profile: asked } = configLocation(argv, env, cwd);
+  const profile = asked ?? undefined;
   if (file === null) {
     if (profile !== undefined) {
-      throw new UsageError('unknown-profile', `profile ${JSON.stringify(profile)} was asked for, but there is no config file (${CONFIG_FILE} here, --config or JSM_CONFIG)`);
+      throw new UsageError(
+        'unknown-profile',
+        `profile ${JSON.stringify(profile)} was asked for (${argvValue(argv, '--profile') !== undefined ? '--profile' : 'JSM_PROFILE'}), but there is no config file: no ${CONFIG_FILE} in ${cwd}, and no --config or JSM_CONFIG`,
+        `run from the folder that holds ${CONFIG_FILE}, or name it with --config <file> (JSM_CONFIG); nothing was done`,
+      );
     }
     return { file: null, profile: null, values: {} };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
@@ -22,7 +22,11 @@ import type { Output } from './output.js';
  * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
  * requests in flight to JSM.
  */
-export async function openTarget(options: CommonOptions & { concurrency?: number }, out: Output, { create = false } = {}): Promise<Target> {
+export async function openTarget(
+  options: CommonOptions & { concurrency?: number; matchAccounts?: 'email' | 'username' | 'jsm-username' | undefined },
+  out: Output,
+  { create = false } = {},
+): Promise<Target> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
     // Loaded only for REST targets: local runs never load undici.
@@ -32,6 +36,7 @@ export async function openTarget(options: CommonOptions & { concurrency?: number
     return openRestTarget(spec, {
       env: await withSecretFiles(process.env, (message) => out.warn(message)),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),
       onWarn: (message) => out.warn(message),
       lockOptions: lockOptionsFor(spec, out),
@@ -39,6 +44,15 @@ export async function openTarget(options: CommonOptions & { concurrency?: number
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
+  }
+  // A folder is not a store (EISDIR would say nothing useful): name the file it may have meant.
+  if (statSync(resolve(spec), { throwIfNoEntry: false })?.isDirectory()) {
+    const inside = join(spec, DEFAULT_STORE);
+    throw new UsageError(
+      'bad-target',
+      `--target ${spec} is a folder; the local store is a file`,
+      `give the store's file with --target (or JSM_TARGET): ${existsSync(resolve(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
+    );
   }
   // Only `project create` makes a store: every other command names a missing one as such.
   if (!create && !existsSync(resolve(spec))) {
@@ -103,6 +117,19 @@ export async function lockedFileOf(options: CommonOptions): Promise<string> {
   return resolve(spec);
 }
 
+/** Where a target's invitations are recorded: the REST ledger file, or the local store itself. */
+export interface LedgerPlace {
+  path: string;
+  /** false: nothing was ever recorded there (a REST ledger is made by its first write). */
+  exists: boolean;
+}
+
+/** The ledger the options' target reads, and whether it is there (asked before the target opens). */
+export async function ledgerOf(options: CommonOptions): Promise<LedgerPlace> {
+  const path = await lockedFileOf(options);
+  return { path, exists: existsSync(path) };
+}
+
 /**
  * The project the settings name (a key checked by the command's schema: settings.ts projectOption);
  * with none named and exactly one in the target, that one.
@@ -133,6 +160,8 @@ export interface MailSetup {
   messageId: MessageIds;
   /** The templates, all checked; `templates.defaultLanguage` is `--language`, canonical. */
   templates: TemplateSet;
+  /** The project as invitations name it: with `--portal-url` when given (it wins over the target's own). */
+  forInvitations(project: ProjectInfo): ProjectInfo;
 }
 
 /**
@@ -142,7 +171,7 @@ export interface MailSetup {
  */
 export function mailSetup(
   options: MailOptions,
-  target: Target,
+  target: Pick<Target, 'kind' | 'location'>,
   kinds: readonly InvitationKind[] = [],
   warn: (message: string) => void = () => undefined,
 ): MailSetup {
@@ -182,6 +211,7 @@ export function mailSetup(
     outbox: smtpUrl ? null : outboxDir,
     messageId: (project, key, kind) => messageIdFor(project, key, kind, domain),
     templates,
+    forInvitations: (project) => (options.portalUrl !== undefined ? { ...project, portalUrl: options.portalUrl } : project),
     preflight: async () => {
       if (smtpUrl === undefined) return prepareOutbox(outboxDir);
       const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
   store: async () => (await import('./commands/store.js')).storeCommand(),
   organizations: async () => (await import('./commands/organizations.js')).organizationsCommand(),
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand(),
 };
 
 /** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */
@@ -52,7 +53,7 @@ Start here:
 
 Environment: JSM_TARGET, JSM_PROJECT, JSM_TOKEN or JSM_USER/JSM_PASSWORD (REST; or JSM_TOKEN_FILE,
 JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, JSM_SMTP_NAME,
-JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
+JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_PORTAL_URL, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
 NO_COLOR; each command's --help lists those it reads.
 Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
 failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
@@ -67,6 +68,7 @@ failed; 2 usage or unreadable input (nothing written); 3 the target refused the 
   program.hook('preAction', (_root, actionCommand) => {
     current.command = commandPath(actionCommand);
     checkContradictions(current.argv, current.command);
+    checkValuesThatAreOptions(actionCommand, current.command);
   });
   return program;
 }
@@ -148,8 +150,32 @@ function checkContradictions(argv: readonly string[], command: string): void {
   }
 }
 
+/**
+ * An option's value that is another option of the command (`--report --json`): commander takes
+ * the next word whatever it is, so the report would be named "--json" and the JSON never printed.
+ * Refused as a missing value, naming both.
+ */
+function checkValuesThatAreOptions(command: Command, path: string): void {
+  const longs = new Set(command.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined));
+  for (const option of command.options) {
+    if (!(option.required || option.optional)) continue;
+    const name = option.attributeName();
+    if (command.getOptionValueSource(name) !== 'cli') continue;
+    const value: unknown = command.getOptionValue(name);
+    for (const given of Array.isArray(value) ? value : [value]) {
+      if (typeof given !== 'string' || !longs.has(given.split('=')[0] as string)) continue;
+      throw Object.assign(
+        new UsageError('missing-option-value', `${option.long ?? option.flags} needs a value, but the word after it is the option ${given}`, `give ${option.flags.replace(/^.*?(--\S+)/, '$1')}, then ${given} separately`),
+        { commandPath: path },
+      );
+    }
+  }
+}
+
 /** Environment variables every command reads, besides those of its own options. */
-const COMMON_ENV = ['JSM_CONFIG', 'JSM_PROFILE', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_STATE_DIR', 'JSM_LOCK_WAIT', 'NO_COLOR'];
+const COMMON_ENV = ['JSM_CONFIG', 'JSM_PROFILE', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_STATE_DIR', 'JSM_LOCK_WAIT', 'NO_COLOR',
+  // REST targets: a proxy (lower case too, as curl reads them) and a private CA.
+  'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS'];
 
 /** Each command's --help ends with the environment variables it reads. */
 function addEnvironmentHelp(command: Command): void {

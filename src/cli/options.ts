@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { wholeNumberIssue } from './numbers.js';
 
-/** Options every command takes (CONTRACT.md). */
+/** Options every command takes (docs/contract.md). */
 export interface CommonOptions {
   target?: string;
   json?: boolean;
@@ -23,6 +23,8 @@ export interface MailOptions {
   templateDir?: string;
   /** `--language`: for customers whose row names no language. */
   language?: string;
+  /** `--portal-url` / `JSM_PORTAL_URL`: the portal invitations link to (checked: an http(s) URL). */
+  portalUrl?: string;
 }
 
 export const DEFAULT_STORE = './jsm-store.json';
@@ -62,7 +64,13 @@ export function addMailOptions(command: Command): Command {
         'JSM_TEMPLATE_DIR',
       ),
     )
-    .option('--language <code>', 'language of the invitations whose row names none, e.g. de or pt-BR (falls back pt-BR -> pt -> default)');
+    .option('--language <code>', 'language of the invitations whose row names none, e.g. de or pt-BR (falls back pt-BR -> pt -> default)')
+    .addOption(portalUrlOption());
+}
+
+/** `--portal-url`: where invitations send customers (default: the portal a REST target names; none for the local store). */
+export function portalUrlOption(): Option {
+  return new Option('--portal-url <url>', "the customer portal invitations link to (default: the REST target's portal; the local store has none)").env('JSM_PORTAL_URL');
 }
 
 /** JSM project keys: a capital letter, then capitals, digits or underscores; 2 to 10 characters. */

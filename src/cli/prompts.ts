@@ -1,10 +1,39 @@
+import { closeSync, openSync } from 'node:fs';
+import { ReadStream } from 'node:tty';
 import { Secret } from '../core/secret.js';
-import { MIN_PASSWORD, validateRow } from '../core/validate.js';
+import { MIN_PASSWORD, passwordProblem, validateRow } from '../core/validate.js';
 
 /** A terminal a person can answer in: never in CI, never without a TTY on stdin. */
 export function canPrompt(): boolean {
   const ci = process.env.CI;
   return Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY) && (ci === undefined || ci === '' || ci === 'false');
+}
+
+/**
+ * Whether a confirmation can be asked: at a terminal (canPrompt), and also when the rows come
+ * through a pipe typed at one (`printf … | jsm-provision import-csv -`): stdin is then the data,
+ * but the person is at the terminal that shows stderr, and the answer is read from that terminal
+ * (/dev/tty). A script (stderr not a terminal, or CI, or no controlling terminal) is never asked.
+ */
+export function canConfirm(): boolean {
+  if (canPrompt()) return true;
+  const ci = process.env.CI;
+  if (!process.stderr.isTTY || !(ci === undefined || ci === '' || ci === 'false')) return false;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The controlling terminal for reading an answer, or null when there is none. */
+function openTerminal(): ReadStream | null {
+  try {
+    return new ReadStream(openSync('/dev/tty', 'r'));
+  } catch {
+    return null;
+  }
 }
 
 /** Loaded only when a question is asked: most runs never ask one. */
@@ -58,7 +87,7 @@ export async function askPassword(): Promise<Secret> {
       {
         message: 'Password:',
         mask: '*',
-        validate: (value) => value.length >= MIN_PASSWORD || `at least ${MIN_PASSWORD} characters`,
+        validate: (value) => (value !== '' && passwordProblem(value) === undefined) || `${passwordProblem(value) ?? 'no password given'} (at least ${MIN_PASSWORD} characters, no tabs or line breaks)`,
       },
       context,
     );
@@ -70,5 +99,11 @@ export async function askPassword(): Promise<Secret> {
 
 export async function askConfirm(message: string): Promise<boolean> {
   const { confirm } = await inquirer();
-  return confirm({ message, default: false }, context);
+  // stdin holds the rows when they are piped in: the answer comes from the terminal itself.
+  const terminal = process.stdin.isTTY ? null : openTerminal();
+  try {
+    return await confirm({ message, default: false }, terminal ? { ...context, input: terminal } : context);
+  } finally {
+    terminal?.destroy();
+  }
 }

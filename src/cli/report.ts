@@ -123,7 +123,7 @@ export class ReportWriter<R extends ReportRow = RowResult> {
       handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
       const out = new BatchedWriter(handle, temp);
       const json = this.format === 'json';
-      // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (README).
+      // A dry run's report is marked: "dryRun": true in JSON, a dryRun column in CSV (docs/csv-input.md, "The report").
       const dryMark = summary.dryRun ? ',true' : '';
       const names = [...COLUMNS, ...(this.extra?.names ?? [])];
       await out.write(json ? jsonHead(summary, head) : `\ufeff${names.join(',')}${summary.dryRun ? ',dryRun' : ''}\r\n`);

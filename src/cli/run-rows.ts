@@ -1,5 +1,5 @@
 import type { Plan } from '../core/plan.js';
-import { errorBody, RunError, UsageError } from '../core/errors.js';
+import { errorBody, RunError, TargetError, UsageError } from '../core/errors.js';
 import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
@@ -45,8 +45,11 @@ export interface RowRun {
   rows: RowResult[];
   declined: boolean;
   interrupted: boolean;
-  /** An error the run ended with after its rows were written: the report, or the store while sending. */
-  endedWith: UsageError | undefined;
+  /**
+   * An error the run ended with after its rows were written: the target refusing the run part-way
+   * (a TargetError: exit 3), the report, or the store while sending.
+   */
+  endedWith: RunError | undefined;
   /** The project's failed invitations after the run (this run's and earlier ones'), for a reminder. */
   failedInProject?: number;
   /** "local store <path>" or "JSM <url>", for the human summary. */
@@ -55,10 +58,14 @@ export interface RowRun {
   target: Target['kind'];
 }
 
-/** The one exit code of a row run (README: Output and exit codes). */
-export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'>): number {
-  if (run.declined) return 1;
+/** The one exit code of a row run (docs/contract.md, "Exit codes"). */
+export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): number {
+  // Declined at the confirmation: the person stopped the run before anything was written, as
+  // Ctrl-C at the question does (130), not a run that finished with problems (1).
+  if (run.declined) return 130;
   if (run.interrupted) return 130;
+  // The target refused the run part-way: 3, as a refusal before the first row is.
+  if (run.endedWith instanceof TargetError) return 3;
   return run.summary.ok ? 0 : 1;
 }
 
@@ -111,9 +118,11 @@ export async function runRowsOutcome(
   options: RowRunOptions,
   out: Output,
 ): Promise<RowRun> {
+  const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
   const settings: RunSettings = {
     command: options.command,
-    project,
+    // The project as invitations name it (--portal-url wins over the target's portal).
+    project: mail.forInvitations(project),
     kind: options.kind,
     noInvite: options.noInvite,
     defer: options.defer,
@@ -121,7 +130,6 @@ export async function runRowsOutcome(
     createOrganizations: options.createOrganizations !== false,
   };
   const extraOrganizations = organizationOption(options.organization);
-  const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {
@@ -129,8 +137,10 @@ export async function runRowsOutcome(
     report = ReportWriter.open(options.report);
   }
   // Whether this run sends: the one policy, asked for a new customer (nothing is sent by a dry run).
-  const willSend = !options.dryRun && decideForRun(settings, 'new').action === 'send';
-  if (willSend) checkRestDelivery(target, options);
+  const sends = decideForRun(settings, 'new').action === 'send';
+  const willSend = !options.dryRun && sends;
+  // A dry run refuses what the real run would refuse: a REST run with nowhere to send invitations.
+  if (sends) checkRestDelivery(target, options);
   let undoOutbox = async () => undefined as void;
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
@@ -173,7 +183,8 @@ export async function runRowsOutcome(
   }
   for (const note of mail.templates.notes()) out.note(note);
   // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
-  if (outcome.summary.invitations.sent === 0) await undoOutbox();
+  // A declined run sent nothing either (its summary counts what it would have sent).
+  if (outcome.declined || outcome.summary.invitations.sent === 0) await undoOutbox();
   const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
   const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
   if (outcome.declined) {
@@ -193,7 +204,8 @@ export async function runRowsOutcome(
     }
   }
   const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped);
-  const failure = stopped ?? reportFailed;
+  const failure = outcome.refused ?? stopped ?? reportFailed;
+  if (outcome.refused && reportFailed) out.errorWords(reportFailed);
   const summary = failure
     ? { ...outcome.summary, ok: false, error: errorBody(failure) }
     : outcome.interrupted

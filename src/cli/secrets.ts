@@ -30,14 +30,14 @@ function pick(set: string): string {
   return set[randomInt(set.length)] as string;
 }
 
-/** Reads a password from standard input: all of it, less one trailing line break. */
+/** Reads a password from standard input: its first line (as a password file), so `echo` and `printf` give the same. */
 export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<Secret> {
   if ((stdin as NodeJS.ReadStream).isTTY) {
     throw new UsageError('password-stdin-tty', '--password-stdin reads the password from a pipe, but standard input is a terminal', 'pipe it in (e.g. from a secrets manager), or leave the flag out to be asked');
   }
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return checked(new Secret(stripNewline(secretText(Buffer.concat(chunks), 'standard input', 'unreadable-password'))), 'standard input');
+  return checked(new Secret(firstLine(secretText(Buffer.concat(chunks), 'standard input', 'unreadable-password'))), 'standard input');
 }
 
 /** Reads a password from a file: its first line. Warns (through `warn`) if others may read the file. */
@@ -50,7 +50,7 @@ export async function readPasswordFile(path: string, warn: (message: string) => 
   } catch (error) {
     throw new UsageError('unreadable-password-file', `cannot read ${option} ${printable(path)}: ${printable((error as Error).message)}`);
   }
-  return checked(new Secret(stripNewline(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file').split(/\r?\n/)[0] ?? '')), path);
+  return checked(new Secret(firstLine(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file'))), path);
 }
 
 /**
@@ -74,8 +74,9 @@ function secretText(bytes: Buffer, from: string, code: string): string {
   return text;
 }
 
-function stripNewline(text: string): string {
-  return text.replace(/\r?\n$/, '');
+/** The first line of a secret's text, whatever ends its lines: CR LF (Windows), LF, or CR alone (classic Mac OS). */
+function firstLine(text: string): string {
+  return text.split(/\r\n|\r|\n/, 1)[0] ?? '';
 }
 
 function checked(secret: Secret, from: string): Secret {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY } from '../core/pool.js';
 import { nameProblem } from '../core/validate.js';
+import { checkPortalUrl } from '../mail/compose.js';
 import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
@@ -52,10 +53,23 @@ export const projectOption = z
   .transform((key) => (key === undefined || key.trim() === '' ? undefined : key.trim().toUpperCase()))
   .pipe(projectKeySchema.optional());
 
-/** What every command takes (CONTRACT.md). */
+/** `--portal-url`: checked (an http(s) URL, no credentials), absent when not given. */
+export function portalUrlSetting() {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined ? undefined : usageCheck(ctx, () => checkPortalUrl(value))));
+}
+
+/** What every command takes (docs/contract.md). */
 export const common = { target: text, json: flag, quiet: flag, config: text, profile: text };
 /** Where invitations go and in what words (addMailOptions). */
-const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text };
+const mail = { smtp: text, smtpPasswordFile: text, smtpName: text, mailFrom: text, outbox: text, templateDir: text, language: text, portalUrl: portalUrlSetting() };
+
+/** `--match-accounts` (addAccountMatchOption): absent, by email. */
+export const matchAccounts = z
+  .enum(['email', 'username', 'jsm-username'], { error: 'is not one of email, username, jsm-username' })
+  .optional();
 
 /** The settings import-csv and import-mail share (addImportOptions). */
 const importShape = {
@@ -70,6 +84,7 @@ const importShape = {
   concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY),
   organization: z.array(z.string()).default([]),
   createOrganizations: z.boolean().optional().transform((value) => value !== false),
+  matchAccounts,
 };
 
 /** The checks across options of both imports, with their own error codes. */
@@ -115,6 +130,7 @@ export const addCustomerSchema = z
     deferInvites: flag,
     organization: importShape.organization,
     createOrganizations: importShape.createOrganizations,
+    matchAccounts,
   })
   .superRefine((settings, ctx) => {
     if ([settings.passwordStdin, settings.passwordFile !== undefined, settings.generatePassword].filter(Boolean).length > 1) {
@@ -163,3 +179,7 @@ export type ProjectScopedSettings = z.output<typeof projectScopedSchema>;
 
 /** Commands that take only the common options (store unlock). */
 export const commonSchema = z.object(common);
+
+/** `doctor`: the common options, the project and where invitations go (what every other command would use). */
+export const doctorSchema = z.object({ ...common, ...mail, project: projectOption });
+export type DoctorSettings = z.output<typeof doctorSchema>;

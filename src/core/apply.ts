@@ -1,8 +1,9 @@
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { Plan, PlannedRow } from './plan.js';
-import type { ProvisionRequest } from './target.js';
+import type { TargetError } from './errors.js';
+import { ProvisionStopped, type ProvisionRequest } from './target.js';
 import { rowResult, type InvitationOutcome, type RowResult } from './results.js';
-import type { InvitationRecord, ProvisionOutcome, Reporter } from './types.js';
+import type { InvitationRecord, ProvisionOutcome, Reporter, SuppressedBy } from './types.js';
 import { NOT_SENT_INTERRUPTED, sendClaimed, type SendContext } from './send.js';
 import { joinChunk } from './organizations.js';
 
@@ -34,6 +35,8 @@ export interface ApplyResult {
   interrupted: boolean;
   /** What stopped the sending after the customers were written (the store could not be written). */
   stopped?: unknown;
+  /** The target refused the run part-way: the rows after it were not reached, no invitation was sent. */
+  refused?: TargetError;
 }
 
 /**
@@ -50,6 +53,8 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   const total = plan.rows.length;
   const toSend: RowResult[] = [];
   const createdHere: Created[] = [];
+  // Invitations an earlier, cut-off run left owed (pending) that this run suppresses: recorded so.
+  const suppressOwed = new Map<SuppressedBy, string[]>();
   const { counts } = ctx;
   // Rows whose invitation is sent at the end: counted only then (counts), as they end.
   const waiting: RowResult[] = [];
@@ -63,6 +68,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   // refuses them stops the run before anything else is written.
   if (plan.organizations.used && total > 0 && !ctx.signal?.aborted) await plan.organizations.prepare();
   for (let start = 0; start < total; start += chunkSize) {
+    if (result.refused) {
+      for (const planned of plan.rows.slice(start)) settled(notReached(planned, `not processed: the run stopped (${result.refused.message}); run the same command again to finish`));
+      break;
+    }
     if (ctx.signal?.aborted) {
       result.interrupted = true;
       for (const planned of plan.rows.slice(start)) settled(notReached(planned));
@@ -73,18 +82,27 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     // Each new customer's owed invitation goes with the request: the target makes the customer and
     // the record durable in one write, so no kill can leave a new customer nobody will invite.
     const owed = chunk.map((planned) => (planned.exists === true ? undefined : owedIfCreated(plan, planned, now)));
-    const provisioned = await target.provision(
-      plan.settings.project,
-      chunk.map((p, i) => provisionRequest(p, owed[i])),
-      () => reporter.progress(Math.min(++done, total), total),
-    );
+    let provisioned: ProvisionOutcome[];
+    try {
+      provisioned = await target.provision(
+        plan.settings.project,
+        chunk.map((p, i) => provisionRequest(p, owed[i])),
+        () => reporter.progress(Math.min(++done, total), total),
+      );
+    } catch (error) {
+      // The target refused the run part-way (a token revoked): what was done is settled and
+      // recorded below, the rest is not reached, and the run ends with its summary and the error.
+      if (!(error instanceof ProvisionStopped)) throw error;
+      provisioned = error.outcomes;
+      result.refused = error.error;
+    }
     // Organizations: those the rows name are made ready once, then the chunk's members join them.
-    const outcomes = plan.organizations.used ? await joinChunk(plan.organizations, chunk.map((p) => p.row), provisioned) : provisioned;
+    const outcomes = plan.organizations.used && !result.refused ? await joinChunk(plan.organizations, chunk.map((p) => p.row), provisioned) : provisioned;
     const records: InvitationRecord[] = [];
     chunk.forEach((planned, i) => {
       const outcome = outcomes[i] ?? { status: 'failed' as const, reason: 'no answer from the target' };
       const sending = toSend.length;
-      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], runId: ctx.runId });
+      const row = settle(plan, planned, outcome, { toSend, records, now, owed: owed[i], suppressOwed, runId: ctx.runId });
       if (planned.row.organizations) row.organizations = planned.row.organizations;
       if (row.invitation === 'in-doubt') result.invitationsInDoubt++;
       const waits = counts !== undefined && toSend.length > sending;
@@ -102,9 +120,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   }
   // Customers and their pending invitations are durable before the first message leaves.
   await target.flush();
+  for (const [by, keys] of suppressOwed) await target.ledger.suppress(plan.settings.project.key, keys, by);
   reconcile(plan, createdHere, toSend, counts);
   if (toSend.length > 0) {
-    if (ctx.signal?.aborted) {
+    if (result.refused) {
+      // Nothing more is done after the target refused: the invitations stay pending, and the re-run sends them.
+      for (const row of toSend) row.reason = NOT_SENT_REFUSED;
+    } else if (ctx.signal?.aborted) {
       result.interrupted = true;
       for (const row of toSend) row.reason = NOT_SENT_INTERRUPTED;
     } else {
@@ -193,6 +215,8 @@ interface Settling {
   now: string;
   /** The record sent with the provision request, reused so the ledger holds one object. */
   owed: InvitationRecord | undefined;
+  /** Keys whose invitation, owed by an earlier run, this run suppresses (recorded after the flush). */
+  suppressOwed: Map<SuppressedBy, string[]>;
   /** This run: an invitation it records in doubt is its own `sending` one. */
   runId: string;
 }
@@ -241,8 +265,13 @@ function recordInvitation(
 ): InvitationOutcome {
   if (decision.action === 'none') return 'none';
   if (situation === 'invitation-due') {
-    // The record exists already (pending, owed): leave it pending unless it is sent now.
-    return decision.action === 'send' ? 'pending' : decision.action === 'defer' ? 'pending' : 'suppressed';
+    // The record exists already (pending, owed): it stays pending when it is sent now or deferred;
+    // suppressed, it is recorded so (else a later `invitations send` would send it after all).
+    if (decision.action !== 'suppress') return 'pending';
+    const keys = s.suppressOwed.get(decision.suppressedBy);
+    if (keys) keys.push(planned.row.key);
+    else s.suppressOwed.set(decision.suppressedBy, [planned.row.key]);
+    return 'suppressed';
   }
   s.records.push(situation === 'new' && s.owed ? s.owed : invitationRecord(plan, planned, decision, s.now));
   return decision.action === 'suppress' ? 'suppressed' : 'pending';
@@ -265,9 +294,12 @@ function invitationRecord(plan: Plan, planned: PlannedRow, decision: InvitationD
   return record;
 }
 
-function notReached(planned: PlannedRow): RowResult {
-  return rowResult(planned.index, planned.row, 'failed', 'none', 'not processed: the run was interrupted; run the same command again to finish');
+function notReached(planned: PlannedRow, reason = 'not processed: the run was interrupted; run the same command again to finish'): RowResult {
+  return rowResult(planned.index, planned.row, 'failed', 'none', reason);
 }
+
+/** The reason on a created customer's row whose invitation was not sent because the target refused the run. */
+export const NOT_SENT_REFUSED = 'not sent: the run stopped when JSM refused it; the invitation is recorded as owed, and the same command run again sends it';
 
 /**
  * The customer's situation once the target answered, worked out in one place: new if this run

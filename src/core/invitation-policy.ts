@@ -27,7 +27,7 @@ export type InvitationDecision =
 
 /**
  * The one place that decides whether an invitation goes out, and why not.
- * The project setting wins over the flag when both apply (CONTRACT.md `suppressedBy`).
+ * The project setting wins over the flag when both apply (docs/contract.md `suppressedBy`).
  */
 export function decideInvitation(input: InvitationPolicyInput): InvitationDecision {
   if (input.customer === 'existing') {
@@ -70,7 +70,7 @@ export function decideForRun(run: RunPolicy, customer: CustomerSituation): Invit
   });
 }
 
-/** What a whole run's `suppressedBy` is, from its configuration (CONTRACT.md). */
+/** What a whole run's `suppressedBy` is, from its configuration (docs/contract.md). */
 export function runSuppressedBy(noInvite: boolean, projectSendsInvitations: boolean): SuppressedBy | null {
   if (!projectSendsInvitations) return 'project-setting';
   if (noInvite) return 'flag';

@@ -9,7 +9,7 @@ import { codePointName, printable } from './printable.js';
 import type { OrganizationTotals } from './results.js';
 import type { Target } from './target.js';
 import type { OrganizationInfo, OrganizationMember, ProjectInfo, ProvisionOutcome } from './types.js';
-import { foldName, forbiddenInName } from './validate.js';
+import { foldName, forbiddenInName, lostLettersProblem } from './validate.js';
 
 /** The TargetError code a target gives when one organization cannot be created or put on the project (the run goes on). */
 export const ORGANIZATION_REFUSED = 'organization-refused';
@@ -39,6 +39,8 @@ export function organizationNameProblem(name: string): string | undefined {
   if (bad.length > 0) {
     return `the organization name '${printable(name, 60)}' contains ${bad.map(codePointName).join(', ')} (control or invisible characters); remove them`;
   }
+  const lost = lostLettersProblem(name, 'the organization name');
+  if (lost !== undefined) return lost;
   if (name.length > MAX_ORGANIZATION_NAME) return `the organization name '${printable(name, 60)}' is longer than ${MAX_ORGANIZATION_NAME} characters`;
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { decideForRun, type CustomerSituation, type InvitationDecision } from './invitation-policy.js';
 import type { InvitationLedger, Target } from './target.js';
 import { isBatch, type CandidateRow, type RowSource, type ValidRow } from './types.js';
-import { validateRow } from './validate.js';
+import { NAME_NEEDED, validateRow } from './validate.js';
 import { rowResult, type RowResult, type RunSettings } from './results.js';
 import { checkOrganizations, RunOrganizations } from './organizations.js';
 
@@ -13,6 +13,8 @@ export interface PlannedRow {
   exists: boolean | null;
   situation: CustomerSituation;
   invitation: InvitationDecision;
+  /** While planning a row without a name: its organization names, until the target says whether it exists. */
+  organizations?: string[];
 }
 
 export interface PlanCounts {
@@ -22,6 +24,8 @@ export interface PlanCounts {
   unknown: number;
   invalid: number;
   duplicate: number;
+  /** Rows the look-up found the real run would fail (REST: an inactive or ambiguous account). */
+  failed: number;
   invite: number;
   defer: number;
   suppress: number;
@@ -35,7 +39,7 @@ export interface Plan {
    *  A real run releases each row once it is settled (applyPlan): read them before applying. */
   rows: PlannedRow[];
   keptRows: boolean;
-  /** Rows already final: invalid and duplicate, in input order. */
+  /** Rows already final: invalid, duplicate and (found by the look-up) failed, in input order. */
   rejected: RowResult[];
   counts: PlanCounts;
   /** The run's organizations: what the rows name, and what that will take (`planned`). */
@@ -63,7 +67,7 @@ export async function buildPlan(
     rows: [],
     keptRows: keepRows,
     rejected: [],
-    counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, invite: 0, defer: 0, suppress: 0 },
+    counts: { create: 0, existing: 0, unknown: 0, invalid: 0, duplicate: 0, failed: 0, invite: 0, defer: 0, suppress: 0 },
     organizations: new RunOrganizations(target, settings.project, settings.createOrganizations !== false),
   };
   const firstLine = new Map<string, number | string>();
@@ -81,9 +85,40 @@ export async function buildPlan(
 
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
-    const existing = lookup ? await target.lookupExisting(chunk.map((p) => p.row.key)) : null;
+    // A row without a name can only be of a customer who exists: whether they do is asked even
+    // where the target would otherwise learn it from the create (REST real runs), so that such a
+    // row ends the same in a dry run and a real one.
+    const asked = lookup ? chunk : chunk.filter((p) => p.row.fullName === '');
+    const verdicts = asked.length > 0 ? await target.lookup(asked.map(({ row }) => ({ key: row.key, email: row.email, ...(row.username !== undefined ? { username: row.username } : {}) }))) : [];
+    const verdictOf = new Map(asked.map((p, n) => [p, verdicts[n]] as const));
     for (const planned of chunk) {
-      const exists = existing ? existing.has(planned.row.key) : null;
+      const verdict = verdictOf.get(planned);
+      if (verdict !== undefined && typeof verdict === 'object') {
+        // The real run would fail this row for this reason: so does the plan (a dry run's totals and exit are the real run's).
+        plan.counts.failed++;
+        const { row } = planned;
+        reject(rowResult(planned.index, row, 'failed', 'none', verdict.failed));
+        continue;
+      }
+      const exists = verdict === undefined ? null : verdict === 'existing';
+      if (planned.row.fullName === '') {
+        if (!exists) {
+          plan.counts.invalid++;
+          reject(rejected(planned.index, planned.row, planned.row.email, 'invalid', NAME_NEEDED));
+          continue;
+        }
+        // Organizations are planned once the row is known to go on (see below).
+        if (planned.organizations) {
+          const orgs = await plan.organizations.planRow(planned.row.key, planned.organizations);
+          if ('reason' in orgs) {
+            plan.counts.invalid++;
+            reject(rejected(planned.index, planned.row, planned.row.email, 'invalid', orgs.reason));
+            continue;
+          }
+          planned.row.organizations = orgs.names;
+        }
+      }
+      delete planned.organizations;
       planned.exists = exists;
       planned.situation = situationOf(exists, target.ledger, settings.project.key, planned.row.key);
       planned.invitation = decide(planned.situation);
@@ -116,6 +151,13 @@ export async function buildPlan(
         continue;
       }
       firstLine.set(row.key, candidate.line);
+      if (row.fullName === '') {
+        // Whether the row goes on is known once the target says who exists (flush).
+        chunk.push({ index, row, exists: null, situation: 'new', invitation: NOT_YET, ...(orgNames?.ok && orgNames.names.length > 0 ? { organizations: orgNames.names } : {}) });
+        if (chunk.length >= LOOKUP_CHUNK) await flush();
+        if (onRead && plan.rowsTotal % LOOKUP_CHUNK === 0) onRead(plan.rowsTotal);
+        continue;
+      }
       if (orgNames?.ok && orgNames.names.length > 0) {
         const orgs = await plan.organizations.planRow(row.key, orgNames.names);
         if ('reason' in orgs) {
@@ -154,7 +196,7 @@ function count(plan: Plan, exists: boolean | null, invitation: InvitationDecisio
 
 function rejected(
   index: number,
-  candidate: CandidateRow,
+  candidate: Pick<CandidateRow, 'line' | 'fullName'>,
   email: string,
   status: 'invalid' | 'duplicate',
   reason: string,

@@ -18,6 +18,10 @@ export interface ResendPlan {
 }
 
 export interface ResendOutcome {
+  /**
+   * Each invitation in one count, as the ledger holds it after the send. `suppressed` stays 0: what
+   * the project's setting holds back stays pending (or in doubt, or failed), `suppressedBy` naming it.
+   */
   totals: { sent: number; suppressed: number; failed: number; pending: number; inDoubt: number; suppressedBy: SuppressedBy | null };
   /** Every invitation that was not sent, with why (failed, or left in doubt). */
   problems: { email: string; status: string; reason: string }[];
@@ -56,7 +60,8 @@ export async function resend(plan: ResendPlan, ctx: SendContext): Promise<Resend
   let leftToOthers = 0;
   let stopped: unknown;
   if (decision.action === 'suppress') {
-    totals.suppressed = due.length;
+    // Held back, not suppressed: they stay pending (or in doubt, or failed) and are counted there,
+    // each invitation once; `suppressedBy` says why none was sent.
     totals.suppressedBy = decision.suppressedBy;
   } else if (decision.action === 'send' && due.length > 0) {
     const expected = new Map(due.map((r) => [r.key, { ...r }]));

@@ -77,7 +77,7 @@ export interface Problem {
   reason: string;
 }
 
-/** The JSON object of CONTRACT.md "Results". */
+/** The JSON object of docs/contract.md, "The JSON object of a run". */
 export interface RunSummary {
   ok: boolean;
   command: string;

@@ -1,4 +1,5 @@
 import { applyPlan, type ApplyContext, type ApplyResult, type Counted, type RowCounts } from './apply.js';
+import type { TargetError } from './errors.js';
 import { runSuppressedBy } from './invitation-policy.js';
 import { buildPlan, type Plan } from './plan.js';
 import {
@@ -40,6 +41,8 @@ export interface RunOutcome {
   interrupted: boolean;
   /** The error that stopped the sending after the customers were written (see ApplyResult). */
   stopped?: unknown;
+  /** The target refused the run part-way (see ApplyResult): exit 3, with this summary. */
+  refused?: TargetError;
 }
 
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
@@ -119,8 +122,16 @@ function finish(plan: Plan, applied: ApplyResult | null, ctx: RunContext, declin
     problems: tally.problems.list(),
     ...(tally.problems.omitted > 0 ? { problemsOmitted: tally.problems.omitted } : {}),
   };
-  if (applied?.stopped !== undefined) summary.ok = false;
-  return { summary, rows, plan, declined, interrupted: applied?.interrupted ?? false, ...(applied?.stopped !== undefined ? { stopped: applied.stopped } : {}) };
+  if (applied?.stopped !== undefined || applied?.refused !== undefined) summary.ok = false;
+  return {
+    summary,
+    rows,
+    plan,
+    declined,
+    interrupted: applied?.interrupted ?? false,
+    ...(applied?.stopped !== undefined ? { stopped: applied.stopped } : {}),
+    ...(applied?.refused !== undefined ? { refused: applied.refused } : {}),
+  };
 }
 
 /** Both lists are in input order already: merge them rather than sort the whole. */

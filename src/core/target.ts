@@ -1,3 +1,4 @@
+import type { TargetError } from './errors.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -8,7 +9,18 @@ import type {
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
+  SuppressedBy,
 } from './types.js';
+
+/** A row to look up: its lower-cased email (`key`), the email as given, and the username its input names. */
+export interface LookupRow {
+  key: string;
+  email: string;
+  username?: string;
+}
+
+/** What a look-up found for a row: an account, none, or why the real run would fail the row. */
+export type Lookup = 'existing' | 'absent' | { failed: string };
 
 /** A customer to provision, with what the plan knows of them (`null`: not looked up). */
 export interface ProvisionRequest extends NewCustomer {
@@ -22,6 +34,21 @@ export interface ProvisionRequest extends NewCustomer {
 }
 
 /**
+ * Thrown by `Target.provision` when the target refused the run part-way (a token revoked mid-run):
+ * the refusal, and what each row of the call got before it (rows not reached fail as not processed).
+ * The run ends with its summary, its report and this error.
+ */
+export class ProvisionStopped extends Error {
+  override readonly name = 'ProvisionStopped';
+  constructor(
+    readonly error: TargetError,
+    readonly outcomes: ProvisionOutcome[],
+  ) {
+    super(error.message);
+  }
+}
+
+/**
  * Where customers go. The local JSON store and JSM's REST API both sit behind this, so every
  * command works the same way on both. Implementations throw TargetError when the target refuses
  * the run and UsageError for what the user must change; a single row's failure is an outcome.
@@ -30,7 +57,7 @@ export interface Target {
   readonly kind: 'local' | 'rest';
   /** The store's path or the instance's URL, for messages. */
   readonly location: string;
-  /** true when `lookupExisting` costs nothing worth saving (local); REST learns it from the create. */
+  /** true when `lookup` costs nothing worth saving (local); REST learns it from the create. */
   readonly lookupIsCheap: boolean;
   readonly ledger: InvitationLedger;
 
@@ -38,8 +65,13 @@ export interface Target {
   listProjects(): Promise<ProjectInfo[]>;
   createProject(key: string, name: string): Promise<ProjectInfo>;
   setSendVerificationEmails(key: string, send: boolean): Promise<SettingChange>;
-  /** Which of these lower-cased emails already have an account. */
-  lookupExisting(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * What a real run would find for each row, in order: an account to use, none (it would be
+   * created), or the reason the row would fail (REST: an inactive account, two accounts with the
+   * email, a username of another email). The rule is the one `provision` applies, so a dry run
+   * plans what the real run does.
+   */
+  lookup(rows: readonly LookupRow[]): Promise<Lookup[]>;
   /**
    * Creates who is missing and makes everyone a customer of the project; one outcome per row, in
    * order. `onRowDone`, when given, is called as each row's work is done (for progress only).
@@ -93,6 +125,12 @@ export interface InvitationLedger {
    * resends at once can never both claim one.
    */
   claimForSending(project: string, keys: readonly string[], runId: string, expected?: ReadonlyMap<string, InvitationRecord>): Promise<InvitationRecord[]>;
+  /**
+   * Records as `suppressed` (by `suppressedBy`) the invitations of `keys` that are still `pending`
+   * (owed by an earlier run that was cut off, and now suppressed by this one), durably, decided
+   * on the freshest copy: one claimed or sent meanwhile is left as it is.
+   */
+  suppress(project: string, keys: readonly string[], suppressedBy: SuppressedBy): Promise<void>;
   commit(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import type { Secret } from './secret.js';
 
-/** How each input row ends (CONTRACT.md "Results"). */
+/** How each input row ends (docs/contract.md, "Results"). */
 export type RowStatus = 'created' | 'existing' | 'invalid' | 'duplicate' | 'failed';
 
 /** Why an invitation was not sent although the customer is new. */
@@ -101,9 +101,12 @@ export interface SettingChange {
   notes: string[];
 }
 
-/** Stored states of an invitation. `in-doubt` is how a `sending` entry left by a cut-off run is shown. */
+/**
+ * Stored states of an invitation. `in-doubt` is how a `sending` entry left by a cut-off run is
+ * shown; `sending`, one that a run alive on this host is sending right now.
+ */
 export type InvitationState = 'pending' | 'sending' | 'sent' | 'failed' | 'suppressed';
-export type InvitationView = Exclude<InvitationState, 'sending'> | 'in-doubt';
+export type InvitationView = InvitationState | 'in-doubt';
 
 /** One invitation in the ledger: at most one per (project, customer). */
 export interface InvitationRecord {

@@ -26,7 +26,7 @@ const NAME_FORMAT_OK = /^[\u00ad\u200c\u200d\u200e\u200f\u061c\u180e]$/u;
 const FLAG_SEQUENCE = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
 const BIDI_CONTROL = /^[\u202a-\u202e\u2066-\u2069]$/u;
 
-/** The lower-cased key by which emails are compared (CONTRACT.md: without regard to case). */
+/** The lower-cased key by which emails are compared (docs/contract.md: without regard to case). */
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -64,10 +64,26 @@ function encodedWordProblem(name: string): string | undefined {
   return `the name ${quote(name)} holds a MIME encoded word (=?…?=), which mail programs may show decoded as another name; write the name as it should read`;
 }
 
+/**
+ * Question marks where letters were: a file saved in a character set that cannot hold them (a
+ * "windows-1252"/"Western" CSV export writes `?` for Greek, CJK, Arabic and emoji). Two in a row, one
+ * that is or begins a word, or one between letters; real names and organizations hold none of these
+ * ("Who? Ltd" keeps its own).
+ */
+const LOST_LETTERS = /\?\?|(?:^|\s)\?|\p{L}\?\p{L}/u;
+
+/** Why a (folded) name, of a customer or organization, was garbled by a lossy export, or undefined. */
+export function lostLettersProblem(name: string, what = 'the name'): string | undefined {
+  if (!name.includes('?') || !LOST_LETTERS.test(name)) return undefined;
+  return `${what} ${quote(name)} has question marks where letters were: the file was saved in a character set that could not hold them (a windows-1252 or "Western" CSV export writes ? for Greek, CJK, Arabic and emoji); save it again as UTF-8 (LibreOffice: character set "Unicode (UTF-8)"; Excel: "CSV UTF-8") and import that`;
+}
+
 /** Why a (folded) name cannot be shown to people as it is: what it hides or cannot say, or undefined. */
 export function nameProblem(name: string): string | undefined {
   const encoded = encodedWordProblem(name);
   if (encoded !== undefined) return encoded;
+  const lost = lostLettersProblem(name);
+  if (lost !== undefined) return lost;
   // U+FFFD stands for bytes that were not text in the charset they were read as: the name is garbled.
   if (name.includes('\uFFFD')) {
     return `the name ${quote(name)} has characters that could not be decoded (shown as "\uFFFD"): it was written in another character set than it says; correct it at its source`;
@@ -167,7 +183,11 @@ export function addressProblem(email: string): string | undefined {
 
 export type Validation = { ok: true; row: ValidRow } | { ok: false; email: string; reason: string };
 
-/** Normalises and checks one row. The reason says what is wrong and how to fix it. */
+/** Why a row without a name cannot be provisioned: its customer does not exist, and creating one takes a name. */
+export const NAME_NEEDED =
+  'has no full name, which creating this customer needs (no account has this email yet; a customer who exists needs none): fill in the name, or name the column that holds names with --map fullName="Header"';
+
+/** Normalises and checks one row. The reason says what is wrong and how to fix it; an empty name is allowed (see NAME_NEEDED). */
 export function validateRow(candidate: CandidateRow): Validation {
   const email = candidate.email.trim();
   if (candidate.error) return { ok: false, email, reason: candidate.error };
@@ -180,10 +200,9 @@ export function validateRow(candidate: CandidateRow): Validation {
   // A name of printable ASCII and Latin letters, single-spaced, is folded already and has nothing to refuse.
   const plain = PLAIN_NAME.test(candidate.fullName);
   const fullName = plain ? candidate.fullName : foldName(candidate.fullName);
-  if (fullName === '') {
-    return { ok: false, email, reason: 'has no full name' };
-  }
-  const problem = plain ? (fullName.includes('=?') ? encodedWordProblem(fullName) : undefined) : nameProblem(fullName);
+  // No name is fine for a customer who exists (joining the project or an organization): the plan,
+  // which knows who exists, refuses a row without one only when it would create the customer.
+  const problem = plain ? (fullName.includes('?') ? (encodedWordProblem(fullName) ?? lostLettersProblem(fullName)) : undefined) : nameProblem(fullName);
   if (problem !== undefined) return { ok: false, email, reason: problem };
   if (fullName.length > MAX_NAME) {
     return { ok: false, email, reason: `the name is longer than ${MAX_NAME} characters` };
@@ -202,15 +221,35 @@ export function validateRow(candidate: CandidateRow): Validation {
     row.username = username;
   }
   if (candidate.password !== undefined && candidate.password.length > 0) {
-    // Never quote the password itself: only its length.
-    if (candidate.password.length < MIN_PASSWORD) {
-      return {
-        ok: false,
-        email,
-        reason: `the password is shorter than ${MIN_PASSWORD} characters; give a longer one, or none to create the customer without a predefined password`,
-      };
-    }
+    const problem = passwordProblem(candidate.password.reveal());
+    if (problem !== undefined) return { ok: false, email, reason: `${problem}; give another, or none to create the customer without a predefined password` };
     row.password = candidate.password;
   }
   return { ok: true, row };
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** How many characters a person sees in `text` (grapheme clusters: 👩‍💻 and é written e + ◌́ are one each). */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of graphemes.segment(text)) count++;
+  return count;
+}
+
+// Line breaks of every kind, tabs and other control characters: no login form takes them.
+const UNTYPABLE = /[\p{Cc}\u2028\u2029\u0085]/u;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why a predefined password (not empty) could not be typed at a login, or undefined. Never quotes
+ * the password: only what kind of character is wrong. The minimum counts characters as a person
+ * types them, not UTF-16 units (four emoji are four characters, not eight).
+ */
+export function passwordProblem(password: string): string | undefined {
+  if (password.trim() === '') return 'the password is only white space, which nobody can tell apart at a login';
+  if (UNTYPABLE.test(password)) return 'the password contains a line break, a tab or another control character, which a login form cannot take';
+  if (LONE_SURROGATE.test(password)) return 'the password contains a broken character (a lone UTF-16 surrogate)';
+  if (characterCount(password) < MIN_PASSWORD) return `the password is shorter than ${MIN_PASSWORD} characters`;
+  return undefined;
 }

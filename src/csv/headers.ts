@@ -25,7 +25,7 @@ export function normaliseHeader(text: string): string {
 
 /**
  * Normalised header texts of each field, in order of preference. Besides plain names, these are the
- * columns the address books and CRMs write by themselves (README, "CSV input"):
+ * columns the address books and CRMs write by themselves (docs/csv-input.md, "Contact exports"):
  * - Google Contacts, current: `First Name`, `Last Name`, `E-mail 1 - Label`, `E-mail 1 - Value`;
  *   legacy: `Name`, `Given Name`, `Family Name`, `E-mail 1 - Type`, `E-mail 1 - Value`;
  * - Outlook (classic and Outlook.com): `First Name`, `Last Name`, `E-mail Address`;
@@ -147,14 +147,22 @@ export function resolveColumns(
       `Name the column that holds the email addresses, e.g. --map email="${addressColumn(headers, taken, sample) ?? guess(headers, taken, /mail|@/)}".`,
     );
   }
-  if (rest.fullName === undefined && rest.firstName === undefined && rest.lastName === undefined) {
-    throw new UsageError(
-      'no-name-column',
-      `${label} has no name column (a full name, or first and last name). Its columns are: ${listHeaders(headers)}.`,
-      `Name the column that holds the names, e.g. --map fullName="${guess(headers, taken, /name/)}".`,
-    );
-  }
+  // No name column is fine: customers who exist need no name to join the project or an
+  // organization (a CSV of email,organization); a row that would create someone is refused then,
+  // with the way to a name (core/validate NAME_NEEDED), and the command says so once (nameColumnNote).
   return { email, ...rest };
+}
+
+/**
+ * What to say of a file without a name column, or undefined when it has one: only customers who
+ * exist can be added from it, and how to name the column that holds names.
+ */
+export function nameColumnNote(columns: Columns, headers: string[], label: string): string | undefined {
+  if (columns.fullName !== undefined || columns.firstName !== undefined || columns.lastName !== undefined) return undefined;
+  const taken = new Set(Object.values(columns).filter((i): i is number => i !== undefined));
+  const free = headers.filter((_, i) => !taken.has(i));
+  const hint = free.length > 0 ? `, or name the column that holds names with --map fullName="${guess(headers, taken, /name/)}"` : '';
+  return `${label} has no name column: customers who exist are added (a name is needed only to create someone); rows of new customers are refused. Add a name column${hint}.`;
 }
 
 /** The free column where most sampled cells look like an address (at least one), if any. */

@@ -10,7 +10,7 @@ import { endsLinesWithCr, MAX_ROW_CHARS, parseRows, type ParsedRow, type RowStre
 import { delimiterName, parseDelimiterOption, sniffDelimiter } from './sniff.js';
 import { openSource } from './source.js';
 
-export { parseMapOption } from './headers.js';
+export { nameColumnNote, parseMapOption } from './headers.js';
 export { MAX_ROW_CHARS } from './rows.js';
 export type { Columns, Field } from './headers.js';
 

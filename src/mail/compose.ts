@@ -55,6 +55,31 @@ function defaultTemplates(): TemplateSet {
   return builtIn;
 }
 
+/**
+ * Checks `--portal-url` / `JSM_PORTAL_URL` / `portalUrl`: the customer portal's address that
+ * invitations link to. An absolute http(s) URL with a host, no user or password in it, nothing
+ * invisible; returns it as written in full (URL.href). Throws UsageError (exit 2).
+ */
+export function checkPortalUrl(value: string): string {
+  // A user and password before the host are never repeated back (they would land in logs).
+  const shown = value.slice(0, 200).replace(/\/\/[^/?#@]*@/, '//…@');
+  const bad = (why: string) =>
+    new UsageError('bad-portal-url', `--portal-url ${JSON.stringify(shown)}: ${why}`, 'give the customer portal\'s address, e.g. --portal-url https://help.example.com/servicedesk/customer/portal/3');
+  const trimmed = value.trim();
+  if (trimmed === '') throw bad('it is empty');
+  if (/[\s\p{Cc}\p{Cf}]/u.test(trimmed)) throw bad('it contains white space or invisible characters');
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw bad('it is not an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad(`it must start with https:// (or http://), not ${url.protocol}`);
+  if (url.hostname === '') throw bad('it names no host');
+  if (url.username !== '' || url.password !== '') throw bad('it holds a user name or password, which every customer would see');
+  return url.href;
+}
+
 /** The portal link, only when it is an http(s) URL: anything else (javascript:, mailto:) is left out. */
 function portalLink(portalUrl: string | undefined): string | undefined {
   if (!portalUrl) return undefined;

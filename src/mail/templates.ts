@@ -37,6 +37,9 @@ export const BUILT_IN_TEMPLATE_DIR = ['../../templates/', '../../../templates/']
   .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
   .find((dir, i, all) => i === all.length - 1 || existsSync(path.join(dir, 'welcome.txt'))) as string;
 
+/** The language of the built-in default templates (welcome.txt, verify.txt). */
+export const BUILT_IN_LANGUAGE = 'en';
+
 export interface RenderedMessage {
   subject: string;
   /** CRLF line ends. */
@@ -274,7 +277,9 @@ export class TemplateSet {
   render(kind: InvitationKind, language: string | undefined, view: TemplateView): RenderedMessage {
     const chosen = this.choose(kind, language);
     const wanted = language ?? this.defaultLanguage;
-    if (wanted !== undefined && chosen.language !== wanted) this.noteFallback(kind, wanted, chosen.text.file);
+    if (wanted !== undefined && chosen.language !== wanted && !(chosen.language === null && this.defaultSpeaks(wanted))) {
+      this.noteFallback(kind, wanted, chosen.text.file);
+    }
     const subject = this.writer.render(chosen.text.subject, view, undefined, { escape: asIs }).replace(LINE_BREAKS, ' ').replace(/ {2,}/g, ' ').trim();
     const out: RenderedMessage = {
       subject,
@@ -287,6 +292,15 @@ export class TemplateSet {
       out.htmlFile = chosen.html.file;
     }
     return out;
+  }
+
+  /**
+   * Whether the default template (`welcome.txt`) is written in this language: the built-in ones are
+   * English, so `en` and `en-GB` are served as asked, with no note. A folder of one's own says
+   * nothing of its default's language: every fallback to it is noted.
+   */
+  private defaultSpeaks(language: string): boolean {
+    return this.builtIn && languageFallbacks(language).includes(BUILT_IN_LANGUAGE);
   }
 
   private noteFallback(kind: InvitationKind, requested: string, used: string): void {

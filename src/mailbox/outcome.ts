@@ -2,7 +2,7 @@ import type { RowResult } from '../core/results.js';
 import { emailKey } from '../core/validate.js';
 import type { MailTally } from './rows.js';
 
-/** What import-mail adds to the run's JSON object (every CONTRACT field is kept as it is). */
+/** What import-mail adds to the run's JSON object (every field of docs/contract.md is kept as it is). */
 export interface MailSummary {
   messages: { files: number; read: number; skipped: number; ignoredFiles: string[]; skippedFolders: string[] };
   /** People not provisioned, collapsed by address and reason, in order of first appearance. */

@@ -81,7 +81,9 @@ export function peopleOf(raw: Buffer, options: SenderOptions): MessagePeople {
   // With --reply-to, a From that is the inbox's own or a no-reply address (a web form sending for
   // a customer) gives way to the Reply-To; a mail system's never does (a bounce is no one's mail).
   const fromSkip = from && from.email !== '' ? addressSkip(from.email, options.exclusions) : undefined;
-  if (from && fromSkip && (replyTo === undefined || isMailSystem(from.email))) return { skip: { email: from.email, reason: fromSkip } };
+  if (from && fromSkip && (replyTo === undefined || isMailSystem(from.email))) {
+    return { skip: { email: from.email, reason: fromSkip + replyToHint(from.email, headers, options) } };
+  }
   const automatic = automaticReason(headers);
   if (automatic) return { skip: { email: from?.email ?? '', reason: automatic } };
   if (!from || from.email === '') {
@@ -131,6 +133,20 @@ function person(mailbox: Mailbox): Person {
   return { email: mailbox.email, fullName: name !== '' ? name : local };
 }
 
+/**
+ * Without --reply-to, a message from a no-reply or the inbox's own address that names someone in
+ * Reply-To (a web form sending for a visitor) is skipped, but the reason names that person and the
+ * flag: the Reply-To of such mail is as often a shop's help desk (a receipt from no-reply@) as a
+ * visitor, and an invitation sent to the wrong one cannot be taken back, while a skip is undone by
+ * running again with --reply-to.
+ */
+function replyToHint(fromEmail: string, headers: Headers, options: SenderOptions): string {
+  if (options.replyTo || isMailSystem(fromEmail)) return '';
+  const replyTo = mailboxes(headers.all('reply-to')).find((m) => m.email !== '' && m.email.toLowerCase() !== fromEmail.toLowerCase());
+  if (replyTo === undefined || addressSkip(replyTo.email, options.exclusions) !== undefined) return '';
+  return `; its Reply-To names ${shorten(replyTo.email)}: to provision the Reply-To person of such mail (a web form's visitor), run again with --reply-to`;
+}
+
 /** Why a message is automatic mail (RFC 3834, list and bulk mail, reports), or undefined. */
 function automaticReason(headers: Headers): string | undefined {
   const auto = headers.first('auto-submitted');
@@ -139,11 +155,17 @@ function automaticReason(headers: Headers): string | undefined {
     if (token !== '' && token !== 'no') return `automatic message (Auto-Submitted: ${shorten(auto)})`;
   }
   const precedence = headers.first('precedence')?.toLowerCase();
-  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'list' || precedence === 'auto_reply') {
+  if (precedence === 'auto_reply') return `automatic reply (Precedence: ${precedence})`;
+  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'list') {
     return `bulk or list mail (Precedence: ${precedence})`;
   }
   const listId = headers.first('list-id');
   if (listId !== undefined && listId !== '') return `mailing-list message (List-Id: ${shorten(listId)})`;
+  // Bulk senders must offer one-click unsubscribing (RFC 8058; Gmail's and Yahoo's rules since
+  // 2024): a newsletter may carry List-Unsubscribe and nothing else that says what it is. A person
+  // writing to the inbox never sends it.
+  const unsubscribe = headers.first('list-unsubscribe');
+  if (unsubscribe !== undefined && unsubscribe !== '') return `bulk mail (List-Unsubscribe: ${shorten(unsubscribe)})`;
   for (const name of ['x-autoreply', 'x-autorespond']) {
     const value = headers.first(name);
     if (value !== undefined && value !== '' && value.toLowerCase() !== 'no') return `automatic reply (${name === 'x-autoreply' ? 'X-Autoreply' : 'X-Autorespond'}: ${shorten(value)})`;

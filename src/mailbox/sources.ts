@@ -89,8 +89,38 @@ export function isSkippedFolderName(name: string): boolean {
   return SKIPPED_FOLDER.test(last.trim());
 }
 
+const DIGITS_OR_NOT = /\d+|\D+/g;
+
 /**
- * A folder's regular files, recursively, sorted by name so runs are repeatable. Symbolic links to
+ * File names in the order their messages came: runs of digits compare as numbers, so an MH folder's
+ * message 9 comes before 10, `mail-2.eml` before `mail-10.eml`, and Maildir names (a timestamp
+ * first) by time; the rest by code unit, the same on every machine (no locale).
+ */
+export function compareNames(a: string, b: string): number {
+  const left = a.match(DIGITS_OR_NOT) ?? [];
+  const right = b.match(DIGITS_OR_NOT) ?? [];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const x = left[i] as string;
+    const y = right[i] as string;
+    if (x === y) continue;
+    const xDigits = x.charCodeAt(0) >= 48 && x.charCodeAt(0) <= 57;
+    const yDigits = y.charCodeAt(0) >= 48 && y.charCodeAt(0) <= 57;
+    if (xDigits && yDigits) {
+      const xn = x.replace(/^0+(?=\d)/, '');
+      const yn = y.replace(/^0+(?=\d)/, '');
+      if (xn.length !== yn.length) return xn.length - yn.length;
+      if (xn !== yn) return xn < yn ? -1 : 1;
+      continue;
+    }
+    return x < y ? -1 : 1;
+  }
+  if (left.length !== right.length) return left.length - right.length;
+  // Equal as numbers (`01` and `1`): by code unit, so the order is still total.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A folder's regular files, recursively, sorted by name (numbers as numbers, see compareNames) so runs are repeatable. Symbolic links to
  * folders are not followed. A Maildir's `tmp/` (messages still being delivered) is never read;
  * junk, sent, trash and drafts folders inside it are not read, and are named in `skipped`.
  */
@@ -98,7 +128,7 @@ async function walk(dir: string, skipped: string[]): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
     throw unreadable(dir, error);
   });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort((a, b) => compareNames(a.name, b.name));
   const isMaildir = entries.some((entry) => entry.isDirectory() && (entry.name === 'cur' || entry.name === 'new'));
   const files: string[] = [];
   for (const entry of entries) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, writeSync } from 'node:fs';
+import { constants, writeSync, type BigIntStats, type Stats } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -51,6 +51,50 @@ export function symlinkRefused(path: string): UsageError {
     `${path} is a symbolic link; jsm-provision never writes through one (it could overwrite another file)`,
     `check who made it, remove it (rm ${path}) and run the same command again`,
   );
+}
+
+/** What kind of thing is at a path that should be a regular file, in words. */
+function kindOf(info: Stats | BigIntStats): string {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isDirectory()) return 'a folder';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/**
+ * The error for something that is not a regular file where this tool keeps one of its own files
+ * (a FIFO would make a read wait forever): refused before anything is read from it or written.
+ */
+export function notAFile(path: string, info: Stats | BigIntStats): UsageError {
+  const kind = kindOf(info);
+  return new UsageError(
+    'not-a-file',
+    `${path} is ${kind}${kind.startsWith('not') ? '' : ', not a regular file'}: jsm-provision keeps its store, journal and lock only in regular files, and did not read or write it`,
+    `check who made it, remove it (rm ${path}) or choose another --target, and run the same command again`,
+  );
+}
+
+/**
+ * Turns a failed read of one of this tool's files into the error the user sees: permissions are
+ * named as such (the file is not damaged: restoring it from a backup would lose what it holds).
+ */
+export function readFailure(path: string, error: unknown): UsageError {
+  if (error instanceof UsageError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new UsageError(
+      'store-unreadable',
+      `cannot read ${path}: permission denied for this user (uid ${process.getuid?.() ?? '?'}); the file was left untouched`,
+      `run as the user who owns it, or give this user access (ls -l ${path}); a store made by a run under sudo belongs to root: chown it back`,
+    );
+  }
+  if (code === 'EIO') {
+    return new UsageError('store-unreadable', `cannot read ${path}: the disk reported an input/output error; the file was left untouched`, 'check the disk (dmesg, fsck), then run the same command again');
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new UsageError('store-unreadable', `cannot read ${path}: ${reason}; the file was left untouched`, 'check the file and its folder, then run the same command again');
 }
 
 /**

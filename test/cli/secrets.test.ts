@@ -39,3 +39,16 @@ describe('a password read from a file or standard input', () => {
     }
   });
 });
+
+describe('a password file or standard input with more than one line', () => {
+  it('gives its first line, whatever ends it: CR LF, LF, or CR alone (classic Mac OS)', async () => {
+    const dir = await tempDir();
+    for (const end of ['\r\n', '\n', '\r']) {
+      const bytes = Buffer.from(`${PASSWORD}${end}second line${end}`, 'utf8');
+      const file = join(dir, 'pw.txt');
+      await writeFile(file, bytes, { mode: 0o600 });
+      expect((await readPasswordFile(file, () => undefined)).reveal(), JSON.stringify(end)).toBe(PASSWORD);
+      expect((await readPasswordFromStdin(Readable.from([bytes]))).reveal(), JSON.stringify(end)).toBe(PASSWORD);
+    }
+  });
+});

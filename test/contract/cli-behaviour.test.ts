@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLock } from '../../src/targets/shared/lock.js';
@@ -47,7 +47,7 @@ describe('completion', () => {
       return r.stdout.split('\n').filter(Boolean).sort();
     };
     expect(complete('imp')).toEqual(['import-csv', 'import-mail']);
-    expect(complete('invitations', 'list', '--status', '')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
+    expect(complete('invitations', 'list', '--status', '')).toEqual(['failed', 'in-doubt', 'pending', 'sending', 'sent', 'suppressed']);
     expect(complete('import-csv', '--report', '')).toEqual(['customers.csv']);
     expect(complete('import-csv', 'cus')).toEqual(['customers.csv']);
     // A name with a space stays whole; a value that is no path (an address) is not offered files.
@@ -70,7 +70,7 @@ describe('completion', () => {
     };
     expect(complete('jsm-provision import-csv cus')).toEqual(['customers.csv']);
     expect(complete('jsm-provision import-csv --report ')).toEqual(['customers.csv']);
-    expect(complete('jsm-provision invitations list --status ')).toEqual(['failed', 'in-doubt', 'pending', 'sent', 'suppressed']);
+    expect(complete('jsm-provision invitations list --status ')).toEqual(['failed', 'in-doubt', 'pending', 'sending', 'sent', 'suppressed']);
     expect(complete('jsm-provision project list ')).not.toContain('create');
     expect(complete('jsm-provision project ')).toEqual(['create', 'list', 'set-notifications', 'show']);
     expect(complete('jsm-provision add-customer --email ')).toEqual([]);
@@ -178,6 +178,42 @@ describe('a REST run that would send invitations needs SMTP or an explicit outbo
     for (const way of ['--smtp', '--outbox', '--no-invite', '--defer-invites']) expect(body.error.hint).toContain(way);
     expect(jsm.calls.filter((c) => c.method === 'POST')).toEqual([]);
     expect(await readdir(state).catch(() => [])).toEqual([]);
+  });
+
+  it('a dry run refuses it as the real run does (no "would be written to the outbox")', async () => {
+    await writeFile(join(dir, 'rest-dry.csv'), 'email,name\nnew1@example.com,New One\n');
+    const state = join(dir, 'state-dry');
+    const r = await runCli(['import-csv', 'rest-dry.csv', '--project', 'ITH', '--dry-run'], { cwd: dir, env: { JSM_TARGET: jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: state } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: this run would send invitations, but neither SMTP nor an outbox is set');
+    expect(r.stdout + r.stderr).not.toContain('outbox/');
+  });
+});
+
+describe('a value that is not one (issue: a folder as the store, --report --json)', () => {
+  it('--target a folder: bad-target, exit 2, naming the store file inside it', async () => {
+    await mkdir(join(dir, 'a-folder'), { recursive: true });
+    for (const args of [['project', 'list'], ['project', 'create', 'NEW', '--name', 'New']]) {
+      const r = await runCli([...args, '--target', 'a-folder', '--json'], { cwd: dir });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.json()).toMatchObject({
+        ok: false,
+        error: { code: 'bad-target', message: '--target a-folder is a folder; the local store is a file', hint: expect.stringContaining('a-folder/jsm-store.json') },
+      });
+      expect(r.stdout).not.toContain('EISDIR');
+    }
+    expect(await readdir(join(dir, 'a-folder'))).toEqual([]);
+  });
+
+  it('--report --json: --report took the option as its file name; refused (exit 2) with one JSON object', async () => {
+    await writeFile(join(dir, 'one.csv'), 'email,name\nann@example.com,Ann\n');
+    const r = await runCli(['import-csv', 'one.csv', '--project', 'ITH', '--target', store, '--report', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toEqual({
+      ok: false,
+      command: 'import-csv',
+      error: { code: 'missing-option-value', message: '--report needs a value, but the word after it is the option --json', hint: 'give --report <file.csv|file.json>, then --json separately' },
+    });
   });
 });
 

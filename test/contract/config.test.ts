@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -85,6 +85,16 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
       expect(r.code, args.join(' ')).toBe(0);
     }
     expect((await runCli(['project', 'list', '--json'], { cwd: broken })).json()).toMatchObject({ error: { code: 'bad-config' } });
+  });
+
+  it('a profile with no config file is refused, not ignored (--profile and JSM_PROFILE): nothing runs against the defaults', async () => {
+    const elsewhere = await mkdtemp(join(dir, 'no-config-'));
+    for (const [args, env, via] of [[['--profile', 'ci'], {}, '--profile'], [[], { JSM_PROFILE: 'ci' }, 'JSM_PROFILE']] as const) {
+      const r = await runCli(['project', 'create', 'ITH', '--name', 'IT Help', ...args, '--json'], { cwd: elsewhere, env });
+      expect(r.code, via).toBe(2);
+      expect(r.json()).toMatchObject({ ok: false, command: 'project create', error: { code: 'unknown-profile', message: expect.stringContaining(`profile "ci" was asked for (${via}), but there is no config file`) } });
+    }
+    expect(await readdir(elsewhere)).toEqual([]);
   });
 
   it('an unknown profile names the profiles there are', async () => {

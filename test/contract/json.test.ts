@@ -6,7 +6,7 @@ import { shape, storeWith } from './shape.js';
 
 /**
  * `--json` prints exactly one object on stdout for every command, on success and on error; its
- * keys are the contract (README "Output and exit codes"). One spawn per behaviour.
+ * keys are the contract (docs/contract.md). One spawn per behaviour.
  */
 let dir = '';
 
@@ -202,6 +202,7 @@ describe('every command prints one JSON object (success)', () => {
           "failed": "number",
           "inDoubt": "number",
           "pending": "number",
+          "sending": "number",
           "sent": "number",
           "suppressed": "number",
         },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emailProblem, validateRow } from '../../src/core/validate.js';
+import { checkOrganizations } from '../../src/core/organizations.js';
+import { Secret } from '../../src/core/secret.js';
+import { characterCount, emailProblem, passwordProblem, validateRow } from '../../src/core/validate.js';
 
 function check(email: string, fullName = 'Ann Lee') {
   return validateRow({ line: 2, email, fullName });
@@ -99,5 +101,53 @@ describe('names', () => {
     expect(reason('a@example.com', 'Bad \uFFFD Name')).toBe(
       "the name 'Bad \uFFFD Name' has characters that could not be decoded (shown as \"\uFFFD\"): it was written in another character set than it says; correct it at its source",
     );
+  });
+});
+
+describe('predefined passwords: only what can be typed at a login', () => {
+  const withPassword = (password: string) => {
+    const result = validateRow({ line: 2, email: 'ann@example.com', fullName: 'Ann Lee', password: new Secret(password) });
+    return result.ok ? 'ok' : result.reason;
+  };
+
+  it('refuses line breaks, tabs and control characters, never quoting the password', () => {
+    for (const password of ['Line1234\nLine2', 'Tab\tbed-password', 'Old-mac\rpassword', 'Sep\u2028arator-pw', 'Bell\u0007password']) {
+      const reason = withPassword(password);
+      expect(reason, JSON.stringify(password)).toMatch(/^the password contains a line break, a tab or another control character/);
+      expect(reason).not.toContain(password.slice(0, 4));
+    }
+  });
+
+  it('refuses white space alone the same way at any length', () => {
+    for (const password of ['   ', '        ', ' \u00a0 \u3000        ']) {
+      expect(withPassword(password), JSON.stringify(password)).toMatch(/^the password is only white space/);
+    }
+  });
+
+  it('counts characters as typed (grapheme clusters), not UTF-16 units', () => {
+    expect(withPassword('🔑🔑🔑🔑')).toMatch(/^the password is shorter than 8 characters/);
+    expect(withPassword('👩‍💻👩‍💻👩‍💻👩‍💻👩‍💻👩‍💻👩‍💻')).toMatch(/^the password is shorter than 8 characters/);
+    expect(withPassword('🔑🔑🔑🔑🔑🔑🔑🔑')).toBe('ok');
+    expect(withPassword('Pässwörd')).toBe('ok');
+    expect(passwordProblem('Pa\u0301ssword'.slice(0, 8))).toMatch(/shorter/);
+    expect(characterCount('e\u0301')).toBe(1);
+  });
+
+  it('refuses a lone surrogate, which no keyboard makes and UTF-8 cannot hold', () => {
+    expect(withPassword('password\ud83d')).toMatch(/lone UTF-16 surrogate/);
+  });
+});
+
+describe('names a lossy export turned into question marks', () => {
+  it('refuses them with the way to a good file: customers and organizations', () => {
+    for (const name of ['?? ??', '???????', 'Dimitris ????????', 'Jos? Nu?ez', '?', 'Ann ?', '😀 ??']) {
+      expect(reason('ann@example.com', name), name).toMatch(/has question marks where letters were: .* save it again as UTF-8/);
+    }
+    expect(checkOrganizations(['Legal', '???????'])).toEqual({ ok: false, reason: expect.stringMatching(/^the organization name '\?{7}' has question marks where letters were/) });
+  });
+
+  it('keeps names whose question mark is their own', () => {
+    for (const name of ['Who? Lee', 'Ann Lee (?)', 'Ann Lee']) expect(reason('ann@example.com', name), name).toBe('');
+    expect(checkOrganizations(['Who? Ltd'])).toEqual({ ok: true, names: ['Who? Ltd'] });
   });
 });

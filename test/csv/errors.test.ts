@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openCsv, parseMapOption } from '../../src/csv/index.js';
+import { nameColumnNote, openCsv, parseMapOption } from '../../src/csv/index.js';
 import { fixture, readAll, streamOf, usageError } from './helpers.js';
 
 describe('input the run must stop on', () => {
@@ -35,11 +35,20 @@ describe('input the run must stop on', () => {
     expect(unknown.hint).toContain('Delete the line above line 2');
   });
 
-  it('names the headers and the --map that fixes a missing name column', async () => {
-    const error = await usageError(() => openCsv(streamOf('Email,Company,Contact Person Name\na@example.com,X,Ann\n')));
-    expect(error.code).toBe('no-name-column');
-    expect(error.message).toContain('Its columns are: "Email", "Company", "Contact Person Name".');
-    expect(error.hint).toContain('--map fullName="Contact Person Name"');
+  it('reads a file without a name column (existing customers need none), and says once what it means, with the --map to a name column', async () => {
+    const reader = await openCsv(streamOf('Email,Company,Contact Person Name\na@example.com,X,Ann\n'));
+    const records = [];
+    for await (const record of reader.records) records.push(record);
+    expect(records).toEqual([{ line: 2, email: 'a@example.com', fullName: '' }]);
+    expect(nameColumnNote(reader.columns, reader.headers, 'people.csv')).toBe(
+      'people.csv has no name column: customers who exist are added (a name is needed only to create someone); rows of new customers are refused. Add a name column, or name the column that holds names with --map fullName="Contact Person Name".',
+    );
+    // email,organization: the note, and never a hint that takes the email column for names.
+    const orgs = await openCsv(streamOf('email,organization\nmaria@example.com,Legal\n'));
+    expect(nameColumnNote(orgs.columns, orgs.headers, 'join.csv')).toBe(
+      'join.csv has no name column: customers who exist are added (a name is needed only to create someone); rows of new customers are refused. Add a name column.',
+    );
+    expect(nameColumnNote((await openCsv(streamOf('email,name\na@example.com,Ann\n'))).columns, ['email', 'name'], 'x.csv')).toBeUndefined();
   });
 
   it('refuses a --map naming a header that is not in the file, listing the headers found', async () => {

@@ -117,7 +117,7 @@ describe('add-customer', () => {
     const short = await cli(['add-customer', '--project', 'ITH', '--email', 'ok@example.com', '--name', 'O K', '--password-file', pw, '--no-invite']);
     expect(short.code).toBe(1);
     expect(short.stdout).toContain(
-      '\n  [invalid] ok@example.com: the password is shorter than 8 characters; give a longer one, or none to create the customer without a predefined password\n',
+      '\n  [invalid] ok@example.com: the password is shorter than 8 characters; give another, or none to create the customer without a predefined password\n',
     );
   });
 

@@ -21,6 +21,20 @@ const cli = (args: string[]) => runCli([...args, '--json'], { cwd: dir });
 const importSample = (extra: string[] = []) => cli(['import-csv', SAMPLE, '--project', 'ITH', '--no-invite', ...extra]);
 
 describe('organizations from the CLI', () => {
+  it('a CSV of email,organization: existing customers join without names; a new address is invalid with the way to a name; the note says so once', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    expect((await importSample()).code).toBe(0);
+    await writeFile(join(dir, 'join.csv'), 'email,organization\nbob.baker@acme.example,Legal\nnobody@example.com,Legal\n');
+    const r = await runCli(['import-csv', 'join.csv', '--project', 'ITH', '--no-invite', '--report', 'join-report.csv'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('join.csv has no name column: customers who exist are added (a name is needed only to create someone); rows of new customers are refused. Add a name column.');
+    const report = (await readFile(join(dir, 'join-report.csv'), 'utf8')).split('\r\n');
+    expect(report[1]).toBe('2,bob.baker@acme.example,,existing,none,,Legal');
+    expect(report[2]).toMatch(/^3,nobody@example\.com,,invalid,none,"has no full name, which creating this customer needs/);
+    const orgs = await cli(['organizations', 'list', '--project', 'ITH']);
+    expect(JSON.stringify(orgs.json())).toContain('"name":"Legal","members":1');
+  });
+
   it('dry run counts and writes nothing; the run creates, adds and joins; the same command again does nothing new', async () => {
     const before = await readFile(join(dir, 'jsm-store.json'), 'utf8');
     const dry = await importSample(['--dry-run']);

@@ -9,11 +9,15 @@ import { useTempDirs } from '../support/tmp.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const tempDir = useTempDirs();
 
+/** A `## ` section of a Markdown file, without its heading. */
+function section(markdown: string, heading: string): string {
+  return markdown.split(new RegExp(`^## ${heading}$`, 'm'))[1]?.split(/^## /m)[0] ?? '';
+}
+
 /** The README's Quickstart: exactly two shell commands, the main job first. */
 async function quickstartCommands(): Promise<string[]> {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.split(/^## Quickstart$/m)[1]?.split(/^## /m)[0] ?? '';
-  return [...section.matchAll(/```sh\n([^`]+?)\n```/g)].map((m) => (m[1] ?? '').trim());
+  return [...section(readme, 'Quickstart').matchAll(/```sh\n([^`]+?)\n```/g)].map((m) => (m[1] ?? '').trim());
 }
 
 describe("the README's Quickstart", () => {
@@ -23,6 +27,20 @@ describe("the README's Quickstart", () => {
     expect(commands[0]).toMatch(/^npm ci && npm run build && /);
     expect(commands[0]).toMatch(/import-csv fixtures\/\S+\.csv/);
     expect(commands[1]).toBe('npm ci && npm test');
+    // Nothing else: no third command in another kind of block.
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(section(readme, 'Quickstart').match(/^```/gm)).toHaveLength(4);
+  });
+
+  it('comes after Install, at the top of a README of at most 300 lines', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(300);
+    expect([...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]).slice(0, 2)).toEqual(['Install', 'Quickstart']);
+    const install = section(readme, 'Install');
+    expect(install).toContain('npm ci && npm run build && npm link');
+    expect(install).toContain('npm pack');
+    expect(install).toContain('npm install -g ./jsm-provision-*.tgz');
+    expect(install).toContain('npx jsm-provision');
   });
 
   it('its main job exits 0, and exits 0 again when run a second time (nothing new the second time)', async () => {
@@ -50,12 +68,12 @@ describe("the README's Quickstart", () => {
     expect(second.stdout).toMatch(/^ {2}invitations: 0 sent \(customers who already exist are not invited again\)$/m);
     expect((await readdir(join(dir, 'outbox'))).filter((f) => f.endsWith('.eml'))).toHaveLength(12);
 
-    // The README's next example, the messy sample, in the same folder: bad rows by line, exit 1.
-    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-    const messy = /Next, a messy export[\s\S]*?```console\n([^`]+?)\n```/.exec(readme)?.[1]?.trim() ?? '';
+    // The next example, the messy sample (docs/csv-input.md), in the same folder: bad rows by line, exit 1.
+    const csvInput = await readFile(join(ROOT, 'docs/csv-input.md'), 'utf8');
+    const messy = /```sh\n([^`]+?)\n```/.exec(section(csvInput, 'A messy export'))?.[1]?.trim() ?? '';
     expect(messy).toMatch(/import-csv fixtures\/customers\.csv/);
     await copyFile(join(ROOT, 'fixtures/customers.csv'), join(dir, 'fixtures/customers.csv'));
-    const third = spawnSync('sh', ['-c', messy.replaceAll('node bin/jsm-provision.js', `"${process.execPath}" "${BIN}"`)], { cwd: dir, env, encoding: 'utf8' });
+    const third = spawnSync('sh', ['-c', messy.replace(/^jsm-provision /, `"${process.execPath}" "${BIN}" `)], { cwd: dir, env, encoding: 'utf8' });
     expect(third.status).toBe(1);
     expect(third.stdout).toMatch(/20 rows: 14 created, 4 existing, 1 invalid, 1 duplicate, 0 failed/);
     expect(third.stdout).toMatch(/line 13: \[invalid\]/);

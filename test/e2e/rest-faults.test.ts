@@ -56,8 +56,11 @@ describe('refusals before any row (exit 3, or 2 for configuration)', () => {
     expect(r.code).toBe(3);
     expect(r.json()).toMatchObject({ error: { code: 'auth-failed' } });
     // One request at a time: nothing at all after the 401 (with more in flight, those already sent finish).
-    // (The first row is looked up before its create.)
+    // (Before the first write, who the account is and whether emails can be searched; the first row is looked up before its create.)
     expect(run.jsm.calls.slice(4).map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([
+      'GET /rest/api/2/myself 200',
+      'GET /rest/api/2/mypermissions 200',
+      'GET /rest/api/2/user/search 200',
       'GET /rest/api/2/user/search 200',
       'POST /rest/servicedeskapi/customer 401',
     ]);

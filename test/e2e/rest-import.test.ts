@@ -25,7 +25,8 @@ describe('import-csv on REST', () => {
     expect(r.json()).toMatchObject({ ok: true, target: 'rest', totals: { rows: 200, created: 200, failed: 0 }, invitations: { sent: 200 } });
     expect(requestsPer(run.jsm, 'POST /rest/servicedeskapi/servicedesk/61/customer')).toBe(4);
     expect(requestsPer(run.jsm, 'POST /rest/servicedeskapi/customer')).toBe(200);
-    expect(requestsPer(run.jsm, 'GET /rest/api/2/user/search')).toBe(200);
+    // One search per row, and one for the account's own email (can emails be matched here?).
+    expect(requestsPer(run.jsm, 'GET /rest/api/2/user/search')).toBe(201);
     expect(run.jsm.calls.length / 200).toBeLessThanOrEqual(2.1);
     expect(run.jsm.desks[60]?.customers.size).toBe(200);
     const creates = run.jsm.calls.filter((c) => c.path === '/rest/servicedeskapi/customer');
@@ -42,8 +43,28 @@ describe('import-csv on REST', () => {
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ dryRun: true, totals: { rows: 3, created: 2, existing: 1 }, invitations: { sent: 2 } });
     expect(run.jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
-    expect(requestsPer(run.jsm, 'GET /rest/api/2/user/search')).toBe(3);
+    expect(requestsPer(run.jsm, 'GET /rest/api/2/user/search')).toBe(4);
     expect(sink.messages).toEqual([]);
+  });
+
+  it('a dry run gives the real run\'s totals and exit: an inactive account and a shared email fail in both', async () => {
+    const run = await start({
+      existingUsers: [
+        { name: 'jold', emailAddress: 'c1@example.com', active: false },
+        { name: 'jsmith1', emailAddress: 'c2@example.com' },
+        { name: 'jsmith2', emailAddress: 'c2@example.com' },
+      ],
+    });
+    await writeFile(join(run.dir, 'in.csv'), csv(3));
+    const dry = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--dry-run', '--json', ...mail()]);
+    const real = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--json', ...mail()]);
+    const totals = { rows: 3, created: 1, existing: 0, invalid: 0, duplicate: 0, failed: 2 };
+    expect([dry.code, real.code]).toEqual([1, 1]);
+    expect(dry.json()).toMatchObject({ ok: false, dryRun: true, totals, invitations: { sent: 1 } });
+    expect(real.json()).toMatchObject({ ok: false, dryRun: false, totals, invitations: { sent: 1 } });
+    const problems = (r: typeof dry) => r.json<{ problems: { line: number; status: string; reason: string }[] }>().problems;
+    expect(problems(dry)).toEqual(problems(real));
+    expect(problems(dry).map((p) => [p.line, p.status])).toEqual([[3, 'failed'], [4, 'failed']]);
   });
 
   it('existing users (400 and 409) are made members, not invited; deferred invitations are sent later', async () => {

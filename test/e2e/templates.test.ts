@@ -99,7 +99,7 @@ describe('invitations preview', () => {
       kind: 'welcome',
       language: null,
       sent: false,
-      message: { to: 'Quinn Quiet <quiet@example.com>', subject: 'Welcome to IT Help', html: expect.stringContaining('<p>Hello Quinn Quiet,</p>') },
+      message: { to: 'Quinn Quiet <quiet@example.com>', subject: 'Welcome to IT Help', html: expect.stringContaining('<p style="margin:0 0 16px;">Hello Quinn Quiet,</p>') },
     });
 
     const anyone = await runCli(
@@ -111,7 +111,7 @@ describe('invitations preview', () => {
     expect(anyone.stdout).toContain('To: "Eve Bcc: victim@evil.test <b>" <new@example.com>\nSubject: Willkommen bei IT Help\n');
     const comma = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'jd@example.com', '--name', 'Doe, "JD" Jane'], { cwd: dir });
     expect(comma.stdout).toContain('To: "Doe, \\"JD\\" Jane" <jd@example.com>\n');
-    expect(anyone.stdout).toContain('<p>Hallo Eve Bcc: victim@evil.test &lt;b&gt;,</p>');
+    expect(anyone.stdout).toContain('<p style="margin:0 0 16px;">Hallo Eve Bcc: victim@evil.test &lt;b&gt;,</p>');
     expect(anyone.stdout).not.toMatch(/^Bcc:/m);
 
     const verify = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'bob@example.com', '--kind', 'verify', '--language', 'fr', '--json'], { cwd: dir });
@@ -135,5 +135,38 @@ describe('invitations preview', () => {
     const again = await runCli(['invitations', 'preview', '--project', 'ITH', '--email', 'ana@example.com', '--template-dir', FIXTURES], { cwd: dir });
     expect(again.stderr).toContain(`ana@example.com was sent this invitation already (${headerValues(message!, 'Message-ID')[0]}); this shows it as it would be made now`);
     expect(sink.messages).toHaveLength(2);
+  });
+});
+
+describe('--portal-url', () => {
+  const PORTAL = 'https://help.example.com/servicedesk/customer/portal/3';
+
+  it('gives invitations from the local store a portal link: flag, JSM_PORTAL_URL or the config key portalUrl', async () => {
+    await writeFile(path.join(dir, 'jsm-provision.config.json'), JSON.stringify({ portalUrl: `${PORTAL}?from=config` }));
+    const runs = [
+      { args: ['--email', 'ann@example.com', '--portal-url', PORTAL], env: { JSM_PORTAL_URL: 'https://other.example/' } },
+      { args: ['--email', 'bo@example.com'], env: { JSM_PORTAL_URL: PORTAL } },
+      { args: ['--email', 'cy@example.com'], env: {} },
+    ];
+    for (const run of runs) {
+      const r = await runCli(['add-customer', '--name', 'Someone', ...run.args, ...mail()], { cwd: dir, env: run.env });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const texts = Object.fromEntries(sink.accepted().map((m) => [m.rcptTo.join(','), textPart(m.raw)]));
+    expect(texts['ann@example.com']).toContain(`Open the customer portal:\r\n${PORTAL}\r\n`);
+    expect(texts['bo@example.com']).toContain(`Open the customer portal:\r\n${PORTAL}\r\n`);
+    expect(texts['cy@example.com']).toContain(`Open the customer portal:\r\n${PORTAL}?from=config\r\n`);
+  });
+
+  it('refuses what is not an http(s) address of a portal before anything is written (exit 2)', async () => {
+    const store = await readFile(path.join(dir, 'jsm-store.json'));
+    for (const bad of ['help.example.com/portal', 'javascript:alert(1)', 'https://admin:secret@help.example.com/']) {
+      const r = await runCli(['add-customer', '--email', 'ann@example.com', '--name', 'Ann', '--portal-url', bad, ...mail(), '--json'], { cwd: dir });
+      expect(r.code, bad).toBe(2);
+      expect(r.json(), bad).toMatchObject({ ok: false, error: { code: 'bad-portal-url' } });
+      expect(r.stdout).not.toContain('secret');
+    }
+    expect(await readFile(path.join(dir, 'jsm-store.json'))).toEqual(store);
+    expect(sink.messages).toHaveLength(0);
   });
 });

@@ -36,7 +36,7 @@ describe('composeInvitation', () => {
     expect(mail.text).toContain(PORTAL);
     expect(mail.text).toContain('An administrator has set a password for you: please change it when you first log in.');
     expect(mail.text).not.toContain('Forgot password');
-    expect(mail.html).toContain(`<a href="${PORTAL}">${PORTAL}</a>`);
+    expect(mail.html).toMatch(new RegExp(`<a class="jsm-link" href="${PORTAL}"[^>]*>${PORTAL}</a>`));
   });
 
   it('welcome without a password points to "Forgot password"', () => {
@@ -46,11 +46,17 @@ describe('composeInvitation', () => {
     expect(mail.html).toContain('choose &quot;Forgot password&quot;');
   });
 
-  it('verify asks to confirm the address and set a password through the portal link', () => {
+  it('verify says how to confirm the address and set a password, and its link only opens the portal, as it says', () => {
     const mail = composeInvitation(invitation('jane@example.com', 'Jane Doe', { kind: 'verify', portalUrl: PORTAL }), FROM);
     expect(mail.subject).toBe('Verify your email for IT Help');
     expect(mail.text).toContain('Please confirm that jane@example.com is your email address for IT Help.');
-    expect(mail.text).toContain(`confirm your address and set a password for the customer portal:\r\n${PORTAL}`);
+    expect(mail.text).toContain(
+      'To confirm it and set your password, choose "Forgot password" on the login page of the IT Help customer portal, enter jane@example.com, and follow the link in the email you then receive.',
+    );
+    expect(mail.text).toContain(`Open the customer portal:\r\n${PORTAL}\r\n`);
+    expect(mail.text).not.toMatch(/link to confirm/i);
+    expect(mail.html).toContain(`href="${PORTAL}" target="_blank"`);
+    expect(mail.html).toMatch(/>Open the customer portal<\/a>/);
   });
 
   it('without a portal URL (or with a non-http one) names the portal and links nothing', () => {

@@ -305,3 +305,66 @@ describe('Message-ID and the outbox', () => {
     expect(htmlPart(raw)).toBe('<p>\r\nJäne Doe\r\n</p>\r\n');
   });
 });
+
+/** The words an HTML part shows: tags out, entities decoded, white space folded. */
+function shownText(html: string): string {
+  const at = html.indexOf('<body');
+  return (at < 0 ? html : html.slice(at))
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+}
+
+describe('the built-in HTML invitations', () => {
+  it('say what the text part says, in every language and case, with the subject as heading and a button that opens the portal', () => {
+    const templates = builtInTemplates();
+    for (const language of [undefined, 'de', 'es', 'fr', 'pt']) {
+      for (const kind of ['welcome', 'verify'] as const) {
+        for (const mustChangePassword of [false, true]) {
+          for (const portalUrl of [undefined, PORTAL]) {
+            const msg = { ...invitation('jane@example.com', 'Jane Doe', { kind, mustChangePassword, ...(portalUrl ? { portalUrl } : {}) }), ...(language ? { language } : {}) };
+            const mail = composeInvitation(msg, FROM, templates);
+            const html = String(mail.html);
+            const shown = shownText(html);
+            const lines = String(mail.text).split('\r\n').map((line) => line.trim()).filter((line) => line !== '');
+            const where = `${kind} ${language ?? 'en'} ${portalUrl ? 'with' : 'without'} portal, password ${mustChangePassword}`;
+            // Every line of the text part is in the HTML; the line that introduces the link is the button's label.
+            for (const line of lines) expect(shown, `${where}: ${line}`).toContain(line.replace(/\s*:$/, ''));
+            expect(html, where).toContain(`<h1 style=`);
+            expect(shownText(html.slice(html.indexOf('<h1'), html.indexOf('</h1>') + 5)).trim(), where).toBe(String(mail.subject));
+            expect(html, where).toMatch(new RegExp(`<html lang="${language ?? 'en'}">`));
+            expect(html, where).not.toMatch(/<img|<script|url\(/i);
+            const buttons = html.match(/<td align="center" bgcolor="#0052cc"[^>]*>\s*<a [^>]*href="([^"]+)"[^>]*>([^<]+)<\/a>/g) ?? [];
+            expect(buttons.length, where).toBe(portalUrl ? 1 : 0);
+            if (portalUrl) expect(buttons[0], where).toContain(`href="${PORTAL}"`);
+            // Every layout table is marked presentational for screen readers.
+            expect((html.match(/<table /g) ?? []).length, where).toBe((html.match(/<table role="presentation"/g) ?? []).length);
+          }
+        }
+      }
+    }
+  });
+
+  it('no verification message promises a link that confirms the address, in any language', () => {
+    const texts = ['', '.de', '.es', '.fr', '.pt'].map((suffix) => path.join(BUILT_IN_TEMPLATE_DIR, `verify${suffix}.txt`));
+    return Promise.all(texts.map(async (file) => expect(await readFile(file, 'utf8'), file).not.toMatch(/this link to confirm|diesen Link, um Ihre Adresse|este enlace para confirmar|ce lien pour confirmer|este link para confirmar/)));
+  });
+});
+
+describe('English rows and the built-in templates', () => {
+  it('en and en-GB are served by the English welcome.txt and verify.txt without a note; other languages still get theirs', () => {
+    const templates = builtInTemplates();
+    for (const language of ['en', 'en-GB', 'en-US']) {
+      for (const kind of ['welcome', 'verify'] as const) {
+        const mail = composeInvitation({ ...invitation('a@example.com', 'A', { kind }), language }, FROM, templates);
+        expect(String(mail.subject)).toMatch(/^(Welcome to|Verify your email for) IT Help$/);
+      }
+    }
+    composeInvitation({ ...invitation('a@example.com', 'A'), language: 'nl' }, FROM, templates);
+    expect(templates.notes()).toEqual(['1 invitation(s) in nl used welcome.txt: the built-in templates have no welcome.nl.txt']);
+  });
+});

@@ -65,11 +65,32 @@ describe('messages skipped as a whole, with their reason', () => {
     expect(skipOf(['Precedence: junk'])).toBe('bulk or list mail (Precedence: junk)');
     expect(skipOf(['Precedence: list'])).toBe('bulk or list mail (Precedence: list)');
     expect(skipOf(['Precedence: first-class'])).toBeNull();
+    expect(skipOf(['Precedence: auto_reply'])).toBe('automatic reply (Precedence: auto_reply)');
     expect(skipOf(['List-Id: Ops <ops.lists.example.net>'])).toBe('mailing-list message (List-Id: Ops <ops.lists.example.net>)');
     expect(skipOf(['X-Autoreply: yes'])).toBe('automatic reply (X-Autoreply: yes)');
     expect(skipOf(['Content-Type: multipart/report; report-type=disposition-notification;', ' boundary="b"'])).toBe(
       'delivery or read report (Content-Type: multipart/report)',
     );
+  });
+
+  it('a newsletter whose only sign is the one-click List-Unsubscribe pair (RFC 8058) is bulk mail', () => {
+    expect(skipOf(['List-Unsubscribe: <https://news.example/u/1>, <mailto:u@news.example>', 'List-Unsubscribe-Post: List-Unsubscribe=One-Click'])).toBe(
+      'bulk mail (List-Unsubscribe: <https://news.example/u/1>, <mailto:u@news.example>)',
+    );
+    expect(skipOf(['List-Unsubscribe:'])).toBeNull();
+  });
+
+  it('a web form\'s mail (From no-reply or the inbox itself, Reply-To a visitor) is skipped with a reason naming the Reply-To and --reply-to', () => {
+    const exclusions = parseExclusions(['support@example.com']);
+    for (const from of ['Web Form <noreply@forms.example>', 'IT Help <support@example.com>']) {
+      const found = people(msg([`From: ${from}`, 'Reply-To: Real Visitor <visitor@home.example>']), { exclusions });
+      expect('skip' in found && found.skip.reason, from).toMatch(
+        /; its Reply-To names visitor@home\.example: to provision the Reply-To person of such mail \(a web form's visitor\), run again with --reply-to$/,
+      );
+    }
+    // A Reply-To that is itself no one's (or the From again) is not offered.
+    expect(people(msg(['From: noreply@shop.example', 'Reply-To: no-reply@shop.example']))).toEqual({ skip: { email: 'noreply@shop.example', reason: 'a no-reply address' } });
+    expect(people(msg(['From: noreply@shop.example', 'Reply-To: noreply@shop.example']))).toEqual({ skip: { email: 'noreply@shop.example', reason: 'a no-reply address' } });
   });
 
   it('mail systems, no-reply addresses, the inbox\'s own addresses and domains', () => {

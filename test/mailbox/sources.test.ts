@@ -150,3 +150,24 @@ describe('paths that cannot be read stop the command (exit 2), naming the path',
     expect(await code(['-', '-'])).toEqual({ code: 'bad-argument', message: '- (standard input) may be given only once' });
   });
 });
+
+describe('the order of a folder of numbered messages', () => {
+  it('reads an MH folder and numbered .eml files by number (9 before 10), so the earliest message names its sender', async () => {
+    const dir = await tempDir();
+    const mh = join(dir, 'mh');
+    await mkdir(mh);
+    const message = (name: string) => `From: ${name} <maria@example.com>\r\nSubject: hello\r\n\r\nHi.\r\n`;
+    for (let n = 1; n <= 12; n++) await writeFile(join(mh, String(n)), message(n === 9 ? 'Maria Silva' : `Maria ${n}`));
+    // Message 9 is the earliest that names the sender once messages 1-8 are taken out.
+    for (let n = 1; n <= 8; n++) await writeFile(join(mh, String(n)), 'From: other' + n + '@example.com\r\n\r\nx\r\n');
+    const { rows } = await read([mh]);
+    expect(rows.map((r) => r.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => join(mh, String(n))));
+    expect(rows[8]).toMatchObject({ email: 'maria@example.com', fullName: 'Maria Silva' });
+  });
+
+  it('compares runs of digits as numbers, the rest by code unit', async () => {
+    const { compareNames } = await import('../../src/mailbox/sources.js');
+    const names = ['mail-10.eml', 'mail-9.eml', 'mail-010.eml', 'b', 'a10', 'a9', '1700000000.M2.host', '999999999.M1.host', '10', '9'];
+    expect([...names].sort(compareNames)).toEqual(['9', '10', '999999999.M1.host', '1700000000.M2.host', 'a9', 'a10', 'b', 'mail-9.eml', 'mail-010.eml', 'mail-10.eml']);
+  });
+});

@@ -123,9 +123,10 @@ describe('a German instance: answers in German, decided by status, i18n key and 
   it('a read-only directory stops the run once (TargetError), not every row alike', async () => {
     const jsm = await rest.double({ language: 'de', readOnlyDirectory: true });
     const target = await rest.target(jsm, { concurrency: 1 });
+    // Stopped part-way: the refusal, with every row's outcome (none was created).
     await expect(target.provision(await target.getProject('ITH'), rows(50))).rejects.toMatchObject({
-      code: 'directory-read-only',
-      message: expect.stringContaining('its user directories are read-only or delegated'),
+      error: { code: 'directory-read-only', message: expect.stringContaining('its user directories are read-only or delegated') },
+      outcomes: Array.from({ length: 50 }, () => ({ status: 'failed' })),
     });
     expect(creates(jsm)).toBe(1);
   });
@@ -133,7 +134,7 @@ describe('a German instance: answers in German, decided by status, i18n key and 
   it('the same refusal for every create, without an i18n key, stops after a few rows', async () => {
     const jsm = await rest.double({ readOnlyDirectory: true });
     const target = await rest.target(jsm, { concurrency: 1 });
-    await expect(target.provision(await target.getProject('ITH'), rows(50, 'p', 'Pw-12345678'))).rejects.toMatchObject({ code: 'create-refused' });
+    await expect(target.provision(await target.getProject('ITH'), rows(50, 'p', 'Pw-12345678'))).rejects.toMatchObject({ error: { code: 'create-refused' } });
     expect(creates(jsm)).toBe(3);
   });
 });

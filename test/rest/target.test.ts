@@ -187,16 +187,44 @@ describe('provision', () => {
     const jsm = await rest.double({ faults: { failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: '401' }] } });
     const target = await rest.target(jsm);
     const error = await target.provision(await target.getProject('ITH'), rows(30)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'auth-failed', message: `authentication failed for ${jsm.url}: check JSM_TOKEN` });
+    // The token worked for discovery: a 401 now means it expired or was revoked during the run.
+    expect(error).toMatchObject({ error: { code: 'auth-failed', message: 'JSM stopped accepting JSM_TOKEN during the run (401 after earlier calls succeeded): it expired or was revoked' } });
+    expect((error as { outcomes: { status: string }[] }).outcomes).toHaveLength(30);
     expect(requestsPer(jsm, 'POST /rest/servicedeskapi/customer')).toBeLessThan(30);
   });
 });
 
 describe('look-ups and listing', () => {
-  it('lookupExisting asks for each user (dry runs only)', async () => {
-    const jsm = await rest.double({ existingUsers: [{ name: 'c1@example.com' }] });
+  it('lookup finds what provision will do, by the same rule: existing, absent, inactive and shared emails fail alike', async () => {
+    const seed = {
+      existingUsers: [
+        { name: 'c1@example.com' },
+        { name: 'jold', emailAddress: 'c2@example.com', active: false },
+        { name: 'jsmith1', emailAddress: 'c3@example.com' },
+        { name: 'jsmith2', emailAddress: 'C3@example.com' },
+      ],
+    };
+    const jsm = await rest.double(seed);
     const target = await rest.target(jsm);
-    expect(await target.lookupExisting(['c0@example.com', 'c1@example.com'])).toEqual(new Set(['c1@example.com']));
+    const asked = rows(4);
+    const found = await target.lookup(asked);
+    expect(found.slice(0, 2)).toEqual(['absent', 'existing']);
+    expect(found[2]).toEqual({ failed: expect.stringContaining('the account jold (c2@example.com) is inactive') });
+    expect(found[3]).toEqual({ failed: expect.stringContaining('2 active Jira accounts have the email c3@example.com (jsmith1, jsmith2)') });
+    expect(jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+    // The real run, on a fresh double with the same accounts, ends each row as the look-up said.
+    const real = await rest.double(seed);
+    const realTarget = await rest.target(real);
+    const outcomes = await realTarget.provision(await realTarget.getProject('ITH'), rows(4));
+    expect(outcomes.map((o) => o.status)).toEqual(['created', 'existing', 'failed', 'failed']);
+    expect(outcomes.slice(2).map((o) => ('reason' in o ? o.reason : ''))).toEqual([found[2], found[3]].map((f) => (f as { failed: string }).failed));
+  });
+
+  it('lookup of a row naming a username uses that account, as provision does', async () => {
+    const jsm = await rest.double({ existingUsers: [{ name: 'jsmith', emailAddress: 'other@example.com' }] });
+    const target = await rest.target(jsm);
+    const [row] = rows(1);
+    expect(await target.lookup([{ ...row!, username: 'jsmith' }])).toEqual([{ failed: expect.stringContaining('the username jsmith belongs to an account with another email') }]);
   });
 
   it('refuses a customer listing the instance does not offer (400 without the header counts too)', async () => {

@@ -19,10 +19,13 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** A command the CLI runs under, e.g. `['unshare', '--pid', '--fork', '--mount-proc', '--kill-child']`. */
+  wrap?: string[];
 }
 
 /** The user's variables that would point a run at a real target or SMTP server are never inherited. */
-const INHERITED_OUT = ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_CONFIG', 'JSM_PROFILE', 'JSM_SMTP_URL', 'JSM_SMTP_PASSWORD', 'JSM_SMTP_PASSWORD_FILE', 'JSM_SMTP_NAME', 'JSM_MAIL_FROM', 'JSM_OUTBOX', 'JSM_STATE_DIR', 'JSM_TEMPLATE_DIR', 'FORCE_COLOR'];
+const INHERITED_OUT = ['JSM_TARGET', 'JSM_PROJECT', 'JSM_TOKEN', 'JSM_TOKEN_FILE', 'JSM_USER', 'JSM_PASSWORD', 'JSM_PASSWORD_FILE', 'JSM_CONFIG', 'JSM_PROFILE', 'JSM_SMTP_URL', 'JSM_SMTP_PASSWORD', 'JSM_SMTP_PASSWORD_FILE', 'JSM_SMTP_NAME', 'JSM_MAIL_FROM', 'JSM_OUTBOX', 'JSM_STATE_DIR', 'JSM_TEMPLATE_DIR', 'JSM_PORTAL_URL', 'FORCE_COLOR',
+  'http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY', 'JSM_MATCH_ACCOUNTS'];
 
 /** Starts the built CLI as a user's shell would, with no terminal: pipes for stdin, stdout and stderr. */
 export function startCli(args: string[], options: CliOptions): { child: ChildProcessWithoutNullStreams; done: Promise<CliResult> } {
@@ -32,7 +35,8 @@ export function startCli(args: string[], options: CliOptions): { child: ChildPro
   // JSM_TEST_SPAWN_LOG=<file>: one line per CLI start (the test file and its args), to count spawns.
   const log = process.env.JSM_TEST_SPAWN_LOG;
   if (log) appendFileSync(log, `${expect.getState().testPath ?? '?'}\t${args.slice(0, 2).join(' ')}\n`);
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
+  const [command, ...before] = [...(options.wrap ?? []), process.execPath, BIN, ...args] as [string, ...string[]];
+  const child = spawn(command, before, { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -1,6 +1,6 @@
 /**
  * A Jira Service Management Data Center double over node:http on 127.0.0.1:0, built from
- * ../shared/JSM-API.md. Start one per test (or per file), point the REST target at `double.url`,
+ * docs/jsm-api.md. Start one per test (or per file), point the REST target at `double.url`,
  * then assert on `calls`, `users`, `desks`, `properties`, `creates` and `notificationsSent`.
  *
  *   const jsm = await startJsmDouble({ contextPath: '/jira', rateLimit: { capacity: 10, refillPerSecond: 5 } });

@@ -1,5 +1,5 @@
 import { TargetError, UsageError } from '../../src/core/errors.js';
-import { isClaimable, type InvitationLedger, type ProvisionRequest, type Target } from '../../src/core/target.js';
+import { isClaimable, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../src/core/target.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -9,6 +9,7 @@ import type {
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
+  SuppressedBy,
 } from '../../src/core/types.js';
 
 /** A customer as the in-memory target holds it. */
@@ -72,6 +73,16 @@ export class MemoryLedger implements InvitationLedger {
 
   update(record: InvitationRecord): void {
     this.#project(record.project).set(record.key, { ...record });
+  }
+
+  async suppress(project: string, keys: readonly string[], suppressedBy: SuppressedBy): Promise<void> {
+    const byKey = this.#project(project);
+    const updatedAt = new Date().toISOString();
+    for (const key of keys) {
+      const record = byKey.get(key);
+      if (record?.status === 'pending') byKey.set(key, { ...record, status: 'suppressed', deferred: false, suppressedBy, updatedAt });
+    }
+    await this.commit();
   }
 
   async claimForSending(
@@ -138,7 +149,7 @@ export class MemoryTarget implements Target {
   readonly faults = new Map<string, MemoryFault & { sticky?: boolean }>();
   /** Every provision call's keys, in order. */
   readonly provisionCalls: string[][] = [];
-  /** Keys passed to lookupExisting, per call. */
+  /** Keys passed to lookup, per call. */
   readonly lookups: string[][] = [];
   flushes = 0;
   closed = false;
@@ -183,9 +194,9 @@ export class MemoryTarget implements Target {
     return { project: await this.getProject(key), previous: project.sendVerificationEmails, notes: [] };
   }
 
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
-    this.lookups.push([...keys]);
-    return new Set(keys.filter((key) => this.customers.has(key)));
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
+    this.lookups.push(rows.map((r) => r.key));
+    return rows.map((row) => (this.customers.has(row.key) ? 'existing' : 'absent'));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {

@@ -1,5 +1,9 @@
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
+import type { Target } from '../../core/target.js';
+import { emailKey, emailProblem } from '../../core/validate.js';
+import { shellWord } from '../../targets/shared/lock.js';
 import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings.js';
 import type { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
@@ -9,20 +13,20 @@ import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions 
 import type { Output } from '../output.js';
 import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../prompts.js';
 import { runRows } from '../run-rows.js';
-import { addOrganizationOptions } from './import-csv.js';
+import { addAccountMatchOption, addOrganizationOptions } from './import-csv.js';
 import { generatePassword, readPasswordFile, readPasswordFromStdin } from '../secrets.js';
 
 export function addCustomerCommand(): Command {
   const command = new Command('add-customer')
     .description('create one customer (or make an existing one a member) and invite them')
     .option('--email <address>', "the customer's email address (their username)")
-    .option('--name <full name>', "the customer's full name")
+    .option('--name <full name>', "the customer's full name (needed only to create them: a customer who exists joins without one)")
     .option('--password-stdin', 'read a password to predefine from standard input')
     .option('--password-file <file>', 'read a password to predefine from the first line of a file')
     .option('--generate-password', 'predefine a strong random password, shown once on stderr')
     .option('--no-invite', 'create the customer without emailing them')
     .option('--defer-invites', 'record the invitation as pending; send it later with `invitations send`');
-  addCommonOptions(addMailOptions(addProjectOption(addOrganizationOptions(command))));
+  addCommonOptions(addMailOptions(addProjectOption(addAccountMatchOption(addOrganizationOptions(command)))));
   return command
     .addHelpText(
       'after',
@@ -43,11 +47,10 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
   // Parse: every option checked and typed once (contradictory flags are usage errors here).
   const options = parseSettings(addCustomerSchema, raw);
   const interactive = canPrompt();
-  const missing = [options.email === undefined ? '--email' : null, options.name === undefined ? '--name' : null].filter(Boolean);
-  if (missing.length > 0 && !interactive) {
+  if (options.email === undefined && !interactive) {
     throw new UsageError(
       'missing-option',
-      `missing ${missing.join(' and ')} (no terminal to ask in)`,
+      `missing --email${options.name === undefined ? ' and --name' : ''} (no terminal to ask in)`,
       'add-customer --email <address> --name "<full name>"',
     );
   }
@@ -57,8 +60,19 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
       // The project first: no point asking questions for a project that does not exist.
       const project = await resolveProject(target, options.project);
       const email = options.email ?? (await askEmail());
-      const fullName = options.name ?? (await askName());
-      const { password, generated } = await choosePassword(options, interactive, out);
+      // A name is needed only to create someone: a customer who exists joins the project (and the
+      // organizations given) without one.
+      const exists = options.name === undefined && (await customerExists(target, email));
+      if (options.name === undefined && !exists && !interactive) {
+        throw new UsageError(
+          'missing-option',
+          `missing --name: ${printable(email, 80)} is not a customer yet, and creating one needs a name (no terminal to ask in)`,
+          `add-customer --email ${shellWord(email)} --name "<full name>"`,
+        );
+      }
+      const fullName = options.name ?? (exists ? '' : await askName());
+      // Nothing to ask of a password that would be ignored: an existing account's is never changed.
+      const { password, generated } = await choosePassword(options, interactive && !exists, out);
       const row: CandidateRow = { line: 1, email, fullName, ...(password ? { password } : {}) };
       const { code, rows } = await runRows(
         oneRow(row),
@@ -100,6 +114,14 @@ async function choosePassword(options: AddCustomerSettings, interactive: boolean
   if (choice === 'type') return { password: await askPassword(), generated: false };
   if (choice === 'generate') return { password: generatePassword(), generated: true };
   return { generated: false };
+}
+
+/** Whether the target has an account for this address (false for one that is not an address: the row says why). */
+async function customerExists(target: Target, email: string): Promise<boolean> {
+  const trimmed = email.trim();
+  if (trimmed === '' || emailProblem(trimmed) !== undefined) return false;
+  const [verdict] = await target.lookup([{ key: emailKey(trimmed), email: trimmed }]);
+  return verdict === 'existing';
 }
 
 async function* oneRow(row: CandidateRow): AsyncIterable<CandidateRow> {

@@ -1,21 +1,21 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { MAX_ROW_CHARS, openCsv, parseMapOption } from '../../csv/index.js';
+import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import { askConfirm, canPrompt } from '../prompts.js';
+import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
 
-/** The options import-csv and import-mail share (CONTRACT.md). */
+/** The options import-csv and import-mail share (docs/contract.md). */
 export function addImportOptions(command: Command): Command {
   return addCommonOptions(
     addMailOptions(
       addProjectOption(
-        addOrganizationOptions(command)
+        addAccountMatchOption(addOrganizationOptions(command))
           .option('--no-invite', 'create customers without emailing them')
           .option('--defer-invites', 'record invitations as pending; send them later with `invitations send`')
           .option('--dry-run', 'read, check and plan, then print what would happen: nothing is written or sent')
@@ -24,6 +24,23 @@ export function addImportOptions(command: Command): Command {
           .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
       ),
     ),
+  );
+}
+
+/**
+ * `--match-accounts`: how a row without a username finds its Jira account on a REST target. By
+ * email (the default) needs an instance whose user search matches emails; the other two are the
+ * ways on where it does not, each with its risk said in the help.
+ */
+export function addAccountMatchOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--match-accounts <how>',
+      'JSM only: how a row finds its existing account. email (default): by a user search for its email, which the instance must allow ' +
+        '(User email visibility Public, Browse users and groups); username: by the username column only (a row without one fails; ' +
+        'the email of the account is not checked where it is hidden); jsm-username: by the username JSM gives the customers it makes, ' +
+        'which is the email (someone whose account has another username, e.g. an LDAP jsmith, gets a second account)',
+    ).env('JSM_MATCH_ACCOUNTS'),
   );
 }
 
@@ -79,6 +96,8 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
     ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
     ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
   });
+  const nameless = nameColumnNote(reader.columns, reader.headers, file === '-' ? 'the input' : file);
+  if (nameless !== undefined) out.note(nameless);
   try {
     return await withTarget(
       () => openTarget(settings, out),
@@ -95,7 +114,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
 
 /** The row run's options from an import's typed settings. */
 export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: Omit<ImportSettings, 'report'> & { report?: string | undefined }, out: Output) {
-  const interactive = canPrompt() && !settings.yes;
+  const interactive = canConfirm() && !settings.yes;
   return {
     ...settings,
     command,

@@ -107,7 +107,9 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       // As for import-csv: the run is done and recorded; its summary says the report failed (exit 1).
-      done = { ...run, endedWith: error, summary: { ...run.summary, ok: false, error: errorBody(error) } };
+      // A run the target refused part-way keeps that error (exit 3); the report's is said beside it.
+      if (run.endedWith) out.errorWords(error);
+      else done = { ...run, endedWith: error, summary: { ...run.summary, ok: false, error: errorBody(error) } };
     }
   }
   if (extra.messages.ignoredFiles.length > 0) {
@@ -141,7 +143,7 @@ function renderMail(extra: MailSummary, summary: RunSummary, out: Output): strin
 /** A line of import-mail's report: a row or a skip, with how many messages named the address. */
 type MailReportLine = ReportRow & { messages: number };
 
-/** The report of CONTRACT.md with a `messages` column after the standard ones. */
+/** The report of docs/contract.md with a `messages` column after the standard ones. */
 const MAIL_COLUMNS: ReportColumns<MailReportLine> = { names: ['messages'], cells: (row) => [row.messages] };
 
 /** Report lines in message order (their index), skipped people as rows with status `skipped`. */

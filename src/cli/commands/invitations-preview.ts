@@ -9,8 +9,8 @@ import { checkLanguageOption } from '../../mail/templates.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { z } from 'zod';
-import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { common, flag, parseSettings, projectOption, text, usageCheck } from '../settings.js';
+import { addCommonOptions, addProjectOption, portalUrlOption, type CommonOptions } from '../options.js';
+import { common, flag, parseSettings, portalUrlSetting, projectOption, text, usageCheck } from '../settings.js';
 import type { Output } from '../output.js';
 
 /** The preview's settings, parsed once: the address checked, the language code normalised, the name folded. */
@@ -24,6 +24,7 @@ const previewSchema = z
     kind: z.enum(['welcome', 'verify']).optional(),
     templateDir: text,
     mailFrom: text,
+    portalUrl: portalUrlSetting(),
     html: flag,
   })
   .transform((settings, ctx) => {
@@ -57,6 +58,7 @@ export function invitationsPreviewCommand(): Command {
     .addOption(new Option('--kind <kind>', 'which message (default: the one recorded, else welcome)').choices(['welcome', 'verify']))
     .addOption(new Option('--template-dir <dir>', 'your templates (default: the built-in ones)').env('JSM_TEMPLATE_DIR'))
     .addOption(new Option('--mail-from <address>', 'the sender, as the send would use it').env('JSM_MAIL_FROM'))
+    .addOption(portalUrlOption())
     .option('--html', 'print the HTML part instead of the text part');
   return addCommonOptions(addProjectOption(command))
     .addHelpText(
@@ -139,7 +141,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
       const message: InvitationMessage = {
         kind,
         to: { email: to, fullName: recipient.fullName },
-        project: { key: project.key, name: project.name, ...(project.portalUrl ? { portalUrl: project.portalUrl } : {}) },
+        project: { key: project.key, name: project.name, ...(options.portalUrl ?? project.portalUrl ? { portalUrl: options.portalUrl ?? project.portalUrl } : {}) },
         mustChangePassword: recipient.mustChangePassword,
         ...(wanted !== undefined ? { language: wanted } : {}),
         messageId: recipient.messageId ?? messageIdFor(project.key, emailKey(email), kind, messageIdDomainFor(from)),

@@ -4,8 +4,9 @@ import { errorBody } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
+import { runIsLive } from '../../targets/shared/lock.js';
 import { action, withTarget } from '../action.js';
-import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
@@ -13,16 +14,20 @@ import type { Output } from '../output.js';
 import { columns, plural } from '../render.js';
 import { storeStopped } from '../run-rows.js';
 import { asRun } from '../signals.js';
-import { askConfirm, canPrompt } from '../prompts.js';
+import { askConfirm, canConfirm } from '../prompts.js';
 
-const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'failed', 'sent', 'suppressed'];
+const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed'];
 
 /** `invitations list`: commander checks --status against VIEWS; the schema types it. */
-const invitationsListSchema = z.object({ ...common, project: projectOption, status: z.enum(['pending', 'in-doubt', 'failed', 'sent', 'suppressed']).optional() });
+const invitationsListSchema = z.object({ ...common, project: projectOption, status: z.enum(['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed']).optional() });
 
-/** `sending` at rest means a run started it and never saw it accepted: in doubt. */
+/**
+ * `sending` at rest means a run started it and never saw it accepted: in doubt; unless that run is
+ * alive on this host, sending it right now (a resend of in-doubt invitations leaves it alone too).
+ */
 export function invitationView(record: InvitationRecord): InvitationView {
-  return record.status === 'sending' ? 'in-doubt' : record.status;
+  if (record.status !== 'sending') return record.status;
+  return runIsLive(record.runId) ? 'sending' : 'in-doubt';
 }
 
 export function invitationsCommand(): Command {
@@ -57,10 +62,12 @@ export function invitationsCommand(): Command {
 
 async function listInvitations(out: Output, raw: CommonOptions): Promise<number> {
   const options = parseSettings(invitationsListSchema, raw);
+  const ledger = await ledgerOf(options);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
+      noteMissingLedger(out, target.location, ledger);
       const records = target.ledger
         .list(project.key)
         .filter((r) => options.status === undefined || invitationView(r) === options.status);
@@ -74,11 +81,12 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
         updatedAt: r.updatedAt,
         reason: r.reason ?? (r.suppressedBy ? suppressedReason(r.suppressedBy) : null),
       }));
-      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, count: rows.length, invitations: rows });
-      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key}`);
+      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows });
+      const from = `(ledger: ${ledger.path})`;
+      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`);
       else {
         const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
-        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key}`].join('\n'));
+        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n'));
       }
       return 0;
     },
@@ -88,22 +96,26 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
 async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
+  const ledger = await ledgerOf(options);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      const plan = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
-      const { due } = plan;
+      noteMissingLedger(out, target.location, ledger);
+      const listed = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
+      const { due } = listed;
       const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
+      // The project as the invitations name it (--portal-url wins over the target's portal).
+      const plan = { ...listed, project: mail.forInvitations(project) };
       let outcome: ResendOutcome;
       try {
         if (plan.decision.action === 'send' && due.length > 0) {
           checkRestDelivery(target, options);
-          if (!options.yes && canPrompt() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            // Declined: as for the imports, exit 1 with the reason in `error`; nothing was sent.
+          if (!options.yes && canConfirm() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
+            // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
             out.note('Nothing was sent.');
             out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
-            return 1;
+            return 130;
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();
@@ -116,10 +128,10 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
       out.jsonResult({
-        ...renderResendJson(target.kind, project.key, outcome, mail.outbox),
+        ...renderResendJson(target.kind, project.key, outcome, mail.outbox, ledger),
         ...(stopped ? { ok: false, error: errorBody(stopped) } : {}),
       });
-      const text = renderResendText(project.key, due.length, outcome, mail.outbox);
+      const text = renderResendText(project.key, due.length, outcome, mail.outbox, ledger);
       out.result(text);
       // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
       if (out.quiet && !out.json && resendExitCode(outcome) === 1) out.always(text);
@@ -130,13 +142,26 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
   );
 }
 
+/**
+ * A REST ledger that is not there: this machine (with this JSM_STATE_DIR / XDG_STATE_HOME) never
+ * recorded an invitation for the instance. Said, so that "no invitations" is not taken for the
+ * truth about a ledger kept elsewhere.
+ */
+function noteMissingLedger(out: Output, location: string, ledger: LedgerPlace): void {
+  if (ledger.exists) return;
+  out.warn(
+    `no invitation ledger for ${location} at ${ledger.path}: no run with this JSM_STATE_DIR (or XDG_STATE_HOME) on this machine recorded invitations there. If the imports ran elsewhere, run this where they ran, or point JSM_STATE_DIR at the folder that holds their ledger`,
+  );
+}
+
 /** The one JSON object of `invitations send` (pure). */
-export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null): Record<string, unknown> {
+export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null, ledger: LedgerPlace): Record<string, unknown> {
   return {
     ok: outcome.problems.length === 0 && !outcome.interrupted,
     command: 'invitations send',
     target,
     project,
+    ledger,
     invitations: { ...outcome.totals, outbox },
     problems: outcome.problems,
     ...(outcome.interrupted ? { error: { code: 'interrupted', message: 'interrupted: the invitations not yet sent stay pending', hint: 'run the same command again to send them' } } : {}),
@@ -144,12 +169,12 @@ export function renderResendJson(target: string, project: string, outcome: Resen
 }
 
 /** The human summary of `invitations send` (pure). */
-export function renderResendText(project: string, listed: number, outcome: ResendOutcome, outbox: string | null): string {
+export function renderResendText(project: string, listed: number, outcome: ResendOutcome, outbox: string | null, ledger: LedgerPlace): string {
   const t = outcome.totals;
-  if (t.suppressedBy) return `${project} says "Do not send account verification emails": nothing sent; ${listed} invitation(s) stay as they are`;
+  if (t.suppressedBy) return `${project} says "Do not send account verification emails": nothing sent; ${listed} invitation(s) stay as they are (ledger: ${ledger.path})`;
   const where = t.sent > 0 ? (outbox ? ` to the outbox ${outbox}` : ' by SMTP') : '';
   return [
-    `invitations for ${project}: ${t.sent} sent${where}, ${t.failed} failed, ${t.inDoubt} in doubt, ${t.pending} pending`,
+    `invitations for ${project}: ${t.sent} sent${where}, ${t.failed} failed, ${t.inDoubt} in doubt, ${t.pending} pending (ledger: ${ledger.path})`,
     ...outcome.problems.map((p) => `  ${p.email}: [${p.status}] ${p.reason}`),
   ].join('\n');
 }

@@ -107,8 +107,8 @@ async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
     async (target) => {
       const project = await resolveProject(target, options.project);
       const customers = await countCustomers(target, project, out);
-      const invitations = { pending: 0, inDoubt: 0, failed: 0, sent: 0, suppressed: 0 };
-      const jsonKey: Record<InvitationView, keyof typeof invitations> = { pending: 'pending', 'in-doubt': 'inDoubt', failed: 'failed', sent: 'sent', suppressed: 'suppressed' };
+      const invitations = { pending: 0, inDoubt: 0, sending: 0, failed: 0, sent: 0, suppressed: 0 };
+      const jsonKey: Record<InvitationView, keyof typeof invitations> = { pending: 'pending', 'in-doubt': 'inDoubt', sending: 'sending', failed: 'failed', sent: 'sent', suppressed: 'suppressed' };
       for (const record of target.ledger.list(project.key)) invitations[jsonKey[invitationView(record)]]++;
       out.jsonResult({ ok: true, command: 'project show', target: target.kind, project: project.key, projectDetails: project, customers, invitations });
       out.result(
@@ -118,7 +118,7 @@ async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
           ...(project.deskId ? [`  service desk id: ${project.deskId}`] : []),
           `  ${settingLine(project)}`,
           `  customers: ${customers ?? 'not known (this instance does not list a desk\'s customers over REST)'}`,
-          `  invitations: ${invitations.pending} pending, ${invitations.inDoubt} in-doubt, ${invitations.failed} failed, ${invitations.sent} sent, ${invitations.suppressed} suppressed`,
+          `  invitations: ${invitations.pending} pending, ${invitations.inDoubt} in-doubt, ${invitations.sending > 0 ? `${invitations.sending} being sent now, ` : ''}${invitations.failed} failed, ${invitations.sent} sent, ${invitations.suppressed} suppressed`,
         ].join('\n'),
       );
       return 0;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { openNoFollow, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
 import type { InvitationRecord } from '../../core/types.js';
 import type { StoreData } from './format.js';
@@ -63,6 +63,12 @@ export interface LogRead {
   end: number;
   /** Bytes after `end` that do not make a whole line: a writer died (or the disk filled) mid-append. */
   torn: boolean;
+  /**
+   * The last line is whole but has no line break (a file saved by an editor that leaves it out):
+   * its checksum holds, so it was written whole. `end` is after it; the next append writes the
+   * line break first.
+   */
+  unterminated: boolean;
   /** The file's size (bytes), for the compaction rule. */
   size: number;
 }
@@ -85,22 +91,46 @@ export function checksumOf(text: string | Buffer): string {
  * plain Error (the caller names the file) for a line that is not JSON or not a batch.
  */
 export async function readLog(path: string, from: number, knownGeneration: number | null = null): Promise<LogRead> {
-  const empty: LogRead = { generation: knownGeneration, batches: [], trusted: [], legacy: [], end: from, torn: false, size: 0 };
+  const empty: LogRead = { generation: knownGeneration, batches: [], trusted: [], legacy: [], end: from, torn: false, unterminated: false, size: 0 };
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Never blocks: a FIFO put at its name would wait for a writer forever (refused below).
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { ...empty, end: 0 };
     if (code === 'ELOOP') throw symlinkRefused(path);
-    throw error;
+    throw readFailure(path, error);
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new Error('it is not a regular file');
+    if (!info.isFile()) throw notAFile(path, info);
     const { size } = info;
     if (size <= from) return { ...empty, end: Math.min(from, size), size };
     const out: LogRead = { ...empty, end: from, torn: false, size };
+    /** Takes one whole line (without its line break, and without a CR before it: CRLF files). */
+    const take = (raw: Buffer): void => {
+      const line = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw;
+      if (line.length === 0) return;
+      if (first) {
+        first = false;
+        const header = HEADER.exec(line.toString('latin1'));
+        if (header) {
+          if (Number(header[1]) !== LOG_FORMAT) throw new Error(`it is a log of format ${header[1]}; this jsm-provision reads format ${LOG_FORMAT}`);
+          out.generation = Number(header[2]);
+          return;
+        }
+      }
+      if (out.generation === null) {
+        out.legacy.push(parseLegacyEntry(line.toString('utf8')));
+        return;
+      }
+      const batch = JSON.parse(line.toString('utf8')) as Batch;
+      if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) throw new Error(`a line is not a batch: ${line.subarray(0, 80).toString('utf8')}`);
+      out.trusted.push(checksumMatches(line));
+      delete batch.checksum;
+      out.batches.push(batch);
+    };
     // Read in pieces, a line at a time: never the whole log in memory at once. What follows the
     // last line break of a piece is moved to the front of the buffer and the next read goes after
     // it; a line longer than the buffer grows it.
@@ -126,30 +156,22 @@ export async function readLog(path: string, from: number, knownGeneration: numbe
         const line = text.subarray(offset, next);
         offset = next + 1;
         out.end += line.length + 1;
-        if (line.length === 0) continue;
-        if (first) {
-          first = false;
-          const header = HEADER.exec(line.toString('latin1'));
-          if (header) {
-            if (Number(header[1]) !== LOG_FORMAT) throw new Error(`it is a log of format ${header[1]}; this jsm-provision reads format ${LOG_FORMAT}`);
-            out.generation = Number(header[2]);
-            continue;
-          }
-        }
-        if (out.generation === null) {
-          out.legacy.push(parseLegacyEntry(line.toString('utf8')));
-          continue;
-        }
-        const batch = JSON.parse(line.toString('utf8')) as Batch;
-        if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) throw new Error(`a line is not a batch: ${line.subarray(0, 80).toString('utf8')}`);
-        out.trusted.push(checksumMatches(line));
-        delete batch.checksum;
-        out.batches.push(batch);
+        take(line);
       }
       held = filled - offset;
       if (held > 0 && offset > 0) buffer.copy(buffer, 0, offset, filled);
     }
-    out.torn = held > 0;
+    // What follows the last line break: a line cut short (left out, and cut off by the next
+    // append), unless it is a whole line that only lacks its line break: a batch whose checksum
+    // holds, or the header.
+    const rest = buffer.subarray(0, held);
+    if (held > 0 && (first ? HEADER.test(rest.toString('latin1')) : out.generation !== null && checksumMatches(rest))) {
+      take(rest);
+      out.end += held;
+      out.unterminated = true;
+    } else {
+      out.torn = held > 0;
+    }
     return out;
   } finally {
     await handle.close();
@@ -193,6 +215,8 @@ export interface Append {
   end: number;
   /** true: cut what follows `end` first (a torn line); also set when the log must start anew. */
   torn: boolean;
+  /** true: the last line (ending at `end`) has no line break: written first. */
+  unterminated?: boolean;
   /** Written first when given: the log starts anew (truncated to 0) with this header. */
   header?: string;
   /** The batch lines, each whole (with its line break). */
@@ -209,19 +233,20 @@ export interface Append {
 export async function appendLog(path: string, append: Append): Promise<number> {
   let handle;
   try {
-    handle = await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT);
+    handle = await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK);
   } catch (error) {
     throw writeFailure(path, error);
   }
   const start = append.header !== undefined ? 0 : append.end;
   let end = start;
   try {
-    if (!(await handle.stat()).isFile()) throw new Error('it is not a regular file');
+    const info = await handle.stat();
+    if (!info.isFile()) throw notAFile(path, info);
     if (append.torn || append.header !== undefined) await handle.truncate(start);
     try {
       // Written in pieces of about a megabyte; the very last byte (the last line break) is held
       // back and written after the test hook: a kill there leaves a last line that is not whole.
-      let pending: Buffer[] = append.header === undefined ? [] : [Buffer.from(append.header, 'utf8')];
+      let pending: Buffer[] = append.header !== undefined ? [Buffer.from(append.header, 'utf8')] : append.unterminated ? [Buffer.from('\n')] : [];
       let size = pending[0]?.length ?? 0;
       let at = start;
       for (const line of append.lines) {
@@ -264,14 +289,15 @@ export async function appendLog(path: string, append: Append): Promise<number> {
 export async function resetLog(path: string, generation: number): Promise<number | null> {
   let handle;
   try {
-    handle = await openNoFollow(path, constants.O_WRONLY);
+    handle = await openNoFollow(path, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw writeFailure(path, error);
   }
   const header = headerLine(generation);
   try {
-    if (!(await handle.stat()).isFile()) throw new Error('it is not a regular file');
+    const info = await handle.stat();
+    if (!info.isFile()) throw notAFile(path, info);
     await handle.truncate(0);
     await writeAll(handle, path, header, 0);
     await syncHandle(handle, path, true);

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { constants, type BigIntStats } from 'node:fs';
+import { lstat, open, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
 import { codePointName } from '../../core/printable.js';
 import { emailKey, emailProblem, foldName, forbiddenInName } from '../../core/validate.js';
-import { TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
+import { notAFile, readFailure, TEMP_FILE, writeFileAtomically } from '../../util/atomic-file.js';
+import { sweepDeadSockets } from '../shared/lock.js';
 import type { InvitationRecord } from '../../core/types.js';
 import { customerSchema, emptyStore, invitationSchema, organizationSchema, STORE_FORMAT, STORE_FORMATS_READ, storeSchema, type StoreData, type StoredCustomer } from './format.js';
 import { batchLine, checksumOf, type Batch, type JournalEntry } from './journal.js';
@@ -32,14 +34,23 @@ export async function readStore(path: string): Promise<Snapshot> {
     // A link at the store's name would be split in two: its log and lock go beside the link, and
     // the next snapshot replaces the link with a file, while runs given the real path go on alone.
     if ((await lstat(path)).isSymbolicLink()) throw storeLinkRefused(path, await realpath(path).catch(() => undefined));
-    // Stamp first: if the file is replaced between the two calls we re-read it at commit.
-    stamp = await fileStamp(path);
-    bytes = await readFile(path);
+    // Opened without blocking (a FIFO there would wait for a writer forever) and refused unless it
+    // is a regular file, before a byte is read.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const info = await handle.stat({ bigint: true });
+      if (!info.isFile()) throw notAFile(path, info);
+      // Stamp first: if the file is replaced meanwhile we re-read it at commit.
+      stamp = stampOf(info);
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof UsageError) throw error;
     if (code === 'ENOENT') return { data: emptyStore(), stamp: null, format: STORE_FORMAT, generation: 0, size: 0 };
-    throw new UsageError('store-unreadable', `cannot read the store ${path}: ${(error as Error).message}`);
+    throw readFailure(path, error);
   }
   return { ...parseStore(path, bytes), stamp, size: bytes.length };
 }
@@ -162,7 +173,13 @@ function putRecords(path: string, data: StoreData, customersIn: unknown, invitat
     const records = record(invitations[project], [...at, 'invitations', project]) as Record<string, unknown>;
     for (const key in records) {
       const record = expanded(records[key], project, key, data.customers.get(key), times);
-      if (!trusted) checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
+      if (!trusted) {
+        checked(path, invitationSchema, record, [...at, 'invitations', project, key]);
+        // A hand edit may not invite someone an import would not have: who is not a customer of
+        // the project, or at an address other than the one it is filed under.
+        const problem = strict ? invitationProblem(data, project, key, record as InvitationRecord) : undefined;
+        if (problem !== undefined) throw damaged(path, [...at, 'invitations', project, key].map(String).join('.'), problem);
+      }
       if (setInvitation(data.invitations, project, key, record as InvitationRecord) !== undefined) replaced++;
     }
   }
@@ -266,6 +283,19 @@ function customerProblem(key: string, customer: StoredCustomer): string | undefi
   if (foldName(customer.fullName) === '') return 'the name is empty';
   const bad = forbiddenInName(customer.fullName);
   if (bad.length > 0) return `the name contains ${bad.map(codePointName).join(', ')} (control, invisible or bidirectional characters)`;
+  return undefined;
+}
+
+/**
+ * What an edited invitation record holds that no run writes, if anything. Only in a store that
+ * holds the project (a REST target's ledger file holds invitations only: its customers are on
+ * the server).
+ */
+function invitationProblem(data: StoreData, project: string, key: string, record: InvitationRecord): string | undefined {
+  if (data.projects[project] === undefined) return undefined;
+  if (emailKey(record.email) !== key) return `the email ${JSON.stringify(record.email)} is not the one it is filed under (${JSON.stringify(key)}): an invitation goes only to the customer it is filed under`;
+  const customer = data.customers.get(key);
+  if (customer === undefined || !customer.projects.includes(project)) return `${JSON.stringify(key)} is not a customer of ${project}: an invitation is only for a customer of its project`;
   return undefined;
 }
 
@@ -377,26 +407,40 @@ function checked(path: string, schema: z.ZodType, value: unknown, at: PropertyKe
   );
 }
 
+function stampOf(info: BigIntStats): string {
+  return `${info.ino}:${info.size}:${info.mtimeNs}`;
+}
+
 /** Identifies one version of the file: every commit renames a new inode into place. */
 export async function fileStamp(path: string): Promise<string | null> {
   try {
-    const info = await stat(path, { bigint: true });
-    return `${info.ino}:${info.size}:${info.mtimeNs}`;
+    return stampOf(await stat(path, { bigint: true }));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
 }
 
-/** Removes temp files left by writers that were killed mid-write (their pid is gone). */
+/**
+ * Removes temp files left by writers that were killed mid-write, and live-sockets of lock owners
+ * that are gone (called under the lock). A new store file is only written under the lock: every
+ * temp file of one found now was left by a dead writer, whatever its pid says (a pid says nothing
+ * of a writer in another PID namespace). The lock's own temp files are made without the lock: one
+ * is removed when its pid is gone here (one of a live writer in another namespace removed so makes
+ * that writer try again: see lock.ts).
+ */
 export async function sweepDeadTemps(path: string): Promise<void> {
   const prefix = `.${basename(path)}.`;
-  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const lockPrefix = `.${basename(path)}.lock.`;
+  const dir = dirname(path);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(prefix));
   for (const name of names) {
     const pid = Number(TEMP_FILE.exec(name)?.[1]);
-    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    await rm(join(dirname(path), name), { force: true });
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (name.startsWith(lockPrefix) && isAlive(pid)) continue;
+    await rm(join(dir, name), { force: true });
   }
+  await sweepDeadSockets(dir, names);
 }
 
 function isAlive(pid: number): boolean {

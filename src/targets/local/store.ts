@@ -1,10 +1,12 @@
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { STORE_FORMAT, type StoreData } from './format.js';
 import { appendLog, applyEntry, headerLine, readLog, resetLog, type JournalEntry, type LogRead } from './journal.js';
 import { withLock, type LockOptions } from '../shared/lock.js';
 import { applyBatch, batchLines, checkedEntry, fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
 import { testHook } from '../../util/test-hooks.js';
+import { readFailure } from '../../util/atomic-file.js';
 
 /**
  * What an operation changed, so that a commit can append just that to the log: the customers and
@@ -25,6 +27,8 @@ export interface StoreChanges {
 export type StoreOp = (data: StoreData) => StoreChanges | void;
 
 export interface StoreTuning {
+  /** Make the store's folder (with this mode) before its first write: a REST ledger's state folder, never made by a read. */
+  folderMode?: number;
   /** Compact when the log's replaced records exceed this share of the store's records (default 0.5)... */
   compactShare?: number;
   /** ...and at least this many (default 1,000; tests use a few). */
@@ -53,10 +57,15 @@ export class LocalStore {
   #entries: JournalEntry[] = [];
   #dirty = new Dirty();
   #lockOptions: LockOptions;
-  #tuning: Required<StoreTuning>;
+  #tuning: Required<Omit<StoreTuning, 'folderMode'>>;
+  #folderMode: number | undefined;
   #sweptTemps = false;
   #busy: Promise<unknown> = Promise.resolve();
+  /** After a compaction failed: not tried again before the log holds this many replaced records. */
+  #compactAfter = 0;
   lastCommitMs = 0;
+  /** The last compaction that failed (the log was kept as it was), if any. */
+  compactionFailure: unknown;
 
   private constructor(path: string, loaded: Loaded, lockOptions: LockOptions, tuning: StoreTuning) {
     this.path = path;
@@ -66,6 +75,7 @@ export class LocalStore {
     this.#disk = loaded.disk;
     this.#lockOptions = lockOptions;
     this.#tuning = { compactShare: tuning.compactShare ?? 0.5, compactMinReplaced: tuning.compactMinReplaced ?? 1_000 };
+    this.#folderMode = tuning.folderMode;
   }
 
   /** Opens the store; a missing file is an empty store, written at the first commit. */
@@ -131,6 +141,10 @@ export class LocalStore {
     if (!decide && this.#pending.length === 0 && this.#entries.length === 0) return;
     const started = performance.now();
     let compact = false;
+    if (this.#folderMode !== undefined) {
+      await mkdir(dirname(this.path), { recursive: true, mode: this.#folderMode });
+      this.#folderMode = undefined;
+    }
     await withLock(
       this.path,
       async () => {
@@ -169,7 +183,18 @@ export class LocalStore {
       },
       this.#lockOptions,
     );
-    if (compact) await this.#compact();
+    // The commit is durable already (its log line): a compaction that fails (no room for a second
+    // copy of the store) leaves the log as it is, and is no failure of the commit. Reporting one
+    // would make the caller take what it just recorded (sent outcomes, claims) for unrecorded.
+    // Not tried again until the log has grown as much again.
+    if (compact) {
+      try {
+        await this.#compact();
+      } catch (error) {
+        this.compactionFailure = error;
+        this.#compactAfter = this.#disk.replaced * 2;
+      }
+    }
     this.lastCommitMs = performance.now() - started;
   }
 
@@ -202,6 +227,7 @@ export class LocalStore {
     const end = await appendLog(this.journalPath, {
       end: this.#disk.logEnd,
       torn: this.#disk.torn ?? false,
+      unterminated: !fresh && this.#disk.unterminated === true,
       ...(fresh ? { header: headerLine(this.#disk.generation) } : {}),
       lines: batchLines(this.#data, dirty.customers, dirty.invitations),
       step: dirty.customers.size > 0 ? 'commit' : 'append',
@@ -210,13 +236,14 @@ export class LocalStore {
     this.#disk.logSize = end;
     this.#disk.logState = 'current';
     this.#disk.torn = false;
+    this.#disk.unterminated = false;
     this.#disk.replaced += dirty.replaced;
     this.#disk.records += dirty.created;
   }
 
   #compactionDue(): boolean {
     const { replaced, records } = this.#disk;
-    return replaced >= this.#tuning.compactMinReplaced && replaced > this.#tuning.compactShare * records;
+    return replaced >= this.#tuning.compactMinReplaced && replaced > this.#tuning.compactShare * records && replaced >= this.#compactAfter;
   }
 
   /** Folds the log into a new snapshot (atomically), under the lock, on the freshest copy. */
@@ -268,7 +295,8 @@ export class LocalStore {
    */
   async #readTail(strict: boolean): Promise<boolean> {
     const disk = this.#disk;
-    const read = await readLogChecked(this.journalPath, disk.logState === 'current' ? disk.logEnd : 0, disk.logState === 'current' ? disk.generation : null);
+    const from = disk.logState === 'current' ? disk.logEnd : 0;
+    const read = await readLogChecked(this.journalPath, from, disk.logState === 'current' ? disk.generation : null);
     if (disk.logState !== 'current') {
       // We wrote the snapshot and could not start the log: nothing may have been added to it since.
       if (read.generation === null || read.generation < disk.generation) {
@@ -281,9 +309,12 @@ export class LocalStore {
     if (read.batches.length > 0 && strict) return false;
     disk.replaced += applyRead(this.journalPath, this.#data, read, disk.generation);
     for (const entry of this.#entries) applyEntry(this.#data, entry);
+    disk.records = countRecords(this.#data);
     disk.logEnd = read.end;
     disk.logSize = read.size;
     disk.torn = read.torn;
+    // Read from an offset: a line break another process wrote first ends ours (an empty line).
+    if (read.end > from || read.unterminated) disk.unterminated = read.unterminated;
     return true;
   }
 }
@@ -339,6 +370,8 @@ interface Disk {
   logState: 'current' | 'stale';
   /** The log ends in bytes that make no whole line (cut off before the next append). */
   torn?: boolean;
+  /** The log's last line is whole but has no line break (saved so by an editor): the next append writes it first. */
+  unterminated?: boolean;
   /** The snapshot is of an older format, or a format-1 journal was read: the next commit rewrites it. */
   upgrade: boolean;
   snapshotSize: number;
@@ -362,7 +395,6 @@ async function load(path: string): Promise<Loaded> {
     const snapshot = await readStore(path);
     const log = await readLogChecked(logPath, 0, null);
     const { data } = snapshot;
-    const records = countRecords(data);
     const disk: Disk = {
       generation: snapshot.generation,
       logEnd: 0,
@@ -371,7 +403,7 @@ async function load(path: string): Promise<Loaded> {
       snapshotSize: snapshot.size,
       logSize: log.size,
       replaced: 0,
-      records,
+      records: 0,
     };
     if (log.generation === null) {
       // A format-1 journal (ledger entries, no header) belongs to a format-1 snapshot (or none).
@@ -385,6 +417,7 @@ async function load(path: string): Promise<Loaded> {
       disk.logEnd = log.end;
       disk.logState = 'current';
       disk.torn = log.torn;
+      disk.unterminated = log.unterminated;
     } else if (log.generation > snapshot.generation) {
       // A writer replaced the snapshot and started its log between our two reads: read both again.
       if (attempt < 5) continue;
@@ -397,6 +430,8 @@ async function load(path: string): Promise<Loaded> {
       // Older: a compaction folded it into the snapshot and was cut off before starting a new log.
       disk.torn = true;
     }
+    // Counted with the log applied: a store whose records are mostly in its log is no smaller.
+    disk.records = countRecords(data);
     return { data, stamp: snapshot.stamp, disk };
   }
 }
@@ -422,6 +457,8 @@ async function readLogChecked(path: string, from: number, generation: number | n
     return await readLog(path, from, generation);
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    // The file system's own errors (EIO, EACCES, …) say nothing of what the file holds.
+    if (typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string') throw readFailure(path, error);
     throw new UsageError(
       'store-damaged',
       `the store's journal ${path} is damaged (${(error as Error).message}); it was left untouched`,

@@ -1,6 +1,6 @@
 import { TargetError, UsageError } from '../../core/errors.js';
 import { hashPassword } from '../../core/pkcs5s2.js';
-import { isClaimable, type InvitationLedger, type ProvisionRequest, type Target } from '../../core/target.js';
+import { isClaimable, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type {
   CustomerView,
   InvitationRecord,
@@ -10,6 +10,7 @@ import type {
   ProjectInfo,
   ProvisionOutcome,
   SettingChange,
+  SuppressedBy,
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
@@ -94,9 +95,9 @@ export class LocalTarget implements Target {
     return { project: await this.getProject(key), previous: before.sendVerificationEmails, notes: [] };
   }
 
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
     const customers = this.#store.data.customers;
-    return new Set(keys.filter((key) => customers.has(key)));
+    return rows.map((row) => (customers.has(row.key) ? 'existing' : 'absent'));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
@@ -297,6 +298,20 @@ export class LocalLedger implements InvitationLedger {
     return keys.flatMap((key) => {
       const record = byKey?.get(key);
       return record?.status === 'sending' && record.runId === runId ? [record] : [];
+    });
+  }
+
+  async suppress(project: string, keys: readonly string[], suppressedBy: SuppressedBy): Promise<void> {
+    if (keys.length === 0) return;
+    const updatedAt = new Date().toISOString();
+    await this.store.journal((data) => {
+      const byKey = data.invitations[project];
+      return keys.flatMap((key) => {
+        const record = byKey?.get(key);
+        if (record?.status !== 'pending') return [];
+        const { reason: _reason, runId: _runId, ...rest } = record;
+        return [{ p: project, k: key, v: { ...rest, status: 'suppressed' as const, deferred: false, suppressedBy, updatedAt } }];
+      });
     });
   }
 

@@ -68,7 +68,7 @@ export async function resolveAccount(http: HttpClient, email: string, username?:
     const account = await accountByUsername(http, username);
     if (!account) return { kind: 'absent' };
     if (!account.active) return { kind: 'inactive', accounts: [account] };
-    if (account.email.toLowerCase() !== email.trim().toLowerCase()) return { kind: 'mismatch', account };
+    if (!sameEmail(account.email, email)) return { kind: 'mismatch', account };
     return { kind: 'existing', account, inactiveOthers: [] };
   }
   const accounts = await accountsByEmail(http, email);
@@ -77,6 +77,18 @@ export async function resolveAccount(http: HttpClient, email: string, username?:
   if (active.length > 1) return { kind: 'ambiguous', accounts: active };
   if (accounts.length > 0) return { kind: 'inactive', accounts };
   return { kind: 'absent' };
+}
+
+/**
+ * Whether an account's email, as JSM shows it, is `wanted`: a masked one (`john dot smith at corp
+ * dot example`) is read back; a hidden one (none) cannot say no, so the username decides.
+ */
+export function sameEmail(shown: string, wanted: string): boolean {
+  const a = shown.trim().toLowerCase();
+  const b = wanted.trim().toLowerCase();
+  if (a === '') return true;
+  if (a === b) return true;
+  return !a.includes('@') && a.replace(/ at /g, '@').replace(/ dot /g, '.') === b;
 }
 
 /** Reasons a person can act on. */

@@ -74,7 +74,8 @@ export class Discovery {
 
   async #readVersion(): Promise<JsmVersion> {
     const url = this.#http.urlOf(`${SD}/info`);
-    const answer = await reachable(this.#http, () => this.#http.request('GET', `${SD}/info`));
+    // /info needs no login: no credentials go with it, so a wrong password is not counted twice.
+    const answer = await reachable(this.#http, () => this.#http.request('GET', `${SD}/info`, { anonymous: true }));
     const parsed = infoSchema.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success) {
       const location = answer.headers.location;
@@ -149,10 +150,21 @@ export async function reachable<T>(http: HttpClient, call: () => Promise<T>): Pr
     return await call();
   } catch (error) {
     if (error instanceof RequestFailed) {
+      const where = http.baseUrl.href.replace(/\/$/, '');
+      if (error.throttled) {
+        throw new TargetError(
+          'rate-limited',
+          `JSM at ${where} kept refusing calls with 429 Too Many Requests: ${error.message}`,
+          "the instance's rate limit for this account is used up (by this run or by whatever else the account runs): run again later, lower --concurrency, or ask a Jira admin to exempt the account (Administration > System > Rate limiting)",
+        );
+      }
+      const proxy = http.proxy;
       throw new TargetError(
         'unreachable',
-        `cannot reach JSM at ${http.baseUrl.href.replace(/\/$/, '')}: ${error.message}`,
-        'check the URL, the network and a proxy or firewall in between, then run again',
+        `cannot reach JSM at ${where}${proxy ? ` through the proxy ${proxy}` : ''}: ${error.message}`,
+        proxy
+          ? 'check the URL, the proxy (HTTPS_PROXY / HTTP_PROXY; NO_PROXY lists hosts reached directly) and the network, then run again'
+          : 'check the URL, the network and a proxy or firewall in between (a proxy is set with HTTPS_PROXY / HTTP_PROXY), then run again',
       );
     }
     throw error;

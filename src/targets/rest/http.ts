@@ -4,12 +4,16 @@
  * Retry-After and never retries POST; here a 429 waits its Retry-After in full (every request
  * waits: the bucket is per user), 5xx and lost connections are retried a bounded number of times
  * with backoff and jitter, and 401/403 stop everything at once, never retried.
+ * Every cookie the instance sets goes back with every call (a cluster's load balancer pins the
+ * session with its own cookie), credentials go only to calls that need them, and a proxy from
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY is used through undici's own EnvHttpProxyAgent.
+ * docs/jsm-api.md says where each behaviour of JSM relied on here comes from.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { TargetError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import { Pacer, rateHeaders, retryAfterMs, type Verdict } from './rate.js';
-import { describeAnswer } from './wire.js';
+import { describeAnswer, errorText, htmlTitle, isHtml } from './wire.js';
 
 export interface Credentials {
   /** `Authorization` header value. */
@@ -36,6 +40,15 @@ export interface HttpOptions {
   /** A sentence for the user (a long Retry-After wait). */
   onNote?: (message: string) => void;
   random?: () => number;
+  /** The proxy to use, from the environment (see proxyFrom); none: direct. */
+  proxy?: ProxySettings;
+}
+
+/** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as read from the environment (lower case first, as curl). */
+export interface ProxySettings {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
 }
 
 export interface RequestOptions {
@@ -44,6 +57,10 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Statuses the caller handles itself instead of the usual meaning (e.g. 403 on the customer listing). */
   pass?: readonly number[];
+  /** A call that needs no login (/info): no credentials are sent, so none is checked (or counted as a failed login). */
+  anonymous?: boolean;
+  /** The call returns JSON on success: a 2xx answer without it (empty, text) is a failure of the call. */
+  returnsJson?: boolean;
 }
 
 export interface Answer {
@@ -63,6 +80,8 @@ export class RequestFailed extends Error {
     readonly lostAnswers: number,
     /** true when the connection was never made (refused, DNS): the instance is unreachable. */
     readonly unreachable: boolean,
+    /** true when the call gave up on 429s: the instance answered, its rate limit refused. */
+    readonly throttled = false,
   ) {
     super(message);
   }
@@ -76,15 +95,18 @@ const MAYBE_DONE = new Set([500, 502, 504]);
 export class HttpClient {
   readonly baseUrl: URL;
   readonly pacer: Pacer;
-  #pool: Pool;
+  #pool: Dispatcher;
   #options: HttpOptions;
+  /** Every cookie the instance set (name -> value), sent back with every call as a browser does. */
+  #jar = new Map<string, string>();
   #fatal: TargetError | undefined;
   #random: () => number;
   #sleeps = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closed = false;
+  /** A call these credentials authenticated has been answered (a later 401: they expired or were revoked). */
+  #accepted = false;
   #notedUntil = 0;
-  /** Basic only: the JSESSIONID of the session, the login under way, whether the server gives sessions at all. */
-  #session: string | undefined;
+  /** Basic only: the login under way, whether the server gives sessions at all (the session is the jar's JSESSIONID). */
   #loggingIn: Promise<void> | undefined;
   #noSessions = false;
   #sessionless = 0;
@@ -97,13 +119,37 @@ export class HttpClient {
     this.pacer = options.pacer;
     this.#random = options.random ?? Math.random;
     const timeout = options.timeoutMs ?? 30_000;
-    this.#pool = new Pool(options.baseUrl.origin, {
+    const settings = {
       connections: options.pacer.maxInFlight,
       keepAliveTimeout: 10_000,
       headersTimeout: timeout,
       bodyTimeout: timeout,
       connectTimeout: Math.min(timeout, 10_000),
-    });
+    };
+    const proxy = options.proxy;
+    // undici's EnvHttpProxyAgent decides per origin (NO_PROXY) and tunnels through the proxy.
+    // The values are passed explicitly: the environment given to the target, not process.env.
+    this.#pool =
+      proxy && (proxy.httpProxy || proxy.httpsProxy)
+        ? new EnvHttpProxyAgent({
+            ...settings,
+            httpProxy: proxy.httpProxy ?? '',
+            httpsProxy: proxy.httpsProxy ?? proxy.httpProxy ?? '',
+            noProxy: proxy.noProxy ?? '',
+            // As curl: plain http goes to the proxy as a request for the full URL; https through a CONNECT tunnel.
+            proxyTunnel: false,
+          })
+        : new Agent(settings);
+  }
+
+  /** The proxy this target's calls go through, without its credentials (null: direct). */
+  get proxy(): string | null {
+    const proxy = this.#options.proxy;
+    if (!proxy) return null;
+    const https = this.baseUrl.protocol === 'https:';
+    const uri = (https ? (proxy.httpsProxy ?? proxy.httpProxy) : proxy.httpProxy) ?? '';
+    if (uri === '' || bypassed(this.baseUrl, proxy.noProxy ?? '')) return null;
+    return withoutCredentials(uri);
   }
 
   /** The URL of a path, for messages. */
@@ -143,13 +189,31 @@ export class HttpClient {
       this.#check();
       if (answer && answer.status !== 429 && (answer.status < 500 || answer.status === 501 || options.pass?.includes(answer.status))) {
         if (!options.pass?.includes(answer.status)) this.#refuseAuth(answer);
+        const wrong = answer.status >= 200 && answer.status < 300 ? notWhatCallReturns(answer, options) : undefined;
+        if (wrong !== undefined) {
+          // Not an answer of JSM's: a proxy or a login page spoke instead. What the call did is
+          // unknown, so a write counts its answer as lost (the caller looks the fact up).
+          const login = isLoginPage(answer);
+          if (login) {
+            const error = new TargetError(
+              'session-lost',
+              `JSM answered ${method} ${path} with a login page (${wrong}) instead of its answer: the session ended or a single sign-on proxy in front of JSM asks to log in`,
+              'nothing more was sent; check that the account can log in without a browser (a personal access token in JSM_TOKEN avoids single sign-on pages), then run the same command again: what was done is kept',
+            );
+            this.#stop(error);
+            throw error;
+          }
+          throw new RequestFailed(`JSM answered ${answer.status} but not with what ${method} ${path} returns (${wrong})`, lost + (method === 'GET' ? 0 : 1), false);
+        }
+        // /info needs no login: only another path's answer shows the credentials work.
+        if (answer.status < 400 && !path.endsWith('/servicedeskapi/info')) this.#accepted = true;
         return answer;
       }
       if (answer?.status === 429) {
         throttles++;
         const asked = retryAfterMs(answer.headers['retry-after']);
         if (throttles > (this.#options.max429 ?? 12)) {
-          throw new RequestFailed(`JSM kept answering 429 Too Many Requests (${throttles} times); run the same command again later`, lost, false);
+          throw new RequestFailed(`JSM kept answering 429 Too Many Requests (${throttles} times): its rate limit refused this account's calls`, lost, false, true);
         }
         const wait = asked ?? this.#backoff(throttles) * 5;
         if (wait >= 5_000 && Date.now() + wait > this.#notedUntil + 1_000) {
@@ -191,10 +255,33 @@ export class HttpClient {
     this.#stop(error);
   }
 
-  #refuseAuth(answer: Answer): void {
-    if (answer.status !== 401 && answer.status !== 403) return;
+  #refuseAuth(answer: Answer & { sentCredentials?: boolean }): void {
     const url = this.baseUrl.href.replace(/\/$/, '');
     const source = this.#options.credentials.source;
+    const basic = this.#options.credentials.kind === 'basic';
+    if (basic && isBasicDisabled(answer)) {
+      const error = new TargetError(
+        'basic-auth-disabled',
+        `${url} has Basic authentication turned off, so JSM_USER and JSM_PASSWORD cannot log in`,
+        'use a personal access token: in Jira, your profile picture > Profile > Personal Access Tokens > Create token (Jira 8.14+), then set JSM_TOKEN (or JSM_TOKEN_FILE) instead of JSM_USER and JSM_PASSWORD',
+      );
+      this.#stop(error);
+      throw error;
+    }
+    // Seraph marks an answer to wrong credentials whatever its status (an anonymous 200 included).
+    const failedLogin = answer.sentCredentials === true && /AUTHENTICATED_FAILED/i.test(flat(answer.headers['x-seraph-loginreason']));
+    if (failedLogin && answer.status !== 401 && answer.status !== 403) {
+      const error = new TargetError(
+        'auth-failed',
+        `authentication failed for ${url}: check ${source}`,
+        basic
+          ? 'Jira counted a failed login (X-Seraph-LoginReason: AUTHENTICATED_FAILED); nothing more was sent, so no second one is counted; check the user name and password (the user name, not the email, on an instance with LDAP), or use a personal access token (JSM_TOKEN)'
+          : 'Jira did not accept the token (X-Seraph-LoginReason: AUTHENTICATED_FAILED); make a new personal access token and set JSM_TOKEN',
+      );
+      this.#stop(error);
+      throw error;
+    }
+    if (answer.status !== 401 && answer.status !== 403) return;
     const captcha = captchaOf(answer.headers, url);
     if (captcha !== undefined) {
       const error = new TargetError(
@@ -206,7 +293,15 @@ export class HttpClient {
       throw error;
     }
     const error =
-      answer.status === 401
+      answer.status === 401 && this.#accepted
+        ? new TargetError(
+            'auth-failed',
+            `JSM stopped accepting ${source} during the run (401 after earlier calls succeeded): it expired or was revoked`,
+            this.#options.credentials.kind === 'basic'
+              ? `check that the account can still log in (a changed password, a deactivated account), set ${source} again, then run the same command again: what was done is recorded and is not done twice`
+              : 'make a new personal access token (your Jira profile > Personal Access Tokens), set JSM_TOKEN to it, then run the same command again: what was done is recorded and is not done twice',
+          )
+        : answer.status === 401
         ? new TargetError(
             'auth-failed',
             `authentication failed for ${url}: check ${source}`,
@@ -223,45 +318,71 @@ export class HttpClient {
     throw error;
   }
 
-  async #once(method: Dispatcher.HttpMethod, path: string, options: RequestOptions, lost: number): Promise<Answer & { sessionEnded?: boolean }> {
+  async #once(method: Dispatcher.HttpMethod, path: string, options: RequestOptions, lost: number): Promise<Answer & { sessionEnded?: boolean; sentCredentials?: boolean }> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'jsm-provision',
+      // Every servicedeskapi call opts in (some refuse without it: 400 on DC, 412 on Cloud).
+      ...(path.startsWith('/rest/servicedeskapi/') ? { 'x-experimentalapi': 'opt-in' } : {}),
       ...options.headers,
     };
-    const basic = this.#options.credentials.kind === 'basic' && !this.#noSessions;
+    const anonymous = options.anonymous === true;
+    const basic = this.#options.credentials.kind === 'basic' && !this.#noSessions && !anonymous;
     // With Basic credentials one call logs in while the others wait for its session cookie.
-    while (basic && this.#session === undefined && this.#loggingIn) await this.#loggingIn;
-    const cookie = basic ? this.#session : undefined;
+    while (basic && !this.#jar.has(SESSION) && this.#loggingIn) await this.#loggingIn;
+    const session = basic ? this.#jar.get(SESSION) : undefined;
     let loggedIn: (() => void) | undefined;
-    if (cookie !== undefined) {
-      headers.cookie = `JSESSIONID=${cookie}`;
-    } else {
+    const sentCredentials = !anonymous && session === undefined;
+    if (sentCredentials) {
       headers.authorization = this.#options.credentials.header.reveal();
       if (this.#options.credentials.kind === 'basic') {
         this.logins++;
         if (basic) this.#loggingIn = new Promise((resolve) => (loggedIn = resolve));
       }
     }
+    // Every cookie goes back (a load balancer's ROUTEID or AWSALB pins the node that holds the session).
+    const cookies = [...this.#jar].filter(([name]) => name !== SESSION || session !== undefined).map(([name, value]) => `${name}=${value}`);
+    if (cookies.length > 0) headers.cookie = cookies.join('; ');
     try {
       const answer = await this.#send(method, path, query(options), headers, options, lost);
+      const given = this.#keepCookies(answer.headers['set-cookie'], answer.status, !anonymous);
       if (basic) {
-        const session = sessionCookie(answer.headers['set-cookie']);
-        if (cookie !== undefined && answer.status === 401) {
-          if (this.#session === cookie) this.#session = undefined;
+        if (session !== undefined && answer.status === 401) {
+          if (this.#jar.get(SESSION) === session) this.#jar.delete(SESSION);
           return { ...answer, sessionEnded: true };
         }
-        if (session !== undefined && answer.status < 400) this.#session = session;
         // An instance that never gives a session (after a few logins: /info answers without one) is not waited for.
-        else if (cookie === undefined && answer.status < 400 && session === undefined && ++this.#sessionless >= 3) this.#noSessions = true;
+        if (session === undefined && answer.status < 400 && !given && ++this.#sessionless >= 3) this.#noSessions = true;
       }
-      return answer;
+      return { ...answer, sentCredentials };
     } finally {
       if (loggedIn) {
         this.#loggingIn = undefined;
         loggedIn();
       }
     }
+  }
+
+  /** Keeps every cookie of the answer's Set-Cookie lines (an expired one is dropped); true when a session cookie came with a good answer. */
+  #keepCookies(header: string | string[] | undefined, status: number, authenticated: boolean): boolean {
+    let session = false;
+    for (const line of Array.isArray(header) ? header : header ? [header] : []) {
+      const m = /^\s*([^=;\s]+)=([^;]*)/.exec(line);
+      if (!m?.[1]) continue;
+      const [, name, value = ''] = m;
+      const expired = /;\s*max-age=0\b/i.test(line) || /;\s*expires=([^;]+)/i.test(line) && Date.parse(/;\s*expires=([^;]+)/i.exec(line)?.[1] ?? '') < Date.now();
+      if (name === SESSION) {
+        // A session given with a refusal, or to an anonymous call, is not the account's session.
+        if (!authenticated || status >= 400 || expired || value === '') {
+          if (expired) this.#jar.delete(name);
+          continue;
+        }
+        session = true;
+      }
+      if (expired) this.#jar.delete(name);
+      else this.#jar.set(name, value);
+    }
+    return session;
   }
 
   async #send(
@@ -280,7 +401,7 @@ export class HttpClient {
     const basePath = this.baseUrl.pathname.replace(/\/+$/, '');
     let res;
     try {
-      res = await this.#pool.request({ method, path: `${basePath}${path}${query}`, headers, ...(body !== undefined ? { body } : {}) });
+      res = await this.#pool.request({ origin: this.baseUrl.origin, method, path: `${basePath}${path}${query}`, headers, ...(body !== undefined ? { body } : {}) });
     } catch (error) {
       const code = codeOf(error);
       if (code && TLS_CODES.test(code)) {
@@ -337,18 +458,79 @@ function query(options: RequestOptions): string {
   return options.query ? `?${new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)]))}` : '';
 }
 
-/** The JSESSIONID a Set-Cookie header gives, if any. */
-function sessionCookie(header: string | string[] | undefined): string | undefined {
-  for (const line of Array.isArray(header) ? header : header ? [header] : []) {
-    const m = /(?:^|;\s*)JSESSIONID=([^;\s]+)/.exec(line);
-    if (m?.[1]) return m[1];
+/** Jira's session cookie. */
+const SESSION = 'JSESSIONID';
+
+function flat(v: string | string[] | undefined): string {
+  return Array.isArray(v) ? v.join(', ') : (v ?? '');
+}
+
+/** Jira 8.16+ with Basic authentication turned off: `403 {"message":"Basic Authentication has been disabled on this instance."}`. */
+function isBasicDisabled(answer: Answer): boolean {
+  if (answer.status !== 401 && answer.status !== 403) return false;
+  return /basic auth\w*\s+(?:has been|is)\s+disabled/i.test(errorText(answer.body));
+}
+
+/** Why a 2xx answer is not what the call returns (an HTML page, text, nothing where JSON is due), or undefined when it is. */
+function notWhatCallReturns(answer: Answer, options: RequestOptions): string | undefined {
+  const body = answer.body;
+  if (typeof body === 'string') {
+    if (isHtml(body)) return `an HTML page${htmlTitle(body) ? ` titled "${htmlTitle(body)}"` : ''}`;
+    if (options.returnsJson) return 'text, not JSON';
   }
+  if (options.returnsJson && body === undefined) return 'an empty answer where JSON is due';
   return undefined;
+}
+
+/** A login page (Jira's, or a single sign-on proxy's): a password field, or Seraph saying the caller is anonymous. */
+function isLoginPage(answer: Answer): boolean {
+  const body = typeof answer.body === 'string' ? answer.body : '';
+  return /type=["']?password|name=["']?os_password|login-form|\blog ?in\b|sign ?in|anmelden/i.test(body) || /AUTHENTICATION_DENIED|AUTHENTICATED_FAILED/i.test(flat(answer.headers['x-seraph-loginreason']));
+}
+
+/** A proxy URL with any user and password taken out (they are never printed). */
+export function withoutCredentials(uri: string): string {
+  try {
+    const url = new URL(uri);
+    url.username = '';
+    url.password = '';
+    return url.href.replace(/\/$/, '');
+  } catch {
+    return '(a proxy URL that cannot be read)';
+  }
+}
+
+/** Whether NO_PROXY sends this URL direct (`*`, a host or a domain suffix, with or without a leading dot, an optional port). */
+export function bypassed(url: URL, noProxy: string): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  for (const raw of noProxy.split(/[,\s]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    const m = /^(.+?)(?::(\d+))?$/.exec(entry);
+    const name = (m?.[1] ?? entry).replace(/^\*?\./, '').replace(/^\[|\]$/g, '');
+    if (m?.[2] && Number(m[2]) !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
+
+/**
+ * The proxy settings of an environment, as curl reads them: lower case first, then upper case
+ * (curl reads `http_proxy` in lower case only; upper case is taken too, as most tools do).
+ */
+export function proxyFrom(env: NodeJS.ProcessEnv): ProxySettings | undefined {
+  const pick = (name: string): string | undefined => (env[name.toLowerCase()] ?? env[name.toUpperCase()])?.trim() || undefined;
+  const httpProxy = pick('http_proxy');
+  const httpsProxy = pick('https_proxy');
+  const noProxy = pick('no_proxy');
+  if (!httpProxy && !httpsProxy) return undefined;
+  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
 }
 
 /** The login URL when Jira answers with a CAPTCHA challenge (X-Authentication-Denied-Reason, X-Seraph-LoginReason). */
 function captchaOf(headers: Answer['headers'], base: string): string | undefined {
-  const flat = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
   const denied = flat(headers['x-authentication-denied-reason']);
   const seraph = flat(headers['x-seraph-loginreason']);
   if (!/CAPTCHA_CHALLENGE/i.test(denied) && !/AUTHENTICATION_DENIED/i.test(seraph)) return undefined;

@@ -8,8 +8,9 @@ import { TargetError, UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { ledgerPathFor, openLedgerFile } from '../shared/ledger-file.js';
 import type { LockOptions } from '../shared/lock.js';
-import { HttpClient, type Credentials } from './http.js';
+import { HttpClient, proxyFrom, type Credentials } from './http.js';
 import { Pacer } from './rate.js';
+import type { AccountMatch } from './identity.js';
 import { RestTarget } from './target.js';
 
 export interface RestTargetOptions {
@@ -29,6 +30,8 @@ export interface RestTargetOptions {
   maxAttempts?: number;
   backoffMs?: number;
   random?: () => number;
+  /** How rows without a username are matched to accounts (`--match-accounts`, default 'email'). */
+  match?: AccountMatch;
 }
 
 export async function openRestTarget(baseUrl: string, options: RestTargetOptions): Promise<RestTarget> {
@@ -39,9 +42,11 @@ export async function openRestTarget(baseUrl: string, options: RestTargetOptions
     warn?.(`${url.origin} is plain http: ${credentials.source} travels unencrypted; use https`);
   }
   const { ledger, store } = await openLedgerFile(options.ledgerPath ?? ledgerPathFor(url.href, options.env), options.lockOptions ?? {});
+  const proxy = proxyFrom(options.env);
   const http = new HttpClient({
     baseUrl: url,
     credentials,
+    ...(proxy ? { proxy } : {}),
     pacer: new Pacer({ maxInFlight: options.concurrency ?? DEFAULT_CONCURRENCY }),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
@@ -49,7 +54,7 @@ export async function openRestTarget(baseUrl: string, options: RestTargetOptions
     ...(options.random ? { random: options.random } : {}),
     ...(options.onNote ? { onNote: options.onNote } : {}),
   });
-  return new RestTarget({ http, ledger, ledgerStore: store, ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
+  return new RestTarget({ http, ledger, ledgerStore: store, ...(options.match ? { match: options.match } : {}), ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
 }
 
 /** The base URL as given, without a trailing slash; refuses Cloud and credentials in the URL. */

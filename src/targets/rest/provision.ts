@@ -7,9 +7,11 @@
  * `POST /rest/servicedeskapi/customer` sends none, and `POST /rest/api/2/user` is asked not to.
  */
 import { TargetError } from '../../core/errors.js';
+import { NAME_NEEDED } from '../../core/validate.js';
 import type { ProvisionRequest } from '../../core/target.js';
 import type { ProvisionOutcome } from '../../core/types.js';
-import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, type Account } from './accounts.js';
+import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
+import type { AccountMatch } from './identity.js';
 import { RequestFailed, type Answer, type HttpClient } from './http.js';
 import { contested, type IntentLog } from './intents.js';
 import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
@@ -38,20 +40,42 @@ export interface RowContext {
   intents: IntentLog;
   /** Shared by the rows of a run: identical refusals in a row (see ALIKE_LIMIT). */
   refusals: { last: string; count: number; anyCreated: boolean };
+  /** How a row without a username is matched to its account (default: by email). */
+  match?: AccountMatch;
 }
 
 
 export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http } = ctx;
+  const found = await findAccount(http, row, ctx.match);
+  if (found === 'absent') return create(ctx, row, index);
+  if ('failed' in found) return found;
+  return existing(index, row, found);
+}
+
+/**
+ * The one rule that decides what a row's account is, for the real run (provisionRow) and the dry
+ * run (RestTarget.lookup) alike: the account to use, none (to create), or why the row fails.
+ */
+export async function findAccount(
+  http: HttpClient,
+  row: { email: string; username?: string | undefined },
+  match?: AccountMatch,
+): Promise<Account | 'absent' | { failed: string }> {
+  // A row names its account, or (by choice, where emails cannot be searched) the account JSM makes: username = email.
+  const byName = row.username ?? (match === 'jsm-username' ? row.email : undefined);
+  if (byName === undefined && match === 'username') {
+    return { failed: 'this row names no username, and accounts are matched by username (--match-accounts username): add a username column (or --map username=<column>)' };
+  }
   let found;
   try {
-    found = await resolveAccount(http, row.email, row.username);
+    found = await resolveAccount(http, row.email, byName);
   } catch (error) {
     return { failed: lookupFailure(error, row.email) };
   }
   switch (found.kind) {
     case 'existing':
-      return existing(index, row, found.account);
+      return found.account;
     case 'inactive':
       return { failed: inactiveReason(found.accounts) };
     case 'ambiguous':
@@ -59,7 +83,7 @@ export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index
     case 'mismatch':
       return { failed: mismatchReason(row.email, found.account) };
     case 'absent':
-      return create(ctx, row, index);
+      return 'absent';
   }
 }
 
@@ -69,6 +93,9 @@ function existing(index: number, row: ProvisionRequest, account: Account): Creat
 
 async function create(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http, intents } = ctx;
+  // The plan lets a row without a name through only for an account it found; one gone since then is
+  // not made nameless.
+  if (row.fullName === '') return { failed: NAME_NEEDED };
   // The customer API makes the username the email; a username of our own needs the platform API
   // (without a password Jira sets a random one, and notification "false" keeps it silent).
   const platform = row.password !== undefined || row.username !== undefined;
@@ -188,7 +215,7 @@ async function lookAgain(http: HttpClient, username: string, email: string): Pro
   try {
     const account = await accountByUsername(http, username);
     if (!account) return null;
-    return account.email.toLowerCase() === email.trim().toLowerCase() ? account : 'other';
+    return sameEmail(account.email, email) ? account : 'other';
   } catch (error) {
     if (error instanceof RequestFailed || error instanceof LookupFailed) return 'unknown';
     throw error;

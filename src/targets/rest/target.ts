@@ -1,12 +1,13 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
-import type { InvitationLedger, ProvisionRequest, Target } from '../../core/target.js';
+import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { accountByUsername, accountsByEmail } from './accounts.js';
+import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
+import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
 import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
 
 /** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
@@ -23,7 +24,7 @@ const UNPROVEN_REASON =
 const UNSURE_RUN = 'intent-resolution';
 const UNSURE_REASON =
   'an earlier run that was cut off meant to create this account; it was missing after that run, and found only after its create could have landed, so it may have been made another way: not sent by itself (send it with: invitations send --in-doubt)';
-import { addMembers, provisionRow, type Created, type RowContext } from './provision.js';
+import { addMembers, findAccount, provisionRow, type Created, type RowContext } from './provision.js';
 import { describeAnswer, EXPERIMENTAL, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, userSchema } from './wire.js';
 
 /** The project property that holds "Do not send account verification emails" for this tool. */
@@ -39,6 +40,8 @@ export interface RestTargetParts {
   ledgerStore: LedgerFile;
   onWarn?: (message: string) => void;
   onNote?: (message: string) => void;
+  /** How rows without a username are matched to accounts (default 'email'). */
+  match?: AccountMatch;
 }
 
 /**
@@ -65,6 +68,9 @@ export class RestTarget implements Target {
   #organizations: RestOrganizations;
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
   #accounts = new Map<string, string>();
+  #match: AccountMatch;
+  /** What the account can see, asked once per project before the first write ('' : no project). */
+  #identities = new Map<string, Promise<Identity>>();
 
   constructor(parts: RestTargetParts) {
     this.#http = parts.http;
@@ -75,6 +81,41 @@ export class RestTarget implements Target {
     this.#onNote = parts.onNote ?? (() => undefined);
     this.#intents = new IntentLog(parts.ledgerStore.path);
     this.#organizations = new RestOrganizations(parts.http);
+    this.#match = parts.match ?? 'email';
+  }
+
+  #identity(projectKey?: string): Promise<Identity> {
+    const key = projectKey ?? '';
+    let identity = this.#identities.get(key);
+    if (!identity) {
+      identity = readIdentity(this.#http, projectKey);
+      this.#identities.set(key, identity);
+      identity.catch(() => this.#identities.delete(key));
+    }
+    return identity;
+  }
+
+  /**
+   * Before anything is written for rows: where emails cannot be searched (hidden, masked, no
+   * Browse permission), rows matched by email would make second accounts: the run stops, unless
+   * each row names its username or another way of matching was chosen.
+   */
+  async #checkEmails(projectKey: string | undefined, byEmail: boolean): Promise<void> {
+    if (this.#match !== 'email' || !byEmail) return;
+    const identity = await this.#identity(projectKey);
+    if (identity.emailsHidden !== null) {
+      const error = emailsHiddenError(this.location, identity);
+      this.#http.stop(error);
+      throw error;
+    }
+  }
+
+  /** Before organizations are read for a run or written: an account that sees only its own would make duplicates. */
+  async #checkOrganizations(project: ProjectInfo): Promise<void> {
+    const identity = await this.#identity(project.key);
+    if (!identity.seesAllOrganizations) throw organizationsHiddenError(this.location, identity, project.key);
+    // Organizations are written before the first customer: the emails are checked before them too.
+    await this.#checkEmails(project.key, true);
   }
 
   /** Basic logins sent so far (0 with a token). */
@@ -89,6 +130,26 @@ export class RestTarget implements Target {
   /** The ledger file of this instance. */
   get ledgerPath(): string {
     return this.#store.path;
+  }
+
+  /**
+   * Whether the credentials work, and for whom (`GET /rest/api/2/myself`), and the JSM version.
+   * Reads only (`doctor`): no intent of an earlier run is settled.
+   */
+  async access(): Promise<{ user: string; displayName: string | null; jsmVersion: string }> {
+    const answer = await reachable(this.#http, () => this.#http.request('GET', '/rest/api/2/myself'));
+    const user = userSchema.safeParse(answer.body);
+    if (answer.status !== 200 || !user.success) {
+      throw new TargetError('bad-answer', `JSM did not say whom the credentials belong to (GET /rest/api/2/myself: ${describeAnswer(answer.status, answer.body)})`);
+    }
+    const version = await this.#discovery.version();
+    return { user: user.data.name, displayName: user.data.displayName ?? null, jsmVersion: version.text };
+  }
+
+  /** The service project of this key, found as getProject finds it; reads only (`doctor`). */
+  async findProject(key: string): Promise<{ key: string; name: string }> {
+    const desk = await this.#discovery.desk(key);
+    return { key: desk.projectKey, name: desk.projectName };
   }
 
   async getProject(key: string): Promise<ProjectInfo> {
@@ -121,23 +182,26 @@ export class RestTarget implements Target {
     return { project: { ...before, sendVerificationEmails: send }, previous: before.sendVerificationEmails, notes: settingNotes(version) };
   }
 
-  /** Emails with at least one active account (by the user search, exact email match without regard to case). */
-  async lookupExisting(keys: readonly string[]): Promise<Set<string>> {
-    const found = await mapLimit(keys, this.#http.pacer.maxInFlight, async (key) => {
-      const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
-        if (error instanceof TargetError) throw error;
-        throw new TargetError('bad-answer', (error as Error).message);
-      });
-      return accounts.some((a) => a.active) ? key : null;
+  /** What the real run would find for each row: findAccount, the rule provisionRow applies. */
+  async lookup(rows: readonly LookupRow[]): Promise<Lookup[]> {
+    // A dry run meets the stop a real run would meet.
+    await this.#checkEmails(undefined, rows.some((r) => r.username === undefined));
+    return mapLimit(rows, this.#http.pacer.maxInFlight, async (row): Promise<Lookup> => {
+      const found = await findAccount(this.#http, row, this.#match);
+      return found === 'absent' || 'failed' in found ? found : 'existing';
     });
-    return new Set(found.filter((k): k is string => k !== null));
   }
 
   async provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]> {
     const deskId = project.deskId ?? (await this.getProject(project.key)).deskId ?? '';
-    const outcomes: ProvisionOutcome[] = rows.map(() => ({ status: 'failed', reason: 'not processed' }));
+    await this.#checkEmails(project.key, rows.some((r) => r.username === undefined));
+    const outcomes: ProvisionOutcome[] = rows.map(() => NOT_PROCESSED);
     const batches: Promise<void>[] = [];
     let pending: Created[] = [];
+    /** Rows whose account exists now (created or found), by index: what a stop leaves them. */
+    const accounts = new Map<number, Created>();
+    /** What stopped the run (the instance refused it): the rows not done yet are not started. */
+    let stop: TargetError | undefined;
     this.#accounts.clear();
     const send = (): void => {
       const batch = pending;
@@ -150,30 +214,44 @@ export class RestTarget implements Target {
         }
       });
       // Held for the end; a rejection (the run stopping) is also seen there.
-      done.catch(() => undefined);
+      done.catch((error: unknown) => {
+        if (error instanceof TargetError) stop ??= error;
+      });
       batches.push(done);
     };
     try {
-      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals };
+      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals, match: this.#match };
       // More rows under way than requests in flight: a row waiting for its intent to reach the
       // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
       await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
-        const created = await provisionRow(ctx, row, index);
+        if (stop) return;
+        let created;
+        try {
+          created = await provisionRow(ctx, row, index);
+        } catch (error) {
+          if (!(error instanceof TargetError)) throw error;
+          stop ??= error;
+          return;
+        }
         if ('failed' in created) {
           outcomes[index] = { status: 'failed', reason: created.failed };
           onRowDone?.();
           return;
         }
+        accounts.set(index, created);
         pending.push(created);
         if (pending.length >= MEMBERS_PER_CALL) send();
       });
-      if (pending.length > 0) send();
+      if (pending.length > 0 && !stop) send();
     } finally {
       // Never leave a membership call running behind a stopped run.
       await Promise.allSettled(batches);
     }
-    await Promise.all(batches);
+    await Promise.all(batches).catch((error: unknown) => {
+      if (!(error instanceof TargetError)) throw error;
+    });
+    if (stop) throw new ProvisionStopped(stop, outcomes.map((o, index) => (o === NOT_PROCESSED ? stoppedOutcome(stop as TargetError, accounts.get(index), project.key) : o)));
     return outcomes;
   }
 
@@ -197,6 +275,7 @@ export class RestTarget implements Target {
   }
 
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
+    await this.#checkOrganizations(project);
     return this.#organizations.organizations(await this.#withDesk(project));
   }
 
@@ -279,7 +358,7 @@ export class RestTarget implements Target {
       );
       const made = open.filter((i, n) => {
         const account = accounts[n];
-        return account != null && account.active && account.email.toLowerCase() === i.record.email.trim().toLowerCase();
+        return account != null && account.active && sameEmail(account.email, i.record.email);
       });
       // Owed for sure only when the run knew its create made the account (JSM answered it), or knew
       // it sent one that nobody else's explains (never answered, no account right after). Else
@@ -352,6 +431,18 @@ export class RestTarget implements Target {
       `see the customers of ${project.key} in JSM (Project settings > Customers, or the Customers page of the project); jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
     );
   }
+}
+
+/** A row's outcome until its work is done. */
+const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
+
+/** What a row not finished when the instance refused the run is left with. */
+function stoppedOutcome(stop: TargetError, account: Created | undefined, projectKey: string): ProvisionOutcome {
+  if (account === undefined) return { status: 'failed', reason: `not processed: the run stopped (${stop.message}); run the same command again to finish` };
+  const why = `it was not made a customer of ${projectKey}: the run stopped (${stop.message}); run the same command again to finish`;
+  return account.status === 'created'
+    ? { status: 'failed', reason: `the account was created, but ${why}`, accountCreated: true }
+    : { status: 'failed', reason: `the account exists, but ${why}` };
 }
 
 /** What the admin should know about JSM's own emails on this version. */

@@ -57,7 +57,7 @@ export function errorText(body: unknown): string {
   return '';
 }
 
-function isHtml(text: string): boolean {
+export function isHtml(text: string): boolean {
   return /^\s*(<!doctype html|<html|<head|<body|<\?xml)/i.test(text) || /<\/(html|body|head|title|h1|div|p)>/i.test(text);
 }
 
@@ -93,8 +93,9 @@ export function isReadOnlyDirectory(status: number, body: unknown): boolean {
 /** The header the experimental JSM endpoints require. */
 export const EXPERIMENTAL = { 'x-experimentalapi': 'opt-in' } as const;
 
-/** Whether this 400 is the experimental-API refusal: by its i18n key, else by its (English) words. */
+/** Whether this is the experimental-API refusal: any 412 (Cloud), or a 400 by its i18n key, else by its (English) words. */
 export function isExperimentalRefusal(status: number, body: unknown): boolean {
+  if (status === 412) return true;
   if (status !== 400) return false;
   const key = i18nKeyOf(body);
   if (key !== undefined) return /experimental/i.test(key);

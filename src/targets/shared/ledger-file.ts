@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { InvitationLedger } from '../../core/target.js';
@@ -33,9 +32,12 @@ export function ledgerPathFor(baseUrl: string, env: NodeJS.ProcessEnv = process.
   return join(dir, `${host}-${hash}.ledger.json`);
 }
 
-/** Opens (or starts) the ledger file. */
+/**
+ * Opens the ledger file; a missing one is empty, and it (and its folder) are made by the first
+ * write only: a command that only reads never leaves an empty ledger behind to be mistaken for
+ * the real one.
+ */
 export async function openLedgerFile(path: string, lockOptions: LockOptions = {}): Promise<{ ledger: InvitationLedger; store: LedgerFile }> {
-  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-  const store = await LocalStore.open(path, lockOptions);
+  const store = await LocalStore.open(path, lockOptions, { folderMode: 0o700 });
   return { ledger: new LocalLedger(store), store };
 }

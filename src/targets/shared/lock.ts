@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync } from 'node:fs';
+import { constants, readFileSync, readlinkSync } from 'node:fs';
 import { link, lstat, open, rm } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors.js';
-import { openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
+import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
 
 /**
@@ -30,6 +31,14 @@ export interface LockOwner {
   at: number;
   /** The owner's process start time (Linux clock ticks since boot), to tell a reused pid. */
   start?: number;
+  /** The kernel's boot id (Linux): an owner of another boot, or of another machine, is not checked by pid. */
+  boot?: string;
+  /** The owner's PID namespace (`pid:[…]`): its pid means nothing in another one. */
+  pidns?: string;
+  /** The owner's live-socket, a file name in the lock's folder: connectable while the owner lives. */
+  sock?: string;
+  /** Random: tells this lock from another one with the same pid, host and time. */
+  nonce?: string;
 }
 
 export interface LockOptions {
@@ -43,30 +52,35 @@ export interface LockOptions {
 export async function withLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lockPath = `${file}.lock`;
   testHook('before-lock', lockPath);
-  await acquire(lockPath, file, options);
+  const alive = await LiveSocket.open(lockPath);
   try {
-    testHook('lock-held', lockPath);
-    return await fn();
+    await acquire(lockPath, file, options, alive);
+    try {
+      testHook('lock-held', lockPath);
+      return await fn();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
   } finally {
-    await rm(lockPath, { force: true });
+    await alive?.close();
   }
 }
 
 /** What is known of a lock's owner from here. */
 export type OwnerState = 'live' | 'dead' | 'unknown';
 
-async function acquire(lockPath: string, file: string, options: LockOptions): Promise<void> {
+async function acquire(lockPath: string, file: string, options: LockOptions, alive: LiveSocket | null): Promise<void> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let noticedAt = 0;
   let delay = 2;
   for (;;) {
-    if (await tryCreate(lockPath)) return;
+    if (await tryCreate(lockPath, alive)) return;
     const owner = await readOwner(lockPath);
     if (owner === null) continue; // released meanwhile
-    const state = ownerState(owner);
+    const state = await ownerState(owner, lockPath);
     if (state === 'dead') {
-      await breakDead(lockPath, owner);
+      await breakDead(lockPath, owner, alive);
       continue;
     }
     const now = Date.now();
@@ -114,10 +128,15 @@ function age(ms: number): string {
  * hard-linked to the lock's name (which fails if the lock, or anything else, exists there). A process
  * killed at any moment leaves either no lock or a lock that names it.
  */
-async function tryCreate(lockPath: string): Promise<boolean> {
-  const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now() };
+async function tryCreate(lockPath: string, alive: LiveSocket | null): Promise<boolean> {
+  const owner: LockOwner = { pid: process.pid, host: hostname(), at: Date.now(), nonce: randomBytes(8).toString('hex') };
   const start = startTime(process.pid);
   if (start !== undefined) owner.start = start;
+  const boot = bootId();
+  if (boot !== undefined) owner.boot = boot;
+  const pidns = pidNamespace();
+  if (pidns !== undefined) owner.pidns = pidns;
+  if (alive) owner.sock = alive.name;
   // Named like every temp file here, so that one left by a killed process is swept away later.
   const temp = join(dirname(lockPath), `.${basename(lockPath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let created = false;
@@ -133,6 +152,9 @@ async function tryCreate(lockPath: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // Our temp file was swept away by a run that took its pid for a dead one's (another PID
+    // namespace): no lock was taken; the caller tries again.
+    if (created && (error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw writeFailure(lockPath, error);
   } finally {
     if (created) await rm(temp, { force: true });
@@ -143,7 +165,8 @@ async function tryCreate(lockPath: string): Promise<boolean> {
 export async function readOwner(lockPath: string): Promise<LockOwner | null> {
   let handle;
   try {
-    handle = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Never blocks: a FIFO at the lock's name would wait for a writer forever (refused below).
+    handle = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -152,7 +175,7 @@ export async function readOwner(lockPath: string): Promise<LockOwner | null> {
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw symlinkRefused(lockPath);
+    if (!info.isFile()) throw notAFile(lockPath, info);
     try {
       const parsed: unknown = JSON.parse(await handle.readFile('utf8'));
       if (parsed && typeof parsed === 'object' && 'pid' in parsed && 'host' in parsed && 'at' in parsed) return parsed as LockOwner;
@@ -165,9 +188,27 @@ export async function readOwner(lockPath: string): Promise<LockOwner | null> {
   }
 }
 
-/** Whether the owner is alive, gone, or cannot be checked from this host. */
-export function ownerState(owner: LockOwner): OwnerState {
+/**
+ * Whether the owner is alive, gone, or cannot be checked from here. `lockPath`: where its lock is
+ * (its live-socket is beside it); without it, only the pid can be checked.
+ */
+export async function ownerState(owner: LockOwner, lockPath?: string): Promise<OwnerState> {
   if (owner.pid <= 0 || owner.host !== hostname()) return 'unknown';
+  // Another boot of this host (then the owner is gone), or another machine of the same name.
+  const boot = bootId();
+  if (owner.boot !== undefined && boot !== undefined && owner.boot !== boot) return 'unknown';
+  if (owner.sock !== undefined && lockPath !== undefined && !owner.sock.includes('/')) {
+    const answer = await LiveSocket.probe(join(dirname(lockPath), owner.sock));
+    if (answer !== 'unknown') return answer;
+  }
+  return pidState(owner);
+}
+
+/** What the owner's pid says, when it can say anything: only in the owner's own PID namespace. */
+function pidState(owner: LockOwner): OwnerState {
+  if (owner.pid <= 0 || owner.host !== hostname()) return 'unknown';
+  const pidns = pidNamespace();
+  if (owner.pidns !== undefined && pidns !== undefined && owner.pidns !== pidns) return 'unknown';
   if (owner.pid === process.pid) {
     // Our own pid: either this process (never waits for itself: locks are not re-entered) or an
     // earlier process with the same pid that died, which its start time tells.
@@ -185,6 +226,112 @@ export function ownerState(owner: LockOwner): OwnerState {
   return 'live';
 }
 
+/**
+ * A Unix socket this process listens on while it holds a lock, beside the lock: its liveness, as
+ * the kernel tells it to anyone who sees the folder (any PID or network namespace of this host).
+ * A connection is completed by the kernel even while the owner is stopped (SIGSTOP), and refused
+ * once the owner is gone. Where a socket cannot be made there (a file system without sockets),
+ * there is none and the pid is checked instead.
+ */
+class LiveSocket {
+  private constructor(
+    readonly name: string,
+    private readonly path: string,
+    private readonly server: Server,
+  ) {}
+
+  static async open(lockPath: string): Promise<LiveSocket | null> {
+    const name = `.${basename(lockPath)}.${process.pid}.${randomBytes(4).toString('hex')}.sock`;
+    const path = join(dirname(lockPath), name);
+    const server = createServer((connection) => connection.destroy());
+    server.on('error', () => undefined);
+    try {
+      await withSocketPath(path, (address) => new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }));
+    } catch {
+      server.close();
+      await rm(path, { force: true }).catch(() => undefined);
+      return null;
+    }
+    server.unref();
+    return new LiveSocket(name, path, server);
+  }
+
+  /** live: something listens there; dead: nothing does (or the socket is gone); unknown: cannot tell. */
+  static async probe(path: string): Promise<OwnerState> {
+    try {
+      return await withSocketPath(path, (address) => new Promise<OwnerState>((resolve) => {
+        const socket = connect(address);
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('live');
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => {
+          socket.destroy();
+          // EAGAIN: its backlog is full (a stopped owner asked many times): alive.
+          resolve(error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? 'dead' : error.code === 'EAGAIN' ? 'live' : 'unknown');
+        });
+      }));
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await rm(this.path, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Calls `fn` with an address for the socket at `path`: the path itself, or, when it is longer than
+ * a socket address may be (108 bytes), the same file through an open descriptor of its folder
+ * (Linux's /proc/self/fd/N/name).
+ */
+async function withSocketPath<T>(path: string, fn: (address: string) => Promise<T>): Promise<T> {
+  if (Buffer.byteLength(path) < 100) return fn(path);
+  const folder = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    return await fn(`/proc/self/fd/${folder.fd}/${basename(path)}`);
+  } finally {
+    await folder.close();
+  }
+}
+
+/** The name pattern of live-sockets, with the owner's pid as group 1. */
+export const LIVE_SOCKET = /^\..+\.lock(?:\.break)?\.(\d+)\.[0-9a-f]{8}\.sock$/;
+
+/** Removes live-sockets beside `file`'s lock left by owners that are gone (killed while they waited or held it). */
+export async function sweepDeadSockets(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    if (!LIVE_SOCKET.test(name)) continue;
+    const path = join(dir, name);
+    if ((await LiveSocket.probe(path)) === 'dead') await rm(path, { force: true }).catch(() => undefined);
+  }
+}
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's PID namespace (`pid:[4026531836]`, Linux); undefined elsewhere. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A process's start time from /proc (Linux); undefined elsewhere. */
 function startTime(pid: number): number | undefined {
   try {
@@ -198,21 +345,34 @@ function startTime(pid: number): number | undefined {
   }
 }
 
-async function breakDead(lockPath: string, seen: LockOwner): Promise<void> {
+async function breakDead(lockPath: string, seen: LockOwner, alive: LiveSocket | null): Promise<void> {
   const breaker = `${lockPath}.break`;
-  if (!(await tryCreate(breaker))) {
+  if (!(await tryCreate(breaker, alive))) {
     const other = await readOwner(breaker);
-    if (other && ownerState(other) === 'dead') await rm(breaker, { force: true });
+    if (other && (await ownerState(other, breaker)) === 'dead') await rm(breaker, { force: true });
     await sleep(5);
     return;
   }
   try {
     // Only remove the lock if it is still the dead one we saw, not a fresh one taken since.
     const now = await readOwner(lockPath);
-    if (now && now.pid === seen.pid && now.host === seen.host && now.at === seen.at) await rm(lockPath, { force: true });
+    if (now && sameOwner(now, seen)) {
+      await rm(lockPath, { force: true });
+      await removeSocketOf(lockPath, seen);
+    }
   } finally {
     await rm(breaker, { force: true });
   }
+}
+
+function sameOwner(a: LockOwner, b: LockOwner): boolean {
+  return a.pid === b.pid && a.host === b.host && a.at === b.at && a.nonce === b.nonce;
+}
+
+/** A dead owner's live-socket file, which it could not remove itself. */
+async function removeSocketOf(lockPath: string, owner: LockOwner): Promise<void> {
+  if (owner.sock === undefined || owner.sock.includes('/') || !LIVE_SOCKET.test(owner.sock)) return;
+  await rm(join(dirname(lockPath), owner.sock), { force: true }).catch(() => undefined);
 }
 
 /**
@@ -223,7 +383,7 @@ export async function breakLock(file: string): Promise<{ owner: LockOwner; state
   const lockPath = `${file}.lock`;
   const owner = await readOwner(lockPath);
   if (owner === null) return null;
-  const state = ownerState(owner);
+  const state = await ownerState(owner, lockPath);
   if (state === 'live') {
     throw new UsageError(
       'lock-live',
@@ -234,25 +394,29 @@ export async function breakLock(file: string): Promise<{ owner: LockOwner; state
   const info = await lstat(lockPath).catch(() => null);
   if (info?.isSymbolicLink()) throw symlinkRefused(lockPath);
   await rm(lockPath, { force: true });
+  if (state === 'dead') await removeSocketOf(lockPath, owner);
   return { owner, state, lockPath };
 }
 
 /**
- * Run ids say which process runs them: `<uuid>~<pid>.<start>@<host>`. An invitation left `sending`
- * by a run whose process is still alive on this host is being sent now, not in doubt: a resend of
- * in-doubt invitations leaves it alone. (Ids without the tag, or from other hosts: in doubt.)
+ * Run ids say which process runs them: `<uuid>~<pid>.<start>.<pidns>@<host>` (`.<pidns>`, the
+ * number of the run's PID namespace, is absent where there is none to read and in ids of earlier
+ * versions). An invitation left `sending` by a run whose process is still alive on this host, in
+ * this PID namespace, is being sent now, not in doubt: a resend of in-doubt invitations leaves it
+ * alone. (Ids without the tag, or from other hosts or namespaces, cannot be checked: in doubt.)
  */
 export function runIdFor(uuid: string): string {
-  return `${uuid}~${process.pid}.${startTime(process.pid) ?? 0}@${hostname()}`;
+  const pidns = /\[(\d+)\]/.exec(pidNamespace() ?? '')?.[1];
+  return `${uuid}~${process.pid}.${startTime(process.pid) ?? 0}${pidns ? `.${pidns}` : ''}@${hostname()}`;
 }
 
-/** true when the run that wrote `runId` is a live process on this host. */
+/** true when the run that wrote `runId` is a live process on this host, in this PID namespace. */
 export function runIsLive(runId: string | undefined): boolean {
-  const tag = /~(\d+)\.(\d+)@(.*)$/.exec(runId ?? '');
+  const tag = /~(\d+)\.(\d+)(?:\.(\d+))?@(.*)$/.exec(runId ?? '');
   if (!tag) return false;
   const start = Number(tag[2]);
-  const owner: LockOwner = { pid: Number(tag[1]), host: tag[3] ?? '', at: 0, ...(start > 0 ? { start } : {}) };
-  return ownerState(owner) === 'live';
+  const owner: LockOwner = { pid: Number(tag[1]), host: tag[4] ?? '', at: 0, ...(start > 0 ? { start } : {}), ...(tag[3] ? { pidns: `pid:[${tag[3]}]` } : {}) };
+  return pidState(owner) === 'live';
 }
 
 /** A path as one shell word, to paste as it is shown: quoted when it holds anything but plain characters. */

@@ -1,9 +1,9 @@
 /**
- * Customer organizations of the JSM double (JSM-API.md "Organizations"): the organization list,
+ * Customer organizations of the JSM double (docs/jsm-api.md "Organizations"): the organization list,
  * create, members, and the organizations of a desk. All need `X-ExperimentalApi: opt-in`. Writes
  * meet the same faults as every write (503, cut-after-write, 429), in server.ts.
  */
-import type { Ctx, State } from './routes.js';
+import { seesAllOrganizations, view, type Ctx, type State } from './routes.js';
 import type { Organization, User } from './types.js';
 import { experimental, EXPERIMENTAL_REFUSED, jsmError, jsmUser, page, type Reply } from './wire.js';
 
@@ -34,7 +34,10 @@ export function newOrganization(s: State, name: string, members: Iterable<string
 
 export const organizationRoutes: { method: string; pattern: RegExp; handler: Handler }[] = [
   { method: 'GET', pattern: /^\/rest\/servicedeskapi\/organization$/, handler: optIn((ctx) =>
-    page(ctx.state.organizations.map((o) => orgJson(ctx.base, o)), ctx.query, ctx.base, `${SD}/organization`)) },
+    page(ctx.state.organizations
+      // A non-agent sees only the organizations it belongs to.
+      .filter((o) => seesAllOrganizations(ctx.state) || (ctx.user !== null && o.members.has(ctx.user.toLowerCase())))
+      .map((o) => orgJson(ctx.base, o)), ctx.query, ctx.base, `${SD}/organization`)) },
   { method: 'POST', pattern: /^\/rest\/servicedeskapi\/organization$/, handler: optIn((ctx) => {
     const name = typeof body(ctx).name === 'string' ? (body(ctx).name as string).trim() : '';
     if (name === '') return jsmError(400, 'You must provide a name for the organization.', 'sd.organization.name.required');
@@ -53,7 +56,7 @@ export const organizationRoutes: { method: string; pattern: RegExp; handler: Han
     const org = ctx.state.organizations.find((o) => o.id === m[1]);
     if (!org) return ORG_NOT_FOUND();
     const users = [...org.members].map((n) => ctx.state.users.get(n)).filter((u): u is User => u !== undefined);
-    return page(users.map((u) => jsmUser(ctx.base, u)), ctx.query, ctx.base, `${SD}/organization/${org.id}/user`);
+    return page(users.map((u) => jsmUser(ctx.base, view(ctx.state, u))), ctx.query, ctx.base, `${SD}/organization/${org.id}/user`);
   }) },
   { method: 'POST', pattern: /^\/rest\/servicedeskapi\/organization\/([^/]+)\/user$/, handler: optIn((ctx, m) => {
     const org = ctx.state.organizations.find((o) => o.id === m[1]);

@@ -2,7 +2,7 @@
 import type { CreateRecord, Desk, NotificationSent, Organization, User } from './types.js';
 import { organizationRoutes } from './organizations.js';
 import {
-  experimental, EXPERIMENTAL_REFUSED, isEmail, jsmError, jsmUser, notFoundResource, page, platformError, platformUser, type Reply,
+  experimental, EXPERIMENTAL_REFUSED, isEmail, jsmError, jsmUser, notFoundResource, page, platformError, platformUser, shownEmail, type Reply,
 } from './wire.js';
 
 export interface State {
@@ -24,6 +24,27 @@ export interface State {
   organizationCreates: string[];
   organizationJoins: string[];
   deskOrganizationAdds: string[];
+  emailVisibility: 'public' | 'hidden' | 'masked';
+  /** What the authenticated account may do (every account of the double alike). */
+  account: { browseUsers: boolean; admin: boolean; agentOf: string[]; emailAddress?: string };
+}
+
+/** A user as the caller sees it under the instance's email visibility. */
+export function view(s: State, u: User): User {
+  return s.emailVisibility === 'public' ? u : { ...u, emailAddress: shownEmail(u.emailAddress, s.emailVisibility) };
+}
+
+/** The caller's own account: its user when it has one, else one made up (the token's owner, e.g. 'admin'). */
+export function accountUser(s: State, name: string): User {
+  return s.users.get(name.toLowerCase()) ?? {
+    name, key: `JIRAUSER${name}`, emailAddress: s.account.emailAddress ?? `${name}@jira.example`, displayName: name,
+    active: true, createdVia: 'seed', applicationKeys: ['jira-servicedesk'],
+  };
+}
+
+/** Whether the caller sees every organization: an admin, or an agent of some project (JSM shows a non-agent only its own). */
+export function seesAllOrganizations(s: State): boolean {
+  return s.account.admin || s.account.agentOf.length > 0;
 }
 
 /** The instance's language: the message changes, the i18n key does not. */
@@ -49,6 +70,8 @@ export interface Ctx {
   /** Base URL of the double (with the context path). */
   base: string;
   state: State;
+  /** The authenticated username (null on /info). */
+  user: string | null;
 }
 
 type Handler = (ctx: Ctx, m: RegExpMatchArray) => Reply;
@@ -101,9 +124,14 @@ function matches(u: User, needle: string): boolean {
  * `.` matches everyone. So an email finds its accounts whatever their usernames, plus any
  * account whose email or username merely starts with it: callers keep the exact matches.
  */
-function searchMatches(u: User, lowerQuery: string): boolean {
+function searchMatches(u: User, lowerQuery: string, emails = true): boolean {
   if (lowerQuery === '.') return true;
-  for (const f of searchFields(u)) if (f.startsWith(lowerQuery)) return true;
+  const fields = searchFields(u);
+  for (let i = 0; i < fields.length; i++) {
+    // Emails are searched only when the instance shows them (DefaultUserPickerSearchService).
+    if (i === 1 && !emails) continue;
+    if (fields[i]?.startsWith(lowerQuery)) return true;
+  }
   return false;
 }
 
@@ -157,7 +185,7 @@ const routes: Route[] = [
         'sd.customer.create.user.exists');
     }
     if (s.readOnlyDirectory) return readOnly(s, 'jsm');
-    return { status: 201, json: jsmUser(ctx.base, newUser(ctx.state, email, email, fullName, 'customer')) };
+    return { status: 201, json: jsmUser(ctx.base, view(s, newUser(ctx.state, email, email, fullName, 'customer'))) };
   } },
   { method: 'POST', pattern: /^\/rest\/api\/2\/user$/, handler: (ctx) => {
     const b = obj(ctx.body);
@@ -180,7 +208,7 @@ const routes: Route[] = [
     if (b.notification === true || b.notification === 'true') {
       ctx.state.notificationsSent.push({ username: user.name, value: b.notification, time: Date.now() });
     }
-    return { status: 201, json: platformUser(ctx.base, user, true) };
+    return { status: 201, json: platformUser(ctx.base, view(s, user), true) };
   } },
   { method: 'POST', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/customer$/, handler: (ctx, m) => {
     const desk = findDesk(ctx.state, m[1]);
@@ -208,13 +236,13 @@ const routes: Route[] = [
     const q = ctx.query.query ?? '';
     const users = [...desk.customers].map((n) => ctx.state.users.get(n))
       .filter((u): u is User => u !== undefined && (q === '' || matches(u, q)));
-    return page(users.map((u) => jsmUser(ctx.base, u)), ctx.query, ctx.base, `${SD}/servicedesk/${desk.id}/customer`);
+    return page(users.map((u) => jsmUser(ctx.base, view(ctx.state, u))), ctx.query, ctx.base, `${SD}/servicedesk/${desk.id}/customer`);
   } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/user$/, handler: (ctx) => {
     const { username, key } = ctx.query;
     const user = username !== undefined ? ctx.state.users.get(username.toLowerCase())
       : [...ctx.state.users.values()].find((u) => u.key === key);
-    return user ? { status: 200, json: platformUser(ctx.base, user, true) }
+    return user ? { status: 200, json: platformUser(ctx.base, view(ctx.state, user), true) }
       : platformError(404, [t(ctx.state, `The user named '${username ?? key ?? 'null'}' does not exist`, `Der Benutzer '${username ?? key ?? 'null'}' existiert nicht`)]);
   } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/user\/search$/, handler: (ctx) => {
@@ -224,9 +252,34 @@ const routes: Route[] = [
     const max = Math.min(1000, Number.parseInt(ctx.query.maxResults ?? '50', 10) || 50);
     const inactive = ctx.query.includeInactive === 'true';
     const lower = q.toLowerCase();
+    const s = ctx.state;
+    // Without Browse users and groups the search answers an empty list, not 403.
+    if (!s.account.browseUsers) return { status: 200, json: [] };
+    const emails = s.emailVisibility === 'public';
     const found: User[] = [];
-    for (const u of ctx.state.users.values()) if ((u.active || inactive) && searchMatches(u, lower)) found.push(u);
-    return { status: 200, json: found.slice(startAt, startAt + max).map((u) => platformUser(ctx.base, u)) };
+    for (const u of s.users.values()) if ((u.active || inactive) && searchMatches(u, lower, emails)) found.push(u);
+    const self = ctx.user !== null && !s.users.has(ctx.user.toLowerCase()) ? accountUser(s, ctx.user) : undefined;
+    if (self && searchMatches(self, lower, emails)) found.push(self);
+    return { status: 200, json: found.slice(startAt, startAt + max).map((u) => platformUser(ctx.base, view(s, u))) };
+  } },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/myself$/, handler: (ctx) =>
+    ({ status: 200, json: platformUser(ctx.base, view(ctx.state, accountUser(ctx.state, ctx.user ?? 'anonymous')), true) }) },
+  { method: 'GET', pattern: /^\/rest\/api\/2\/mypermissions$/, handler: (ctx) => {
+    const a = ctx.state.account;
+    const key = ctx.query.projectKey;
+    if (key !== undefined && !findProject(ctx.state, key)) return PROJECT_NOT_FOUND(key);
+    const agent = key !== undefined && a.agentOf.some((k) => k.toUpperCase() === key.toUpperCase());
+    const perm = (k: string, id: string, type: string, have: boolean) => [k, { id, key: k, name: k, type, description: '', havePermission: have }] as const;
+    const all = [
+      perm('USER_PICKER', '27', 'GLOBAL', a.browseUsers),
+      perm('ADMINISTER', '0', 'GLOBAL', a.admin),
+      perm('SYSTEM_ADMIN', '44', 'GLOBAL', a.admin),
+      perm('ADMINISTER_PROJECTS', '23', 'PROJECT', a.admin || agent),
+      perm('SERVICEDESK_AGENT', '-1', 'PROJECT', agent),
+      perm('BROWSE_PROJECTS', '10', 'PROJECT', true),
+    ];
+    const asked = ctx.query.permissions?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    return { status: 200, json: { permissions: Object.fromEntries(asked ? all.filter(([k]) => asked.includes(k)) : all) } };
   } },
   { method: 'GET', pattern: /^\/rest\/api\/2\/project\/([^/]+)$/, handler: (ctx, m) => {
     const d = findProject(ctx.state, m[1]);

@@ -9,7 +9,7 @@ import { newOrganization } from './organizations.js';
 import type {
   Desk, FailNext, Faults, JsmDouble, JsmDoubleOptions, RecordedCall, User,
 } from './types.js';
-import { NOT_AUTHENTICATED, TokenBucket, errorFor, fillHeaders, mulberry32, platformError, type Reply } from './wire.js';
+import { EXPERIMENTAL_REFUSED, NOT_AUTHENTICATED, TokenBucket, errorFor, experimental, fillHeaders, mulberry32, platformError, type Reply } from './wire.js';
 
 const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 
@@ -28,13 +28,20 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     readOnlyDirectory: opts.readOnlyDirectory ?? false,
     ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
     organizations: [], nextOrganizationId: 1, organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [],
+    emailVisibility: opts.emailVisibility ?? 'public',
+    account: {
+      browseUsers: opts.account?.browseUsers ?? true, admin: opts.account?.admin ?? true, agentOf: opts.account?.agentOf ?? [],
+      ...(opts.account?.emailAddress !== undefined ? { emailAddress: opts.account.emailAddress } : {}),
+    },
   };
   for (const seed of opts.organizations ?? []) {
     const org = newOrganization(state, seed.name, seed.members ?? []);
     for (const key of seed.projects ?? []) state.desks.find((d) => d.projectKey === key)?.organizations.add(org.id);
   }
-  /** JSESSIONID -> its user, when it started and how many calls it served. */
-  const sessions = new Map<string, { user: string; started: number; requests: number }>();
+  /** JSESSIONID -> its user, the node that holds it, when it started and how many calls it served. */
+  const sessions = new Map<string, { user: string; node: number; started: number; requests: number }>();
+  let lostSessions = 0;
+  let nextNode = 0;
   let nextSession = 1;
   let logins = 0;
   let failedLogins = 0;
@@ -58,10 +65,15 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     return i < 0 ? undefined : faults.failNext.splice(i, 1)[0];
   }
 
-  function sessionOf(cookieHeader: string | undefined): string | null {
+  function sessionOf(cookieHeader: string | undefined, node: number): string | null {
     const id = /(?:^|;\s*)JSESSIONID=([^;\s]+)/.exec(cookieHeader ?? '')?.[1];
     const session = id === undefined ? undefined : sessions.get(id);
     if (!session || id === undefined) return null;
+    // Another node of the cluster does not know this session.
+    if (session.node !== node) {
+      lostSessions++;
+      return null;
+    }
     const limits = opts.sessions ?? {};
     const ended = (limits.maxRequests !== undefined && session.requests >= limits.maxRequests)
       || (limits.ttlMs !== undefined && Date.now() - session.started > limits.ttlMs);
@@ -77,13 +89,16 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     return opts.captcha !== undefined && (opts.captcha.active === true || (failuresOf.get(user) ?? 0) >= captchaAfter);
   }
 
-  function authenticate(h: string | undefined): { user: string | null; forbidden: boolean; captcha?: boolean } {
+  let tokenUses = 0;
+  function authenticate(h: string | undefined): { user: string | null; forbidden: boolean; captcha?: boolean; basicDisabled?: boolean } {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h ?? '');
     if (bearer) {
-      if (bearer[1] === token) return { user: tokenUser, forbidden: false };
+      // A token revoked (or expired) mid-run: accepted for its first calls, refused from then on.
+      if (bearer[1] === token && (opts.revokeTokenAfter === undefined || ++tokenUses <= opts.revokeTokenAfter)) return { user: tokenUser, forbidden: false };
       if (opts.forbiddenToken !== undefined && bearer[1] === opts.forbiddenToken) return { user: 'agent', forbidden: true };
     }
     const basic = /^Basic\s+(\S+)\s*$/i.exec(h ?? '');
+    if (basic && opts.basicDisabled) return { user: null, forbidden: false, basicDisabled: true };
     if (basic && opts.basic) {
       const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -112,10 +127,23 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     };
     calls.push(call);
     opts.onRequest?.(call, state.users);
-    const extra: Record<string, string> = {};
+    const extra: Record<string, string | string[]> = {};
+    const setCookies: string[] = [];
+    // A cluster's load balancer: the node its cookie names, else the next in turn (and the cookie for it).
+    let node = 0;
+    if (opts.cluster) {
+      const pinned = new RegExp(`(?:^|;\\s*)${opts.cluster.cookie}=\\.?node(\\d+)`).exec(call.headers.cookie ?? '')?.[1];
+      const n = pinned === undefined ? Number.NaN : Number(pinned);
+      if (Number.isInteger(n) && n >= 0 && n < opts.cluster.nodes) node = n;
+      else {
+        node = nextNode++ % opts.cluster.nodes;
+        setCookies.push(`${opts.cluster.cookie}=.node${node}; Path=/; HttpOnly`);
+      }
+    }
     const answer = (reply: Reply): void => {
       if (res.destroyed || req.socket.destroyed) return;
-      const headers: Record<string, string> = { 'X-AUSERNAME': call.user ?? 'anonymous', ...extra, ...reply.headers };
+      if (setCookies.length > 0) extra['Set-Cookie'] = setCookies;
+      const headers: Record<string, string | string[]> = { 'X-AUSERNAME': call.user ?? 'anonymous', ...extra, ...reply.headers };
       let payload: string | undefined;
       if (reply.json !== undefined) {
         headers['Content-Type'] ??= 'application/json;charset=UTF-8';
@@ -146,15 +174,35 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
         case '403': return answer(errorFor(path, 403, 'You do not have permission to perform this operation.', 'sd.forbidden'));
         case '429': return answer({ ...platformError(429, ['Rate limit exceeded.']), headers: { 'Retry-After': String(forced.retryAfter ?? 1) } });
         case 'cut-before-write': return cut('cut-before-write');
-        case 'cut-after-write': cutAfter = true;
+        case 'cut-after-write': cutAfter = true; break;
+        // A single sign-on proxy whose session ended: its login page, answered 200, nothing done.
+        case 'login-page-200': return answer({ ...loginPage(state.language), status: 200 });
       }
     }
-    const ctx: Ctx = { method, path, query: call.query, headers: call.headers, body: body.value, base, state };
-    if (isAnonymousPath(path)) return answer(route(ctx));
+    const ctx: Ctx = { method, path, query: call.query, headers: call.headers, body: body.value, base, state, user: null };
+    if (isAnonymousPath(path)) {
+      // /info needs no login, but Basic credentials sent with it are checked (and a wrong password counted).
+      if (call.headers.authorization?.toLowerCase().startsWith('basic ') && !opts.basicDisabled) {
+        const checked = authenticate(call.headers.authorization);
+        if (checked.user === null && !checked.captcha) extra['X-Seraph-LoginReason'] = 'AUTHENTICATED_FAILED';
+        if (checked.user !== null) {
+          const id = `S${nextSession++}${Math.random().toString(36).slice(2, 10)}`.toUpperCase();
+          sessions.set(id, { user: checked.user, node, started: Date.now(), requests: 0 });
+          setCookies.push(`JSESSIONID=${id}; Path=${contextPath || '/'}; HttpOnly`);
+        }
+      }
+      return answer(route(ctx));
+    }
+    if (opts.experimentalEverywhere && path.startsWith('/rest/servicedeskapi/') && !experimental(ctx)) {
+      return answer(EXPERIMENTAL_REFUSED(opts.experimentalEverywhere));
+    }
 
     // A session cookie authenticates without credentials; credentials win when both are sent.
-    const sessionUser = call.headers.authorization === undefined ? sessionOf(call.headers.cookie) : null;
+    const sessionUser = call.headers.authorization === undefined ? sessionOf(call.headers.cookie, node) : null;
     const auth = sessionUser !== null ? { user: sessionUser, forbidden: false } : authenticate(call.headers.authorization);
+    if ('basicDisabled' in auth && auth.basicDisabled) {
+      return answer({ status: 403, json: { message: 'Basic Authentication has been disabled on this instance.' } });
+    }
     if ('captcha' in auth && auth.captcha) {
       return answer({
         ...platformError(403, [state.language === 'de' ? 'CAPTCHA erforderlich.' : 'CAPTCHA required.']),
@@ -170,10 +218,11 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     }
     if (sessionUser === null && call.headers.authorization?.toLowerCase().startsWith('basic ')) {
       const id = `S${nextSession++}${Math.random().toString(36).slice(2, 10)}`.toUpperCase();
-      sessions.set(id, { user: auth.user, started: Date.now(), requests: 0 });
-      extra['Set-Cookie'] = `JSESSIONID=${id}; Path=${contextPath || '/'}; HttpOnly`;
+      sessions.set(id, { user: auth.user, node, started: Date.now(), requests: 0 });
+      setCookies.push(`JSESSIONID=${id}; Path=${contextPath || '/'}; HttpOnly`);
     }
     call.user = auth.user;
+    ctx.user = auth.user;
     if (opts.rateLimit) {
       const { capacity, refillPerSecond, retryAfterSeconds } = opts.rateLimit;
       let bucket = buckets.get(auth.user);
@@ -243,6 +292,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     get faults(): Faults { return { ...faults, failNext: [...faults.failNext] }; },
     get logins(): number { return logins; },
     get failedLogins(): number { return failedLogins; },
+    get lostSessions(): number { return lostSessions; },
     expireSessions(): void { sessions.clear(); },
     setFaults(f: Partial<Faults>): void {
       faults = { ...faults, ...f, failNext: f.failNext ? [...f.failNext] : faults.failNext };

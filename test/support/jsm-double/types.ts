@@ -64,7 +64,7 @@ export interface RecordedCall {
   fault?: FaultKind;
 }
 
-export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write';
+export type FaultKind = '503' | '401' | '403' | '429' | 'cut-after-write' | 'cut-before-write' | 'login-page-200';
 
 /** One precise fault for the next request that matches (consumed when used). */
 export interface FailNext {
@@ -121,6 +121,8 @@ export interface JsmDoubleOptions {
   token?: string;
   /** Owner of `token` (default 'admin'); rate-limit buckets are per owner. */
   tokenUser?: string;
+  /** `token` works for this many calls, then is refused (401) as a token expired or revoked mid-run is. */
+  revokeTokenAfter?: number;
   /** Accepted Basic credentials. */
   basic?: { user: string; password: string };
   /** A Bearer token that authenticates (as 'agent') but is refused 403 everywhere except /info. */
@@ -164,6 +166,30 @@ export interface JsmDoubleOptions {
   /** Organizations that exist before the run. */
   organizations?: OrganizationSeed[];
   faults?: Partial<Faults>;
+  /**
+   * Administration > System > General configuration > User email visibility (default 'public').
+   * Hidden: answers carry no `emailAddress` and the user search does not match emails; masked:
+   * `john dot smith at corp dot example`, not matched either (Jira's EmailFormatterImpl and
+   * DefaultUserPickerSearchService).
+   */
+  emailVisibility?: 'public' | 'hidden' | 'masked';
+  /**
+   * What the authenticated account may do (default: everything, as a Jira admin). Without
+   * `browseUsers` (global permission Browse users and groups, USER_PICKER) the user search answers
+   * `200 []`; an account that is neither `admin` nor an agent of a project (`agentOf`) sees only the
+   * organizations it belongs to.
+   */
+  account?: { browseUsers?: boolean; admin?: boolean; agentOf?: string[]; emailAddress?: string };
+  /** Every servicedeskapi call but /info without `X-ExperimentalApi: opt-in` is refused with this status (412 as Cloud, or 400). */
+  experimentalEverywhere?: 400 | 412;
+  /**
+   * A Data Center cluster of `nodes` behind a load balancer that pins a client to a node with its
+   * own cookie (`cookie`, e.g. ROUTEID); a request without it goes to the next node in turn and is
+   * given it. Sessions (JSESSIONID) live on the node that made them: another node does not know them.
+   */
+  cluster?: { nodes: number; cookie: string };
+  /** Jira 8.16+ with Basic authentication turned off: every Basic call gets 403 `{"message":"Basic Authentication has been disabled on this instance."}`. */
+  basicDisabled?: boolean;
 }
 
 /** One write that created a user (done even when the answer was then cut). */
@@ -206,8 +232,10 @@ export interface JsmDouble {
   readonly faults: Faults;
   /** Successful Basic logins (calls authenticated by credentials rather than a session cookie). */
   readonly logins: number;
-  /** Failed Basic logins. */
+  /** Failed Basic logins (on /info too: Jira checks credentials sent to it, although it needs none). */
   readonly failedLogins: number;
+  /** Sessions that a node was asked for but did not know (a cluster's lost sessions). */
+  readonly lostSessions: number;
   /** Ends every session (the next cookie call gets 401). */
   expireSessions(): void;
   setFaults(f: Partial<Faults>): void;

@@ -101,7 +101,7 @@ function avatarUrls(base: string, key: string): Record<string, string> {
 export function jsmUser(base: string, u: User): unknown {
   const self = `${base}/rest/api/2/user?username=${encodeURIComponent(u.name)}`;
   return {
-    name: u.name, key: u.key, emailAddress: u.emailAddress, displayName: u.displayName,
+    name: u.name, key: u.key, ...(u.emailAddress !== '' ? { emailAddress: u.emailAddress } : {}), displayName: u.displayName,
     active: u.active, timeZone: 'Etc/UTC',
     _links: { jiraRest: self, avatarUrls: avatarUrls(base, u.key), self },
   };
@@ -111,7 +111,7 @@ export function jsmUser(base: string, u: User): unknown {
 export function platformUser(base: string, u: User, full = false): unknown {
   const json: Record<string, unknown> = {
     self: `${base}/rest/api/2/user?username=${encodeURIComponent(u.name)}`,
-    key: u.key, name: u.name, emailAddress: u.emailAddress, avatarUrls: avatarUrls(base, u.key),
+    key: u.key, name: u.name, ...(u.emailAddress !== '' ? { emailAddress: u.emailAddress } : {}), avatarUrls: avatarUrls(base, u.key),
     displayName: u.displayName, active: u.active, deleted: false, timeZone: 'Etc/UTC', locale: 'en_US',
   };
   if (full) {
@@ -133,6 +133,13 @@ export function experimental(ctx: { headers: Record<string, string> }): boolean 
   return v === 'opt-in' || v === 'true';
 }
 
-export const EXPERIMENTAL_REFUSED = (): Reply => jsmError(400,
+/** An email as "User email visibility" shows it: Jira's EmailFormatterImpl ('' for hidden: no emailAddress in answers). */
+export function shownEmail(email: string, visibility: 'public' | 'hidden' | 'masked'): string {
+  if (visibility === 'hidden') return '';
+  if (visibility === 'masked') return email.replace(/@/g, ' at ').replace(/\./g, ' dot ');
+  return email;
+}
+
+export const EXPERIMENTAL_REFUSED = (status: 400 | 412 = 400): Reply => jsmError(status,
   "This is an experimental API. You must set the header 'X-ExperimentalApi: opt-in' to use it.",
   'sd.api.experimental.header.required');

@@ -1,0 +1,204 @@
+import { Command } from 'commander';
+import { errorBody, RunError, TargetError } from '../../core/errors.js';
+import type { Target } from '../../core/target.js';
+import type { RestTarget } from '../../targets/rest/index.js';
+import { parseSmtpUrl } from '../../mail/smtp-url.js';
+import { action } from '../action.js';
+import { configLocation } from '../config.js';
+import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
+import type { Output } from '../output.js';
+import { doctorSchema, parseSettings, type DoctorSettings } from '../settings.js';
+
+/** What `doctor` found out, as `--json` prints it (one object). */
+export interface DoctorReport {
+  ok: boolean;
+  command: 'doctor';
+  target: 'local' | 'rest';
+  location: string;
+  /** Where the target came from: `--target`, `JSM_TARGET`, `config` (the file or its profile), or `default`. */
+  targetFrom: string;
+  config: { file: string | null; profile: string | null };
+  project: string | null;
+  projectFrom: string | null;
+  ledger: LedgerPlace;
+  mail: { route: 'smtp' | 'outbox' | 'none'; smtp: string | null; from: string | null; outbox: string | null };
+  credentials: { source: string | null; works: boolean | null; user: string | null; jsmVersion: string | null };
+  problems: { check: 'target' | 'credentials' | 'project' | 'mail'; code: string; message: string; hint?: string }[];
+  error?: { code: string; message: string; hint?: string };
+}
+
+export function doctorCommand(): Command {
+  const doctor = new Command('doctor').description(
+    'show what a command here would use (target, config file and profile, invitation ledger, mail route) and check that the target, its credentials and the SMTP server work; writes and sends nothing',
+  );
+  addCommonOptions(addMailOptions(addProjectOption(doctor)))
+    .addHelpText('after', '\nExit codes: 0 all well; 2 a setting cannot work (configuration); 3 the target refused (credentials, project, unreachable).\n\nExamples:\n  $ jsm-provision doctor\n  $ JSM_PROFILE=ci jsm-provision doctor --project ITH --json')
+    .action(action('doctor', (out, raw: CommonOptions) => runDoctor(out, raw, doctor)));
+  return doctor;
+}
+
+/** Where an option's value came from, in the words a user would look for. */
+function sourceOf(command: Command, name: string, flag: string, variable: string): string {
+  switch (command.getOptionValueSource(name)) {
+    case 'cli':
+      return flag;
+    case 'env':
+      return variable;
+    case 'config':
+      return 'config';
+    default:
+      return 'default';
+  }
+}
+
+async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<number> {
+  const options = parseSettings(doctorSchema, raw);
+  const spec = options.target?.trim() || DEFAULT_STORE;
+  const rest = /^https?:\/\//i.test(spec);
+  const report: DoctorReport = {
+    ok: true,
+    command: 'doctor',
+    target: rest ? 'rest' : 'local',
+    location: spec,
+    targetFrom: sourceOf(command, 'target', '--target', 'JSM_TARGET'),
+    config: configLocation(process.argv.slice(2), process.env),
+    project: options.project ?? null,
+    projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
+    ledger: await ledgerOf(options),
+    mail: mailRoute(options, rest),
+    credentials: { source: rest ? credentialSource(process.env) : null, works: null, user: null, jsmVersion: null },
+    problems: [],
+  };
+  const errors: RunError[] = [];
+  const problem = (check: DoctorReport['problems'][number]['check'], error: unknown): void => {
+    if (!(error instanceof RunError)) throw error;
+    errors.push(error);
+    report.problems.push({ check, ...errorBody(error) });
+  };
+  let target: Target | undefined;
+  try {
+    target = await openTarget(options, out);
+    report.location = target.location;
+  } catch (error) {
+    problem(rest ? 'credentials' : 'target', error);
+  }
+  if (target !== undefined) {
+    try {
+      await checkTarget(target, options, report, problem);
+    } finally {
+      await target.close().catch(() => undefined);
+    }
+  }
+  await checkMail(options, report, problem);
+  const first = report.problems[0];
+  if (first !== undefined) {
+    report.ok = false;
+    report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
+  }
+  out.jsonResult(report);
+  out.result(renderDoctor(report));
+  for (const error of errors) out.errorWords(error);
+  return doctorExitCode(errors);
+}
+
+/** 2 when a setting cannot work (configuration); else 3 when the target refused; else 0. */
+export function doctorExitCode(errors: readonly RunError[]): number {
+  if (errors.some((e) => e.exitCode === 2)) return 2;
+  return errors.length > 0 ? 3 : 0;
+}
+
+async function checkTarget(target: Target, options: DoctorSettings, report: DoctorReport, problem: (check: 'target' | 'credentials' | 'project', error: unknown) => void): Promise<void> {
+  if (target.kind === 'rest') {
+    const jsm = target as RestTarget;
+    try {
+      const access = await jsm.access();
+      report.credentials = { ...report.credentials, works: true, user: access.user, jsmVersion: access.jsmVersion };
+    } catch (error) {
+      if (error instanceof TargetError && (error.code === 'auth-failed' || error.code === 'captcha-required')) report.credentials.works = false;
+      problem('credentials', error);
+      return;
+    }
+    try {
+      if (options.project !== undefined) report.project = (await jsm.findProject(options.project)).key;
+    } catch (error) {
+      problem('project', error);
+    }
+    return;
+  }
+  try {
+    if (options.project !== undefined) await target.getProject(options.project);
+  } catch (error) {
+    problem('project', error);
+  }
+}
+
+function mailRoute(options: DoctorSettings, rest: boolean): DoctorReport['mail'] {
+  const smtp = options.smtp?.trim() || undefined;
+  const from = options.mailFrom?.trim() || null;
+  if (smtp !== undefined) {
+    let shown = smtp;
+    try {
+      shown = parseSmtpUrl(smtp).redacted;
+    } catch {
+      shown = '(not a valid URL)';
+    }
+    return { route: 'smtp', smtp: shown, from, outbox: null };
+  }
+  const outbox = options.outbox?.trim() || undefined;
+  if (outbox === undefined && rest) return { route: 'none', smtp: null, from, outbox: null };
+  return { route: 'outbox', smtp: null, from, outbox: null };
+}
+
+/** The mail settings checked as a run would check them, the SMTP server included; the outbox folder is not made. */
+async function checkMail(options: DoctorSettings, report: DoctorReport, problem: (check: 'mail', error: unknown) => void): Promise<void> {
+  if (report.mail.route === 'none') return;
+  try {
+    const setup = mailSetup(options, { kind: report.target, location: report.location }, [], () => undefined);
+    report.mail.outbox = setup.outbox;
+    if (report.mail.route === 'smtp') {
+      await setup.preflight();
+      await setup.close();
+    }
+  } catch (error) {
+    problem('mail', error);
+  }
+}
+
+/** Which credentials a REST target would use (their names, never their values). */
+function credentialSource(env: NodeJS.ProcessEnv): string | null {
+  if (env.JSM_TOKEN?.trim()) return 'JSM_TOKEN';
+  if (env.JSM_TOKEN_FILE?.trim()) return 'JSM_TOKEN_FILE';
+  const user = env.JSM_USER ? 'JSM_USER' : null;
+  const password = env.JSM_PASSWORD ? 'JSM_PASSWORD' : env.JSM_PASSWORD_FILE?.trim() ? 'JSM_PASSWORD_FILE' : null;
+  return user && password ? `${user} and ${password}` : null;
+}
+
+/** The words of the report (pure). */
+export function renderDoctor(r: DoctorReport): string {
+  const from = (source: string | null): string => (source === null || source === 'default' ? '(default)' : source === 'config' ? '(from the config file)' : `(from ${source})`);
+  const lines: [string, string][] = [
+    ['target', `${r.target === 'rest' ? 'JSM' : 'local store'} ${r.location} ${from(r.targetFrom)}`],
+    ['config', r.config.file === null ? 'no config file' : `${r.config.file}${r.config.profile !== null ? `, profile ${r.config.profile}` : ''}`],
+    ['project', r.project === null ? 'none named (--project or JSM_PROJECT)' : `${r.project} ${from(r.projectFrom)}`],
+  ];
+  if (r.target === 'rest') {
+    const c = r.credentials;
+    const works = c.works === true ? `work: logged in as ${c.user ?? '?'} (JSM ${c.jsmVersion ?? '?'})` : c.works === false ? 'refused (see below)' : 'not checked (see below)';
+    lines.push(['credentials', `${c.source ?? 'none set (JSM_TOKEN, or JSM_USER and JSM_PASSWORD)'}: ${works}`]);
+  }
+  lines.push(['ledger', `${r.ledger.path}${r.ledger.exists ? '' : ' (not there yet: made by the first run that records an invitation)'}`]);
+  const m = r.mail;
+  const mail =
+    m.route === 'smtp'
+      ? `SMTP ${m.smtp ?? ''}${m.from !== null ? ` from ${m.from}` : ''}${r.problems.some((p) => p.check === 'mail') ? '' : ' (the server took the login and the sender; nothing was sent)'}`
+      : m.route === 'outbox'
+        ? `.eml files in the outbox ${m.outbox ?? '(see below)'}`
+        : 'none: runs that send invitations will be refused (no-mail-route); give --smtp or --outbox, or import with --no-invite or --defer-invites';
+  lines.push(['mail', mail]);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  const body = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  body.push(r.ok ? 'all well' : `${r.problems.length} problem(s): see below`);
+  return body.join('\n');
+}
+
