@@ -2,10 +2,12 @@
  * Durable intent before effect on REST: the ledger record a new customer's invitation will get is
  * written here, appended and fdatasync'ed, before the call that creates the account is sent. The
  * ledger itself is committed later (with a chunk's results); a run killed in between leaves these
- * lines, and the next run resolves them from the accounts (see `resolveIntents` in target.ts):
- * an account that exists now under the username we meant to create, with that email, was created by
- * us (our look-up found none before the intent was written): its invitation is owed; no account
- * means the create never happened (the row will be created by the re-run, and invited then).
+ * lines, and the next run resolves them from the accounts (see `#settleLeft` in target.ts). What
+ * the run learned of each create is written beside (`<name>.made`, at once, not fsync'ed): JSM
+ * answered it (this create made the account: its invitation is owed), or it was sent and never
+ * answered with no account right after (owed if the account turns up). An account found for an
+ * intent without either may have been made by another run of the same rows: in doubt. No account
+ * means the create has not landed (yet): kept while it still could.
  *
  * One file per process, named by a random token no other process can reuse
  * (`<ledger>.intents/<host>-k<boot id>-r<random>.jsonl`; a pid is not such a name: a process in a
@@ -46,8 +48,8 @@ export interface LeftIntent extends Intent {
 
 type Line =
   | { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true; made?: 'answered' | 'unanswered' }
-  // In the `.made` file beside.
   | { t: 'settled'; p: string; k: string }
+  // In the `.made` file beside (see IntentLog.made).
   | { t: 'made'; p: string; k: string; how: 'answered' | 'unanswered' };
 
 export interface LeftIntents {
@@ -219,11 +221,13 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
   }
   const host = safe(hostname());
   const found: LeftIntents[] = [];
-  // A socket without its file: a process killed before its first intent reached the disk.
-  for (const name of names.filter((n) => n.endsWith('.sock') && !names.includes(n.replace(/\.sock$/, '.jsonl')))) {
-    const socket = join(log.dir, name);
-    if (socket !== log.socket && NAME.test(name.replace(/\.sock$/, '.jsonl')) && (await ownerOf(log.dir, name.replace(/\.sock$/, '.jsonl'), host)) === 'dead') {
-      await unlink(socket).catch(() => undefined);
+  // A socket or a `.made` file without its intent file: a process killed before its first intent
+  // reached the disk, or after its file was removed.
+  for (const name of names.filter((n) => /\.(sock|made)$/.test(n) && !names.includes(n.replace(/\.(sock|made)$/, '.jsonl')))) {
+    const path = join(log.dir, name);
+    const intentsName = name.replace(/\.(sock|made)$/, '.jsonl');
+    if (join(log.dir, intentsName) !== log.file && NAME.test(intentsName) && (await ownerOf(log.dir, intentsName, host)) === 'dead') {
+      await unlink(path).catch(() => undefined);
     }
   }
   for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) {

@@ -329,9 +329,11 @@ export class RestTarget implements Target {
 
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
-   * now under the username the run meant to create, with that email, was created by it (its
-   * look-up had found none), so its invitation is owed and recorded now; records already in the
-   * ledger win. An intent whose account does not exist (yet) is kept while the killed run's create
+   * now under the username the run meant to create, with that email, whose create that run saw
+   * answered (or sent unanswered, with no account right after), was created by it (its look-up had
+   * found none), so its invitation is owed and recorded now; one whose create was under way at the
+   * cut may be another run's (the same rows, another state folder): recorded in doubt. Records
+   * already in the ledger win. An intent whose account does not exist (yet) is kept while the killed run's create
    * may still land on the server (it was sent before the kill: LANDED_WITHIN_MS), and checked again
    * at the end of this run and by later runs; missing after that, it is dropped, so that someone who
    * becomes a customer another way later is not invited by this tool. One seen missing and found
