@@ -32,12 +32,15 @@ describe('intents left by a killed REST run', () => {
   it('an account made by the killed run is owed its invitation; a settled one and a missing one are not', async () => {
     const jsm = await rest.double({ existingUsers: [
       { name: 'made@example.com' },
+      { name: 'unproven@example.com' },
       { name: 'before@example.com' },
       { name: 'jsmith', emailAddress: 'sue@example.com' },
     ] });
     const target = await rest.target(jsm);
     const file = await leaveIntents(target.ledgerPath, [
-      intent(record('made@example.com')),
+      { ...intent(record('made@example.com')), made: 'answered' },
+      // Its create was under way at the kill: the account exists, but another run may have made it.
+      intent(record('unproven@example.com')),
       intent(record('deferred@example.com', { deferred: true })),
       intent(record('before@example.com')),
       { t: 'settled', p: 'ITH', k: 'before@example.com' },
@@ -47,6 +50,7 @@ describe('intents left by a killed REST run', () => {
     ], '{"t":"intent","rec');
     await target.getProject('ITH');
     expect(target.ledger.get('ITH', 'made@example.com')).toMatchObject({ status: 'pending', deferred: false });
+    expect(target.ledger.get('ITH', 'unproven@example.com')).toMatchObject({ status: 'sending', reason: expect.stringContaining('invitations send --in-doubt') });
     expect(target.ledger.get('ITH', 'before@example.com')).toBeUndefined();
     expect(target.ledger.get('ITH', 'never@example.com')).toBeUndefined();
     expect(target.ledger.get('ITH', 'sue@example.com')).toBeUndefined();
@@ -58,7 +62,8 @@ describe('intents left by a killed REST run', () => {
   it("a create the killed run sent that lands after the re-run started is still owed, found at the re-run's end", async () => {
     const jsm = await rest.double();
     const target = await rest.target(jsm);
-    await leaveIntents(target.ledgerPath, [intent(record('late@example.com'))]);
+    // (Sent and never answered: the killed run had said so.)
+    await leaveIntents(target.ledgerPath, [{ ...intent(record('late@example.com')), made: 'unanswered' }]);
     await target.getProject('ITH');
     expect(target.ledger.get('ITH', 'late@example.com')).toBeUndefined();
     // The straggler lands on the server now.
@@ -81,9 +86,12 @@ describe('whose intent file is whose', () => {
       const reader = new IntentLog(ledger);
       expect(await readLeftIntents(reader)).toEqual([]);
       // The owner ends with its intent unresolved (a create whose fate it never learned).
+      const file = owner.file;
       await owner.close(() => false);
       const left = await readLeftIntents(reader);
-      expect(left).toMatchObject([{ file: owner.file, ended: true, intents: [{ username: 'open@example.com' }] }]);
+      expect(left).toMatchObject([{ file, ended: true, intents: [{ username: 'open@example.com' }] }]);
+      // Anything it writes after goes to a file of its own, never to one another run may be rewriting.
+      expect(owner.file).not.toBe(file);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -131,8 +139,8 @@ describe('intents whose create can no longer land', () => {
     const target = await rest.target(jsm);
     await leaveIntents(target.ledgerPath, [
       { ...intent(record('maybe@example.com')), at: ago(30), absent: true },
-      // A run killed after its create landed, re-run the next day: nothing says it was made another way.
-      { ...intent(record('made@example.com')), at: ago(24 * 60) },
+      // A run killed after its create was answered, re-run the next day: nothing says it was made another way.
+      { ...intent(record('made@example.com')), at: ago(24 * 60), made: 'answered' },
     ]);
     await target.getProject('ITH');
     expect(target.ledger.get('ITH', 'maybe@example.com')).toMatchObject({ status: 'sending', reason: expect.stringContaining('invitations send --in-doubt') });

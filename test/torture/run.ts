@@ -13,7 +13,8 @@
  *   compaction              local, enough rows that sending triggers a compaction; kill -9 in or around it
  *   upgrade                 local, a store of format 1 (the release before the store log) upgraded by a killed import
  *   resend                  deferred invitations, `invitations send` killed -9 while sending, then sent again
- *   rest-faults             REST with answers cut after the write, 503s, 429s and slow answers, then a kill -9
+ *   rest-faults             REST with answers cut after the write, 503s, 429s and slow answers; then a kill -9,
+ *                           or a login page answered 200 mid-run (a session ended behind an SSO proxy)
  *   namespaces-rest         two REST runs of the same rows at once, each pid 1 of its own PID namespace,
  *                           separate state folders, answers cut; one killed -9; then a re-run
  *   namespaces-local        three imports into one local store at once, each pid 1 of its own PID namespace
@@ -21,7 +22,6 @@
  * A kill lands at a moment chosen from what the run is observed to do (a marker line of
  * JSM_PROVISION_TEST_HOOKS, an account created at the JSM double, a message accepted at the SMTP
  * sink), plus a random delay of up to 40 ms, so kills fall between steps as well as on them.
- * (Not covered yet: HTML pages answered with 200, which the JSM double cannot give.)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -229,7 +229,14 @@ function existingPeople(prefix: string): string[] {
 }
 
 /** kill -9 while provisioning or while sending, on either target; rows mixed with existing customers. */
-async function killCase(c: Case, target: 'local' | 'rest', phase: 'provisioning' | 'sending', faults?: JsmDoubleOptions): Promise<{ figures: Figures; note: string }> {
+async function killCase(
+  c: Case,
+  target: 'local' | 'rest',
+  phase: 'provisioning' | 'sending',
+  faults?: JsmDoubleOptions,
+  /** REST: instead of a kill, a login page answered 200 (a session ended behind an SSO proxy) after so many creates. */
+  loginPageAfter?: number,
+): Promise<{ figures: Figures; note: string }> {
   const { dir, prefix, sink } = c;
   const existing = existingPeople(prefix);
   const lines = newRows(prefix);
@@ -254,6 +261,18 @@ async function killCase(c: Case, target: 'local' | 'rest', phase: 'provisioning'
   const mine = () => sink.accepted().filter((m) => m.rcptTo.some((r) => r.startsWith(prefix))).length;
   const run = start(args, dir, env);
   let note: string;
+  if (jsm && loginPageAfter !== undefined) {
+    const login = jsm;
+    await until(() => login.creates.length >= loginPageAfter, run.done);
+    login.setFaults({ failNext: [{ method: 'POST', path: /customer$|\/user$/, kind: 'login-page-200' }] });
+    const stopped = await run.done;
+    // The rest of what it did is done by the re-run; nothing was cut off.
+    jsm.setFaults({ status503Rate: 0, cutAfterWriteRate: 0, failNext: [] });
+    note = `a login page answered 200 after ${loginPageAfter} accounts created (exit ${stopped.code})`;
+    note += await rerun(args, dir, env);
+    const owedNow = lines.map((l) => l.split(',')[0] ?? '').filter((e) => !existing.includes(e));
+    return { figures: await judge({ owed: owedNow, existing }, sink, prefix, restCustomers(jsm), [ledger], jsm), note };
+  }
   if (phase === 'provisioning') {
     if (jsm) {
       const creates = 1 + pick(ROWS - 1);
@@ -369,7 +388,12 @@ async function restFaultsCase(c: Case): Promise<{ figures: Figures; note: string
     rateLimit: { capacity: 30, refillPerSecond: 200 },
     faults: { status503Rate: 0.05 + random() * 0.1, cutAfterWriteRate: 0.05 + random() * 0.15, seed: pick(1_000_000) },
   };
-  const phase = pick(2) === 0 ? 'provisioning' : 'sending';
+  const how = pick(3);
+  if (how === 2) {
+    const r = await killCase(c, 'rest', 'provisioning', faults, 1 + pick(ROWS - 1));
+    return { figures: r.figures, note: r.note };
+  }
+  const phase = how === 0 ? 'provisioning' : 'sending';
   const r = await killCase(c, 'rest', phase, faults);
   return { figures: r.figures, note: `${phase}, ${r.note}` };
 }

@@ -2,10 +2,12 @@
  * Durable intent before effect on REST: the ledger record a new customer's invitation will get is
  * written here, appended and fdatasync'ed, before the call that creates the account is sent. The
  * ledger itself is committed later (with a chunk's results); a run killed in between leaves these
- * lines, and the next run resolves them from the accounts (see `resolveIntents` in target.ts):
- * an account that exists now under the username we meant to create, with that email, was created by
- * us (our look-up found none before the intent was written): its invitation is owed; no account
- * means the create never happened (the row will be created by the re-run, and invited then).
+ * lines, and the next run resolves them from the accounts (see `#settleLeft` in target.ts). What
+ * the run learned of each create is written beside (`<name>.made`, at once, not fsync'ed): JSM
+ * answered it (this create made the account: its invitation is owed), or it was sent and never
+ * answered with no account right after (owed if the account turns up). An account found for an
+ * intent without either may have been made by another run of the same rows: in doubt. No account
+ * means the create has not landed (yet): kept while it still could.
  *
  * One file per process, named by a random token no other process can reuse
  * (`<ledger>.intents/<host>-k<boot id>-r<random>.jsonl`; a pid is not such a name: a process in a
@@ -16,7 +18,7 @@
  * boot id). A file is removed once nothing in it is left unresolved; the socket when its owner closes.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
@@ -34,11 +36,21 @@ export interface Intent {
 /** An intent read back from a file, with when it was written (ms since the epoch). */
 export interface LeftIntent extends Intent {
   at: number;
+  /**
+   * What the run knew of its create: 'answered' (JSM answered 201: this create made the account),
+   * 'unanswered' (sent, never answered, and no account found after it); absent when the run was
+   * cut off before it knew (an account found may then be another run's).
+   */
+  made?: 'answered' | 'unanswered';
   /** A later run looked for the account and found none (its create may have been still on its way). */
   absentSeen?: boolean;
 }
 
-type Line = { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true } | { t: 'settled'; p: string; k: string };
+type Line =
+  | { t: 'intent'; record: InvitationRecord; username: string; at: string; absent?: true; made?: 'answered' | 'unanswered' }
+  | { t: 'settled'; p: string; k: string }
+  // In the `.made` file beside (see IntentLog.made).
+  | { t: 'made'; p: string; k: string; how: 'answered' | 'unanswered' };
 
 export interface LeftIntents {
   /** A file of a process that has ended (or of another machine). */
@@ -63,7 +75,7 @@ const LEGACY = /^(.*)-(\d+)-[0-9a-f]+\.jsonl$/;
 
 export class IntentLog {
   readonly dir: string;
-  readonly file: string;
+  #file: string;
   #handle: Promise<FileHandle> | undefined;
   #queue: Line[] = [];
   #writing: Promise<void> | undefined;
@@ -73,10 +85,20 @@ export class IntentLog {
   #wrote = false;
   /** Listening while this process may write its file: how other processes tell it is alive. */
   #alive: Promise<Server | undefined> | undefined;
+  #madeFd: number | undefined;
 
   constructor(ledgerPath: string) {
     this.dir = `${ledgerPath}.intents`;
-    this.file = join(this.dir, `${safe(hostname())}-k${BOOT}-r${randomBytes(8).toString('hex')}.jsonl`);
+    this.#file = this.#newName();
+  }
+
+  /** This process's file (a new one after a close that left intents open in the last). */
+  get file(): string {
+    return this.#file;
+  }
+
+  #newName(): string {
+    return join(this.dir, `${safe(hostname())}-k${BOOT}-r${randomBytes(8).toString('hex')}.jsonl`);
   }
 
   /** The socket whose listener says this file's owner is alive. */
@@ -102,6 +124,22 @@ export class IntentLog {
     await this.#flush();
   }
 
+  /**
+   * What this run learned of the create of an open intent (see LeftIntent.made): written behind
+   * the create, not waited for; a run cut off before it is on disk leaves its account in doubt.
+   */
+  made(project: string, key: string, how: 'answered' | 'unanswered'): void {
+    if (!this.#open.has(id(project, key))) return;
+    // A file of its own, written at once (no fsync: a kill -9 does not lose what was written; a
+    // machine that stops does, which leaves that account in doubt, the safe side).
+    try {
+      this.#madeFd ??= openSync(madeOf(this.file), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      writeSync(this.#madeFd, `${JSON.stringify({ t: 'made', p: project, k: key, how })}\n`);
+    } catch {
+      // Not written: the account is left in doubt if this run is cut off, as without it.
+    }
+  }
+
   /** Intents of this process that are still open (neither settled nor known to the ledger). */
   openIntents(known: (project: string, key: string) => boolean): Intent[] {
     for (const [k, intent] of this.#open) if (known(intent.record.project, intent.record.key)) this.#open.delete(k);
@@ -115,16 +153,26 @@ export class IntentLog {
     const handle = this.#handle;
     this.#handle = undefined;
     if (handle) await (await handle).close();
-    if (this.#wrote && this.openIntents(known).length === 0) {
+    if (this.#madeFd !== undefined) closeSync(this.#madeFd);
+    this.#madeFd = undefined;
+    const left = this.#wrote && this.openIntents(known).length > 0;
+    if (this.#wrote && !left) {
       await unlink(this.file).catch(() => undefined);
-      this.#wrote = false;
+      await unlink(madeOf(this.file)).catch(() => undefined);
     }
-    // Whatever is left open in the file (a create whose fate is unknown) is now another run's to resolve.
+    this.#wrote = false;
+    // Whatever is left open in the file (a create whose fate is unknown) is now another run's to
+    // resolve: once this process stops listening, it may do so at any moment, so anything this
+    // process writes later goes to a file of its own.
     const alive = this.#alive;
     this.#alive = undefined;
     const server = await alive?.catch(() => undefined);
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await unlink(this.socket).catch(() => undefined);
+    if (left) {
+      this.#open.clear();
+      this.#file = this.#newName();
+    }
   }
 
   /** Group commit: one append + fdatasync for everything queued meanwhile. */
@@ -173,11 +221,13 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
   }
   const host = safe(hostname());
   const found: LeftIntents[] = [];
-  // A socket without its file: a process killed before its first intent reached the disk.
-  for (const name of names.filter((n) => n.endsWith('.sock') && !names.includes(n.replace(/\.sock$/, '.jsonl')))) {
-    const socket = join(log.dir, name);
-    if (socket !== log.socket && NAME.test(name.replace(/\.sock$/, '.jsonl')) && (await ownerOf(log.dir, name.replace(/\.sock$/, '.jsonl'), host)) === 'dead') {
-      await unlink(socket).catch(() => undefined);
+  // A socket or a `.made` file without its intent file: a process killed before its first intent
+  // reached the disk, or after its file was removed.
+  for (const name of names.filter((n) => /\.(sock|made)$/.test(n) && !names.includes(n.replace(/\.(sock|made)$/, '.jsonl')))) {
+    const path = join(log.dir, name);
+    const intentsName = name.replace(/\.(sock|made)$/, '.jsonl');
+    if (join(log.dir, intentsName) !== log.file && NAME.test(intentsName) && (await ownerOf(log.dir, intentsName, host)) === 'dead') {
+      await unlink(path).catch(() => undefined);
     }
   }
   for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) {
@@ -185,7 +235,7 @@ export async function readLeftIntents(log: IntentLog): Promise<LeftIntents[]> {
     if (file === log.file) continue;
     const owner = await ownerOf(log.dir, name, host);
     if (owner === 'live') continue;
-    const byId = parseIntents(await readFile(file, 'utf8').catch(() => ''));
+    const byId = parseIntents((await readFile(file, 'utf8').catch(() => '')) + (await readFile(madeOf(file), 'utf8').catch(() => '')));
     found.push({ file, ended: owner === 'dead', intents: [...byId.values()] });
   }
   return found;
@@ -205,9 +255,13 @@ function parseIntents(text: string): Map<string, LeftIntent> {
       const at = Date.parse(line.at);
       const left: LeftIntent = { record: line.record, username: line.username, at: Number.isFinite(at) ? at : Date.now() };
       if (line.absent === true) left.absentSeen = true;
+      if (line.made === 'answered' || line.made === 'unanswered') left.made = line.made;
       byId.set(id(line.record.project, line.record.key), left);
     } else if (line.t === 'settled') {
       byId.delete(id(line.p, line.k));
+    } else if (line.t === 'made') {
+      const left = byId.get(id(line.p, line.k));
+      if (left && (line.how === 'answered' || line.how === 'unanswered')) left.made = line.how;
     }
   }
   return byId;
@@ -239,11 +293,12 @@ export async function contested(log: IntentLog, project: string, key: string): P
 export async function rewriteIntentFile(file: string, intents: readonly LeftIntent[]): Promise<void> {
   if (intents.length === 0) {
     await unlink(file).catch(() => undefined);
+    await unlink(madeOf(file)).catch(() => undefined);
     await unlink(socketOf(file)).catch(() => undefined);
     return;
   }
   const temp = `${file}.${process.pid}.tmp`;
-  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}) })}\n`).join('');
+  const text = intents.map((i) => `${JSON.stringify({ t: 'intent', record: i.record, username: i.username, at: new Date(i.at).toISOString(), ...(i.absentSeen ? { absent: true } : {}), ...(i.made ? { made: i.made } : {}) })}\n`).join('');
   try {
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
     try {
@@ -258,6 +313,8 @@ export async function rewriteIntentFile(file: string, intents: readonly LeftInte
     await unlink(temp).catch(() => undefined);
     throw writeFailure(file, error);
   }
+  // What it said is in the file now.
+  await unlink(madeOf(file)).catch(() => undefined);
 }
 
 /**
@@ -274,6 +331,11 @@ async function ownerOf(dir: string, name: string, host: string): Promise<'live' 
   const legacy = LEGACY.exec(name);
   if (legacy && legacy[1] === host) return alive(Number(legacy[2])) ? 'live' : 'dead';
   return 'elsewhere';
+}
+
+/** Where a run writes what it learned of its creates (see IntentLog.made). */
+function madeOf(file: string): string {
+  return file.replace(/\.jsonl$/, '.made');
 }
 
 function socketOf(file: string): string {

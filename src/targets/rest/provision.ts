@@ -141,6 +141,7 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
       if (error.lostAnswers > 0) {
         // Sent, and never answered: the create may still land on the server. Its intent stays open
         // (the file outlives this run), and the run that finds the account owes it its invitation.
+        if (row.invitation) intents.made(row.invitation.project, row.invitation.key, 'unanswered');
         return { failed: `${error.message}; no account was found yet, but the create may still land: ${UNKNOWN_FATE}` };
       }
       await settle();
@@ -151,6 +152,8 @@ async function create(ctx: RowContext, row: ProvisionRequest, index: number): Pr
   }
   if (answer.status === 200 || answer.status === 201) {
     ctx.refusals.anyCreated = true;
+    // Proof that this create made the account, for the run that resolves this intent if this one is cut off.
+    if (row.invitation) intents.made(row.invitation.project, row.invitation.key, 'answered');
     const user = userSchema.safeParse(answer.body);
     return { index, username: user.success ? user.data.name : username, email: row.email, status: 'created' };
   }

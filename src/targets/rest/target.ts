@@ -18,6 +18,8 @@ const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
  * dropped: if the person becomes a customer later, another way, this tool owes them nothing.
  */
 export const LANDED_WITHIN_MS = 15 * 60 * 1000;
+const UNPROVEN_REASON =
+  "an earlier run that was cut off sent this account's create, and the account exists, but that run never learned whether its create made it (another run of the same rows may have, and invited them): not sent by itself (send it with: invitations send --in-doubt)";
 /** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
 const UNSURE_RUN = 'intent-resolution';
 const UNSURE_REASON =
@@ -327,9 +329,11 @@ export class RestTarget implements Target {
 
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
-   * now under the username the run meant to create, with that email, was created by it (its
-   * look-up had found none), so its invitation is owed and recorded now; records already in the
-   * ledger win. An intent whose account does not exist (yet) is kept while the killed run's create
+   * now under the username the run meant to create, with that email, whose create that run saw
+   * answered (or sent unanswered, with no account right after), was created by it (its look-up had
+   * found none), so its invitation is owed and recorded now; one whose create was under way at the
+   * cut may be another run's (the same rows, another state folder): recorded in doubt. Records
+   * already in the ledger win. An intent whose account does not exist (yet) is kept while the killed run's create
    * may still land on the server (it was sent before the kill: LANDED_WITHIN_MS), and checked again
    * at the end of this run and by later runs; missing after that, it is dropped, so that someone who
    * becomes a customer another way later is not invited by this tool. One seen missing and found
@@ -358,12 +362,19 @@ export class RestTarget implements Target {
         const account = accounts[n];
         return account != null && account.active && sameEmail(account.email, i.record.email);
       });
-      // Seen missing once, and found only after the create could have landed: made another way, maybe.
-      const unsure = (i: LeftIntent): boolean => i.record.status === 'pending' && i.absentSeen === true && now - i.at > LANDED_WITHIN_MS;
+      // Owed for sure only when the run knew its create made the account (JSM answered it), or knew
+      // it sent one that nobody else's explains (never answered, no account right after). Else
+      // another run of the same rows (another state folder) may have made it and invited them; or,
+      // seen missing and found only after the create could have landed, it was made another way.
+      const unsure = (i: LeftIntent): string | undefined =>
+        i.record.status !== 'pending' ? undefined : i.absentSeen === true && now - i.at > LANDED_WITHIN_MS ? UNSURE_REASON : i.made === undefined ? UNPROVEN_REASON : undefined;
       const at = new Date().toISOString();
-      this.ledger.add(made.map((i) => (unsure(i) ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason: UNSURE_REASON, updatedAt: at } : { ...i.record, updatedAt: at })));
+      this.ledger.add(made.map((i) => {
+        const reason = unsure(i);
+        return reason ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason, updatedAt: at } : { ...i.record, updatedAt: at };
+      }));
       owed += made.filter((i) => i.record.status === 'pending' && !unsure(i)).length;
-      unsureCount += made.filter(unsure).length;
+      unsureCount += made.filter((i) => unsure(i) !== undefined).length;
       await this.#store.commit();
       // Missing: kept while its create may still land; once that time is past, it never will.
       const kept = open.filter((i, n) => accounts[n] == null && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
@@ -372,7 +383,7 @@ export class RestTarget implements Target {
     }
     this.#left = files.filter((f) => f.intents.length > 0);
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
-    if (unsureCount > 0) this.#onNote(`${unsureCount} account(s) that an earlier run, cut off, meant to create turned up only after its create could have landed (they may have been made another way): their invitations are listed as in doubt, not sent by themselves`);
+    if (unsureCount > 0) this.#onNote(`${unsureCount} account(s) that an earlier run, cut off, meant to create exist, but nothing proves that run made them (another run, or someone else, may have): their invitations are listed as in doubt (invitations list --status in-doubt), not sent by themselves`);
   }
 
   async close(): Promise<void> {
