@@ -66,6 +66,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   // refuses them stops the run before anything else is written.
   if (plan.organizations.used && total > 0 && !ctx.signal?.aborted) await plan.organizations.prepare();
   for (let start = 0; start < total; start += chunkSize) {
+    // A turn of the event loop between chunks: a signal's handler (and the progress line's timer)
+    // are macrotasks, and a target that answers at once (the local store between its commits)
+    // would otherwise run every chunk before Ctrl-C is even seen.
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     if (result.refused) {
       for (const planned of plan.rows.slice(start)) settled(notReached(planned, `not processed: the run stopped (${result.refused.message}); run the same command again to finish`));
       break;
