@@ -13,6 +13,7 @@ import type {
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
+import { closeMatches } from '../shared/close-matches.js';
 import { runIsLive, type LockOptions } from '../shared/lock.js';
 import { testHook } from '../../util/test-hooks.js';
 import * as orgs from './organizations.js';
@@ -311,9 +312,11 @@ function toInfo(project: StoredProject): ProjectInfo {
 
 function unknownProject(key: string, known: string[], location: string): TargetError {
   const list = known.length > 0 ? `projects in this store: ${known.join(', ')}` : 'this store has no projects yet';
+  // A key close to one the store has is a typo (as on REST): suggest that one, not a new project.
+  const close = closeMatches(key, known);
   return new TargetError(
     'unknown-project',
     `project ${key} does not exist in ${location} (${list})`,
-    `create it with: jsm-provision project create ${key} --name "<project name>"`,
+    close.length > 0 ? `use one of them: --project ${close[0]}` : `create it with: jsm-provision project create ${key} --name "<project name>"`,
   );
 }
