@@ -148,6 +148,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   return result;
 }
 
+/** The note on an existing customer's row whose name differs from the one the customer has (compared with runs of white space as one). */
+export function nameKept(given: string, held: string): string | undefined {
+  const same = (name: string): string => name.replace(/\s+/g, ' ').trim();
+  if (held.trim() === '' || same(given) === same(held)) return undefined;
+  return `the name given (${given}) was not applied: the customer exists as ${held}, and jsm-provision never renames an existing customer`;
+}
+
 /** The reason on an existing customer's row that came with a password. */
 export const PASSWORD_IGNORED = 'the password given was ignored: the customer exists, and jsm-provision never changes the password of an existing account';
 
@@ -233,9 +240,13 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
   const invitation = recordInvitation(plan, planned, situation, decision, s);
   const result = rowResult(planned.index, row, outcome.status, invitation);
   if (decision.action === 'suppress' || decision.action === 'defer') result.reason = decision.reason;
-  // A password given for a customer who exists is not set, on any target: the row says so.
-  const note = outcome.status === 'existing' ? (outcome.note ?? (row.password ? PASSWORD_IGNORED : undefined)) : undefined;
-  if (note) result.reason = result.reason ? `${result.reason}; ${note}` : note;
+  // A password given for a customer who exists is not set, on any target: the row says so; and so
+  // for a name other than the one the customer has.
+  const notes =
+    outcome.status === 'existing'
+      ? [outcome.note ?? (row.password ? PASSWORD_IGNORED : undefined), outcome.fullName !== undefined ? nameKept(row.fullName, outcome.fullName) : undefined]
+      : [];
+  for (const note of notes) if (note) result.reason = result.reason ? `${result.reason}; ${note}` : note;
   if (invitation === 'pending' && decision.action === 'send') s.toSend.push(result);
   return result;
 }

@@ -119,7 +119,7 @@ export class LocalTarget implements Target {
     });
     await Promise.all(hashing);
     const now = new Date().toISOString();
-    const outcomes = rows.map((): { status: 'created' | 'existing' } => ({ status: 'existing' }));
+    const outcomes = rows.map((): { status: 'created' | 'existing'; fullName?: string } => ({ status: 'existing' }));
     // One list for every customer created here (lists are never changed in place; see below).
     const inProject = [project.key];
     // One operation for the chunk: replayed as a whole if another process wrote the store meanwhile.
@@ -132,9 +132,11 @@ export class LocalTarget implements Target {
       const invitations: [string, string][] = [];
       let replaced = 0;
       rows.forEach((row, i) => {
-        const outcome = outcomes[i] as { status: 'created' | 'existing' };
+        const outcome = outcomes[i] as { status: 'created' | 'existing'; fullName?: string };
         const found = data.customers.get(row.key);
+        delete outcome.fullName;
         if (found) {
+          outcome.fullName = found.fullName;
           if (!found.projects.includes(project.key)) {
             // A new array, never a push: customers read from the store share their project lists.
             found.projects = [...found.projects, project.key];
