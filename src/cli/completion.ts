@@ -101,8 +101,10 @@ ${list.map((e) => `    "${e.path}") echo "${e.subcommands.join(' ')}" ;;`).join(
   esac
 }
 `;
-  if (shell === 'bash') return `# bash completion for jsm-provision\n${body}complete -o default -F _jsm_provision jsm-provision\n`;
-  return `#compdef jsm-provision\n# zsh completion for jsm-provision (through bash completion)\nautoload -U +X bashcompinit && bashcompinit\n${body}complete -o default -F _jsm_provision jsm-provision\n`;
+  // No `-o default`: bash would offer file names wherever the function offers nothing, after
+  // --project or --profile too; the function offers files itself where a path belongs.
+  if (shell === 'bash') return `# bash completion for jsm-provision\n${body}complete -F _jsm_provision jsm-provision\n`;
+  return `#compdef jsm-provision\n# zsh completion for jsm-provision (through bash completion)\nautoload -U +X bashcompinit && bashcompinit\n${body}complete -F _jsm_provision jsm-provision\n`;
 }
 
 function fish(list: Entry[]): string {

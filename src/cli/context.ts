@@ -179,10 +179,12 @@ export function mailSetup(
   const smtpUrl = options.smtp?.trim() || undefined;
   const from = options.mailFrom?.trim() || undefined;
   // Checked now, before anything is written; nodemailer itself is loaded when it is needed.
-  if (smtpUrl !== undefined) {
-    parseSmtpUrl(smtpUrl);
-    if (from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
-  }
+  if (smtpUrl !== undefined) parseSmtpUrl(smtpUrl);
+  // The sender is needed only by a run that sends (its preflight, before the first write): with
+  // --no-invite, or the project's setting on, --smtp from the environment needs no --mail-from.
+  const needSender = (): void => {
+    if (smtpUrl !== undefined && from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
+  };
   if (from !== undefined) parseSender(from);
   const templates = loadTemplates({
     kinds,
@@ -196,6 +198,7 @@ export function mailSetup(
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
+      needSender();
       mailer ??= Promise.all([import('../mail/index.js'), smtpPassword()]).then(([{ createMailer }, pass]) =>
         createMailer({
           ...(smtpUrl ? { smtpUrl } : {}),
@@ -213,6 +216,7 @@ export function mailSetup(
     templates,
     forInvitations: (project) => (options.portalUrl !== undefined ? { ...project, portalUrl: options.portalUrl } : project),
     preflight: async () => {
+      needSender();
       if (smtpUrl === undefined) return prepareOutbox(outboxDir);
       const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);
       await checkSmtp({

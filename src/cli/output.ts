@@ -32,7 +32,7 @@ export interface OutputOptions {
 /**
  * Where a command's words go. stdout carries the result: the human summary, or under --json
  * exactly one JSON object and nothing else. stderr carries progress, notes, warnings and errors.
- * Colour only on a terminal and never under NO_COLOR.
+ * Colour only on a terminal, never under NO_COLOR nor on a TERM=dumb terminal.
  */
 export class Output {
   readonly json: boolean;
@@ -44,7 +44,8 @@ export class Output {
   constructor(options: OutputOptions, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {
     this.json = options.json;
     this.quiet = options.quiet;
-    const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+    // NO_COLOR, or a terminal that says it cannot show colour (TERM=dumb: an editor's shell buffer).
+    const noColor = (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') || process.env.TERM === 'dumb';
     this.color = colors(!noColor && Boolean(stdout.isTTY));
     this.errColor = colors(!noColor && Boolean(stderr.isTTY));
     this.stderrIsTTY = Boolean(stderr.isTTY);

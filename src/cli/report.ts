@@ -132,12 +132,15 @@ export class ReportWriter<R extends ReportRow = RowResult> {
         await out.write(json ? `${first ? '' : ',\n'}    ${text}` : `${text}${dryMark}\r\n`);
         first = false;
       };
+      // An invitation written to the outbox as an .eml file was not sent: the report says `outbox`.
+      const toOutbox = summary.invitations.outbox !== null;
+      const format = (row: R): string => this.#format(toOutbox && row.invitation === 'sent' ? { ...row, invitation: 'outbox' } : row);
       let i = 0;
       for await (const [index, text] of this.#readSpill()) {
-        while (i < rows.length && (rows[i] as R).index < index) await emit(this.#format(rows[i++] as R));
+        while (i < rows.length && (rows[i] as R).index < index) await emit(format(rows[i++] as R));
         await emit(text);
       }
-      while (i < rows.length) await emit(this.#format(rows[i++] as R));
+      while (i < rows.length) await emit(format(rows[i++] as R));
       await out.write(json ? `${first ? '' : '\n'}  ]\n}\n` : '');
       await out.flush();
       await handle.sync();

@@ -72,6 +72,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   let reached = 0;
   try {
     for (let start = 0; start < total; start += chunkSize) {
+      // A turn of the event loop between chunks: a signal's handler (and the progress line's timer)
+      // are macrotasks, and a target that answers at once (the local store between its commits)
+      // would otherwise run every chunk before Ctrl-C is even seen.
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (result.refused) {
         for (const planned of plan.rows.slice(start)) settled(notReached(planned, `not processed: the run stopped (${result.refused.message}); run the same command again to finish`));
         reached = total;
@@ -197,6 +201,13 @@ function stoppedWriting(
   toSend.length = 0;
 }
 
+/** The note on an existing customer's row whose name differs from the one the customer has (compared with runs of white space as one). */
+export function nameKept(given: string, held: string): string | undefined {
+  const same = (name: string): string => name.replace(/\s+/g, ' ').trim();
+  if (held.trim() === '' || same(given) === same(held)) return undefined;
+  return `the name given (${given}) was not applied: the customer exists as ${held}, and jsm-provision never renames an existing customer`;
+}
+
 /** The reason on an existing customer's row that came with a password. */
 export const PASSWORD_IGNORED = 'the password given was ignored: the customer exists, and jsm-provision never changes the password of an existing account';
 
@@ -298,9 +309,13 @@ function settle(plan: Plan, planned: PlannedRow, outcome: ProvisionOutcome, s: S
     result.reason = UNPROVEN_CREATE;
     return result;
   }
-  // A password given for a customer who exists is not set, on any target: the row says so.
-  const note = outcome.status === 'existing' ? (outcome.note ?? (row.password ? PASSWORD_IGNORED : undefined)) : undefined;
-  if (note) result.reason = result.reason ? `${result.reason}; ${note}` : note;
+  // A password given for a customer who exists is not set, on any target: the row says so; and so
+  // for a name other than the one the customer has.
+  const notes =
+    outcome.status === 'existing'
+      ? [outcome.note ?? (row.password ? PASSWORD_IGNORED : undefined), outcome.fullName !== undefined ? nameKept(row.fullName, outcome.fullName) : undefined]
+      : [];
+  for (const note of notes) if (note) result.reason = result.reason ? `${result.reason}; ${note}` : note;
   if (invitation === 'pending' && decision.action === 'send') s.toSend.push(result);
   return result;
 }

@@ -80,7 +80,8 @@ export type ProvisionOutcome =
    */
   | { status: 'created'; account?: string; unproven?: true }
   /** `note`: something the row's report should say (a password cell that was ignored). */
-  | { status: 'existing'; note?: string; account?: string }
+  /** `fullName`: the name the target holds (a row's different name is never applied to an existing customer). */
+  | { status: 'existing'; note?: string; account?: string; fullName?: string }
   /** `accountCreated`: the account was made but the row could not be finished (membership failed). */
   | { status: 'failed'; reason: string; accountCreated?: boolean };
 

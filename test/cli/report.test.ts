@@ -58,6 +58,17 @@ const summary: RunSummary = {
 };
 
 describe('ReportWriter: rows streamed while reading, merged in input order at the end', () => {
+  it('an invitation written to the outbox is `outbox` in the report, not `sent` (SMTP runs keep `sent`)', async () => {
+    const dir = await tempDir();
+    const sent: RowResult = { ...row(0, 'created'), invitation: 'sent' };
+    for (const [name, outbox, word] of [['outbox.csv', join(dir, 'outbox'), 'outbox'], ['smtp.csv', null, 'sent']] as const) {
+      const report = ReportWriter.open(join(dir, name));
+      await report.finish({ ...summary, invitations: { ...summary.invitations, sent: 1, outbox } }, [sent]);
+      expect((await readFile(join(dir, name), 'utf8')).split('\r\n')[1]).toBe(`2,r0@example.com,Row 0,created,${word},,`);
+    }
+  });
+
+
   it('CSV: spilled and applied rows in input order; formulas neutralised; control characters shown as U+XXXX', async () => {
     const dir = await tempDir();
     const file = join(dir, 'result.csv');

@@ -106,3 +106,21 @@ describe('SMTP faults', () => {
     expect(later.json()).toMatchObject({ totals: { created: 2 }, invitations: { sent: 2 } });
   });
 });
+
+describe('a sender is needed only when something is sent', () => {
+  it('--smtp (from the environment, say) without --mail-from: no invitation to send (--no-invite, or the setting on) is no error', async () => {
+    const env = { JSM_SMTP_URL: sink.url };
+    const noInvite = await runCli(['add-customer', '--project', 'ITH', '--email', 'quiet@example.com', '--name', 'Quiet', '--no-invite', '--json'], { cwd: dir, env });
+    expect(noInvite.code).toBe(0);
+    await runCli(['project', 'set-notifications', '--project', 'ITH', '--no-verification'], { cwd: dir });
+    const settingOn = await runCli(['add-customer', '--project', 'ITH', '--email', 'held@example.com', '--name', 'Held', '--json'], { cwd: dir, env });
+    expect(settingOn.code).toBe(0);
+    expect(settingOn.json()).toMatchObject({ ok: true, invitations: { sent: 0, suppressed: 1, suppressedBy: 'project-setting' } });
+    // A run that sends still needs it, before anything is written.
+    await runCli(['project', 'set-notifications', '--project', 'ITH', '--verification'], { cwd: dir });
+    const sends = await runCli(['add-customer', '--project', 'ITH', '--email', 'loud@example.com', '--name', 'Loud', '--json'], { cwd: dir, env });
+    expect(sends.code).toBe(2);
+    expect(sends.json()).toMatchObject({ error: { code: 'missing-mail-from' } });
+    expect(sink.messages).toEqual([]);
+  });
+});

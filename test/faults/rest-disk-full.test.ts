@@ -50,9 +50,13 @@ describe('a full disk under the REST ledger', () => {
       status: 'pending' as const, deferred: false, mustChangePassword: false, updatedAt: new Date().toISOString(),
     });
     const asked = rows(5).map((r, i) => ({ ...r, invitation: intent(i) }));
+    // The run stops (every row's outcome with it: none was created), naming the file and the cause.
     await expect(target.provision(project, asked)).rejects.toMatchObject({
-      code: 'ledger-unwritable',
-      message: expect.stringMatching(/^the disk holding .*\.intents\/.*\.jsonl is full: no customer is created before the invitation it is owed is on disk/),
+      error: {
+        code: 'ledger-unwritable',
+        message: expect.stringMatching(/^the disk holding .*\.intents\/.*\.jsonl is full: no customer is created before the invitation it is owed is on disk/),
+      },
+      outcomes: Array.from({ length: 5 }, () => ({ status: 'failed', reason: expect.stringMatching(/^not processed: the run stopped/) })),
     });
     expect(jsm.creates).toEqual([]);
     expect(jsm.calls.filter((c) => c.method === 'POST')).toEqual([]);

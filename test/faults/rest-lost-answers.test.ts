@@ -66,7 +66,7 @@ describe('an account made by someone else between the look-up and the create', (
       status: 'pending' as const, deferred: false, mustChangePassword: false, updatedAt: new Date().toISOString(),
     });
     const outcomes = await target.provision(project, rows(3).map((r, i) => ({ ...r, invitation: intent(i) })));
-    expect(outcomes).toEqual([{ status: 'created' }, { status: 'existing' }, { status: 'created' }]);
+    expect(outcomes).toEqual([{ status: 'created' }, { status: 'existing', fullName: 'Made Elsewhere' }, { status: 'created' }]);
     // The core records invitations for the created rows only; then the intents are all resolved.
     target.ledger.add([intent(0), intent(2)]);
     await target.flush();

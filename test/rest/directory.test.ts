@@ -21,7 +21,7 @@ describe('accounts are resolved by email before anything is created', () => {
     const jsm = await rest.double({ existingUsers: directory });
     const target = await rest.target(jsm);
     const outcomes = await target.provision(await target.getProject('ITH'), directory.map((_, i) => row(`john.smith${i}@corp.example`)));
-    expect(outcomes).toEqual(directory.map(() => ({ status: 'existing' })));
+    expect(outcomes).toEqual(directory.map(() => expect.objectContaining({ status: 'existing' })));
     expect(creates(jsm)).toBe(0);
     expect(jsm.creates).toEqual([]);
     expect(jsm.desks[60]?.customers).toEqual(new Set(directory.map((u) => u.name)));
@@ -65,7 +65,7 @@ describe('accounts are resolved by email before anything is created', () => {
   it('one active account beside inactive ones is the account', async () => {
     const jsm = await rest.double({ existingUsers: [{ name: 'old', emailAddress: 'p@corp.example', active: false }, { name: 'new', emailAddress: 'p@corp.example' }] });
     const target = await rest.target(jsm);
-    expect(await target.provision(await target.getProject('ITH'), [row('p@corp.example')])).toEqual([{ status: 'existing' }]);
+    expect(await target.provision(await target.getProject('ITH'), [row('p@corp.example')])).toEqual([expect.objectContaining({ status: 'existing' })]);
     expect(jsm.desks[60]?.customers).toEqual(new Set(['new']));
   });
 
@@ -78,7 +78,7 @@ describe('accounts are resolved by email before anything is created', () => {
       row('x@corp.example', { username: 'other' }),
     ]);
     expect(outcomes).toEqual([
-      { status: 'existing' },
+      expect.objectContaining({ status: 'existing' }),
       { status: 'created' },
       { status: 'failed', reason: 'the username other belongs to an account with another email (o@corp.example), not x@corp.example: correct the username or the email of this row' },
     ]);

@@ -97,7 +97,8 @@ describe('provision', () => {
       const target = await rest.target(jsm, { concurrency: 1 });
       const outcomes = await target.provision(await target.getProject('ITH'), [...rows(1, 'a'), ...rows(1, 'p', 'Pw-123456')]);
       // The row's reason about the password is the core's, for every target (apply.ts).
-      expect(outcomes).toEqual([{ status: 'existing' }, { status: 'existing' }]);
+      // The account's display name comes with it: a row's other name is noted, never applied.
+      expect(outcomes).toEqual([{ status: 'existing', fullName: 'a0@example.com' }, { status: 'existing', fullName: 'p0@example.com' }]);
       expect(requestsPer(jsm, 'POST /rest/servicedeskapi/customer') + requestsPer(jsm, 'POST /rest/api/2/user')).toBe(0);
       expect(jsm.desks[60]?.customers).toEqual(new Set(['a0@example.com', 'p0@example.com']));
     }

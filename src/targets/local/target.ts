@@ -14,6 +14,7 @@ import type {
 } from '../../core/types.js';
 import type { StoredProject } from './format.js';
 import { LocalStore } from './store.js';
+import { closeMatches } from '../shared/close-matches.js';
 import { runIsLive, type LockOptions } from '../shared/lock.js';
 import { testHook } from '../../util/test-hooks.js';
 import * as orgs from './organizations.js';
@@ -122,7 +123,7 @@ export class LocalTarget implements Target {
     });
     await Promise.all(hashing);
     const now = new Date().toISOString();
-    const outcomes = rows.map((): { status: 'created' | 'existing' } => ({ status: 'existing' }));
+    const outcomes = rows.map((): { status: 'created' | 'existing'; fullName?: string } => ({ status: 'existing' }));
     // One list for every customer created here (lists are never changed in place; see below).
     const inProject = [project.key];
     // One operation for the chunk: replayed as a whole if another process wrote the store meanwhile.
@@ -135,9 +136,11 @@ export class LocalTarget implements Target {
       const invitations: [string, string][] = [];
       let replaced = 0;
       rows.forEach((row, i) => {
-        const outcome = outcomes[i] as { status: 'created' | 'existing' };
+        const outcome = outcomes[i] as { status: 'created' | 'existing'; fullName?: string };
         const found = data.customers.get(row.key);
+        delete outcome.fullName;
         if (found) {
+          outcome.fullName = found.fullName;
           if (!found.projects.includes(project.key)) {
             // A new array, never a push: customers read from the store share their project lists.
             found.projects = [...found.projects, project.key];
@@ -348,9 +351,11 @@ function toInfo(project: StoredProject): ProjectInfo {
 
 function unknownProject(key: string, known: string[], location: string): TargetError {
   const list = known.length > 0 ? `projects in this store: ${known.join(', ')}` : 'this store has no projects yet';
+  // A key close to one the store has is a typo (as on REST): suggest that one, not a new project.
+  const close = closeMatches(key, known);
   return new TargetError(
     'unknown-project',
     `project ${key} does not exist in ${location} (${list})`,
-    `create it with: jsm-provision project create ${key} --name "<project name>"`,
+    close.length > 0 ? `use one of them: --project ${close[0]}` : `create it with: jsm-provision project create ${key} --name "<project name>"`,
   );
 }

@@ -13,6 +13,8 @@ export interface Account {
   name: string;
   email: string;
   active: boolean;
+  /** The account's display name, when JSM gives it. */
+  displayName?: string;
 }
 
 const SEARCH = '/rest/api/2/user/search';
@@ -109,7 +111,7 @@ export function mismatchReason(email: string, account: Account): string {
 }
 
 function toAccount(u: z.infer<typeof userSchema>): Account {
-  return { name: u.name, email: (u.emailAddress ?? '').trim(), active: u.active !== false };
+  return { name: u.name, email: (u.emailAddress ?? '').trim(), active: u.active !== false, ...(u.displayName !== undefined && u.displayName !== null ? { displayName: u.displayName } : {}) };
 }
 
 function dedupe(accounts: Account[]): Account[] {

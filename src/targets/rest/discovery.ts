@@ -6,6 +6,9 @@
 import { TargetError } from '../../core/errors.js';
 import { RequestFailed, type HttpClient } from './http.js';
 import { deskSchema, describeAnswer, infoSchema, pageSchema, type DeskJson } from './wire.js';
+import { closeMatches } from '../shared/close-matches.js';
+
+export { closeMatches };
 
 export interface JsmVersion {
   /** As the instance gives it, e.g. `5.17.2-QR-0028`. */
@@ -118,30 +121,6 @@ export class Discovery {
       close.length > 0 ? `use one of them: --project ${close[0]}` : 'check the key in JSM (Projects > View all projects)',
     );
   }
-}
-
-/** Keys near `key`: edit distance up to 2 (1 for short keys), or one containing the other; closest first, at most 5. */
-export function closeMatches(key: string, keys: readonly string[]): string[] {
-  const wanted = key.toUpperCase();
-  const limit = wanted.length <= 3 ? 1 : 2;
-  return keys
-    .map((k) => ({ k, d: distance(wanted, k.toUpperCase()) }))
-    .filter(({ k, d }) => d <= limit || k.toUpperCase().includes(wanted) || wanted.includes(k.toUpperCase()))
-    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
-    .slice(0, 5)
-    .map(({ k }) => k);
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }
 
 /** A discovery call that gets no answer at all means the instance is unreachable: the run stops (exit 3). */

@@ -25,6 +25,8 @@ export interface Created {
   note?: string;
   /** Created, but not proven made by this run (its answer was lost): see `unproven`. */
   unproven?: true;
+  /** An existing account's display name (the row's name is not applied to it). */
+  fullName?: string;
 }
 
 export type RowDone = Created | { failed: string };
@@ -88,7 +90,7 @@ export async function findAccount(
 }
 
 function existing(index: number, row: ProvisionRequest, account: Account): Created {
-  return { index, username: account.name, email: row.email, status: 'existing' };
+  return { index, username: account.name, email: row.email, status: 'existing', ...(account.displayName !== undefined ? { fullName: account.displayName } : {}) };
 }
 
 async function create(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
@@ -310,7 +312,9 @@ export async function addMembers(
       continue;
     }
     if (answer.status >= 200 && answer.status < 300) {
-      for (const c of group) results.push([c.index, c.status === 'existing' && c.note ? { status: 'existing', note: c.note } : c.unproven ? { status: 'created', unproven: true } : { status: c.status }]);
+      for (const c of group) {
+        results.push([c.index, c.status === 'existing' ? { status: 'existing', ...(c.note ? { note: c.note } : {}), ...(c.fullName !== undefined ? { fullName: c.fullName } : {}) } : c.unproven ? { status: 'created', unproven: true } : { status: c.status }]);
+      }
       continue;
     }
     const said = describeAnswer(answer.status, answer.body);
