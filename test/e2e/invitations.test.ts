@@ -105,3 +105,33 @@ describe('SMTP faults', () => {
     expect(later.json()).toMatchObject({ totals: { created: 2 }, invitations: { sent: 2 } });
   });
 });
+
+describe('invitations send --email: one person', () => {
+  it('sends one deferred invitation and leaves the others pending; a sent one goes again only with --again, under a new Message-ID', async () => {
+    expect((await cli(['import-csv', '-', '--defer-invites'], csv(3))).code).toBe(0);
+    const one = await cli(['invitations', 'send', '--email', 'Person1@example.com']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.json()).toMatchObject({ ok: true, command: 'invitations send', email: 'person1@example.com', invitation: { before: 'pending', status: 'sent' }, invitations: { sent: 1, pending: 0 } });
+    expect(received()).toEqual(['person1@example.com']);
+
+    const twice = await cli(['invitations', 'send', '--email', 'person1@example.com']);
+    expect(twice.code).toBe(2);
+    expect(twice.json()).toMatchObject({ ok: false, error: { code: 'already-sent', hint: 'to send it once more (under a new Message-ID), add --again' } });
+    expect(received()).toEqual(['person1@example.com']);
+
+    const again = await cli(['invitations', 'send', '--email', 'person1@example.com', '--again']);
+    expect(again.code).toBe(0);
+    expect(again.json()).toMatchObject({ invitation: { before: 'sent', status: 'sent' } });
+    const ids = sink.accepted().map((m) => m.raw.match(/^Message-ID: (.+)$/im)?.[1]?.trim());
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect((await readStore(dir)).invitations.ITH?.['person0@example.com']?.status).toBe('pending');
+
+    const unknown = await cli(['invitations', 'send', '--email', 'nobody@example.com']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.json()).toMatchObject({ error: { code: 'no-invitation' } });
+    const bulk = await cli(['invitations', 'send', '--again']);
+    expect(bulk.json()).toMatchObject({ error: { code: 'conflicting-options' } });
+    expect(bulk.code).toBe(2);
+  });
+});
