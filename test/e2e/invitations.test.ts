@@ -135,3 +135,35 @@ describe('invitations send --email: one person', () => {
     expect(bulk.code).toBe(2);
   });
 });
+
+describe('customers show --email', () => {
+  it('shows the name, email, organizations and the invitation with its date and Message-ID, in words and --json; an unknown address is exit 1', async () => {
+    const imported = await cli(['import-csv', '-'], 'email,name,organization\nmaria@example.com,Maria Silva,Legal;Finance\n');
+    expect(imported.code).toBe(0);
+    const messageId = sink.accepted()[0]?.raw.match(/^Message-ID: (.+)$/im)?.[1]?.trim();
+    expect(messageId).toMatch(/^<[0-9a-f]{32}@example\.com>$/);
+
+    const show = (email: string) => runCli(['customers', 'show', '--project', 'ITH', '--email', email, '--json'], { cwd: dir });
+    const json = await show('MARIA@example.com');
+    expect(json.code).toBe(0);
+    expect(json.json()).toMatchObject({
+      ok: true,
+      command: 'customers show',
+      target: 'local',
+      project: 'ITH',
+      customer: { email: 'maria@example.com', fullName: 'Maria Silva', inProject: true, projects: ['ITH'], organizations: ['Finance', 'Legal'], passwordSet: false },
+      invitation: { status: 'sent', kind: 'welcome', messageId, updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
+
+    const words = await runCli(['customers', 'show', '--project', 'ITH', '--email', 'maria@example.com'], { cwd: dir });
+    expect(words.code).toBe(0);
+    expect(words.stdout).toMatch(/^name +Maria Silva$/m);
+    expect(words.stdout).toMatch(/^organizations +Finance, Legal$/m);
+    expect(words.stdout).toMatch(/^invitation +welcome invitation, sent \d{4}-\d\d-\d\dT/m);
+    expect(words.stdout).toContain(`Message-ID     ${messageId}`);
+
+    const unknown = await show('nobody@example.com');
+    expect(unknown.code).toBe(1);
+    expect(unknown.json()).toMatchObject({ ok: false, command: 'customers show', error: { code: 'unknown-customer', message: expect.stringContaining('nobody@example.com is not a customer') } });
+  });
+});
