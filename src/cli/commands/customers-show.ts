@@ -38,10 +38,7 @@ export async function findShown(target: Target, project: ProjectInfo, key: strin
   const organizations: string[] = [];
   if (customer !== undefined) {
     const names = new Set([key, ...(customer.account !== undefined ? [customer.account.toLowerCase()] : [])]);
-    const seen = new Set<string>();
     for (const org of (await target.organizations(project)).filter((o) => o.inProject)) {
-      if (seen.has(org.id)) continue;
-      seen.add(org.id);
       const members = await target.organizationMembers(org);
       if ([...names].some((n) => members.has(n))) organizations.push(org.name);
     }
