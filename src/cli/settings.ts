@@ -142,7 +142,17 @@ export const addCustomerSchema = z
 
 export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
 
-export const invitationsSendSchema = z.object({ ...common, ...mail, project: projectOption, inDoubt: flag, failed: flag, yes: flag });
+export const invitationsSendSchema = z
+  .object({ ...common, ...mail, project: projectOption, inDoubt: flag, failed: flag, yes: flag, email: text, again: flag })
+  .superRefine((settings, ctx) => {
+    // A second sending is asked for one person at a time, never for a whole project.
+    if (settings.again && settings.email === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: '--again sends one person\'s invitation once more: give --email with it', hint: 'jsm-provision invitations send --email <address> --again' } });
+    }
+    if (settings.email !== undefined && settings.failed) {
+      ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: '--failed is for the whole project: with --email, a failed invitation is sent without it', hint: 'leave out --failed' } });
+    }
+  });
 export type InvitationsSendSettings = z.output<typeof invitationsSendSchema>;
 
 /** `project create KEY --name <name>`: the key is the positional argument, labelled "project key". */

@@ -18,6 +18,8 @@ export interface SendContext {
   signal?: AbortSignal;
   /** Called with the number of invitations sent (or failed) so far, for progress. */
   onSent?: (count: number) => void;
+  /** A deliberate second sending (`--again`): each message gets `messageId`'s id, not the one recorded. */
+  freshMessageId?: boolean;
 }
 
 const CLAIM_BATCH = 32;
@@ -110,7 +112,7 @@ export async function sendRecords(
         continue;
       }
       const mailer = await (mailerReady ??= ctx.mailer());
-      const messageId = record.messageId ?? ctx.messageId(project.key, record.key, record.kind);
+      const messageId = (ctx.freshMessageId ? undefined : record.messageId) ?? ctx.messageId(project.key, record.key, record.kind);
       const outcome = await sendOne(mailer, project, record, messageId);
       outcomes.set(record.key, outcome);
       ctx.onSent?.(outcomes.size);

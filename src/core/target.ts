@@ -1,5 +1,6 @@
 import type { TargetError } from './errors.js';
 import type {
+  CustomerDetail,
   CustomerView,
   InvitationRecord,
   NewCustomer,
@@ -84,6 +85,8 @@ export interface Target {
    */
   provision(project: ProjectInfo, rows: readonly ProvisionRequest[], onRowDone?: () => void): Promise<ProvisionOutcome[]>;
   listCustomers(project: ProjectInfo): AsyncIterable<CustomerView>;
+  /** The account of a lower-cased email (REST: the one active account with it), or undefined when there is none. */
+  findCustomer(project: ProjectInfo, key: string): Promise<CustomerDetail | undefined>;
   /** Every organization of the target, each saying whether it is on the project (read once per run). */
   organizations(project: ProjectInfo): Promise<OrganizationInfo[]>;
   /** The members of an organization, as lower-cased emails and lower-cased account names. */

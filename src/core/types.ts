@@ -94,6 +94,23 @@ export interface CustomerView {
   createdAt?: string;
 }
 
+/** One customer as `customers show` shows it: what the target knows of the account. */
+export interface CustomerDetail {
+  email: string;
+  fullName: string;
+  /** Whether the account is a customer of the project; null when the target cannot tell (REST). */
+  inProject: boolean | null;
+  /** The local store's projects of the customer; absent where the target cannot list them (REST). */
+  projects?: string[];
+  /** REST: the account's username and whether it can log in. */
+  account?: string;
+  active?: boolean;
+  /** Local store: a predefined password, and whether it must be changed. */
+  passwordSet?: boolean;
+  mustChangePassword?: boolean;
+  createdAt?: string;
+}
+
 /** What `project set-notifications` reports back. */
 export interface SettingChange {
   project: ProjectInfo;

@@ -15,6 +15,14 @@ describe('{PKCS5S2} hashes', () => {
     expect(raw.subarray(16).equals(key)).toBe(true);
   });
 
+  it('hashes the UTF-8 bytes of any password the checks accept (accents, emoji), as Atlassian does', async () => {
+    for (const password of ['Pässwörd-ü', '🔑🔑🔑🔑🔑🔑🔑🔑', 'パスワードです、長い']) {
+      const raw = Buffer.from((await hashPassword(new Secret(password))).slice('{PKCS5S2}'.length), 'base64');
+      const key = pbkdf2Sync(Buffer.from(password, 'utf8'), raw.subarray(0, 16), 10_000, 32, 'sha1');
+      expect(raw.subarray(16).equals(key), password).toBe(true);
+    }
+  });
+
   it('uses a fresh random salt each time', async () => {
     const a = await hashPassword(new Secret('same password'));
     const b = await hashPassword(new Secret('same password'));

@@ -124,3 +124,65 @@ describe('a sender is needed only when something is sent', () => {
     expect(sink.messages).toEqual([]);
   });
 });
+
+describe('invitations send --email: one person', () => {
+  it('sends one deferred invitation and leaves the others pending; a sent one goes again only with --again, under a new Message-ID', async () => {
+    expect((await cli(['import-csv', '-', '--defer-invites'], csv(3))).code).toBe(0);
+    const one = await cli(['invitations', 'send', '--email', 'Person1@example.com']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.json()).toMatchObject({ ok: true, command: 'invitations send', email: 'person1@example.com', invitation: { before: 'pending', status: 'sent' }, invitations: { sent: 1, pending: 0 } });
+    expect(received()).toEqual(['person1@example.com']);
+
+    const twice = await cli(['invitations', 'send', '--email', 'person1@example.com']);
+    expect(twice.code).toBe(2);
+    expect(twice.json()).toMatchObject({ ok: false, error: { code: 'already-sent', hint: 'to send it once more (under a new Message-ID), add --again' } });
+    expect(received()).toEqual(['person1@example.com']);
+
+    const again = await cli(['invitations', 'send', '--email', 'person1@example.com', '--again']);
+    expect(again.code).toBe(0);
+    expect(again.json()).toMatchObject({ invitation: { before: 'sent', status: 'sent' } });
+    const ids = sink.accepted().map((m) => m.raw.match(/^Message-ID: (.+)$/im)?.[1]?.trim());
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect((await readStore(dir)).invitations.ITH?.['person0@example.com']?.status).toBe('pending');
+
+    const unknown = await cli(['invitations', 'send', '--email', 'nobody@example.com']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.json()).toMatchObject({ error: { code: 'no-invitation' } });
+    const bulk = await cli(['invitations', 'send', '--again']);
+    expect(bulk.json()).toMatchObject({ error: { code: 'conflicting-options' } });
+    expect(bulk.code).toBe(2);
+  });
+});
+
+describe('customers show --email', () => {
+  it('shows the name, email, organizations and the invitation with its date and Message-ID, in words and --json; an unknown address is exit 1', async () => {
+    const imported = await cli(['import-csv', '-'], 'email,name,organization\nmaria@example.com,Maria Silva,Legal;Finance\n');
+    expect(imported.code).toBe(0);
+    const messageId = sink.accepted()[0]?.raw.match(/^Message-ID: (.+)$/im)?.[1]?.trim();
+    expect(messageId).toMatch(/^<[0-9a-f]{32}@example\.com>$/);
+
+    const show = (email: string) => runCli(['customers', 'show', '--project', 'ITH', '--email', email, '--json'], { cwd: dir });
+    const json = await show('MARIA@example.com');
+    expect(json.code).toBe(0);
+    expect(json.json()).toMatchObject({
+      ok: true,
+      command: 'customers show',
+      target: 'local',
+      project: 'ITH',
+      customer: { email: 'maria@example.com', fullName: 'Maria Silva', inProject: true, projects: ['ITH'], organizations: ['Finance', 'Legal'], passwordSet: false },
+      invitation: { status: 'sent', kind: 'welcome', messageId, updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
+
+    const words = await runCli(['customers', 'show', '--project', 'ITH', '--email', 'maria@example.com'], { cwd: dir });
+    expect(words.code).toBe(0);
+    expect(words.stdout).toMatch(/^name +Maria Silva$/m);
+    expect(words.stdout).toMatch(/^organizations +Finance, Legal$/m);
+    expect(words.stdout).toMatch(/^invitation +welcome invitation, sent \d{4}-\d\d-\d\dT/m);
+    expect(words.stdout).toContain(`Message-ID     ${messageId}`);
+
+    const unknown = await show('nobody@example.com');
+    expect(unknown.code).toBe(1);
+    expect(unknown.json()).toMatchObject({ ok: false, command: 'customers show', error: { code: 'unknown-customer', message: expect.stringContaining('nobody@example.com is not a customer') } });
+  });
+});

@@ -1,6 +1,7 @@
 import { TargetError, UsageError } from '../../src/core/errors.js';
 import { isClaimable, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../src/core/target.js';
 import type {
+  CustomerDetail,
   CustomerView,
   InvitationRecord,
   OrganizationInfo,
@@ -268,6 +269,12 @@ export class MemoryTarget implements Target {
       if (!c.projects.includes(project.key)) continue;
       yield { email: c.email, fullName: c.fullName, passwordSet: c.passwordSet, mustChangePassword: c.mustChangePassword, createdAt: c.createdAt };
     }
+  }
+
+  async findCustomer(project: ProjectInfo, key: string): Promise<CustomerDetail | undefined> {
+    const c = this.customers.get(key);
+    if (!c) return undefined;
+    return { email: c.email, fullName: c.fullName, inProject: c.projects.includes(project.key), projects: [...c.projects], passwordSet: c.passwordSet, mustChangePassword: c.mustChangePassword, createdAt: c.createdAt };
   }
 
   async flush(): Promise<void> {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { customersShowCommand } from './customers-show.js';
 import type { CustomerView } from '../../core/types.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -8,10 +9,11 @@ import type { Output } from '../output.js';
 import { columns, plural } from '../render.js';
 
 export function customersCommand(): Command {
-  const customers = new Command('customers').description("list a project's customers");
+  const customers = new Command('customers').description("list a project's customers, or show one");
   addCommonOptions(addProjectOption(customers.command('list').description("list a project's customers (never their passwords)")))
     .addHelpText('after', '\nExample:\n  $ jsm-provision customers list --project ITH --json')
     .action(action('customers list', listCustomers));
+  customers.addCommand(customersShowCommand());
   return customers;
 }
 

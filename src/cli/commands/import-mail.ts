@@ -21,7 +21,7 @@ export function importMailCommand(): Command {
     .description('turn the people who emailed a support inbox into customers (.eml files, folders of them, mbox files)')
     .argument('<path...>', '.eml files, folders of them (read recursively), mbox files, or - for one message on standard input')
     .option('--include-cc', "add the people copied (Cc) on each message too, as JSM does for unknown Cc'd addresses")
-    .option('--reply-to', 'take the sender from Reply-To when a message has one, rather than From')
+    .option('--reply-to', "take the sender from Reply-To when a message has one, rather than From (a web form's visitor, when the form sends as no-reply or as the inbox)")
     .option('--exclude <address|@domain>', "the inbox's own addresses, domains (@example.com) or subdomains (@*.example.com): never made customers (repeatable)", collect);
   return addImportOptions(command)
     .addHelpText(
@@ -30,9 +30,11 @@ export function importMailCommand(): Command {
 Each message's sender becomes a customer: the address from From (or Reply-To), the name from the
 display name (encoded words decoded), or else the address's local part. An address that wrote many
 times is one row, from its earliest message; the report says how many messages it sent. Automatic
-mail (Auto-Submitted, Precedence: bulk/junk/list, List-Id, auto-replies, delivery reports),
-mailer-daemon and postmaster, no-reply addresses and --exclude addresses are skipped and listed with
-their reason. New customers get a "Verify your email for <project>" message, under the same rules as
+mail (Auto-Submitted, Precedence: bulk/junk/list/auto_reply, List-Id, List-Unsubscribe, auto-replies,
+delivery reports), mailer-daemon and postmaster, no-reply addresses and --exclude addresses are
+skipped and listed with their reason; when such a message names someone else in Reply-To (a web
+form), the reason says so: --reply-to takes that person instead. Folders are read in order of the
+numbers in their file names (an MH folder's 9 before 10). New customers get a "Verify your email for <project>" message, under the same rules as
 every invitation (--no-invite, --defer-invites, the project's "Do not send account verification
 emails"). A row's line is the message's file, and #n for the n-th message of an mbox.
 --exclude takes an address (support@example.com), a domain (@example.com: that domain only) or its

@@ -8,6 +8,7 @@ import { runIsLive } from '../../targets/shared/lock.js';
 import { action, withTarget } from '../action.js';
 import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
+import { sendOneInvitation } from './invitations-send-one.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
@@ -50,11 +51,17 @@ export function invitationsCommand(): Command {
           .description("send pending invitations, under the project's setting as it is now")
           .option('--in-doubt', 'also send those in doubt (a cut-off run may have sent them already)')
           .option('--failed', 'also retry those that failed')
+          .option('--email <address>', "send only this customer's invitation (pending or failed; in doubt with --in-doubt; sent with --again)")
+          .option('--again', 'with --email: send it once more although it was sent (under a new Message-ID)')
           .option('-y, --yes', 'do not ask for confirmation in a terminal'),
       ),
     ),
   )
-    .addHelpText('after', '\nExamples:\n  $ jsm-provision invitations send --project ITH\n  $ jsm-provision invitations send --project ITH --failed --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jsm-provision invitations send --project ITH\n  $ jsm-provision invitations send --project ITH --failed --yes\n' +
+        '  $ jsm-provision invitations send --project ITH --email maria@example.com --again',
+    )
     .action(action('invitations send', sendInvitations));
   invitations.addCommand(invitationsPreviewCommand());
   return invitations;
@@ -96,6 +103,7 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
 async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
+  if (options.email !== undefined) return sendOneInvitation(out, { ...options, email: options.email });
   const ledger = await ledgerOf(options);
   return withTarget(
     () => openTarget(options, out),

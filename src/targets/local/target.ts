@@ -2,6 +2,7 @@ import { messageOf, TargetError, UsageError } from '../../core/errors.js';
 import { hashPassword } from '../../core/pkcs5s2.js';
 import { isClaimable, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type {
+  CustomerDetail,
   CustomerView,
   InvitationRecord,
   OrganizationInfo,
@@ -187,6 +188,20 @@ export class LocalTarget implements Target {
         createdAt: customer.createdAt,
       };
     }
+  }
+
+  async findCustomer(project: ProjectInfo, key: string): Promise<CustomerDetail | undefined> {
+    const customer = this.#store.data.customers.get(key);
+    if (customer === undefined) return undefined;
+    return {
+      email: customer.email,
+      fullName: customer.fullName,
+      inProject: customer.projects.includes(project.key),
+      projects: [...customer.projects],
+      passwordSet: customer.passwordHash !== undefined,
+      mustChangePassword: customer.mustChangePassword === true,
+      ...(customer.createdAt !== undefined ? { createdAt: customer.createdAt } : {}),
+    };
   }
 
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {

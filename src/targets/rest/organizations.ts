@@ -61,7 +61,9 @@ export class RestOrganizations {
     if (answer && (answer.status === 200 || answer.status === 201) && answer.lostAnswers === 0) {
       const made = organizationSchema.safeParse(answer.body);
       if (made.success) {
-        (await this.#allOrganizations()).push(made.data);
+        // The list, when this create is what first reads it, has the new one already.
+        const all = await this.#allOrganizations();
+        if (!all.some((o) => o.id === made.data.id)) all.push(made.data);
         return { id: made.data.id, name: made.data.name, inProject: false };
       }
     }

@@ -1,7 +1,7 @@
 import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
 import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
-import type { CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
+import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
@@ -272,6 +272,30 @@ export class RestTarget implements Target {
       if (parsed.data.isLastPage !== false || values.length === 0) return;
       start += values.length;
     }
+  }
+
+  /**
+   * The account of an email: the active one when there is exactly one (as a row would resolve it),
+   * else the only one there is. Whether it is a customer of the desk is not asked: DC has no call
+   * for one customer, and listing the desk's customers is not in its reference.
+   */
+  async findCustomer(project: ProjectInfo, key: string): Promise<CustomerDetail | undefined> {
+    // Where emails cannot be matched, a search finds nobody: say so rather than "not a customer".
+    await this.#checkEmails(project.key, true);
+    const accounts = await reachable(this.#http, () => accountsByEmail(this.#http, key)).catch((error: unknown) => {
+      if (error instanceof TargetError) throw error;
+      throw new TargetError('bad-answer', (error as Error).message);
+    });
+    const active = accounts.filter((a) => a.active);
+    const account = active.length === 1 ? active[0] : accounts.length === 1 ? accounts[0] : undefined;
+    if (account === undefined) {
+      if (accounts.length === 0) return undefined;
+      throw new TargetError('ambiguous-account', `${key} is the email of ${accounts.length} accounts (${accounts.map((a) => a.name).join(', ')}), ${active.length} of them active`, 'Jira does not keep emails unique: look the accounts up in Jira\'s user management');
+    }
+    const answer = await reachable(this.#http, () => this.#http.request('GET', '/rest/api/2/user', { query: { username: account.name } }));
+    const user = userSchema.safeParse(answer.body);
+    const fullName = answer.status === 200 && user.success ? (user.data.displayName ?? account.name) : account.name;
+    return { email: account.email, fullName, inProject: null, account: account.name, active: account.active };
   }
 
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {

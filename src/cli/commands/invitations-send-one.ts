@@ -1,0 +1,103 @@
+import { UsageError, errorBody } from '../../core/errors.js';
+import { suppressedReason } from '../../core/invitation-policy.js';
+import { printable } from '../../core/printable.js';
+import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
+import { emailProblem } from '../../core/validate.js';
+import { runIsLive } from '../../targets/shared/lock.js';
+import { withTarget } from '../action.js';
+import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import type { Output } from '../output.js';
+import { askConfirm, canPrompt } from '../prompts.js';
+import { storeStopped } from '../run-rows.js';
+import type { InvitationsSendSettings } from '../settings.js';
+import { asRun } from '../signals.js';
+
+/**
+ * `invitations send --email E`: one person's invitation, under the project's setting as it is now.
+ * Pending or failed: sent. In doubt: only with --in-doubt. Sent: only with --again (a new
+ * Message-ID). Anything else stops before a write (exit 2) saying why and what to add.
+ */
+export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }): Promise<number> {
+  const email = options.email.trim();
+  const problem = emailProblem(email);
+  if (problem !== undefined) throw new UsageError('bad-email', `--email: ${problem}`, 'give the customer\'s address alone, e.g. --email jane@example.com');
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      const plan = planOne(target, project, email, { inDoubt: options.inDoubt, again: options.again }, runIsLive);
+      if (!plan.ok) throw new UsageError(plan.refusal.code, plan.refusal.message, plan.refusal.hint);
+      const mail = mailSetup(options, target, [plan.record.kind], (message) => out.warn(message));
+      let outcome: OneOutcome;
+      try {
+        if (plan.decision.action === 'send') {
+          checkRestDelivery(target, options);
+          const what = `${plan.again ? 'Send again' : 'Send'} the ${plan.record.kind === 'verify' ? 'verification message' : 'invitation'} to ${plan.record.email} (${project.key}, now ${plan.view})?`;
+          if (!options.yes && canPrompt() && !(await askConfirm(what))) {
+            out.note('Nothing was sent.');
+            out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
+            return 1;
+          }
+          await mail.preflight();
+        }
+        const sendPlan = { ...plan, project: mail.forInvitations(project) };
+        outcome = await asRun((signal) => sendOne(sendPlan, { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }));
+      } finally {
+        await mail.close();
+      }
+      for (const note of mail.templates.notes()) out.note(note);
+      const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
+      const code = oneExitCode(outcome);
+      out.jsonResult({ ...renderOneJson(target.kind, project.key, outcome, mail.outbox), ...(stopped ? { ok: false, error: errorBody(stopped) } : {}) });
+      const text = renderOneText(project.key, outcome, mail.outbox);
+      out.result(text);
+      if (out.quiet && !out.json && code === 1) out.always(text);
+      if (stopped) out.errorWords(stopped);
+      return code;
+    },
+  );
+}
+
+/** 130 interrupted; 0 sent; 1 when it was not (failed, in doubt, suppressed by the project, taken by another run). */
+export function oneExitCode(outcome: OneOutcome): number {
+  if (outcome.interrupted) return 130;
+  return outcome.outcome === 'sent' && outcome.stopped === undefined ? 0 : 1;
+}
+
+/** The `--json` object: the invitation totals of this one send, and the person's outcome. */
+export function renderOneJson(target: string, project: string, outcome: OneOutcome, outbox: string | null): Record<string, unknown> {
+  const sent = outcome.outcome === 'sent';
+  const reason = outcome.reason ?? (outcome.suppressedBy ? suppressedReason(outcome.suppressedBy) : undefined);
+  return {
+    ok: sent && !outcome.interrupted,
+    command: 'invitations send',
+    target,
+    project,
+    email: outcome.email,
+    invitation: { before: outcome.before, status: outcome.outcome, messageId: outcome.messageId ?? null },
+    invitations: {
+      sent: sent ? 1 : 0,
+      suppressed: outcome.outcome === 'suppressed' ? 1 : 0,
+      failed: outcome.outcome === 'failed' ? 1 : 0,
+      pending: 0,
+      inDoubt: outcome.outcome === 'in-doubt' ? 1 : 0,
+      suppressedBy: outcome.suppressedBy ?? null,
+      outbox: sent ? outbox : null,
+    },
+    problems: sent ? [] : [{ email: outcome.email, status: outcome.outcome, reason: reason ?? outcome.outcome }],
+    ...(outcome.interrupted ? { error: { code: 'interrupted', message: 'interrupted: the invitation was not sent', hint: 'run the same command again to send it' } } : {}),
+  };
+}
+
+/** The human summary (pure). */
+export function renderOneText(project: string, outcome: OneOutcome, outbox: string | null): string {
+  const who = printable(outcome.email, 80);
+  switch (outcome.outcome) {
+    case 'sent':
+      return `${outcome.before === 'sent' ? 'sent again' : 'sent'}: ${who}'s invitation for ${project}${outbox ? `, to the outbox ${outbox}` : ', by SMTP'}${outcome.messageId ? ` (Message-ID ${outcome.messageId})` : ''}`;
+    case 'suppressed':
+      return `not sent: ${project} says "Do not send account verification emails"; ${who}'s invitation stays ${outcome.before}`;
+    default:
+      return `not sent: ${who}'s invitation for ${project} is ${outcome.outcome}: ${outcome.reason ?? ''}`.replace(/: $/, '');
+  }
+}
