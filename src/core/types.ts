@@ -91,6 +91,8 @@ export interface CustomerView {
   passwordSet: boolean;
   mustChangePassword: boolean;
   createdAt?: string;
+  /** REST: the account's username (organization memberships and removals name it). */
+  account?: string;
 }
 
 /** What `project set-notifications` reports back. */

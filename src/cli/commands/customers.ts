@@ -6,12 +6,16 @@ import { addCommonOptions, addProjectOption, type CommonOptions } from '../optio
 import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
 import { columns, plural } from '../render.js';
+import { addExportCommand } from './customers-export.js';
+import { addRemoveCommand } from './customers-remove.js';
 
 export function customersCommand(): Command {
-  const customers = new Command('customers').description("list a project's customers");
+  const customers = new Command('customers').description("list, export or remove a project's customers");
   addCommonOptions(addProjectOption(customers.command('list').description("list a project's customers (never their passwords)")))
     .addHelpText('after', '\nExample:\n  $ jsm-provision customers list --project ITH --json')
     .action(action('customers list', listCustomers));
+  addExportCommand(customers);
+  addRemoveCommand(customers);
   return customers;
 }
 

@@ -1,0 +1,146 @@
+/**
+ * `customers remove`: who of the given emails is a customer of the project, which of the project's
+ * organizations each is a member of, the guard against removing too many, then the removals. A
+ * member of an organization that is on a project is a customer of that project too (JSM), so
+ * someone taken out of a project also leaves the project's organizations: first the organizations,
+ * then the project, so that a run cut off between the two is finished by running it again.
+ * Accounts are never deleted or deactivated.
+ */
+import { UsageError } from './errors.js';
+import type { Target } from './target.js';
+import type { CustomerView, OrganizationInfo, OrganizationMember, ProjectInfo } from './types.js';
+import { emailKey, emailProblem } from './validate.js';
+
+export type RemovalStatus = 'removed' | 'not-a-customer' | 'invalid' | 'duplicate' | 'failed';
+
+/** An email to remove, with where it was given (`--email`, or a line of `--file`). */
+export interface RemovalInput {
+  line: number | string;
+  email: string;
+}
+
+export interface RemovalResult {
+  line: number | string;
+  email: string;
+  status: RemovalStatus;
+  /** The project's organizations the customer leaves (or would leave, in a dry run). */
+  organizations: string[];
+  reason?: string;
+}
+
+export interface RemovalPlan {
+  project: ProjectInfo;
+  /** The project's customers before the removal. */
+  customers: number;
+  /** The most removals the guard lets through. */
+  limit: number;
+  results: RemovalResult[];
+  /** The project's organizations that members leave, with those members. */
+  leaves: { org: OrganizationInfo; members: OrganizationMember[] }[];
+}
+
+/** The guard: removals above `max(5, 10% of the project's customers)` need `--max-removals`. */
+export function removalLimit(customers: number): number {
+  return Math.max(5, Math.floor(customers / 10));
+}
+
+/** Reads the project's customers and organizations and decides each email; refuses (UsageError) above the limit. */
+export async function planRemoval(target: Target, project: ProjectInfo, inputs: readonly RemovalInput[], maxRemovals?: number): Promise<RemovalPlan> {
+  const byKey = new Map<string, CustomerView>();
+  for await (const customer of target.listCustomers(project)) {
+    byKey.set(emailKey(customer.email), customer);
+    if (customer.account !== undefined) byKey.set(customer.account.toLowerCase(), customer);
+  }
+  const customers = new Set(byKey.values()).size;
+  const seen = new Set<string>();
+  const results: RemovalResult[] = [];
+  const removed = new Map<RemovalResult, OrganizationMember & { names: Set<string> }>();
+  for (const input of inputs) {
+    const email = input.email.trim();
+    const problem = email === '' ? 'the email is empty' : emailProblem(email);
+    if (problem !== undefined) {
+      results.push({ line: input.line, email, status: 'invalid', organizations: [], reason: problem });
+      continue;
+    }
+    const key = emailKey(email);
+    if (seen.has(key)) {
+      results.push({ line: input.line, email, status: 'duplicate', organizations: [], reason: 'this email was given already' });
+      continue;
+    }
+    seen.add(key);
+    const customer = byKey.get(key);
+    if (!customer) {
+      results.push({ line: input.line, email, status: 'not-a-customer', organizations: [], reason: `not a customer of ${project.key}: nothing to do` });
+      continue;
+    }
+    const result: RemovalResult = { line: input.line, email: customer.email, status: 'removed', organizations: [] };
+    results.push(result);
+    const names = new Set([key, emailKey(customer.email), ...(customer.account !== undefined ? [customer.account.toLowerCase()] : [])]);
+    removed.set(result, { key: emailKey(customer.email), email: customer.email, ...(customer.account !== undefined ? { account: customer.account } : {}), names });
+  }
+  const limit = maxRemovals ?? removalLimit(customers);
+  if (removed.size > limit) {
+    throw new UsageError(
+      'too-many-removals',
+      `${removed.size} of the ${customers} customers of ${project.key} would be removed: more than ${limit}, the most a run removes unless told (max(5, 10% of the project's customers)); nothing was removed`,
+      `check the list; to remove them all, run the same command again with --max-removals ${removed.size}`,
+    );
+  }
+  const leaves: RemovalPlan['leaves'] = [];
+  if (removed.size > 0) {
+    for (const org of (await target.organizations(project)).filter((o) => o.inProject)) {
+      const members = await target.organizationMembers(org);
+      const leaving: OrganizationMember[] = [];
+      for (const [result, member] of removed) {
+        if (![...member.names].some((n) => members.has(n))) continue;
+        result.organizations.push(org.name);
+        leaving.push({ key: member.key, email: member.email, ...(member.account !== undefined ? { account: member.account } : {}) });
+      }
+      if (leaving.length > 0) leaves.push({ org, members: leaving });
+    }
+    for (const result of removed.keys()) result.organizations.sort((a, b) => a.localeCompare(b));
+  }
+  return { project, customers, limit, results, leaves };
+}
+
+export interface RemovalOutcome {
+  results: RemovalResult[];
+  /** Memberships of the project's organizations that ended. */
+  left: number;
+}
+
+/**
+ * Does the plan: members leave the organizations, then those who left them all leave the project;
+ * one whose organization or project removal JSM refused is `failed` with the reason (and stays a
+ * customer, so running the same command again finishes it). Everything is made durable at the end.
+ */
+export async function applyRemoval(target: Target, plan: RemovalPlan): Promise<RemovalOutcome> {
+  const failed = new Map<string, string>();
+  let left = 0;
+  for (const { org, members } of plan.leaves) {
+    const refused = await target.leaveOrganization(org, members);
+    for (const m of members) {
+      const why = refused.get(m.key);
+      if (why === undefined) left++;
+      else if (!failed.has(m.key)) failed.set(m.key, `could not leave the organization ${org.name}: ${why}`);
+    }
+  }
+  const leaving = plan.results.filter((r) => r.status === 'removed' && !failed.has(emailKey(r.email)));
+  const members = new Map(plan.leaves.flatMap((l) => l.members).map((m) => [m.key, m]));
+  const refused = await target.removeFromProject(
+    plan.project,
+    leaving.map((r) => members.get(emailKey(r.email)) ?? { key: emailKey(r.email), email: r.email }),
+  );
+  for (const [key, why] of refused) failed.set(key, `could not be taken out of ${plan.project.key}: ${why}`);
+  await target.flush();
+  const results = plan.results.map((r): RemovalResult => {
+    const why = r.status === 'removed' ? failed.get(emailKey(r.email)) : undefined;
+    return why === undefined ? r : { ...r, status: 'failed', reason: why };
+  });
+  return { results, left };
+}
+
+/** How many memberships a plan ends. */
+export function plannedLeaves(plan: RemovalPlan): number {
+  return plan.leaves.reduce((n, l) => n + l.members.length, 0);
+}
