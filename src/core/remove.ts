@@ -37,6 +37,8 @@ export interface RemovalPlan {
   results: RemovalResult[];
   /** The project's organizations that members leave, with those members. */
   leaves: { org: OrganizationInfo; members: OrganizationMember[] }[];
+  /** Each customer to remove by lower-cased email, with their account name where the target has one (REST: the username). */
+  members: Map<string, OrganizationMember>;
 }
 
 /** The guard: removals above `max(5, 10% of the project's customers)` need `--max-removals`. */
@@ -100,7 +102,8 @@ export async function planRemoval(target: Target, project: ProjectInfo, inputs: 
     }
     for (const result of removed.keys()) result.organizations.sort((a, b) => a.localeCompare(b));
   }
-  return { project, customers, limit, results, leaves };
+  const members = new Map([...removed.values()].map(({ names: _names, ...m }) => [m.key, m] as const));
+  return { project, customers, limit, results, leaves, members };
 }
 
 export interface RemovalOutcome {
@@ -126,10 +129,9 @@ export async function applyRemoval(target: Target, plan: RemovalPlan): Promise<R
     }
   }
   const leaving = plan.results.filter((r) => r.status === 'removed' && !failed.has(emailKey(r.email)));
-  const members = new Map(plan.leaves.flatMap((l) => l.members).map((m) => [m.key, m]));
   const refused = await target.removeFromProject(
     plan.project,
-    leaving.map((r) => members.get(emailKey(r.email)) ?? { key: emailKey(r.email), email: r.email }),
+    leaving.map((r) => plan.members.get(emailKey(r.email)) ?? { key: emailKey(r.email), email: r.email }),
   );
   for (const [key, why] of refused) failed.set(key, `could not be taken out of ${plan.project.key}: ${why}`);
   await target.flush();
