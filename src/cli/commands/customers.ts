@@ -26,7 +26,8 @@ async function listCustomers(out: Output, raw: CommonOptions): Promise<number> {
     async (target) => {
       const project = await resolveProject(target, options.project);
       const customers: CustomerView[] = [];
-      for await (const customer of target.listCustomers(project)) customers.push(customer);
+      // The account name stays inside (removals use it): the listing's JSON keys are as before.
+      for await (const { account: _account, ...customer } of target.listCustomers(project)) customers.push(customer);
       out.jsonResult({ ok: true, command: 'customers list', target: target.kind, project: project.key, count: customers.length, customers });
       if (customers.length === 0) {
         out.result(`${project.key} has no customers yet`);
