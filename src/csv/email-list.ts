@@ -18,14 +18,22 @@ export function readEmailList(text: string): ListedEmail[] {
   const body = text.replace(/^\uFEFF/, '');
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
   const delimiter = ([',', ';', '\t', '|'] as const).reduce((best, d) => (count(firstLine, d) > count(firstLine, best) ? d : best), ',' as string);
-  const records = parse(body, { delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true, bom: false }) as unknown as { record: string[]; info: { lines: number } }[];
-  if (records.length === 0) return [];
-  const header = records[0]?.record ?? [];
+  // Lines are counted here, as csv/rows.ts does (csv-parse counts a CRLF in a quoted cell twice):
+  // empty lines arrive as [''], so each record starts one line after the previous one ended, and
+  // ends as many lines later as its cells hold line breaks.
+  const records = parse(body, { delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: false }) as string[][];
+  const rows: { line: number; cells: string[] }[] = [];
+  let line = 1;
+  for (const cells of records) {
+    rows.push({ line, cells: cells.map((c) => c.trim()) });
+    line += 1 + cells.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0);
+  }
+  const filled = rows.filter((r) => r.cells.some((c) => c !== ''));
+  if (filled.length === 0) return [];
+  const header = filled[0]?.cells ?? [];
   const column = header.findIndex((cell) => EMAIL_HEADERS.has(normaliseHeader(cell)));
-  const rows = column >= 0 ? records.slice(1) : records;
   const at = Math.max(column, 0);
-  // csv-parse's `lines` is where a record ends: a quoted cell may span lines, an email never does.
-  return rows.map(({ record, info }) => ({ line: info.lines, email: record[at] ?? '' })).filter((r) => r.email !== '');
+  return (column >= 0 ? filled.slice(1) : filled).map((r) => ({ line: r.line, email: r.cells[at] ?? '' })).filter((r) => r.email !== '');
 }
 
 function count(line: string, char: string): number {

@@ -130,7 +130,7 @@ function renderText(key: string, dryRun: boolean, results: readonly RemovalResul
   const lines = results.map((r) => {
     const status = r.status === 'removed' && dryRun ? 'would be removed' : r.status;
     const orgs = r.organizations.length > 0 ? ` (${dryRun ? 'would leave' : 'left'} ${r.organizations.join(', ')})` : '';
-    return `${printable(r.email)}: ${status}${orgs}${r.reason !== undefined && r.status !== 'removed' ? `: ${r.reason}` : ''}`;
+    return `${printable(r.email)}: ${status}${orgs}${r.reason !== undefined && r.status !== 'removed' && r.status !== 'not-a-customer' ? `: ${r.reason}` : ''}`;
   });
   const t = totals(results);
   const counts = STATUSES.filter((s) => results.some((r) => r.status === s)).map((s) => `${results.filter((r) => r.status === s).length} ${s === 'removed' && dryRun ? 'to remove' : s}`);
