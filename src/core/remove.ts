@@ -39,6 +39,8 @@ export interface RemovalPlan {
   leaves: { org: OrganizationInfo; members: OrganizationMember[] }[];
   /** Each customer to remove by lower-cased email, with their account name where the target has one (REST: the username). */
   members: Map<string, OrganizationMember>;
+  /** Keys of those who are customers only through the project's organizations (not of the project itself). */
+  throughOrganizations: Set<string>;
 }
 
 /** The guard: removals above `max(5, 10% of the project's customers)` need `--max-removals`. */
@@ -57,6 +59,8 @@ export async function planRemoval(target: Target, project: ProjectInfo, inputs: 
   const seen = new Set<string>();
   const results: RemovalResult[] = [];
   const removed = new Map<RemovalResult, OrganizationMember & { names: Set<string> }>();
+  /** Valid emails the listing does not have: customers still, when a member of an organization on the project. */
+  const unlisted = new Map<RemovalResult, string>();
   for (const input of inputs) {
     const email = input.email.trim();
     const problem = email === '' ? 'the email is empty' : emailProblem(email);
@@ -72,13 +76,41 @@ export async function planRemoval(target: Target, project: ProjectInfo, inputs: 
     seen.add(key);
     const customer = byKey.get(key);
     if (!customer) {
-      results.push({ line: input.line, email, status: 'not-a-customer', organizations: [], reason: `not a customer of ${project.key}: nothing to do` });
+      const result: RemovalResult = { line: input.line, email, status: 'not-a-customer', organizations: [], reason: `not a customer of ${project.key}: nothing to do` };
+      results.push(result);
+      unlisted.set(result, key);
       continue;
     }
     const result: RemovalResult = { line: input.line, email: customer.email, status: 'removed', organizations: [] };
     results.push(result);
     const names = new Set([key, emailKey(customer.email), ...(customer.account !== undefined ? [customer.account.toLowerCase()] : [])]);
     removed.set(result, { key: emailKey(customer.email), email: customer.email, ...(customer.account !== undefined ? { account: customer.account } : {}), names });
+  }
+  const leaves: RemovalPlan['leaves'] = [];
+  const throughOrganizations = new Set<string>();
+  if (removed.size > 0 || unlisted.size > 0) {
+    const orgs = (await target.organizations(project)).filter((o) => o.inProject);
+    const memberSets: Set<string>[] = [];
+    for (const org of orgs) memberSets.push(await target.organizationMembers(org));
+    // In JSM the members of an organization on the project are its customers too (not listed one by one).
+    for (const [result, key] of unlisted) {
+      if (!memberSets.some((members) => members.has(key))) continue;
+      result.status = 'removed';
+      delete result.reason;
+      removed.set(result, { key, email: result.email, names: new Set([key]) });
+      throughOrganizations.add(key);
+    }
+    orgs.forEach((org, n) => {
+      const members = memberSets[n] ?? new Set<string>();
+      const leaving: OrganizationMember[] = [];
+      for (const [result, member] of removed) {
+        if (![...member.names].some((name) => members.has(name))) continue;
+        result.organizations.push(org.name);
+        leaving.push({ key: member.key, email: member.email, ...(member.account !== undefined ? { account: member.account } : {}) });
+      }
+      if (leaving.length > 0) leaves.push({ org, members: leaving });
+    });
+    for (const result of removed.keys()) result.organizations.sort((a, b) => a.localeCompare(b));
   }
   const limit = maxRemovals ?? removalLimit(customers);
   if (removed.size > limit) {
@@ -88,22 +120,8 @@ export async function planRemoval(target: Target, project: ProjectInfo, inputs: 
       `check the list; to remove them all, run the same command again with --max-removals ${removed.size}`,
     );
   }
-  const leaves: RemovalPlan['leaves'] = [];
-  if (removed.size > 0) {
-    for (const org of (await target.organizations(project)).filter((o) => o.inProject)) {
-      const members = await target.organizationMembers(org);
-      const leaving: OrganizationMember[] = [];
-      for (const [result, member] of removed) {
-        if (![...member.names].some((n) => members.has(n))) continue;
-        result.organizations.push(org.name);
-        leaving.push({ key: member.key, email: member.email, ...(member.account !== undefined ? { account: member.account } : {}) });
-      }
-      if (leaving.length > 0) leaves.push({ org, members: leaving });
-    }
-    for (const result of removed.keys()) result.organizations.sort((a, b) => a.localeCompare(b));
-  }
   const members = new Map([...removed.values()].map(({ names: _names, ...m }) => [m.key, m] as const));
-  return { project, customers, limit, results, leaves, members };
+  return { project, customers, limit, results, leaves, members, throughOrganizations };
 }
 
 export interface RemovalOutcome {
@@ -128,7 +146,7 @@ export async function applyRemoval(target: Target, plan: RemovalPlan): Promise<R
       else if (!failed.has(m.key)) failed.set(m.key, `could not leave the organization ${org.name}: ${why}`);
     }
   }
-  const leaving = plan.results.filter((r) => r.status === 'removed' && !failed.has(emailKey(r.email)));
+  const leaving = plan.results.filter((r) => r.status === 'removed' && !failed.has(emailKey(r.email)) && !plan.throughOrganizations.has(emailKey(r.email)));
   const refused = await target.removeFromProject(
     plan.project,
     leaving.map((r) => plan.members.get(emailKey(r.email)) ?? { key: emailKey(r.email), email: r.email }),

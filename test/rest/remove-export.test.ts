@@ -69,6 +69,20 @@ describe('customers export and remove over REST', () => {
     expect(jsm.users.get('u0')?.active).toBe(true);
   });
 
+  it('a member of an organization on the project is its customer too (not in the listing): they leave it by username, and no desk call is made for them', async () => {
+    const jsm = await rest.double(seed({
+      existingUsers: [...Array.from({ length: 120 }, (_, i) => ({ name: `u${i}`, emailAddress: `person${i}@corp.example`, displayName: `Person ${i}` })), { name: 'jsmith', emailAddress: 'john.smith@corp.example', displayName: 'John Smith' }],
+      organizations: [{ name: 'Acme', members: ['u0', 'u1', 'jsmith'], projects: ['ITH'] }, { name: 'Globex', members: ['jsmith'], projects: ['OPS'] }],
+    }));
+    const target = await rest.target(jsm);
+    const plan = await planRemoval(target, await target.getProject('ITH'), [{ line: 1, email: 'John.Smith@corp.example' }]);
+    expect(plan.results).toEqual([{ line: 1, email: 'John.Smith@corp.example', status: 'removed', organizations: ['Acme'] }]);
+    const outcome = await applyRemoval(target, plan);
+    expect(outcome).toMatchObject({ left: 1, results: [{ status: 'removed' }] });
+    expect(jsm.calls.filter((c) => c.method !== 'GET').map((c) => [c.method, c.path, c.body])).toEqual([['DELETE', `${SD}/organization/1/user`, { usernames: ['jsmith'] }]]);
+    expect([...(jsm.organizations.find((o) => o.name === 'Globex')?.members ?? [])]).toEqual(['jsmith']);
+  });
+
   it('the guard refuses before any write (max(5, 10%) of 120 is 12)', async () => {
     const jsm = await rest.double(seed());
     const target = await rest.target(jsm);

@@ -24,6 +24,8 @@ export class RestOrganizations {
   #http: HttpClient;
   #all: Promise<OrganizationJson[]> | undefined;
   #onDesk = new Map<string, Promise<Set<string>>>();
+  /** Usernames of the organization members read so far, by lower-cased email: a member found by email leaves by username. */
+  #usernames = new Map<string, string>();
 
   constructor(http: HttpClient) {
     this.#http = http;
@@ -44,7 +46,10 @@ export class RestOrganizations {
     const set = new Set<string>();
     for (const user of await this.#memberList(org.id)) {
       set.add(user.name.toLowerCase());
-      if (user.emailAddress) set.add(user.emailAddress.toLowerCase());
+      if (user.emailAddress) {
+        set.add(user.emailAddress.toLowerCase());
+        this.#usernames.set(user.emailAddress.toLowerCase(), user.name);
+      }
     }
     return set;
   }
@@ -136,7 +141,8 @@ export class RestOrganizations {
 
   /** Members leave the organization (`DELETE .../organization/{id}/user`), in batches; the reason for each key that could not. */
   async leave(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
-    return removeInBatches(this.#http, `${SD}/organization/${encodeURIComponent(org.id)}/user`, members);
+    const named = members.map((m) => (m.account !== undefined ? m : { ...m, account: this.#usernames.get(m.key) ?? m.email }));
+    return removeInBatches(this.#http, `${SD}/organization/${encodeURIComponent(org.id)}/user`, named);
   }
 
   async list(project?: ProjectInfo): Promise<OrganizationView[]> {
