@@ -97,6 +97,13 @@ export interface Target {
   addOrganizationToProject(project: ProjectInfo, org: OrganizationInfo): Promise<void>;
   /** Makes customers members of an organization; returns the reason for each key that could not join. */
   joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>>;
+  /**
+   * Takes customers out of the project (never deletes or deactivates their accounts); one that is
+   * not a customer of it is left as it is. Returns the reason for each key that could not be taken out.
+   */
+  removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>>;
+  /** Takes customers out of an organization; returns the reason for each key that could not leave. */
+  leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>>;
   /** The organizations with their member counts: the project's, or all of them. */
   listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]>;
   /**

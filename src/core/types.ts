@@ -92,6 +92,8 @@ export interface CustomerView {
   passwordSet: boolean;
   mustChangePassword: boolean;
   createdAt?: string;
+  /** REST: the account's username (organization memberships and removals name it). */
+  account?: string;
 }
 
 /** One customer as `customers show` shows it: what the target knows of the account. */

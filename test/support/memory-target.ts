@@ -264,6 +264,19 @@ export class MemoryTarget implements Target {
     return [...this.orgs.values()].filter((o) => !project || o.projects.has(project.key)).map((o) => ({ name: o.name, members: o.members.size }));
   }
 
+  async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    for (const m of members) {
+      const c = this.customers.get(m.key);
+      if (c) c.projects = c.projects.filter((p) => p !== project.key);
+    }
+    return new Map();
+  }
+
+  async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    for (const m of members) this.orgs.get(org.id)?.members.delete(m.key);
+    return new Map();
+  }
+
   async *listCustomers(project: ProjectInfo): AsyncIterable<CustomerView> {
     for (const c of this.customers.values()) {
       if (!c.projects.includes(project.key)) continue;

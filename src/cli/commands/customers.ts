@@ -7,13 +7,17 @@ import { addCommonOptions, addProjectOption, type CommonOptions } from '../optio
 import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
 import { columns, plural } from '../render.js';
+import { addExportCommand } from './customers-export.js';
+import { addRemoveCommand } from './customers-remove.js';
 
 export function customersCommand(): Command {
-  const customers = new Command('customers').description("list a project's customers, or show one");
+  const customers = new Command('customers').description("list, show, export or remove a project's customers");
   addCommonOptions(addProjectOption(customers.command('list').description("list a project's customers (never their passwords)")))
     .addHelpText('after', '\nExample:\n  $ jsm-provision customers list --project ITH --json')
     .action(action('customers list', listCustomers));
   customers.addCommand(customersShowCommand());
+  addExportCommand(customers);
+  addRemoveCommand(customers);
   return customers;
 }
 
@@ -24,7 +28,8 @@ async function listCustomers(out: Output, raw: CommonOptions): Promise<number> {
     async (target) => {
       const project = await resolveProject(target, options.project);
       const customers: CustomerView[] = [];
-      for await (const customer of target.listCustomers(project)) customers.push(customer);
+      // The account name stays inside (removals use it): the listing's JSON keys are as before.
+      for await (const { account: _account, ...customer } of target.listCustomers(project)) customers.push(customer);
       out.jsonResult({ ok: true, command: 'customers list', target: target.kind, project: project.key, count: customers.length, customers });
       if (customers.length === 0) {
         out.result(`${project.key} has no customers yet`);

@@ -50,6 +50,32 @@ export function join(store: LocalStore, org: OrganizationInfo, members: readonly
   return refused;
 }
 
+/** Members leave the organization: a store operation (the next commit rewrites the snapshot atomically). */
+export function leave(store: LocalStore, org: OrganizationInfo, members: readonly OrganizationMember[]): Map<string, string> {
+  store.mutate((data) => {
+    const stored = data.organizations[org.id];
+    if (!stored) return;
+    for (const m of members) delete stored.members[m.key];
+  });
+  return new Map();
+}
+
+/** Customers leave the project; their accounts (and other projects) stay. Logged as changed customers. */
+export function removeFromProject(store: LocalStore, project: ProjectInfo, members: readonly OrganizationMember[]): Map<string, string> {
+  store.mutate((data) => {
+    const customers: string[] = [];
+    for (const m of members) {
+      const found = data.customers.get(m.key);
+      if (!found || !found.projects.includes(project.key)) continue;
+      // A new array, never a splice: customers read from the store share their project lists.
+      found.projects = found.projects.filter((p) => p !== project.key);
+      customers.push(m.key);
+    }
+    return { customers, replaced: customers.length };
+  });
+  return new Map();
+}
+
 export function listOrganizations(store: LocalStore, project?: ProjectInfo): OrganizationView[] {
   return Object.values(store.data.organizations)
     .filter((org) => project === undefined || org.projects.includes(project.key))

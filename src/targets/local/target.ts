@@ -224,6 +224,14 @@ export class LocalTarget implements Target {
     return orgs.join(this.#store, org, members);
   }
 
+  async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    return orgs.removeFromProject(this.#store, project, members);
+  }
+
+  async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    return orgs.leave(this.#store, org, members);
+  }
+
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
     return orgs.listOrganizations(this.#store, project);
   }

@@ -24,6 +24,8 @@ export class RestOrganizations {
   #http: HttpClient;
   #all: Promise<OrganizationJson[]> | undefined;
   #onDesk = new Map<string, Promise<Set<string>>>();
+  /** Usernames of the organization members read so far, by lower-cased email: a member found by email leaves by username. */
+  #usernames = new Map<string, string>();
 
   constructor(http: HttpClient) {
     this.#http = http;
@@ -44,7 +46,10 @@ export class RestOrganizations {
     const set = new Set<string>();
     for (const user of await this.#memberList(org.id)) {
       set.add(user.name.toLowerCase());
-      if (user.emailAddress) set.add(user.emailAddress.toLowerCase());
+      if (user.emailAddress) {
+        set.add(user.emailAddress.toLowerCase());
+        this.#usernames.set(user.emailAddress.toLowerCase(), user.name);
+      }
     }
     return set;
   }
@@ -136,6 +141,12 @@ export class RestOrganizations {
     return refused;
   }
 
+  /** Members leave the organization (`DELETE .../organization/{id}/user`), in batches; the reason for each key that could not. */
+  async leave(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    const named = members.map((m) => (m.account !== undefined ? m : { ...m, account: this.#usernames.get(m.key) ?? m.email }));
+    return removeInBatches(this.#http, `${SD}/organization/${encodeURIComponent(org.id)}/user`, named);
+  }
+
   async list(project?: ProjectInfo): Promise<OrganizationView[]> {
     const all = await this.#allOrganizations();
     const onDesk = project ? await this.#deskOrganizations(project.deskId ?? '') : null;
@@ -191,4 +202,28 @@ export class RestOrganizations {
       'organizations need JSM 3.3 or newer with the experimental API; run without organization columns and --organization, or add the organizations in JSM (Customers page)',
     );
   }
+}
+
+/**
+ * `DELETE path {"usernames": [...]}` in batches of 50 (Data Center names accounts by username; a
+ * customer or member who is not there is no error: JSM answers 204). Returns the reason for each
+ * key of a batch JSM refused or that could not be sent.
+ */
+export async function removeInBatches(http: HttpClient, path: string, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  for (let i = 0; i < members.length; i += MEMBERS_PER_CALL) {
+    const group = members.slice(i, i + MEMBERS_PER_CALL);
+    let said: string;
+    try {
+      const answer = await http.request('DELETE', path, { json: { usernames: group.map((m) => m.account ?? m.email) }, headers: EXPERIMENTAL });
+      if (answer.status >= 200 && answer.status < 300) continue;
+      if (answer.status === 401 || answer.status === 403) throw new TargetError('removal-refused', `JSM refused the removal (DELETE ${path}: ${describeAnswer(answer.status, answer.body)})`, 'the account needs to be an administrator of the project (or of Jira)');
+      said = `JSM answered ${describeAnswer(answer.status, answer.body)}`;
+    } catch (error) {
+      if (!(error instanceof RequestFailed)) throw error;
+      said = error.message;
+    }
+    for (const m of group) refused.set(m.key, said);
+  }
+  return refused;
 }

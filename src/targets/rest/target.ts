@@ -2,7 +2,7 @@ import { TargetError } from '../../core/errors.js';
 import { mapLimit } from '../../core/pool.js';
 import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
-import { RestOrganizations } from './organizations.js';
+import { removeInBatches, RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../shared/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
@@ -266,7 +266,7 @@ export class RestTarget implements Target {
       const parsed = pageSchema(userSchema).safeParse(answer.body);
       if (answer.status !== 200 || !parsed.success) throw this.#listingRefused(project, answer.status, answer.body);
       for (const user of parsed.data.values) {
-        yield { email: user.emailAddress ?? user.name, fullName: user.displayName ?? user.name, passwordSet: false, mustChangePassword: false };
+        yield { email: user.emailAddress ?? user.name, fullName: user.displayName ?? user.name, passwordSet: false, mustChangePassword: false, account: user.name };
       }
       const values = parsed.data.values;
       if (parsed.data.isLastPage !== false || values.length === 0) return;
@@ -317,6 +317,15 @@ export class RestTarget implements Target {
 
   async joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
     return this.#organizations.join(org, members.map((m) => (m.account !== undefined ? m : { ...m, account: this.#accounts.get(m.key) ?? m.email })));
+  }
+
+  async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    const deskId = (await this.#withDesk(project)).deskId ?? '';
+    return removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, members);
+  }
+
+  async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
+    return this.#organizations.leave(org, members);
   }
 
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {

@@ -72,6 +72,19 @@ export const organizationRoutes: { method: string; pattern: RegExp; handler: Han
     ctx.state.organizationJoins.push(...(names as string[]).map((n) => `${org.id}/${n.toLowerCase()}`));
     return { status: 204 };
   }) },
+  { method: 'DELETE', pattern: /^\/rest\/servicedeskapi\/organization\/([^/]+)\/user$/, handler: optIn((ctx, m) => {
+    const org = ctx.state.organizations.find((o) => o.id === m[1]);
+    if (!org) return ORG_NOT_FOUND();
+    const names = body(ctx).usernames;
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+      return jsmError(400, 'You must provide the usernames of the users to remove.', 'sd.organization.usernames.required');
+    }
+    // A user who is not a member is no error: nothing changes (204, no body).
+    for (const n of names as string[]) {
+      if (org.members.delete(n.toLowerCase())) ctx.state.organizationLeaves.push(`${org.id}/${n.toLowerCase()}`);
+    }
+    return { status: 204 };
+  }) },
   { method: 'GET', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/organization$/, handler: optIn((ctx, m) => {
     const desk = ctx.state.desks.find((d) => d.id === m[1]);
     if (!desk) return jsmError(404, 'The service project you are trying to view does not exist.', 'sd.servicedesk.error.not.found');

@@ -24,6 +24,9 @@ export interface State {
   organizationCreates: string[];
   organizationJoins: string[];
   deskOrganizationAdds: string[];
+  /** Removals it made: `deskId/username` from a desk, `orgId/username` from an organization. */
+  customerRemovals: string[];
+  organizationLeaves: string[];
   emailVisibility: 'public' | 'hidden' | 'masked';
   passwordPolicy?: { minLength: number };
   /** What the authenticated account may do (every account of the double alike). */
@@ -228,6 +231,20 @@ const routes: Route[] = [
       return jsmError(400, t(ctx.state, `The following users do not exist: ${missing.join(', ')}`, `Die folgenden Benutzer existieren nicht: ${missing.join(', ')}`), 'sd.customers.users.not.found');
     }
     for (const n of names as string[]) desk.customers.add(n.toLowerCase());
+    return { status: 204 };
+  } },
+  // Remove customers (docs/jsm-api.md "Removing"): usernames on Data Center; one that is not a
+  // customer of the desk is no error (204, nothing changes); the accounts themselves stay.
+  { method: 'DELETE', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/customer$/, handler: (ctx, m) => {
+    const desk = findDesk(ctx.state, m[1]);
+    if (!desk) return DESK_NOT_FOUND();
+    const names = obj(ctx.body).usernames;
+    if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+      return jsmError(400, 'You must provide the usernames of the customers to remove.', 'sd.customers.usernames.required');
+    }
+    for (const n of names as string[]) {
+      if (desk.customers.delete(n.toLowerCase())) ctx.state.customerRemovals.push(`${desk.id}/${n.toLowerCase()}`);
+    }
     return { status: 204 };
   } },
   { method: 'GET', pattern: /^\/rest\/servicedeskapi\/servicedesk\/([^/]+)\/customer$/, handler: (ctx, m) => {

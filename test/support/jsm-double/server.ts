@@ -27,7 +27,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     language: opts.language ?? 'en',
     readOnlyDirectory: opts.readOnlyDirectory ?? false,
     ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
-    organizations: [], nextOrganizationId: 1, organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [],
+    organizations: [], nextOrganizationId: 1, organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [], customerRemovals: [], organizationLeaves: [],
     emailVisibility: opts.emailVisibility ?? 'public',
     ...(opts.passwordPolicy ? { passwordPolicy: opts.passwordPolicy } : {}),
     account: {
@@ -294,6 +294,7 @@ export async function startJsmDouble(opts: JsmDoubleOptions = {}): Promise<JsmDo
     creates: state.creates, notificationsSent: state.notificationsSent,
     organizations: state.organizations, organizationCreates: state.organizationCreates,
     organizationJoins: state.organizationJoins, deskOrganizationAdds: state.deskOrganizationAdds,
+    customerRemovals: state.customerRemovals, organizationLeaves: state.organizationLeaves,
     get faults(): Faults { return { ...faults, failNext: [...faults.failNext] }; },
     get logins(): number { return logins; },
     get failedLogins(): number { return failedLogins; },

@@ -226,6 +226,9 @@ export interface JsmDouble {
   organizationCreates: string[];
   organizationJoins: string[];
   deskOrganizationAdds: string[];
+  /** Removals the double made: `deskId/username` taken off a desk, `orgId/username` out of an organization. */
+  customerRemovals: string[];
+  organizationLeaves: string[];
   /** `${projectKey}/${propertyKey}` -> value. */
   properties: Map<string, unknown>;
   /** Every user-creating write the double performed. */

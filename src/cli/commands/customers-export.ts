@@ -1,0 +1,100 @@
+import { lstat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../../core/errors.js';
+import { exportCustomers, type ExportRow } from '../../core/export.js';
+import { printable } from '../../core/printable.js';
+import { writeFileAtomically } from '../../util/atomic-file.js';
+import { action, withTarget } from '../action.js';
+import { openTarget, resolveProject } from '../context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
+import { safeText, type Output } from '../output.js';
+import { plural } from '../render.js';
+import { csvCell } from '../report.js';
+import { common, flag, parseSettings, projectOption, text } from '../settings.js';
+
+/** The header of an export: the import's own column names, read back without --map. */
+export const EXPORT_HEADER = ['email', 'full name', 'organization', 'language'] as const;
+
+const exportSchema = z.object({ ...common, project: projectOption, output: text, force: flag }).superRefine((s, ctx) => {
+  if (s.json && s.output === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'conflict',
+      params: {
+        code: 'conflicting-options',
+        message: '--json needs --output FILE: without it, the CSV is the only thing written to stdout',
+        hint: 'add --output customers.csv (the JSON summary then goes to stdout), or leave out --json',
+      },
+    });
+  }
+});
+
+export function addExportCommand(customers: Command): void {
+  addCommonOptions(
+    addProjectOption(
+      customers
+        .command('export')
+        .description("write a project's customers as a CSV that import-csv reads back: email, full name, organization, language (never passwords)")
+        .addOption(new Option('-o, --output <file>', 'write the CSV to this file (atomically) instead of stdout'))
+        .option('--force', 'replace the --output file when it exists'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Without --output the CSV is the only thing on stdout (so --json needs --output). An existing
+--output file is kept unless --force is given; the new file replaces it whole or not at all.
+Cells that a spreadsheet would run as a formula (starting with = + - @) get a leading ' .
+
+Examples:
+  $ jsm-provision customers export --project ITH > ith.csv
+  $ jsm-provision customers export --project ITH --output ith.csv --force --json`,
+    )
+    .action(action('customers export', runExport));
+}
+
+/** The export as CSV text: RFC 4180, CRLF line ends, neutralised formula cells. */
+export function exportCsv(rows: readonly ExportRow[]): string {
+  const lines = [EXPORT_HEADER.join(',')];
+  for (const r of rows) lines.push([r.email, r.fullName, r.organizations.join(';'), r.language ?? ''].map(csvCell).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+async function runExport(out: Output, raw: CommonOptions): Promise<number> {
+  const options = parseSettings(exportSchema, raw);
+  const output = options.output === undefined ? undefined : resolve(options.output);
+  if (output !== undefined) await checkOutput(output, options.force);
+  return withTarget(
+    () => openTarget(options, out),
+    async (target) => {
+      const project = await resolveProject(target, options.project);
+      const rows = await exportCustomers(target, project);
+      const csv = exportCsv(rows);
+      if (output === undefined) {
+        // The data itself: as it is into a pipe or file; on a terminal, without its escape sequences.
+        process.stdout.write(process.stdout.isTTY ? safeText(csv, false) : csv);
+        out.note(`${plural(rows.length, 'customer')} of ${project.key} exported`);
+        return 0;
+      }
+      await writeFileAtomically(output, csv);
+      out.jsonResult({ ok: true, command: 'customers export', target: target.kind, project: project.key, count: rows.length, output });
+      out.result(`${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}`);
+      return 0;
+    },
+  );
+}
+
+/** Before anything is read: an existing file is replaced only with --force, and never a folder or a link. */
+async function checkOutput(file: string, force: boolean): Promise<void> {
+  const info = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new UsageError('output-unwritable', `cannot check --output ${printable(file)}: ${error.message}`);
+  });
+  if (info === undefined) return;
+  if (!info.isFile()) throw new UsageError('output-unwritable', `--output ${printable(file)} exists and is not a regular file: nothing was written`, 'choose another --output path');
+  if (!force) {
+    throw new UsageError('output-exists', `--output ${printable(file)} exists already: nothing was written`, 'add --force to replace it, or choose another --output path');
+  }
+}
