@@ -53,7 +53,7 @@ async function runBody(command: string, out: Output, body: () => Promise<number>
  * A file system's refusal (a full disk or quota, permissions, a read-only or failing disk) that
  * no layer below named: named here by the file the error names, never an internal error.
  */
-function fileSystemRefusal(error: unknown): RunError | undefined {
+export function fileSystemRefusal(error: unknown): RunError | undefined {
   const errno = error as NodeJS.ErrnoException | null;
   if (typeof errno?.path !== 'string' || typeof errno.syscall !== 'string') return undefined;
   if (!/^E(NOSPC|DQUOT|ACCES|PERM|ROFS|IO)$/.test(errno.code ?? '')) return undefined;

@@ -201,10 +201,14 @@ function stoppedWriting(
   toSend.length = 0;
 }
 
-/** The note on an existing customer's row whose name differs from the one the customer has (compared with runs of white space as one). */
+/**
+ * The note on an existing customer's row whose name differs from the one the customer has (compared
+ * with runs of white space as one). A row that gives no name (an existing customer joining a project
+ * or an organization by email alone) asks for no name: nothing to note.
+ */
 export function nameKept(given: string, held: string): string | undefined {
   const same = (name: string): string => name.replace(/\s+/g, ' ').trim();
-  if (held.trim() === '' || same(given) === same(held)) return undefined;
+  if (given.trim() === '' || held.trim() === '' || same(given) === same(held)) return undefined;
   return `the name given (${given}) was not applied: the customer exists as ${held}, and jsm-provision never renames an existing customer`;
 }
 

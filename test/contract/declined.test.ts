@@ -107,4 +107,14 @@ describe.skipIf(!hasPython)('a declined confirmation', () => {
     expect(lastObject(r.output)).toEqual({ ok: false, command: 'invitations send', target: 'local', project: 'ITH', error: { code: 'declined', message: expect.any(String) } });
     expect(existsSync(join(dir, 'outbox'))).toBe(false);
   });
+
+  it('invitations send --email: the same (exit 130, declined, nothing sent)', async () => {
+    const { dir, store } = await storeWith(['ITH']);
+    await writeFile(join(dir, 'in.csv'), 'email,name\nann@example.com,Ann Lee\n');
+    expect((await runCli(['import-csv', 'in.csv', '--project', 'ITH', '--target', store, '--defer-invites', '--json'], { cwd: dir })).code).toBe(0);
+    const r = await answerNo(dir, 'ann@example.com (ITH, now pending)?', ['invitations', 'send', '--project', 'ITH', '--target', store, '--email', 'ann@example.com', '--mail-from', 'help@example.com', '--json']);
+    expect(r.code).toBe(130);
+    expect(lastObject(r.output)).toEqual({ ok: false, command: 'invitations send', target: 'local', project: 'ITH', email: 'ann@example.com', error: { code: 'declined', message: expect.any(String) } });
+    expect(existsSync(join(dir, 'outbox'))).toBe(false);
+  });
 });

@@ -63,3 +63,11 @@ describe('rows without a name', () => {
     });
   }
 });
+
+describe('the note on an existing customer whose name differs', () => {
+  it('is not made for a row that gives no name (it asked for none)', async () => {
+    const { nameKept } = await import('../../src/core/apply.js');
+    expect(nameKept('', 'Bob Baker')).toBeUndefined();
+    expect(nameKept('Robert Baker', 'Bob Baker')).toMatch(/^the name given \(Robert Baker\) was not applied/);
+  });
+});

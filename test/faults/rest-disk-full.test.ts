@@ -4,13 +4,20 @@
  * A real small tmpfs, mounted by the test when running as root (skipped with a reason otherwise).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows, useRest } from '../rest/helpers.js';
 
 const rest = useRest();
+
+/** The files under `dir` this process holds open (Linux: /proc/self/fd). */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const fds = await readdir('/proc/self/fd');
+  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((t) => t.startsWith(dir));
+}
 let mountPoint = '';
 let mounted = false;
 let why = '';
@@ -60,5 +67,8 @@ describe('a full disk under the REST ledger', () => {
     });
     expect(jsm.creates).toEqual([]);
     expect(jsm.calls.filter((c) => c.method === 'POST')).toEqual([]);
+    // Closed, the target leaves no file of the full disk open (none for the garbage collector: DEP0137).
+    await target.close().catch(() => undefined);
+    expect(await openFilesUnder(mountPoint)).toEqual([]);
   });
 });

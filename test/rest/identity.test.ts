@@ -53,7 +53,7 @@ describe('emails that cannot be matched', () => {
     const jsm = await rest.double({ emailVisibility: 'hidden', existingUsers: [LDAP] });
     const target = await rest.target(jsm);
     const outcomes = await target.provision(await target.getProject('ITH'), [{ ...ROW, username: 'jsmith' }]);
-    expect(outcomes).toEqual([{ status: 'existing' }]);
+    expect(outcomes).toEqual([{ status: 'existing', fullName: expect.any(String) }]);
     expect(jsm.creates).toEqual([]);
   });
 
@@ -68,7 +68,7 @@ describe('emails that cannot be matched', () => {
     const jsm = await rest.double({ emailVisibility: 'hidden', existingUsers: [LDAP] });
     const target = await rest.target(jsm, { match: 'username' });
     const outcomes = await target.provision(await target.getProject('ITH'), [{ ...ROW, username: 'jsmith' }, ...rows(1)]);
-    expect(outcomes).toEqual([{ status: 'existing' }, { status: 'failed', reason: expect.stringContaining('names no username') }]);
+    expect(outcomes).toEqual([{ status: 'existing', fullName: expect.any(String) }, { status: 'failed', reason: expect.stringContaining('names no username') }]);
     expect(jsm.creates).toEqual([]);
   });
 
@@ -80,7 +80,7 @@ describe('emails that cannot be matched', () => {
       { email: 'ann@example.com', key: 'ann@example.com', fullName: 'Ann', exists: null },
       ...rows(1),
     ]);
-    expect(outcomes).toEqual([{ status: 'existing' }, { status: 'created' }]);
+    expect(outcomes).toEqual([{ status: 'existing', fullName: expect.any(String) }, { status: 'created' }]);
     expect(jsm.creates.map((c) => c.username)).toEqual(['c0@example.com']);
   });
 });

@@ -5,9 +5,9 @@ import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
 import { emailProblem } from '../../core/validate.js';
 import { runIsLive } from '../../targets/shared/lock.js';
 import { withTarget } from '../action.js';
-import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject } from '../context.js';
+import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import type { Output } from '../output.js';
-import { askConfirm, canPrompt } from '../prompts.js';
+import { askConfirm, canConfirm } from '../prompts.js';
 import { storeStopped } from '../run-rows.js';
 import type { InvitationsSendSettings } from '../settings.js';
 import { asRun } from '../signals.js';
@@ -17,7 +17,7 @@ import { asRun } from '../signals.js';
  * Pending or failed: sent. In doubt: only with --in-doubt. Sent: only with --again (a new
  * Message-ID). Anything else stops before a write (exit 2) saying why and what to add.
  */
-export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }): Promise<number> {
+export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }, ledger: LedgerPlace): Promise<number> {
   const email = options.email.trim();
   const problem = emailProblem(email);
   if (problem !== undefined) throw new UsageError('bad-email', `--email: ${problem}`, 'give the customer\'s address alone, e.g. --email jane@example.com');
@@ -26,17 +26,22 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
     async (target) => {
       const project = await resolveProject(target, options.project);
       const plan = planOne(target, project, email, { inDoubt: options.inDoubt, again: options.again }, runIsLive);
-      if (!plan.ok) throw new UsageError(plan.refusal.code, plan.refusal.message, plan.refusal.hint);
+      if (!plan.ok) {
+        // No record: say which ledger was read (a REST ledger may be on another machine).
+        const where = plan.refusal.code === 'no-invitation' ? ` (ledger: ${ledger.path}${ledger.exists ? '' : ', which does not exist here'})` : '';
+        throw new UsageError(plan.refusal.code, `${plan.refusal.message}${where}`, plan.refusal.hint);
+      }
       const mail = mailSetup(options, target, [plan.record.kind], (message) => out.warn(message));
       let outcome: OneOutcome;
       try {
         if (plan.decision.action === 'send') {
           checkRestDelivery(target, options);
           const what = `${plan.again ? 'Send again' : 'Send'} the ${plan.record.kind === 'verify' ? 'verification message' : 'invitation'} to ${plan.record.email} (${project.key}, now ${plan.view})?`;
-          if (!options.yes && canPrompt() && !(await askConfirm(what))) {
+          if (!options.yes && canConfirm() && !(await askConfirm(what))) {
+            // Declined: as for the project-wide send, exit 130 (stopped by the person, nothing done).
             out.note('Nothing was sent.');
             out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
-            return 1;
+            return 130;
           }
           await mail.preflight();
         }
@@ -48,7 +53,7 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
       for (const note of mail.templates.notes()) out.note(note);
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
       const code = oneExitCode(outcome);
-      out.jsonResult({ ...renderOneJson(target.kind, project.key, outcome, mail.outbox), ...(stopped ? { ok: false, error: errorBody(stopped) } : {}) });
+      out.jsonResult({ ...renderOneJson(target.kind, project.key, outcome, mail.outbox), ledger, ...(stopped ? { ok: false, error: errorBody(stopped) } : {}) });
       const text = renderOneText(project.key, outcome, mail.outbox);
       out.result(text);
       if (out.quiet && !out.json && code === 1) out.always(text);

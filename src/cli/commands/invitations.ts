@@ -103,8 +103,8 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
 async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
-  if (options.email !== undefined) return sendOneInvitation(out, { ...options, email: options.email });
   const ledger = await ledgerOf(options);
+  if (options.email !== undefined) return sendOneInvitation(out, { ...options, email: options.email }, ledger);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {

@@ -148,11 +148,13 @@ export class IntentLog {
 
   /** Closes the file; removes it when nothing in it is left open (call after the ledger commit). */
   async close(known: (project: string, key: string) => boolean): Promise<void> {
-    await this.#writing;
-    await this.#next;
+    // A write that failed (a full disk) was said to its caller: the file is closed all the same,
+    // never left for the garbage collector (Node's DEP0137).
+    await this.#writing?.catch(() => undefined);
+    await this.#next?.catch(() => undefined);
     const handle = this.#handle;
     this.#handle = undefined;
-    if (handle) await (await handle).close();
+    if (handle) await (await handle.catch(() => undefined))?.close();
     if (this.#madeFd !== undefined) closeSync(this.#madeFd);
     this.#madeFd = undefined;
     const left = this.#wrote && this.openIntents(known).length > 0;
@@ -183,8 +185,9 @@ export class IntentLog {
       });
       return this.#writing;
     }
-    // A write is under way: the lines queued now go in the next one.
-    this.#next ??= this.#writing.then(() => {
+    // A write is under way: the lines queued now go in the next one, whether that one fails or not
+    // (its callers have its error; these lines are tried, and their callers answered, on their own).
+    this.#next ??= this.#writing.catch(() => undefined).then(() => {
       this.#next = undefined;
       return this.#flush();
     });
