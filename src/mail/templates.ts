@@ -5,7 +5,7 @@
  * the folder is opened, before anything is written or sent: a template that could fail later
  * (unknown field, no subject, a value put into HTML unescaped) stops the command there.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,9 @@ export interface TemplateView {
  */
 export const BUILT_IN_TEMPLATE_DIR = ['../../templates/', '../../../templates/']
   .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
-  .find((dir, i, all) => i === all.length - 1 || existsSync(path.join(dir, 'welcome.txt'))) as string;
+  // stat, not existsSync: access() asks with the real user's rights and no capabilities, which can
+  // differ from what the process may read (a wrapper that changes users keeps the code readable).
+  .find((dir, i, all) => i === all.length - 1 || statSync(path.join(dir, 'welcome.txt'), { throwIfNoEntry: false }) !== undefined) as string;
 
 /** The language of the built-in default templates (welcome.txt, verify.txt). */
 export const BUILT_IN_LANGUAGE = 'en';

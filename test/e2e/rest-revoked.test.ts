@@ -18,7 +18,7 @@ interface Summary {
 describe('a token revoked during an import', () => {
   it('ends with the summary of what was done, writes the report, says the token expired or was revoked (exit 3)', async () => {
     // Discovery takes a few calls, then each new row two (search, create) and memberships in fifties.
-    const run = await start({ revokeTokenAfter: 140 });
+    const run = await start({ revokeTokenAfter: 260 });
     await writeFile(join(run.dir, 'in.csv'), csv(300));
     const r = await run.cli(['import-csv', 'in.csv', '--project', 'ITH', '--outbox', 'out', '--report', 'report.csv', '--json']);
     expect(r.code).toBe(3);

@@ -104,14 +104,25 @@ describe('what is not a regular file at the store, its journal or its lock', () 
   }
 });
 
+/** Root without the capabilities that read or write past a file's mode. */
+const NO_DAC = ['setpriv', '--bounding-set=-dac_override,-dac_read_search'];
+/**
+ * The store's owner (nobody): reading and entering folders is allowed past their modes, so that the
+ * CLI loads from a checkout only root may enter (a CI clone in a 0700 temp folder); every write is
+ * checked as the owner's.
+ */
+const AS_OWNER = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+
 describe.skipIf(process.getuid?.() !== 0)('a journal this user may not read (the run as another user, from root)', () => {
   it('is named a permission problem, never a damaged store to restore from a backup', async () => {
     const dir = await tempDir();
     const path = await storeWithLog(dir, 3);
     await chmod(dir, 0o755);
-    await chown(path, 65534, 65534);
+    await chown(`${path}.journal`, 65534, 65534);
     await chmod(`${path}.journal`, 0o600);
-    const run = await runCli(['customers', 'list', '--project', 'ITH', '--json'], { cwd: dir, wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
+    // Root without the capabilities that pass over file modes: the journal is another user's, 0600.
+    // (Not a run as that user: the checkout it runs from may be a folder only root can enter.)
+    const run = await runCli(['customers', 'list', '--project', 'ITH', '--json'], { cwd: dir, wrap: NO_DAC });
     expect(run.code, run.stderr).toBe(2);
     const { error } = run.json<{ error: { code: string; message: string; hint?: string } }>();
     expect(error.code).toBe('store-unreadable');
@@ -137,7 +148,7 @@ describe.skipIf(process.getuid?.() !== 0)('a run under sudo (root) on a store of
     for (const file of [path, `${path}.journal`]) expect((await stat(file)).uid, file).toBe(65534);
     await writeFile(join(dir, 'd.csv'), 'email,name\nowner-run@example.com,Owner Run\n');
     await chown(join(dir, 'd.csv'), 65534, 65534);
-    const asOwner = await runCli(['import-csv', 'd.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, wrap: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] });
+    const asOwner = await runCli(['import-csv', 'd.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, wrap: AS_OWNER });
     expect(asOwner.code, asOwner.stderr).toBe(0);
     expect([...(await LocalStore.open(path)).data.customers.keys()].sort()).toEqual(['owner-run@example.com', 'root-run@example.com']);
   });
