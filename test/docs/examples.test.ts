@@ -32,7 +32,9 @@ function words(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i] as string;
     if (c === "'" || c === '"') {
-      const end = line.indexOf(c, i + 1);
+      // An unmatched quote (an apostrophe in a comment) runs to the end of the line, as in a shell.
+      const found = line.indexOf(c, i + 1);
+      const end = found === -1 ? line.length : found;
       word = (word ?? '') + line.slice(i + 1, end);
       i = end;
     } else if (/\s/.test(c)) {
