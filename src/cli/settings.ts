@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_CONCURRENCY } from '../core/pool.js';
-import { nameProblem } from '../core/validate.js';
+import { emailProblem, nameProblem } from '../core/validate.js';
 import { checkPortalUrl } from '../mail/compose.js';
 import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
@@ -193,3 +193,11 @@ export const commonSchema = z.object(common);
 /** `doctor`: the common options, the project and where invitations go (what every other command would use). */
 export const doctorSchema = z.object({ ...common, ...mail, project: projectOption });
 export type DoctorSettings = z.output<typeof doctorSchema>;
+
+/** `--email` naming one person (customers show, invitations send --email): trimmed, or refused saying why. */
+export function oneEmail(value: string): string {
+  const email = value.trim();
+  const problem = emailProblem(email);
+  if (problem !== undefined) throw new UsageError('bad-email', `--email: ${problem}`, "give the customer's address alone, e.g. --email jane@example.com");
+  return email;
+}

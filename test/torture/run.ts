@@ -309,18 +309,22 @@ async function compactionCase(c: Case): Promise<{ figures: Figures; note: string
   await writeFile(join(dir, 'c.csv'), csvOf(lines));
   const path = await localStore(dir);
   const args = ['import-csv', 'c.csv', '--project', 'ITH', '--json', ...c.mail];
+  const note = await killAtOneOf(['snapshot-renamed 1', 'compacted 1', 'before-rename 1'], args, dir);
+  const owed = lines.map((l) => l.split(',')[0] ?? '');
+  return { figures: await judge({ owed, existing: [] }, sink, prefix, await localCustomers(path), [path], null), note };
+}
+
+/** Runs the command, kills it -9 at one of the test-hook marks (chosen by the seed), runs it again; says what happened. */
+async function killAtOneOf(marks: readonly string[], args: string[], dir: string): Promise<string> {
   const env = { JSM_PROVISION_TEST_HOOKS: '1' };
   const run = start(args, dir, env);
-  const marks = ['snapshot-renamed 1', 'compacted 1', 'before-rename 1'];
-  const mark = marks[pick(marks.length)] ?? 'compacted 1';
+  const mark = marks[pick(marks.length)] ?? (marks[0] as string);
   const reached = await until(() => run.stderr().includes(`test-hook: ${mark}`), run.done);
   let note = reached ? `after "${mark}" ${await jitter()}` : `no "${mark}" (the run ended first)`;
   run.kill();
   const killed = await run.done;
   if (killed.code !== 137) note += ` (ended by itself, exit ${killed.code})`;
-  note += await rerun(args, dir, env);
-  const owed = lines.map((l) => l.split(',')[0] ?? '');
-  return { figures: await judge({ owed, existing: [] }, sink, prefix, await localCustomers(path), [path], null), note };
+  return note + (await rerun(args, dir, env));
 }
 
 /** A store of format 1 with its journal, upgraded by an import that is killed -9; nothing of it may be lost. */
@@ -333,16 +337,7 @@ async function upgradeCase(c: Case): Promise<{ figures: Figures; note: string }>
   const lines = newRows(prefix);
   await writeFile(join(dir, 'c.csv'), csvOf(lines));
   const args = ['import-csv', 'c.csv', '--project', 'ITH', '--json', ...c.mail];
-  const env = { JSM_PROVISION_TEST_HOOKS: '1' };
-  const run = start(args, dir, env);
-  const marks = ['before-rename 1', 'snapshot-renamed 1', 'commit 1', 'claimed 1', 'sent 3'];
-  const mark = marks[pick(marks.length)] ?? 'commit 1';
-  const reached = await until(() => run.stderr().includes(`test-hook: ${mark}`), run.done);
-  let note = reached ? `after "${mark}" ${await jitter()}` : `no "${mark}" (the run ended first)`;
-  run.kill();
-  const killed = await run.done;
-  if (killed.code !== 137) note += ` (ended by itself, exit ${killed.code})`;
-  note += await rerun(args, dir, env);
+  const note = await killAtOneOf(['before-rename 1', 'snapshot-renamed 1', 'commit 1', 'claimed 1', 'sent 3'], args, dir);
   const after = await localCustomers(path);
   const figures = await judge({ owed: lines.map((l) => l.split(',')[0] ?? ''), existing: [] }, sink, prefix, after, [path], null);
   // The customers the old store held are rows too.

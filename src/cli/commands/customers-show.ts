@@ -5,13 +5,13 @@ import { suppressedReason } from '../../core/invitation-policy.js';
 import { printable } from '../../core/printable.js';
 import type { Target } from '../../core/target.js';
 import type { CustomerDetail, InvitationRecord, InvitationView, ProjectInfo } from '../../core/types.js';
-import { emailKey, emailProblem } from '../../core/validate.js';
+import { emailKey } from '../../core/validate.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
 import { columns } from '../render.js';
-import { common, parseSettings, projectOption } from '../settings.js';
+import { common, oneEmail, parseSettings, projectOption } from '../settings.js';
 
 const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string() });
 
@@ -48,9 +48,7 @@ export async function findShown(target: Target, project: ProjectInfo, key: strin
 
 async function showCustomer(out: Output, raw: CommonOptions): Promise<number> {
   const options = parseSettings(customersShowSchema, raw);
-  const email = options.email.trim();
-  const problem = emailProblem(email);
-  if (problem !== undefined) throw new UsageError('bad-email', `--email: ${problem}`, "give the customer's address alone, e.g. --email jane@example.com");
+  const email = oneEmail(options.email);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {

@@ -2,14 +2,13 @@ import { UsageError, errorBody } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { printable } from '../../core/printable.js';
 import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
-import { emailProblem } from '../../core/validate.js';
 import { runIsLive } from '../../targets/shared/lock.js';
 import { withTarget } from '../action.js';
 import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import type { Output } from '../output.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { storeStopped } from '../run-rows.js';
-import type { InvitationsSendSettings } from '../settings.js';
+import { oneEmail, type InvitationsSendSettings } from '../settings.js';
 import { asRun } from '../signals.js';
 
 /**
@@ -18,9 +17,7 @@ import { asRun } from '../signals.js';
  * Message-ID). Anything else stops before a write (exit 2) saying why and what to add.
  */
 export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }, ledger: LedgerPlace): Promise<number> {
-  const email = options.email.trim();
-  const problem = emailProblem(email);
-  if (problem !== undefined) throw new UsageError('bad-email', `--email: ${problem}`, 'give the customer\'s address alone, e.g. --email jane@example.com');
+  const email = oneEmail(options.email);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
