@@ -18,13 +18,14 @@
  * boot id). A file is removed once nothing in it is left unresolved; the socket when its owner closes.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { InvitationRecord } from '../../core/types.js';
 import { writeAll, writeFailure } from '../../util/atomic-file.js';
+import { bootId, listenAt, probe } from '../shared/live-socket.js';
 
 /** A new customer about to be created: the record its invitation gets, and the username asked for. */
 export interface Intent {
@@ -61,13 +62,7 @@ export interface LeftIntents {
 }
 
 /** This kernel's boot id (shared by every PID namespace and container on it); '' where unknown. */
-const BOOT = (() => {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/[^0-9a-f]/g, '').slice(0, 12);
-  } catch {
-    return '';
-  }
-})();
+const BOOT = (bootId() ?? '').replace(/[^0-9a-f]/g, '').slice(0, 12);
 
 /** `<host>-k<boot>-r<random>.jsonl`; older releases named files `<host>-<pid>-<random>.jsonl`. */
 const NAME = /^([a-zA-Z0-9._]*)-k([0-9a-f]*)-r([0-9a-f]+)\.jsonl$/;
@@ -201,7 +196,7 @@ export class IntentLog {
     this.#handle ??= (async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       // Alive before the file exists: no other process ever takes a live owner's file for a dead one's.
-      this.#alive ??= listen(this.dir, this.socket);
+      this.#alive ??= listenAt(this.socket);
       await this.#alive;
       // Never through a planted symlink; only this process writes this file.
       return open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
@@ -328,7 +323,8 @@ async function ownerOf(dir: string, name: string, host: string): Promise<'live' 
   const m = NAME.exec(name);
   if (m) {
     if (BOOT === '' || m[2] !== BOOT) return 'elsewhere';
-    return (await answers(dir, socketOf(join(dir, name)))) ? 'live' : 'dead';
+    // Anything but "nobody listens here" is not proof of death: the file is left alone.
+    return (await probe(socketOf(join(dir, name)))) === 'dead' ? 'dead' : 'live';
   }
   // A file of an older release: its pid is all there is (it cannot tell a reused one).
   const legacy = LEGACY.exec(name);
@@ -343,57 +339,6 @@ function madeOf(file: string): string {
 
 function socketOf(file: string): string {
   return file.replace(/\.jsonl$/, '.sock');
-}
-
-/**
- * A path for a socket in `dir` that fits a socket address (108 bytes; Node cuts a longer one
- * short without a word): through the directory's descriptor in /proc where there is one.
- */
-async function withSocketPath<T>(dir: string, socket: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const name = socket.slice(dir.length + 1);
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  } catch {
-    handle = undefined;
-  }
-  try {
-    const viaProc = handle ? `/proc/self/fd/${handle.fd}/${name}` : '';
-    if (handle && (await readdir('/proc/self/fd').then(() => true, () => false))) return await fn(viaProc);
-    if (Buffer.byteLength(socket) < 108) return await fn(socket);
-    throw Object.assign(new Error(`the path of ${socket} is too long for a socket`), { code: 'ENAMETOOLONG' });
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** Listens on the socket that says this process is alive (unref'ed: it keeps nothing running). */
-async function listen(dir: string, socket: string): Promise<Server> {
-  return withSocketPath(dir, socket, (path) => new Promise<Server>((resolve, reject) => {
-    const server = createServer((peer) => peer.destroy());
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      server.unref();
-      resolve(server);
-    });
-  }));
-}
-
-/** Whether a process listens on the socket: refused or missing means its owner has ended. */
-async function answers(dir: string, socket: string): Promise<boolean> {
-  return withSocketPath(dir, socket, (path) => new Promise<boolean>((resolve) => {
-    const peer = connect(path);
-    peer.once('connect', () => {
-      peer.destroy();
-      resolve(true);
-    });
-    peer.once('error', (error: NodeJS.ErrnoException) => {
-      peer.destroy();
-      // Anything but "nobody listens here" is not proof of death: the file is left alone.
-      resolve(!(error.code === 'ECONNREFUSED' || error.code === 'ENOENT'));
-    });
-  })).catch(() => true);
 }
 
 function alive(pid: number): boolean {

@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, readlinkSync } from 'node:fs';
 import { link, lstat, open, rm } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors.js';
 import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
 import { testHook } from '../../util/test-hooks.js';
+import { bootId, listenAt, probe } from './live-socket.js';
 
 /**
  * An exclusive lock beside a file (`<file>.lock`), held only for the moment of one commit.
@@ -226,13 +227,7 @@ function pidState(owner: LockOwner): OwnerState {
   return 'live';
 }
 
-/**
- * A Unix socket this process listens on while it holds a lock, beside the lock: its liveness, as
- * the kernel tells it to anyone who sees the folder (any PID or network namespace of this host).
- * A connection is completed by the kernel even while the owner is stopped (SIGSTOP), and refused
- * once the owner is gone. Where a socket cannot be made there (a file system without sockets),
- * there is none and the pid is checked instead.
- */
+/** The live-socket of a lock's holder (or waiter), beside the lock; none where a socket cannot be made (the pid is checked instead). */
 class LiveSocket {
   private constructor(
     readonly name: string,
@@ -243,63 +238,21 @@ class LiveSocket {
   static async open(lockPath: string): Promise<LiveSocket | null> {
     const name = `.${basename(lockPath)}.${process.pid}.${randomBytes(4).toString('hex')}.sock`;
     const path = join(dirname(lockPath), name);
-    const server = createServer((connection) => connection.destroy());
-    server.on('error', () => undefined);
     try {
-      await withSocketPath(path, (address) => new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(address, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      }));
+      return new LiveSocket(name, path, await listenAt(path));
     } catch {
-      server.close();
       await rm(path, { force: true }).catch(() => undefined);
       return null;
     }
-    server.unref();
-    return new LiveSocket(name, path, server);
   }
 
-  /** live: something listens there; dead: nothing does (or the socket is gone); unknown: cannot tell. */
-  static async probe(path: string): Promise<OwnerState> {
-    try {
-      return await withSocketPath(path, (address) => new Promise<OwnerState>((resolve) => {
-        const socket = connect(address);
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve('live');
-        });
-        socket.once('error', (error: NodeJS.ErrnoException) => {
-          socket.destroy();
-          // EAGAIN: its backlog is full (a stopped owner asked many times): alive.
-          resolve(error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? 'dead' : error.code === 'EAGAIN' ? 'live' : 'unknown');
-        });
-      }));
-    } catch {
-      return 'unknown';
-    }
+  static probe(path: string): Promise<OwnerState> {
+    return probe(path);
   }
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.path, { force: true }).catch(() => undefined);
-  }
-}
-
-/**
- * Calls `fn` with an address for the socket at `path`: the path itself, or, when it is longer than
- * a socket address may be (108 bytes), the same file through an open descriptor of its folder
- * (Linux's /proc/self/fd/N/name).
- */
-async function withSocketPath<T>(path: string, fn: (address: string) => Promise<T>): Promise<T> {
-  if (Buffer.byteLength(path) < 100) return fn(path);
-  const folder = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    return await fn(`/proc/self/fd/${folder.fd}/${basename(path)}`);
-  } finally {
-    await folder.close();
   }
 }
 
@@ -315,13 +268,6 @@ export async function sweepDeadSockets(dir: string, names: readonly string[]): P
   }
 }
 
-function bootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** This process's PID namespace (`pid:[4026531836]`, Linux); undefined elsewhere. */
 function pidNamespace(): string | undefined {
