@@ -13,7 +13,7 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, shellWord, type LockOptions } from '../targets/shared/lock.js';
+import { runIdFor, shellWord, type LockOptions } from '../store/lock.js';
 import { DEFAULT_STORE, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
 
@@ -111,7 +111,7 @@ function lockOptionsFor(spec: string, out: Output): LockOptions {
 export async function lockedFileOf(options: CommonOptions): Promise<string> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
-    const { ledgerPathFor } = await import('../targets/shared/ledger-file.js');
+    const { ledgerPathFor } = await import('../store/ledger-file.js');
     return ledgerPathFor(spec, process.env);
   }
   return resolve(spec);

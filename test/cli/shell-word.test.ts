@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellWord } from '../../src/targets/shared/lock.js';
+import { shellWord } from '../../src/store/lock.js';
 
 describe('shellWord (the unlock command a lock message shows, pasted as it is)', () => {
   it('leaves a plain path alone and quotes one a shell would split or change', () => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withLock } from '../../src/targets/shared/lock.js';
+import { withLock } from '../../src/store/lock.js';
 import { startJsmDouble, type JsmDouble } from '../support/jsm-double.js';
 import { BIN, runCli, startCli } from '../support/cli.js';
 import { storeWith } from './shape.js';

@@ -6,7 +6,7 @@ import type { ProvisionRequest } from '../../src/core/target.js';
 import type { CandidateRow, ProjectInfo, ProvisionOutcome, Reporter } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
 import { messageIdFor } from '../../src/mail/message-id.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
 

@@ -7,7 +7,7 @@ import { runImport } from '../../src/core/run.js';
 import type { OrganizationInfo, OrganizationMember } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
 import { messageIdFor } from '../../src/mail/message-id.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
 import { ORG_ROWS, quiet, runOrgs, source } from '../support/organizations.js';

@@ -2,7 +2,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ledgerPathFor } from '../../src/targets/shared/ledger-file.js';
+import { ledgerPathFor } from '../../src/store/ledger-file.js';
 import { csv, useRestCli } from '../rest/cli.js';
 
 const start = useRestCli();

@@ -2,7 +2,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeWords, textPart } from '../mail/mime.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { runCli } from '../support/cli.js';
 import { useProjectDir, useSmtpSink } from '../support/e2e.js';
 import { headerValues, type ReceivedMessage, type SmtpSink } from '../support/smtp-sink.js';

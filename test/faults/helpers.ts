@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { startCli, type CliOptions, type CliResult } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
 import { checkInvariant, emails, hookLine, projectStore, untilStopped, watch, writeCsv } from './helpers.js';

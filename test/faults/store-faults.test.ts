@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LocalStore } from '../../src/targets/local/store.js';
-import { runIdFor } from '../../src/targets/shared/lock.js';
+import { LocalStore } from '../../src/store/store.js';
+import { runIdFor } from '../../src/store/lock.js';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';

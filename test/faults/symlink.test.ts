@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { openNoFollow } from '../../src/util/atomic-file.js';
 import { runCli } from '../support/cli.js';
 import { useTempDirs } from '../support/tmp.js';

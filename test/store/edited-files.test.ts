@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { runCli } from '../support/cli.js';
 import { useTempDirs } from '../support/tmp.js';
 

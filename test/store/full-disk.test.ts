@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { MailError, type InvitationMessage } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { faultError, fileFaults, writeFileAtomically, type FileStep } from '../../src/util/atomic-file.js';
 import { useTempDirs } from '../support/tmp.js';

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ownerState, runIdFor, runIsLive } from '../../src/targets/shared/lock.js';
+import { ownerState, runIdFor, runIsLive } from '../../src/store/lock.js';
 
 /** This process's start time as the lock records it (Linux: /proc/<pid>/stat field 22). */
 function myStart(): number {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { batchLine, headerLine, readLog } from '../../src/targets/local/journal.js';
+import { batchLine, headerLine, readLog } from '../../src/store/journal.js';
 import { useTempDirs } from '../support/tmp.js';
 
 /*

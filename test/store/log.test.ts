@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { faultError, fileFaults } from '../../src/util/atomic-file.js';
 import { useTempDirs } from '../support/tmp.js';
 
 /*
- * The store as a snapshot plus a log of batch lines (src/targets/local/journal.ts): what a reader
+ * The store as a snapshot plus a log of batch lines (src/store/journal.ts): what a reader
  * finds after a torn line, a stale log, a compaction cut off at each step (kill -9 chosen by the
  * test hooks, no sleeps), a full disk during a compaction, a hand-edited file, and a store written
  * by the release before the log (format 1), which is read and upgraded in place.

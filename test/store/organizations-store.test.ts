@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/core/pkcs5s2.js';
 import { Secret } from '../../src/core/secret.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { useTempDirs } from '../support/tmp.js';
 import { runOrgs } from '../support/organizations.js';

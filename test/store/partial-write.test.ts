@@ -5,7 +5,7 @@ import { runImport } from '../../src/core/run.js';
 import type { CandidateRow, Reporter } from '../../src/core/types.js';
 import { createOutboxMailer } from '../../src/mail/outbox.js';
 import { messageIdFor } from '../../src/mail/message-id.js';
-import { LocalStore } from '../../src/targets/local/store.js';
+import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { faultError, fileFaults } from '../../src/util/atomic-file.js';
 import { useTempDirs } from '../support/tmp.js';

@@ -2,7 +2,7 @@
 //   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store
 //   node store-child.mjs add <store> <prefix> <n> : provisions n customers, committing after each
 //   node store-child.mjs compact <store>          : marks every invitation sent (a commit that compacts)
-import { LocalStore } from '../../dist/targets/local/store.js';
+import { LocalStore } from '../../dist/store/store.js';
 import { LocalTarget } from '../../dist/targets/local/target.js';
 
 const [mode, path, prefix, count] = process.argv.slice(2);

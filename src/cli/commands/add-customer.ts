@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import type { Target } from '../../core/target.js';
 import { emailKey, emailProblem } from '../../core/validate.js';
-import { shellWord } from '../../targets/shared/lock.js';
+import { shellWord } from '../../store/lock.js';
 import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings.js';
 import type { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';

@@ -2,7 +2,7 @@ import { UsageError, errorBody } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { printable } from '../../core/printable.js';
 import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
-import { runIsLive } from '../../targets/shared/lock.js';
+import { runIsLive } from '../../store/lock.js';
 import { withTarget } from '../action.js';
 import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import type { Output } from '../output.js';

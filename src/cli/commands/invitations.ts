@@ -4,7 +4,7 @@ import { errorBody } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
-import { runIsLive } from '../../targets/shared/lock.js';
+import { runIsLive } from '../../store/lock.js';
 import { action, withTarget } from '../action.js';
 import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';

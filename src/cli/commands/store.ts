@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { Command } from 'commander';
-import { describeOwner } from '../../targets/shared/lock.js';
+import { describeOwner } from '../../store/lock.js';
 import { action } from '../action.js';
 import { lockedFileOf } from '../context.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
@@ -28,7 +28,7 @@ export function storeCommand(): Command {
 
 async function unlock(out: Output, raw: CommonOptions): Promise<number> {
   const options = parseSettings(commonSchema, raw);
-  const { breakLock } = await import('../../targets/shared/lock.js');
+  const { breakLock } = await import('../../store/lock.js');
   const file = await lockedFileOf(options);
   // A local store that is not there (and no lock of it either) is named, as by every other command.
   if (!/^https?:\/\//i.test(options.target?.trim() ?? '') && !existsSync(file) && !existsSync(`${file}.lock`)) {

@@ -5,8 +5,8 @@
  * customers of the chunk.
  */
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
-import type { StoredOrganization } from './format.js';
-import type { LocalStore } from './store.js';
+import type { StoredOrganization } from '../../store/format.js';
+import type { LocalStore } from '../../store/store.js';
 
 export function organizationsOf(store: LocalStore, project: ProjectInfo): OrganizationInfo[] {
   return Object.entries(store.data.organizations).map(([id, org]) => ({ id, name: org.name, inProject: org.projects.includes(project.key) }));

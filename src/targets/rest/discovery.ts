@@ -6,7 +6,7 @@
 import { TargetError } from '../../core/errors.js';
 import { RequestFailed, type HttpClient } from './http.js';
 import { deskSchema, describeAnswer, infoSchema, pageSchema, type DeskJson } from './wire.js';
-import { closeMatches } from '../shared/close-matches.js';
+import { closeMatches } from '../../core/close-matches.js';
 
 export { closeMatches };
 

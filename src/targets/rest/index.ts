@@ -6,8 +6,8 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { TargetError, UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
-import { ledgerPathFor, openLedgerFile } from '../shared/ledger-file.js';
-import type { LockOptions } from '../shared/lock.js';
+import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
+import type { LockOptions } from '../../store/lock.js';
 import { HttpClient, proxyFrom, type Credentials } from './http.js';
 import { Pacer } from './rate.js';
 import type { AccountMatch } from './identity.js';

@@ -3,7 +3,7 @@ import { mapLimit } from '../../core/pool.js';
 import { ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
 import { removeInBatches, RestOrganizations } from './organizations.js';
-import type { LedgerFile } from '../shared/ledger-file.js';
+import type { LedgerFile } from '../../store/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
 import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';

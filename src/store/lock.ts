@@ -5,9 +5,9 @@ import { link, lstat, open, rm } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../../core/errors.js';
-import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../../util/atomic-file.js';
-import { testHook } from '../../util/test-hooks.js';
+import { UsageError } from '../core/errors.js';
+import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../util/atomic-file.js';
+import { testHook } from '../util/test-hooks.js';
 import { bootId, listenAt, probe } from './live-socket.js';
 
 /**

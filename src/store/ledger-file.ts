@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { InvitationLedger } from '../../core/target.js';
-import { LocalStore } from '../local/store.js';
-import { LocalLedger } from '../local/target.js';
+import type { InvitationLedger } from '../core/target.js';
+import { LocalStore } from './store.js';
+import { LocalLedger } from './ledger.js';
 import type { LockOptions } from './lock.js';
 
 /**

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { keepOwner, notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../../util/atomic-file.js';
-import { testHook } from '../../util/test-hooks.js';
-import type { InvitationRecord } from '../../core/types.js';
+import { keepOwner, notAFile, openNoFollow, readFailure, symlinkRefused, syncFolder, syncHandle, writeAll, writeFailure } from '../util/atomic-file.js';
+import { testHook } from '../util/test-hooks.js';
+import type { InvitationRecord } from '../core/types.js';
 import type { StoreData } from './format.js';
 import { setInvitation } from './status-counts.js';
 

@@ -1,4 +1,4 @@
-import type { InvitationRecord, InvitationState } from '../../core/types.js';
+import type { InvitationRecord, InvitationState } from '../core/types.js';
 
 type Invitations = Record<string, Map<string, InvitationRecord>>;
 type Tally = Map<string, Map<InvitationState, number>>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InvitationRecord } from '../../core/types.js';
+import type { InvitationRecord } from '../core/types.js';
 import { track } from './status-counts.js';
 
 /**

@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { STORE_FORMAT, type StoreData } from './format.js';
 import { appendLog, applyEntry, headerLine, readLog, resetLog, type JournalEntry, type LogRead } from './journal.js';
-import { withLock, type LockOptions } from '../shared/lock.js';
+import { withLock, type LockOptions } from './lock.js';
 import { applyBatch, batchLines, checkedEntry, fileStamp, readStore, sweepDeadTemps, writeStore } from './store-file.js';
-import { testHook } from '../../util/test-hooks.js';
-import { readFailure } from '../../util/atomic-file.js';
+import { testHook } from '../util/test-hooks.js';
+import { readFailure } from '../util/atomic-file.js';
 
 /**
  * What an operation changed, so that a commit can append just that to the log: the customers and
