@@ -11,6 +11,8 @@ import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
 import type { Output } from './output.js';
 import { plural, renderPlan, renderSummary } from './render.js';
+import type { Colors } from './colors.js';
+import type { CommandResult } from './result.js';
 import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
@@ -70,41 +72,45 @@ export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summ
 }
 
 /**
- * Prints a row run: the one JSON object (with `extra` keys beside the summary's), or the human
- * summary (with `extraText` after it), then what stopped it. Returns the exit code.
+ * A row run as a command's result: the summary's keys (with `extra` keys beside them) under
+ * --json, or the human summary (with `extraText` after it), then what stopped it.
  */
-export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<string, unknown>; text?: string } = {}): number {
+export function rowRunResult(run: RowRun, extra: { json?: Record<string, unknown>; text?: (c: Colors) => string } = {}): CommandResult {
+  const exit = exitCodeFor(run);
   if (run.declined) {
-    out.note('Nothing was written and nothing was sent.');
-    out.jsonResult({ ok: false, command: run.command, target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
-    return exitCodeFor(run);
+    return { exit, json: { target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } }, notes: ['Nothing was written and nothing was sent.'] };
   }
-  out.jsonResult({ ...run.summary, ...(extra.json ?? {}) });
-  if (!out.json && !out.quiet) {
-    const text = renderSummary(run.summary, out.color, run.where);
-    out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
-    // Invitations that failed in earlier runs are still owed: a re-run that changes nothing says so.
-    const earlier = (run.failedInProject ?? 0) - run.summary.invitations.failed;
-    if (earlier > 0) out.note(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
-  } else if (!out.json && !run.summary.ok && !run.interrupted) {
+  // `ok` and `command` are the result path's (result.ts); the rest is the summary as the core made it.
+  const { ok: _ok, command: _command, ...summary } = run.summary;
+  const notes: string[] = [];
+  // Invitations that failed in earlier runs are still owed: a re-run that changes nothing says so.
+  const earlier = (run.failedInProject ?? 0) - run.summary.invitations.failed;
+  if (earlier > 0) notes.push(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
+  if (run.interrupted) notes.push('Interrupted: what was done is recorded. Run the same command again to finish.');
+  return {
+    exit,
+    json: { ...summary, ...(extra.json ?? {}) },
     // --quiet prints only errors: rows that went wrong are, so a run that exits 1 says why (stderr).
-    out.always(renderSummary(run.summary, out.errColor, run.where));
-  }
-  if (run.endedWith) out.errorWords(run.endedWith);
-  if (run.interrupted) out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
-  return exitCodeFor(run);
+    text: (c) => {
+      const text = renderSummary(run.summary, c, run.where);
+      return extra.text !== undefined ? `${text}\n${extra.text(c)}` : text;
+    },
+    ...(run.interrupted ? {} : { quietWords: (c: Colors) => renderSummary(run.summary, c, run.where) }),
+    notes,
+    errors: run.endedWith ? [run.endedWith] : [],
+  };
 }
 
-/** Runs rows through the one pipeline and prints the outcome (add-customer, import-csv). */
+/** Runs rows through the one pipeline (add-customer, import-csv): its result, and its rows. */
 export async function runRows(
   source: RowSource,
   target: Target,
   project: ProjectInfo,
   options: RowRunOptions,
   out: Output,
-): Promise<{ code: number; rows: RowResult[] }> {
+): Promise<{ result: CommandResult; rows: RowResult[] }> {
   const run = await runRowsOutcome(source, target, project, options, out);
-  return { code: printRowRun(run, out), rows: run.rows };
+  return { result: rowRunResult(run), rows: run.rows };
 }
 
 /**

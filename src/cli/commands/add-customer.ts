@@ -11,6 +11,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { addAccountMatchOption, addOrganizationOptions } from './import-csv.js';
@@ -43,7 +44,7 @@ Examples:
     .action(action('add-customer', addCustomer));
 }
 
-async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
+async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResult> {
   // Parse: every option checked and typed once (contradictory flags are usage errors here).
   const options = parseSettings(addCustomerSchema, raw);
   const interactive = canPrompt();
@@ -74,7 +75,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
       // Nothing to ask of a password that would be ignored: an existing account's is never changed.
       const { password, generated } = await choosePassword(options, interactive && !exists, out);
       const row: CandidateRow = { line: 1, email, fullName, ...(password ? { password } : {}) };
-      const { code, rows } = await runRows(
+      const { result, rows } = await runRows(
         oneRow(row),
         target,
         project,
@@ -99,7 +100,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
           out.warn(`${email} was not created, so the generated password was not used`);
         }
       }
-      return code;
+      return result;
     },
   );
 }

@@ -8,6 +8,7 @@ import { configLocation } from '../config.js';
 import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { doctorSchema, parseSettings, type DoctorSettings } from '../settings.js';
 
 /** What `doctor` found out, as `--json` prints it (one object). */
@@ -52,7 +53,7 @@ function sourceOf(command: Command, name: string, flag: string, variable: string
   }
 }
 
-async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<number> {
+async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<CommandResult> {
   const options = parseSettings(doctorSchema, raw);
   const spec = options.target?.trim() || DEFAULT_STORE;
   const rest = /^https?:\/\//i.test(spec);
@@ -96,10 +97,8 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     report.ok = false;
     report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
   }
-  out.jsonResult(report);
-  out.result(renderDoctor(report));
-  for (const error of errors) out.errorWords(error);
-  return doctorExitCode(errors);
+  const { ok: _ok, command: _command, ...json } = report;
+  return { exit: doctorExitCode(errors), json, text: renderDoctor(report), errors };
 }
 
 /** 2 when a setting cannot work (configuration); else 3 when the target refused; else 0. */

@@ -6,6 +6,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
@@ -85,7 +86,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<number> {
+async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<CommandResult> {
   // Parse: every option checked and typed once, before anything is read or written.
   const settings = parseSettings(importCsvSchema, raw);
   const map = parseMapOption(settings.map);
@@ -103,8 +104,8 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
       () => openTarget(settings, out),
       async (target) => {
         const project = await resolveProject(target, settings.project);
-        const { code } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
-        return code;
+        const { result } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
+        return result;
       },
     );
   } finally {

@@ -9,7 +9,9 @@ import type { Output } from '../output.js';
 import { checkReportPath, runFiles } from '../preflight.js';
 import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
 import { fmt, plural } from '../render.js';
-import { printRowRun, runRowsOutcome } from '../run-rows.js';
+import { rowRunResult, runRowsOutcome } from '../run-rows.js';
+import type { Colors } from '../colors.js';
+import type { CommandResult } from '../result.js';
 import type { CommonOptions } from '../options.js';
 import { importMailSchema, parseSettings } from '../settings.js';
 import { addImportOptions, importRunOptions } from './import-csv.js';
@@ -54,7 +56,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-async function importMail(out: Output, raw: CommonOptions, paths: string[]): Promise<number> {
+async function importMail(out: Output, raw: CommonOptions, paths: string[]): Promise<CommandResult> {
   // Parse: every option checked and typed once, before anything is read or written.
   const options = parseSettings(importMailSchema, raw);
   // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
@@ -98,7 +100,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   // Declined at the confirmation: nothing was read into the store, and no summary to add to.
   if (run.declined) {
     await writer?.discard();
-    return printRowRun(run, out);
+    return rowRunResult(run);
   }
   const extra = mailSummary(tally);
   let done = run;
@@ -119,12 +121,11 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
     const more = extra.messages.ignoredFiles.length > 5 ? ` and ${extra.messages.ignoredFiles.length - 5} more` : '';
     out.note(`left alone: ${shown}${more} (neither an email message nor an mbox file)`);
   }
-  return printRowRun(done, out, { json: { ...extra }, text: renderMail(extra, done.summary, out) });
+  return rowRunResult(done, { json: { ...extra }, text: (c) => renderMail(extra, done.summary, c) });
 }
 
 /** The mailbox's part of the human summary: messages read, and who was skipped and why. */
-function renderMail(extra: MailSummary, summary: RunSummary, out: Output): string {
-  const c = out.color;
+function renderMail(extra: MailSummary, summary: RunSummary, c: Colors): string {
   const m = extra.messages;
   const n = plural;
   const lines = [

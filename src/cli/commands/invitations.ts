@@ -12,6 +12,7 @@ import { sendOneInvitation } from './invitations-send-one.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { columns, plural } from '../render.js';
 import { storeStopped } from '../run-rows.js';
 import { asRun } from '../signals.js';
@@ -67,7 +68,7 @@ export function invitationsCommand(): Command {
   return invitations;
 }
 
-async function listInvitations(out: Output, raw: CommonOptions): Promise<number> {
+async function listInvitations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(invitationsListSchema, raw);
   const ledger = await ledgerOf(options);
   return withTarget(
@@ -88,19 +89,16 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
         updatedAt: r.updatedAt,
         reason: r.reason ?? (r.suppressedBy ? suppressedReason(r.suppressedBy) : null),
       }));
-      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows });
+      const json = { target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows };
       const from = `(ledger: ${ledger.path})`;
-      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`);
-      else {
-        const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
-        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n'));
-      }
-      return 0;
+      if (rows.length === 0) return { exit: 0, json, text: `no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}` };
+      const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
+      return { exit: 0, json, text: [...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n') };
     },
   );
 }
 
-async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
+async function sendInvitations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
   const ledger = await ledgerOf(options);
@@ -121,9 +119,7 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
           checkRestDelivery(target, options);
           if (!options.yes && canConfirm() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
             // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
-            out.note('Nothing was sent.');
-            out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
-            return 130;
+            return { exit: 130, json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
           }
           // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
           await mail.preflight();
@@ -135,17 +131,16 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       for (const note of mail.templates.notes()) out.note(note);
       if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
-      out.jsonResult({
-        ...renderResendJson(target.kind, project.key, outcome, mail.outbox, ledger),
-        ...(stopped ? { ok: false, error: errorBody(stopped) } : {}),
-      });
       const text = renderResendText(project.key, due.length, outcome, mail.outbox, ledger);
-      out.result(text);
-      // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
-      if (out.quiet && !out.json && resendExitCode(outcome) === 1) out.always(text);
-      if (stopped) out.errorWords(stopped);
-      if (outcome.interrupted) out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
-      return resendExitCode(outcome);
+      return {
+        exit: resendExitCode(outcome),
+        json: { ...renderResendJson(target.kind, project.key, outcome, mail.outbox, ledger), ...(stopped ? { error: errorBody(stopped) } : {}) },
+        text,
+        // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
+        quietWords: () => text,
+        errors: stopped ? [stopped] : [],
+        notes: outcome.interrupted ? ['Interrupted: the invitations not yet sent stay pending; run the same command again to send them.'] : [],
+      };
     },
   );
 }
@@ -162,11 +157,9 @@ function noteMissingLedger(out: Output, location: string, ledger: LedgerPlace): 
   );
 }
 
-/** The one JSON object of `invitations send` (pure). */
+/** The keys of `invitations send`'s JSON object after `ok` and `command` (pure). */
 export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null, ledger: LedgerPlace): Record<string, unknown> {
   return {
-    ok: outcome.problems.length === 0 && !outcome.interrupted,
-    command: 'invitations send',
     target,
     project,
     ledger,
