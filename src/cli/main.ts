@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RunError, UsageError } from '../core/errors.js';
 import { envelope } from './result.js';
+import { contradictoryFlags } from './contradictions.js';
 import { applyConfig, configFileApplies, loadConfig } from './config.js';
 import { interruptSignal, onInterruptExit } from './signals.js';
 
@@ -129,25 +130,11 @@ export function secretOptionHint(message: string): string | undefined {
   return 'passwords and tokens are never option values (ps and shell history would show them): a customer password by --password-stdin, --password-file or --generate-password; JSM credentials in JSM_TOKEN, JSM_PASSWORD or their _FILE variables; the SMTP password in JSM_SMTP_PASSWORD or --smtp-password-file';
 }
 
-/** Flags that contradict each other: giving two of a group is a usage error, whatever their order. */
-const CONTRADICTIONS: readonly (readonly string[])[] = [
-  ['--verification', '--no-verification'],
-  ['--no-invite', '--defer-invites'],
-  ['--password-stdin', '--password-file', '--generate-password'],
-  ['--json', '--html'],
-];
-
+/** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */
 function checkContradictions(argv: readonly string[], command: string): void {
-  const given = new Set<string>();
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (arg.startsWith('--')) given.add(arg.split('=')[0] as string);
-  }
-  for (const group of CONTRADICTIONS) {
-    const both = group.filter((flag) => given.has(flag));
-    if (both.length > 1) {
-      throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
-    }
+  const both = contradictoryFlags(argv);
+  if (both !== undefined) {
+    throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
   }
 }
 

@@ -80,12 +80,13 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResu
         target,
         project,
         {
-          ...options,
           command: 'add-customer',
           kind: 'welcome',
-          noInvite: !options.invite,
-          defer: options.deferInvites,
+          invitations: options.invitations,
           dryRun: false,
+          mail: options.mail,
+          organization: options.organization,
+          createOrganizations: options.createOrganizations,
           // The one row is read below (a generated password is shown only if it was created).
           keepRows: true,
         },

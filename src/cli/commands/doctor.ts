@@ -9,7 +9,7 @@ import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
-import { doctorSchema, parseSettings, type DoctorSettings } from '../settings.js';
+import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
 
 /** What `doctor` found out, as `--json` prints it (one object). */
 export interface DoctorReport {
@@ -56,7 +56,15 @@ function sourceOf(command: Command, name: string, flag: string, variable: string
 async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<CommandResult> {
   const options = parseSettings(doctorSchema, raw);
   const spec = options.target?.trim() || DEFAULT_STORE;
-  const rest = /^https?:\/\//i.test(spec);
+  // Classified as every command does (settings.ts); a target that cannot be is the first problem found.
+  let setting: TargetSetting | undefined;
+  let refused: unknown;
+  try {
+    setting = classifyTarget(options.target);
+  } catch (error) {
+    refused = error;
+  }
+  const rest = setting !== undefined && setting.kind !== 'local';
   const report: DoctorReport = {
     ok: true,
     command: 'doctor',
@@ -66,7 +74,7 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     config: configLocation(process.argv.slice(2), process.env),
     project: options.project ?? null,
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
-    ledger: await ledgerOf(options),
+    ledger: await ledgerOf(setting ?? { kind: 'local', path: spec, given: true }),
     mail: mailRoute(options, rest),
     credentials: { source: rest ? credentialSource(process.env) : null, works: null, user: null, jsmVersion: null },
     problems: [],
@@ -79,7 +87,8 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   };
   let target: Target | undefined;
   try {
-    target = await openTarget(options, out);
+    if (setting === undefined) throw refused;
+    target = await openTarget({ target: setting, lockWait: options.lockWait }, out);
     report.location = target.location;
   } catch (error) {
     problem(rest ? 'credentials' : 'target', error);
@@ -153,7 +162,9 @@ function mailRoute(options: DoctorSettings, rest: boolean): DoctorReport['mail']
 async function checkMail(options: DoctorSettings, report: DoctorReport, problem: (check: 'mail', error: unknown) => void): Promise<void> {
   if (report.mail.route === 'none') return;
   try {
-    const setup = mailSetup(options, { kind: report.target, location: report.location }, [], () => undefined);
+    const where: TargetSetting = report.target === 'local' ? { kind: 'local', path: report.location, given: true } : { kind: 'dc', baseUrl: report.location };
+    const settings = mailSettings(options, where, []);
+    const setup = mailSetup(settings, () => undefined);
     report.mail.outbox = setup.outbox;
     if (report.mail.route === 'smtp') {
       await setup.preflight();

@@ -8,7 +8,7 @@ import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions 
 import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
-import { runRows } from '../run-rows.js';
+import { runRows, type RowRunOptions } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
 
 /** The options import-csv and import-mail share (docs/contract.md). */
@@ -113,18 +113,19 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   }
 }
 
-/** The row run's options from an import's typed settings. */
-export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: Omit<ImportSettings, 'report'> & { report?: string | undefined }, out: Output) {
+/** The row run's options from an import's settings (what the core needs, and the question to ask). */
+export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: ImportSettings, out: Output): RowRunOptions {
   const interactive = canConfirm() && !settings.yes;
   return {
-    ...settings,
     command,
     kind,
-    noInvite: !settings.invite,
-    defer: settings.deferInvites,
+    invitations: settings.invitations,
     dryRun: settings.dryRun,
+    mail: settings.mail,
     ...(settings.report !== undefined ? { report: settings.report } : {}),
     mailConcurrency: settings.concurrency,
+    organization: settings.organization,
+    createOrganizations: settings.createOrganizations,
     ...(interactive
       ? {
           confirm: async (_plan: unknown, text: string) => {
@@ -135,4 +136,3 @@ export function importRunOptions(command: string, kind: 'welcome' | 'verify', se
       : {}),
   };
 }
-

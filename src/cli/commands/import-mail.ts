@@ -76,7 +76,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   }
   const tally = new MailTally();
   const rows = mailRows(sources, { replyTo: options.replyTo, includeCc: options.includeCc, exclusions }, tally);
-  const { report, ...rest } = options;
+  const { report } = options;
   // The report is written by the one ReportWriter, with the `messages` column; skipped people are
   // known only once every message is read, so it gets all its rows at the end (nothing spilled).
   let writer: ReportWriter<MailReportLine> | undefined;
@@ -86,11 +86,11 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
       const project = await resolveProject(target, options.project);
       // Preflight of the report this command writes itself (runRowsOutcome checks the rest).
       if (report !== undefined) {
-        await checkReportPath(report, runFiles(target, paths, options.smtpPasswordFile));
+        await checkReportPath(report, runFiles(target, paths, options.mail.smtp?.passwordFile));
         writer = ReportWriter.open(report, MAIL_COLUMNS);
       }
       try {
-        return await runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, out);
+        return await runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', options, out), report: undefined, keepRows: report !== undefined, keepRejected: report !== undefined }, out);
       } catch (error) {
         await writer?.discard();
         throw error;

@@ -4,13 +4,13 @@ import { printable } from '../../core/printable.js';
 import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
 import { runIsLive } from '../../store/lock.js';
 import { withTarget } from '../action.js';
-import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { SendSession } from '../send-session.js';
 import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { storeStopped } from '../run-rows.js';
 import { oneEmail, type InvitationsSendSettings } from '../settings.js';
-import { asRun } from '../signals.js';
 
 /**
  * `invitations send --email E`: one person's invitation, under the project's setting as it is now.
@@ -29,30 +29,27 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
         const where = plan.refusal.code === 'no-invitation' ? ` (ledger: ${ledger.path}${ledger.exists ? '' : ', which does not exist here'})` : '';
         throw new UsageError(plan.refusal.code, `${plan.refusal.message}${where}`, plan.refusal.hint);
       }
-      const mail = mailSetup(options, target, [plan.record.kind], (message) => out.warn(message));
+      const session = new SendSession(options.mail, target, project, out, [plan.record.kind]);
       let outcome: OneOutcome;
       try {
         if (plan.decision.action === 'send') {
-          checkRestDelivery(target, options);
           const what = `${plan.again ? 'Send again' : 'Send'} the ${plan.record.kind === 'verify' ? 'verification message' : 'invitation'} to ${plan.record.email} (${project.key}, now ${plan.view})?`;
-          if (!options.yes && canConfirm() && !(await askConfirm(what))) {
-            // Declined: as for the project-wide send, exit 130 (stopped by the person, nothing done).
-            return { exit: 130, json: { target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
-          }
-          await mail.preflight();
+          const go = await session.prepare(options.yes || !canConfirm() ? undefined : () => askConfirm(what));
+          // Declined: as for the project-wide send, exit 130 (stopped by the person, nothing done).
+          if (!go) return { exit: 130, json: { target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
         }
-        const sendPlan = { ...plan, project: mail.forInvitations(project) };
-        outcome = await asRun((signal) => sendOne(sendPlan, { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }));
+        const sendPlan = { ...plan, project: session.project };
+        outcome = await session.run((ports) => sendOne(sendPlan, { ...ports, target }));
       } finally {
-        await mail.close();
+        await session.close();
       }
-      for (const note of mail.templates.notes()) out.note(note);
+      session.notes();
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
       const code = oneExitCode(outcome);
-      const text = renderOneText(project.key, outcome, mail.outbox);
+      const text = renderOneText(project.key, outcome, session.outbox);
       return {
         exit: code,
-        json: { ...renderOneJson(target.kind, project.key, outcome, mail.outbox), ledger, ...(stopped ? { error: errorBody(stopped) } : {}) },
+        json: { ...renderOneJson(target.kind, project.key, outcome, session.outbox), ledger, ...(stopped ? { error: errorBody(stopped) } : {}) },
         text,
         quietWords: () => text,
         errors: stopped ? [stopped] : [],

@@ -6,7 +6,8 @@ import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { runIsLive } from '../../store/lock.js';
 import { action, withTarget } from '../action.js';
-import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { ledgerOf, openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { SendSession } from '../send-session.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { sendOneInvitation } from './invitations-send-one.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
@@ -15,7 +16,6 @@ import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
 import { columns, plural } from '../render.js';
 import { storeStopped } from '../run-rows.js';
-import { asRun } from '../signals.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed'];
@@ -70,7 +70,7 @@ export function invitationsCommand(): Command {
 
 async function listInvitations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(invitationsListSchema, raw);
-  const ledger = await ledgerOf(options);
+  const ledger = await ledgerOf(options.target);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -101,7 +101,7 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<Command
 async function sendInvitations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
-  const ledger = await ledgerOf(options);
+  const ledger = await ledgerOf(options.target);
   if (options.email !== undefined) return sendOneInvitation(out, { ...options, email: options.email }, ledger);
   return withTarget(
     () => openTarget(options, out),
@@ -110,31 +110,26 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<Command
       noteMissingLedger(out, target.location, ledger);
       const listed = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
       const { due } = listed;
-      const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
-      // The project as the invitations name it (--portal-url wins over the target's portal).
-      const plan = { ...listed, project: mail.forInvitations(project) };
+      const session = new SendSession(options.mail, target, project, out, [...new Set(due.map((r) => r.kind))]);
+      const plan = { ...listed, project: session.project };
       let outcome: ResendOutcome;
       try {
         if (plan.decision.action === 'send' && due.length > 0) {
-          checkRestDelivery(target, options);
-          if (!options.yes && canConfirm() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
-            return { exit: 130, json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
-          }
-          // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
-          await mail.preflight();
+          const go = await session.prepare(options.yes || !canConfirm() ? undefined : () => askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`));
+          // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
+          if (!go) return { exit: 130, json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
         }
-        outcome = await asRun((signal) => resend(plan, { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }));
+        outcome = await session.run((ports) => resend(plan, { ...ports, target }));
       } finally {
-        await mail.close();
+        await session.close();
       }
-      for (const note of mail.templates.notes()) out.note(note);
+      session.notes();
       if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
-      const text = renderResendText(project.key, due.length, outcome, mail.outbox, ledger);
+      const text = renderResendText(project.key, due.length, outcome, session.outbox, ledger);
       return {
         exit: resendExitCode(outcome),
-        json: { ...renderResendJson(target.kind, project.key, outcome, mail.outbox, ledger), ...(stopped ? { error: errorBody(stopped) } : {}) },
+        json: { ...renderResendJson(target.kind, project.key, outcome, session.outbox, ledger), ...(stopped ? { error: errorBody(stopped) } : {}) },
         text,
         // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
         quietWords: () => text,

@@ -58,9 +58,8 @@ async function createProject(out: Output, raw: CommonOptions, rawKey: string): P
   // Parse: the key and every option checked and typed once.
   const options = parseSettings(projectCreateSchema, { ...raw, key: rawKey }, { key: 'project key' });
   const { key, name } = options;
-  const spec = options.target?.trim() || DEFAULT_STORE;
   // The store's folder is made here, and only here: every other command names a missing store as such.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) await mkdir(dirname(resolve(spec)), { recursive: true });
+  if (options.target.kind === 'local') await mkdir(dirname(resolve(options.target.path)), { recursive: true });
   return withTarget(
     () => openTarget(options, out, { create: true }),
     async (target) => {

@@ -30,9 +30,9 @@ export function storeCommand(): Command {
 async function unlock(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(commonSchema, raw);
   const { breakLock } = await import('../../store/lock.js');
-  const file = await lockedFileOf(options);
+  const file = await lockedFileOf(options.target);
   // A local store that is not there (and no lock of it either) is named, as by every other command.
-  if (!/^https?:\/\//i.test(options.target?.trim() ?? '') && !existsSync(file) && !existsSync(`${file}.lock`)) {
+  if (options.target.kind === 'local' && !existsSync(file) && !existsSync(`${file}.lock`)) {
     throw new UsageError('no-store', `no store at ${file}`, 'check --target (JSM_TARGET): the store is the file given there');
   }
   const broken = await breakLock(file);
