@@ -168,3 +168,182 @@ describe('service desks and their customers', () => {
     expect(cloud.accounts.has(wilma)).toBe(true);
   });
 });
+
+describe('user search and profile privacy', () => {
+  it('matches the start of the display name, of a word of it, or of the email; answers carry no name or key', async () => {
+    const byName = await send(cloud, 'GET', '/rest/api/3/user/search?query=olg');
+    expect((byName.json as Record<string, unknown>[]).map((u) => u.emailAddress)).toEqual(['Old@Example.com']);
+    const byWord = await send(cloud, 'GET', '/rest/api/3/user/search?query=agent');
+    expect((byWord.json as Record<string, unknown>[]).map((u) => u.displayName)).toEqual(['Agnes Agent']);
+    const byEmail = await send(cloud, 'GET', '/rest/api/3/user/search?query=old%40example.com');
+    const [u] = byEmail.json as Record<string, unknown>[];
+    expect(byEmail.json).toHaveLength(1);
+    expect(u).toMatchObject({ accountType: 'customer', emailAddress: 'Old@Example.com', active: true });
+    expect(u).not.toHaveProperty('name');
+    expect(u).not.toHaveProperty('key');
+    expect(u?.self).toBe(`${cloud.url}/rest/api/3/user?accountId=${encodeURIComponent(String(u?.accountId))}`);
+  });
+
+  it('matches an email-shaped query against emails only, finds an account by accountId, refuses username', async () => {
+    const named = await startJsmCloudDouble({ existingAccounts: [{ email: 'x@example.com', displayName: 'tmp@example.com' }] });
+    try {
+      expect((await send(named, 'GET', '/rest/api/3/user/search?query=tmp%40example.com')).json).toEqual([]);
+    } finally { await named.close(); }
+    const id = cloud.accountByEmail('agent@example.com')!.accountId;
+    const exact = await send(cloud, 'GET', `/rest/api/3/user/search?accountId=${id}`);
+    expect((exact.json as Record<string, unknown>[]).map((x) => x.accountId)).toEqual([id]);
+    expect((await send(cloud, 'GET', '/rest/api/3/user/search?username=old')).status).toBe(400);
+    expect((await send(cloud, 'GET', '/rest/api/3/user/search')).status).toBe(400);
+    expect((await send(cloud, 'GET', `/rest/api/3/user?accountId=${id}`)).json).toMatchObject({ accountId: id, accountType: 'atlassian' });
+  });
+
+  it('leaves emailAddress out for an account whose profile hides it, everywhere it is answered', async () => {
+    const hidden = cloud.accountByEmail('hidden@example.com')!;
+    const found = await send(cloud, 'GET', '/rest/api/3/user/search?query=hidden%40example.com');
+    expect(found.json).toEqual([expect.objectContaining({ accountId: hidden.accountId, displayName: 'Hedda Hidden' })]);
+    expect((found.json as Record<string, unknown>[])[0]).not.toHaveProperty('emailAddress');
+    expect((await send(cloud, 'GET', `/rest/api/3/user?accountId=${hidden.accountId}`)).json).not.toHaveProperty('emailAddress');
+    expect((await send(cloud, 'POST', '/rest/servicedeskapi/servicedesk/61/customer', { accountIds: [hidden.accountId] })).status).toBe(204);
+    const listed = values(await send(cloud, 'GET', '/rest/servicedeskapi/servicedesk/61/customer?query=hedda', undefined, OPT_IN));
+    expect(listed).toEqual([expect.objectContaining({ accountId: hidden.accountId })]);
+    expect(listed[0]).not.toHaveProperty('emailAddress');
+  });
+
+  it('can be told that a hidden email is not matched by the search either', async () => {
+    const strict = await startJsmCloudDouble({ hiddenEmailSearch: 'not-matched', existingAccounts: [{ email: 'h@example.com', hideEmail: true, displayName: 'H' }] });
+    try {
+      expect((await send(strict, 'GET', '/rest/api/3/user/search?query=h%40example.com')).json).toEqual([]);
+    } finally { await strict.close(); }
+  });
+
+  it('answers an empty list to a caller without Browse users and groups, and caps maxResults', async () => {
+    const blind = await startJsmCloudDouble({ caller: { browseUsers: false }, existingAccounts: [{ email: 'a@example.com' }] });
+    try {
+      const r = await send(blind, 'GET', '/rest/api/3/user/search?query=a');
+      expect([r.status, r.json]).toEqual([200, []]);
+    } finally { await blind.close(); }
+    const many = await startJsmCloudDouble({ existingAccounts: Array.from({ length: 60 }, (_, i) => ({ email: `m${i}@example.com` })) });
+    try {
+      expect((await send(many, 'GET', '/rest/api/3/user/search?query=m')).json).toHaveLength(50);
+      expect((await send(many, 'GET', '/rest/api/3/user/search?query=m&startAt=50&maxResults=50')).json).toHaveLength(10);
+    } finally { await many.close(); }
+  });
+});
+
+describe('organizations', () => {
+  it('lists in pages, and creating an existing name answers with the existing organization (one is made once)', async () => {
+    const list = await send(cloud, 'GET', '/rest/servicedeskapi/organization');
+    expect(list.json).toMatchObject({ size: 1, isLastPage: true });
+    expect(values(list)[0]).toMatchObject({ id: '1', name: 'Acme' });
+    const again = await send(cloud, 'POST', '/rest/servicedeskapi/organization', { name: 'Acme' });
+    expect([again.status, (again.json as { id: string }).id]).toEqual([201, '1']);
+    const made = await send(cloud, 'POST', '/rest/servicedeskapi/organization', { name: 'Globex' });
+    expect(made.status).toBe(201);
+    expect(made.json).toMatchObject({ id: '2', name: 'Globex' });
+    expect((await send(cloud, 'POST', '/rest/servicedeskapi/organization', { name: 'Globex' })).json).toMatchObject({ id: '2' });
+    expect(cloud.organizationCreates).toEqual(['Globex']);
+    expect((await send(cloud, 'POST', '/rest/servicedeskapi/organization', { name: '' })).status).toBe(400);
+  });
+
+  it('adds and removes members by accountIds (usernames refused) and attaches organizations to a desk by number', async () => {
+    const fred = cloud.accountByEmail('fred@example.com')!.accountId;
+    const wilma = cloud.accountByEmail('wilma@example.com')!.accountId;
+    const users = '/rest/servicedeskapi/organization/2/user';
+    expect((await send(cloud, 'POST', users, { accountIds: [fred, wilma] })).status).toBe(204);
+    expect((await send(cloud, 'POST', users, { usernames: ['fred@example.com'] })).status).toBe(400);
+    expect((await send(cloud, 'POST', users, { accountIds: ['qm:nobody'] })).status).toBe(400);
+    expect((await send(cloud, 'DELETE', users, { accountIds: [wilma] })).status).toBe(204);
+    const members = await send(cloud, 'GET', users);
+    expect(values(members).map((u) => u.accountId)).toEqual([fred]);
+    expect(cloud.organizationJoins).toEqual([`2/${fred}`, `2/${wilma}`]);
+    const mine = await send(cloud, 'GET', `/rest/servicedeskapi/organization?accountId=${encodeURIComponent(fred)}`);
+    expect(values(mine).map((o) => o.name)).toEqual(['Globex']);
+
+    const desk = '/rest/servicedeskapi/servicedesk/61/organization';
+    expect((await send(cloud, 'POST', desk, { organizationId: '2' })).status).toBe(400);
+    expect((await send(cloud, 'POST', desk, { organizationId: 2 })).status).toBe(204);
+    expect((await send(cloud, 'POST', desk, { organizationId: 2 })).status).toBe(204);
+    expect(cloud.deskOrganizationAdds).toEqual(['61/2']);
+    expect(values(await send(cloud, 'GET', desk)).map((o) => o.name)).toEqual(['Acme', 'Globex']);
+    expect((await send(cloud, 'DELETE', desk, { organizationId: 2 })).status).toBe(204);
+    expect(values(await send(cloud, 'GET', desk)).map((o) => o.name)).toEqual(['Acme']);
+    expect((await send(cloud, 'POST', desk, { organizationId: 99 })).status).toBe(404);
+  });
+});
+
+describe('projects and the tool\'s notification setting', () => {
+  it('shows a project by key or id, lists projects, and 404s an unknown key', async () => {
+    expect((await send(cloud, 'GET', '/rest/api/3/project/ITH')).json).toMatchObject({ id: '10061', key: 'ITH', name: 'IT Help', projectTypeKey: 'service_desk' });
+    expect((await send(cloud, 'GET', '/rest/api/3/project/10061')).json).toMatchObject({ key: 'ITH' });
+    expect((await send(cloud, 'GET', '/rest/api/3/project/NOPE')).status).toBe(404);
+    expect((await send(cloud, 'GET', '/rest/api/3/project')).json).toHaveLength(61);
+    const search = await send(cloud, 'GET', '/rest/api/3/project/search?keys=ITH');
+    expect(search.json).toMatchObject({ total: 1, isLast: true, values: [{ key: 'ITH' }] });
+  });
+
+  it('keeps the setting as a project property under /rest/api/3: 404, then 201 created, 200 updated', async () => {
+    const path = '/rest/api/3/project/ITH/properties/jsm-provision.customer-notifications';
+    expect((await send(cloud, 'GET', path)).status).toBe(404);
+    expect((await send(cloud, 'PUT', path, { sendVerificationEmails: false })).status).toBe(201);
+    expect((await send(cloud, 'PUT', path, { sendVerificationEmails: false })).status).toBe(200);
+    expect((await send(cloud, 'GET', path)).json).toEqual({ key: 'jsm-provision.customer-notifications', value: { sendVerificationEmails: false } });
+    expect(cloud.properties.get('ITH/jsm-provision.customer-notifications')).toEqual({ sendVerificationEmails: false });
+    expect((await send(cloud, 'GET', '/rest/api/3/project/ITH/properties')).json).toMatchObject({ keys: [{ key: 'jsm-provision.customer-notifications' }] });
+  });
+});
+
+describe('the burst limit and the stats the bench reads', () => {
+  it('answers 429 with Retry-After, X-RateLimit-Reset, RateLimit-Reason, and the limit headers on every answer', async () => {
+    const limited = await startJsmCloudDouble({ rateLimit: { perSecond: 0.001, burst: 5 } });
+    try {
+      const answers: Answer[] = [];
+      for (let i = 0; i < 6; i++) answers.push(await send(limited, 'GET', '/rest/api/3/myself'));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 429]);
+      expect(answers.map((a) => a.headers.get('x-ratelimit-remaining'))).toEqual(['4', '3', '2', '1', '0', '0']);
+      expect(answers[0]?.headers.get('x-ratelimit-limit')).toBe('5');
+      expect(answers[0]?.headers.get('x-ratelimit-nearlimit')).toBeNull();
+      expect(answers[4]?.headers.get('x-ratelimit-nearlimit')).toBe('true');
+      const last = answers[5]!;
+      const retryAfter = Number(last.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(last.headers.get('ratelimit-reason')).toBe('jira-burst-based');
+      expect(last.headers.get('x-ratelimit-reset')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
+      const reset = Date.parse(last.headers.get('x-ratelimit-reset')!);
+      expect(reset).toBeLessThanOrEqual(Date.now() + retryAfter * 1000);
+      expect(reset).toBeGreaterThan(Date.now() + retryAfter * 1000 - 61_000);
+      // The burst limit is per endpoint and method: another route still has its tokens.
+      expect((await send(limited, 'GET', '/rest/servicedeskapi/servicedesk')).status).toBe(200);
+      expect(rateLimited(limited)).toBe(1);
+      expect(requestsByRoute(limited)).toEqual(new Map([['GET /rest/api/3/myself', 6], ['GET /rest/servicedeskapi/servicedesk', 1]]));
+    } finally { await limited.close(); }
+  });
+
+  it('keeps one bucket for every call with scope account, and counts by route with ids as placeholders', async () => {
+    const shared = await startJsmCloudDouble({ rateLimit: { perSecond: 0.001, burst: 2, scope: 'account', retryAfterSeconds: 7 } });
+    try {
+      expect((await send(shared, 'GET', '/rest/api/3/myself')).status).toBe(200);
+      expect((await send(shared, 'GET', '/rest/servicedeskapi/servicedesk/61')).status).toBe(200);
+      const third = await send(shared, 'GET', '/rest/servicedeskapi/servicedesk/1');
+      expect([third.status, third.headers.get('retry-after')]).toEqual([429, '7']);
+      expect(requestsByRoute(shared).get('GET /rest/servicedeskapi/servicedesk/{id}')).toBe(2);
+      const span = timeSpan(shared);
+      expect(span.last).toBeGreaterThanOrEqual(span.first);
+      expect(span.ms).toBe(span.last - span.first);
+    } finally { await shared.close(); }
+  });
+});
+
+describe('faults for lost answers', () => {
+  it('cuts the answer of a create after making the account: the retry meets 409', async () => {
+    const d = await startJsmCloudDouble({ failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-after-write' }] });
+    try {
+      const body = { email: 'lost@example.com', displayName: 'Lost' };
+      await expect(send(d, 'POST', '/rest/servicedeskapi/customer?strictConflictStatusCode=true', body)).rejects.toThrow();
+      expect(d.creates).toEqual([expect.objectContaining({ email: 'lost@example.com', answered: false })]);
+      expect((await send(d, 'POST', '/rest/servicedeskapi/customer?strictConflictStatusCode=true', body)).status).toBe(409);
+      d.setFailNext([{ path: '/rest/api/3/myself', kind: '429', retryAfter: 3 }]);
+      const r = await send(d, 'GET', '/rest/api/3/myself');
+      expect([r.status, r.headers.get('retry-after'), r.headers.get('ratelimit-reason')]).toEqual([429, '3', 'jira-burst-based']);
+    } finally { await d.close(); }
+  });
+});
