@@ -55,6 +55,33 @@ describe('who the instance is, and who the caller is', () => {
   });
 });
 
+describe('permissions and the shape of refusals', () => {
+  it('wants the permissions parameter on mypermissions and answers the asked keys only', async () => {
+    expect((await send(cloud, 'GET', '/rest/api/3/mypermissions')).status).toBe(400);
+    const r = await send(cloud, 'GET', '/rest/api/3/mypermissions?projectKey=ITH&permissions=USER_PICKER,ADMINISTER');
+    expect(r.json).toEqual({ permissions: {
+      USER_PICKER: expect.objectContaining({ havePermission: true, type: 'GLOBAL' }),
+      ADMINISTER: expect.objectContaining({ havePermission: true }),
+    } });
+    expect((await send(cloud, 'GET', '/rest/api/3/mypermissions?projectKey=NOPE&permissions=USER_PICKER')).status).toBe(404);
+    const blind = await startJsmCloudDouble({ caller: { browseUsers: false, admin: false } });
+    try {
+      const b = await send(blind, 'GET', '/rest/api/3/mypermissions?permissions=USER_PICKER,ADMINISTER');
+      expect(b.json).toMatchObject({ permissions: { USER_PICKER: { havePermission: false }, ADMINISTER: { havePermission: false } } });
+    } finally { await blind.close(); }
+  });
+
+  it('answers servicedeskapi/info without credentials, 404 an unknown path, 405 a wrong method, 415 and 400 a bad body', async () => {
+    expect((await send(cloud, 'GET', '/rest/servicedeskapi/info', undefined, {})).json).toMatchObject({ isLicensedForUse: true });
+    expect((await send(cloud, 'GET', '/rest/api/3/nothing')).status).toBe(404);
+    expect((await send(cloud, 'PUT', '/rest/servicedeskapi/customer', {})).status).toBe(405);
+    const plain = await fetch(`${cloud.url}/rest/servicedeskapi/customer`, { method: 'POST', headers: { ...AUTH, 'content-type': 'text/plain' }, body: 'x' });
+    expect(plain.status).toBe(415);
+    const broken = await fetch(`${cloud.url}/rest/servicedeskapi/customer`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{' });
+    expect(broken.status).toBe(400);
+  });
+});
+
 describe('authentication: Basic with the email and an API token, nothing else', () => {
   it('refuses a password, a username, a wrong token, Bearer, a cookie and nothing, with 401', async () => {
     const cases: [Record<string, string>, string][] = [
@@ -107,6 +134,18 @@ describe('creating customers', () => {
     const loose = await send(cloud, 'POST', '/rest/servicedeskapi/customer', { email: 'old@example.com', displayName: 'X' });
     expect(loose.status).toBe(400);
     expect(createdTwice(cloud)).toEqual([]);
+  });
+
+  it('finds a used email at once among thousands of accounts', async () => {
+    const big = await startJsmCloudDouble({ existingAccounts: Array.from({ length: 3000 }, (_, i) => ({ email: `p${i}@example.com` })) });
+    try {
+      for (let i = 0; i < 20; i++) {
+        expect((await send(big, 'POST', '/rest/servicedeskapi/customer?strictConflictStatusCode=true', { email: `new${i}@example.com`, displayName: 'N' })).status).toBe(201);
+      }
+      expect((await send(big, 'POST', '/rest/servicedeskapi/customer?strictConflictStatusCode=true', { email: 'NEW7@example.com', displayName: 'N' })).status).toBe(409);
+      expect((await send(big, 'POST', '/rest/servicedeskapi/customer?strictConflictStatusCode=true', { email: 'p2999@example.com', displayName: 'N' })).status).toBe(409);
+      expect(big.accounts.size).toBe(3020);
+    } finally { await big.close(); }
   });
 
   it('refuses a bad email and a missing name with 400, and a caller who is not a Jira admin with 403', async () => {
@@ -268,6 +307,15 @@ describe('organizations', () => {
     expect((await send(cloud, 'DELETE', desk, { organizationId: 2 })).status).toBe(204);
     expect(values(await send(cloud, 'GET', desk)).map((o) => o.name)).toEqual(['Acme']);
     expect((await send(cloud, 'POST', desk, { organizationId: 99 })).status).toBe(404);
+  });
+
+  it('deletes an organization whatever its desks', async () => {
+    const made = await send(cloud, 'POST', '/rest/servicedeskapi/organization', { name: 'Initech' });
+    const id = (made.json as { id: string }).id;
+    expect((await send(cloud, 'POST', '/rest/servicedeskapi/servicedesk/61/organization', { organizationId: Number(id) })).status).toBe(204);
+    expect((await send(cloud, 'DELETE', `/rest/servicedeskapi/organization/${id}`)).status).toBe(204);
+    expect((await send(cloud, 'GET', `/rest/servicedeskapi/organization/${id}`)).status).toBe(404);
+    expect(cloud.desk('ITH')?.organizations.has(id)).toBe(false);
   });
 });
 

@@ -41,10 +41,17 @@ export function obj(body: unknown): Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {};
 }
 
+/** Lower-cased email -> accountId, rebuilt when the accounts changed size behind its back (benchmarks create thousands). */
+const emailIndex = new WeakMap<Map<string, CloudAccount>, { size: number; ids: Map<string, string> }>();
 export function byEmail(s: State, email: string): CloudAccount | undefined {
   const e = email.trim().toLowerCase();
-  for (const a of s.accounts.values()) if (a.emailAddress.toLowerCase() === e) return a;
-  return undefined;
+  let index = emailIndex.get(s.accounts);
+  if (!index || index.size !== s.accounts.size) {
+    index = { size: s.accounts.size, ids: new Map([...s.accounts.values()].map((a) => [a.emailAddress.toLowerCase(), a.accountId])) };
+    emailIndex.set(s.accounts, index);
+  }
+  const hit = s.accounts.get(index.ids.get(e) ?? '');
+  return hit && hit.emailAddress.toLowerCase() === e ? hit : undefined;
 }
 
 /** A desk by its id, or by a project identifier (id or key): the reference accepts either. */
@@ -156,6 +163,11 @@ function createCustomer(ctx: Ctx): Reply {
     active: true, hideEmail: false, createdVia: 'customer',
   };
   s.accounts.set(account.accountId, account);
+  const index = emailIndex.get(s.accounts);
+  if (index) {
+    index.ids.set(email.toLowerCase(), account.accountId);
+    index.size = s.accounts.size;
+  }
   s.creates.push({ accountId: account.accountId, email: email.toLowerCase(), time: Date.now(), answered: true });
   s.onCreate?.(s.creates.length, account);
   return { status: 201, json: jsmUser(ctx.base, account) };
@@ -172,6 +184,23 @@ export const routes: Route[] = [
     ...platformUser(ctx.base, callerAccount(ctx.state), m[1] === '2' ? '2' : '3'),
     groups: { size: 0, items: [] }, applicationRoles: { size: 1, items: [] }, expand: 'groups,applicationRoles',
   } }) },
+  // `permissions` is required on Cloud (since February 2019); keys the double does not know are left out.
+  { method: 'GET', pattern: new RegExp(`^/rest/api/${V}/mypermissions$`), handler: (ctx) => {
+    const asked = (ctx.query.permissions ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+    if (asked.length === 0) return platformError(400, ['The permissions query parameter is required.']);
+    const key = ctx.query.projectKey;
+    if (key !== undefined && !findProject(ctx.state, key)) return PROJECT_NOT_FOUND(key);
+    const c = ctx.state.caller;
+    const known: Record<string, [string, string, boolean]> = {
+      USER_PICKER: ['27', 'GLOBAL', c.browseUsers], ADMINISTER: ['0', 'GLOBAL', c.admin],
+      ADMINISTER_PROJECTS: ['23', 'PROJECT', c.admin], BROWSE_PROJECTS: ['10', 'PROJECT', true],
+    };
+    const permissions = Object.fromEntries(asked.filter((k) => known[k]).map((k) => {
+      const [id, type, have] = known[k]!;
+      return [k, { id, key: k, name: k, type, description: '', havePermission: have }];
+    }));
+    return { status: 200, json: { permissions } };
+  } },
   { method: 'GET', pattern: new RegExp(`^/rest/api/${V}/user$`), handler: (ctx, m) => {
     const id = ctx.query.accountId;
     if (id === undefined || id === '') return platformError(400, ['The accountId query parameter needs to be provided.']);
