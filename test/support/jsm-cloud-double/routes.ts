@@ -211,7 +211,7 @@ export const routes: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/rest/api/${V}/user/search$`), handler: (ctx, m) => {
     const { query, accountId } = ctx.query;
     if (ctx.query.username !== undefined) {
-      return platformError(400, ['The username query parameter is no longer available: use query or accountId.']);
+      return platformError(400, ["The query parameter 'username' is not supported in GDPR strict mode."]);
     }
     if ((query === undefined || query === '') && (accountId === undefined || accountId === '')) {
       return platformError(400, ['One of the query or accountId parameters must be provided.']);
