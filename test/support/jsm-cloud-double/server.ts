@@ -13,7 +13,7 @@ import { Bucket, EXPERIMENTAL_REFUSED, isExperimental, jsmError, optedIn, platfo
 
 const WRITES = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 /** What Cloud answers to a password (rather than an API token) in Basic credentials. */
-export const PASSWORD_REFUSED = 'Basic authentication with passwords is deprecated. For more information, see: https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/';
+export const PASSWORD_REFUSED = 'Basic authentication with passwords is deprecated.  For more information, see: https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/';
 /** What Cloud answers to credentials it does not accept, or none where some are needed. */
 export const NOT_AUTHENTICATED = 'Client must be authenticated to access this resource.';
 
