@@ -199,9 +199,10 @@ export async function startJsmCloudDouble(opts: JsmCloudDoubleOptions = {}): Pro
 }
 
 /** Routes one request: 404 for unknown paths, 405 for a known path with another method. */
+const ALL_ROUTES = [...routes, ...organizationRoutes];
 function route(ctx: Ctx): Reply {
   let pathKnown = false;
-  for (const r of [...routes, ...organizationRoutes]) {
+  for (const r of ALL_ROUTES) {
     const m = ctx.path.match(r.pattern);
     if (!m) continue;
     pathKnown = true;
