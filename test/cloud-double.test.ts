@@ -255,6 +255,15 @@ describe('user search and profile privacy', () => {
     } finally { await strict.close(); }
   });
 
+  it('can be told that user search finds Atlassian accounts only, not portal-only customers', async () => {
+    const d = await startJsmCloudDouble({ userSearchFindsCustomers: false, existingAccounts: [
+      { email: 'c@example.com', displayName: 'Cora' }, { email: 'a@example.com', displayName: 'Abe', accountType: 'atlassian' }] });
+    try {
+      expect((await send(d, 'GET', '/rest/api/3/user/search?query=c%40example.com')).json).toEqual([]);
+      expect((await send(d, 'GET', '/rest/api/3/user/search?query=a%40example.com')).json).toHaveLength(1);
+    } finally { await d.close(); }
+  });
+
   it('answers an empty list to a caller without Browse users and groups, and caps maxResults', async () => {
     const blind = await startJsmCloudDouble({ caller: { browseUsers: false }, existingAccounts: [{ email: 'a@example.com' }] });
     try {

@@ -19,6 +19,7 @@ export interface State {
   deskOrganizationAdds: string[];
   caller: CloudCaller;
   hiddenEmailSearch: 'matches' | 'not-matched';
+  userSearchFindsCustomers: boolean;
   onCreate?: (count: number, account: CloudAccount) => void;
 }
 
@@ -222,7 +223,7 @@ export const routes: Route[] = [
     const startAt = Math.max(0, Number.parseInt(ctx.query.startAt ?? '0', 10) || 0);
     const max = Math.min(1000, Math.max(0, Number.parseInt(ctx.query.maxResults ?? '50', 10) || 50));
     const all = [callerAccount(s), ...[...s.accounts.values()].filter((a) => a.accountId !== s.caller.accountId)];
-    const found = all.filter((a) => a.active
+    const found = all.filter((a) => a.active && (s.userSearchFindsCustomers || a.accountType !== 'customer')
       && (accountId ? a.accountId === accountId : searchMatches(s, a, query ?? '')));
     return { status: 200, json: found.slice(startAt, startAt + max).map((a) => platformUser(ctx.base, a, m[1] === '2' ? '2' : '3')) };
   } },

@@ -25,7 +25,8 @@ export async function startJsmCloudDouble(opts: JsmCloudDoubleOptions = {}): Pro
   const state: State = {
     accounts: seedAccounts(opts), desks: [], organizations: [], nextOrganizationId: 1, properties: new Map(),
     creates: [], organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [], caller,
-    hiddenEmailSearch: opts.hiddenEmailSearch ?? 'matches', ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
+    hiddenEmailSearch: opts.hiddenEmailSearch ?? 'matches', userSearchFindsCustomers: opts.userSearchFindsCustomers ?? true,
+    ...(opts.onCreate ? { onCreate: opts.onCreate } : {}),
   };
   const idOf = (email: string): string => {
     const a = byEmail(state, email);

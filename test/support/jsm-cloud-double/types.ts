@@ -135,6 +135,8 @@ export interface JsmCloudDoubleOptions {
    * still left out of the answer). Not settled by the reference: 'matches' (default) or 'not-matched'.
    */
   hiddenEmailSearch?: 'matches' | 'not-matched';
+  /** Whether `user/search` returns portal-only customers too (default true; not settled by the reference). */
+  userSearchFindsCustomers?: boolean;
   /** Delay before every answer. */
   latencyMs?: number;
   failNext?: CloudFailNext[];
