@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  NOT_AUTHENTICATED, PASSWORD_REFUSED, createdTwice, rateLimited, requestsByRoute, startJsmCloudDouble, timeSpan,
+  DEFAULT_CALLER, NOT_AUTHENTICATED, PASSWORD_REFUSED, createdTwice, rateLimited, requestsByRoute, startJsmCloudDouble, timeSpan,
   type JsmCloudDouble,
 } from './support/jsm-cloud-double.js';
 
 const basic = (user: string, secret: string): string => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
-const AUTH = { authorization: basic('admin@example.com', 'cloud-api-token') };
+const AUTH = { authorization: basic(DEFAULT_CALLER.email, DEFAULT_CALLER.apiToken) };
 const OPT_IN = { ...AUTH, 'x-experimentalapi': 'opt-in' };
 
 interface Answer { status: number; headers: Headers; json: unknown }
