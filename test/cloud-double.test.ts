@@ -162,7 +162,9 @@ describe('service desks and their customers', () => {
   it('pages desks: the test project is on page 2, and a desk is found by id or project key', async () => {
     const p1 = await send(cloud, 'GET', '/rest/servicedeskapi/servicedesk');
     expect(p1.json).toMatchObject({ size: 50, start: 0, limit: 50, isLastPage: false });
-    expect((p1.json as { _links: { next: string } })._links.next).toBe(`${cloud.url}/rest/servicedeskapi/servicedesk?start=50&limit=50`);
+    expect((p1.json as { _links: unknown })._links).toEqual({
+      base: `${cloud.url}/rest/servicedeskapi`, context: '', next: `${cloud.url}/rest/servicedeskapi/servicedesk?start=50&limit=50`,
+    });
     const p2 = await send(cloud, 'GET', '/rest/servicedeskapi/servicedesk?start=50');
     expect(p2.json).toMatchObject({ size: 11, isLastPage: true });
     expect(values(p2).at(-1)).toMatchObject({ id: '61', projectKey: 'ITH', projectName: 'IT Help' });
