@@ -15,6 +15,8 @@ import { parseSender } from '../mail/compose.js';
 import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
 import { loadTemplates, type TemplateSet } from '../mail/templates.js';
 import { VALUE_CONTRADICTIONS, type ContradictionInput } from './contradictions.js';
+import { parseMapOption } from '../csv/headers.js';
+import { parseExclusions } from '../mailbox/exclusions.js';
 
 /**
  * A command's settings: commander's raw values (flags, environment, config file) turned into
@@ -217,7 +219,11 @@ function importSettings<S extends { invite: boolean; deferInvites: boolean }>(se
 export const importCsvSchema = z
   .object({
     ...importShape,
-    map: z.array(z.string()).default([]),
+    // `--map field=Header` as field -> header text, checked (csv/headers.ts).
+    map: z
+      .array(z.string())
+      .default([])
+      .transform((values, ctx) => usageCheck(ctx, () => parseMapOption(values)) ?? z.NEVER),
     delimiter: text,
     encoding: text,
     maxRowChars: wholeNumber(...WHOLE_NUMBERS.maxRowChars).optional(),
@@ -226,7 +232,16 @@ export const importCsvSchema = z
   .transform((settings, ctx) => importSettings(withMail(settings, ctx, ['welcome'])));
 
 export const importMailSchema = z
-  .object({ ...importShape, includeCc: flag, replyTo: flag, exclude: z.array(z.string()).optional() })
+  .object({
+    ...importShape,
+    includeCc: flag,
+    replyTo: flag,
+    // The inbox's own addresses and domains, checked; absent (undefined) when none was given, which is warned of.
+    exclude: z
+      .array(z.string())
+      .optional()
+      .transform((values, ctx) => (values === undefined ? undefined : (usageCheck(ctx, () => parseExclusions(values)) ?? z.NEVER))),
+  })
   .superRefine(checkImport)
   .transform((settings, ctx) => importSettings(withMail(settings, ctx, ['verify'])));
 

@@ -6,7 +6,7 @@ import { render, renderError } from '../../src/cli/result.js';
 /** An Output writing into strings, as a pipe (no terminal, no colour). */
 function recorded(options: { json: boolean; quiet?: boolean }) {
   const written = { stdout: '', stderr: '' };
-  const stream = (key: 'stdout' | 'stderr') => ({ isTTY: false, write: (text: string) => ((written[key] += text), true) }) as unknown as NodeJS.WriteStream;
+  const stream = (key: 'stdout' | 'stderr') => ({ isTTY: false, write: (text: string) => ((written[key] += text), true) }) as never;
   return { out: new Output({ json: options.json, quiet: options.quiet ?? false }, stream('stdout'), stream('stderr')), written };
 }
 

@@ -21,7 +21,7 @@ function failure(schema: Parameters<typeof parseSettings>[0], raw: Record<string
 describe("an import's settings: commander's raw values parsed once into typed values", () => {
   it('types and defaults: numbers from text, booleans for absent flags', () => {
     const settings = parseSettings(importCsvSchema, { ...defaults, concurrency: ' 16 ', maxRowChars: '5000', noise: 'dropped' });
-    expect(settings).toMatchObject({ concurrency: 16, maxRowChars: 5000, invitations: 'send', dryRun: false, yes: false, json: false, createOrganizations: true, map: [] });
+    expect(settings).toMatchObject({ concurrency: 16, maxRowChars: 5000, invitations: 'send', dryRun: false, yes: false, json: false, createOrganizations: true, map: {} });
     expect(settings).not.toHaveProperty('noise');
     // A config file gives numbers as numbers; an absent --concurrency is the default.
     expect(parseSettings(importMailSchema, { concurrency: 4 }).concurrency).toBe(4);
@@ -148,6 +148,15 @@ describe('the domain values a command gets: parsed once, before the input or the
   it('--organization is checked with the settings: an empty one (an unset variable) is bad-organization', () => {
     expect(parseSettings(importCsvSchema, { ...defaults, organization: ['Acme', 'acme', 'Beta'] }).organization).toEqual(['Acme', 'Beta']);
     expect(failure(importCsvSchema, { ...defaults, organization: [' '] })).toMatchObject({ code: 'bad-organization', message: '--organization is empty' });
+  });
+
+  it('CSV and mailbox options are domain values: --map as field -> header, --exclude as the exclusions', () => {
+    expect(parseSettings(importCsvSchema, { ...defaults, map: ['email=Customer E-mail'] }).map).toEqual({ email: 'Customer E-mail' });
+    expect(failure(importCsvSchema, { ...defaults, map: ['email'] })).toMatchObject({ code: 'bad-map' });
+    const mail = parseSettings(importMailSchema, { exclude: ['Help@Example.com', '@example.org'] });
+    expect(mail.exclude).toEqual({ addresses: new Set(['help@example.com']), domains: new Set(['example.org']), subdomainsOf: new Set() });
+    expect(parseSettings(importMailSchema, {}).exclude).toBeUndefined();
+    expect(failure(importMailSchema, { exclude: ['nobody'] })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--exclude "nobody": give an address/) });
   });
 
   it('JSM_LOCK_WAIT comes from the environment, in seconds; one that is not a number is refused, naming it', () => {

@@ -1,7 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
+import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
@@ -89,10 +89,9 @@ function collect(value: string, previous: string[]): string[] {
 async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<CommandResult> {
   // Parse: every option checked and typed once, before anything is read or written.
   const settings = parseSettings(importCsvSchema, raw);
-  const map = parseMapOption(settings.map);
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
   const reader = await openCsv(file, {
-    map,
+    map: settings.map,
     ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
     ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
     ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { errorBody, UsageError } from '../../core/errors.js';
 import type { RunSummary } from '../../core/results.js';
 import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
+import type { Exclusions } from '../../mailbox/exclusions.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { printable } from '../../core/printable.js';
@@ -60,9 +61,9 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   // Parse: every option checked and typed once, before anything is read or written.
   const options = parseSettings(importMailSchema, raw);
   // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
-  const { MailTally, mailRows, parseExclusions, resolveSources } = await import('../../mailbox/index.js');
+  const { MailTally, mailRows, resolveSources } = await import('../../mailbox/index.js');
   const { mailReportRows, mailSummary } = await import('../../mailbox/outcome.js');
-  const exclusions = parseExclusions(options.exclude ?? []);
+  const exclusions = options.exclude ?? NO_EXCLUSIONS;
   if (options.exclude === undefined) {
     out.warn("no --exclude given: mail the team sent from the inbox itself would make the inbox a customer; give --exclude <the inbox's address or @domain>");
   }
@@ -123,6 +124,9 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   }
   return rowRunResult(done, { json: { ...extra }, text: (c) => renderMail(extra, done.summary, c) });
 }
+
+/** No --exclude given (warned of). */
+const NO_EXCLUSIONS: Exclusions = { addresses: new Set(), domains: new Set(), subdomainsOf: new Set() };
 
 /** The mailbox's part of the human summary: messages read, and who was skipped and why. */
 function renderMail(extra: MailSummary, summary: RunSummary, c: Colors): string {
