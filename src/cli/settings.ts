@@ -274,7 +274,12 @@ export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
 export const invitationsSendSchema = z
   .object({ ...common, ...mail, project: projectOption, inDoubt: flag, failed: flag, yes: flag, email: text, again: flag })
   .superRefine(refuseContradictions)
-  .transform((settings, ctx) => withMail(settings, ctx, []));
+  .transform((settings, ctx) => {
+    // `--email`: one person's address, checked (after the contradictions, which say more).
+    const email = settings.email === undefined ? undefined : usageCheck(ctx, () => oneEmail(settings.email as string));
+    if (settings.email !== undefined && email === undefined) return z.NEVER;
+    return withMail({ ...settings, email }, ctx, []);
+  });
 export type InvitationsSendSettings = z.output<typeof invitationsSendSchema>;
 
 /** `project create KEY --name <name>`: the key is the positional argument, labelled "project key". */

@@ -159,6 +159,12 @@ describe('the domain values a command gets: parsed once, before the input or the
     expect(failure(importMailSchema, { exclude: ['nobody'] })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--exclude "nobody": give an address/) });
   });
 
+  it('invitations send --email: one address, trimmed, checked with the settings (after the contradictions)', () => {
+    expect(parseSettings(invitationsSendSchema, { email: ' maria@example.com ' }).email).toBe('maria@example.com');
+    expect(failure(invitationsSendSchema, { email: 'maria at example.com' })).toMatchObject({ code: 'bad-email', message: expect.stringMatching(/^--email: /) });
+    expect(failure(invitationsSendSchema, { email: 'maria at example.com', failed: true }).code).toBe('conflicting-options');
+  });
+
   it('JSM_LOCK_WAIT comes from the environment, in seconds; one that is not a number is refused, naming it', () => {
     expect(parseSettings(projectScopedSchema, {}, {}, { JSM_LOCK_WAIT: '2.5' }).lockWait).toBe(2500);
     expect(parseSettings(projectScopedSchema, {}, {}, {}).lockWait).toBeUndefined();

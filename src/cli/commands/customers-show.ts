@@ -12,9 +12,10 @@ import { addCommonOptions, addProjectOption, type CommonOptions } from '../optio
 import type { Output } from '../output.js';
 import { failed, type CommandResult } from '../result.js';
 import { columns } from '../render.js';
-import { common, oneEmail, parseSettings, projectOption } from '../settings.js';
+import { common, oneEmail, parseSettings, projectOption, usageCheck } from '../settings.js';
 
-const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string() });
+/** `--email` checked as one person's address, with the other settings. */
+const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string().transform((value, ctx) => usageCheck(ctx, () => oneEmail(value)) ?? z.NEVER) });
 
 export function customersShowCommand(): Command {
   const command = new Command('show')
@@ -49,7 +50,7 @@ export async function findShown(target: Target, project: ProjectInfo, key: strin
 
 async function showCustomer(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(customersShowSchema, raw);
-  const email = oneEmail(options.email);
+  const { email } = options;
   return withTarget(
     () => openTarget(options, out),
     async (target) => {

@@ -10,7 +10,7 @@ import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { storeStopped } from '../run-rows.js';
-import { oneEmail, type InvitationsSendSettings } from '../settings.js';
+import type { InvitationsSendSettings } from '../settings.js';
 
 /**
  * `invitations send --email E`: one person's invitation, under the project's setting as it is now.
@@ -18,7 +18,7 @@ import { oneEmail, type InvitationsSendSettings } from '../settings.js';
  * Message-ID). Anything else stops before a write (exit 2) saying why and what to add.
  */
 export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }, ledger: LedgerPlace): Promise<CommandResult> {
-  const email = oneEmail(options.email);
+  const email = options.email;
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
