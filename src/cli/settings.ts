@@ -7,7 +7,6 @@ import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 import { classifyTarget, type TargetSetting } from './target-setting.js';
-export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
 import { dirname, join, resolve } from 'node:path';
 import { checkOrganizations } from '../core/organizations.js';
 import type { InvitationKind } from '../core/types.js';
@@ -17,6 +16,8 @@ import { loadTemplates, type TemplateSet } from '../mail/templates.js';
 import { VALUE_CONTRADICTIONS, type ContradictionInput } from './contradictions.js';
 import { parseMapOption } from '../csv/headers.js';
 import { parseExclusions } from '../mailbox/exclusions.js';
+
+export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
 
 /**
  * A command's settings: commander's raw values (flags, environment, config file) turned into
@@ -74,6 +75,7 @@ export function portalUrlSetting() {
     .transform((value, ctx) => (value === undefined ? undefined : usageCheck(ctx, () => checkPortalUrl(value))));
 }
 
+/** `--target` / JSM_TARGET as the target it names (target-setting.ts classifyTarget). */
 export const targetSetting = z
   .string()
   .optional()
@@ -146,14 +148,15 @@ function withMail<S extends RawMail & { target: TargetSetting }>(settings: S, ct
   return checked === undefined ? z.NEVER : { ...rest, mail: checked };
 }
 
-/** Every contradiction between settings (contradictions.ts), refused in the one way. */
-function refuseContradictions(settings: ContradictionInput, ctx: z.core.$RefinementCtx): void {
+/** Every contradiction between settings (contradictions.ts), refused in the one way; true when one was. */
+function refuseContradictions(settings: ContradictionInput, ctx: z.core.$RefinementCtx): boolean {
   for (const rule of VALUE_CONTRADICTIONS) {
     if (!(rule.trigger in settings)) continue;
     if (!rule.when(settings)) continue;
     ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: rule.message, ...(rule.hint !== undefined ? { hint: rule.hint } : {}) } });
-    return;
+    return true;
   }
+  return false;
 }
 
 /** Whether new customers are invited now, recorded as pending (--defer-invites), or not at all (--no-invite). */
@@ -203,9 +206,7 @@ const importShape = {
 
 /** The checks across options of both imports, with their own error codes. */
 function checkImport(settings: ContradictionInput & { report?: string | undefined }, ctx: z.core.$RefinementCtx): void {
-  const before = ctx.value;
-  refuseContradictions(settings, ctx);
-  if (ctx.value !== before) return;
+  if (refuseContradictions(settings, ctx)) return;
   const report = settings.report;
   if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
 }
@@ -273,7 +274,7 @@ export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
 
 export const invitationsSendSchema = z
   .object({ ...common, ...mail, project: projectOption, inDoubt: flag, failed: flag, yes: flag, email: text, again: flag })
-  .superRefine(refuseContradictions)
+  .superRefine((settings, ctx) => void refuseContradictions(settings, ctx))
   .transform((settings, ctx) => {
     // `--email`: one person's address, checked (after the contradictions, which say more).
     const email = settings.email === undefined ? undefined : usageCheck(ctx, () => oneEmail(settings.email as string));
