@@ -76,10 +76,10 @@ async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult
       if (output === undefined) {
         // The data itself: as it is into a pipe or file; on a terminal, without its escape sequences.
         process.stdout.write(process.stdout.isTTY ? safeText(csv, false) : csv);
-        return { exit: 0, notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
+        return { outcome: 'done', notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
       }
       await writeFileAtomically(output, csv);
-      return { exit: 0, json: { target: target.kind, project: project.key, count: rows.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
+      return { outcome: 'done', json: { target: target.kind, project: project.key, count: rows.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
     },
   );
 }

@@ -105,13 +105,13 @@ async function runRemove(out: Output, raw: CommonOptions & { maxRemovals?: strin
       const head = { target: target.kind, project: project.key, dryRun: options.dryRun };
       if (!options.dryRun && due > 0 && !options.yes && canConfirm()) {
         if (!(await askConfirm(`Remove ${due} customer(s) from ${project.key} (and from ${plannedLeaves(plan)} organization membership(s))? Their accounts stay.`))) {
-          return { exit: 130, json: { ...head, error: { code: 'declined', message: 'the removal was not confirmed: nothing was removed' } }, notes: ['Nothing was removed.'] };
+          return { outcome: 'stopped', json: { ...head, error: { code: 'declined', message: 'the removal was not confirmed: nothing was removed' } }, notes: ['Nothing was removed.'] };
         }
       }
       const outcome = options.dryRun ? { results: plan.results, left: plannedLeaves(plan) } : await applyRemoval(target, plan);
       const problems = outcome.results.filter((r) => r.status === 'invalid' || r.status === 'duplicate' || r.status === 'failed');
       return {
-        exit: problems.length === 0 ? 0 : 1,
+        outcome: problems.length === 0 ? 'done' : 'problems',
         json: {
           ...head,
         totals: totals(outcome.results),

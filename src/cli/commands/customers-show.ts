@@ -62,9 +62,9 @@ async function showCustomer(out: Output, raw: CommonOptions): Promise<CommandRes
         // Exit 1, not 2: the command worked and the answer is "no such customer" (2 is for a
         // command that could not ask: usage or configuration).
         const unknown = new UsageError('unknown-customer', message, hint);
-        return failed(unknown, { target: target.kind, project: project.key }, 1);
+        return failed(unknown, { target: target.kind, project: project.key }, 'problems');
       }
-      return { exit: 0, json: { target: target.kind, project: project.key, ...renderShownJson(shown) }, text: renderShownText(project.key, shown) };
+      return { outcome: 'done', json: { target: target.kind, project: project.key, ...renderShownJson(shown) }, text: renderShownText(project.key, shown) };
     },
   );
 }

@@ -8,7 +8,7 @@ import { configLocation } from '../config.js';
 import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import { outcomeOf, type CommandResult, type Outcome } from '../result.js';
 import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
 
 /** What `doctor` found out, as `--json` prints it (one object). */
@@ -107,13 +107,13 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
   }
   const { ok: _ok, command: _command, ...json } = report;
-  return { exit: doctorExitCode(errors), json, text: renderDoctor(report), errors };
+  return { outcome: doctorOutcome(errors), json, text: renderDoctor(report), errors };
 }
 
-/** 2 when a setting cannot work (configuration); else 3 when the target refused; else 0. */
-export function doctorExitCode(errors: readonly RunError[]): number {
-  if (errors.some((e) => e.exitCode === 2)) return 2;
-  return errors.length > 0 ? 3 : 0;
+/** Unusable when a setting cannot work (configuration, exit 2); else refused when the target refused (3); else done. */
+export function doctorOutcome(errors: readonly RunError[]): Outcome {
+  if (errors.some((e) => outcomeOf(e) === 'unusable')) return 'unusable';
+  return errors.length > 0 ? 'refused' : 'done';
 }
 
 async function checkTarget(target: Target, options: DoctorSettings, report: DoctorReport, problem: (check: 'target' | 'credentials' | 'project', error: unknown) => void): Promise<void> {

@@ -178,7 +178,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<Comma
       // The message as it would be made now (From is this run's --mail-from, not the one it went with).
       if (recipient.status === 'sent') out.note(`${printable(to)} was sent this invitation already (${printable(message.messageId)}); this shows it as it would be made now`);
       return {
-        exit: 0,
+        outcome: 'done',
         json,
         text: [
           `From: ${shown(headers.from)}`,

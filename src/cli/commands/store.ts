@@ -37,11 +37,11 @@ async function unlock(out: Output, raw: CommonOptions): Promise<CommandResult> {
   }
   const broken = await breakLock(file);
   if (broken === null) {
-    return { exit: 0, json: { file, lock: `${file}.lock`, removed: false, owner: null }, text: `${resolve(file)} is not locked: nothing to do` };
+    return { outcome: 'done', json: { file, lock: `${file}.lock`, removed: false, owner: null }, text: `${resolve(file)} is not locked: nothing to do` };
   }
   const { owner, state, lockPath } = broken;
   return {
-    exit: 0,
+    outcome: 'done',
     json: { file, lock: lockPath, removed: true, owner: { pid: owner.pid, host: owner.host, since: new Date(owner.at).toISOString() } },
     text: `removed the lock ${lockPath}: it was ${describeOwner(owner, state, lockPath, null)}`,
   };
