@@ -23,6 +23,10 @@ class SpawningFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Commands run in process against src/; the few files that start the CLI as a process run
+    // dist/, built here once when src/ is newer (test/support/build-once.ts).
+    globalSetup: ['test/support/build-once.ts'],
+    setupFiles: ['test/support/spawn-count.ts'],
     // Forks, not threads: the suite spawns, stops and signals real processes, and each file gets a
     // process of its own (threads measured a little faster, but share one process's signals).
     pool: 'forks',

@@ -13,10 +13,10 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, shellWord, type LockOptions } from '../store/lock.js';
+import { endRun, runIdFor, shellWord, type LockOptions } from '../store/lock.js';
 import { DEFAULT_STORE, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
-import { inCwd, io } from './io.js';
+import { inCwd, io, onRunEnd } from './io.js';
 import { ledgerPathFor } from '../store/ledger-file.js';
 
 /**
@@ -191,7 +191,7 @@ export function mailSetup(
   if (from !== undefined) parseSender(from);
   const templates = loadTemplates({
     kinds,
-    ...(options.templateDir !== undefined ? { dir: inCwd(options.templateDir) } : {}),
+    ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}),
     ...(options.language !== undefined ? { language: options.language } : {}),
   });
   const domain = messageIdDomainFor(from);
@@ -238,7 +238,10 @@ export function mailSetup(
 
 /** A new run's id, tagged with this process (so a live run's claims are not taken for in doubt). */
 export function newRunId(): string {
-  return runIdFor(randomUUID());
+  const runId = runIdFor(randomUUID());
+  // Ended with the command (main): a claim it leaves `sending` is then in doubt, not live.
+  onRunEnd(() => endRun(runId));
+  return runId;
 }
 
 export { messageIdFor };

@@ -100,6 +100,8 @@ interface Bound {
   args: readonly string[];
   /** The exit code the command set (action.ts), read by main() when the command returns. */
   exitCode?: number;
+  /** What main() does when the command has ended (its runs end with it). */
+  atEnd: (() => void)[];
 }
 
 const current = new AsyncLocalStorage<Bound>();
@@ -129,9 +131,19 @@ export function exitCodeSet(): number | undefined {
   return bound().exitCode;
 }
 
+/** `fn` is called when the command has ended (main returns). */
+export function onRunEnd(fn: () => void): void {
+  bound().atEnd.push(fn);
+}
+
 /** Runs `fn` with `value` as its io (and that of everything it starts). */
-export function withIo<T>(value: CliIo, args: readonly string[], fn: () => T): T {
-  return current.run({ io: value, args }, fn);
+export async function withIo<T>(value: CliIo, args: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const run: Bound = { io: value, args, atEnd: [] };
+  try {
+    return await current.run(run, fn);
+  } finally {
+    for (const end of run.atEnd.splice(0)) end();
+  }
 }
 
 /** A path the user gave, resolved against the run's working directory (absolute paths stay). */
