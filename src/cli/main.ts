@@ -35,7 +35,7 @@ function version(): string {
   return pkg.version;
 }
 
-export async function buildProgram(argv: readonly string[] = [], all = false, current: RunState = { argv: [], command: null, stopped: false }): Promise<Command> {
+export async function buildProgram(argv: readonly string[] = [], all = false, current: RunState = { argv: [], command: null }): Promise<Command> {
   const program = new Command('jsm-provision')
     .description(
       'Provision customers into a Jira Service Management service project in bulk: from a CSV file, flags or ' +
@@ -78,8 +78,6 @@ failed; 2 usage or unreadable input (nothing written); 3 the target refused the 
 export interface RunState {
   argv: readonly string[];
   command: string | null;
-  /** An interrupt stopped the run at once: nothing more is written. */
-  stopped: boolean;
 }
 
 /** A command's name as `--json` gives it: `import-csv`, `invitations send` (never its arguments). */
@@ -279,40 +277,28 @@ async function printError(command: string, error: RunError, json: boolean, words
  * returns its exit code. bin/ is the only caller that is a process; tests call it in process.
  */
 export async function main(args: readonly string[], io: CliIo): Promise<number> {
-  const state: RunState = { argv: [...args], command: null, stopped: false };
+  const state: RunState = { argv: [...args], command: null };
   const argv = ['node', 'jsm-provision', ...args];
   const json = state.argv.includes('--json');
   let program: Command | null = null;
   const name = (): string => state.command ?? (program ? commandFromArgv(program, state.argv) : 'jsm-provision');
   // An interrupt that stops at once: in a process, bin/ then exits 130; in process, main returns 130
-  // at once and the command's later words are dropped.
+  // at once (what the command was doing is left to end by itself).
   let stopNow: (code: number) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => {
     stopNow = resolve;
   });
-  const gate = (stream: CliIo['stdout']): CliIo['stdout'] =>
-    new Proxy(stream, {
-      get(target, key, receiver) {
-        if (key === 'write') return (chunk: string | Uint8Array) => (state.stopped ? true : target.write(chunk));
-        const value: unknown = Reflect.get(target, key, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  const runIo: CliIo = { ...io, stdout: gate(io.stdout), stderr: gate(io.stderr) };
   io.interrupts.attach(
-    runIo.stderr,
+    io.stderr,
     (signal) => {
-      if (json) runIo.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
+      if (json) io.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
     },
-    () => {
-      state.stopped = true;
-      stopNow(130);
-    },
+    () => stopNow(130),
   );
   const hooks = io.env.JSM_PROVISION_TEST_HOOKS
     ? { spec: io.env.JSM_PROVISION_TEST_HOOKS, write: io.writeErrSync ?? ((text: string) => void io.stderr.write(text)), stop: io.stopSelf ?? (() => undefined) }
     : undefined;
-  const run = withIo(runIo, state.argv, () => withTestHooks(hooks, () => runProgram(argv, state, json, name, (made) => (program = made))));
+  const run = withIo(io, state.argv, () => withTestHooks(hooks, () => runProgram(argv, state, json, name, (made) => (program = made))));
   return Promise.race([run, stopped]);
 }
 
