@@ -8,7 +8,7 @@ import { hookLine, untilStopped, watch } from '../faults/helpers.js';
 import { customersCsv, ROWS, until, useImportRuns } from './import-runs.js';
 
 // SIGINT and SIGTERM at chosen moments, and two runs at once (the kill -9 moments of the same import
-// are in resume.test.ts: two files, so two workers share them).
+// are in resume.cases.ts).
 const runs = useImportRuns();
 const { freshProject, importArgs } = runs;
 let sink: SmtpSink;
@@ -84,3 +84,7 @@ describe('interrupts and concurrent runs', () => {
     expect(Object.keys((await readStore(dir)).customers)).toHaveLength(2 * ROWS);
   }, 120_000);
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './resume.cases.js';

@@ -39,3 +39,8 @@ describe.skipIf(!hasOpenssl())('HTTPS with a private CA', () => {
     expect(trusted.json()).toMatchObject({ target: 'rest', project: 'ITH', projectDetails: { key: 'ITH', portalUrl: `${url}/servicedesk/customer/portal/1` } });
   });
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './rest-proxy.cases.js';
+import '../cli/garbage-memory.cases.js';

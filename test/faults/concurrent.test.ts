@@ -100,3 +100,8 @@ describe('concurrent runs on one store', () => {
     });
   }
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './rest-concurrent.cases.js';
+import './locks.cases.js';

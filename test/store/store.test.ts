@@ -142,3 +142,10 @@ describe('compact invitation records', () => {
     expect(again.data.invitations.ITH?.get('bob@example.com')).toEqual(lean);
   });
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './log.cases.js';
+import './lock.cases.js';
+import './edited-files.cases.js';
+import '../faults/preflight.cases.js';
