@@ -1,5 +1,5 @@
 // A child process that writes a local store, for the crash and concurrency tests.
-//   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store
+//   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store (a line after each)
 //   node store-child.mjs add <store> <prefix> <n> : provisions n customers, committing after each
 //   node store-child.mjs compact <store>          : marks every invitation sent (a commit that compacts)
 import { LocalStore } from '../../dist/store/store.js';
@@ -26,7 +26,7 @@ if (mode === 'rewrite') {
       }
     });
     await store.commit();
-    if (i === 0) process.stdout.write('first-commit\n');
+    process.stdout.write(`commit ${i}\n`);
   }
 } else if (mode === 'add') {
   const target = await LocalTarget.open(path);
