@@ -7,7 +7,8 @@ import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 import { classifyTarget, type TargetSetting } from './target-setting.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { inCwd, io } from './io.js';
 import { checkOrganizations } from '../core/organizations.js';
 import type { InvitationKind } from '../core/types.js';
 import { parseSender } from '../mail/compose.js';
@@ -26,7 +27,7 @@ export { classifyTarget, targetSpec, type TargetSetting } from './target-setting
  * the option, its value and the rule in plain words; a check that needs its own error code
  * (`conflicting-options`, `bad-report`) says so in the issue's params.
  */
-export function parseSettings<S extends z.ZodType>(schema: S, options: unknown, labels: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function parseSettings<S extends z.ZodType>(schema: S, options: unknown, labels: Record<string, string> = {}, env: Readonly<Record<string, string | undefined>> = io().env): z.output<S> {
   // The settings that come from the environment only (no flag, no config key) join the options here.
   const raw = options !== null && typeof options === 'object' ? { lockWait: env.JSM_LOCK_WAIT, ...options } : options;
   const parsed = schema.safeParse(raw);
@@ -126,11 +127,11 @@ export function mailSettings(raw: RawMail, target: TargetSetting, kinds: readonl
   const from = raw.mailFrom?.trim() || undefined;
   if (from !== undefined) parseSender(from);
   const name = raw.smtpName !== undefined ? parseSmtpName(raw.smtpName) : undefined;
-  const templates = loadTemplates({ kinds, ...(raw.templateDir !== undefined ? { dir: raw.templateDir } : {}), ...(raw.language !== undefined ? { language: raw.language } : {}) });
+  const templates = loadTemplates({ kinds, ...(raw.templateDir !== undefined ? { dir: raw.templateDir, cwd: io().cwd } : {}), ...(raw.language !== undefined ? { language: raw.language } : {}) });
   return {
     ...(url !== undefined ? { smtp: { url, ...(name !== undefined ? { name } : {}), ...(raw.smtpPasswordFile !== undefined ? { passwordFile: raw.smtpPasswordFile } : {}) } } : {}),
     ...(from !== undefined ? { from } : {}),
-    outbox: resolve(raw.outbox ?? (target.kind === 'local' ? join(dirname(target.path), 'outbox') : 'outbox')),
+    outbox: inCwd(raw.outbox ?? (target.kind === 'local' ? join(dirname(target.path), 'outbox') : 'outbox')),
     outboxGiven: Boolean(raw.outbox?.trim()),
     templates,
     ...(raw.portalUrl !== undefined ? { portalUrl: raw.portalUrl } : {}),

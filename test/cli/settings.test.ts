@@ -1,4 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { describe, expect, it as base } from 'vitest';
+import { Interrupts, withIo, type CliIo } from '../../src/cli/io.js';
+
+/** Each case runs as code under main() does: with a run's io bound (an empty environment, this folder). */
+function it(name: string, fn: () => void | Promise<void>): void {
+  const io: CliIo = { stdin: Object.assign(Readable.from([]), { isTTY: false }), stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: process.cwd(), now: () => Date.now(), interrupts: new Interrupts() };
+  base(name, () => withIo(io, [], async () => fn()));
+}
 import { UsageError } from '../../src/core/errors.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -43,6 +43,8 @@ export interface SmtpSink {
   messages: ReceivedMessage[];
   /** Messages answered with 250. */
   accepted(): ReceivedMessage[];
+  /** Resolves once `n` messages have been accepted (at once if they have). */
+  whenAccepted(n: number): Promise<void>;
   /** TCP connections accepted so far. */
   connections(): number;
   /** Every MAIL FROM received (accepted or not), with the name the client gave in EHLO/HELO. */
@@ -80,6 +82,8 @@ function smtpError(code: number, text: string): Error & { responseCode: number }
 export async function startSmtpSink(
   opts: { faults?: Partial<Faults>; auth?: { user: string; pass: string } } = {},
 ): Promise<SmtpSink> {
+  /** Called at every message received: whenAccepted's waiters. */
+  const waiters = new Set<() => void>();
   const faults: Faults = { refuse: null, dropAfterData: false, acceptDelayMs: 0, dropOnMailFrom: 0, ...opts.faults };
   const messages: ReceivedMessage[] = [];
   const mailFrom: { address: string; helo: string }[] = [];
@@ -119,7 +123,7 @@ export async function startSmtpSink(
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('binary');
-        const record = (outcome: ReceivedMessage['outcome']) =>
+        const record = (outcome: ReceivedMessage['outcome']): void => {
           messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
@@ -128,6 +132,8 @@ export async function startSmtpSink(
             outcome,
             at: Date.now(),
           });
+          for (const waiter of [...waiters]) waiter();
+        };
         const answer = () => {
           if (faults.dropAfterData) {
             record('dropped');
@@ -179,6 +185,16 @@ export async function startSmtpSink(
     messages,
     mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
+    whenAccepted: (n) =>
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (messages.filter((m) => m.outcome === 'accepted').length < n) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
     connections: () => connectionCount,
     setFaults(f) {
       Object.assign(faults, f);
