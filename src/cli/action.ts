@@ -3,7 +3,7 @@ import type { Target } from '../core/target.js';
 import type { CommonOptions } from './options.js';
 import { Output } from './output.js';
 import { io, setExitCode } from './io.js';
-import { envelope, internalError, render, renderError, type CommandResult } from './result.js';
+import { internalError, render, renderCancelled, renderError, type CommandResult } from './result.js';
 import { writeFailure } from '../util/atomic-file.js';
 
 /**
@@ -40,11 +40,7 @@ async function runBody(command: string, out: Output, body: () => Promise<Command
  */
 export function renderFailure(out: Output, command: string, error: unknown): number {
   if (error instanceof RunError) return renderError(out, command, error);
-  if (isPromptCancel(error)) {
-    out.always('cancelled: nothing was written');
-    out.jsonResult(envelope(command, false, { error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } }));
-    return 130;
-  }
+  if (isPromptCancel(error)) return renderCancelled(out, command);
   const named = fileSystemRefusal(error);
   if (named !== undefined) return renderError(out, command, named);
   renderError(out, command, internalError(error));

@@ -75,6 +75,13 @@ export function renderError(out: Output, command: string, error: RunError): numb
   return exitCodeOf(outcomeOf(error));
 }
 
+/** A question the person cancelled (Ctrl-C or Esc at a prompt): nothing was written; exit 130. */
+export function renderCancelled(out: Output, command: string): number {
+  out.always('cancelled: nothing was written');
+  out.jsonResult(envelope(command, false, { error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } }));
+  return exitCodeOf('stopped');
+}
+
 /** What an error nothing named becomes: `internal-error`, exit 1 (said once, here). */
 export function internalError(error: unknown): RunError {
   return new UsageError('internal-error', `internal error: ${messageOf(error)}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output');

@@ -12,10 +12,8 @@ import { outcomeOf, type CommandResult, type Outcome } from '../result.js';
 import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
 import { io, runArgs } from '../io.js';
 
-/** What `doctor` found out, as `--json` prints it (one object). */
+/** What `doctor` found out, as `--json` prints it after `ok` and `command` (result.ts adds those). */
 export interface DoctorReport {
-  ok: boolean;
-  command: 'doctor';
   target: 'local' | 'rest';
   location: string;
   /** Where the target came from: `--target`, `JSM_TARGET`, `config` (the file or its profile), or `default`. */
@@ -67,8 +65,6 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   }
   const rest = setting !== undefined && setting.kind !== 'local';
   const report: DoctorReport = {
-    ok: true,
-    command: 'doctor',
     target: rest ? 'rest' : 'local',
     location: spec,
     targetFrom: sourceOf(command, 'target', '--target', 'JSM_TARGET'),
@@ -104,11 +100,9 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   await checkMail(options, report, problem);
   const first = report.problems[0];
   if (first !== undefined) {
-    report.ok = false;
     report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
   }
-  const { ok: _ok, command: _command, ...json } = report;
-  return { outcome: doctorOutcome(errors), json, text: renderDoctor(report), errors };
+  return { outcome: doctorOutcome(errors), json: { ...report }, text: renderDoctor(report), errors };
 }
 
 /** Unusable when a setting cannot work (configuration, exit 2); else refused when the target refused (3); else done. */
@@ -209,7 +203,7 @@ export function renderDoctor(r: DoctorReport): string {
   lines.push(['mail', mail]);
   const width = Math.max(...lines.map(([k]) => k.length));
   const body = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  body.push(r.ok ? 'all well' : `${r.problems.length} problem(s): see below`);
+  body.push(r.problems.length === 0 ? 'all well' : `${r.problems.length} problem(s): see below`);
   return body.join('\n');
 }
 
