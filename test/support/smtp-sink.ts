@@ -45,6 +45,8 @@ export interface SmtpSink {
   accepted(): ReceivedMessage[];
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Resolves once no connection is open (at once when none is): a closed client can send nothing more. */
+  quiet(): Promise<void>;
   /** Every MAIL FROM received (accepted or not), with the name the client gave in EHLO/HELO. */
   mailFrom: { address: string; helo: string }[];
   setFaults(f: Partial<Faults>): void;
@@ -153,13 +155,18 @@ export async function startSmtpSink(
     },
   });
 
+  /** Who waits for every connection to be closed (quiet()). */
+  const quietWaiters: (() => void)[] = [];
   // The raw sockets, to cut a connection on purpose and to leave nothing open at close().
   server.server.on('connection', (socket: Socket) => {
     connectionCount++;
     const port = socket.remotePort;
     if (port === undefined) return;
     sockets.set(port, socket);
-    socket.once('close', () => sockets.delete(port));
+    socket.once('close', () => {
+      sockets.delete(port);
+      if (sockets.size === 0) for (const resolve of quietWaiters.splice(0)) resolve();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -180,6 +187,7 @@ export async function startSmtpSink(
     mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
     connections: () => connectionCount,
+    quiet: () => (sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => quietWaiters.push(resolve))),
     setFaults(f) {
       Object.assign(faults, f);
     },
