@@ -3,7 +3,7 @@ import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
 import { hookLine, watch } from '../faults/helpers.js';
-import { customersCsv, ROWS, until, useImportRuns } from './import-runs.js';
+import { customersCsv, ROWS, useImportRuns } from './import-runs.js';
 
 // kill -9 at chosen moments of an import, then the same command again (interrupts.test.ts has SIGINT).
 const runs = useImportRuns();
@@ -42,7 +42,7 @@ describe('resume after kill -9', () => {
       const [step, n] = moment.hook.split('@');
       await run.stderrMatches(hookLine(step ?? '', Number(n)));
     }
-    if (moment.afterMessages > 0) await until(() => sink.accepted().length >= moment.afterMessages);
+    if (moment.afterMessages > 0) await sink.whenAccepted(moment.afterMessages);
     run.kill('SIGKILL');
     expect((await run.done).code).toBe(137);
     if (moment.hook) expect(sink.accepted()).toHaveLength(0);

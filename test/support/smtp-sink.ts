@@ -45,6 +45,8 @@ export interface SmtpSink {
   accepted(): ReceivedMessage[];
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Resolves once `n` messages were accepted (at once when they were). */
+  whenAccepted(n: number): Promise<void>;
   /** Resolves once no connection is open (at once when none is): a closed client can send nothing more. */
   quiet(): Promise<void>;
   /** Every MAIL FROM received (accepted or not), with the name the client gave in EHLO/HELO. */
@@ -121,7 +123,7 @@ export async function startSmtpSink(
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('binary');
-        const record = (outcome: ReceivedMessage['outcome']) =>
+        const record = (outcome: ReceivedMessage['outcome']) => {
           messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
@@ -130,6 +132,8 @@ export async function startSmtpSink(
             outcome,
             at: Date.now(),
           });
+          if (outcome === 'accepted') notifyAccepted();
+        };
         const answer = () => {
           if (faults.dropAfterData) {
             record('dropped');
@@ -155,6 +159,16 @@ export async function startSmtpSink(
     },
   });
 
+  /** Who waits for a number of accepted messages (whenAccepted()). */
+  const acceptedWaiters: { n: number; resolve: () => void }[] = [];
+  const acceptedCount = (): number => messages.filter((m) => m.outcome === 'accepted').length;
+  const notifyAccepted = (): void => {
+    const count = acceptedCount();
+    for (const w of acceptedWaiters.splice(0)) {
+      if (count >= w.n) w.resolve();
+      else acceptedWaiters.push(w);
+    }
+  };
   /** Who waits for every connection to be closed (quiet()). */
   const quietWaiters: (() => void)[] = [];
   // The raw sockets, to cut a connection on purpose and to leave nothing open at close().
@@ -187,6 +201,7 @@ export async function startSmtpSink(
     mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
     connections: () => connectionCount,
+    whenAccepted: (n) => (acceptedCount() >= n ? Promise.resolve() : new Promise<void>((resolve) => acceptedWaiters.push({ n, resolve }))),
     quiet: () => (sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => quietWaiters.push(resolve))),
     setFaults(f) {
       Object.assign(faults, f);
