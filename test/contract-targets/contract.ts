@@ -249,6 +249,41 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
         expect(await customerEmails(w.target, w.project)).toEqual(['leaving@example.com', 'staying@example.com']);
       });
 
+      it('a customer whose account name is not their email (a directory account): listed with it, leaves an organization and the project by it', async () => {
+        const w = await open({
+          accounts: [
+            { email: 'Cara.Cole@globex.example', fullName: 'Cara Cole', username: 'ccole', customer: true },
+            { email: 'dan@globex.example', fullName: 'Dan Dole', customer: true },
+          ],
+          organizations: [{ name: 'Globex', onProject: true, members: ['Cara.Cole@globex.example', 'dan@globex.example'] }],
+        });
+        const views = [];
+        for await (const c of w.target.listCustomers(w.project)) views.push(c);
+        const cara = views.find((c) => c.email.toLowerCase() === 'cara.cole@globex.example');
+        expect(cara).toBeDefined();
+        // As the core names members: the email's key, and the account the target listed (where it has one).
+        const member = { key: 'cara.cole@globex.example', email: cara?.email ?? '', ...(cara?.account !== undefined ? { account: cara.account } : {}) };
+        const globex = byName(await w.target.organizations(w.project), 'Globex');
+        expect(await w.target.organizationMembers(globex)).toContain('cara.cole@globex.example');
+        expect(await w.target.leaveOrganization(globex, [member])).toEqual(new Map());
+        expect(await w.target.removeFromProject(w.project, [member])).toEqual(new Map());
+        await w.target.flush();
+        expect(await w.target.organizationMembers(globex)).not.toContain('cara.cole@globex.example');
+        expect(await w.target.organizationMembers(globex)).toContain('dan@globex.example');
+        expect(await customerEmails(w.target, w.project)).toEqual(['dan@globex.example']);
+        expect(await w.accountsWith('cara.cole@globex.example')).toBe(1);
+      });
+
+      it('removeFromProject by email alone (no account name given): the target finds the account, or says it could not', async () => {
+        const w = await open({ accounts: [{ email: 'Cara.Cole@globex.example', fullName: 'Cara Cole', username: 'ccole', customer: true }] });
+        const refused = await w.target.removeFromProject(w.project, [{ key: 'cara.cole@globex.example', email: 'Cara.Cole@globex.example' }]);
+        await w.target.flush();
+        const still = await customerEmails(w.target, w.project);
+        // Never a silent success: either she left, or the reason is given for her key.
+        if (refused.size === 0) expect(still).toEqual([]);
+        else expect([...refused.keys()]).toEqual(['cara.cole@globex.example']);
+      });
+
       it(`a lost answer: ${traits.answersCanBeLost ? 'the create happened and its answer was cut' : 'no answer can be lost in process, so the caller drops the outcome'}; the re-run makes no second account`, async () => {
         const w = await open();
         w.loseNextCreateAnswer?.();

@@ -6,7 +6,7 @@ import { removeInBatches, RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
+import { accountByUsername, accountsByEmail, ambiguousReason, sameEmail } from './accounts.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
 import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
 
@@ -321,7 +321,40 @@ export class RestTarget implements Target {
 
   async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
     const deskId = (await this.#withDesk(project)).deskId ?? '';
-    return removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, members);
+    const refused = new Map<string, string>();
+    const named = await this.#named(project, members, refused);
+    for (const [key, why] of await removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, named)) refused.set(key, why);
+    return refused;
+  }
+
+  /**
+   * The members with their usernames: JSM removes by username, and answers 204 for one it does not
+   * have, so an email sent in place of a different username would remove nobody and say nothing.
+   * One without a name is looked up by email, as findCustomer does; one with no account at all is
+   * not a customer (left as it is); one whose email is ambiguous, or that cannot be looked up, is
+   * refused with the reason.
+   */
+  async #named(project: ProjectInfo, members: readonly OrganizationMember[], refused: Map<string, string>): Promise<OrganizationMember[]> {
+    const unnamed = members.filter((m) => m.account === undefined && !this.#accounts.has(m.key));
+    if (unnamed.length > 0) await this.#checkEmails(project.key, true);
+    const named = await mapLimit(members, this.#http.pacer.maxInFlight, async (m): Promise<OrganizationMember | undefined> => {
+      const known = m.account ?? this.#accounts.get(m.key);
+      if (known !== undefined) return { ...m, account: known };
+      let accounts;
+      try {
+        accounts = await reachable(this.#http, () => accountsByEmail(this.#http, m.email));
+      } catch (error) {
+        if (error instanceof TargetError) throw error;
+        refused.set(m.key, `${(error as Error).message}: run the same command again`);
+        return undefined;
+      }
+      const active = accounts.filter((a) => a.active);
+      const account = active.length === 1 ? active[0] : accounts.length === 1 ? accounts[0] : undefined;
+      if (account !== undefined) return { ...m, account: account.name };
+      if (accounts.length > 0) refused.set(m.key, ambiguousReason(m.email, accounts));
+      return undefined;
+    });
+    return named.filter((m): m is OrganizationMember => m !== undefined);
   }
 
   async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
