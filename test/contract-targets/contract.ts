@@ -69,6 +69,8 @@ export interface Traits {
   recordsInvitations: boolean;
   /** A create's answer can be lost after the write (over a network), marking the row `unproven`. */
   answersCanBeLost: boolean;
+  /** createProject makes a project (the local store); a JSM target refuses (`unsupported`): projects are made in JSM. */
+  createsProjects: boolean;
 }
 
 const row = (email: string, fullName: string, extra: Partial<ProvisionRequest> = {}): ProvisionRequest => ({ email, key: email.toLowerCase(), fullName, exists: null, ...extra });
@@ -116,6 +118,35 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
       expect(w.project).toMatchObject({ key: 'ITH', name: 'IT Help', sendVerificationEmails: true });
     });
 
+    describe('projects', () => {
+      it('getProject by its key in any case; an unknown key is unknown-project; listProjects has it', async () => {
+        const w = await open();
+        expect(await w.target.getProject('ith')).toMatchObject({ key: 'ITH', name: 'IT Help' });
+        await expect(w.target.getProject('NOPE')).rejects.toMatchObject({ code: 'unknown-project', exitCode: 3 });
+        expect((await w.target.listProjects()).map((p) => p.key)).toContain('ITH');
+      });
+
+      it('the notification setting: set, said as it was before, read back by this target and another', async () => {
+        const w = await open();
+        const off = await w.target.setSendVerificationEmails('ITH', false);
+        expect(off).toMatchObject({ previous: true, project: { key: 'ITH', sendVerificationEmails: false } });
+        expect(await w.target.getProject('ITH')).toMatchObject({ sendVerificationEmails: false });
+        const other = await w.another();
+        expect(await other.getProject('ITH')).toMatchObject({ sendVerificationEmails: false });
+        expect(await w.target.setSendVerificationEmails('ITH', true)).toMatchObject({ previous: false, project: { sendVerificationEmails: true } });
+      });
+
+      it(`createProject: ${traits.createsProjects ? 'made, and one that exists is refused (project-exists, exit 2)' : 'refused (unsupported, exit 3): projects are made in JSM'}`, async () => {
+        const w = await open();
+        if (traits.createsProjects) {
+          expect(await w.target.createProject('NEW', 'New Desk')).toMatchObject({ key: 'NEW', name: 'New Desk', sendVerificationEmails: true });
+          await expect(w.target.createProject('ITH', 'Again')).rejects.toMatchObject({ code: 'project-exists', exitCode: 2 });
+        } else {
+          await expect(w.target.createProject('NEW', 'New Desk')).rejects.toMatchObject({ code: 'unsupported', exitCode: 3 });
+        }
+      });
+    });
+
     describe('customers', () => {
       it('create: a new customer is created once, is a customer of the project, is found, and looks existing afterwards', async () => {
         const w = await open();
@@ -129,6 +160,18 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
         expect(await customerEmails(w.target, w.project)).toEqual(['new@example.com']);
         expect(await w.target.findCustomer(w.project, 'new@example.com')).toMatchObject({ email: 'new@example.com', fullName: 'New One' });
         expect(await w.target.lookup([{ key: 'new@example.com', email: 'new@example.com' }])).toEqual(['existing']);
+      });
+
+      it('many rows in one call: one outcome per row, in order (new and existing mixed), progress once per row', async () => {
+        const w = await open({ accounts: [{ email: 'm10@example.com', fullName: 'M 10' }, { email: 'm55@example.com', fullName: 'M 55', customer: true }] });
+        const rows = Array.from({ length: 60 }, (_, i) => row(`m${i}@example.com`, `M ${i}`));
+        let done = 0;
+        const outcomes = await w.target.provision(w.project, rows, () => done++);
+        expect(done).toBe(60);
+        expect(outcomes.map((o) => o.status)).toEqual(rows.map((r) => (r.key === 'm10@example.com' || r.key === 'm55@example.com' ? 'existing' : 'created')));
+        await w.target.flush();
+        expect(await customerEmails(w.target, w.project)).toHaveLength(60);
+        expect(await w.target.findCustomer(w.project, 'nobody@example.com')).toBeUndefined();
       });
 
       it(`a created row's invitation: ${traits.recordsInvitations ? 'recorded with the customer, in the same write' : 'left to the caller (the target made it durable as an intent before the create)'}`, async () => {
@@ -387,6 +430,20 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
         const other = await w.another();
         expect(other.ledger.get('ITH', 'a@example.com')).toMatchObject({ status: 'pending' });
         expect(other.ledger.count('ITH', 'suppressed')).toBe(1);
+      });
+
+      it('a claim is durable before it returns (another target sees it `sending` at once); an outcome recorded by update is durable at the commit', async () => {
+        const w = await open();
+        w.target.ledger.add([record('c@example.com')]);
+        await w.target.ledger.commit();
+        const [claimed] = await w.target.ledger.claimForSending('ITH', ['c@example.com'], 'run-a');
+        expect(claimed).toMatchObject({ status: 'sending', runId: 'run-a' });
+        expect((await w.another()).ledger.get('ITH', 'c@example.com')).toMatchObject({ status: 'sending', runId: 'run-a' });
+        w.target.ledger.update({ ...(claimed as InvitationRecord), status: 'sent', messageId: '<c@example.com>' });
+        expect(w.target.ledger.get('ITH', 'c@example.com')).toMatchObject({ status: 'sent' });
+        await w.target.ledger.commit();
+        expect((await w.another()).ledger.get('ITH', 'c@example.com')).toMatchObject({ status: 'sent', messageId: '<c@example.com>' });
+        expect(w.target.ledger.count('ITH', 'sending')).toBe(0);
       });
 
       it('claimForSending is at most once across two claimers at the same moment: disjoint, together everything; nothing is claimed twice', async () => {

@@ -16,7 +16,7 @@ import { MemoryTarget } from '../support/memory-target.js';
 import type { MakeWorld, Traits, WorldSeed } from './contract.js';
 
 /** The in-memory target of the core's tests (test/support/memory-target.ts): it must keep the contract too. */
-export const MEMORY_TRAITS: Traits = { lookupIsCheap: true, inactiveAccounts: false, sharedEmails: false, recordsInvitations: true, answersCanBeLost: false };
+export const MEMORY_TRAITS: Traits = { lookupIsCheap: true, inactiveAccounts: false, sharedEmails: false, recordsInvitations: true, answersCanBeLost: false, createsProjects: true };
 
 export const memoryWorld: MakeWorld = async (seed) => {
   const target = MemoryTarget.withProject('ITH', 'IT Help');
@@ -48,7 +48,7 @@ export const memoryWorld: MakeWorld = async (seed) => {
 };
 
 /** The local JSON store (src/targets/local over src/store), in a temp folder. */
-export const LOCAL_TRAITS: Traits = { lookupIsCheap: true, inactiveAccounts: false, sharedEmails: false, recordsInvitations: true, answersCanBeLost: false };
+export const LOCAL_TRAITS: Traits = { lookupIsCheap: true, inactiveAccounts: false, sharedEmails: false, recordsInvitations: true, answersCanBeLost: false, createsProjects: true };
 
 export const localWorld: MakeWorld = async (seed) => {
   const dir = await mkdtemp(join(tmpdir(), 'jsm-contract-local-'));
@@ -97,7 +97,7 @@ async function seedThrough(target: Target, seed: WorldSeed): Promise<void> {
 }
 
 /** JSM Data Center over REST (src/targets/rest) against the double over real HTTP on 127.0.0.1. */
-export const DATA_CENTER_TRAITS: Traits = { lookupIsCheap: false, inactiveAccounts: true, sharedEmails: true, recordsInvitations: false, answersCanBeLost: true };
+export const DATA_CENTER_TRAITS: Traits = { lookupIsCheap: false, inactiveAccounts: true, sharedEmails: true, recordsInvitations: false, answersCanBeLost: true, createsProjects: false };
 
 export const dataCenterWorld: MakeWorld = async (seed) => {
   const username = (email: string): string => (seed.accounts ?? []).find((a) => a.email.toLowerCase() === email.toLowerCase())?.username ?? email;
