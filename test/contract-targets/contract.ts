@@ -327,6 +327,20 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
         else expect([...refused.keys()]).toEqual(['cara.cole@globex.example']);
       });
 
+      it('leaveOrganization by email alone (no account name given, members not read first): the member leaves, or the reason is given', async () => {
+        const w = await open({
+          accounts: [{ email: 'Cara.Cole@globex.example', fullName: 'Cara Cole', username: 'ccole', customer: true }],
+          organizations: [{ name: 'Globex', onProject: true, members: ['Cara.Cole@globex.example'] }],
+        });
+        const globex = byName(await w.target.organizations(w.project), 'Globex');
+        const refused = await w.target.leaveOrganization(globex, [{ key: 'cara.cole@globex.example', email: 'Cara.Cole@globex.example' }]);
+        await w.target.flush();
+        const other = await w.another();
+        const members = await other.organizationMembers(byName(await other.organizations(await other.getProject('ITH')), 'Globex'));
+        if (refused.size === 0) expect(members).not.toContain('cara.cole@globex.example');
+        else expect([...refused.keys()]).toEqual(['cara.cole@globex.example']);
+      });
+
       it(`a lost answer: ${traits.answersCanBeLost ? 'the create happened and its answer was cut' : 'no answer can be lost in process, so the caller drops the outcome'}; the re-run makes no second account`, async () => {
         const w = await open();
         w.loseNextCreateAnswer?.();

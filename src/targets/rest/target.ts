@@ -330,15 +330,21 @@ export class RestTarget implements Target {
   /**
    * The members with their usernames: JSM removes by username, and answers 204 for one it does not
    * have, so an email sent in place of a different username would remove nobody and say nothing.
-   * One without a name is looked up by email, as findCustomer does; one with no account at all is
-   * not a customer (left as it is); one whose email is ambiguous, or that cannot be looked up, is
-   * refused with the reason.
+   * A name comes from the caller, this run's rows, or `seen` (an organization's member list read);
+   * one without is looked up by email, as findCustomer does; one with no account at all is not a
+   * customer or member (left as it is); one whose email is ambiguous, or that cannot be looked up,
+   * is refused with the reason.
    */
-  async #named(project: ProjectInfo, members: readonly OrganizationMember[], refused: Map<string, string>): Promise<OrganizationMember[]> {
-    const unnamed = members.filter((m) => m.account === undefined && !this.#accounts.has(m.key));
-    if (unnamed.length > 0) await this.#checkEmails(project.key, true);
+  async #named(
+    project: ProjectInfo | undefined,
+    members: readonly OrganizationMember[],
+    refused: Map<string, string>,
+    seen: (key: string) => string | undefined = () => undefined,
+  ): Promise<OrganizationMember[]> {
+    const knownName = (m: OrganizationMember): string | undefined => m.account ?? this.#accounts.get(m.key) ?? seen(m.key);
+    if (members.some((m) => knownName(m) === undefined)) await this.#checkEmails(project?.key, true);
     const named = await mapLimit(members, this.#http.pacer.maxInFlight, async (m): Promise<OrganizationMember | undefined> => {
-      const known = m.account ?? this.#accounts.get(m.key);
+      const known = knownName(m);
       if (known !== undefined) return { ...m, account: known };
       let accounts;
       try {
@@ -358,7 +364,10 @@ export class RestTarget implements Target {
   }
 
   async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
-    return this.#organizations.leave(org, members);
+    const refused = new Map<string, string>();
+    const named = await this.#named(undefined, members, refused, (key) => this.#organizations.knownUsername(key));
+    for (const [key, why] of await this.#organizations.leave(org, named)) refused.set(key, why);
+    return refused;
   }
 
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
