@@ -45,6 +45,8 @@ export interface SmtpSink {
   accepted(): ReceivedMessage[];
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Calls `listener` after each message is recorded (whatever the sink answered); returns how to stop. */
+  onMessage(listener: () => void): () => void;
   /** Resolves once `n` messages were accepted (at once when they were). */
   whenAccepted(n: number): Promise<void>;
   /** Resolves once no connection is open (at once when none is): a closed client can send nothing more. */
@@ -133,6 +135,7 @@ export async function startSmtpSink(
             at: Date.now(),
           });
           if (outcome === 'accepted') notifyAccepted();
+          for (const listener of [...listeners]) listener();
         };
         const answer = () => {
           if (faults.dropAfterData) {
@@ -159,6 +162,8 @@ export async function startSmtpSink(
     },
   });
 
+  /** Who is told of each message (onMessage()). */
+  const listeners = new Set<() => void>();
   /** Who waits for a number of accepted messages (whenAccepted()). */
   const acceptedWaiters: { n: number; resolve: () => void }[] = [];
   const acceptedCount = (): number => messages.filter((m) => m.outcome === 'accepted').length;
@@ -201,6 +206,10 @@ export async function startSmtpSink(
     mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
     connections: () => connectionCount,
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     whenAccepted: (n) => (acceptedCount() >= n ? Promise.resolve() : new Promise<void>((resolve) => acceptedWaiters.push({ n, resolve }))),
     quiet: () => (sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => quietWaiters.push(resolve))),
     setFaults(f) {
