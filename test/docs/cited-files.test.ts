@@ -2,8 +2,8 @@
  * Every file a comment names is in the repo: the comments of src/, test/, bench/ and scripts/, and
  * the pages of docs/ and the README. A name is a path under one of the repo's folders
  * (`src/core/plan.ts`, `test/support/jsm-double.ts`, `docs/contract.md`), a path relative to the
- * file (`../support/tmp.ts`; comments only), or a Markdown file (`docs/reliability.md`, or a page
- * of docs/ by its name). Built paths (`dist/cli/main.js`) name their source. Comments are read
+ * file (`../support/tmp.ts`; comments only), a Markdown file (`docs/reliability.md`, or a page of
+ * docs/ by its name), or a source file by its name alone (`run-rows.ts`: one somewhere in the repo). Built paths (`dist/cli/main.js`) name their source. Comments are read
  * with TypeScript's own parser, so a `//` inside a string or a URL is not taken for one.
  */
 import { existsSync } from 'node:fs';
@@ -60,6 +60,23 @@ function citedIn(text: string, relativeToo: boolean): string[] {
   return [...names].filter((n) => n !== '');
 }
 
+/** Source files named by their name alone (`run-rows.ts`): each must be a file somewhere in the repo. */
+function sourceNamesIn(text: string): string[] {
+  const plain = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ');
+  return [...plain.matchAll(/(?<![\w./~$<*-])([\w.-]*[\w-]\.(?:ts|mts|mjs|cjs|py))\b(?![\w*<{/-])/g)].map((m) => m[1] ?? '');
+}
+
+/** The names of the repo's own files (not node_modules, dist or .git). */
+async function repoFileNames(): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const entry of await readdir(ROOT, { withFileTypes: true })) if (entry.isFile()) names.add(entry.name);
+  for (const dir of FOLDERS.split('|').filter((d) => d !== 'dist')) {
+    if (!existsSync(join(ROOT, dir))) continue;
+    for (const entry of await readdir(join(ROOT, dir), { withFileTypes: true, recursive: true })) if (entry.isFile()) names.add(entry.name);
+  }
+  return names;
+}
+
 /** Whether a cited name is a file of the repo: from the root, from the citing file's folder, or a page of docs/. */
 function exists(cited: string, file: string): boolean {
   const source = cited.replace(/^dist\/(.*)\.js$/, 'src/$1.ts').replace(/^dist\/(.*)\.d\.ts$/, 'src/$1.ts');
@@ -77,6 +94,7 @@ describe('files named in comments and docs', () => {
     expect(comments).toHaveLength(2);
     expect(citedIn(comments.join('\n'), true).sort()).toEqual(['../support/tmp.ts', 'docs/contract.md', 'reliability.md', 'src/core/plan.ts']);
     expect(citedIn('`welcome.<lang>.txt`, test/support/jsm-double*, ~/.local/state/x.md, $XDG_STATE_HOME/y.md', false)).toEqual([]);
+    expect(sourceNamesIn('run-rows.ts (see https://example.com/x.ts), vitest.config.ts, not.a.ts*')).toEqual(['run-rows.ts', 'vitest.config.ts']);
   });
 
   it('every file a comment in src/, test/, bench/ or scripts/ names is in the repo', async () => {
@@ -87,20 +105,25 @@ describe('files named in comments and docs', () => {
       ...(await filesUnder('bench', /\.ts$/)),
       ...(await filesUnder('scripts', /\.(m?[jt]s|d\.mts)$/)),
     ];
+    const names = await repoFileNames();
     for (const file of sources) {
       const code = await readFile(join(ROOT, file), 'utf8');
-      for (const cited of citedIn(commentsOf(file, code).join('\n'), true)) {
+      const comments = commentsOf(file, code).join('\n');
+      for (const cited of citedIn(comments, true)) {
         if (!exists(cited, file)) missing.push(`${file}: ${cited}`);
       }
+      for (const name of sourceNamesIn(comments)) if (!names.has(name)) missing.push(`${file}: ${name}`);
     }
     expect(missing).toEqual([]);
   });
 
   it('every repo file a page of docs/ (and the README) names is in the repo', async () => {
     const missing: string[] = [];
+    const names = await repoFileNames();
     for (const page of ['README.md', ...(await filesUnder('docs', /\.md$/))]) {
       const text = await readFile(join(ROOT, page), 'utf8');
       for (const cited of citedIn(text, false)) if (!exists(cited, page)) missing.push(`${page}: ${cited}`);
+      for (const name of sourceNamesIn(text)) if (!names.has(name)) missing.push(`${page}: ${name}`);
     }
     expect(missing).toEqual([]);
   });
