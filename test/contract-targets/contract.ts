@@ -50,8 +50,8 @@ export interface World {
   accountsWith(email: string): Promise<number>;
   /** A run id that the ledgers see as a run alive right now (its `sending` records are not in doubt). */
   liveRunId(): string;
-  /** Makes the next customer create happen and its answer be lost (only where `Traits.answersCanBeLost`). */
-  loseNextCreateAnswer?(): void;
+  /** Makes the next create of a customer (or an organization) happen and its answer be lost (only where `Traits.answersCanBeLost`). */
+  loseNextCreateAnswer?(what?: 'customer' | 'organization'): void;
   close(): Promise<void>;
 }
 
@@ -396,6 +396,18 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
         expect(await w.target.organizationMembers(acme)).toContain('member@example.com');
         // Leaving is not leaving the project.
         expect(await customerEmails(w.target, w.project)).toEqual(['joiner@example.com', 'member@example.com']);
+      });
+
+      it(`an organization create whose answer ${traits.answersCanBeLost ? 'is lost after the write' : 'cannot be lost (in process)'}: the organization is there once, and creating it again finds it`, async () => {
+        const w = await open();
+        w.loseNextCreateAnswer?.('organization');
+        const made = await w.target.createOrganization('Lost Answer Ltd');
+        expect(made).toMatchObject({ name: 'Lost Answer Ltd', inProject: false });
+        await w.target.flush();
+        const other = await w.another();
+        expect((await other.listOrganizations()).filter((o) => o.name === 'Lost Answer Ltd')).toHaveLength(1);
+        const named = byName(await other.organizations(await other.getProject('ITH')), 'Lost Answer Ltd');
+        expect(named.id).toBe(made.id);
       });
 
       it('someone without an account cannot join: the reason is given for that key, the others join', async () => {

@@ -121,7 +121,8 @@ export const dataCenterWorld: MakeWorld = async (seed) => {
     },
     accountsWith: async (email) => [...jsm.users.values()].filter((u) => u.emailAddress.toLowerCase() === email.toLowerCase()).length,
     liveRunId: () => runIdFor(randomUUID()),
-    loseNextCreateAnswer: () => jsm.setFaults({ failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-after-write' }] }),
+    loseNextCreateAnswer: (what = 'customer') =>
+      jsm.setFaults({ failNext: [{ method: 'POST', path: what === 'customer' ? '/rest/servicedeskapi/customer' : '/rest/servicedeskapi/organization', kind: 'cut-after-write' }] }),
     close: async () => {
       await Promise.all(opened.map((t) => t.close().catch(() => undefined)));
       await jsm.close();
