@@ -11,9 +11,9 @@ import { runIdFor } from '../../src/store/lock.js';
 import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { openRestTarget } from '../../src/targets/rest/index.js';
-import { mulberry32, startJsmDouble } from '../support/jsm-double.js';
+import { mulberry32, startJsmDouble, type JsmDoubleOptions } from '../support/jsm-double.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import type { MakeWorld, Traits, WorldSeed } from './contract.js';
+import type { MakeWorld, Traits, World, WorldSeed } from './contract.js';
 
 /** The in-memory target of the core's tests (test/support/memory-target.ts): it must keep the contract too. */
 export const MEMORY_TRAITS: Traits = { lookupIsCheap: true, inactiveAccounts: false, sharedEmails: false, recordsInvitations: true, answersCanBeLost: false, createsProjects: true };
@@ -99,9 +99,17 @@ async function seedThrough(target: Target, seed: WorldSeed): Promise<void> {
 /** JSM Data Center over REST (src/targets/rest) against the double over real HTTP on 127.0.0.1. */
 export const DATA_CENTER_TRAITS: Traits = { lookupIsCheap: false, inactiveAccounts: true, sharedEmails: true, recordsInvitations: false, answersCanBeLost: true, createsProjects: false };
 
-export const dataCenterWorld: MakeWorld = async (seed) => {
+/** The Data Center world on a double configured otherwise (a context path, its language, how it answers a duplicate). */
+export function dataCenterWorldWith(options: JsmDoubleOptions): MakeWorld {
+  return (seed) => openDataCenterWorld(seed, options);
+}
+
+export const dataCenterWorld: MakeWorld = (seed) => openDataCenterWorld(seed, {});
+
+async function openDataCenterWorld(seed: WorldSeed, options: JsmDoubleOptions): Promise<World> {
   const username = (email: string): string => (seed.accounts ?? []).find((a) => a.email.toLowerCase() === email.toLowerCase())?.username ?? email;
   const jsm = await startJsmDouble({
+    ...options,
     desks: 3,
     projects: [{ key: 'ITH', name: 'IT Help', customers: (seed.accounts ?? []).filter((a) => a.customer).map((a) => a.username ?? a.email) }],
     existingUsers: (seed.accounts ?? []).map((a) => ({ name: a.username ?? a.email, emailAddress: a.email, displayName: a.fullName, active: a.active ?? true })),
@@ -129,4 +137,4 @@ export const dataCenterWorld: MakeWorld = async (seed) => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-};
+}
