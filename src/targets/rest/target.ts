@@ -6,7 +6,7 @@ import { removeInBatches, RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
 import type { HttpClient } from './http.js';
-import { accountByUsername, accountsByEmail, ambiguousReason, sameEmail } from './accounts.js';
+import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
 import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
 
@@ -357,7 +357,10 @@ export class RestTarget implements Target {
       const active = accounts.filter((a) => a.active);
       const account = active.length === 1 ? active[0] : accounts.length === 1 ? accounts[0] : undefined;
       if (account !== undefined) return { ...m, account: account.name };
-      if (accounts.length > 0) refused.set(m.key, ambiguousReason(m.email, accounts));
+      if (accounts.length > 0) {
+        const names = accounts.map((a) => a.name).join(', ');
+        refused.set(m.key, `${accounts.length} Jira accounts have the email ${m.email} (${names}), ${active.length} of them active: which one to take out is not known; do it in JSM, or fix the directory so that one account has the email`);
+      }
       return undefined;
     });
     return named.filter((m): m is OrganizationMember => m !== undefined);
