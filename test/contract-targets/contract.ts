@@ -258,6 +258,19 @@ export function targetContract(name: string, makeWorld: MakeWorld, traits: Trait
         expect(await w.accountsWith('twice@example.com')).toBe(1);
       });
 
+      it.runIf(traits.sharedEmails)('two accounts with one email, removed by email alone: refused for that key, naming both; nobody is taken out', async () => {
+        const w = await open({
+          accounts: [
+            { email: 'twice@example.com', fullName: 'Twice One', username: 'tone', customer: true },
+            { email: 'twice@example.com', fullName: 'Twice Two', username: 'ttwo', customer: true },
+          ],
+        });
+        const refused = await w.target.removeFromProject(w.project, [{ key: 'twice@example.com', email: 'twice@example.com' }]);
+        expect([...refused.keys()]).toEqual(['twice@example.com']);
+        expect(refused.get('twice@example.com')).toMatch(/tone.*ttwo|ttwo.*tone/);
+        expect(await customerEmails(w.target, w.project)).toEqual(['twice@example.com', 'twice@example.com']);
+      });
+
       it('listing customers: exactly the customers of the project, each once (seeded and created; not the accounts that are not customers)', async () => {
         const w = await open({
           accounts: [
