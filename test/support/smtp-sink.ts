@@ -43,10 +43,14 @@ export interface SmtpSink {
   messages: ReceivedMessage[];
   /** Messages answered with 250. */
   accepted(): ReceivedMessage[];
-  /** Resolves once `n` messages have been accepted (at once if they have). */
-  whenAccepted(n: number): Promise<void>;
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Calls `listener` after each message is recorded (whatever the sink answered); returns how to stop. */
+  onMessage(listener: () => void): () => void;
+  /** Resolves once `n` messages were accepted (at once when they were). */
+  whenAccepted(n: number): Promise<void>;
+  /** Resolves once no connection is open (at once when none is): a closed client can send nothing more. */
+  quiet(): Promise<void>;
   /** Every MAIL FROM received (accepted or not), with the name the client gave in EHLO/HELO. */
   mailFrom: { address: string; helo: string }[];
   setFaults(f: Partial<Faults>): void;
@@ -82,8 +86,6 @@ function smtpError(code: number, text: string): Error & { responseCode: number }
 export async function startSmtpSink(
   opts: { faults?: Partial<Faults>; auth?: { user: string; pass: string } } = {},
 ): Promise<SmtpSink> {
-  /** Called at every message received: whenAccepted's waiters. */
-  const waiters = new Set<() => void>();
   const faults: Faults = { refuse: null, dropAfterData: false, acceptDelayMs: 0, dropOnMailFrom: 0, ...opts.faults };
   const messages: ReceivedMessage[] = [];
   const mailFrom: { address: string; helo: string }[] = [];
@@ -123,7 +125,7 @@ export async function startSmtpSink(
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('binary');
-        const record = (outcome: ReceivedMessage['outcome']): void => {
+        const record = (outcome: ReceivedMessage['outcome']) => {
           messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
@@ -132,7 +134,8 @@ export async function startSmtpSink(
             outcome,
             at: Date.now(),
           });
-          for (const waiter of [...waiters]) waiter();
+          if (outcome === 'accepted') notifyAccepted();
+          for (const listener of [...listeners]) listener();
         };
         const answer = () => {
           if (faults.dropAfterData) {
@@ -159,13 +162,30 @@ export async function startSmtpSink(
     },
   });
 
+  /** Who is told of each message (onMessage()). */
+  const listeners = new Set<() => void>();
+  /** Who waits for a number of accepted messages (whenAccepted()). */
+  const acceptedWaiters: { n: number; resolve: () => void }[] = [];
+  const acceptedCount = (): number => messages.filter((m) => m.outcome === 'accepted').length;
+  const notifyAccepted = (): void => {
+    const count = acceptedCount();
+    for (const w of acceptedWaiters.splice(0)) {
+      if (count >= w.n) w.resolve();
+      else acceptedWaiters.push(w);
+    }
+  };
+  /** Who waits for every connection to be closed (quiet()). */
+  const quietWaiters: (() => void)[] = [];
   // The raw sockets, to cut a connection on purpose and to leave nothing open at close().
   server.server.on('connection', (socket: Socket) => {
     connectionCount++;
     const port = socket.remotePort;
     if (port === undefined) return;
     sockets.set(port, socket);
-    socket.once('close', () => sockets.delete(port));
+    socket.once('close', () => {
+      sockets.delete(port);
+      if (sockets.size === 0) for (const resolve of quietWaiters.splice(0)) resolve();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -185,17 +205,13 @@ export async function startSmtpSink(
     messages,
     mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
-    whenAccepted: (n) =>
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (messages.filter((m) => m.outcome === 'accepted').length < n) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
     connections: () => connectionCount,
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    whenAccepted: (n) => (acceptedCount() >= n ? Promise.resolve() : new Promise<void>((resolve) => acceptedWaiters.push({ n, resolve }))),
+    quiet: () => (sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => quietWaiters.push(resolve))),
     setFaults(f) {
       Object.assign(faults, f);
     },
