@@ -36,6 +36,8 @@ export interface TargetOptions {
 export async function openTarget(options: TargetOptions, out: Output, { create = false } = {}): Promise<Target> {
   const target = options.target;
   const lockOptions = lockOptionsFor(targetSpec(target), options.lockWait, out);
+  // The Cloud target's slot: until it exists, a Cloud URL goes to the Data Center target, whose URL
+  // check refuses it (cloud-unsupported, exit 3) as before. A Cloud target opens here, by its kind.
   if (target.kind === 'dc' || target.kind === 'cloud') {
     // Loaded only for REST targets: local runs never load undici.
     const { openRestTarget } = await import('../targets/rest/index.js');
