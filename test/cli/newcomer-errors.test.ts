@@ -1,0 +1,108 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { storeWith } from '../contract/shape.js';
+
+/**
+ * The mistakes a first-time user makes most, from the README and --help alone: each error names
+ * what was wrong and the fix, in words on stderr and in `error.hint` under --json (exit 2).
+ */
+let dir = '';
+
+beforeEach(async () => {
+  ({ dir } = await storeWith(['ITH']));
+  await writeFile(join(dir, 'people.csv'), 'email,name\nann@example.com,Ann Lee\n');
+});
+
+interface Failure {
+  ok: boolean;
+  command: string;
+  error: { code: string; message: string; hint?: string };
+}
+
+async function both(args: string[]): Promise<{ words: string; failure: Failure }> {
+  const inWords = await runCli(args, { cwd: dir });
+  expect(inWords.code).toBe(2);
+  expect(inWords.stdout).toBe('');
+  const inJson = await runCli([...args, '--json'], { cwd: dir });
+  expect(inJson.code).toBe(2);
+  const failure = inJson.json<Failure>();
+  expect(failure.ok).toBe(false);
+  return { words: inWords.stderr, failure };
+}
+
+describe('the command line as a newcomer types it', () => {
+  it('a name with a space, unquoted: the extra word is named, and the quotes are the fix', async () => {
+    const { words, failure } = await both(['add-customer', '--project', 'ITH', '--email', 'fred@example.com', '--name', 'Fred', 'Jones']);
+    expect(words).toContain('"Jones"');
+    expect(words).toMatch(/→ .*quotes/);
+    expect(failure.error.code).toBe('too-many-arguments');
+    expect(failure.error.hint).toMatch(/quotes/);
+  });
+
+  it('a second file given to import-csv: it reads one file', async () => {
+    const { words, failure } = await both(['import-csv', 'people.csv', 'more.csv', '--project', 'ITH']);
+    expect(words).toContain('"more.csv"');
+    expect(words).toContain('→ ');
+    expect(failure.error.hint).toBeDefined();
+  });
+
+  it('an option without its value at the end of the line: the option, what it takes, and that it needs one', async () => {
+    const { words, failure } = await both(['import-csv', 'people.csv', '--dry-run', '--project']);
+    expect(words).toMatch(/→ .*--project <KEY>/);
+    expect(words).toContain('the service project');
+    expect(failure.error.code).toBe('missing-option-value');
+    expect(failure.error.hint).toContain('--project <KEY>');
+  });
+
+  it('import-csv without its file: what the argument is (a CSV file, or - for standard input)', async () => {
+    const { words, failure } = await both(['import-csv', '--project', 'ITH']);
+    expect(words).toMatch(/→ .*the CSV file, or - for standard input/);
+    expect(failure.error.code).toBe('missing-argument');
+    expect(failure.error.hint).toContain('the CSV file, or - for standard input');
+  });
+
+  it('project create without --name: what the name is for', async () => {
+    const { words, failure } = await both(['project', 'create', 'NEW']);
+    expect(words).toMatch(/→ .*--name <name>/);
+    expect(failure.error.code).toBe('missing-option');
+    expect(failure.error.hint).toContain('--name <name>');
+  });
+});
+
+describe('files a newcomer points at', () => {
+  it('a folder given as the CSV file: named as a folder, with the CSV files in it', async () => {
+    await mkdir(join(dir, 'exports'));
+    await writeFile(join(dir, 'exports', 'customers.csv'), 'email,name\n');
+    const { words, failure } = await both(['import-csv', 'exports', '--project', 'ITH', '--dry-run']);
+    expect(words).toContain('exports is a folder');
+    expect(words).not.toContain('EISDIR');
+    expect(words).toContain(join('exports', 'customers.csv'));
+    expect(failure.error.code).toBe('unreadable-input');
+  });
+
+  it('a --password-file that does not exist: said in words, with the fix, without the raw system call', async () => {
+    const { words, failure } = await both(['add-customer', '--project', 'ITH', '--email', 'ann@example.com', '--name', 'Ann Lee', '--password-file', 'nope.txt']);
+    expect(words).toContain('--password-file nope.txt');
+    expect(words).toContain('no such file');
+    expect(words).not.toMatch(/ENOENT: |stat '/);
+    expect(words).toContain('→ ');
+    expect(failure.error.code).toBe('unreadable-password-file');
+    expect(failure.error.hint).toBeDefined();
+  });
+
+  it('--target a JSM host without https://: the hint gives the URL, not a store to create by that name', async () => {
+    const { words, failure } = await both(['customers', 'list', '--project', 'ITH', '--target', 'jira.example.com']);
+    expect(words).toContain('https://jira.example.com');
+    expect(failure.error.code).toBe('no-store');
+    expect(failure.error.hint).toContain('--target https://jira.example.com');
+  });
+
+  it('--target the CSV file to import: said to be no store, never "restore it from a backup"', async () => {
+    const { words, failure } = await both(['import-csv', 'people.csv', '--project', 'ITH', '--target', 'people.csv']);
+    expect(words).not.toContain('backup');
+    expect(words).toContain('people.csv is not a jsm-provision store');
+    expect(failure.error.hint).toContain('import-csv');
+  });
+});
