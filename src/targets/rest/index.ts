@@ -8,8 +8,8 @@ import { TargetError, UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
 import type { LockOptions } from '../../store/lock.js';
-import { HttpClient, proxyFrom, type Credentials } from './http.js';
-import { Pacer } from './rate.js';
+import { HttpClient, proxyFrom, type Credentials } from '../http/http.js';
+import { Pacer } from '../http/rate.js';
 import type { AccountMatch } from './identity.js';
 import { RestTarget } from './target.js';
 
