@@ -30,11 +30,24 @@ export async function openTarget(
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
     // Loaded only for REST targets: local runs never load undici.
-    const { openRestTarget } = await import('../targets/rest/index.js');
+    const { checkBaseUrl, deploymentOf } = await import('../targets/http/deployment.js');
+    const env = await withSecretFiles(process.env, (message) => out.warn(message));
     // Parsed and checked with the command's settings (settings.ts).
     const concurrency = options.concurrency;
+    const url = checkBaseUrl(spec);
+    if ((await deploymentOf(url, env)) === 'cloud') {
+      const { openCloudTarget } = await import('../targets/cloud/index.js');
+      return openCloudTarget(url, {
+        env,
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        onNote: (message) => out.note(message),
+        onWarn: (message) => out.warn(message),
+        lockOptions: lockOptionsFor(spec, out),
+      });
+    }
+    const { openRestTarget } = await import('../targets/rest/index.js');
     return openRestTarget(spec, {
-      env: await withSecretFiles(process.env, (message) => out.warn(message)),
+      env,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),

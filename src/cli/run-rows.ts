@@ -5,7 +5,7 @@ import { printable } from '../core/printable.js';
 import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
-import type { Target } from '../core/target.js';
+import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../core/target.js';
 import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../core/types.js';
 import { checkRestDelivery, mailSetup, newRunId } from './context.js';
 import type { MailOptions } from './options.js';
@@ -130,6 +130,8 @@ export async function runRowsOutcome(
     createOrganizations: options.createOrganizations !== false,
   };
   const extraOrganizations = organizationOption(options.organization);
+  // Cloud takes no password: a row that gives one stops the run before its first write (all rows read first).
+  if (!takesPasswords(target)) source = await refusePasswords(source, options.inputs);
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {
@@ -251,4 +253,31 @@ function organizationOption(values: readonly string[] | undefined): string[] {
 /** `--organization` for every row, after the row's own (the first spelling seen wins). */
 function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
   return mapRows(source, (row) => ({ ...row, organizations: [...(row.organizations ?? []), ...extra] }));
+}
+
+/**
+ * Reads every row of a run on a target that takes no passwords (JSM Cloud): one row that gives a
+ * password stops the run before anything is written (exit 2), said once with the lines that have one.
+ * An empty password cell is no password.
+ */
+async function refusePasswords(source: RowSource, inputs: readonly string[] | undefined): Promise<RowSource> {
+  const rows: CandidateRow[] = [];
+  for await (const item of source) {
+    if (isBatch(item)) rows.push(...item);
+    else rows.push(item);
+  }
+  const withPassword = rows.filter((r) => r.password !== undefined && r.password.reveal() !== '');
+  if (withPassword.length > 0) {
+    const lines = withPassword.slice(0, 5).map((r) => r.line).join(', ');
+    const more = withPassword.length > 5 ? ` and ${withPassword.length - 5} more` : '';
+    const where = inputs && inputs.length > 0 ? `${inputs.map((i) => printable(i)).join(', ')}: ` : '';
+    throw new UsageError(
+      'passwords-unsupported',
+      `${where}${plural(withPassword.length, 'row gives', 'rows give')} a password (line ${lines}${more}), and ${CLOUD_SETS_NO_PASSWORDS}; nothing was written`,
+      'remove the password column (or its values) and run again: the invitation tells each new customer how to set a password on the portal',
+    );
+  }
+  return (async function* () {
+    for (let i = 0; i < rows.length; i += 500) yield rows.slice(i, i + 500);
+  })();
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
-import type { Target } from '../../core/target.js';
+import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../../core/target.js';
 import { emailKey, emailProblem } from '../../core/validate.js';
 import { shellWord } from '../../store/lock.js';
 import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings.js';
@@ -57,6 +57,11 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
+      // Cloud takes no password: refused before anything is asked, read or written.
+      if (!takesPasswords(target) && (options.passwordStdin || options.passwordFile !== undefined || options.generatePassword)) {
+        const given = options.passwordStdin ? '--password-stdin' : options.passwordFile !== undefined ? '--password-file' : '--generate-password';
+        throw new UsageError('passwords-unsupported', `${given}: ${CLOUD_SETS_NO_PASSWORDS}; nothing was written`, 'leave the option out: the invitation tells the new customer how to set a password on the portal');
+      }
       // The project first: no point asking questions for a project that does not exist.
       const project = await resolveProject(target, options.project);
       const email = options.email ?? (await askEmail());
@@ -72,7 +77,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
       }
       const fullName = options.name ?? (exists ? '' : await askName());
       // Nothing to ask of a password that would be ignored: an existing account's is never changed.
-      const { password, generated } = await choosePassword(options, interactive && !exists, out);
+      const { password, generated } = takesPasswords(target) ? await choosePassword(options, interactive && !exists, out) : { password: undefined, generated: false };
       const row: CandidateRow = { line: 1, email, fullName, ...(password ? { password } : {}) };
       const { code, rows } = await runRows(
         oneRow(row),
