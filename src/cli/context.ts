@@ -184,7 +184,7 @@ export interface MailSetup {
  */
 export function mailSetup(
   options: MailOptions,
-  target: Pick<Target, 'kind' | 'location'>,
+  target: Pick<Target, 'kind' | 'location' | 'deployment'>,
   kinds: readonly InvitationKind[] = [],
   warn: (message: string) => void = () => undefined,
 ): MailSetup {
@@ -201,6 +201,8 @@ export function mailSetup(
   if (from !== undefined) parseSender(from);
   const templates = loadTemplates({
     kinds,
+    // Cloud's built-in texts have no password line: a password is never set there.
+    ...(target.deployment === 'cloud' ? { builtIn: 'cloud' as const } : {}),
     ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}),
     ...(options.language !== undefined ? { language: options.language } : {}),
   });

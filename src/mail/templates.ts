@@ -329,6 +329,8 @@ export interface LoadTemplatesOptions {
   kinds?: readonly InvitationKind[];
   /** `--language`: for messages that name none. Checked here (exit 2 when it is not a code). */
   language?: string;
+  /** Whose built-in texts (without `dir`): JSM Cloud's (`templates/cloud/`: no password is ever set there). */
+  builtIn?: 'cloud';
 }
 
 /** Checks `--language` (or a config value): the canonical code, or UsageError. */
@@ -345,7 +347,7 @@ export function checkLanguageOption(value: string, option = '--language'): strin
 export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
   const language = opts.language === undefined ? undefined : checkLanguageOption(opts.language);
   const builtIn = opts.dir === undefined || opts.dir.trim() === '';
-  const dir = builtIn ? BUILT_IN_TEMPLATE_DIR : (opts.dir as string).trim();
+  const dir = builtIn ? (opts.builtIn === 'cloud' ? path.join(BUILT_IN_TEMPLATE_DIR, 'cloud') : BUILT_IN_TEMPLATE_DIR) : (opts.dir as string).trim();
   const hint = 'give --template-dir (or JSM_TEMPLATE_DIR) a folder holding welcome.txt (and verify.txt for import-mail)';
   let names: string[];
   try {

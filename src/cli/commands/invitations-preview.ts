@@ -136,7 +136,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
       }
       const to = recipient.email.trim();
       const kind = options.kind ?? recipient.kind ?? 'welcome';
-      const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}) });
+      const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}), ...(target.deployment === 'cloud' ? { builtIn: 'cloud' as const } : {}) });
       const wanted = language ?? recipient.language;
       const message: InvitationMessage = {
         kind,
