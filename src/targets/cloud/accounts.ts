@@ -27,7 +27,8 @@ export const sameEmail = (a: string | undefined, b: string): boolean => a !== un
 /** What a create answered: the new account, the email in use already, or a refusal in words. */
 export type CreateResult =
   | { kind: 'created'; user: CloudUser }
-  | { kind: 'conflict' }
+  /** `lostAnswers`: earlier attempts of this create whose answer was lost (one of them may have made the account). */
+  | { kind: 'conflict'; lostAnswers: number }
   | { kind: 'refused'; answer: Answer }
   | { kind: 'lost'; error: RequestFailed };
 
@@ -52,7 +53,7 @@ export async function createCustomer(http: HttpClient, email: string, displayNam
     return { kind: 'refused', answer };
   }
   // 409 with the conflict flag; a 400 saying the email is in use where a proxy dropped the flag.
-  if (answer.status === 409 || (answer.status === 400 && /already|exist|in use/i.test(errorText(answer.body)))) return { kind: 'conflict' };
+  if (answer.status === 409 || (answer.status === 400 && /already|exist|in use/i.test(errorText(answer.body)))) return { kind: 'conflict', lostAnswers: answer.lostAnswers };
   return { kind: 'refused', answer };
 }
 

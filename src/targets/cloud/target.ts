@@ -200,8 +200,13 @@ export class CloudTarget implements Target {
     switch (result.kind) {
       case 'created':
         return { index, accountId: result.user.accountId, status: 'created' };
-      case 'conflict':
-        return this.#existing(desk, row, index, 'conflict').catch(lookupFailure(row.email));
+      case 'conflict': {
+        const found = await this.#existing(desk, row, index, 'conflict').catch(lookupFailure(row.email));
+        // A retry after a lost answer met the account that attempt made (or another run's create at
+        // the same moment): created, its invitation in doubt (listed, never sent by itself).
+        if (result.lostAnswers > 0 && !('failed' in found)) return { index, accountId: found.accountId, status: 'created', unproven: true };
+        return found;
+      }
       case 'lost': {
         // No usable answer: whether the account was made is a fact to look up, not to guess.
         const after = await searchByEmail(this.#http, row.email).catch(() => undefined);
@@ -241,7 +246,7 @@ export class CloudTarget implements Target {
     const tail =
       found.hidden.length > 1
         ? `, and a search for it finds ${found.hidden.length} accounts that hide their email: no single account can be named`
-        : ', but no single account could be named: its profile hides the email, and it is not a customer of the project';
+        : ', but no single account could be named: a user search does not show it (its profile may hide the email), nor does the customer list of the project';
     return { failed: `${head}${tail}; add the person to ${desk.key} in JSM (Customers > Add customers), then run again` };
   }
 
