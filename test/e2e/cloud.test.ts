@@ -143,4 +143,47 @@ describe('JSM Cloud', () => {
     expect(later.json()).toMatchObject({ totals: { created: 2 }, invitations: { sent: 0, suppressed: 2, suppressedBy: 'project-setting' } });
     expect(smtp.sink.messages.length).toBe(sentBefore);
   }, 120_000);
+
+  it('the other commands work on Cloud: project list/show, add-customer, customers list, organizations list, invitations list; project create and passwords say why not', async () => {
+    jsm = await startJsmCloudDouble({ organizations: [{ name: 'Acme', projects: ['ITH'] }] });
+    const double = jsm;
+    const dir = await tempDir();
+    const env = { ...ENV, JSM_STATE_DIR: path.join(dir, 'state') };
+    const on = ['--target', double.url, '--json'];
+    const cli = (args: string[]) => runCli([...args, ...on], { cwd: dir, env });
+
+    const list = await cli(['project', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json<{ target: string; projects: { key: string }[] }>().projects.map((p) => p.key)).toContain('ITH');
+
+    const generated = await cli(['add-customer', '--project', 'ITH', '--email', 'gen@example.com', '--name', 'Gen', '--generate-password', ...smtp.mail()]);
+    expect(generated.code).toBe(2);
+    expect(generated.json()).toMatchObject({ error: { code: 'passwords-unsupported', message: expect.stringContaining('--generate-password: JSM Cloud sets no passwords by API') } });
+    expect(double.calls.filter((c) => WRITES.has(c.method))).toEqual([]);
+
+    const added = await cli(['add-customer', '--project', 'ITH', '--email', 'fred@example.com', '--name', 'Fred Jones', ...smtp.mail()]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.json()).toMatchObject({ target: 'rest', totals: { created: 1 }, invitations: { sent: 1 } });
+    expect(smtp.sink.messages[0]?.raw).toContain(`${double.url}/servicedesk/customer/portal/${double.desk('ITH')?.id}`);
+
+    const show = await cli(['project', 'show', '--project', 'ITH']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.json()).toMatchObject({ project: 'ITH', projectDetails: { jsmVersion: 'Cloud' } });
+
+    const customers = await cli(['customers', 'list', '--project', 'ITH']);
+    expect(customers.code, customers.stderr).toBe(0);
+    expect(customers.json<{ customers: { email: string }[] }>().customers).toEqual([{ email: 'fred@example.com', fullName: 'Fred Jones', passwordSet: false, mustChangePassword: false }]);
+
+    const orgs = await cli(['organizations', 'list', '--project', 'ITH']);
+    expect(orgs.code, orgs.stderr).toBe(0);
+    expect(orgs.json()).toMatchObject({ organizations: [{ name: 'Acme', members: 0 }] });
+
+    const invitations = await cli(['invitations', 'list', '--project', 'ITH']);
+    expect(invitations.code, invitations.stderr).toBe(0);
+    expect(invitations.json()).toMatchObject({ count: 1, invitations: [{ email: 'fred@example.com', status: 'sent' }] });
+
+    const create = await cli(['project', 'create', 'NEW', '--name', 'New']);
+    expect(create.code).toBe(2);
+    expect(create.json<{ error: { message: string } }>().error.message).toContain('create service projects in Jira Cloud');
+  }, 120_000);
 });
