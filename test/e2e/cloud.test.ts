@@ -182,6 +182,15 @@ describe('JSM Cloud', () => {
     expect(invitations.code, invitations.stderr).toBe(0);
     expect(invitations.json()).toMatchObject({ count: 1, invitations: [{ email: 'fred@example.com', status: 'sent' }] });
 
+    // import-mail: the sender becomes a customer and gets Cloud's verification message.
+    await writeFile(path.join(dir, 'hello.eml'), 'From: Mail Person <mail.person@example.com>\r\nTo: help@example.com\r\nSubject: Printer\r\nMessage-ID: <m1@example.com>\r\nDate: Fri, 04 Dec 2026 10:00:00 +0000\r\n\r\nIt jams.\r\n');
+    const mailed = await cli(['import-mail', 'hello.eml', '--project', 'ITH', ...smtp.mail()]);
+    expect(mailed.code, mailed.stderr).toBe(0);
+    expect(mailed.json()).toMatchObject({ totals: { created: 1 }, invitations: { sent: 1 } });
+    const verify = smtp.sink.messages.find((m) => m.rcptTo.includes('mail.person@example.com'));
+    expect(verify?.raw).toContain('Verify your email for IT Help');
+    expect(verify?.raw).toContain('Forgot your password?');
+
     const create = await cli(['project', 'create', 'NEW', '--name', 'New']);
     expect(create.code).toBe(2);
     expect(create.json<{ error: { message: string } }>().error.message).toContain('create service projects in Jira Cloud');
