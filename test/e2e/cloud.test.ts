@@ -191,6 +191,10 @@ describe('JSM Cloud', () => {
     expect(verify?.raw).toContain('Verify your email for IT Help');
     expect(verify?.raw).toContain('Forgot your password?');
 
+    const doctor = await cli(['doctor', '--project', 'ITH']);
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(doctor.json()).toMatchObject({ target: 'rest', project: 'ITH', credentials: { source: 'JSM_USER and JSM_TOKEN', works: true, user: 'admin@example.com', jsmVersion: 'Cloud' } });
+
     const create = await cli(['project', 'create', 'NEW', '--name', 'New']);
     expect(create.code).toBe(2);
     expect(create.json<{ error: { message: string } }>().error.message).toContain('create service projects in Jira Cloud');
