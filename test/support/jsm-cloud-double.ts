@@ -18,7 +18,7 @@
  * servicedeskapi/info need none) -> burst limit (429) -> experimental header (412) -> 415 /
  * invalid JSON -> route (404 unknown, 405 wrong method) -> answer, or cut the socket.
  */
-export { startJsmCloudDouble, NOT_AUTHENTICATED, PASSWORD_REFUSED } from './jsm-cloud-double/server.js';
+export { DEFAULT_CALLER, startJsmCloudDouble, NOT_AUTHENTICATED, PASSWORD_REFUSED } from './jsm-cloud-double/server.js';
 export { createdTwice, rateLimited, requestsByRoute, timeSpan } from './jsm-cloud-double/stats.js';
 export type {
   AccountType, CloudAccount, CloudAccountSeed, CloudCaller, CloudCreateRecord, CloudDesk, CloudFailNext, CloudFaultKind,

@@ -17,11 +17,14 @@ export const PASSWORD_REFUSED = 'Basic authentication with passwords is deprecat
 /** What Cloud answers to credentials it does not accept, or none where some are needed. */
 export const NOT_AUTHENTICATED = 'Client must be authenticated to access this resource.';
 
+/** The caller unless a test says otherwise: point JSM_USER at `email` and JSM_TOKEN at `apiToken`. */
+export const DEFAULT_CALLER: Readonly<CloudCaller> = Object.freeze({
+  email: 'admin@example.com', apiToken: 'cloud-api-token', password: 'cloud-password',
+  accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: 'Site Admin', admin: true, browseUsers: true,
+});
+
 export async function startJsmCloudDouble(opts: JsmCloudDoubleOptions = {}): Promise<JsmCloudDouble> {
-  const caller: CloudCaller = {
-    email: 'admin@example.com', apiToken: 'cloud-api-token', password: 'cloud-password',
-    accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: 'Site Admin', admin: true, browseUsers: true, ...opts.caller,
-  };
+  const caller: CloudCaller = { ...DEFAULT_CALLER, ...opts.caller };
   const state: State = {
     accounts: seedAccounts(opts), desks: [], organizations: [], nextOrganizationId: 1, properties: new Map(),
     creates: [], organizationCreates: [], organizationJoins: [], deskOrganizationAdds: [], caller,

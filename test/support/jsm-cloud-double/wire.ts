@@ -59,7 +59,8 @@ export function page<T>(all: T[], query: Record<string, string>, base: string, p
   const values = all.slice(start, start + limit);
   const isLastPage = start + values.length >= all.length;
   const at = (s: number): string => `${base}${path}?start=${s}&limit=${limit}`;
-  const links: Record<string, string> = { base: `${base}${SD}`, context: '', self: at(start) };
+  // As the reference's example: base, context, next, prev (no self).
+  const links: Record<string, string> = { base: `${base}${SD}`, context: '' };
   if (!isLastPage) links.next = at(start + limit);
   if (start > 0) links.prev = at(Math.max(0, start - limit));
   return { status: 200, json: { _expands: [], size: values.length, start, limit, isLastPage, _links: links, values } };
