@@ -133,6 +133,19 @@ describe('identity by accountId', () => {
     expect(d.desk('ITH')?.customers.has(d.accountByEmail('quiet@example.com')?.accountId ?? '')).toBe(true);
   });
 
+  it('a portal-only customer that user search does not return, already a customer of the project, is found by the project\'s customer listing', async () => {
+    const d = await double({
+      existingAccounts: [{ email: 'portal@example.com', displayName: 'Portal Only', accountType: 'customer' }],
+      userSearchFindsCustomers: false,
+      projects: [{ key: 'ITH', name: 'IT Help', customers: ['portal@example.com'] }],
+    });
+    const t = await target(d);
+    const [out] = await t.provision(await t.getProject('ITH'), rows(['portal@example.com']));
+    expect(out).toEqual({ status: 'existing', account: d.accountByEmail('portal@example.com')?.accountId, fullName: 'Portal Only' });
+    expect(d.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/customer')).map((c) => c.query.query)).toEqual(['portal@example.com']);
+    expect(d.creates).toHaveLength(0);
+  });
+
   it('a create whose answer was cut after the write: the account is found, counted created (in doubt), never made twice', async () => {
     const d = await double({ failNext: [{ method: 'POST', path: '/rest/servicedeskapi/customer', kind: 'cut-after-write' }] });
     const t = await target(d);

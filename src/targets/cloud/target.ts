@@ -15,7 +15,7 @@ import type { LedgerFile } from '../../store/ledger-file.js';
 import { RequestFailed, type HttpClient } from '../http/http.js';
 import { reachable } from '../http/reachable.js';
 import { deskSchema, describeAnswer, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, type DeskJson } from '../http/wire.js';
-import { cloudUserSchema, createCustomer, CREATE_PATH, searchByEmail, type CloudUser } from './accounts.js';
+import { cloudUserSchema, createCustomer, CREATE_PATH, sameEmail, searchByEmail, type CloudUser } from './accounts.js';
 import { CloudOrganizations, MEMBERS_PER_CALL } from './organizations.js';
 
 /** The project property that holds this tool's "Do not send account verification emails" (as on Data Center). */
@@ -52,7 +52,7 @@ export class CloudTarget implements Target {
   #abandoned = false;
   #organizations: CloudOrganizations;
   #desks: DeskJson[] | undefined;
-  /** The customers of a desk (read once per run, only when a 409 needs them), by lower-cased email. */
+  /** The customers of a desk (read once per run, only for removals), by lower-cased email. */
   #deskCustomers = new Map<string, Promise<Map<string, CloudUser>>>();
 
   constructor(parts: CloudTargetParts) {
@@ -239,7 +239,7 @@ export class CloudTarget implements Target {
     const found = await searchByEmail(this.#http, row.email);
     if (found.exact.length === 1 && found.exact[0]) return use(found.exact[0]);
     if (found.exact.length > 1) return { failed: `${row.email} is the email of ${found.exact.length} accounts (${found.exact.map((u) => u.accountId).join(', ')}): resolve them in Atlassian administration` };
-    const onDesk = (await this.#customersOf(desk)).get(row.email.trim().toLowerCase());
+    const onDesk = await this.#deskCustomerByEmail(desk, row.email);
     if (onDesk) return use(onDesk);
     if (found.hidden.length === 1 && found.hidden[0]) return use(found.hidden[0], 'the account hides its email in its profile: it was found by a user search for the email');
     const head = why === 'conflict' ? `JSM Cloud says ${row.email} has an account already (409)` : `no account of ${row.email} was found`;
@@ -283,8 +283,7 @@ export class CloudTarget implements Target {
 
   async findCustomer(project: ProjectInfo, key: string): Promise<CustomerDetail | undefined> {
     const desk = await this.#withDesk(project);
-    const customers = await this.#customersOf(desk);
-    const onDesk = customers.get(key);
+    const onDesk = await reachable(this.#http, () => this.#deskCustomerByEmail(desk, key));
     const found = onDesk ?? (await reachable(this.#http, () => searchByEmail(this.#http, key))).exact[0];
     if (!found) return undefined;
     return { email: found.emailAddress ?? key, fullName: found.displayName ?? found.accountId, inProject: onDesk !== undefined, account: found.accountId, active: found.active ?? true };
@@ -363,6 +362,21 @@ export class CloudTarget implements Target {
 
   async #withDesk(project: ProjectInfo): Promise<ProjectInfo> {
     return project.deskId !== undefined ? project : this.getProject(project.key);
+  }
+
+  /**
+   * The customer of the desk with this email, asked with the listing's `query` (matched against
+   * display names and emails): one request, however many customers the project has.
+   */
+  async #deskCustomerByEmail(desk: ProjectInfo, email: string): Promise<CloudUser | undefined> {
+    const path = `${SD}/servicedesk/${encodeURIComponent(desk.deskId ?? '')}/customer`;
+    const answer = await this.#http.request('GET', path, { query: { query: email, start: 0, limit: 50 } });
+    const parsed = pageSchema(cloudUserSchema).safeParse(answer.body);
+    if (answer.status !== 200 || !parsed.success) {
+      throw new RequestFailed(`JSM did not list the customers of ${desk.key} (GET ${path}: ${describeAnswer(answer.status, answer.body)})`, 0, false);
+    }
+    const exact = parsed.data.values.filter((u) => sameEmail(u.emailAddress, email));
+    return exact.length === 1 ? exact[0] : undefined;
   }
 
   #customersOf(desk: ProjectInfo): Promise<Map<string, CloudUser>> {
