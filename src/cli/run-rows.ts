@@ -131,7 +131,7 @@ export async function runRowsOutcome(
   };
   const extraOrganizations = organizationOption(options.organization);
   // Cloud takes no password: a row that gives one stops the run before its first write (all rows read first).
-  if (!takesPasswords(target)) source = await refusePasswords(source, options.inputs);
+  if (!takesPasswords(target)) source = await refusePasswords(source, options.inputs, (message) => out.warn(message));
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {
@@ -260,7 +260,7 @@ function withOrganizations(source: RowSource, extra: readonly string[]): RowSour
  * password stops the run before anything is written (exit 2), said once with the lines that have one.
  * An empty password cell is no password.
  */
-async function refusePasswords(source: RowSource, inputs: readonly string[] | undefined): Promise<RowSource> {
+async function refusePasswords(source: RowSource, inputs: readonly string[] | undefined, warn: (message: string) => void): Promise<RowSource> {
   const rows: CandidateRow[] = [];
   for await (const item of source) {
     if (isBatch(item)) rows.push(...item);
@@ -277,6 +277,9 @@ async function refusePasswords(source: RowSource, inputs: readonly string[] | un
       'remove the password column (or its values) and run again: the invitation tells each new customer how to set a password on the portal',
     );
   }
+  // Cloud has no usernames: a username column names nothing there (accounts are found by email).
+  const named = rows.filter((r) => r.username !== undefined && r.username.trim() !== '').length;
+  if (named > 0) warn(`${plural(named, 'row names', 'rows name')} a username, which JSM Cloud does not have: ignored (accounts are found by email and named by accountId)`);
   return (async function* () {
     for (let i = 0; i < rows.length; i += 500) yield rows.slice(i, i + 500);
   })();
