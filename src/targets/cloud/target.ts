@@ -11,6 +11,7 @@ import { mapLimit } from '../../core/pool.js';
 import { NAME_NEEDED } from '../../core/validate.js';
 import { CLOUD_SETS_NO_PASSWORDS, ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from '../../store/intents.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { RequestFailed, type HttpClient } from '../http/http.js';
 import { reachable } from '../http/reachable.js';
@@ -52,6 +53,11 @@ export class CloudTarget implements Target {
   #abandoned = false;
   #organizations: CloudOrganizations;
   #desks: DeskJson[] | undefined;
+  #intents: IntentLog;
+  #resolved: Promise<void> | undefined;
+  #left: LeftIntents[] = [];
+  #unknownNoted = 0;
+  #onNote: (message: string) => void;
   /** The customers of a desk (read once per run, only for removals), by lower-cased email. */
   #deskCustomers = new Map<string, Promise<Map<string, CloudUser>>>();
 
@@ -61,6 +67,8 @@ export class CloudTarget implements Target {
     this.#store = parts.ledgerStore;
     this.#onWarn = parts.onWarn ?? parts.onNote ?? (() => undefined);
     this.#organizations = new CloudOrganizations(parts.http);
+    this.#intents = new IntentLog(parts.ledgerStore.path);
+    this.#onNote = parts.onNote ?? (() => undefined);
   }
 
   get location(): string {
@@ -93,6 +101,8 @@ export class CloudTarget implements Target {
 
   async getProject(key: string): Promise<ProjectInfo> {
     const desk = await this.#desk(key);
+    this.#resolved ??= this.#resolveLeftIntents();
+    await this.#resolved;
     return this.#info(desk, await this.#readSetting(desk.projectKey));
   }
 
@@ -196,15 +206,31 @@ export class CloudTarget implements Target {
       const found = await this.#existing(desk, row, index, 'no name').catch(lookupFailure(row.email));
       return 'failed' in found && /no single account|no account/.test(found.failed) ? { failed: NAME_NEEDED } : found;
     }
+    // Durable intent before effect: the invitation this create would owe is on disk before it is sent.
+    const invitation = row.invitation;
+    if (invitation) {
+      try {
+        await this.#intents.write([{ record: invitation, username: row.email }]);
+      } catch (error) {
+        const stop = intentUnwritable(this.#intents.file, error);
+        this.#http.stop(stop);
+        throw stop;
+      }
+    }
+    const settle = async (): Promise<void> => {
+      if (invitation) await this.#intents.settle(invitation.project, invitation.key);
+    };
     const result = await createCustomer(this.#http, row.email, row.fullName);
     switch (result.kind) {
       case 'created':
+        if (invitation) this.#intents.made(invitation.project, invitation.key, 'answered');
         return { index, accountId: result.user.accountId, status: 'created' };
       case 'conflict': {
         const found = await this.#existing(desk, row, index, 'conflict').catch(lookupFailure(row.email));
         // A retry after a lost answer met the account that attempt made (or another run's create at
         // the same moment): created, its invitation in doubt (listed, never sent by itself).
         if (result.lostAnswers > 0 && !('failed' in found)) return { index, accountId: found.accountId, status: 'created', unproven: true };
+        await settle();
         return found;
       }
       case 'lost': {
@@ -212,11 +238,21 @@ export class CloudTarget implements Target {
         const after = await searchByEmail(this.#http, row.email).catch(() => undefined);
         const made = after?.exact.length === 1 ? after.exact[0] : undefined;
         if (made && result.error.lostAnswers > 0) return { index, accountId: made.accountId, status: 'created', unproven: true };
-        if (made) return { index, accountId: made.accountId, status: 'existing', ...(made.displayName ? { fullName: made.displayName } : {}) };
+        if (made) {
+          await settle();
+          return { index, accountId: made.accountId, status: 'existing', ...(made.displayName ? { fullName: made.displayName } : {}) };
+        }
+        if (result.error.lostAnswers > 0 && after !== undefined) {
+          // Sent, never answered, no account yet: it may still land; the intent stays owed.
+          if (invitation) this.#intents.made(invitation.project, invitation.key, 'unanswered');
+          return { failed: `${result.error.message}; no account was found yet, but the create may still land: its invitation stays owed, and the next run checks for the account; run the same command again to finish this row` };
+        }
+        if (result.error.lostAnswers === 0) await settle();
         const maybe = result.error.lostAnswers > 0 ? '; the account may have been created' : '';
         return { failed: `${result.error.message}${maybe}: run the same command again to finish this row` };
       }
       case 'refused': {
+        await settle();
         const { status, body } = result.answer;
         if (status === 404 || status === 405 || isExperimentalRefusal(status, body)) {
           throw new TargetError('unsupported', `${this.location} does not accept POST ${CREATE_PATH} (${describeAnswer(status, body)})`, 'the account must be a Jira administrator (Cloud creates customers only for administrators)');
@@ -344,12 +380,64 @@ export class CloudTarget implements Target {
   }
 
   async flush(): Promise<void> {
+    let committed = false;
     try {
       await this.#store.commit();
+      committed = true;
+      // A create sent by a killed run may have landed since the start: its invitation is owed.
+      if (this.#left.length > 0) await this.#settleLeft().catch(() => undefined);
     } catch (error) {
       this.#abandoned = true;
       throw error;
+    } finally {
+      // Intents whose records are now in the ledger on disk are done.
+      const known = (project: string, key: string): boolean => committed && this.ledger.get(project, key) !== undefined;
+      const unknown = this.#intents.openIntents(known).length;
+      if (unknown > this.#unknownNoted) {
+        this.#unknownNoted = unknown;
+        this.#onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
+      }
+      await this.#intents.close(known);
     }
+  }
+
+  /**
+   * Intents left by runs that ended before their ledger commit (a kill): an account that has the
+   * intent's email now, whose create that run saw answered (or sent unanswered, with no account
+   * right after), was made by it: its invitation is owed and recorded now. One whose create was
+   * under way at the cut may be another's: recorded in doubt. Missing: kept while the create may
+   * still land (LANDED_WITHIN_MS), then dropped. The rule of the Data Center target, by email.
+   */
+  async #resolveLeftIntents(): Promise<void> {
+    this.#left = await readLeftIntents(this.#intents);
+    await this.#settleLeft();
+  }
+
+  async #settleLeft(): Promise<void> {
+    const files = this.#left;
+    if (files.length === 0) return;
+    let owed = 0;
+    let unsure = 0;
+    const now = Date.now();
+    for (const file of files) {
+      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
+      const accounts = await mapLimit(open, this.#http.pacer.maxInFlight, (i) =>
+        reachable(this.#http, () => searchByEmail(this.#http, i.record.email)).then((found) => (found.exact.length === 1 ? found.exact[0] : undefined)),
+      );
+      const at = new Date().toISOString();
+      const made = open.filter((_, n) => accounts[n] !== undefined);
+      const doubtful = (i: (typeof open)[number]): boolean => i.record.status === 'pending' && (i.made === undefined || (i.absentSeen === true && now - i.at > LANDED_WITHIN_MS));
+      this.ledger.add(made.map((i) => (doubtful(i) ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason: UNSURE_REASON, updatedAt: at } : { ...i.record, updatedAt: at })));
+      owed += made.filter((i) => i.record.status === 'pending' && !doubtful(i)).length;
+      unsure += made.filter(doubtful).length;
+      await this.#store.commit();
+      const kept = open.filter((i, n) => accounts[n] === undefined && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
+      file.intents = kept;
+      if (file.ended) await rewriteIntentFile(file.file, kept);
+    }
+    this.#left = files.filter((f) => f.intents.length > 0);
+    if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
+    if (unsure > 0) this.#onNote(`${unsure} account(s) that an earlier run, cut off, meant to create exist, but nothing proves that run made them: their invitations are listed as in doubt (invitations list --status in-doubt), not sent by themselves`);
   }
 
   async close(): Promise<void> {
@@ -476,6 +564,24 @@ export const CLOUD_SETTING_NOTES = [
 ];
 
 const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
+
+/** How long an intent is looked at at all; how long after it its create can still land. */
+const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
+const LANDED_WITHIN_MS = 15 * 60 * 1000;
+/** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
+const UNSURE_RUN = 'intent-resolution';
+const UNSURE_REASON =
+  'an earlier run that was cut off meant to create this account, and it exists, but nothing proves that run made it: not sent by itself (send it with: invitations send --in-doubt)';
+
+function intentUnwritable(file: string, error: unknown): TargetError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const cause = code === 'ENOSPC' ? `the disk holding ${file} is full` : code === 'EACCES' || code === 'EPERM' ? `${file} may not be written` : `${file} could not be written (${code ?? (error as Error).message})`;
+  return new TargetError(
+    'ledger-unwritable',
+    `${cause}: no customer is created before the invitation it is owed is on disk, so the run stopped`,
+    'make room (or give JSM_STATE_DIR a writable folder), then run the same command again: what was done is kept',
+  );
+}
 
 function stoppedOutcome(stop: TargetError, ready: Ready | undefined, projectKey: string): ProvisionOutcome {
   if (ready === undefined) return { status: 'failed', reason: `not processed: the run stopped (${stop.message}); run the same command again to finish` };
