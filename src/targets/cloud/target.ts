@@ -163,8 +163,10 @@ export class CloudTarget implements Target {
       batches.push(done);
     };
     try {
+      // More rows under way than requests in flight: a row waiting for its intent to reach the disk
+      // holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
-      await mapLimit(rows, maxInFlight, async (row, index) => {
+      await mapLimit(rows, maxInFlight === 1 ? 1 : maxInFlight * 3, async (row, index) => {
         if (stop) return;
         let done: Ready | { failed: string };
         try {
