@@ -155,6 +155,24 @@ describe('identity by accountId', () => {
   });
 });
 
+describe('organizations by accountId', () => {
+  it('members join 50 accountIds a call; an unknown accountId (400) fails alone, its neighbours join', async () => {
+    const d = await double({ organizations: [{ name: 'Acme', projects: ['ITH'] }] });
+    const t = await target(d);
+    const project = await t.getProject('ITH');
+    const made = await t.provision(project, rows(Array.from({ length: 60 }, (_, i) => `m${i}@example.com`)));
+    const members = made.map((o, i) => ({ key: `m${i}@example.com`, email: `m${i}@example.com`, account: (o as { account: string }).account }));
+    members[7] = { ...members[7]!, account: 'no-such-account' };
+    const [acme] = (await t.organizations(project)).filter((o) => o.name === 'Acme');
+    const refused = await t.joinOrganization(acme!, members);
+    expect([...refused.keys()]).toEqual(['m7@example.com']);
+    expect(d.organizations.find((o) => o.name === 'Acme')?.members.size).toBe(59);
+    // Again: Cloud answers the existing organization for a name that exists; nothing is made.
+    expect((await t.createOrganization('Acme')).id).toBe(acme!.id);
+    expect(d.organizationCreates).toEqual([]);
+  });
+});
+
 describe('the project on Cloud', () => {
   it('its portal link, the setting as a project property under /rest/api/3; project create says where projects are made', async () => {
     const d = await double();

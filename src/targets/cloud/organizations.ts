@@ -114,19 +114,7 @@ export class CloudOrganizations {
       if (id === undefined) refused.set(m.key, `its accountId is not known (Cloud names accounts by accountId only)`);
       else named.push({ key: m.key, id });
     }
-    for (let i = 0; i < named.length; i += MEMBERS_PER_CALL) {
-      const group = named.slice(i, i + MEMBERS_PER_CALL);
-      let said: string;
-      try {
-        const answer = await this.#http.request(method, path, { json: { accountIds: group.map((m) => m.id) } });
-        if (answer.status >= 200 && answer.status < 300) continue;
-        said = `JSM answered ${describeAnswer(answer.status, answer.body)}`;
-      } catch (error) {
-        if (!(error instanceof RequestFailed)) throw error;
-        said = error.message;
-      }
-      for (const m of group) refused.set(m.key, said);
-    }
+    for (const [key, why] of await accountIdBatches(this.#http, method, path, named)) refused.set(key, why);
     return refused;
   }
 
@@ -181,4 +169,35 @@ export class CloudOrganizations {
       'check that the account administers the service project (organizations need it); or run without organization columns and --organization',
     );
   }
+}
+
+/**
+ * `method path {"accountIds": [...]}` 50 at a time; returns the reason for each key of a call JSM
+ * refused. A `400` (Cloud names an unknown accountId and changes nothing) is split in halves until
+ * the accounts it refuses are alone, so that one bad id does not fail its 49 neighbours.
+ */
+export async function accountIdBatches(http: HttpClient, method: 'POST' | 'DELETE', path: string, items: readonly { key: string; id: string }[]): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  const groups: { key: string; id: string }[][] = [];
+  for (let i = 0; i < items.length; i += MEMBERS_PER_CALL) groups.push(items.slice(i, i + MEMBERS_PER_CALL));
+  while (groups.length > 0) {
+    const group = groups.shift() ?? [];
+    if (group.length === 0) continue;
+    let said: string;
+    try {
+      const answer = await http.request(method, path, { json: { accountIds: group.map((m) => m.id) } });
+      if (answer.status >= 200 && answer.status < 300) continue;
+      if (answer.status === 400 && group.length > 1) {
+        const half = Math.ceil(group.length / 2);
+        groups.push(group.slice(0, half), group.slice(half));
+        continue;
+      }
+      said = `JSM answered ${describeAnswer(answer.status, answer.body)}`;
+    } catch (error) {
+      if (!(error instanceof RequestFailed)) throw error;
+      said = error.message;
+    }
+    for (const m of group) refused.set(m.key, said);
+  }
+  return refused;
 }

@@ -17,7 +17,7 @@ import { RequestFailed, type HttpClient } from '../http/http.js';
 import { reachable } from '../http/reachable.js';
 import { deskSchema, describeAnswer, isExperimentalRefusal, pageSchema, propertySchema, settingSchema, type DeskJson } from '../http/wire.js';
 import { cloudUserSchema, createCustomer, CREATE_PATH, sameEmail, searchByEmail, type CloudUser } from './accounts.js';
-import { CloudOrganizations, MEMBERS_PER_CALL } from './organizations.js';
+import { accountIdBatches, CloudOrganizations, MEMBERS_PER_CALL } from './organizations.js';
 
 /** The project property that holds this tool's "Do not send account verification emails" (as on Data Center). */
 export const SETTING_PROPERTY = 'jsm-provision.customer-notifications';
@@ -288,28 +288,23 @@ export class CloudTarget implements Target {
     return { failed: `${head}${tail}; add the person to ${desk.key} in JSM (Customers > Add customers), then run again` };
   }
 
-  /** Adds a batch to the desk in one call (`accountIds`); a refused call fails its rows with the reason. */
+  /** Adds a batch to the desk in one call (`accountIds`; split on a 400); a refused call fails its rows with the reason. */
   async #addToDesk(desk: ProjectInfo, batch: readonly Ready[]): Promise<[number, ProvisionOutcome][]> {
     const path = `${SD}/servicedesk/${encodeURIComponent(desk.deskId ?? '')}/customer`;
-    let said: string;
-    try {
-      const answer = await this.#http.request('POST', path, { json: { accountIds: batch.map((r) => r.accountId) } });
-      if (answer.status >= 200 && answer.status < 300) {
-        return batch.map((r): [number, ProvisionOutcome] => [
-          r.index,
-          r.status === 'existing'
-            ? { status: 'existing', account: r.accountId, ...(r.fullName !== undefined ? { fullName: r.fullName } : {}), ...(r.note ? { note: r.note } : {}) }
-            : { status: 'created', account: r.accountId, ...(r.unproven ? { unproven: true as const } : {}) },
-        ]);
+    const refused = await accountIdBatches(this.#http, 'POST', path, batch.map((r) => ({ key: String(r.index), id: r.accountId })));
+    return batch.map((r): [number, ProvisionOutcome] => {
+      const why = refused.get(String(r.index));
+      if (why !== undefined) {
+        const said = `it could not be made a customer of ${desk.key} (${why})`;
+        return r.status === 'created' ? [r.index, { status: 'failed', reason: `the account was created, but ${said}; run the same command again to finish`, accountCreated: true }] : [r.index, { status: 'failed', reason: said }];
       }
-      said = `JSM did not make it a customer of ${desk.key} (${describeAnswer(answer.status, answer.body)})`;
-    } catch (error) {
-      if (!(error instanceof RequestFailed)) throw error;
-      said = `it could not be made a customer of ${desk.key}: ${error.message}`;
-    }
-    return batch.map((r): [number, ProvisionOutcome] =>
-      r.status === 'created' ? [r.index, { status: 'failed', reason: `the account was created, but ${said}; run the same command again to finish`, accountCreated: true }] : [r.index, { status: 'failed', reason: said }],
-    );
+      return [
+        r.index,
+        r.status === 'existing'
+          ? { status: 'existing', account: r.accountId, ...(r.fullName !== undefined ? { fullName: r.fullName } : {}), ...(r.note ? { note: r.note } : {}) }
+          : { status: 'created', account: r.accountId, ...(r.unproven ? { unproven: true as const } : {}) },
+      ];
+    });
   }
 
   async *listCustomers(project: ProjectInfo): AsyncIterable<CustomerView> {
@@ -357,19 +352,7 @@ export class CloudTarget implements Target {
       return [{ key: m.key, id }];
     });
     const path = `${SD}/servicedesk/${encodeURIComponent(desk.deskId ?? '')}/customer`;
-    for (let i = 0; i < named.length; i += MEMBERS_PER_CALL) {
-      const group = named.slice(i, i + MEMBERS_PER_CALL);
-      let said: string;
-      try {
-        const answer = await this.#http.request('DELETE', path, { json: { accountIds: group.map((m) => m.id) } });
-        if (answer.status >= 200 && answer.status < 300) continue;
-        said = `JSM answered ${describeAnswer(answer.status, answer.body)}`;
-      } catch (error) {
-        if (!(error instanceof RequestFailed)) throw error;
-        said = error.message;
-      }
-      for (const m of group) refused.set(m.key, said);
-    }
+    for (const [key, why] of await accountIdBatches(this.#http, 'DELETE', path, named)) refused.set(key, why);
     return refused;
   }
 
