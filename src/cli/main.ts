@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { messageOf, RunError, UsageError } from '../core/errors.js';
+import { RunError, UsageError } from '../core/errors.js';
+import { envelope } from './result.js';
+import { contradictoryFlags } from './contradictions.js';
 import { applyConfig, configFileApplies, loadConfig } from './config.js';
 import { interruptSignal, onInterruptExit } from './signals.js';
 
@@ -128,25 +130,11 @@ export function secretOptionHint(message: string): string | undefined {
   return 'passwords and tokens are never option values (ps and shell history would show them): a customer password by --password-stdin, --password-file or --generate-password; JSM credentials in JSM_TOKEN, JSM_PASSWORD or their _FILE variables; the SMTP password in JSM_SMTP_PASSWORD or --smtp-password-file';
 }
 
-/** Flags that contradict each other: giving two of a group is a usage error, whatever their order. */
-const CONTRADICTIONS: readonly (readonly string[])[] = [
-  ['--verification', '--no-verification'],
-  ['--no-invite', '--defer-invites'],
-  ['--password-stdin', '--password-file', '--generate-password'],
-  ['--json', '--html'],
-];
-
+/** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */
 function checkContradictions(argv: readonly string[], command: string): void {
-  const given = new Set<string>();
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (arg.startsWith('--')) given.add(arg.split('=')[0] as string);
-  }
-  for (const group of CONTRADICTIONS) {
-    const both = group.filter((flag) => given.has(flag));
-    if (both.length > 1) {
-      throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
-    }
+  const both = contradictoryFlags(argv);
+  if (both !== undefined) {
+    throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
   }
 }
 
@@ -227,11 +215,11 @@ function groupWithoutCommand(program: Command, path: string | undefined, argv: r
   return after.some((word) => names.has(word)) ? undefined : command;
 }
 
-/** The one JSON object of an error that came before or around a command (under --json). */
-async function printError(command: string, error: RunError, json: boolean, words: boolean): Promise<void> {
-  const { Output } = await import('./output.js');
+/** An error that came before or around a command: rendered as a command's own (result.ts); with `words` false, its JSON object only. */
+async function printError(command: string, error: unknown, json: boolean, words: boolean): Promise<number> {
+  const [{ Output }, { renderFailure }] = await Promise.all([import('./output.js'), import('./action.js')]);
   const out = new Output({ json, quiet: false }, process.stdout, words ? process.stderr : ({ write: () => true, isTTY: false } as never));
-  out.error(command, error);
+  return renderFailure(out, command, error);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -242,7 +230,7 @@ export async function main(argv: string[]): Promise<void> {
   const name = (): string => current.command ?? (program ? commandFromArgv(program, current.argv) : 'jsm-provision');
   if (json) {
     onInterruptExit((signal) => {
-      process.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(envelope(name(), false, { error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }), null, 2)}\n`);
     });
   }
   // `jsm-provision customers list | head`: a reader that stops early is not an error.
@@ -288,14 +276,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    if (error instanceof RunError) {
-      await printError(tagged ?? name(), error, json, true);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    const message = messageOf(error);
-    await printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
-    if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
-    process.exitCode = 1;
+    process.exitCode = await printError(error instanceof RunError ? (tagged ?? name()) : name(), error, json, true);
   }
 }

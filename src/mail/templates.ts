@@ -261,6 +261,19 @@ export class TemplateSet {
     return this.texts.has(kind);
   }
 
+  /** This set, when it has the default template of each kind; else UsageError naming the missing file. */
+  need(kinds: readonly InvitationKind[]): this {
+    for (const kind of kinds) {
+      if (this.texts.has(kind)) continue;
+      throw new UsageError(
+        'missing-template',
+        `the template folder ${printable(this.dir)} has no ${kind}.txt, which ${kind === 'verify' ? "import-mail's verification messages need" : 'invitations need'}`,
+        `add ${kind}.txt (first line "Subject: ...", a blank line, the body); languages fall back to it`,
+      );
+    }
+    return this;
+  }
+
   /** The template for a language: itself, then less specific (pt-BR -> pt), then the default. */
   choose(kind: InvitationKind, language: string | undefined): { text: TextTemplate; html: HtmlTemplate | undefined; language: string | null } {
     const wanted = language ?? this.defaultLanguage;
@@ -386,19 +399,20 @@ export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
       throw badTemplate(html.file, null, `there is no ${key}.txt beside it, which gives the subject and the text part`, `add ${key}.txt, or remove ${path.basename(html.file)}`);
     }
   }
-  for (const kind of opts.kinds ?? []) {
-    if (!texts.has(kind)) {
-      throw new UsageError(
-        'missing-template',
-        `the template folder ${printable(dir)} has no ${kind}.txt, which ${kind === 'verify' ? "import-mail's verification messages need" : 'invitations need'}`,
-        `add ${kind}.txt (first line "Subject: ...", a blank line, the body); languages fall back to it`,
-      );
-    }
-  }
-  return new TemplateSet(dir, builtIn, texts, htmls, language);
+  return new TemplateSet(dir, builtIn, texts, htmls, language).need(opts.kinds ?? []);
 }
 
 /** The built-in templates, checked like any folder; read once per call (a run calls it once). */
 export function builtInTemplates(language?: string): TemplateSet {
   return loadTemplates({ kinds: ['welcome', 'verify'], ...(language !== undefined ? { language } : {}) });
+}
+
+/**
+ * The templates a JSM Cloud run uses: the set given, unless it is the built-in one of Data Center
+ * (a custom domain is known to be Cloud only once the target opens): then Cloud's built-in texts.
+ */
+export function templatesForCloud(templates: TemplateSet): TemplateSet {
+  const cloudDir = path.join(BUILT_IN_TEMPLATE_DIR, 'cloud');
+  if (!templates.builtIn || templates.dir === cloudDir) return templates;
+  return loadTemplates({ builtIn: 'cloud', ...(templates.defaultLanguage !== undefined ? { language: templates.defaultLanguage } : {}) });
 }

@@ -8,7 +8,8 @@ import { configLocation } from '../config.js';
 import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import { doctorSchema, parseSettings, type DoctorSettings } from '../settings.js';
+import type { CommandResult } from '../result.js';
+import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
 
 /** What `doctor` found out, as `--json` prints it (one object). */
 export interface DoctorReport {
@@ -52,10 +53,18 @@ function sourceOf(command: Command, name: string, flag: string, variable: string
   }
 }
 
-async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<number> {
+async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<CommandResult> {
   const options = parseSettings(doctorSchema, raw);
   const spec = options.target?.trim() || DEFAULT_STORE;
-  const rest = /^https?:\/\//i.test(spec);
+  // Classified as every command does (settings.ts); a target that cannot be is the first problem found.
+  let setting: TargetSetting | undefined;
+  let refused: unknown;
+  try {
+    setting = classifyTarget(options.target);
+  } catch (error) {
+    refused = error;
+  }
+  const rest = setting !== undefined && setting.kind !== 'local';
   const report: DoctorReport = {
     ok: true,
     command: 'doctor',
@@ -65,7 +74,7 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     config: configLocation(process.argv.slice(2), process.env),
     project: options.project ?? null,
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
-    ledger: await ledgerOf(options),
+    ledger: await ledgerOf(setting ?? { kind: 'local', path: spec, given: true }),
     mail: mailRoute(options, rest),
     credentials: { source: rest ? credentialSource(process.env) : null, works: null, user: null, jsmVersion: null },
     problems: [],
@@ -78,7 +87,8 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   };
   let target: Target | undefined;
   try {
-    target = await openTarget(options, out);
+    if (setting === undefined) throw refused;
+    target = await openTarget({ target: setting, lockWait: options.lockWait }, out);
     report.location = target.location;
     // JSM Cloud logs in with the account's email and an API token.
     if (target.deployment === 'cloud' && report.credentials.source !== null) report.credentials.source = `JSM_USER and ${report.credentials.source}`;
@@ -98,10 +108,8 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     report.ok = false;
     report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
   }
-  out.jsonResult(report);
-  out.result(renderDoctor(report));
-  for (const error of errors) out.errorWords(error);
-  return doctorExitCode(errors);
+  const { ok: _ok, command: _command, ...json } = report;
+  return { exit: doctorExitCode(errors), json, text: renderDoctor(report), errors };
 }
 
 /** 2 when a setting cannot work (configuration); else 3 when the target refused; else 0. */
@@ -156,7 +164,9 @@ function mailRoute(options: DoctorSettings, rest: boolean): DoctorReport['mail']
 async function checkMail(options: DoctorSettings, report: DoctorReport, problem: (check: 'mail', error: unknown) => void): Promise<void> {
   if (report.mail.route === 'none') return;
   try {
-    const setup = mailSetup(options, { kind: report.target, location: report.location }, [], () => undefined);
+    const where: TargetSetting = report.target === 'local' ? { kind: 'local', path: report.location, given: true } : { kind: 'dc', baseUrl: report.location };
+    const settings = mailSettings(options, where, []);
+    const setup = mailSetup(settings, () => undefined);
     report.mail.outbox = setup.outbox;
     if (report.mail.route === 'smtp') {
       await setup.preflight();

@@ -1,13 +1,14 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
+import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
-import { runRows } from '../run-rows.js';
+import { runRows, type RowRunOptions } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
 
 /** The options import-csv and import-mail share (docs/contract.md). */
@@ -85,13 +86,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<number> {
+async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<CommandResult> {
   // Parse: every option checked and typed once, before anything is read or written.
   const settings = parseSettings(importCsvSchema, raw);
-  const map = parseMapOption(settings.map);
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
   const reader = await openCsv(file, {
-    map,
+    map: settings.map,
     ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
     ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
     ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
@@ -103,8 +103,8 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
       () => openTarget(settings, out),
       async (target) => {
         const project = await resolveProject(target, settings.project);
-        const { code } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
-        return code;
+        const { result } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
+        return result;
       },
     );
   } finally {
@@ -112,18 +112,19 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   }
 }
 
-/** The row run's options from an import's typed settings. */
-export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: Omit<ImportSettings, 'report'> & { report?: string | undefined }, out: Output) {
+/** The row run's options from an import's settings (what the core needs, and the question to ask). */
+export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: ImportSettings, out: Output): RowRunOptions {
   const interactive = canConfirm() && !settings.yes;
   return {
-    ...settings,
     command,
     kind,
-    noInvite: !settings.invite,
-    defer: settings.deferInvites,
+    invitations: settings.invitations,
     dryRun: settings.dryRun,
+    mail: settings.mail,
     ...(settings.report !== undefined ? { report: settings.report } : {}),
     mailConcurrency: settings.concurrency,
+    organization: settings.organization,
+    createOrganizations: settings.createOrganizations,
     ...(interactive
       ? {
           confirm: async (_plan: unknown, text: string) => {
@@ -134,4 +135,3 @@ export function importRunOptions(command: string, kind: 'welcome' | 'verify', se
       : {}),
   };
 }
-
