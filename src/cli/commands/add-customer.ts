@@ -33,7 +33,9 @@ export function addCustomerCommand(): Command {
       'after',
       `
 A predefined password is stored only as a {PKCS5S2} hash (local store) or sent only to JSM, and
-the customer must change it at first login. Passwords are never taken as option values.
+the customer must change it at first login. Passwords are never taken as option values. JSM Cloud
+sets no passwords by API: there a password option is refused (exit 2) and the invitation tells
+the customer how to set one on the portal.
 In a terminal, what is missing is asked for; without one (or with CI set) it fails instead.
 
 Examples:
