@@ -155,6 +155,15 @@ describe('identity by accountId', () => {
   });
 });
 
+describe('a dry run on Cloud', () => {
+  it('looks each row up by a user search and writes nothing: shown email existing, none absent', async () => {
+    const d = await double({ existingAccounts: [{ email: 'old@example.com' }] });
+    const t = await target(d);
+    expect(await t.lookup([{ key: 'old@example.com', email: 'OLD@example.com' }, { key: 'new@example.com', email: 'new@example.com' }])).toEqual(['existing', 'absent']);
+    expect(d.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+  });
+});
+
 describe('organizations by accountId', () => {
   it('members join 50 accountIds a call; an unknown accountId (400) fails alone, its neighbours join', async () => {
     const d = await double({ organizations: [{ name: 'Acme', projects: ['ITH'] }] });
