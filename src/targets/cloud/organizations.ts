@@ -30,6 +30,11 @@ export class CloudOrganizations {
     this.#http = http;
   }
 
+  /** The accountId of a member read from an organization's list, by lower-cased email. */
+  knownAccountId(key: string): string | undefined {
+    return this.#accountIds.get(key);
+  }
+
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
     const [all, onDesk] = await Promise.all([this.#allOrganizations(), this.#deskOrganizations(project.deskId ?? '')]);
     return all.map((o) => ({ id: o.id, name: o.name, inProject: onDesk.has(o.id) }));

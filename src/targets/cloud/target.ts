@@ -34,6 +34,8 @@ export interface CloudTargetParts {
 /** A row whose account exists now, waiting to be made a customer of the desk. */
 interface Ready {
   index: number;
+  /** The row's lower-cased email. */
+  key: string;
   accountId: string;
   status: 'created' | 'existing';
   unproven?: true;
@@ -58,6 +60,8 @@ export class CloudTarget implements Target {
   #left: LeftIntents[] = [];
   #unknownNoted = 0;
   #onNote: (message: string) => void;
+  /** The accountId of each row made a customer by this target, by lower-cased email: memberships name it. */
+  #accountIds = new Map<string, string>();
   /** The customers of a desk (read once per run, only for removals), by lower-cased email. */
   #deskCustomers = new Map<string, Promise<Map<string, CloudUser>>>();
 
@@ -226,12 +230,12 @@ export class CloudTarget implements Target {
     switch (result.kind) {
       case 'created':
         if (invitation) this.#intents.made(invitation.project, invitation.key, 'answered');
-        return { index, accountId: result.user.accountId, status: 'created' };
+        return { index, key: row.key, accountId: result.user.accountId, status: 'created' };
       case 'conflict': {
         const found = await this.#existing(desk, row, index, 'conflict').catch(lookupFailure(row.email));
         // A retry after a lost answer met the account that attempt made (or another run's create at
         // the same moment): created, its invitation in doubt (listed, never sent by itself).
-        if (result.lostAnswers > 0 && !('failed' in found)) return { index, accountId: found.accountId, status: 'created', unproven: true };
+        if (result.lostAnswers > 0 && !('failed' in found)) return { index, key: row.key, accountId: found.accountId, status: 'created', unproven: true };
         await settle();
         return found;
       }
@@ -239,10 +243,10 @@ export class CloudTarget implements Target {
         // No usable answer: whether the account was made is a fact to look up, not to guess.
         const after = await searchByEmail(this.#http, row.email).catch(() => undefined);
         const made = after?.exact.length === 1 ? after.exact[0] : undefined;
-        if (made && result.error.lostAnswers > 0) return { index, accountId: made.accountId, status: 'created', unproven: true };
+        if (made && result.error.lostAnswers > 0) return { index, key: row.key, accountId: made.accountId, status: 'created', unproven: true };
         if (made) {
           await settle();
-          return { index, accountId: made.accountId, status: 'existing', ...(made.displayName ? { fullName: made.displayName } : {}) };
+          return { index, key: row.key, accountId: made.accountId, status: 'existing', ...(made.displayName ? { fullName: made.displayName } : {}) };
         }
         if (result.error.lostAnswers > 0 && after !== undefined) {
           // Sent, never answered, no account yet: it may still land; the intent stays owed.
@@ -273,7 +277,7 @@ export class CloudTarget implements Target {
     const use = (u: CloudUser, note?: string): Ready | { failed: string } =>
       u.active === false
         ? { failed: `the account of ${row.email} (${u.accountId}) is deactivated: reactivate it in Atlassian administration (or leave the row out)` }
-        : { index, accountId: u.accountId, status: 'existing', ...(u.displayName ? { fullName: u.displayName } : {}), ...(note ? { note } : {}) };
+        : { index, key: row.key, accountId: u.accountId, status: 'existing', ...(u.displayName ? { fullName: u.displayName } : {}), ...(note ? { note } : {}) };
     const found = await searchByEmail(this.#http, row.email);
     if (found.exact.length === 1 && found.exact[0]) return use(found.exact[0]);
     if (found.exact.length > 1) return { failed: `${row.email} is the email of ${found.exact.length} accounts (${found.exact.map((u) => u.accountId).join(', ')}): resolve them in Atlassian administration` };
@@ -294,6 +298,7 @@ export class CloudTarget implements Target {
     const refused = await accountIdBatches(this.#http, 'POST', path, batch.map((r) => ({ key: String(r.index), id: r.accountId })));
     return batch.map((r): [number, ProvisionOutcome] => {
       const why = refused.get(String(r.index));
+      if (why === undefined) this.#accountIds.set(r.key, r.accountId);
       if (why !== undefined) {
         const said = `it could not be made a customer of ${desk.key} (${why})`;
         return r.status === 'created' ? [r.index, { status: 'failed', reason: `the account was created, but ${said}; run the same command again to finish`, accountCreated: true }] : [r.index, { status: 'failed', reason: said }];
@@ -301,8 +306,8 @@ export class CloudTarget implements Target {
       return [
         r.index,
         r.status === 'existing'
-          ? { status: 'existing', account: r.accountId, ...(r.fullName !== undefined ? { fullName: r.fullName } : {}), ...(r.note ? { note: r.note } : {}) }
-          : { status: 'created', account: r.accountId, ...(r.unproven ? { unproven: true as const } : {}) },
+          ? { status: 'existing', ...(r.fullName !== undefined ? { fullName: r.fullName } : {}), ...(r.note ? { note: r.note } : {}) }
+          : { status: 'created', ...(r.unproven ? { unproven: true as const } : {}) },
       ];
     });
   }
@@ -339,15 +344,43 @@ export class CloudTarget implements Target {
   }
 
   async joinOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
-    return this.#organizations.join(org, members);
+    const refused = new Map<string, string>();
+    const named = await this.#named(members, refused);
+    for (const [key, why] of await this.#organizations.join(org, named)) refused.set(key, why);
+    return refused;
+  }
+
+  /**
+   * The members with their accountIds (Cloud names accounts by nothing else): given, made a
+   * customer by this target, read from an organization's members, or else looked up by email (the
+   * one account a user search shows with it). One with none is refused with the reason.
+   */
+  async #named(members: readonly OrganizationMember[], refused: Map<string, string>): Promise<OrganizationMember[]> {
+    const named = await mapLimit(members, this.#http.pacer.maxInFlight, async (m): Promise<OrganizationMember | undefined> => {
+      const known = m.account ?? this.#accountIds.get(m.key) ?? this.#organizations.knownAccountId(m.key);
+      if (known !== undefined) return { ...m, account: known };
+      let found;
+      try {
+        found = await reachable(this.#http, () => searchByEmail(this.#http, m.email));
+      } catch (error) {
+        if (error instanceof TargetError) throw error;
+        refused.set(m.key, `${(error as Error).message}: run the same command again`);
+        return undefined;
+      }
+      if (found.exact.length === 1 && found.exact[0]) return { ...m, account: found.exact[0].accountId };
+      refused.set(m.key, found.exact.length === 0 ? `no account shows the email ${m.email} (Cloud names accounts by accountId only)` : `${found.exact.length} accounts show the email ${m.email}`);
+      return undefined;
+    });
+    return named.filter((m): m is OrganizationMember => m !== undefined);
   }
 
   async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
     const desk = await this.#withDesk(project);
     const customers = await this.#customersOf(desk);
     const refused = new Map<string, string>();
+    // Not a customer of the project (not listed), and named by nothing: left as it is.
     const named = members.flatMap((m) => {
-      const id = m.account ?? customers.get(m.key)?.accountId;
+      const id = m.account ?? customers.get(m.key)?.accountId ?? this.#accountIds.get(m.key);
       if (id === undefined) return [];
       return [{ key: m.key, id }];
     });
@@ -357,7 +390,10 @@ export class CloudTarget implements Target {
   }
 
   async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
-    return this.#organizations.leave(org, members);
+    const refused = new Map<string, string>();
+    const named = await this.#named(members, refused);
+    for (const [key, why] of await this.#organizations.leave(org, named)) refused.set(key, why);
+    return refused;
   }
 
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
