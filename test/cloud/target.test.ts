@@ -112,7 +112,7 @@ describe('identity by accountId', () => {
     const [out] = await t.provision(project, rows(['quiet@example.com']));
     expect(out).toEqual({
       status: 'failed',
-      reason: 'JSM Cloud says quiet@example.com has an account already (409), but no single account could be named: a user search does not show it (its profile may hide the email), nor does the customer list of the project; add the person to ITH in JSM (Customers > Add customers), then run again',
+      reason: 'JSM Cloud says quiet@example.com has an account already (409), but no single account could be named: a user search does not show it (its profile may hide the email, or the account may be inactive: deactivated on the site), nor does the customer list of the project; add the person to ITH in JSM (Customers > Add customers), then run again',
     });
     expect(d.creates).toHaveLength(0);
   });
@@ -142,6 +142,16 @@ describe('identity by accountId', () => {
     expect(d.desk('ITH')?.customers.has(d.accountByEmail('portal@example.com')?.accountId ?? '')).toBe(true);
     expect(d.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/customer')).map((c) => c.query.query)).toEqual(['portal@example.com']);
     expect(d.creates).toHaveLength(0);
+  });
+
+  it('an inactive (deactivated) account, which user search does not show: the 409 fails the row saying it may be inactive; nothing made, not added', async () => {
+    const d = await double({ existingAccounts: [{ email: 'gone@example.com', displayName: 'Gone Away', active: false }] });
+    const t = await target(d);
+    expect(await t.lookup([{ key: 'gone@example.com', email: 'gone@example.com' }])).toEqual(['absent']);
+    const [out] = await t.provision(await t.getProject('ITH'), rows(['gone@example.com']));
+    expect(out).toMatchObject({ status: 'failed', reason: expect.stringContaining('the account may be inactive') });
+    expect(d.creates).toHaveLength(0);
+    expect(d.desk('ITH')?.customers.size).toBe(0);
   });
 
   it('a create whose answer was cut after the write: the account is found, counted created (in doubt), never made twice', async () => {

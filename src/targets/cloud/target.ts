@@ -288,7 +288,7 @@ export class CloudTarget implements Target {
     const tail =
       found.hidden.length > 1
         ? `, and a search for it finds ${found.hidden.length} accounts that hide their email: no single account can be named`
-        : ', but no single account could be named: a user search does not show it (its profile may hide the email), nor does the customer list of the project';
+        : ', but no single account could be named: a user search does not show it (its profile may hide the email, or the account may be inactive: deactivated on the site), nor does the customer list of the project';
     return { failed: `${head}${tail}; add the person to ${desk.key} in JSM (Customers > Add customers), then run again` };
   }
 
