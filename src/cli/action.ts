@@ -2,13 +2,14 @@ import { RunError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { CommonOptions } from './options.js';
 import { Output } from './output.js';
-import { envelope, internalError, render, renderError, type CommandResult } from './result.js';
+import { io, setExitCode } from './io.js';
+import { internalError, render, renderCancelled, renderError, type CommandResult } from './result.js';
 import { writeFailure } from '../util/atomic-file.js';
 
 /**
  * Wraps a command's body: builds its Output from --json/--quiet, renders the result the body
  * returns (result.ts), turns the errors that stop a run into their exit codes (UsageError 2,
- * TargetError 3) and sets process.exitCode. Nothing deeper decides exit codes.
+ * TargetError 3) and sets the run's exit code (main returns it). Nothing deeper decides exit codes.
  */
 export function action<A extends unknown[], O extends CommonOptions>(
   command: string,
@@ -19,7 +20,7 @@ export function action<A extends unknown[], O extends CommonOptions>(
     const options = argsAndOptions[argsAndOptions.length - 2] as O;
     const args = argsAndOptions.slice(0, -2) as unknown as A;
     const out = new Output({ json: Boolean(options.json), quiet: Boolean(options.quiet) });
-    process.exitCode = await runBody(command, out, () => body(out, options, ...args));
+    setExitCode(await runBody(command, out, () => body(out, options, ...args)));
   };
 }
 
@@ -39,15 +40,11 @@ async function runBody(command: string, out: Output, body: () => Promise<Command
  */
 export function renderFailure(out: Output, command: string, error: unknown): number {
   if (error instanceof RunError) return renderError(out, command, error);
-  if (isPromptCancel(error)) {
-    out.always('cancelled: nothing was written');
-    out.jsonResult(envelope(command, false, { error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } }));
-    return 130;
-  }
+  if (isPromptCancel(error)) return renderCancelled(out, command);
   const named = fileSystemRefusal(error);
   if (named !== undefined) return renderError(out, command, named);
   renderError(out, command, internalError(error));
-  if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
+  if (io().env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
   return 1;
 }
 

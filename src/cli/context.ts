@@ -11,10 +11,12 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, shellWord, type LockOptions } from '../store/lock.js';
+import { endRun, runIdFor, shellWord, type LockOptions } from '../store/lock.js';
 import { DEFAULT_STORE } from './options.js';
 import { targetSpec, type MailSettings, type TargetSetting } from './settings.js';
 import type { Output } from './output.js';
+import { inCwd, io, onRunEnd } from './io.js';
+import { ledgerPathFor } from '../store/ledger-file.js';
 
 /** What opening a target needs of a command's settings (settings.ts). */
 export interface TargetOptions {
@@ -37,7 +39,8 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
   if (target.kind === 'dc' || target.kind === 'cloud') {
     // Loaded only for REST targets: local runs never load undici.
     const { checkBaseUrl, deploymentOf } = await import('../targets/http/deployment.js');
-    const env = await withSecretFiles(process.env, (message) => out.warn(message));
+    const env = await withSecretFiles(io().env, (message) => out.warn(message));
+    const ledgerPath = ledgerPathFor(target.baseUrl, io().env, io().cwd);
     const concurrency = options.concurrency;
     const url = checkBaseUrl(target.baseUrl);
     // Cloud by its host (settings.ts), or a custom domain whose serverInfo says so (asked here, once).
@@ -45,6 +48,7 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
       const { openCloudTarget } = await import('../targets/cloud/index.js');
       return openCloudTarget(url, {
         env,
+        ledgerPath,
         ...(concurrency !== undefined ? { concurrency } : {}),
         onNote: (message) => out.note(message),
         onWarn: (message) => out.warn(message),
@@ -54,6 +58,7 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
     const { openRestTarget } = await import('../targets/rest/index.js');
     return openRestTarget(target.baseUrl, {
       env,
+      ledgerPath,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),
@@ -63,23 +68,23 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
   }
   const spec = target.path;
   // A folder is not a store (EISDIR would say nothing useful): name the file it may have meant.
-  if (statSync(resolve(spec), { throwIfNoEntry: false })?.isDirectory()) {
+  if (statSync(inCwd(spec), { throwIfNoEntry: false })?.isDirectory()) {
     const inside = join(spec, DEFAULT_STORE);
     throw new UsageError(
       'bad-target',
       `--target ${spec} is a folder; the local store is a file`,
-      `give the store's file with --target (or JSM_TARGET): ${existsSync(resolve(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
+      `give the store's file with --target (or JSM_TARGET): ${existsSync(inCwd(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
     );
   }
   // Only `project create` makes a store: every other command names a missing one as such.
-  if (!create && !existsSync(resolve(spec))) {
+  if (!create && !existsSync(inCwd(spec))) {
     throw new UsageError(
       'no-store',
-      `no store at ${resolve(spec)}`,
+      `no store at ${inCwd(spec)}`,
       `create it with \`jsm-provision project create KEY --name "Name"${target.given ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
     );
   }
-  return LocalTarget.open(spec, lockOptions);
+  return LocalTarget.open(inCwd(spec), lockOptions);
 }
 
 /**
@@ -87,13 +92,13 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
  * --password-file), for a CI whose secrets are mounted as files. Setting both a variable and its
  * file is a mistake.
  */
-async function withSecretFiles(env: NodeJS.ProcessEnv, warn: (message: string) => void): Promise<NodeJS.ProcessEnv> {
+async function withSecretFiles(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Promise<NodeJS.ProcessEnv> {
   const result = { ...env };
   for (const [variable, fileVariable] of [['JSM_TOKEN', 'JSM_TOKEN_FILE'], ['JSM_PASSWORD', 'JSM_PASSWORD_FILE']] as const) {
     const file = env[fileVariable]?.trim();
     if (!file) continue;
     if (env[variable]) throw new UsageError('conflicting-options', `both ${variable} and ${fileVariable} are set`, 'keep one of them');
-    result[variable] = (await readPasswordFile(file, warn, fileVariable)).reveal();
+    result[variable] = (await readPasswordFile(file, warn, fileVariable, io().cwd)).reveal();
   }
   return result;
 }
@@ -125,11 +130,8 @@ function lockOptionsFor(spec: string, lockWait: number | undefined, out: Output)
 
 /** The file whose lock `store unlock` removes: the local store, or a REST target's ledger file. */
 export async function lockedFileOf(target: TargetSetting): Promise<string> {
-  if (target.kind !== 'local') {
-    const { ledgerPathFor } = await import('../store/ledger-file.js');
-    return ledgerPathFor(target.baseUrl, process.env);
-  }
-  return resolve(target.path);
+  if (target.kind !== 'local') return ledgerPathFor(target.baseUrl, io().env, io().cwd);
+  return inCwd(target.path);
 }
 
 /** Where a target's invitations are recorded: the REST ledger file, or the local store itself. */
@@ -195,7 +197,7 @@ export function mailSetup(mail: MailSettings, warn: (message: string) => void = 
   const templates = mail.templates;
   const domain = messageIdDomainFor(from);
   let password: Promise<Secret | undefined> | null = null;
-  const smtpPassword = () => (password ??= smtp === undefined ? Promise.resolve(undefined) : readSmtpPassword(smtp.passwordFile, process.env, warn));
+  const smtpPassword = () => (password ??= smtp === undefined ? Promise.resolve(undefined) : readSmtpPassword(smtp.passwordFile, io().env, warn, io().cwd));
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
@@ -236,7 +238,10 @@ export function mailSetup(mail: MailSettings, warn: (message: string) => void = 
 
 /** A new run's id, tagged with this process (so a live run's claims are not taken for in doubt). */
 export function newRunId(): string {
-  return runIdFor(randomUUID());
+  const runId = runIdFor(randomUUID());
+  // Ended with the command (main): a claim it leaves `sending` is then in doubt, not live.
+  onRunEnd(() => endRun(runId));
+  return runId;
 }
 
 export { messageIdFor };

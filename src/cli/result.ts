@@ -3,13 +3,32 @@ import type { Colors } from './colors.js';
 import type { Output } from './output.js';
 
 /**
- * What a command returns: its exit code, its JSON keys (after `ok` and `command`, which are added
+ * What became of a command, in the words its exit code stands for (docs/contract.md, "Exit
+ * codes"): done; finished with problems (rows, invitations, or the answer is no); a setting that
+ * cannot work; the target refused; stopped by the person (interrupted, or declined at a question).
+ */
+export type Outcome = 'done' | 'problems' | 'unusable' | 'refused' | 'stopped';
+
+/** The one mapping of outcomes to exit codes. */
+const EXIT_CODES: Readonly<Record<Outcome, number>> = { done: 0, problems: 1, unusable: 2, refused: 3, stopped: 130 };
+
+export function exitCodeOf(outcome: Outcome): number {
+  return EXIT_CODES[outcome];
+}
+
+/** An error's outcome: a UsageError is a setting or input that cannot work (2), a TargetError a refusal (3). */
+export function outcomeOf(error: RunError): Outcome {
+  return error.exitCode === 3 ? 'refused' : 'unusable';
+}
+
+/**
+ * What a command returns: its outcome, its JSON keys (after `ok` and `command`, which are added
  * here and nowhere else), and its words. A command prints nothing of its result itself: `render`
  * is the one place that writes the result's JSON object or words and decides the exit code.
  */
 export interface CommandResult {
-  /** The exit code (docs/contract.md, "Exit codes"); `ok` is true exactly when it is 0. */
-  exit: number;
+  /** What became of it: gives the exit code (EXIT_CODES); `ok` is true exactly when it is `done`. */
+  outcome: Outcome;
   /**
    * The JSON object's keys after `ok` and `command` (target, project, totals, ...). Absent only for
    * a command whose data is its stdout (`customers export` without --output, which refuses --json).
@@ -32,20 +51,20 @@ export function envelope(command: string, ok: boolean, body: Record<string, unkn
 
 /** Writes a command's result (the JSON object or the words) and returns its exit code. */
 export function render(out: Output, command: string, result: CommandResult): number {
-  if (result.json !== undefined) out.jsonResult(envelope(command, result.exit === 0, result.json));
+  if (result.json !== undefined) out.jsonResult(envelope(command, result.outcome === 'done', result.json));
   const text = result.text;
   if (text !== undefined) {
     if (!out.json && !out.quiet) out.result(typeof text === 'string' ? text : text(out.color));
   }
-  if (out.quiet && !out.json && result.quietWords !== undefined && (result.exit === 1 || result.exit === 3)) out.always(result.quietWords(out.errColor));
+  if (out.quiet && !out.json && result.quietWords !== undefined && (result.outcome === 'problems' || result.outcome === 'refused')) out.always(result.quietWords(out.errColor));
   for (const note of result.notes ?? []) out.note(note);
   for (const error of result.errors ?? []) out.errorWords(error);
-  return result.exit;
+  return exitCodeOf(result.outcome);
 }
 
-/** A result that stops at an error the command names itself (exit by the error's kind unless given). */
-export function failed(error: RunError, json: Record<string, unknown> = {}, exit: number = error.exitCode): CommandResult {
-  return { exit, json: { ...json, error: errorBody(error) }, errors: [error] };
+/** A result that stops at an error the command names itself (its outcome by the error's kind unless given). */
+export function failed(error: RunError, json: Record<string, unknown> = {}, outcome: Outcome = outcomeOf(error)): CommandResult {
+  return { outcome, json: { ...json, error: errorBody(error) }, errors: [error] };
 }
 
 /** The one rendering of an error that stopped a command: its words on stderr, its JSON object under --json. */
@@ -53,7 +72,14 @@ export function renderError(out: Output, command: string, error: RunError): numb
   // The words first (stderr), then the JSON object (stdout).
   out.errorWords(error);
   out.jsonResult(envelope(command, false, { error: errorBody(error) }));
-  return error.exitCode;
+  return exitCodeOf(outcomeOf(error));
+}
+
+/** A question the person cancelled (Ctrl-C or Esc at a prompt): nothing was written; exit 130. */
+export function renderCancelled(out: Output, command: string): number {
+  out.always('cancelled: nothing was written');
+  out.jsonResult(envelope(command, false, { error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } }));
+  return exitCodeOf('stopped');
 }
 
 /** What an error nothing named becomes: `internal-error`, exit 1 (said once, here). */

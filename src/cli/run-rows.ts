@@ -10,7 +10,7 @@ import type { InvitationsSetting, MailSettings } from './settings.js';
 import type { Output } from './output.js';
 import { plural, renderPlan, renderSummary } from './render.js';
 import type { Colors } from './colors.js';
-import type { CommandResult } from './result.js';
+import type { CommandResult, Outcome } from './result.js';
 import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
@@ -59,15 +59,15 @@ export interface RowRun {
   target: Target['kind'];
 }
 
-/** The one exit code of a row run (docs/contract.md, "Exit codes"). */
-export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): number {
+/** What became of a row run (result.ts gives its exit code: docs/contract.md, "Exit codes"). */
+export function rowRunOutcome(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): Outcome {
   // Declined at the confirmation: the person stopped the run before anything was written, as
-  // Ctrl-C at the question does (130), not a run that finished with problems (1).
-  if (run.declined) return 130;
-  if (run.interrupted) return 130;
-  // The target refused the run part-way: 3, as a refusal before the first row is.
-  if (run.endedWith instanceof TargetError) return 3;
-  return run.summary.ok ? 0 : 1;
+  // Ctrl-C at the question does, not a run that finished with problems.
+  if (run.declined) return 'stopped';
+  if (run.interrupted) return 'stopped';
+  // The target refused the run part-way, as a refusal before the first row is.
+  if (run.endedWith instanceof TargetError) return 'refused';
+  return run.summary.ok ? 'done' : 'problems';
 }
 
 /**
@@ -75,9 +75,9 @@ export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summ
  * --json, or the human summary (with `extraText` after it), then what stopped it.
  */
 export function rowRunResult(run: RowRun, extra: { json?: Record<string, unknown>; text?: (c: Colors) => string } = {}): CommandResult {
-  const exit = exitCodeFor(run);
+  const outcome = rowRunOutcome(run);
   if (run.declined) {
-    return { exit, json: { target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } }, notes: ['Nothing was written and nothing was sent.'] };
+    return { outcome, json: { target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } }, notes: ['Nothing was written and nothing was sent.'] };
   }
   // `ok` and `command` are the result path's (result.ts); the rest is the summary as the core made it.
   const { ok: _ok, command: _command, ...summary } = run.summary;
@@ -87,7 +87,7 @@ export function rowRunResult(run: RowRun, extra: { json?: Record<string, unknown
   if (earlier > 0) notes.push(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
   if (run.interrupted) notes.push('Interrupted: what was done is recorded. Run the same command again to finish.');
   return {
-    exit,
+    outcome,
     json: { ...summary, ...(extra.json ?? {}) },
     // --quiet prints only errors: rows that went wrong are, so a run that exits 1 says why (stderr).
     text: (c) => {

@@ -7,8 +7,8 @@ import { reportFormat } from './report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 import { classifyTarget, type TargetSetting } from './target-setting.js';
-export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { inCwd, io } from './io.js';
 import { checkOrganizations } from '../core/organizations.js';
 import type { InvitationKind } from '../core/types.js';
 import { parseSender } from '../mail/compose.js';
@@ -18,6 +18,8 @@ import { VALUE_CONTRADICTIONS, type ContradictionInput } from './contradictions.
 import { parseMapOption } from '../csv/headers.js';
 import { parseExclusions } from '../mailbox/exclusions.js';
 
+export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
+
 /**
  * A command's settings: commander's raw values (flags, environment, config file) turned into
  * typed values by one zod schema per command, parsed once before the command does anything.
@@ -25,7 +27,7 @@ import { parseExclusions } from '../mailbox/exclusions.js';
  * the option, its value and the rule in plain words; a check that needs its own error code
  * (`conflicting-options`, `bad-report`) says so in the issue's params.
  */
-export function parseSettings<S extends z.ZodType>(schema: S, options: unknown, labels: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function parseSettings<S extends z.ZodType>(schema: S, options: unknown, labels: Record<string, string> = {}, env: Readonly<Record<string, string | undefined>> = io().env): z.output<S> {
   // The settings that come from the environment only (no flag, no config key) join the options here.
   const raw = options !== null && typeof options === 'object' ? { lockWait: env.JSM_LOCK_WAIT, ...options } : options;
   const parsed = schema.safeParse(raw);
@@ -74,6 +76,7 @@ export function portalUrlSetting() {
     .transform((value, ctx) => (value === undefined ? undefined : usageCheck(ctx, () => checkPortalUrl(value))));
 }
 
+/** `--target` / JSM_TARGET as the target it names (target-setting.ts classifyTarget). */
 export const targetSetting = z
   .string()
   .optional()
@@ -128,13 +131,13 @@ export function mailSettings(raw: RawMail, target: TargetSetting, kinds: readonl
     kinds,
     // JSM Cloud's built-in texts have no password line (a custom domain is swapped when it opens: SendSession).
     ...(target.kind === 'cloud' ? { builtIn: 'cloud' as const } : {}),
-    ...(raw.templateDir !== undefined ? { dir: raw.templateDir } : {}),
+    ...(raw.templateDir !== undefined ? { dir: raw.templateDir, cwd: io().cwd } : {}),
     ...(raw.language !== undefined ? { language: raw.language } : {}),
   });
   return {
     ...(url !== undefined ? { smtp: { url, ...(name !== undefined ? { name } : {}), ...(raw.smtpPasswordFile !== undefined ? { passwordFile: raw.smtpPasswordFile } : {}) } } : {}),
     ...(from !== undefined ? { from } : {}),
-    outbox: resolve(raw.outbox ?? (target.kind === 'local' ? join(dirname(target.path), 'outbox') : 'outbox')),
+    outbox: inCwd(raw.outbox ?? (target.kind === 'local' ? join(dirname(target.path), 'outbox') : 'outbox')),
     outboxGiven: Boolean(raw.outbox?.trim()),
     templates,
     ...(raw.portalUrl !== undefined ? { portalUrl: raw.portalUrl } : {}),
@@ -152,14 +155,15 @@ function withMail<S extends RawMail & { target: TargetSetting }>(settings: S, ct
   return checked === undefined ? z.NEVER : { ...rest, mail: checked };
 }
 
-/** Every contradiction between settings (contradictions.ts), refused in the one way. */
-function refuseContradictions(settings: ContradictionInput, ctx: z.core.$RefinementCtx): void {
+/** Every contradiction between settings (contradictions.ts), refused in the one way; true when one was. */
+function refuseContradictions(settings: ContradictionInput, ctx: z.core.$RefinementCtx): boolean {
   for (const rule of VALUE_CONTRADICTIONS) {
     if (!(rule.trigger in settings)) continue;
     if (!rule.when(settings)) continue;
     ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: rule.message, ...(rule.hint !== undefined ? { hint: rule.hint } : {}) } });
-    return;
+    return true;
   }
+  return false;
 }
 
 /** Whether new customers are invited now, recorded as pending (--defer-invites), or not at all (--no-invite). */
@@ -209,9 +213,7 @@ const importShape = {
 
 /** The checks across options of both imports, with their own error codes. */
 function checkImport(settings: ContradictionInput & { report?: string | undefined }, ctx: z.core.$RefinementCtx): void {
-  const before = ctx.value;
-  refuseContradictions(settings, ctx);
-  if (ctx.value !== before) return;
+  if (refuseContradictions(settings, ctx)) return;
   const report = settings.report;
   if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
 }
@@ -279,8 +281,13 @@ export type AddCustomerSettings = z.output<typeof addCustomerSchema>;
 
 export const invitationsSendSchema = z
   .object({ ...common, ...mail, project: projectOption, inDoubt: flag, failed: flag, yes: flag, email: text, again: flag })
-  .superRefine(refuseContradictions)
-  .transform((settings, ctx) => withMail(settings, ctx, []));
+  .superRefine((settings, ctx) => void refuseContradictions(settings, ctx))
+  .transform((settings, ctx) => {
+    // `--email`: one person's address, checked (after the contradictions, which say more).
+    const email = settings.email === undefined ? undefined : usageCheck(ctx, () => oneEmail(settings.email as string));
+    if (settings.email !== undefined && email === undefined) return z.NEVER;
+    return withMail({ ...settings, email }, ctx, []);
+  });
 export type InvitationsSendSettings = z.output<typeof invitationsSendSchema>;
 
 /** `project create KEY --name <name>`: the key is the positional argument, labelled "project key". */

@@ -1,4 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { describe, expect, it as base } from 'vitest';
+import { Interrupts, withIo, type CliIo } from '../../src/cli/io.js';
+
+/** Each case runs as code under main() does: with a run's io bound (an empty environment, this folder). */
+function it(name: string, fn: () => void | Promise<void>): void {
+  const io: CliIo = { stdin: Object.assign(Readable.from([]), { isTTY: false }), stdout: { write: () => true }, stderr: { write: () => true }, env: {}, cwd: process.cwd(), now: () => Date.now(), interrupts: new Interrupts() };
+  base(name, () => withIo(io, [], async () => fn()));
+}
 import { UsageError } from '../../src/core/errors.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +165,12 @@ describe('the domain values a command gets: parsed once, before the input or the
     expect(mail.exclude).toEqual({ addresses: new Set(['help@example.com']), domains: new Set(['example.org']), subdomainsOf: new Set() });
     expect(parseSettings(importMailSchema, {}).exclude).toBeUndefined();
     expect(failure(importMailSchema, { exclude: ['nobody'] })).toMatchObject({ code: 'bad-option', message: expect.stringMatching(/^--exclude "nobody": give an address/) });
+  });
+
+  it('invitations send --email: one address, trimmed, checked with the settings (after the contradictions)', () => {
+    expect(parseSettings(invitationsSendSchema, { email: ' maria@example.com ' }).email).toBe('maria@example.com');
+    expect(failure(invitationsSendSchema, { email: 'maria at example.com' })).toMatchObject({ code: 'bad-email', message: expect.stringMatching(/^--email: /) });
+    expect(failure(invitationsSendSchema, { email: 'maria at example.com', failed: true }).code).toBe('conflicting-options');
   });
 
   it('JSM_LOCK_WAIT comes from the environment, in seconds; one that is not a number is refused, naming it', () => {

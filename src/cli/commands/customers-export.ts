@@ -1,5 +1,4 @@
 import { lstat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
@@ -14,6 +13,7 @@ import type { CommandResult } from '../result.js';
 import { plural } from '../render.js';
 import { csvCell } from '../report.js';
 import { common, flag, parseSettings, projectOption, text } from '../settings.js';
+import { inCwd, io } from '../io.js';
 
 /** The header of an export: the import's own column names, read back without --map. */
 export const EXPORT_HEADER = ['email', 'full name', 'organization', 'language'] as const;
@@ -65,7 +65,7 @@ export function exportCsv(rows: readonly ExportRow[]): string {
 
 async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(exportSchema, raw);
-  const output = options.output === undefined ? undefined : resolve(options.output);
+  const output = options.output === undefined ? undefined : inCwd(options.output);
   if (output !== undefined) await checkOutput(output, options.force);
   return withTarget(
     () => openTarget(options, out),
@@ -75,11 +75,11 @@ async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult
       const csv = exportCsv(rows);
       if (output === undefined) {
         // The data itself: as it is into a pipe or file; on a terminal, without its escape sequences.
-        process.stdout.write(process.stdout.isTTY ? safeText(csv, false) : csv);
-        return { exit: 0, notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
+        io().stdout.write(io().stdout.isTTY ? safeText(csv, false) : csv);
+        return { outcome: 'done', notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
       }
       await writeFileAtomically(output, csv);
-      return { exit: 0, json: { target: target.kind, project: project.key, count: rows.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
+      return { outcome: 'done', json: { target: target.kind, project: project.key, count: rows.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
     },
   );
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
+import { inCwd } from '../io.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -71,7 +72,7 @@ async function readInputs(emails: readonly string[], file: string | undefined): 
   if (file === undefined) return inputs;
   let content: string;
   try {
-    content = await readFile(file, 'utf8');
+    content = await readFile(inCwd(file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('file-not-found', `--file ${printable(file)}: no such file; nothing was removed`, 'check the path');
@@ -105,13 +106,13 @@ async function runRemove(out: Output, raw: CommonOptions & { maxRemovals?: strin
       const head = { target: target.kind, project: project.key, dryRun: options.dryRun };
       if (!options.dryRun && due > 0 && !options.yes && canConfirm()) {
         if (!(await askConfirm(`Remove ${due} customer(s) from ${project.key} (and from ${plannedLeaves(plan)} organization membership(s))? Their accounts stay.`))) {
-          return { exit: 130, json: { ...head, error: { code: 'declined', message: 'the removal was not confirmed: nothing was removed' } }, notes: ['Nothing was removed.'] };
+          return { outcome: 'stopped', json: { ...head, error: { code: 'declined', message: 'the removal was not confirmed: nothing was removed' } }, notes: ['Nothing was removed.'] };
         }
       }
       const outcome = options.dryRun ? { results: plan.results, left: plannedLeaves(plan) } : await applyRemoval(target, plan);
       const problems = outcome.results.filter((r) => r.status === 'invalid' || r.status === 'duplicate' || r.status === 'failed');
       return {
-        exit: problems.length === 0 ? 0 : 1,
+        outcome: problems.length === 0 ? 'done' : 'problems',
         json: {
           ...head,
         totals: totals(outcome.results),

@@ -12,9 +12,10 @@ import { addCommonOptions, addProjectOption, type CommonOptions } from '../optio
 import type { Output } from '../output.js';
 import { failed, type CommandResult } from '../result.js';
 import { columns } from '../render.js';
-import { common, oneEmail, parseSettings, projectOption } from '../settings.js';
+import { common, oneEmail, parseSettings, projectOption, usageCheck } from '../settings.js';
 
-const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string() });
+/** `--email` checked as one person's address, with the other settings. */
+const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string().transform((value, ctx) => usageCheck(ctx, () => oneEmail(value)) ?? z.NEVER) });
 
 export function customersShowCommand(): Command {
   const command = new Command('show')
@@ -49,7 +50,7 @@ export async function findShown(target: Target, project: ProjectInfo, key: strin
 
 async function showCustomer(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(customersShowSchema, raw);
-  const email = oneEmail(options.email);
+  const { email } = options;
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -61,9 +62,9 @@ async function showCustomer(out: Output, raw: CommonOptions): Promise<CommandRes
         // Exit 1, not 2: the command worked and the answer is "no such customer" (2 is for a
         // command that could not ask: usage or configuration).
         const unknown = new UsageError('unknown-customer', message, hint);
-        return failed(unknown, { target: target.kind, project: project.key }, 1);
+        return failed(unknown, { target: target.kind, project: project.key }, 'problems');
       }
-      return { exit: 0, json: { target: target.kind, project: project.key, ...renderShownJson(shown) }, text: renderShownText(project.key, shown) };
+      return { outcome: 'done', json: { target: target.kind, project: project.key, ...renderShownJson(shown) }, text: renderShownText(project.key, shown) };
     },
   );
 }

@@ -32,11 +32,11 @@ async function listCustomers(out: Output, raw: CommonOptions): Promise<CommandRe
       // The account name stays inside (removals use it): the listing's JSON keys are as before.
       for await (const { account: _account, ...customer } of target.listCustomers(project)) customers.push(customer);
       const json = { target: target.kind, project: project.key, count: customers.length, customers };
-      if (customers.length === 0) return { exit: 0, json, text: `${project.key} has no customers yet` };
+      if (customers.length === 0) return { outcome: 'done', json, text: `${project.key} has no customers yet` };
       const lines = columns(
         customers.map((c) => [c.email, `${c.fullName}${c.mustChangePassword ? '  (must change password at first login)' : c.passwordSet ? '  (password set)' : ''}`]),
       );
-      return { exit: 0, json, text: [...lines, `${plural(customers.length, 'customer')} in ${project.key}`].join('\n') };
+      return { outcome: 'done', json, text: [...lines, `${plural(customers.length, 'customer')} in ${project.key}`].join('\n') };
     },
   );
 }

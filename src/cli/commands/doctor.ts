@@ -8,13 +8,12 @@ import { configLocation } from '../config.js';
 import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import { outcomeOf, type CommandResult, type Outcome } from '../result.js';
 import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
+import { io, runArgs } from '../io.js';
 
-/** What `doctor` found out, as `--json` prints it (one object). */
+/** What `doctor` found out, as `--json` prints it after `ok` and `command` (result.ts adds those). */
 export interface DoctorReport {
-  ok: boolean;
-  command: 'doctor';
   target: 'local' | 'rest';
   location: string;
   /** Where the target came from: `--target`, `JSM_TARGET`, `config` (the file or its profile), or `default`. */
@@ -66,17 +65,15 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   }
   const rest = setting !== undefined && setting.kind !== 'local';
   const report: DoctorReport = {
-    ok: true,
-    command: 'doctor',
     target: rest ? 'rest' : 'local',
     location: spec,
     targetFrom: sourceOf(command, 'target', '--target', 'JSM_TARGET'),
-    config: configLocation(process.argv.slice(2), process.env),
+    config: configLocation(runArgs(), io().env, io().cwd),
     project: options.project ?? null,
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
     ledger: await ledgerOf(setting ?? { kind: 'local', path: spec, given: true }),
     mail: mailRoute(options, rest),
-    credentials: { source: rest ? credentialSource(process.env) : null, works: null, user: null, jsmVersion: null },
+    credentials: { source: rest ? credentialSource(io().env) : null, works: null, user: null, jsmVersion: null },
     problems: [],
   };
   const errors: RunError[] = [];
@@ -105,17 +102,15 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   await checkMail(options, report, problem);
   const first = report.problems[0];
   if (first !== undefined) {
-    report.ok = false;
     report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
   }
-  const { ok: _ok, command: _command, ...json } = report;
-  return { exit: doctorExitCode(errors), json, text: renderDoctor(report), errors };
+  return { outcome: doctorOutcome(errors), json: { ...report }, text: renderDoctor(report), errors };
 }
 
-/** 2 when a setting cannot work (configuration); else 3 when the target refused; else 0. */
-export function doctorExitCode(errors: readonly RunError[]): number {
-  if (errors.some((e) => e.exitCode === 2)) return 2;
-  return errors.length > 0 ? 3 : 0;
+/** Unusable when a setting cannot work (configuration, exit 2); else refused when the target refused (3); else done. */
+export function doctorOutcome(errors: readonly RunError[]): Outcome {
+  if (errors.some((e) => outcomeOf(e) === 'unusable')) return 'unusable';
+  return errors.length > 0 ? 'refused' : 'done';
 }
 
 async function checkTarget(target: Target, options: DoctorSettings, report: DoctorReport, problem: (check: 'target' | 'credentials' | 'project', error: unknown) => void): Promise<void> {
@@ -178,7 +173,7 @@ async function checkMail(options: DoctorSettings, report: DoctorReport, problem:
 }
 
 /** Which credentials a REST target would use (their names, never their values). */
-function credentialSource(env: NodeJS.ProcessEnv): string | null {
+function credentialSource(env: Readonly<Record<string, string | undefined>>): string | null {
   if (env.JSM_TOKEN?.trim()) return 'JSM_TOKEN';
   if (env.JSM_TOKEN_FILE?.trim()) return 'JSM_TOKEN_FILE';
   const user = env.JSM_USER ? 'JSM_USER' : null;
@@ -210,7 +205,7 @@ export function renderDoctor(r: DoctorReport): string {
   lines.push(['mail', mail]);
   const width = Math.max(...lines.map(([k]) => k.length));
   const body = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  body.push(r.ok ? 'all well' : `${r.problems.length} problem(s): see below`);
+  body.push(r.problems.length === 0 ? 'all well' : `${r.problems.length} problem(s): see below`);
   return body.join('\n');
 }
 

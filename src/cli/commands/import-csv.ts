@@ -1,6 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
+import { io } from '../io.js';
 import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -93,6 +94,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
   const reader = await openCsv(file, {
     map: settings.map,
+    from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
     ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
     ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
     ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),

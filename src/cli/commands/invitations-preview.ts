@@ -11,6 +11,7 @@ import { openTarget, resolveProject } from '../context.js';
 import { z } from 'zod';
 import { addCommonOptions, addProjectOption, portalUrlOption, type CommonOptions } from '../options.js';
 import { common, flag, parseSettings, portalUrlSetting, projectOption, text, usageCheck } from '../settings.js';
+import { io } from '../io.js';
 import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
 
@@ -137,7 +138,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<Comma
       }
       const to = recipient.email.trim();
       const kind = options.kind ?? recipient.kind ?? 'welcome';
-      const given = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}) });
+      const given = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}) });
       const templates = target.deployment === 'cloud' ? templatesForCloud(given) : given;
       const wanted = language ?? recipient.language;
       const message: InvitationMessage = {
@@ -179,7 +180,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<Comma
       // The message as it would be made now (From is this run's --mail-from, not the one it went with).
       if (recipient.status === 'sent') out.note(`${printable(to)} was sent this invitation already (${printable(message.messageId)}); this shows it as it would be made now`);
       return {
-        exit: 0,
+        outcome: 'done',
         json,
         text: [
           `From: ${shown(headers.from)}`,

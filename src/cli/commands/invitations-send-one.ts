@@ -7,10 +7,10 @@ import { withTarget } from '../action.js';
 import { openTarget, resolveProject, type LedgerPlace } from '../context.js';
 import { SendSession } from '../send-session.js';
 import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import type { CommandResult, Outcome } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { storeStopped } from '../run-rows.js';
-import { oneEmail, type InvitationsSendSettings } from '../settings.js';
+import type { InvitationsSendSettings } from '../settings.js';
 
 /**
  * `invitations send --email E`: one person's invitation, under the project's setting as it is now.
@@ -18,7 +18,7 @@ import { oneEmail, type InvitationsSendSettings } from '../settings.js';
  * Message-ID). Anything else stops before a write (exit 2) saying why and what to add.
  */
 export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }, ledger: LedgerPlace): Promise<CommandResult> {
-  const email = oneEmail(options.email);
+  const email = options.email;
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -36,7 +36,7 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
           const what = `${plan.again ? 'Send again' : 'Send'} the ${plan.record.kind === 'verify' ? 'verification message' : 'invitation'} to ${plan.record.email} (${project.key}, now ${plan.view})?`;
           const go = await session.prepare(options.yes || !canConfirm() ? undefined : () => askConfirm(what));
           // Declined: as for the project-wide send, exit 130 (stopped by the person, nothing done).
-          if (!go) return { exit: 130, json: { target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
+          if (!go) return { outcome: 'stopped', json: { target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
         }
         const sendPlan = { ...plan, project: session.project };
         outcome = await session.run((ports) => sendOne(sendPlan, { ...ports, target }));
@@ -45,10 +45,10 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
       }
       session.notes();
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
-      const code = oneExitCode(outcome);
+      const result = oneOutcome(outcome);
       const text = renderOneText(project.key, outcome, session.outbox);
       return {
-        exit: code,
+        outcome: result,
         json: { ...renderOneJson(target.kind, project.key, outcome, session.outbox), ledger, ...(stopped ? { error: errorBody(stopped) } : {}) },
         text,
         quietWords: () => text,
@@ -58,10 +58,10 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
   );
 }
 
-/** 130 interrupted; 0 sent; 1 when it was not (failed, in doubt, suppressed by the project, taken by another run). */
-export function oneExitCode(outcome: OneOutcome): number {
-  if (outcome.interrupted) return 130;
-  return outcome.outcome === 'sent' && outcome.stopped === undefined ? 0 : 1;
+/** Stopped when interrupted; done when sent; problems when it was not (failed, in doubt, suppressed by the project, taken by another run). */
+export function oneOutcome(outcome: OneOutcome): Outcome {
+  if (outcome.interrupted) return 'stopped';
+  return outcome.outcome === 'sent' && outcome.stopped === undefined ? 'done' : 'problems';
 }
 
 /** The `--json` object: the invitation totals of this one send, and the person's outcome. */

@@ -13,7 +13,7 @@ import { sendOneInvitation } from './invitations-send-one.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import type { CommandResult, Outcome } from '../result.js';
 import { columns, plural } from '../render.js';
 import { storeStopped } from '../run-rows.js';
 import { askConfirm, canConfirm } from '../prompts.js';
@@ -91,9 +91,9 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<Command
       }));
       const json = { target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows };
       const from = `(ledger: ${ledger.path})`;
-      if (rows.length === 0) return { exit: 0, json, text: `no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}` };
+      if (rows.length === 0) return { outcome: 'done', json, text: `no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}` };
       const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
-      return { exit: 0, json, text: [...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n') };
+      return { outcome: 'done', json, text: [...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n') };
     },
   );
 }
@@ -117,7 +117,7 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<Command
         if (plan.decision.action === 'send' && due.length > 0) {
           const go = await session.prepare(options.yes || !canConfirm() ? undefined : () => askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`));
           // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
-          if (!go) return { exit: 130, json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
+          if (!go) return { outcome: 'stopped', json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
         }
         outcome = await session.run((ports) => resend(plan, { ...ports, target }));
       } finally {
@@ -128,7 +128,7 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<Command
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
       const text = renderResendText(project.key, due.length, outcome, session.outbox, ledger);
       return {
-        exit: resendExitCode(outcome),
+        outcome: resendOutcome(outcome),
         json: { ...renderResendJson(target.kind, project.key, outcome, session.outbox, ledger), ...(stopped ? { error: errorBody(stopped) } : {}) },
         text,
         // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
@@ -175,9 +175,9 @@ export function renderResendText(project: string, listed: number, outcome: Resen
   ].join('\n');
 }
 
-/** 130 interrupted; 1 when an invitation was not sent (listed in problems); else 0. */
-export function resendExitCode(outcome: ResendOutcome): number {
-  if (outcome.interrupted) return 130;
-  if (outcome.stopped !== undefined) return 1;
-  return outcome.problems.length === 0 ? 0 : 1;
+/** Stopped when interrupted; problems when an invitation was not sent (listed in problems) or the store stopped it; else done. */
+export function resendOutcome(outcome: ResendOutcome): Outcome {
+  if (outcome.interrupted) return 'stopped';
+  if (outcome.stopped !== undefined) return 'problems';
+  return outcome.problems.length === 0 ? 'done' : 'problems';
 }

@@ -29,10 +29,10 @@ async function listOrganizations(out: Output, raw: CommonOptions): Promise<Comma
       const organizations = await target.listOrganizations(project);
       const json = { target: target.kind, ...(project ? { project: project.key } : {}), count: organizations.length, organizations };
       const where = project ? project.key : printable(target.location);
-      if (organizations.length === 0) return { exit: 0, json, text: `${where} has no organizations yet` };
+      if (organizations.length === 0) return { outcome: 'done', json, text: `${where} has no organizations yet` };
       const width = Math.min(40, Math.max(...organizations.map((o) => printable(o.name).length)));
       const lines = organizations.map((o) => `${printable(o.name).padEnd(width)}  ${o.members} member${o.members === 1 ? '' : 's'}`);
-      return { exit: 0, json, text: [...lines, `${organizations.length} organization(s) in ${where}`].join('\n') };
+      return { outcome: 'done', json, text: [...lines, `${organizations.length} organization(s) in ${where}`].join('\n') };
     },
   );
 }

@@ -75,14 +75,14 @@ async function createProject(out: Output, raw: CommonOptions, rawKey: string): P
       const existing = (await target.listProjects()).find((p) => p.key === key);
       if (existing && existing.name === name) {
         return {
-          exit: 0,
+          outcome: 'done',
           json: { target: target.kind, project: existing.key, created: false, projectDetails: existing },
           text: `project ${existing.key} ("${existing.name}") already exists in ${target.location}; nothing changed`,
         };
       }
       const project = await target.createProject(key, name);
       return {
-        exit: 0,
+        outcome: 'done',
         json: { target: target.kind, project: project.key, created: true, projectDetails: project },
         text: `created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`,
       };
@@ -99,7 +99,7 @@ async function listProjects(out: Output, raw: CommonOptions): Promise<CommandRes
       const width = Math.max(0, ...projects.map((p) => p.key.length));
       const nameWidth = Math.max(0, ...projects.map((p) => p.name.length));
       return {
-        exit: 0,
+        outcome: 'done',
         json: { target: target.kind, projects },
         text: projects.length === 0
           ? `no projects in ${target.location}: create one with \`jsm-provision project create KEY --name "Name"\``
@@ -120,7 +120,7 @@ async function showProject(out: Output, raw: ProjectOptions): Promise<CommandRes
       const jsonKey: Record<InvitationView, keyof typeof invitations> = { pending: 'pending', 'in-doubt': 'inDoubt', sending: 'sending', failed: 'failed', sent: 'sent', suppressed: 'suppressed' };
       for (const record of target.ledger.list(project.key)) invitations[jsonKey[invitationView(record)]]++;
       return {
-        exit: 0,
+        outcome: 'done',
         json: { target: target.kind, project: project.key, projectDetails: project, customers, invitations },
         text: [
           `${project.key}: ${project.name} (${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location})`,
@@ -145,7 +145,7 @@ async function setNotifications(out: Output, raw: ProjectOptions): Promise<Comma
       const change = await target.setSendVerificationEmails(current.key, send);
       const changed = change.previous === send ? ' (it already was)' : '';
       return {
-        exit: 0,
+        outcome: 'done',
         json: { target: target.kind, project: change.project.key, projectDetails: change.project, changed: change.previous !== send, notes: change.notes },
         text: [`${change.project.key}: ${settingLine(change.project)}${changed}`, ...change.notes.map((n) => `  ${n}`)].join('\n'),
       };

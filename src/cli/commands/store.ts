@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { Command } from 'commander';
 import { describeOwner } from '../../store/lock.js';
@@ -9,6 +8,7 @@ import { addCommonOptions, type CommonOptions } from '../options.js';
 import { commonSchema, parseSettings } from '../settings.js';
 import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
+import { inCwd } from '../io.js';
 
 /**
  * `store unlock`: the admin's explicit way out of a lock whose owner jsm-provision cannot check (a
@@ -37,11 +37,11 @@ async function unlock(out: Output, raw: CommonOptions): Promise<CommandResult> {
   }
   const broken = await breakLock(file);
   if (broken === null) {
-    return { exit: 0, json: { file, lock: `${file}.lock`, removed: false, owner: null }, text: `${resolve(file)} is not locked: nothing to do` };
+    return { outcome: 'done', json: { file, lock: `${file}.lock`, removed: false, owner: null }, text: `${inCwd(file)} is not locked: nothing to do` };
   }
   const { owner, state, lockPath } = broken;
   return {
-    exit: 0,
+    outcome: 'done',
     json: { file, lock: lockPath, removed: true, owner: { pid: owner.pid, host: owner.host, since: new Date(owner.at).toISOString() } },
     text: `removed the lock ${lockPath}: it was ${describeOwner(owner, state, lockPath, null)}`,
   };
