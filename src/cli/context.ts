@@ -83,7 +83,7 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
       'no-store',
       `no store at ${inCwd(spec)}`,
       host
-        ? `${spec} looks like a JSM host, not a file: a JSM Server/Data Center target is a URL, e.g. --target https://${spec} (credentials in JSM_TOKEN, or JSM_USER and JSM_PASSWORD)`
+        ? `${spec} looks like a JSM host, not a file: a JSM target is a URL, e.g. --target https://${spec} (its credentials come from the environment: JSM_TOKEN, JSM_USER, JSM_PASSWORD)`
         : `create it with \`jsm-provision project create KEY --name "Name"${target.given ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
     );
   }
