@@ -121,6 +121,12 @@ function exitOverrideEverywhere(command: Command): void {
     getOutHasColors: () => hasColors(runIo().stdout),
     getErrHasColors: () => hasColors(runIo().stderr),
     outputError: (text, write) => {
+      // A group given options but none of its commands (`project --json`): what is missing is the command.
+      const names = command.commands.map((c) => c.name());
+      if (command.parent && names.length > 0 && /unknown option/.test(text) && !runArgs().some((word) => names.includes(word))) {
+        write(`error: ${path} needs one of its commands: ${names.filter((n) => n !== 'help').join(', ')}\n  → e.g. jsm-provision ${path} ${names.includes('list') ? 'list' : names[0]} (\`jsm-provision ${path} --help\` says what each does)\n`);
+        return;
+      }
       const hint = secretOptionHint(text) ?? commanderHint(command, text);
       write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
     },

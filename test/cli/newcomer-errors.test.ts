@@ -106,3 +106,17 @@ describe('files a newcomer points at', () => {
     expect(failure.error.hint).toContain('import-csv');
   });
 });
+
+describe('a command group given without its command', () => {
+  it('says the command is missing and names them (not "unknown option"), in words and under --json', async () => {
+    const words = await runCli(['project', '--project', 'ITH'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain('project needs one of its commands: create, list, show, set-notifications');
+    expect(words.stderr).not.toContain('unknown option');
+    const json = await runCli(['invitations', '--json'], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(json.json<Failure>().error.code).toBe('missing-command');
+    expect(json.stderr).toContain('invitations needs one of its commands');
+    expect(json.stderr).not.toContain('unknown option');
+  });
+});
