@@ -59,8 +59,9 @@ JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, J
 JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_PORTAL_URL, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
 NO_COLOR; each command's --help lists those it reads.
 Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
-failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
-(what was done is recorded).`,
+failed, or the report could not be written; 2 usage, configuration or unreadable input (nothing
+written); 3 the target refused the run; 130 interrupted, or a confirmation answered "n" (what was
+done is recorded).`,
     );
   const names = all ? Object.keys(COMMANDS) : commandsFor(argv);
   for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);

@@ -120,3 +120,16 @@ describe('a command group given without its command', () => {
     expect(json.stderr).not.toContain('unknown option');
   });
 });
+
+describe('the top-level --help', () => {
+  it('gives every exit code of the README, and 130 for a confirmation answered "n" as the README does', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const codes = [...readme.matchAll(/^\| (\d+) \| /gm)].map((m) => m[1] as string);
+    expect(codes).toContain('130');
+    const help = (await runCli(['--help'], { cwd: dir })).stdout.replace(/\s+/g, ' ');
+    const exits = /Exit codes: (.*)$/.exec(help)?.[1] ?? '';
+    for (const code of codes) expect(exits).toMatch(new RegExp(`(^|; )${code} `));
+    expect(exits).toMatch(/130 interrupted, or a confirmation answered "n"/);
+  });
+});
