@@ -133,3 +133,13 @@ describe('the top-level --help', () => {
     expect(exits).toMatch(/130 interrupted, or a confirmation answered "n"/);
   });
 });
+
+describe('an SMTP server given as a bare host', () => {
+  it('names the missing scheme and gives the URL to use', async () => {
+    for (const [given, url] of [['mail.example.com', 'smtp://mail.example.com:587'], ['mail.example.com:2525', 'smtp://mail.example.com:2525']] as const) {
+      const { words, failure } = await both(['add-customer', '--project', 'ITH', '--email', 'ann@example.com', '--name', 'Ann Lee', '--smtp', given, '--mail-from', 'help@example.com']);
+      expect(words).toContain(`→ give it as a URL: ${url}`);
+      expect(failure.error.code).toBe('bad-smtp-url');
+    }
+  });
+});
