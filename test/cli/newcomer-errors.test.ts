@@ -143,3 +143,20 @@ describe('an SMTP server given as a bare host', () => {
     }
   });
 });
+
+describe('a JSM page copied from the browser as --target', () => {
+  it('is refused before any call, with the base URL to give', async () => {
+    // Port 9 on loopback: nothing listens, so a call made would fail otherwise (exit 3, not 2).
+    for (const [page, base] of [
+      ['http://127.0.0.1:9/servicedesk/customer/portal/1', 'http://127.0.0.1:9'],
+      ['http://127.0.0.1:9/jira/browse/ITH-12', 'http://127.0.0.1:9/jira'],
+      ['http://127.0.0.1:9/rest/servicedeskapi/servicedesk', 'http://127.0.0.1:9'],
+    ] as const) {
+      const inWords = await runCli(['project', 'list', '--target', page], { cwd: dir, env: { JSM_TOKEN: 'x' } });
+      expect(inWords.code).toBe(2);
+      expect(inWords.stderr).toContain('not its base URL');
+      expect(inWords.stderr).toContain(`→ give the base URL`);
+      expect(inWords.stderr).toContain(`--target ${base}\n`);
+    }
+  });
+});
