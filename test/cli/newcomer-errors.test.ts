@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { storeWith } from '../contract/shape.js';
+import { startJsmDouble } from '../support/jsm-double.js';
 
 /**
  * The mistakes a first-time user makes most, from the README and --help alone: each error names
@@ -157,6 +158,24 @@ describe('a JSM page copied from the browser as --target', () => {
       expect(inWords.stderr).toContain('not its base URL');
       expect(inWords.stderr).toContain(`→ give the base URL`);
       expect(inWords.stderr).toContain(`--target ${base}\n`);
+    }
+  });
+});
+
+describe('https:// to a JSM that speaks plain HTTP', () => {
+  it('says so at the first call, with the http:// URL to give (no retries, no OpenSSL text)', async () => {
+    const jsm = await startJsmDouble({});
+    try {
+      const https = jsm.url.replace('http://', 'https://');
+      const r = await runCli(['project', 'list', '--target', https, '--json'], { cwd: dir, env: { JSM_TOKEN: 'test-token' } });
+      expect(r.code).toBe(3);
+      const failure = r.json<Failure>();
+      expect(failure.error.code).toBe('tls-failed');
+      expect(failure.error.message).toContain('plain HTTP');
+      expect(failure.error.hint).toContain(`--target ${jsm.url}`);
+      expect(r.stderr).not.toMatch(/ssl3_get_record|attempts/);
+    } finally {
+      await jsm.close();
     }
   });
 });
