@@ -73,6 +73,16 @@ are read as they are, and Excel's "sep=;" first line names the delimiter.
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
+The file as the project's whole list, reviewed before anything changes (plan, review, apply):
+  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+    writes the plan and lists its changes (+ create, - remove, ~ join/leave): nothing is written
+    or sent. Read it, or have it reviewed (a pull request: docs/ci.md), then:
+  $ jsm-provision apply plan.json
+    does exactly that plan, and is refused (exit 4, nothing written) when JSM or the file changed
+    since it was made. With --sync, customers not in the file are removed from the project and the
+    organizations the file names end with exactly its members; accounts are never deleted or
+    deactivated. More than max(5, 10%) removals need --max-removals N.
+
 Examples:
   $ jsm-provision import-csv customers.csv --project ITH --dry-run
   $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
