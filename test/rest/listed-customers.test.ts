@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ProvisionRequest } from '../../src/core/target.js';
+import { ListedAccounts } from '../../src/targets/rest/listed.js';
 import { requestsPer, type JsmDoubleOptions } from '../support/jsm-double.js';
 import { rows, useRest } from './helpers.js';
 
@@ -86,3 +87,38 @@ function byNumber(a: string, b: string): number {
   const n = (s: string): number => (s.startsWith('u') ? Number(s.slice(1)) : Number.MAX_SAFE_INTEGER);
   return n(a) - n(b) || a.localeCompare(b);
 }
+
+describe('ListedAccounts: the listing decides only what findAccount would decide the same way', () => {
+  const listed = new ListedAccounts();
+  listed.add({ name: 'jsmith', email: 'john.smith@corp.example', active: true });
+  listed.add({ name: 'fred@example.com', email: 'fred@example.com', active: true });
+  listed.add({ name: 'hidden', email: '', active: true });
+  listed.add({ name: 'old', email: 'old@corp.example', active: false });
+
+  it('by email: the one active listed customer with it; an inactive one is left to the search', () => {
+    expect(listed.find({ email: 'John.Smith@corp.example' })?.name).toBe('jsmith');
+    expect(listed.find({ email: 'old@corp.example' })).toBeUndefined();
+    expect(listed.find({ email: 'nobody@corp.example' })).toBeUndefined();
+  });
+
+  it('by username: that listed account when its email is the row\'s (a hidden email cannot say no, as in findAccount)', () => {
+    expect(listed.find({ email: 'john.smith@corp.example', username: 'JSmith' })?.name).toBe('jsmith');
+    expect(listed.find({ email: 'other@corp.example', username: 'jsmith' })).toBeUndefined();
+    expect(listed.find({ email: 'someone@corp.example', username: 'hidden' })?.name).toBe('hidden');
+  });
+
+  it('follows --match-accounts: username needs a username column; jsm-username takes the email as the username', () => {
+    expect(listed.find({ email: 'john.smith@corp.example' }, 'username')).toBeUndefined();
+    expect(listed.find({ email: 'fred@example.com' }, 'jsm-username')?.name).toBe('fred@example.com');
+    expect(listed.find({ email: 'john.smith@corp.example' }, 'jsm-username')).toBeUndefined();
+  });
+
+  it('an account listed again replaces what was known of it', () => {
+    const again = new ListedAccounts();
+    again.add({ name: 'ann', email: 'ann@corp.example', active: true });
+    again.add({ name: 'ann', email: 'ann.new@corp.example', active: true });
+    expect(again.find({ email: 'ann@corp.example' })).toBeUndefined();
+    expect(again.find({ email: 'ann.new@corp.example' })?.name).toBe('ann');
+    expect(again.size).toBe(1);
+  });
+});
