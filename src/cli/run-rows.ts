@@ -238,7 +238,7 @@ function withLanguage(source: RowSource, language: string): RowSource {
 }
 
 /** `--organization` values, checked before anything is read or written. */
-function organizationOption(values: readonly string[] | undefined): string[] {
+export function organizationOption(values: readonly string[] | undefined): string[] {
   // `--organization "$ORG"` with the variable unset: said, not silently nothing.
   if (values?.some((value) => value.trim() === '')) {
     throw new UsageError('bad-organization', '--organization is empty', 'give the organization\'s name (is the variable it comes from set?), or leave the option out');
@@ -249,6 +249,6 @@ function organizationOption(values: readonly string[] | undefined): string[] {
 }
 
 /** `--organization` for every row, after the row's own (the first spelling seen wins). */
-function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
+export function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
   return mapRows(source, (row) => ({ ...row, organizations: [...(row.organizations ?? []), ...extra] }));
 }

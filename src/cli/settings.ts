@@ -104,8 +104,19 @@ export const importCsvSchema = z
     delimiter: text,
     encoding: text,
     maxRowChars: wholeNumber(...WHOLE_NUMBERS.maxRowChars).optional(),
+    sync: flag,
+    plan: text,
+    maxRemovals: wholeNumber(0, 100_000_000).optional(),
   })
-  .superRefine(checkImport);
+  .superRefine((settings, ctx) => {
+    checkImport(settings, ctx);
+    if (settings.maxRemovals !== undefined && !settings.sync) {
+      ctx.addIssue({ code: 'custom', message: 'conflict', params: { code: 'conflicting-options', message: '--max-removals is for --sync (a run without it removes nobody)', hint: 'add --sync, or leave out --max-removals' } });
+    }
+    if (settings.plan !== undefined && settings.plan.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'empty', params: { code: 'bad-option', message: '--plan is empty: give the file the plan is written to', hint: 'e.g. --plan plan.json' } });
+    }
+  });
 
 export const importMailSchema = z
   .object({ ...importShape, includeCc: flag, replyTo: flag, exclude: z.array(z.string()).optional() })

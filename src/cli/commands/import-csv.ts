@@ -8,7 +8,15 @@ import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions 
 import type { Output } from '../output.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows } from '../run-rows.js';
-import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
+import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { UsageError } from '../../core/errors.js';
+import { planFile } from '../../core/plan-file.js';
+import { printable } from '../../core/printable.js';
+import type { CsvReader } from '../../csv/index.js';
+import { writeFileAtomically } from '../../util/atomic-file.js';
+import { inputDigest, planFromInput, renderDesired, runDesired } from '../desired-run.js';
 
 /** The options import-csv and import-mail share (docs/contract.md). */
 export function addImportOptions(command: Command): Command {
@@ -58,7 +66,10 @@ export function importCsvCommand(): Command {
     .addOption(new Option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language, username, organization (repeatable)').argParser(collect).default([], 'none'))
     .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
     .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)')
-    .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`);
+    .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`)
+    .option('--sync', "the file is the project's whole customer list: customers not in it are removed from the project, and the organizations it names end with exactly its members (accounts are never deleted or deactivated)")
+    .option('--plan <file>', 'write the plan (JSON) to this file and change nothing, send nothing; `jsm-provision apply <file>` does exactly that plan')
+    .option('--max-removals <n>', "with --sync: allow up to this many removals (default: max(5, 10% of the project's customers))");
   return addImportOptions(command)
     .addHelpText(
       'after',
@@ -73,20 +84,26 @@ are read as they are, and Excel's "sep=;" first line names the delimiter.
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
-The file as the project's whole list, reviewed before anything changes (plan, review, apply):
+Desired state: with --sync the file is the project's whole list. Customers of the project who are
+not in it are taken out of the project and out of the project's organizations; the organizations
+the file names end with exactly the members it gives them; other organizations are left alone.
+Accounts are never deleted or deactivated. More than max(5, 10% of the project's customers)
+removals are refused before any write (exit 2) unless --max-removals allows them. --plan FILE
+(with or without --sync) writes the plan and changes nothing: review it, then \`apply FILE\` does
+exactly it, or refuses with exit 4 when the target or the file changed since.
+
+Plan, review, apply:
   $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
-    writes the plan and lists its changes (+ create, - remove, ~ join/leave): nothing is written
-    or sent. Read it, or have it reviewed (a pull request: docs/ci.md), then:
+    lists the changes (+ create, - remove, ~ join/leave) and writes the plan; nothing is written
+    or sent. Review it (in CI: a pull request, docs/ci.md), then:
   $ jsm-provision apply plan.json
-    does exactly that plan, and is refused (exit 4, nothing written) when JSM or the file changed
-    since it was made. With --sync, customers not in the file are removed from the project and the
-    organizations the file names end with exactly its members; accounts are never deleted or
-    deactivated. More than max(5, 10%) removals need --max-removals N.
 
 Examples:
   $ jsm-provision import-csv customers.csv --project ITH --dry-run
   $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
-  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json`,
+  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json
+  $ jsm-provision import-csv all-customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision apply plan.json --smtp smtp://mail.example.com:587`,
     )
     .action(action('import-csv', importCsv));
 }
@@ -100,12 +117,15 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   const settings = parseSettings(importCsvSchema, raw);
   const map = parseMapOption(settings.map);
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
-  const reader = await openCsv(file, {
-    map,
-    ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
-    ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
-    ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
-  });
+  const open = () =>
+    openCsv(file, {
+      map,
+      ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
+      ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
+      ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
+    });
+  if (settings.sync || settings.plan !== undefined) return desiredImport(out, settings, file, open);
+  const reader = await open();
   const nameless = nameColumnNote(reader.columns, reader.headers, file === '-' ? 'the input' : file);
   if (nameless !== undefined) out.note(nameless);
   try {
@@ -120,6 +140,77 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   } finally {
     reader.close();
   }
+}
+
+/**
+ * `--sync` and `--plan`: the file is read twice (once to plan, once to do it), so it must be a
+ * file; the plan is written, or rendered (--dry-run), or done at once (--sync alone).
+ */
+async function desiredImport(out: Output, settings: ImportCsvSettings, file: string, open: () => Promise<CsvReader>): Promise<number> {
+  const option = settings.plan !== undefined ? '--plan' : '--sync';
+  if (file === '-') throw new UsageError('bad-input', `${option} reads the input twice (to plan, then to do it): standard input cannot be read again`, 'save it to a file and give that file');
+  const first = await open();
+  const nameless = nameColumnNote(first.columns, first.headers, file);
+  first.close();
+  if (nameless !== undefined) out.note(nameless);
+  const sha256 = settings.plan !== undefined ? await inputDigest(file) : '';
+  if (settings.plan !== undefined) await checkPlanPath(settings.plan, file);
+  return withTarget(
+    () => openTarget(settings, out),
+    async (target) => {
+      const project = await resolveProject(target, settings.project);
+      const run = importRunOptions('import-csv', 'welcome', settings, out);
+      const desired = { command: 'import-csv', project, kind: 'welcome' as const, noInvite: run.noInvite, defer: run.defer, dryRun: true, sync: settings.sync, ...(settings.maxRemovals !== undefined ? { maxRemovals: settings.maxRemovals } : {}) };
+      const plan = await planFromInput(open, target, desired, settings.organization);
+      if (settings.plan !== undefined || settings.dryRun) {
+        const written = settings.plan ?? null;
+        if (written !== null) {
+          const body = planFile(plan, {
+            id: randomUUID(),
+            createdAt: new Date().toISOString(),
+            target: { kind: target.kind, location: target.location, project: project.key },
+            input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null },
+            options: {
+              sync: settings.sync,
+              maxRemovals: settings.maxRemovals ?? null,
+              noInvite: run.noInvite,
+              defer: run.defer,
+              organization: settings.organization,
+              createOrganizations: settings.createOrganizations,
+              matchAccounts: settings.matchAccounts ?? null,
+            },
+          });
+          await writeFileAtomically(written, `${JSON.stringify(body, null, 2)}\n`);
+        }
+        const ok = plan.problems.length === 0;
+        out.jsonResult({
+          ok,
+          command: 'import-csv',
+          target: target.kind,
+          project: project.key,
+          dryRun: true,
+          sync: settings.sync,
+          plan: written,
+          counts: plan.counts,
+          rows: plan.rows,
+          invitations: { decision: plan.invitation.action, reason: plan.invitation.reason },
+          ...(written === null ? { actions: plan.actions } : {}),
+          problems: plan.problems,
+        });
+        const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
+        const head = `${settings.sync ? 'Sync' : 'Import'} plan for ${project.key} (${printable(where)}), from ${printable(file)}:`;
+        out.result(renderDesired(plan, out.color, head, written));
+        if (written !== null) out.note(`plan written to ${printable(written)}; do exactly it with: jsm-provision apply ${printable(written)}`);
+        return ok ? 0 : 1;
+      }
+      return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out);
+    },
+  );
+}
+
+/** The plan file must not be the input (nor the store): checked before anything is read from the target. */
+async function checkPlanPath(plan: string, input: string): Promise<void> {
+  if (resolve(plan) === resolve(input)) throw new UsageError('bad-plan-path', `--plan ${printable(plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
 }
 
 /** The row run's options from an import's typed settings. */
