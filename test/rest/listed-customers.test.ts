@@ -122,3 +122,19 @@ describe('ListedAccounts: the listing decides only what findAccount would decide
     expect(again.size).toBe(1);
   });
 });
+
+describe('a listing refused to the account (403)', () => {
+  it('says the account may not see the customers and what it needs, not that the instance lacks the call; nothing written', async () => {
+    const jsm = await rest.double(seed({ customerListRefused: 403 }));
+    const target = await rest.target(jsm);
+    const project = await target.getProject('ITH');
+    const error = await (async () => {
+      for await (const _ of target.listCustomers(project)) void _;
+    })().catch((e: unknown) => e as Error & { code?: string; hint?: string });
+    expect(error).toMatchObject({ code: 'customer-listing-unavailable' });
+    expect(error?.message).toContain('refused to list the customers of ITH to this account');
+    expect(error?.message).toContain('403');
+    expect(error?.message).not.toContain('does not offer');
+    expect(jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+  });
+});

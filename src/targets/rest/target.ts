@@ -465,6 +465,13 @@ export class RestTarget implements Target {
   }
 
   #listingRefused(project: ProjectInfo, status: number, body: unknown): TargetError {
+    if (status === 403 && !isExperimentalRefusal(status, body)) {
+      return new TargetError(
+        'customer-listing-unavailable',
+        `${this.location} refused to list the customers of ${project.key} to this account (GET .../servicedesk/${project.deskId}/customer: ${describeAnswer(status, body)})`,
+        `the account needs to see the project's customers: make it an agent or an administrator of ${project.key} (or a Jira administrator)`,
+      );
+    }
     const why = isExperimentalRefusal(status, body) ? 'it refused the experimental API' : describeAnswer(status, body);
     return new TargetError(
       'customer-listing-unavailable',
