@@ -113,6 +113,20 @@ describe('a sync on Data Center', () => {
     expect(exported.find((r) => r.email === email(5))?.organizations).toEqual(['Globex']);
   });
 
+  it('a project open to everyone: JSM refuses the removals (400); those customers fail with JSM\'s answer and what to change, the others are done', async () => {
+    const base = seed();
+    const jsm = await rest.double({ ...base, projects: (base.projects ?? []).map((p) => (p.key === 'ITH' ? { ...p, access: 'open' as const } : p)) });
+    const target = await rest.target(jsm);
+    const ith = await target.getProject('ITH');
+    const plan = await planDesired(source(file()), target, settings(ith, { dryRun: false }));
+    const done = await applyRemovals(target, plan, ith);
+    expect(done.removed).toBe(0);
+    expect([...done.failed.keys()].sort()).toEqual([email(8), email(9)]);
+    expect(done.failed.get(email(8))).toContain('must have closed access');
+    expect(done.failed.get(email(8))).toContain('Project settings > Customer permissions');
+    expect(jsm.desks.find((d) => d.projectKey === 'ITH')?.customers.has('u8')).toBe(true);
+  });
+
   it('an instance that does not list customers (405): the sync plan stops with the reason before any write', async () => {
     const jsm = await rest.double(seed({ customerListRefused: 405 }));
     const target = await rest.target(jsm);

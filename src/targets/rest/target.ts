@@ -327,7 +327,10 @@ export class RestTarget implements Target {
 
   async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
     const deskId = (await this.#withDesk(project)).deskId ?? '';
-    return removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, members);
+    const refused = await removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, members);
+    // JSM takes customers out only of a project whose access is restricted (docs/jsm-api.md): say what to change.
+    for (const [key, why] of refused) if (/\b400\b/.test(why)) refused.set(key, `${why} (JSM removes customers only from a project open to the customers its agents and admins add, not to everyone: Project settings > Customer permissions)`);
+    return refused;
   }
 
   async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
