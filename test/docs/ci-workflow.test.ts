@@ -59,6 +59,7 @@ function parseWorkflow(text: string): Workflow {
     } else if (section === 'jobs' && depth === 2) {
       job = line.trim().replace(/:$/, '');
       wf.jobs.set(job, []);
+      step = undefined;
     } else if (section === 'jobs' && depth === 6 && line.trimStart().startsWith('- ')) {
       step = { name: '', env: {} };
       wf.jobs.get(job)?.push(step);
