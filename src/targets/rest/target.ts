@@ -472,7 +472,7 @@ export class RestTarget implements Target {
       return new TargetError(
         'customer-listing-unavailable',
         `${this.location} refused to list the customers of ${project.key} to this account (GET .../servicedesk/${project.deskId}/customer: ${describeAnswer(status, body)})`,
-        `the account needs to see the project's customers: make it an agent or an administrator of ${project.key} (or a Jira administrator)`,
+        `the account needs to see the project's customers: make it an agent or an administrator of ${project.key} (or a Jira administrator); meanwhile, jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
       );
     }
     const why = isExperimentalRefusal(status, body) ? 'it refused the experimental API' : describeAnswer(status, body);
