@@ -16,6 +16,7 @@ import type { CsvReader } from '../csv/index.js';
 import { readFailure } from '../util/atomic-file.js';
 import type { Colors } from './colors.js';
 import type { Output } from './output.js';
+import { askConfirm, canConfirm } from './prompts.js';
 import { fmt, plural } from './render.js';
 import { organizationOption, printRowRun, runRowsOutcome, withOrganizations, type RowRunOptions } from './run-rows.js';
 
@@ -56,7 +57,22 @@ export async function runDesired(
   options: RowRunOptions,
   out: Output,
   finished?: (ok: boolean) => Promise<void>,
+  /** Whether to ask in a terminal before removals (no --yes). */
+  ask = false,
 ): Promise<number> {
+  const n = plan.counts;
+  if (ask && n.remove + n.leave > 0 && canConfirm()) {
+    const question = `Remove ${plural(n.remove, 'customer')} from ${project.key} and end ${plural(n.leave, 'organization membership')}${n.invite > 0 ? `, and send ${plural(n.invite, 'invitation')}` : ''}? Accounts stay.`;
+    out.always(renderDesired(plan, out.errColor, `${options.command} into ${project.key}:`, null).replace(/\nNothing was written and nothing was sent\.$/, ''));
+    if (!(await askConfirm(question))) {
+      out.note('Nothing was written and nothing was sent.');
+      out.jsonResult({ ok: false, command: options.command, target: target.kind, project: project.key, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
+      return 130;
+    }
+    // Asked once: the row run does not ask again about the invitations.
+    const { confirm: _asked, ...rest } = options;
+    options = rest;
+  }
   const reader = await open();
   let run;
   try {

@@ -44,7 +44,7 @@ export function applyCommand(): Command {
       new Command('apply')
         .description('do exactly a plan written by `import-csv --plan`, or refuse (exit 4) when the target or the input changed since')
         .argument('<plan>', 'the plan file')
-        .option('-y, --yes', 'do not ask for confirmation in a terminal before invitations go out')
+        .option('-y, --yes', 'do not ask for confirmation in a terminal before removals or invitations')
         .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
         .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
     ),
@@ -131,7 +131,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       await writeProgress(folder, saved.id, 'started');
       return runDesired(target, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
         if (ok) await writeProgress(folder, saved.id, 'applied');
-      });
+      }, !settings.yes);
     },
   );
 }

@@ -197,7 +197,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
         if (written !== null) out.note(`plan written to ${printable(written)}; do exactly it with: jsm-provision apply ${printable(written)}`);
         return ok ? 0 : 1;
       }
-      return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out);
+      return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out, undefined, !settings.yes);
     },
   );
 }
