@@ -47,7 +47,7 @@ export async function planFromInput(open: () => Promise<CsvReader>, target: Targ
 /**
  * Does a plan: the input's rows through the one pipeline (create, add, join, invite, as an import),
  * then, when that ended well, the removals. Prints the import's summary with `totals.removed` and
- * `organizations.left`. `finished`: called with whether everything was done.
+ * `organizations.left`. `finished`: called with whether everything the plan asked was done.
  */
 export async function runDesired(
   target: Target,
@@ -98,7 +98,10 @@ export async function runDesired(
     organizations: { ...summary.organizations, left },
     problems: [...summary.problems, ...problems],
   };
-  if (!run.declined) await finished?.(run.summary.ok);
+  // Done: everything the plan asked went through. Invalid and duplicate rows are the file's own (the
+  // same file gives them again); a failed row, invitation or removal is for a run of it again to finish.
+  const complete = went && summary.totals.failed === 0 && summary.invitations.failed === 0 && problems.length === 0;
+  if (!run.declined) await finished?.(complete);
   const text = plan.sync ? `Removed from ${project.key}: ${plural(removed, 'customer')}; organization memberships ended: ${fmt(left)}. Accounts are never deleted or deactivated.` : undefined;
   return printRowRun(run, out, text === undefined ? {} : { text });
 }
