@@ -53,4 +53,26 @@ describe('kill -9 at each durable step of the apply of a sync, then the same app
     else expect(delivered).toEqual(['n@x.example']);
     expect((await cli(args)).code).toBe(4);
   });
+
+  it('import-csv --sync (no plan) killed when its removals are written, not yet in place: the same command again finishes it', async () => {
+    const dir = await tempDir();
+    await projectStore(dir);
+    const cli = (args: string[]) => runCli(args, { cwd: dir });
+    await writeFile(join(dir, 'seed.csv'), SEED);
+    expect((await cli(['import-csv', 'seed.csv', '--project', 'ITH', '--no-invite', '--quiet'])).code).toBe(0);
+    await writeFile(join(dir, 'w.csv'), WANTED);
+    const args = ['import-csv', 'w.csv', '--project', 'ITH', '--sync', '--json', ...smtp.mail()];
+    const run = watch(args, { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: 'before-rename@2' } });
+    await run.stderrMatches(hookLine('before-rename', 2));
+    run.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.code).toBe(137);
+    expect(smtp.sink.accepted().flatMap((m) => m.rcptTo)).toEqual(['n@x.example']);
+    const again = await cli(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()).toMatchObject({ totals: { created: 0, existing: 4, removed: 1 }, organizations: { left: 2 }, invitations: { sent: 0 } });
+    const exported = await cli(['customers', 'export', '--project', 'ITH']);
+    expect(exported.stdout.split('\r\n').filter(Boolean)).toEqual(['email,full name,organization,language', 'a0@x.example,A0,Acme,', 'a1@x.example,A1,,', 'g0@x.example,G0,Globex,', 'n@x.example,N,Acme,']);
+    expect(smtp.sink.accepted().flatMap((m) => m.rcptTo)).toEqual(['n@x.example']);
+  });
 });
