@@ -99,6 +99,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       map: parseMapOption(input.map),
       ...(input.delimiter !== null ? { delimiter: input.delimiter } : {}),
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
+      ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
     });
   const folder = progressFolder(await lockedFileOf({ target: spec }));
   const progress = await readProgress(folder, saved.id);
