@@ -92,7 +92,14 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   const { input, options } = saved;
   const spec = settings.target?.trim() || saved.target.location;
   // The input as the plan read it: its passwords are read again; another file is another plan.
-  const sha256 = await inputDigest(input.path);
+  const sha256 = await inputDigest(input.path).catch((error: unknown) => {
+    if (!(error instanceof UsageError) || error.code !== 'file-not-found') throw error;
+    throw new UsageError(
+      'file-not-found',
+      `the input of ${printable(path)}, ${printable(input.path)}, is not there (a relative path is read from the folder apply runs in); nothing was written`,
+      'run apply from the folder the plan was made in, with the same file, or make a new plan',
+    );
+  });
   if (sha256 !== input.sha256) throw stale(path, [], `the input ${printable(input.path)} changed since the plan was made (its SHA-256 differs)`);
   const open = () =>
     openCsv(input.path, {
