@@ -16,6 +16,7 @@ import type { CsvReader } from '../csv/index.js';
 import { readFailure } from '../util/atomic-file.js';
 import type { Colors } from './colors.js';
 import type { Output } from './output.js';
+import { askConfirm, canConfirm } from './prompts.js';
 import { fmt, plural } from './render.js';
 import { organizationOption, printRowRun, runRowsOutcome, withOrganizations, type RowRunOptions } from './run-rows.js';
 
@@ -46,7 +47,7 @@ export async function planFromInput(open: () => Promise<CsvReader>, target: Targ
 /**
  * Does a plan: the input's rows through the one pipeline (create, add, join, invite, as an import),
  * then, when that ended well, the removals. Prints the import's summary with `totals.removed` and
- * `organizations.left`. `finished`: called with whether everything was done.
+ * `organizations.left`. `finished`: called with whether everything the plan asked was done.
  */
 export async function runDesired(
   target: Target,
@@ -56,7 +57,22 @@ export async function runDesired(
   options: RowRunOptions,
   out: Output,
   finished?: (ok: boolean) => Promise<void>,
+  /** Whether to ask in a terminal before removals (no --yes). */
+  ask = false,
 ): Promise<number> {
+  const n = plan.counts;
+  if (ask && n.remove + n.leave > 0 && canConfirm()) {
+    const question = `Remove ${plural(n.remove, 'customer')} from ${project.key} and end ${plural(n.leave, 'organization membership')}${n.invite > 0 ? `, and send ${plural(n.invite, 'invitation')}` : ''}? Accounts stay.`;
+    out.always(renderDesired(plan, out.errColor, `${options.command} into ${project.key}:`, null).replace(/\nNothing was written and nothing was sent\.$/, ''));
+    if (!(await askConfirm(question))) {
+      out.note('Nothing was written and nothing was sent.');
+      out.jsonResult({ ok: false, command: options.command, target: target.kind, project: project.key, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
+      return 130;
+    }
+    // Asked once: the row run does not ask again about the invitations.
+    const { confirm: _asked, ...rest } = options;
+    options = rest;
+  }
   const reader = await open();
   let run;
   try {
@@ -82,7 +98,10 @@ export async function runDesired(
     organizations: { ...summary.organizations, left },
     problems: [...summary.problems, ...problems],
   };
-  if (!run.declined) await finished?.(run.summary.ok);
+  // Done: everything the plan asked went through. Invalid and duplicate rows are the file's own (the
+  // same file gives them again); a failed row, invitation or removal is for a run of it again to finish.
+  const complete = went && summary.totals.failed === 0 && summary.invitations.failed === 0 && problems.length === 0;
+  if (!run.declined) await finished?.(complete);
   const text = plan.sync ? `Removed from ${project.key}: ${plural(removed, 'customer')}; organization memberships ended: ${fmt(left)}. Accounts are never deleted or deactivated.` : undefined;
   return printRowRun(run, out, text === undefined ? {} : { text });
 }

@@ -22,6 +22,8 @@ export interface PlanInput {
   map: string[];
   delimiter: string | null;
   encoding: string | null;
+  /** `--max-row-chars`, when given. */
+  maxRowChars?: number;
 }
 
 /** What the run was asked, besides the input and the mail route (which `apply` is given). */

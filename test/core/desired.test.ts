@@ -133,3 +133,20 @@ describe('the desired-state plan', () => {
     await target.close();
   });
 });
+
+describe('parsePlanFile', () => {
+  it('refuses what is not a plan, naming what is wrong (bad-plan, exit 2)', async () => {
+    const { parsePlanFile } = await import('../../src/core/plan-file.js');
+    const refused = (text: string) => {
+      try {
+        parsePlanFile(text, 'p.json');
+      } catch (error) {
+        return error as UsageError;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused('{')).toMatchObject({ code: 'bad-plan', exitCode: 2, message: expect.stringMatching(/^p\.json is not a plan jsm-provision can apply: it is not JSON/) });
+    expect(refused('{"format":"other"}').message).toContain('its "format" is not "jsm-provision-plan"');
+    expect(refused('{"format":"jsm-provision-plan","version":2}').message).toContain('its version 2 is not 1');
+  });
+});

@@ -1,111 +1,62 @@
 /**
- * A sync on the JSM Data Center double through the built CLI: `import-csv --sync --plan`, then
- * `apply`, then `customers export`. The plan and the apply read the project's customers in pages
- * (no search per row already there), removals go through JSM's own calls by username, members
- * leave and join organizations, the export gives every customer (more than one page), and an
- * instance that does not list customers refuses the plan before any write.
+ * Desired state on the JSM double (Data Center): a sync planned and applied through JSM's own calls
+ * (removals by username, organization leaves), the plan with no secret in it, and stale plans.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requestsPer, type JsmDoubleOptions } from '../support/jsm-double.js';
-import { useSmtpSink } from '../support/e2e.js';
+import { requestsPer } from '../support/jsm-double.js';
 import { useRestCli } from '../rest/cli.js';
+import { useSmtpSink } from '../support/e2e.js';
 
 const restCli = useRestCli();
-const mail = useSmtpSink();
-const SD = '/rest/servicedeskapi';
-const SEARCH = 'GET /rest/api/2/user/search';
-const N = 120;
-const email = (i: number): string => `person${i}@corp.example`;
+const smtp = useSmtpSink();
 
-/** ITH with N customers (usernames u<i>): u0..u4 in Acme, u5..u9 in Globex, both on ITH; u0 in Initech (on OPS). */
-function seed(extra: Partial<JsmDoubleOptions> = {}): JsmDoubleOptions {
-  const users = Array.from({ length: N }, (_, i) => ({ name: `u${i}`, emailAddress: email(i), displayName: `Person ${i}` }));
+/** ITH with 60 customers (two pages of the listing), u0 and u1 in Acme (on ITH). */
+const seed = () => {
+  const users = Array.from({ length: 60 }, (_, i) => ({ name: `u${i}`, emailAddress: `person${i}@corp.example`, displayName: `Person ${i}` }));
   return {
     desks: 2,
     existingUsers: users,
-    projects: [{ key: 'ITH', name: 'IT Help', customers: users.map((u) => u.name) }, { key: 'OPS', name: 'Operations', customers: ['u0'] }],
-    organizations: [
-      { name: 'Acme', members: ['u0', 'u1', 'u2', 'u3', 'u4'], projects: ['ITH'] },
-      { name: 'Globex', members: ['u5', 'u6', 'u7', 'u8', 'u9'], projects: ['ITH'] },
-      { name: 'Initech', members: ['u0'], projects: ['OPS'] },
-    ],
-    ...extra,
+    projects: [{ key: 'ITH', name: 'IT Help', customers: users.map((u) => u.name) }],
+    organizations: [{ name: 'Acme', members: ['u0', 'u1'], projects: ['ITH'] }],
   };
-}
+};
 
-/** Everyone but u8 and u9; u3 and u4 out of Acme; new0 (into Acme) and new1 added. */
+/** Keeps person0..person56 (person1 out of Acme), drops person57..59, adds one new customer (with a password) into Acme. */
 function wanted(): string {
-  const lines = ['email,full name,organization'];
-  for (let i = 0; i < N; i++) {
-    if (i === 8 || i === 9) continue;
-    lines.push(`${email(i)},Person ${i},${i < 3 ? 'Acme' : i >= 5 && i < 8 ? 'Globex' : ''}`);
-  }
-  lines.push('new0@corp.example,New Zero,Acme', 'new1@corp.example,New One,');
-  return `${lines.join('\n')}\n`;
+  const rows = ['email,full name,organization,password'];
+  for (let i = 0; i < 57; i++) rows.push(`person${i}@corp.example,Person ${i},${i === 0 ? 'Acme' : ''},`);
+  rows.push('new@corp.example,New Person,Acme,Tr0ub4dor&3-secret');
+  return `${rows.join('\n')}\n`;
 }
 
-describe('a sync on Data Center, through the CLI', () => {
-  it('plans and applies through JSM\'s calls, with no search per row already a customer; the export then gives every customer', async () => {
+describe('sync on JSM Data Center', () => {
+  it('plans from the listing (no user search per customer already there), the plan holds no secret; apply removes and leaves through JSM; again: exit 4', async () => {
     const run = await restCli(seed());
-    await writeFile(join(run.dir, 'ith.csv'), wanted());
-    const plan = await run.cli(['import-csv', 'ith.csv', '--project', 'ITH', '--sync', '--plan', 'plan.json', '--json']);
-    expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.json()).toMatchObject({ ok: true });
-    const listingPages = Math.ceil(N / 50);
-    expect(requestsPer(run.jsm, `GET ${SD}/servicedesk/3/customer`)).toBe(listingPages);
-    const searched = () => run.jsm.calls.filter((c) => `${c.method} ${c.path}` === SEARCH && c.query.username !== 'admin@jira.example').map((c) => c.query.username);
-    expect(searched()).toEqual(['new0@corp.example', 'new1@corp.example']);
+    await writeFile(join(run.dir, 'wanted.csv'), wanted());
+    const planned = await run.cli(['import-csv', 'wanted.csv', '--project', 'ITH', '--sync', '--plan', 'plan.json', '--json', ...smtp.mail()]);
+    expect(planned.code).toBe(0);
+    expect(planned.json()).toMatchObject({ counts: { create: 1, existing: 57, remove: 3, join: 1, leave: 1, invite: 1 } });
     expect(run.jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+    const searches = [...requestsPer(run.jsm).entries()].filter(([k]) => /user\/search|user\/picker/.test(k)).reduce((n, [, v]) => n + v, 0);
+    // The listing in pages of 50; the user search only for the one row the listing does not have.
+    expect(requestsPer(run.jsm, 'GET /rest/servicedeskapi/servicedesk/3/customer')).toBe(2);
+    expect(searches).toBeLessThanOrEqual(3);
+    const text = await readFile(join(run.dir, 'plan.json'), 'utf8');
+    expect(text).not.toMatch(/Tr0ub4dor|test-token|PKCS5S2|password/i);
 
-    const before = run.jsm.calls.length;
-    const apply = await run.cli(['apply', 'plan.json', '--json', ...mail.mail()]);
-    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
-    expect(apply.json()).toMatchObject({ ok: true, target: 'rest', totals: { created: 2, removed: 2 }, organizations: { left: 4 }, invitations: { sent: 2 } });
-    const during = run.jsm.calls.slice(before);
-    // The apply reads the listing again (is the plan still true?) and searches only for the two it creates.
-    expect(during.filter((c) => c.method === 'GET' && c.path === `${SD}/servicedesk/3/customer`)).toHaveLength(listingPages);
-    const applySearches = during.filter((c) => `${c.method} ${c.path}` === SEARCH && c.query.username !== 'admin@jira.example').map((c) => c.query.username);
-    expect(applySearches.every((q) => q === 'new0@corp.example' || q === 'new1@corp.example')).toBe(true);
-    expect(applySearches.length).toBeLessThanOrEqual(4);
-    const deletes = during.filter((c) => c.method === 'DELETE').map((c) => [c.path, c.body]);
-    expect(deletes).toEqual(expect.arrayContaining([
-      [`${SD}/organization/1/user`, { usernames: ['u3', 'u4'] }],
-      [`${SD}/organization/2/user`, { usernames: ['u8', 'u9'] }],
-      [`${SD}/servicedesk/3/customer`, { usernames: ['u8', 'u9'] }],
-    ]));
-    expect(deletes).toHaveLength(3);
-    const org = (name: string) => [...(run.jsm.organizations.find((o) => o.name === name)?.members ?? [])].sort();
-    expect(org('Acme')).toEqual(['new0@corp.example', 'u0', 'u1', 'u2']);
-    expect(org('Globex')).toEqual(['u5', 'u6', 'u7']);
-    expect(org('Initech')).toEqual(['u0']);
-    expect(run.jsm.users.get('u8')?.active).toBe(true);
-    expect(mail.sink.messages.map((m) => m.rcptTo).sort()).toEqual([['new0@corp.example'], ['new1@corp.example']]);
+    const applied = await run.cli(['apply', 'plan.json', '--json', ...smtp.mail()]);
+    expect(applied.code).toBe(0);
+    expect(applied.json()).toMatchObject({ ok: true, command: 'apply', target: 'rest', totals: { created: 1, existing: 57, removed: 3 }, organizations: { left: 1 }, invitations: { sent: 1 } });
+    expect(run.jsm.customerRemovals.map((x) => x.split('/')[1]).sort()).toEqual(['u57', 'u58', 'u59']);
+    expect(run.jsm.organizationLeaves.map((x) => x.split('/')[1])).toEqual(['u1']);
+    expect(smtp.sink.messages.map((m) => m.rcptTo)).toEqual([['new@corp.example']]);
 
-    const exported = await run.cli(['customers', 'export', '--project', 'ITH']);
-    expect(exported.code, exported.stderr).toBe(0);
-    const lines = exported.stdout.split('\r\n').filter(Boolean);
-    expect(lines).toHaveLength(N + 1);
-    expect(lines).toContain('new0@corp.example,New Zero,Acme,');
-    expect(lines).toContain(`${email(5)},Person 5,Globex,`);
-    expect(lines.some((l) => l.startsWith(`${email(8)},`))).toBe(false);
-
-    // The export as the next file: its sync plans nothing.
-    await writeFile(join(run.dir, 'exported.csv'), exported.stdout);
-    const again = await run.cli(['import-csv', 'exported.csv', '--project', 'ITH', '--sync', '--plan', 'again.json', '--json']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(await readFile(join(run.dir, 'again.json'), 'utf8')).counts).toEqual({ create: 0, existing: N, remove: 0, join: 0, leave: 0, invite: 0 });
-  });
-
-  it('an instance that does not list customers (405): the plan is refused with customer-listing-unavailable (exit 3) before any write', async () => {
-    const run = await restCli(seed({ customerListRefused: 405 }));
-    await writeFile(join(run.dir, 'ith.csv'), wanted());
-    const plan = await run.cli(['import-csv', 'ith.csv', '--project', 'ITH', '--sync', '--plan', 'plan.json', '--json']);
-    expect(plan.code).toBe(3);
-    expect(plan.json()).toMatchObject({ ok: false, command: 'import-csv', error: { code: 'customer-listing-unavailable' } });
-    expect((plan.json() as { error: { message: string } }).error.message).toContain('405');
-    expect(run.jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
-    expect(requestsPer(run.jsm, SEARCH)).toBe(0);
+    const again = await run.cli(['apply', 'plan.json', '--json', ...smtp.mail()]);
+    expect(again.code).toBe(4);
+    expect(again.json()).toMatchObject({ error: { code: 'stale-plan' } });
+    const exported = await run.cli(['customers', 'export', '--project', 'ITH', '--output', 'ith.csv', '--json']);
+    expect(exported.json()).toMatchObject({ count: 58 });
   });
 });

@@ -153,4 +153,28 @@ describe('import-csv --sync --plan, then apply', () => {
     const listed = await cli(['customers', 'list', '--project', 'ITH', '--json']);
     expect(listed.stdout).not.toContain(g(3));
   });
+
+  it('a plan with an invalid row: apply exits 1 for that row, and a second apply is refused as applied already; --sync needs a file; --max-removals needs --sync', async () => {
+    await seed();
+    await writeFile(join(dir, 'wanted.csv'), `${WANTED}\nbad-address,Nobody,\n`);
+    const planned = await cli(['import-csv', 'wanted.csv', '--project', 'ITH', '--sync', '--plan', 'plan.json', '--json']);
+    expect(planned.code).toBe(1);
+    expect(planned.json()).toMatchObject({ ok: false, rows: { total: 11, invalid: 1 }, problems: [{ line: 12, email: 'bad-address', status: 'invalid' }] });
+    const applied = await cli(['apply', 'plan.json', '--no-invite', '--json']);
+    // --no-invite is the plan's to say, not apply's.
+    expect(applied.code).toBe(2);
+    const first = await cli(['apply', 'plan.json', '--json', ...smtp.mail()]);
+    expect(first.code).toBe(1);
+    expect(first.json()).toMatchObject({ totals: { created: 2, invalid: 1, removed: 2 } });
+    const second = await cli(['apply', 'plan.json', '--json', ...smtp.mail()]);
+    expect(second.code).toBe(4);
+    expect((second.json() as { error: { message: string } }).error.message).toMatch(/applied already/);
+
+    const piped = await runCli(['import-csv', '-', '--project', 'ITH', '--sync', '--json'], { cwd: dir, input: `${WANTED}\n` });
+    expect(piped.code).toBe(2);
+    expect(piped.json()).toMatchObject({ error: { code: 'bad-input' } });
+    const alone = await cli(['import-csv', 'wanted.csv', '--project', 'ITH', '--max-removals', '3', '--json']);
+    expect(alone.code).toBe(2);
+    expect(alone.json()).toMatchObject({ error: { code: 'conflicting-options' } });
+  });
 });

@@ -44,7 +44,7 @@ export function applyCommand(): Command {
       new Command('apply')
         .description('do exactly a plan written by `import-csv --plan`, or refuse (exit 4) when the target or the input changed since')
         .argument('<plan>', 'the plan file')
-        .option('-y, --yes', 'do not ask for confirmation in a terminal before invitations go out')
+        .option('-y, --yes', 'do not ask for confirmation in a terminal before removals or invitations')
         .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
         .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
     ),
@@ -96,13 +96,21 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   const { input, options } = saved;
   const spec = settings.target?.trim() || saved.target.location;
   // The input as the plan read it: its passwords are read again; another file is another plan.
-  const sha256 = await inputDigest(input.path);
+  const sha256 = await inputDigest(input.path).catch((error: unknown) => {
+    if (!(error instanceof UsageError) || error.code !== 'file-not-found') throw error;
+    throw new UsageError(
+      'file-not-found',
+      `the input of ${printable(path)}, ${printable(input.path)}, is not there (a relative path is read from the folder apply runs in); nothing was written`,
+      'run apply from the folder the plan was made in, with the same file, or make a new plan',
+    );
+  });
   if (sha256 !== input.sha256) throw stale(path, [], `the input ${printable(input.path)} changed since the plan was made (its SHA-256 differs)`);
   const open = () =>
     openCsv(input.path, {
       map: parseMapOption(input.map),
       ...(input.delimiter !== null ? { delimiter: input.delimiter } : {}),
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
+      ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
     });
   const folder = progressFolder(await lockedFileOf({ target: spec }));
   const progress = await readProgress(folder, saved.id);
@@ -135,7 +143,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       await writeProgress(folder, saved.id, 'started');
       return runDesired(target, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
         if (ok) await writeProgress(folder, saved.id, 'applied');
-      });
+      }, !settings.yes);
     },
   );
 }

@@ -169,7 +169,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
             id: randomUUID(),
             createdAt: new Date().toISOString(),
             target: { kind: target.kind, location: target.location, project: project.key },
-            input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null },
+            input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
             options: {
               sync: settings.sync,
               maxRemovals: settings.maxRemovals ?? null,
@@ -203,7 +203,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
         if (written !== null) out.note(`plan written to ${printable(written)}; do exactly it with: jsm-provision apply ${printable(written)}`);
         return ok ? 0 : 1;
       }
-      return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out);
+      return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out, undefined, !settings.yes);
     },
   );
 }
