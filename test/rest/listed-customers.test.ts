@@ -138,3 +138,23 @@ describe('a listing refused to the account (403)', () => {
     expect(jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
   });
 });
+
+describe('members of the project\'s organizations are known accounts too', () => {
+  it('a row of a member read from an organization on the project is not searched for; one of an organization elsewhere still is', async () => {
+    const jsm = await rest.double(seed({
+      existingUsers: [
+        { name: 'jsmith', emailAddress: 'john.smith@corp.example', displayName: 'John Smith' },
+        { name: 'aday', emailAddress: 'ann.day@corp.example', displayName: 'Ann Day' },
+      ],
+      projects: [{ key: 'ITH', name: 'IT Help', customers: [] }, { key: 'OPS', name: 'Operations', customers: [] }],
+      organizations: [{ name: 'Acme', members: ['jsmith'], projects: ['ITH'] }, { name: 'Initech', members: ['aday'], projects: ['OPS'] }],
+    }));
+    const target = await rest.target(jsm);
+    const project = await target.getProject('ITH');
+    for (const org of await target.organizations(project)) await target.organizationMembers(org);
+    const before = jsm.calls.length;
+    expect(await target.lookup([{ key: 'john.smith@corp.example', email: 'john.smith@corp.example' }, { key: 'ann.day@corp.example', email: 'ann.day@corp.example' }])).toEqual(['existing', 'existing']);
+    const searched = jsm.calls.slice(before).filter((c) => `${c.method} ${c.path}` === SEARCH && c.query.username !== 'admin@jira.example').map((c) => c.query.username);
+    expect(searched).toEqual(['ann.day@corp.example']);
+  });
+});

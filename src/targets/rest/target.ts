@@ -310,7 +310,8 @@ export class RestTarget implements Target {
   }
 
   async organizationMembers(org: OrganizationInfo): Promise<Set<string>> {
-    return this.#organizations.members(org);
+    // The members of an organization on the project are its customers (docs/jsm-api.md): known accounts, as the desk's listing.
+    return this.#organizations.members(org, org.inProject ? (user) => this.#listed.add(toAccount(user)) : undefined);
   }
 
   async createOrganization(name: string): Promise<OrganizationInfo> {
