@@ -3,7 +3,8 @@
  * pages of 50): a row whose account is among them is known without a user search. A sync or a plan
  * reads the listing anyway (to find removals); with it, N rows already customers cost N/50 listing
  * requests instead of N searches, and only rows not in it are searched for (or learnt from the
- * create's answer).
+ * create's answer). The members read from the project's organizations are added too: they are
+ * its customers as well (docs/jsm-api.md, Organizations).
  *
  * The rule is findAccount's (provision.ts), applied to what the listing showed: a row naming a
  * username is that listed account when it is active and has the row's email; a row matched by

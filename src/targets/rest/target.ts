@@ -70,7 +70,7 @@ export class RestTarget implements Target {
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
   #accounts = new Map<string, string>();
   #match: AccountMatch;
-  /** The customers the desk listings of this run showed: rows among them need no search. */
+  /** The customers this run read (the desk listing, members of the project's organizations): rows among them need no search. */
   #listed = new ListedAccounts();
   /** What the account can see, asked once per project before the first write ('' : no project). */
   #identities = new Map<string, Promise<Identity>>();
