@@ -9,6 +9,7 @@ import { openCsv, parseMapOption } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
+import { inCwd, io } from '../io.js';
 import { lockedFileOf, openTarget } from '../context.js';
 import { inputDigest, planFromInput, runDesired } from '../desired-run.js';
 import { WHOLE_NUMBERS } from '../numbers.js';
@@ -69,7 +70,7 @@ Examples:
 async function readPlan(path: string): Promise<PlanFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(inCwd(path), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('file-not-found', `${printable(path)}: no such plan file; nothing was written`, 'check the path, or make the plan with: jsm-provision import-csv FILE --plan ' + path);
     throw readFailure(path, error);
@@ -92,7 +93,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   const { input, options } = saved;
   const spec = settings.target?.trim() || saved.target.location;
   // The input as the plan read it: its passwords are read again; another file is another plan.
-  const sha256 = await inputDigest(input.path).catch((error: unknown) => {
+  const sha256 = await inputDigest(inCwd(input.path)).catch((error: unknown) => {
     if (!(error instanceof UsageError) || error.code !== 'file-not-found') throw error;
     throw new UsageError(
       'file-not-found',
@@ -104,6 +105,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   const open = () =>
     openCsv(input.path, {
       map: parseMapOption(input.map),
+      from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
       ...(input.delimiter !== null ? { delimiter: input.delimiter } : {}),
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
       ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),

@@ -1,6 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
+import { inCwd, io } from '../io.js';
 import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -10,7 +11,6 @@ import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { planFile } from '../../core/plan-file.js';
 import { printable } from '../../core/printable.js';
@@ -114,6 +114,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   const open = () =>
     openCsv(file, {
       map,
+      from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
       ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
       ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
       ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
@@ -147,7 +148,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
   const nameless = nameColumnNote(first.columns, first.headers, file);
   first.close();
   if (nameless !== undefined) out.note(nameless);
-  const sha256 = settings.plan !== undefined ? await inputDigest(file) : '';
+  const sha256 = settings.plan !== undefined ? await inputDigest(inCwd(file)) : '';
   if (settings.plan !== undefined) await checkPlanPath(settings.plan, file);
   return withTarget(
     () => openTarget(settings, out),
@@ -174,7 +175,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
               matchAccounts: settings.matchAccounts ?? null,
             },
           });
-          await writeFileAtomically(written, `${JSON.stringify(body, null, 2)}\n`);
+          await writeFileAtomically(inCwd(written), `${JSON.stringify(body, null, 2)}\n`);
         }
         const ok = plan.problems.length === 0;
         out.jsonResult({
@@ -204,7 +205,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
 
 /** The plan file must not be the input (nor the store): checked before anything is read from the target. */
 async function checkPlanPath(plan: string, input: string): Promise<void> {
-  if (resolve(plan) === resolve(input)) throw new UsageError('bad-plan-path', `--plan ${printable(plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
+  if (inCwd(plan) === inCwd(input)) throw new UsageError('bad-plan-path', `--plan ${printable(plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
 }
 
 /** The row run's options from an import's typed settings. */
