@@ -138,9 +138,9 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       const changes = staleness(saved, fresh, resuming);
       if (changes.length > 0) throw stale(path, changes, `the target changed since the plan was made`);
       // Durable before the first write: a killed apply is finished by the same apply.
-      await writeProgress(folder, saved.id, 'started');
+      await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
       return runDesired(target, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
-        if (ok) await writeProgress(folder, saved.id, 'applied');
+        if (ok) await writeProgress(folder, saved.id, 'applied', new Date(io().now()).toISOString());
       }, !settings.yes);
     },
   );

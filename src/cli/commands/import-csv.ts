@@ -162,7 +162,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
         if (written !== null) {
           const body = planFile(plan, {
             id: randomUUID(),
-            createdAt: new Date().toISOString(),
+            createdAt: new Date(io().now()).toISOString(),
             target: { kind: target.kind, location: target.location, project: project.key },
             input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
             options: {
