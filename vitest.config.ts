@@ -4,7 +4,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that spawn the CLI and kill processes take seconds; the rest take milliseconds. The slow ones
+ * The files that start processes (signals, kill -9, ptys, namespaces, racing processes) take the
+ * longest; most others run commands in process in milliseconds. The slow ones
  * start first, longest first by the durations vitest cached on the last run (by size on a fresh
  * clone), so that the workers end together instead of one waiting on a slow file at the end.
  */
@@ -14,7 +15,7 @@ class SpawningFirst extends BaseSequencer {
     const weight = (f: TestSpecification): number => {
       const key = `${f.project.name}:${relative(config.root, f.moduleId)}`;
       const known = cache.getFileTestResults(key)?.duration ?? cache.getFileStats(key)?.size ?? 0;
-      return (/[\\/]test[\\/](e2e|faults|progress|contract)[\\/]/.test(f.moduleId) ? 1e9 : 0) + known;
+      return (/[\\/]test[\\/](e2e|faults|progress|contract)[\\/]|[\\/]test[\\/]store[\\/]store\.test/.test(f.moduleId) ? 1e9 : 0) + known;
     };
     return [...files].sort((a, b) => weight(b) - weight(a));
   }
@@ -23,13 +24,17 @@ class SpawningFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Forks, not threads: the suite spawns, stops and signals real processes, and each file gets a
+    // Commands run in process against src/; the few files that start the CLI as a process run
+    // dist/, built here once when src/ is newer (test/support/build-once.ts).
+    globalSetup: ['test/support/build-once.ts'],
+    setupFiles: ['test/support/spawn-count.ts'],
+    // Forks, not threads: some files spawn, stop and signal real processes, and each file gets a
     // process of its own (threads measured a little faster, but share one process's signals).
     pool: 'forks',
-    // One more worker than cores (vitest's default is one fewer: a single worker on 2 cores): most
-    // of the suite's time is spent waiting on the CLI processes it spawns, the SMTP sink and the JSM
-    // double, not in the worker. Measured on 2 cores under load: 1 worker 53 s, 2 workers 35 s,
-    // 3 workers 27 s for the same files.
+    // One more worker than cores (vitest's default is one fewer: a single worker on 2 cores): the
+    // files that start processes spend much of their time waiting on them (and on the SMTP sink and
+    // the JSM double), not in the worker. Measured on 2 cores under load, when every file spawned the
+    // CLI: 1 worker 53 s, 2 workers 35 s, 3 workers 27 s for the same files.
     maxWorkers: Math.max(2, availableParallelism() + 1),
     // Files share a worker's module cache: measured on the in-process files (core, csv, mail,
     // mailbox, rest, store), 19.4 s -> 13.2 s of CPU. Every file closes what it opens (servers,

@@ -2,11 +2,12 @@ import { messageOf, RunError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { CommonOptions } from './options.js';
 import { Output } from './output.js';
+import { io, setExitCode } from './io.js';
 import { writeFailure } from '../util/atomic-file.js';
 
 /**
  * Wraps a command's body: builds its Output from --json/--quiet, turns the errors that stop a run
- * into their exit codes (UsageError 2, TargetError 3) and sets process.exitCode. Nothing deeper
+ * into their exit codes (UsageError 2, TargetError 3) and sets the run's exit code (main returns it). Nothing deeper
  * decides exit codes.
  */
 export function action<A extends unknown[], O extends CommonOptions>(
@@ -18,7 +19,7 @@ export function action<A extends unknown[], O extends CommonOptions>(
     const options = argsAndOptions[argsAndOptions.length - 2] as O;
     const args = argsAndOptions.slice(0, -2) as unknown as A;
     const out = new Output({ json: Boolean(options.json), quiet: Boolean(options.quiet) });
-    process.exitCode = await runBody(command, out, () => body(out, options, ...args));
+    setExitCode(await runBody(command, out, () => body(out, options, ...args)));
   };
 }
 
@@ -42,7 +43,7 @@ async function runBody(command: string, out: Output, body: () => Promise<number>
     }
     const message = messageOf(error);
     out.always(`internal error: ${message}`);
-    if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
+    if (io().env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
     else out.always('set JSM_PROVISION_DEBUG=1 to see where, and report it with that output');
     out.jsonResult({ ok: false, command, error: { code: 'internal-error', message: `internal error: ${message}`, hint: 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output' } });
     return 1;

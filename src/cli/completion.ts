@@ -1,4 +1,5 @@
 import { Argument, Command, type Option } from 'commander';
+import { io } from './io.js';
 
 /**
  * `jsm-provision completion bash|zsh|fish`: a completion script made from the commander tree, so
@@ -13,7 +14,7 @@ export function completionCommand(program: Command): Command {
       '\nExamples:\n  $ source <(jsm-provision completion bash)          # in ~/.bashrc\n  $ jsm-provision completion zsh > "${fpath[1]}/_jsm-provision"\n  $ jsm-provision completion fish > ~/.config/fish/completions/jsm-provision.fish',
     )
     .action((shell: string) => {
-      process.stdout.write(completionScript(program, shell as 'bash' | 'zsh' | 'fish'));
+      io().stdout.write(completionScript(program, shell as 'bash' | 'zsh' | 'fish'));
     });
 }
 

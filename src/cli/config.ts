@@ -59,7 +59,7 @@ export function argvValue(argv: readonly string[], name: string): string | undef
  * then refused (`unknown-profile`) rather than ignored: a CI job started in the wrong folder must
  * not run against the defaults.
  */
-export function configFileApplies(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): boolean {
+export function configFileApplies(argv: readonly string[], env: Env, cwd: string): boolean {
   return (
     argvValue(argv, '--config') !== undefined ||
     Boolean(env.JSM_CONFIG?.trim()) ||
@@ -70,15 +70,18 @@ export function configFileApplies(argv: readonly string[], env: NodeJS.ProcessEn
 }
 
 /** The config file the arguments and environment choose (null: none), and the profile asked for: nothing is read. */
-export function configLocation(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): { file: string | null; profile: string | null } {
+export function configLocation(argv: readonly string[], env: Env, cwd: string): { file: string | null; profile: string | null } {
   const named = argvValue(argv, '--config') ?? (env.JSM_CONFIG?.trim() || undefined);
   const profile = argvValue(argv, '--profile') ?? (env.JSM_PROFILE?.trim() || undefined);
   const file = named !== undefined ? resolve(cwd, named) : existsSync(resolve(cwd, CONFIG_FILE)) ? resolve(cwd, CONFIG_FILE) : null;
   return { file, profile: profile ?? null };
 }
 
+/** The run's environment variables. */
+type Env = Readonly<Record<string, string | undefined>>;
+
 /** Finds, reads and checks the config file; throws UsageError (exit 2) naming the file and key. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, program: Command, cwd = process.cwd()): LoadedConfig {
+export function loadConfig(argv: readonly string[], env: Env, program: Command, cwd: string): LoadedConfig {
   const { file, profile: asked } = configLocation(argv, env, cwd);
   const profile = asked ?? undefined;
   if (file === null) {

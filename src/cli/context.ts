@@ -13,9 +13,11 @@ import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
-import { runIdFor, shellWord, type LockOptions } from '../store/lock.js';
+import { endRun, runIdFor, shellWord, type LockOptions } from '../store/lock.js';
 import { DEFAULT_STORE, type CommonOptions, type MailOptions } from './options.js';
 import type { Output } from './output.js';
+import { inCwd, io, onRunEnd } from './io.js';
+import { ledgerPathFor } from '../store/ledger-file.js';
 
 /**
  * Opens the target the options name: a path is the local store; an http(s) URL is JSM over REST
@@ -34,7 +36,8 @@ export async function openTarget(
     // Parsed and checked with the command's settings (settings.ts).
     const concurrency = options.concurrency;
     return openRestTarget(spec, {
-      env: await withSecretFiles(process.env, (message) => out.warn(message)),
+      env: await withSecretFiles(io().env, (message) => out.warn(message)),
+      ledgerPath: ledgerPathFor(spec, io().env, io().cwd),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),
@@ -46,23 +49,23 @@ export async function openTarget(
     throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
   }
   // A folder is not a store (EISDIR would say nothing useful): name the file it may have meant.
-  if (statSync(resolve(spec), { throwIfNoEntry: false })?.isDirectory()) {
+  if (statSync(inCwd(spec), { throwIfNoEntry: false })?.isDirectory()) {
     const inside = join(spec, DEFAULT_STORE);
     throw new UsageError(
       'bad-target',
       `--target ${spec} is a folder; the local store is a file`,
-      `give the store's file with --target (or JSM_TARGET): ${existsSync(resolve(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
+      `give the store's file with --target (or JSM_TARGET): ${existsSync(inCwd(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
     );
   }
   // Only `project create` makes a store: every other command names a missing one as such.
-  if (!create && !existsSync(resolve(spec))) {
+  if (!create && !existsSync(inCwd(spec))) {
     throw new UsageError(
       'no-store',
-      `no store at ${resolve(spec)}`,
+      `no store at ${inCwd(spec)}`,
       `create it with \`jsm-provision project create KEY --name "Name"${options.target ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
     );
   }
-  return LocalTarget.open(spec, lockOptionsFor(spec, out));
+  return LocalTarget.open(inCwd(spec), lockOptionsFor(spec, out));
 }
 
 /**
@@ -70,13 +73,13 @@ export async function openTarget(
  * --password-file), for a CI whose secrets are mounted as files. Setting both a variable and its
  * file is a mistake.
  */
-async function withSecretFiles(env: NodeJS.ProcessEnv, warn: (message: string) => void): Promise<NodeJS.ProcessEnv> {
+async function withSecretFiles(env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Promise<NodeJS.ProcessEnv> {
   const result = { ...env };
   for (const [variable, fileVariable] of [['JSM_TOKEN', 'JSM_TOKEN_FILE'], ['JSM_PASSWORD', 'JSM_PASSWORD_FILE']] as const) {
     const file = env[fileVariable]?.trim();
     if (!file) continue;
     if (env[variable]) throw new UsageError('conflicting-options', `both ${variable} and ${fileVariable} are set`, 'keep one of them');
-    result[variable] = (await readPasswordFile(file, warn, fileVariable)).reveal();
+    result[variable] = (await readPasswordFile(file, warn, fileVariable, io().cwd)).reveal();
   }
   return result;
 }
@@ -99,11 +102,12 @@ export function checkRestDelivery(target: Target, options: MailOptions): void {
  * JSM_LOCK_WAIT (seconds, default 120) bounds the wait, after which the run stops with nothing lost.
  */
 function lockOptionsFor(spec: string, out: Output): LockOptions {
-  const seconds = Number(process.env.JSM_LOCK_WAIT);
+  const wait = io().env.JSM_LOCK_WAIT;
+  const seconds = Number(wait);
   return {
     onWait: (message) => out.warn(message),
     unlockCommand: `jsm-provision store unlock --target ${shellWord(spec)}`,
-    ...(process.env.JSM_LOCK_WAIT && Number.isFinite(seconds) && seconds >= 0 ? { timeoutMs: seconds * 1000 } : {}),
+    ...(wait && Number.isFinite(seconds) && seconds >= 0 ? { timeoutMs: seconds * 1000 } : {}),
   };
 }
 
@@ -111,10 +115,9 @@ function lockOptionsFor(spec: string, out: Output): LockOptions {
 export async function lockedFileOf(options: CommonOptions): Promise<string> {
   const spec = options.target?.trim() || DEFAULT_STORE;
   if (/^https?:\/\//i.test(spec)) {
-    const { ledgerPathFor } = await import('../store/ledger-file.js');
-    return ledgerPathFor(spec, process.env);
+    return ledgerPathFor(spec, io().env, io().cwd);
   }
-  return resolve(spec);
+  return inCwd(spec);
 }
 
 /** Where a target's invitations are recorded: the REST ledger file, or the local store itself. */
@@ -175,7 +178,7 @@ export function mailSetup(
   kinds: readonly InvitationKind[] = [],
   warn: (message: string) => void = () => undefined,
 ): MailSetup {
-  const outboxDir = resolve(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
+  const outboxDir = inCwd(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
   const smtpUrl = options.smtp?.trim() || undefined;
   const from = options.mailFrom?.trim() || undefined;
   // Checked now, before anything is written; nodemailer itself is loaded when it is needed.
@@ -188,13 +191,13 @@ export function mailSetup(
   if (from !== undefined) parseSender(from);
   const templates = loadTemplates({
     kinds,
-    ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}),
+    ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}),
     ...(options.language !== undefined ? { language: options.language } : {}),
   });
   const domain = messageIdDomainFor(from);
   const smtpName = options.smtpName !== undefined ? parseSmtpName(options.smtpName) : undefined;
   let password: Promise<Secret | undefined> | null = null;
-  const smtpPassword = () => (password ??= smtpUrl === undefined ? Promise.resolve(undefined) : readSmtpPassword(options.smtpPasswordFile, process.env, warn));
+  const smtpPassword = () => (password ??= smtpUrl === undefined ? Promise.resolve(undefined) : readSmtpPassword(options.smtpPasswordFile, io().env, warn, io().cwd));
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
@@ -235,7 +238,10 @@ export function mailSetup(
 
 /** A new run's id, tagged with this process (so a live run's claims are not taken for in doubt). */
 export function newRunId(): string {
-  return runIdFor(randomUUID());
+  const runId = runIdFor(randomUUID());
+  // Ended with the command (main): a claim it leaves `sending` is then in doubt, not live.
+  onRunEnd(() => endRun(runId));
+  return runId;
 }
 
 export { messageIdFor };

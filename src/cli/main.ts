@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { messageOf, RunError, UsageError } from '../core/errors.js';
 import { applyConfig, configFileApplies, loadConfig } from './config.js';
-import { interruptSignal, onInterruptExit } from './signals.js';
+import { exitCodeSet, io as runIo, withIo, type CliIo } from './io.js';
+import { withTestHooks } from '../util/test-hooks.js';
 
 /**
  * The commands, in the order help lists them. Each one's module (with its schemas, csv-parse,
@@ -35,7 +36,7 @@ function version(): string {
   return pkg.version;
 }
 
-export async function buildProgram(argv: readonly string[] = [], all = false): Promise<Command> {
+export async function buildProgram(argv: readonly string[] = [], all = false, current: RunState = { argv: [], command: null }): Promise<Command> {
   const program = new Command('jsm-provision')
     .description(
       'Provision customers into a Jira Service Management service project in bulk: from a CSV file, flags or ' +
@@ -76,7 +77,10 @@ written); 130 interrupted (what was done is recorded).`,
 }
 
 /** What main() is running: read by the error paths that come before or around a command. */
-const current: { argv: readonly string[]; command: string | null } = { argv: [], command: null };
+export interface RunState {
+  argv: readonly string[];
+  command: string | null;
+}
 
 /** A command's name as `--json` gives it: `import-csv`, `invitations send` (never its arguments). */
 export function commandPath(command: Command): string {
@@ -106,14 +110,48 @@ function exitOverrideEverywhere(command: Command): void {
   command.exitOverride((error) => {
     throw Object.assign(error, { commandPath: path });
   });
+  envFromIo(command);
   // commander names an unknown option as given, `--password=S3cret` included: never its value.
   command.configureOutput({
+    // commander writes to the run's streams (process.stdout by default), and knows their terminals.
+    writeOut: (text) => runIo().stdout.write(text),
+    writeErr: (text) => runIo().stderr.write(text),
+    getOutHelpWidth: () => (runIo().stdout.isTTY ? runIo().stdout.columns : undefined) as number,
+    getErrHelpWidth: () => (runIo().stderr.isTTY ? runIo().stderr.columns : undefined) as number,
+    getOutHasColors: () => hasColors(runIo().stdout),
+    getErrHasColors: () => hasColors(runIo().stderr),
     outputError: (text, write) => {
       const hint = secretOptionHint(text);
       write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
     },
   });
   for (const sub of command.commands) exitOverrideEverywhere(sub);
+}
+
+/** commander's own rule (NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE, else a colour terminal), on the run's io. */
+function hasColors(stream: { isTTY?: boolean; hasColors?: () => boolean }): boolean {
+  const env = runIo().env;
+  if (env.NO_COLOR || env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  if (env.FORCE_COLOR || env.CLICOLOR_FORCE !== undefined) return true;
+  return Boolean(stream.isTTY && stream.hasColors?.());
+}
+
+/**
+ * commander reads an option's environment variable from process.env: read from the run's instead
+ * (the same rule as commander's own: a value from the command line or code wins).
+ */
+function envFromIo(command: Command): void {
+  const parse = function (this: Command & { emit(event: string, ...args: unknown[]): boolean }): void {
+    const env = runIo().env;
+    for (const option of this.options) {
+      if (!option.envVar || env[option.envVar] === undefined) continue;
+      const key = option.attributeName();
+      if (this.getOptionValue(key) !== undefined && !['default', 'config', 'env'].includes(this.getOptionValueSource(key) ?? '')) continue;
+      if (option.required || option.optional) this.emit(`optionEnv:${option.name()}`, env[option.envVar]);
+      else this.emit(`optionEnv:${option.name()}`);
+    }
+  };
+  (command as unknown as { _parseOptionsEnv: () => void })._parseOptionsEnv = parse;
 }
 
 /** `'--opt=value'` in a commander message as `'--opt=…'`: a value given to a wrong option may be a secret. */
@@ -232,72 +270,83 @@ function groupWithoutCommand(program: Command, path: string | undefined, argv: r
 /** The one JSON object of an error that came before or around a command (under --json). */
 async function printError(command: string, error: RunError, json: boolean, words: boolean): Promise<void> {
   const { Output } = await import('./output.js');
-  const out = new Output({ json, quiet: false }, process.stdout, words ? process.stderr : ({ write: () => true, isTTY: false } as never));
+  const out = new Output({ json, quiet: false }, runIo().stdout, words ? runIo().stderr : ({ write: () => true, isTTY: false } as never));
   out.error(command, error);
 }
 
-export async function main(argv: string[]): Promise<void> {
-  interruptSignal();
-  current.argv = argv.slice(2);
-  const json = current.argv.includes('--json');
+/**
+ * Runs the command line `args` (the words after the program's name) with `io` as its world, and
+ * returns its exit code. bin/ is the only caller that is a process; tests call it in process.
+ */
+export async function main(args: readonly string[], io: CliIo): Promise<number> {
+  const state: RunState = { argv: [...args], command: null };
+  const argv = ['node', 'jsm-provision', ...args];
+  const json = state.argv.includes('--json');
   let program: Command | null = null;
-  const name = (): string => current.command ?? (program ? commandFromArgv(program, current.argv) : 'jsm-provision');
-  if (json) {
-    onInterruptExit((signal) => {
-      process.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
-    });
-  }
-  // `jsm-provision customers list | head`: a reader that stops early is not an error.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw error;
-    });
-  }
+  const name = (): string => state.command ?? (program ? commandFromArgv(program, state.argv) : 'jsm-provision');
+  // An interrupt that stops at once: in a process, bin/ then exits 130; in process, main returns 130
+  // at once (what the command was doing is left to end by itself).
+  let stopNow: (code: number) => void = () => undefined;
+  const stopped = new Promise<number>((resolve) => {
+    stopNow = resolve;
+  });
+  io.interrupts.attach(
+    io.stderr,
+    (signal) => {
+      if (json) io.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
+    },
+    () => stopNow(130),
+  );
+  const hooks = io.env.JSM_PROVISION_TEST_HOOKS
+    ? { spec: io.env.JSM_PROVISION_TEST_HOOKS, write: io.writeErrSync ?? ((text: string) => void io.stderr.write(text)), stop: io.stopSelf ?? (() => undefined) }
+    : undefined;
+  const run = withIo(io, state.argv, () => withTestHooks(hooks, () => runProgram(argv, state, json, name, (made) => (program = made))));
+  return Promise.race([run, stopped]);
+}
+
+async function runProgram(argv: string[], state: RunState, json: boolean, name: () => string, made: (program: Command) => void): Promise<number> {
+  const io = runIo();
+  let program: Command | null = null;
   try {
     // A config file is checked against every command's options (a key of another command is not a
     // typo), so with one the whole tree is loaded; without one, only the command that runs.
     // `completion`, --help and --version run whatever the config says (`source <(jsm-provision
     // completion bash)` in ~/.bashrc must not fail in a folder with a broken config file).
-    const withConfig = !readsNoConfig(current.argv) && configFileApplies(current.argv, process.env);
-    program = await buildProgram(argv, withConfig);
-    if (withConfig) applyConfig(program, loadConfig(current.argv, process.env, program), process.env);
+    const withConfig = !readsNoConfig(state.argv) && configFileApplies(state.argv, io.env, io.cwd);
+    program = await buildProgram(argv, withConfig, state);
+    made(program);
+    if (withConfig) applyConfig(program, loadConfig(state.argv, io.env, program, io.cwd), io.env);
     await program.parseAsync(argv);
+    return exitCodeSet() ?? 0;
   } catch (error) {
     const tagged = (error as { commandPath?: string }).commandPath;
     if (error instanceof CommanderError) {
       // --help and --version end with code 0; commander already printed its words.
-      if (error.exitCode === 0) {
-        process.exitCode = 0;
-        return;
-      }
+      if (error.exitCode === 0) return 0;
       if (json) {
         // A command group given without its command (`project --json`): commander stops at the
         // option the group does not take; what is missing is the command.
-        const group = program && error.code === 'commander.unknownOption' ? groupWithoutCommand(program, tagged, current.argv) : undefined;
+        const group = program && error.code === 'commander.unknownOption' ? groupWithoutCommand(program, tagged, state.argv) : undefined;
         if (group !== undefined) {
           const subs = group.commands.map((c) => c.name());
           const message = `${tagged} needs one of its commands: ${subs.join(', ')}`;
           await printError(tagged ?? name(), new UsageError('missing-command', message, `e.g. jsm-provision ${tagged} ${subs.includes('list') ? 'list' : subs[0]} --json`), true, false);
-          process.exitCode = 2;
-          return;
+          return 2;
         }
         // commander's "(Did you mean show?)" is a hint, on its own line: `hint`, not part of `message`.
         const [message = '', ...more] = withoutOptionValues(error.message.replace(/^error: /, '')).split('\n');
         const suggestion = more.join(' ').trim().replace(/^\((.*)\)$/, '$1');
         await printError(tagged ?? name(), new UsageError(kebabCode(error.code), message, secretOptionHint(error.message) ?? (suggestion || undefined)), true, false);
       }
-      process.exitCode = 2;
-      return;
+      return 2;
     }
     if (error instanceof RunError) {
       await printError(tagged ?? name(), error, json, true);
-      process.exitCode = error.exitCode;
-      return;
+      return error.exitCode;
     }
     const message = messageOf(error);
     await printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
-    if (process.env.JSM_PROVISION_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
-    process.exitCode = 1;
+    if (io.env.JSM_PROVISION_DEBUG && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
+    return 1;
   }
 }

@@ -1,6 +1,7 @@
 import { errorBody, RunError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { colors, type Colors } from './colors.js';
+import { io, type OutStream } from './io.js';
 
 /** The colour codes of colors.ts (SGR): the only escape sequences this tool prints itself. */
 const SGR = /(\u001b\[[0-9;]*m)/;
@@ -41,11 +42,11 @@ export class Output {
   readonly errColor: Colors;
   readonly stderrIsTTY: boolean;
 
-  constructor(options: OutputOptions, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {
+  constructor(options: OutputOptions, private readonly stdout: OutStream = io().stdout, private readonly stderr: OutStream = io().stderr, env: Readonly<Record<string, string | undefined>> = io().env) {
     this.json = options.json;
     this.quiet = options.quiet;
     // NO_COLOR, or a terminal that says it cannot show colour (TERM=dumb: an editor's shell buffer).
-    const noColor = (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') || process.env.TERM === 'dumb';
+    const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.TERM === 'dumb';
     this.color = colors(!noColor && Boolean(stdout.isTTY));
     this.errColor = colors(!noColor && Boolean(stderr.isTTY));
     this.stderrIsTTY = Boolean(stderr.isTTY);

@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import type { Target } from '../core/target.js';
 import { makeFolders, removeFolders } from '../util/folders.js';
+import { inCwd } from './io.js';
 
 /**
  * Checks made before the first write of a run: each failure is a UsageError (exit 2) with a hint,
@@ -75,7 +76,7 @@ export function runFiles(target: Target, inputs: readonly string[], smtpPassword
  * written over its own input would destroy it.
  */
 export async function checkReportPath(file: string, inputs: readonly string[]): Promise<void> {
-  const path = resolve(file);
+  const path = inCwd(file);
   const dir = dirname(path);
   const shown = printable(file);
   const check = async () => {
@@ -92,7 +93,7 @@ export async function checkReportPath(file: string, inputs: readonly string[]): 
     if (id !== undefined) {
       for (const input of inputs) {
         if (input === '-' || input === '') continue;
-        if ((await identity(input)) === id) {
+        if ((await identity(inCwd(input))) === id) {
           throw new UsageError(
             'report-is-input',
             `--report ${shown} is the same file as the input ${printable(input)}: writing the report would destroy it`,

@@ -2,11 +2,12 @@ import { closeSync, openSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
 import { Secret } from '../core/secret.js';
 import { MIN_PASSWORD, passwordProblem, validateRow } from '../core/validate.js';
+import { io } from './io.js';
 
 /** A terminal a person can answer in: never in CI, never without a TTY on stdin. */
 export function canPrompt(): boolean {
-  const ci = process.env.CI;
-  return Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY) && (ci === undefined || ci === '' || ci === 'false');
+  const ci = io().env.CI;
+  return Boolean(io().stdin.isTTY) && Boolean(io().stderr.isTTY) && (ci === undefined || ci === '' || ci === 'false');
 }
 
 /**
@@ -17,8 +18,8 @@ export function canPrompt(): boolean {
  */
 export function canConfirm(): boolean {
   if (canPrompt()) return true;
-  const ci = process.env.CI;
-  if (!process.stderr.isTTY || !(ci === undefined || ci === '' || ci === 'false')) return false;
+  const ci = io().env.CI;
+  if (!io().stderr.isTTY || !(ci === undefined || ci === '' || ci === 'false')) return false;
   try {
     closeSync(openSync('/dev/tty', 'r'));
     return true;
@@ -42,7 +43,7 @@ function inquirer() {
 }
 
 // Questions go to stderr so that stdout keeps only the result (and --json stays one object).
-const context = { output: process.stderr };
+const context = (): { output: NodeJS.WritableStream } => ({ output: io().stderr as NodeJS.WritableStream });
 
 export async function askEmail(): Promise<string> {
   const { input } = await inquirer();
@@ -54,13 +55,13 @@ export async function askEmail(): Promise<string> {
         return check.ok || check.reason;
       },
     },
-    context,
+    context(),
   );
 }
 
 export async function askName(): Promise<string> {
   const { input } = await inquirer();
-  return input({ message: 'Full name:', validate: (value) => value.trim() !== '' || 'a full name is needed' }, context);
+  return input({ message: 'Full name:', validate: (value) => value.trim() !== '' || 'a full name is needed' }, context());
 }
 
 export type PasswordChoice = 'none' | 'type' | 'generate';
@@ -76,7 +77,7 @@ export async function askPasswordChoice(): Promise<PasswordChoice> {
         { name: 'generate a strong one (shown once)', value: 'generate' },
       ],
     },
-    context,
+    context(),
   );
 }
 
@@ -89,20 +90,20 @@ export async function askPassword(): Promise<Secret> {
         mask: '*',
         validate: (value) => (value !== '' && passwordProblem(value) === undefined) || `${passwordProblem(value) ?? 'no password given'} (at least ${MIN_PASSWORD} characters, no tabs or line breaks)`,
       },
-      context,
+      context(),
     );
-    const again = await password({ message: 'Password again:', mask: '*' }, context);
+    const again = await password({ message: 'Password again:', mask: '*' }, context());
     if (first === again) return new Secret(first);
-    process.stderr.write('The two passwords differ; type them again.\n');
+    io().stderr.write('The two passwords differ; type them again.\n');
   }
 }
 
 export async function askConfirm(message: string): Promise<boolean> {
   const { confirm } = await inquirer();
   // stdin holds the rows when they are piped in: the answer comes from the terminal itself.
-  const terminal = process.stdin.isTTY ? null : openTerminal();
+  const terminal = io().stdin.isTTY ? null : openTerminal();
   try {
-    return await confirm({ message, default: false }, terminal ? { ...context, input: terminal } : context);
+    return await confirm({ message, default: false }, terminal ? { ...context(), input: terminal } : context());
   } finally {
     terminal?.destroy();
   }

@@ -8,6 +8,7 @@ import { printable } from '../core/printable.js';
 import type { RowResult, RunSummary } from '../core/results.js';
 import { safeJson } from './output.js';
 import { syncFolder, writeAll, writeAllSync, writeFailure } from '../util/atomic-file.js';
+import { inCwd } from './io.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;
 
@@ -78,7 +79,7 @@ export class ReportWriter<R extends ReportRow = RowResult> {
   /** Creates the spill file in the report's folder: proves now that the report can be written. */
   static open<R extends ReportRow = RowResult>(file: string, extra?: ReportColumns<R>): ReportWriter<R> {
     const format = reportFormat(file);
-    const path = resolve(file);
+    const path = inCwd(file);
     const spill = tempName(path, 'rows');
     let fd: number;
     try {

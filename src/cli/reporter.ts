@@ -2,6 +2,7 @@ import type { Ora } from 'ora';
 import type { Reporter } from '../core/types.js';
 import type { Output } from './output.js';
 import { fmt } from './render.js';
+import { io } from './io.js';
 
 /** How often a plain progress line is printed where a spinner cannot be drawn. */
 export const PLAIN_LINE_MS = 2_000;
@@ -36,9 +37,12 @@ export class TerminalReporter implements Reporter {
 
   #ora: typeof import('ora').default | null = null;
 
+  /** The run's stderr, where progress is drawn. */
+  readonly #stderr = io().stderr;
+
   constructor(private readonly out: Output, label = 'provisioning') {
     this.#label = label;
-    this.#mode = progressMode(out.stderrIsTTY, process.stderr.columns, process.env.TERM, out.json, out.quiet);
+    this.#mode = progressMode(out.stderrIsTTY, io().stderr.columns, io().env.TERM, out.json, out.quiet);
     // Loaded only where something will spin; until it is there, progress is simply not shown.
     if (this.#mode === 'spinner') {
       void import('ora').then((module) => {
@@ -97,7 +101,7 @@ export class TerminalReporter implements Reporter {
   #plain(text: string, last: boolean): void {
     const now = performance.now();
     if (!last && this.#lastLine !== 0 && now - this.#lastLine < PLAIN_LINE_MS) return;
-    if (!last && process.stderr.writableNeedDrain) return;
+    if (!last && this.#stderr.writableNeedDrain) return;
     // The core reports the end of a phase more than once: one line for it.
     const final = last ? text.replace(/ · .*$/, '') : '';
     if (last && final === this.#lastFinal) return;
@@ -108,7 +112,7 @@ export class TerminalReporter implements Reporter {
 
   /** Whether the spinner may draw; a terminal that shrank to nothing switches to plain lines. */
   #drawable(): boolean {
-    const columns = process.stderr.columns;
+    const columns = this.#stderr.columns;
     if (columns !== undefined && columns >= 20) return true;
     this.stop();
     this.#mode = 'lines';
@@ -117,7 +121,7 @@ export class TerminalReporter implements Reporter {
 
   #spin(): Ora | { text: string } {
     // ora draws its frames in cyan unless told not to: no colour where the rest has none (NO_COLOR).
-    if (!this.#spinner && this.#ora) this.#spinner = this.#ora({ stream: process.stderr, discardStdin: false, ...(this.out.errColor.level > 0 ? {} : { color: false }) }).start();
+    if (!this.#spinner && this.#ora) this.#spinner = this.#ora({ stream: this.#stderr as NodeJS.WritableStream, discardStdin: false, ...(this.out.errColor.level > 0 ? {} : { color: false }) }).start();
     return this.#spinner ?? { text: '' };
   }
 

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { Secret } from '../core/secret.js';
 import { byteOrderMark, REPLACEMENT } from '../csv/decode.js';
+import { resolve } from 'node:path';
 
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -31,7 +32,7 @@ function pick(set: string): string {
 }
 
 /** Reads a password from standard input: its first line (as a password file), so `echo` and `printf` give the same. */
-export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<Secret> {
+export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream): Promise<Secret> {
   if ((stdin as NodeJS.ReadStream).isTTY) {
     throw new UsageError('password-stdin-tty', '--password-stdin reads the password from a pipe, but standard input is a terminal', 'pipe it in (e.g. from a secrets manager), or leave the flag out to be asked');
   }
@@ -41,12 +42,13 @@ export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream = proce
 }
 
 /** Reads a password from a file: its first line. Warns (through `warn`) if others may read the file. */
-export async function readPasswordFile(path: string, warn: (message: string) => void, option = '--password-file'): Promise<Secret> {
+export async function readPasswordFile(path: string, warn: (message: string) => void, option = '--password-file', cwd?: string): Promise<Secret> {
   let bytes: Buffer;
+  const at = cwd === undefined ? path : resolve(cwd, path);
   try {
-    const info = await stat(path);
+    const info = await stat(at);
     if ((info.mode & 0o077) !== 0) warn(`${printable(path)} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
-    bytes = await readFile(path);
+    bytes = await readFile(at);
   } catch (error) {
     throw new UsageError('unreadable-password-file', `cannot read ${option} ${printable(path)}: ${printable((error as Error).message)}`);
   }
@@ -91,15 +93,16 @@ function checked(secret: Secret, from: string): Secret {
  */
 export async function readSmtpPassword(
   file: string | undefined,
-  env: NodeJS.ProcessEnv,
+  env: Readonly<Record<string, string | undefined>>,
   warn: (message: string) => void,
+  cwd?: string,
 ): Promise<Secret | undefined> {
   const fromEnv = env.JSM_SMTP_PASSWORD;
   const named = file?.trim() || undefined;
   if (named !== undefined && fromEnv !== undefined && fromEnv !== '') {
     throw new UsageError('conflicting-options', 'both JSM_SMTP_PASSWORD and --smtp-password-file (or JSM_SMTP_PASSWORD_FILE) are set', 'keep one of them');
   }
-  if (named !== undefined) return readPasswordFile(named, warn, '--smtp-password-file');
+  if (named !== undefined) return readPasswordFile(named, warn, '--smtp-password-file', cwd);
   if (fromEnv !== undefined && fromEnv !== '') return new Secret(fromEnv);
   return undefined;
 }

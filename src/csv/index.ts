@@ -8,7 +8,7 @@ import { checkEncodingOption, decodeSource, isUtf8, REPLACEMENT } from './decode
 import { checkMap, firstValue, resolveColumns, type Columns } from './headers.js';
 import { endsLinesWithCr, MAX_ROW_CHARS, parseRows, type ParsedRow, type RowStream } from './rows.js';
 import { delimiterName, parseDelimiterOption, sniffDelimiter } from './sniff.js';
-import { openSource } from './source.js';
+import { openSource, type SourcePlace } from './source.js';
 
 export { nameColumnNote, parseMapOption } from './headers.js';
 export { MAX_ROW_CHARS } from './rows.js';
@@ -47,6 +47,8 @@ export interface CsvReadOptions {
   map?: Record<string, string>;
   /** The longest row read, in characters (default MAX_ROW_CHARS); a longer one stops the file. */
   maxRowChars?: number;
+  /** Where a file name is read: relative names in `cwd`, `-` from `stdin` (see source.ts). */
+  from?: SourcePlace;
 }
 
 export interface CsvReader {
@@ -71,7 +73,7 @@ export async function openCsv(input: NodeJS.ReadableStream | string, options: Cs
   checkEncodingOption(options.encoding);
   const map = checkMap(options.map ?? {});
 
-  const source = await openSource(input);
+  const source = await openSource(input, options.from);
   const label = source.label;
   let closeParser = (): void => undefined;
   const close = (): void => {

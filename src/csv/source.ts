@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.js';
 
@@ -20,9 +21,19 @@ export interface ByteSource {
   close(): void;
 }
 
-export async function openSource(input: NodeJS.ReadableStream | string): Promise<ByteSource> {
+/**
+ * Where a name is read: a relative one in `cwd`; `-` from `stdin` (on a terminal, `onTerminal` says
+ * how to end the input first). Without one, `-` is refused and names are taken as they are.
+ */
+export interface SourcePlace {
+  cwd: string;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  onTerminal?: (text: string) => void;
+}
+
+export async function openSource(input: NodeJS.ReadableStream | string, from?: SourcePlace): Promise<ByteSource> {
   const label = input === '-' ? 'standard input' : typeof input === 'string' ? input : 'the input';
-  const stream = await toReadable(input, label);
+  const stream = await toReadable(input, label, from);
   // One iterator for the prefix and the rest, so no chunk is read twice or lost in between.
   const iterator: AsyncIterator<Buffer | string> = stream[Symbol.asyncIterator]();
   const close = (): void => {
@@ -64,16 +75,17 @@ export async function openSource(input: NodeJS.ReadableStream | string): Promise
   return { label, prefix: Buffer.concat(chunks), rest: rest(), close };
 }
 
-async function toReadable(input: NodeJS.ReadableStream | string, label: string): Promise<Readable> {
+async function toReadable(input: NodeJS.ReadableStream | string, label: string, from: SourcePlace | undefined): Promise<Readable> {
   if (input === '-') {
+    if (from === undefined) throw new Error("'-' (standard input) needs the stdin to read");
     // On a terminal, standard input waits for the person: say so (on stderr), and how to end it.
-    if (process.stdin.isTTY) process.stderr.write('reading CSV from standard input (the terminal): type or paste the rows, then press Ctrl-D to end\n');
-    return process.stdin;
+    if (from.stdin.isTTY) from.onTerminal?.('reading CSV from standard input (the terminal): type or paste the rows, then press Ctrl-D to end\n');
+    return from.stdin instanceof Readable ? from.stdin : new Readable().wrap(from.stdin);
   }
   if (typeof input !== 'string') return input instanceof Readable ? input : new Readable().wrap(input);
   try {
     // Opening first turns a missing or forbidden file into an error here, before any parsing.
-    const handle = await open(input, 'r');
+    const handle = await open(from === undefined ? input : resolve(from.cwd, input), 'r');
     return handle.createReadStream({ highWaterMark: PREFIX_BYTES });
   } catch (error) {
     throw unreadable(label, error);

@@ -190,10 +190,10 @@ function unquotedAttribute(source: string, index: number): boolean {
   return before.lastIndexOf('<') > before.lastIndexOf('>') && /=\s*$/.test(before);
 }
 
-function readTemplateFile(file: string): string {
+function readTemplateFile(file: string, cwd: string | undefined): string {
   let raw: string;
   try {
-    raw = readFileSync(file, 'utf8');
+    raw = readFileSync(cwd === undefined ? file : path.resolve(cwd, file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new UsageError('bad-template', `the template ${printable(file)} cannot be read (${code || String(error)})`, 'check that the file exists and is readable');
@@ -207,8 +207,8 @@ function readTemplateFile(file: string): string {
   return text;
 }
 
-function parseText(file: string): TextTemplate {
-  const text = readTemplateFile(file);
+function parseText(file: string, cwd: string | undefined): TextTemplate {
+  const text = readTemplateFile(file, cwd);
   const newline = text.indexOf('\n');
   const first = newline < 0 ? text : text.slice(0, newline);
   const subject = /^Subject:[ \t]*(.*)$/i.exec(first);
@@ -229,8 +229,8 @@ function parseText(file: string): TextTemplate {
   return template;
 }
 
-function parseHtml(file: string): HtmlTemplate {
-  const body = readTemplateFile(file);
+function parseHtml(file: string, cwd: string | undefined): HtmlTemplate {
+  const body = readTemplateFile(file, cwd);
   if (body.trim() === '') throw badTemplate(file, 1, 'it is empty', 'write the HTML part, or remove the file to send text only');
   checkTemplate({ file, source: body, firstLine: 1, html: true });
   return { file, body };
@@ -325,6 +325,8 @@ export class TemplateSet {
 export interface LoadTemplatesOptions {
   /** `--template-dir` / `JSM_TEMPLATE_DIR` (or a config value); absent: the built-in templates. */
   dir?: string;
+  /** The folder a relative `dir` is in (the run's working directory). */
+  cwd?: string;
   /** The kinds this command may send: each needs its `<kind>.txt`. */
   kinds?: readonly InvitationKind[];
   /** `--language`: for messages that name none. Checked here (exit 2 when it is not a code). */
@@ -346,11 +348,13 @@ export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
   const language = opts.language === undefined ? undefined : checkLanguageOption(opts.language);
   const builtIn = opts.dir === undefined || opts.dir.trim() === '';
   const dir = builtIn ? BUILT_IN_TEMPLATE_DIR : (opts.dir as string).trim();
+  // A relative folder is in the run's working directory; messages name it as given.
+  const at = (p: string): string => (opts.cwd === undefined ? p : path.resolve(opts.cwd, p));
   const hint = 'give --template-dir (or JSM_TEMPLATE_DIR) a folder holding welcome.txt (and verify.txt for import-mail)';
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw new UsageError('missing-template-dir', `the template folder ${printable(dir)} is not a folder`, hint);
-    names = readdirSync(dir).sort();
+    if (!statSync(at(dir)).isDirectory()) throw new UsageError('missing-template-dir', `the template folder ${printable(dir)} is not a folder`, hint);
+    names = readdirSync(at(dir)).sort();
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -376,8 +380,8 @@ export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
     const twin = fileOf.get(key);
     if (twin) throw badTemplate(file, null, `it is the same template as ${printable(path.basename(twin))}`, 'keep one of the two files');
     fileOf.set(key, file);
-    if (ext === 'txt') texts.set(keyOf(kind, lang), parseText(file));
-    else htmls.set(keyOf(kind, lang), parseHtml(file));
+    if (ext === 'txt') texts.set(keyOf(kind, lang), parseText(file, opts.cwd));
+    else htmls.set(keyOf(kind, lang), parseHtml(file, opts.cwd));
   }
   for (const [key, html] of htmls) {
     if (!texts.has(key)) {

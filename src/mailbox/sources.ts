@@ -1,5 +1,5 @@
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { splitMbox } from './mbox.js';
 
@@ -12,6 +12,14 @@ export interface MailSource {
   files: string[];
   /** Junk, spam, trash, sent and drafts folders (and mbox files) inside a folder, not read. */
   skipped: string[];
+  /** Where the names are read: relative ones in `cwd`, `-` from `stdin`. */
+  from: SourcePlace;
+}
+
+/** The folder relative names are in, and standard input. */
+export interface SourcePlace {
+  cwd: string;
+  stdin: NodeJS.ReadableStream & { destroy?(): void };
 }
 
 /** One message as read: where it is, and its first bytes. */
@@ -51,24 +59,24 @@ export function contentKind(prefix: Buffer): ContentKind {
  * Checks every argument before anything is read: missing or unreadable paths stop the command
  * here (exit 2), naming the path, before the target is touched.
  */
-export async function resolveSources(args: readonly string[]): Promise<MailSource[]> {
+export async function resolveSources(args: readonly string[], from: SourcePlace): Promise<MailSource[]> {
   if (args.filter((a) => a === '-').length > 1) {
     throw new UsageError('bad-argument', '- (standard input) may be given only once');
   }
   const sources: MailSource[] = [];
   for (const arg of args) {
     if (arg === '-') {
-      sources.push({ arg, kind: 'stdin', files: ['-'], skipped: [] });
+      sources.push({ arg, kind: 'stdin', files: ['-'], skipped: [], from });
       continue;
     }
-    const info = await stat(arg).catch((error: unknown) => {
+    const info = await stat(resolve(from.cwd, arg)).catch((error: unknown) => {
       throw unreadable(arg, error);
     });
     // A folder named on the command line is read whatever its name: only what is inside is skipped.
     if (info.isDirectory()) {
       const skipped: string[] = [];
-      sources.push({ arg, kind: 'folder', files: await walk(arg, skipped), skipped });
-    } else sources.push({ arg, kind: 'file', files: [arg], skipped: [] });
+      sources.push({ arg, kind: 'folder', files: await walk(arg, skipped, from.cwd), skipped, from });
+    } else sources.push({ arg, kind: 'file', files: [arg], skipped: [], from });
   }
   return sources;
 }
@@ -124,8 +132,8 @@ export function compareNames(a: string, b: string): number {
  * folders are not followed. A Maildir's `tmp/` (messages still being delivered) is never read;
  * junk, sent, trash and drafts folders inside it are not read, and are named in `skipped`.
  */
-async function walk(dir: string, skipped: string[]): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+async function walk(dir: string, skipped: string[], cwd: string): Promise<string[]> {
+  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true }).catch((error: unknown) => {
     throw unreadable(dir, error);
   });
   entries.sort((a, b) => compareNames(a.name, b.name));
@@ -138,10 +146,10 @@ async function walk(dir: string, skipped: string[]): Promise<string[]> {
       skipped.push(path);
       continue;
     }
-    if (entry.isDirectory()) files.push(...(await walk(path, skipped)));
+    if (entry.isDirectory()) files.push(...(await walk(path, skipped, cwd)));
     else if (entry.isFile()) files.push(path);
     else if (entry.isSymbolicLink()) {
-      const target = await stat(path).catch(() => null);
+      const target = await stat(resolve(cwd, path)).catch(() => null);
       if (target?.isFile()) files.push(path);
     }
   }
@@ -159,7 +167,7 @@ export async function* readMessages(sources: readonly MailSource[], maxBytes: nu
     let found = 0;
     for (const file of source.files) {
       const label = file;
-      const chunks = await openChunks(file);
+      const chunks = await openChunks(file, source.from);
       try {
         const { kind, replay } = await sniff(chunks, label);
         if (kind === 'other') {
@@ -202,12 +210,12 @@ interface Chunks extends AsyncIterable<Buffer> {
   close(): void;
 }
 
-async function openChunks(file: string): Promise<Chunks> {
+async function openChunks(file: string, from: SourcePlace): Promise<Chunks> {
   if (file === '-') {
-    const stdin = process.stdin;
-    return { [Symbol.asyncIterator]: () => stdin[Symbol.asyncIterator](), close: () => stdin.destroy() };
+    const stdin = from.stdin;
+    return { [Symbol.asyncIterator]: () => stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>, close: () => stdin.destroy?.() };
   }
-  const handle = await open(file, 'r').catch((error: unknown) => {
+  const handle = await open(resolve(from.cwd, file), 'r').catch((error: unknown) => {
     throw unreadable(file, error);
   });
   const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { InvitationLedger } from '../core/target.js';
 import { LocalStore } from './store.js';
 import { LocalLedger } from './ledger.js';
@@ -23,8 +23,10 @@ export interface LedgerFile {
  * $JSM_STATE_DIR, else $XDG_STATE_HOME/jsm-provision, else ~/.local/state/jsm-provision; one file
  * per instance, named after its host and a hash of its base URL.
  */
-export function ledgerPathFor(baseUrl: string, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.JSM_STATE_DIR || join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'jsm-provision');
+export function ledgerPathFor(baseUrl: string, env: Readonly<Record<string, string | undefined>>, cwd?: string): string {
+  const named = env.JSM_STATE_DIR || join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'jsm-provision');
+  // A relative state folder is in the run's working directory.
+  const dir = cwd === undefined ? named : resolve(cwd, named);
   const url = new URL(baseUrl);
   const normalised = `${url.protocol}//${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`;
   const hash = createHash('sha256').update(normalised).digest('hex').slice(0, 12);

@@ -353,13 +353,32 @@ export async function breakLock(file: string): Promise<{ owner: LockOwner; state
  */
 export function runIdFor(uuid: string): string {
   const pidns = /\[(\d+)\]/.exec(pidNamespace() ?? '')?.[1];
-  return `${uuid}~${process.pid}.${startTime(process.pid) ?? 0}${pidns ? `.${pidns}` : ''}@${hostname()}`;
+  const runId = `${uuid}~${process.pid}.${startTime(process.pid) ?? 0}${pidns ? `.${pidns}` : ''}@${hostname()}`;
+  ownRuns.add(runId);
+  return runId;
+}
+
+/**
+ * The runs of this process that have not ended. A process may run several commands one after
+ * another (the CLI's main() in process, as the tests run it): a run of this process that has
+ * ended is as dead as one of a process that has.
+ */
+const ownRuns = new Set<string>();
+
+/** The run `runId` (made by runIdFor in this process) has ended: its claims left `sending` are in doubt. */
+export function endRun(runId: string): void {
+  ownRuns.delete(runId);
 }
 
 /** true when the run that wrote `runId` is a live process on this host, in this PID namespace. */
 export function runIsLive(runId: string | undefined): boolean {
   const tag = /~(\d+)\.(\d+)(?:\.(\d+))?@(.*)$/.exec(runId ?? '');
   if (!tag) return false;
+  if (Number(tag[1]) === process.pid && tag[4] === hostname() && !ownRuns.has(runId ?? '')) {
+    // Our pid: one of this process's runs (live while it has not ended), or one of an earlier
+    // process with the same pid (dead, as its start time shows).
+    return false;
+  }
   const start = Number(tag[2]);
   const owner: LockOwner = { pid: Number(tag[1]), host: tag[4] ?? '', at: 0, ...(start > 0 ? { start } : {}), ...(tag[3] ? { pidns: `pid:[${tag[3]}]` } : {}) };
   return pidState(owner) === 'live';

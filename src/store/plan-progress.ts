@@ -41,8 +41,8 @@ export async function readProgress(folder: string, id: string): Promise<PlanProg
   return undefined;
 }
 
-export async function writeProgress(folder: string, id: string, state: PlanProgress['state']): Promise<void> {
+export async function writeProgress(folder: string, id: string, state: PlanProgress['state'], at: string): Promise<void> {
   await makeFolders(folder);
-  const progress: PlanProgress = { state, at: new Date().toISOString() };
+  const progress: PlanProgress = { state, at };
   await writeFileAtomically(progressFile(folder, id), `${JSON.stringify(progress)}\n`);
 }

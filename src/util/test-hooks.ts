@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Markers for the fault suite and `npm run torture`, off unless JSM_PROVISION_TEST_HOOKS is set.
@@ -24,14 +24,34 @@ import { writeSync } from 'node:fs';
  *   before-lock    about to take the store's lock (what this process did is still only in memory)
  *   lock-held      the store's lock was taken (the process holds it while stopped)
  */
-const spec = process.env.JSM_PROVISION_TEST_HOOKS;
-const counts = new Map<string, number>();
-const stops = new Set((spec ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+export interface TestHooks {
+  /** JSM_PROVISION_TEST_HOOKS: the steps that stop the process, comma-separated. */
+  spec: string;
+  /** Writes a hook's line at once (before a stop). */
+  write(line: string): void;
+  /** Stops the process where it stands (SIGSTOP); in process, nothing. */
+  stop(): void;
+}
+
+interface Active {
+  hooks: TestHooks;
+  stops: Set<string>;
+  counts: Map<string, number>;
+}
+
+/** The hooks of the run under way (main() binds them from the run's environment; none outside). */
+const active = new AsyncLocalStorage<Active | undefined>();
+
+export function withTestHooks<T>(hooks: TestHooks | undefined, fn: () => T): T {
+  const stops = new Set((hooks?.spec ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return active.run(hooks ? { hooks, stops, counts: new Map() } : undefined, fn);
+}
 
 export function testHook(step: string, file = ''): void {
-  if (!spec) return;
-  const n = (counts.get(step) ?? 0) + 1;
-  counts.set(step, n);
-  writeSync(2, `jsm-provision-test-hook: ${step} ${n} ${file}\n`);
-  if (stops.has(step) || stops.has(`${step}@${n}`)) process.kill(process.pid, 'SIGSTOP');
+  const run = active.getStore();
+  if (!run) return;
+  const n = (run.counts.get(step) ?? 0) + 1;
+  run.counts.set(step, n);
+  run.hooks.write(`jsm-provision-test-hook: ${step} ${n} ${file}\n`);
+  if (run.stops.has(step) || run.stops.has(`${step}@${n}`)) run.hooks.stop();
 }

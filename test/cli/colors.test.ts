@@ -20,12 +20,12 @@ describe('colours', () => {
     const saved = process.env.NO_COLOR;
     try {
       delete process.env.NO_COLOR;
-      expect(new Output({ json: false, quiet: false }, tty, tty).errColor.level).toBe(1);
+      expect(new Output({ json: false, quiet: false }, tty, tty, process.env).errColor.level).toBe(1);
       process.env.NO_COLOR = '1';
-      expect(new Output({ json: false, quiet: false }, tty, tty).errColor.level).toBe(0);
+      expect(new Output({ json: false, quiet: false }, tty, tty, process.env).errColor.level).toBe(0);
       const pipe = new PassThrough() as never;
       delete process.env.NO_COLOR;
-      expect(new Output({ json: false, quiet: false }, pipe, pipe).color.level).toBe(0);
+      expect(new Output({ json: false, quiet: false }, pipe, pipe, process.env).color.level).toBe(0);
     } finally {
       if (saved === undefined) delete process.env.NO_COLOR;
       else process.env.NO_COLOR = saved;

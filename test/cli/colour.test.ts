@@ -16,12 +16,12 @@ describe('colour', () => {
     vi.stubEnv('NO_COLOR', '');
     vi.stubEnv('TERM', 'xterm-256color');
     const colourful = terminal();
-    new Output({ json: false, quiet: false }, process.stdout, colourful as never).warn('careful');
+    new Output({ json: false, quiet: false }, process.stdout, colourful as never, process.env).warn('careful');
     expect(colourful.text).toContain('\u001b[');
 
     vi.stubEnv('TERM', 'dumb');
     const dumb = terminal();
-    const out = new Output({ json: false, quiet: false }, dumb as never, dumb as never);
+    const out = new Output({ json: false, quiet: false }, dumb as never, dumb as never, process.env);
     out.warn('careful');
     expect(dumb.text).toBe('warning: careful\n');
     expect([out.color.level, out.errColor.level]).toEqual([0, 0]);

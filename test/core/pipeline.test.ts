@@ -247,7 +247,7 @@ describe('the invitation policy, applied', () => {
   it('a password given for a customer who exists is ignored, and the row says so (any target)', async () => {
     const h = harness();
     h.target.addCustomer('old@example.com', 'Old One', ['ITH']);
-    const out = await h.run([{ email: 'old@example.com', password: 'Pw-new-123456' }, 'plain@example.com']);
+    const out = await h.run([{ email: 'old@example.com', name: 'Old One', password: 'Pw-new-123456' }, 'plain@example.com']);
     expect(statuses(out.rows)).toEqual([
       ['old@example.com', 'existing', 'none'],
       ['plain@example.com', 'created', 'sent'],

@@ -110,15 +110,9 @@ describe('row shape', () => {
 
 describe('other inputs', () => {
   it("reads standard input for '-' and names it so in messages", async () => {
-    const stdin = vi.spyOn(process, 'stdin', 'get');
-    try {
-      stdin.mockReturnValue(streamOf('email,name\na@x.io,Ann\n') as typeof process.stdin);
-      expect((await readAll('-')).records).toStrictEqual([{ line: 2, email: 'a@x.io', fullName: 'Ann' }]);
-      stdin.mockReturnValue(streamOf('mail address,name\n') as typeof process.stdin);
-      await expect(openCsv('-')).rejects.toThrow('standard input has no email column.');
-    } finally {
-      stdin.mockRestore();
-    }
+    const from = (text: string) => ({ cwd: process.cwd(), stdin: streamOf(text) });
+    expect((await readAll('-', { from: from('email,name\na@x.io,Ann\n') })).records).toStrictEqual([{ line: 2, email: 'a@x.io', fullName: 'Ann' }]);
+    await expect(openCsv('-', { from: from('mail address,name\n') })).rejects.toThrow('standard input has no email column.');
   });
 
   it('reads a file with a header and no rows as no records', async () => {

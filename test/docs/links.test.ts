@@ -91,23 +91,4 @@ describe('links in README.md and docs/', () => {
   });
 });
 
-describe('files named in comments', () => {
-  it('every .md file a comment in src/, test/, bench/ or scripts/ cites is in the repo', async () => {
-    const missing: string[] = [];
-    const sources = [...(await filesUnder('src', /\.ts$/)), ...(await filesUnder('test', /\.ts$/)), ...(await filesUnder('bench', /\.ts$/)), ...(await filesUnder('scripts', /\.m?[jt]s$/))];
-    for (const file of sources) {
-      const code = await readFile(join(ROOT, file), 'utf8');
-      // Comments only: a test's strings may name files that are meant not to exist.
-      const comments = [...code.matchAll(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g)].map((m) => m[0]).join('\n');
-      for (const match of comments.matchAll(/(?<![\w/.-])((?:\.\.?\/|[\w-]+\/)*[\w.-]+\.md)\b/g)) {
-        const cited = match[1] ?? '';
-        // A path is taken from the repository's root (as the code cites docs/contract.md), or from the file's own folder.
-        const fromRoot = relative(ROOT, resolve(ROOT, cited));
-        const fromFile = relative(ROOT, resolve(ROOT, dirname(file), cited));
-        if (existsSync(join(ROOT, fromRoot)) || existsSync(join(ROOT, fromFile))) continue;
-        missing.push(`${file}: ${cited}`);
-      }
-    }
-    expect(missing).toEqual([]);
-  });
-});
+// Files named in comments: test/docs/cited-files.test.ts.

@@ -1,4 +1,4 @@
-// Split from foundation.test.ts so that two workers share its spawns.
+// Split from foundation.cases.ts so that two workers share its spawns.
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -23,7 +23,7 @@ const importMail = (args: string[], input?: string) =>
   runCli(['import-mail', ...args, '--project', 'ITH', '--json'], { cwd: dir, ...(input !== undefined ? { input } : {}) });
 /**
  * The project's customers as the next run reads the store (snapshot and journal), read in process:
- * `customers list` itself is spawned in test/e2e/foundation.test.ts.
+ * `customers list` itself is spawned in test/e2e/foundation.cases.ts.
  */
 async function storedNames(cwd: string): Promise<Record<string, string>> {
   const target = await LocalTarget.open(join(cwd, 'jsm-store.json'));
@@ -96,7 +96,7 @@ describe('import-mail of a folder of .eml files and an mbox', () => {
   });
 
   it('sends nothing when the project says "Do not send account verification emails"', async () => {
-    // Switched in process: set-notifications is spawned in test/e2e/foundation.test.ts.
+    // Switched in process: set-notifications is spawned in test/e2e/foundation.cases.ts.
     const target = await LocalTarget.open(join(dir, 'jsm-store.json'));
     await target.setSendVerificationEmails('ITH', false);
     await target.close();

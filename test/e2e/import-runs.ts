@@ -22,15 +22,6 @@ export function customersCsv(prefix: string, rows = ROWS): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Waits for something observable (a count at the sink), polling; fails by name after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Registers the hooks (call at the top of a test file): temp folders and the SMTP sink. */
 export function useImportRuns(): {
   sink: () => SmtpSink;

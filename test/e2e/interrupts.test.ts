@@ -5,10 +5,10 @@ import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
 import { hookLine, untilStopped, watch } from '../faults/helpers.js';
-import { customersCsv, ROWS, until, useImportRuns } from './import-runs.js';
+import { customersCsv, ROWS, useImportRuns } from './import-runs.js';
 
 // SIGINT and SIGTERM at chosen moments, and two runs at once (the kill -9 moments of the same import
-// are in resume.test.ts: two files, so two workers share them).
+// are in resume.cases.ts).
 const runs = useImportRuns();
 const { freshProject, importArgs } = runs;
 let sink: SmtpSink;
@@ -52,7 +52,7 @@ describe('interrupts and concurrent runs', () => {
     const dir = await freshProject(customersCsv('t').replace(/,Pw-[^\n]*/g, ','));
     sink.messages.length = 0;
     const run = watch(importArgs(), { cwd: dir });
-    await until(() => sink.accepted().length >= 50);
+    await sink.whenAccepted(50);
     run.kill('SIGINT');
     const stopped = await run.done;
     expect(stopped.code).toBe(130);
@@ -84,3 +84,7 @@ describe('interrupts and concurrent runs', () => {
     expect(Object.keys((await readStore(dir)).customers)).toHaveLength(2 * ROWS);
   }, 120_000);
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './resume.cases.js';

@@ -89,3 +89,8 @@ describe('project create', () => {
     expect((await stat(join(dir, 'stores/new/jsm-store.json'))).isFile()).toBe(true);
   });
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './foundation.cases.js';
+import '../cli/shell-word.cases.js';

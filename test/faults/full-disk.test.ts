@@ -168,3 +168,10 @@ describe('a real full disk (tmpfs)', () => {
     }
   });
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './preflight-commands.cases.js';
+import './preflight-report-full.cases.js';
+import './rest-disk-full.cases.js';
+import './state-folder-full.cases.js';

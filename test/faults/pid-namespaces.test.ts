@@ -83,3 +83,7 @@ describe.skipIf(!canUnshare)('locks across PID namespaces (each run has the same
     expect((await LocalStore.open(store)).data.customers.size).toBe(9000);
   });
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './rest-namespaces.cases.js';

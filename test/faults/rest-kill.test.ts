@@ -106,3 +106,8 @@ describe('kill -9 during a REST import, then the re-run', () => {
     });
   }
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './store-faults.cases.js';
+import '../e2e/customers-remove-export.cases.js';

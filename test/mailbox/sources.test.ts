@@ -15,7 +15,7 @@ async function read(paths: string[], options: Partial<MailRowsOptions> = {}): Pr
   const tally = new MailTally();
   const rows: CandidateRow[] = [];
   const all: MailRowsOptions = { replyTo: false, includeCc: false, exclusions: parseExclusions(['support@example.com']), ...options };
-  for await (const row of mailRows(await resolveSources(paths), all, tally)) rows.push(row);
+  for await (const row of mailRows(await resolveSources(paths, { cwd: process.cwd(), stdin: process.stdin }), all, tally)) rows.push(row);
   return { rows, tally };
 }
 

@@ -9,6 +9,7 @@ import { LocalTarget } from '../../src/targets/local/target.js';
 import { verifyPassword } from '../../src/core/pkcs5s2.js';
 import { Secret } from '../../src/core/secret.js';
 import { useTempDirs } from '../support/tmp.js';
+import { untilStopped } from '../faults/helpers.js';
 
 const child = fileURLToPath(new URL('../support/store-child.mjs', import.meta.url));
 const tempDir = useTempDirs();
@@ -52,19 +53,32 @@ describe('local store', () => {
     await expect(LocalStore.open(path)).rejects.toMatchObject({ exitCode: 2, code: 'store-format', message: expect.stringContaining(path) });
   });
 
-  it('stays valid when the writing process is killed mid-write (SIGKILL at several moments)', async () => {
+  it('stays valid when the writing process is killed mid-write (SIGKILL at each step of a commit)', async () => {
     const dir = await tempDir();
     const path = join(dir, 'jsm-store.json');
-    for (const delay of [5, 40, 90, 170, 260]) {
-      const p = spawn(process.execPath, [child, 'rewrite', path], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, delay));
+    // Each step of a commit after the first (2,000 more customers each; the hooks count from 1):
+    // the process stops itself there (a test hook), and is killed stopped: no guessed moment.
+    for (const step of ['before-lock', 'lock-held', 'before-rename', 'snapshot-renamed', 'commit']) {
+      const p = spawn(process.execPath, [child, 'rewrite', path], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, JSM_PROVISION_TEST_HOOKS: `${step}@3` },
+      });
       const exited = new Promise((r) => p.on('exit', r));
+      await new Promise<void>((resolve, reject) => {
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString('utf8');
+          if (new RegExp(`jsm-provision-test-hook: ${step} 3 `).test(stderr)) resolve();
+        });
+        p.on('exit', () => reject(new Error(`the writer ended before its hook ${step}:\n${stderr}`)));
+      });
+      await untilStopped(p.pid ?? -1);
       p.kill('SIGKILL');
       await exited;
       const store = await LocalStore.open(path); // parses and validates, or throws
-      expect([...store.data.customers.keys()].length % 2000).toBe(0);
-      expect([...store.data.customers.keys()].length).toBeGreaterThanOrEqual(2000);
+      const count = [...store.data.customers.keys()].length;
+      expect(count % 2000, step).toBe(0);
+      expect(count, step).toBeGreaterThanOrEqual(2000);
     }
     // The lock a killed writer may hold is recovered: a new commit goes through.
     const store = await LocalStore.open(path);
@@ -142,3 +156,10 @@ describe('compact invitation records', () => {
     expect(again.data.invitations.ITH?.get('bob@example.com')).toEqual(lean);
   });
 });
+
+// More tests that need processes of their own (docs/development.md, "Tests"): this file runs them, so
+// that few files start processes.
+import './log.cases.js';
+import './lock.cases.js';
+import './edited-files.cases.js';
+import '../faults/preflight.cases.js';

@@ -36,7 +36,7 @@ export function useSmtpSink(): SinkHandle {
 
 /**
  * dir/jsm-store.json with the project ITH ("IT Help"), made in process: the store `project create`
- * writes (test/e2e/foundation.test.ts spawns `project create` itself for that contract).
+ * writes (test/e2e/foundation.cases.ts spawns `project create` itself for that contract).
  */
 export async function createProjectStore(dir: string, name = 'jsm-store.json'): Promise<string> {
   const path = join(dir, name);

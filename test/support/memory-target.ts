@@ -55,8 +55,13 @@ export class MemoryLedger implements InvitationLedger {
     return [...(this.records.get(project)?.values() ?? [])];
   }
 
-  inDoubt(project: string): number {
-    return this.count(project, 'sending');
+  /** As the store's ledger: `sending` of the caller's run, or of a run that is not being sent right now. */
+  inDoubt(project: string, ownRunId?: string): number {
+    let n = 0;
+    for (const record of this.records.get(project)?.values() ?? []) {
+      if (record.status === 'sending' && (record.runId === ownRunId || !this.liveRuns.has(record.runId ?? ''))) n++;
+    }
+    return n;
   }
 
   count(project: string, status: InvitationRecord['status']): number {
@@ -160,6 +165,13 @@ export class MemoryTarget implements Target {
     this.lookupIsCheap = options.lookupIsCheap ?? this.kind === 'local';
   }
 
+  /** A second target over the same projects, customers, organizations and ledger (as a second process would see them). */
+  another(): MemoryTarget {
+    const other = new MemoryTarget({ kind: this.kind, lookupIsCheap: this.lookupIsCheap });
+    Object.assign(other, { ledger: this.ledger, projects: this.projects, customers: this.customers, orgs: this.orgs });
+    return other;
+  }
+
   /** A target with project `key` (invitations on unless said otherwise). */
   static withProject(key = 'ITH', name = 'IT Help', sendVerificationEmails = true, options: { kind?: 'local' | 'rest'; lookupIsCheap?: boolean } = {}): MemoryTarget {
     const target = new MemoryTarget(options);
@@ -210,7 +222,8 @@ export class MemoryTarget implements Target {
       if (fault?.kind === 'fail') return { status: 'failed', reason: fault.reason };
       if (found) {
         if (!found.projects.includes(project.key)) found.projects.push(project.key);
-        return { status: 'existing' };
+        // The name the target holds, as every target says it (a row's other name is never applied).
+        return { status: 'existing', fullName: found.fullName };
       }
       this.customers.set(row.key, {
         email: row.email,
@@ -261,7 +274,10 @@ export class MemoryTarget implements Target {
   }
 
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {
-    return [...this.orgs.values()].filter((o) => !project || o.projects.has(project.key)).map((o) => ({ name: o.name, members: o.members.size }));
+    return [...this.orgs.values()]
+      .filter((o) => !project || o.projects.has(project.key))
+      .map((o) => ({ name: o.name, members: o.members.size }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {

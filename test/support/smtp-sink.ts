@@ -45,6 +45,12 @@ export interface SmtpSink {
   accepted(): ReceivedMessage[];
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Calls `listener` after each message is recorded (whatever the sink answered); returns how to stop. */
+  onMessage(listener: () => void): () => void;
+  /** Resolves once `n` messages were accepted (at once when they were). */
+  whenAccepted(n: number): Promise<void>;
+  /** Resolves once no connection is open (at once when none is): a closed client can send nothing more. */
+  quiet(): Promise<void>;
   /** Every MAIL FROM received (accepted or not), with the name the client gave in EHLO/HELO. */
   mailFrom: { address: string; helo: string }[];
   setFaults(f: Partial<Faults>): void;
@@ -119,7 +125,7 @@ export async function startSmtpSink(
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('binary');
-        const record = (outcome: ReceivedMessage['outcome']) =>
+        const record = (outcome: ReceivedMessage['outcome']) => {
           messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
@@ -128,6 +134,9 @@ export async function startSmtpSink(
             outcome,
             at: Date.now(),
           });
+          if (outcome === 'accepted') notifyAccepted();
+          for (const listener of [...listeners]) listener();
+        };
         const answer = () => {
           if (faults.dropAfterData) {
             record('dropped');
@@ -153,13 +162,30 @@ export async function startSmtpSink(
     },
   });
 
+  /** Who is told of each message (onMessage()). */
+  const listeners = new Set<() => void>();
+  /** Who waits for a number of accepted messages (whenAccepted()). */
+  const acceptedWaiters: { n: number; resolve: () => void }[] = [];
+  const acceptedCount = (): number => messages.filter((m) => m.outcome === 'accepted').length;
+  const notifyAccepted = (): void => {
+    const count = acceptedCount();
+    for (const w of acceptedWaiters.splice(0)) {
+      if (count >= w.n) w.resolve();
+      else acceptedWaiters.push(w);
+    }
+  };
+  /** Who waits for every connection to be closed (quiet()). */
+  const quietWaiters: (() => void)[] = [];
   // The raw sockets, to cut a connection on purpose and to leave nothing open at close().
   server.server.on('connection', (socket: Socket) => {
     connectionCount++;
     const port = socket.remotePort;
     if (port === undefined) return;
     sockets.set(port, socket);
-    socket.once('close', () => sockets.delete(port));
+    socket.once('close', () => {
+      sockets.delete(port);
+      if (sockets.size === 0) for (const resolve of quietWaiters.splice(0)) resolve();
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -180,6 +206,12 @@ export async function startSmtpSink(
     mailFrom,
     accepted: () => messages.filter((m) => m.outcome === 'accepted'),
     connections: () => connectionCount,
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    whenAccepted: (n) => (acceptedCount() >= n ? Promise.resolve() : new Promise<void>((resolve) => acceptedWaiters.push({ n, resolve }))),
+    quiet: () => (sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => quietWaiters.push(resolve))),
     setFaults(f) {
       Object.assign(faults, f);
     },

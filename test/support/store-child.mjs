@@ -1,11 +1,19 @@
 // A child process that writes a local store, for the crash and concurrency tests.
-//   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store
+//   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store (a line after each)
 //   node store-child.mjs add <store> <prefix> <n> : provisions n customers, committing after each
 //   node store-child.mjs compact <store>          : marks every invitation sent (a commit that compacts)
 import { LocalStore } from '../../dist/store/store.js';
 import { LocalTarget } from '../../dist/targets/local/target.js';
+import { withTestHooks } from '../../dist/util/test-hooks.js';
+import { writeSync } from 'node:fs';
 
 const [mode, path, prefix, count] = process.argv.slice(2);
+// JSM_PROVISION_TEST_HOOKS as bin/ gives them to a run: lines on fd 2, a stop is SIGSTOP.
+const spec = process.env.JSM_PROVISION_TEST_HOOKS;
+const hooks = spec ? { spec, write: (line) => writeSync(2, line), stop: () => process.kill(process.pid, 'SIGSTOP') } : undefined;
+await withTestHooks(hooks, run);
+
+async function run() {
 
 if (mode === 'rewrite') {
   const store = await LocalStore.open(path);
@@ -18,7 +26,7 @@ if (mode === 'rewrite') {
       }
     });
     await store.commit();
-    if (i === 0) process.stdout.write('first-commit\n');
+    process.stdout.write(`commit ${i}\n`);
   }
 } else if (mode === 'add') {
   const target = await LocalTarget.open(path);
@@ -40,4 +48,5 @@ if (mode === 'rewrite') {
   process.stdout.write('compacted\n');
 } else {
   throw new Error(`unknown mode ${mode}`);
+}
 }

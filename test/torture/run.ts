@@ -24,6 +24,7 @@
  * sink), plus a random delay of up to 40 ms, so kills fall between steps as well as on them.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,7 @@ function start(args: string[], cwd: string, env: Record<string, string>, namespa
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString('utf8');
+    changed();
   });
   const done = new Promise<Run>((resolve) => {
     child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : null), stderr }));
@@ -112,14 +114,22 @@ function start(args: string[], cwd: string, env: Record<string, string>, namespa
   return { done, kill, stderr: () => stderr };
 }
 
+/**
+ * Told of everything a condition of `until` reads: the CLI's stderr, accounts created at the double,
+ * messages at the sink, and a run's end. `until` checks again on each, never on a timer.
+ */
+const happened = new EventEmitter().setMaxListeners(0);
+const changed = (): boolean => happened.emit('change');
+
 async function until(condition: () => boolean, done: Promise<Run>): Promise<boolean> {
   let ended = false;
   void done.then(() => {
     ended = true;
+    changed();
   });
   while (!condition()) {
     if (ended) return false;
-    await new Promise((r) => setTimeout(r, 1));
+    await once(happened, 'change');
   }
   return true;
 }
@@ -218,7 +228,14 @@ interface Case {
 }
 
 async function double(c: Case, options: JsmDoubleOptions = {}): Promise<JsmDouble> {
-  const jsm = await startJsmDouble({ desks: 2, ...options });
+  const jsm = await startJsmDouble({
+    desks: 2,
+    ...options,
+    onCreate: (count, username) => {
+      options.onCreate?.(count, username);
+      changed();
+    },
+  });
   c.doubles.push(jsm);
   return jsm;
 }
@@ -478,6 +495,7 @@ async function main(): Promise<void> {
   const chosen = SCENARIOS.filter((s) => wanted.includes(s) || wanted.some((w) => (w === 'local' || w === 'rest') && s === `kill-${w}`));
   if (chosen.length === 0) throw new Error(`--only: none of ${wanted.join(', ')} is a scenario (${SCENARIOS.join(', ')})`);
   const sink = await startSmtpSink();
+  sink.onMessage(changed);
   console.log(`torture: ${CASES} cases over ${chosen.join(', ')}; ${ROWS} rows each, seed ${SEED} (npm run torture -- --seed ${SEED} repeats it)`);
   if (!CAN_UNSHARE && chosen.some((s) => s.startsWith('namespaces'))) console.log('  (namespace scenarios skipped: they need root and unshare)');
   const totals = new Map<Scenario, Figures & { cases: number }>();

@@ -15,6 +15,7 @@ import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '..
 import { runRows } from '../run-rows.js';
 import { addAccountMatchOption, addOrganizationOptions } from './import-csv.js';
 import { generatePassword, readPasswordFile, readPasswordFromStdin } from '../secrets.js';
+import { io } from '../io.js';
 
 export function addCustomerCommand(): Command {
   const command = new Command('add-customer')
@@ -106,8 +107,8 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
 
 /** The password to predefine, if any; `generated`: made here, so shown once when the customer is created. */
 async function choosePassword(options: AddCustomerSettings, interactive: boolean, out: Output): Promise<{ password?: Secret | undefined; generated: boolean }> {
-  if (options.passwordStdin) return { password: await readPasswordFromStdin(), generated: false };
-  if (options.passwordFile !== undefined) return { password: await readPasswordFile(options.passwordFile, (m) => out.warn(m)), generated: false };
+  if (options.passwordStdin) return { password: await readPasswordFromStdin(io().stdin), generated: false };
+  if (options.passwordFile !== undefined) return { password: await readPasswordFile(options.passwordFile, (m) => out.warn(m), '--password-file', io().cwd), generated: false };
   if (options.generatePassword) return { password: generatePassword(), generated: true };
   if (!interactive) return { generated: false };
   const choice = await askPasswordChoice();

@@ -9,6 +9,7 @@ import { openCsv, parseMapOption } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
+import { inCwd, io } from '../io.js';
 import { lockedFileOf, openTarget } from '../context.js';
 import { inputDigest, planFromInput, runDesired } from '../desired-run.js';
 import { WHOLE_NUMBERS } from '../numbers.js';
@@ -73,7 +74,7 @@ Examples:
 async function readPlan(path: string): Promise<PlanFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(inCwd(path), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('file-not-found', `${printable(path)}: no such plan file; nothing was written`, 'check the path, or make the plan with: jsm-provision import-csv FILE --plan ' + path);
     throw readFailure(path, error);
@@ -96,7 +97,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   const { input, options } = saved;
   const spec = settings.target?.trim() || saved.target.location;
   // The input as the plan read it: its passwords are read again; another file is another plan.
-  const sha256 = await inputDigest(input.path).catch((error: unknown) => {
+  const sha256 = await inputDigest(inCwd(input.path)).catch((error: unknown) => {
     if (!(error instanceof UsageError) || error.code !== 'file-not-found') throw error;
     throw new UsageError(
       'file-not-found',
@@ -108,6 +109,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   const open = () =>
     openCsv(input.path, {
       map: parseMapOption(input.map),
+      from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
       ...(input.delimiter !== null ? { delimiter: input.delimiter } : {}),
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
       ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
@@ -140,9 +142,9 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       const changes = staleness(saved, fresh, resuming);
       if (changes.length > 0) throw stale(path, changes, `the target changed since the plan was made`);
       // Durable before the first write: a killed apply is finished by the same apply.
-      await writeProgress(folder, saved.id, 'started');
+      await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
       return runDesired(target, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
-        if (ok) await writeProgress(folder, saved.id, 'applied');
+        if (ok) await writeProgress(folder, saved.id, 'applied', new Date(io().now()).toISOString());
       }, !settings.yes);
     },
   );

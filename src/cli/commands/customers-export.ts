@@ -1,5 +1,4 @@
 import { lstat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
@@ -13,6 +12,7 @@ import { safeText, type Output } from '../output.js';
 import { plural } from '../render.js';
 import { csvCell } from '../report.js';
 import { common, flag, parseSettings, projectOption, text } from '../settings.js';
+import { inCwd, io } from '../io.js';
 
 /** The header of an export: the import's own column names, read back without --map. */
 export const EXPORT_HEADER = ['email', 'full name', 'organization', 'language'] as const;
@@ -64,7 +64,7 @@ export function exportCsv(rows: readonly ExportRow[]): string {
 
 async function runExport(out: Output, raw: CommonOptions): Promise<number> {
   const options = parseSettings(exportSchema, raw);
-  const output = options.output === undefined ? undefined : resolve(options.output);
+  const output = options.output === undefined ? undefined : inCwd(options.output);
   if (output !== undefined) await checkOutput(output, options.force);
   return withTarget(
     () => openTarget(options, out),
@@ -74,7 +74,7 @@ async function runExport(out: Output, raw: CommonOptions): Promise<number> {
       const csv = exportCsv(rows);
       if (output === undefined) {
         // The data itself: as it is into a pipe or file; on a terminal, without its escape sequences.
-        process.stdout.write(process.stdout.isTTY ? safeText(csv, false) : csv);
+        io().stdout.write(io().stdout.isTTY ? safeText(csv, false) : csv);
         out.note(`${plural(rows.length, 'customer')} of ${project.key} exported`);
         return 0;
       }

@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
+import { inCwd } from '../io.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -76,7 +77,7 @@ async function readInputs(emails: readonly string[], file: string | undefined): 
   if (file === undefined) return inputs;
   let content: string;
   try {
-    content = await readFile(file, 'utf8');
+    content = await readFile(inCwd(file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('file-not-found', `--file ${printable(file)}: no such file; nothing was removed`, 'check the path');

@@ -9,6 +9,7 @@ import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
 import { doctorSchema, parseSettings, type DoctorSettings } from '../settings.js';
+import { io, runArgs } from '../io.js';
 
 /** What `doctor` found out, as `--json` prints it (one object). */
 export interface DoctorReport {
@@ -62,12 +63,12 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     target: rest ? 'rest' : 'local',
     location: spec,
     targetFrom: sourceOf(command, 'target', '--target', 'JSM_TARGET'),
-    config: configLocation(process.argv.slice(2), process.env),
+    config: configLocation(runArgs(), io().env, io().cwd),
     project: options.project ?? null,
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
     ledger: await ledgerOf(options),
     mail: mailRoute(options, rest),
-    credentials: { source: rest ? credentialSource(process.env) : null, works: null, user: null, jsmVersion: null },
+    credentials: { source: rest ? credentialSource(io().env) : null, works: null, user: null, jsmVersion: null },
     problems: [],
   };
   const errors: RunError[] = [];
@@ -166,7 +167,7 @@ async function checkMail(options: DoctorSettings, report: DoctorReport, problem:
 }
 
 /** Which credentials a REST target would use (their names, never their values). */
-function credentialSource(env: NodeJS.ProcessEnv): string | null {
+function credentialSource(env: Readonly<Record<string, string | undefined>>): string | null {
   if (env.JSM_TOKEN?.trim()) return 'JSM_TOKEN';
   if (env.JSM_TOKEN_FILE?.trim()) return 'JSM_TOKEN_FILE';
   const user = env.JSM_USER ? 'JSM_USER' : null;

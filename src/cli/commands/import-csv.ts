@@ -1,6 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
+import { inCwd, io } from '../io.js';
 import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -10,7 +11,6 @@ import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { planFile } from '../../core/plan-file.js';
 import { printable } from '../../core/printable.js';
@@ -120,6 +120,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   const open = () =>
     openCsv(file, {
       map,
+      from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
       ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
       ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
       ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
@@ -153,7 +154,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
   const nameless = nameColumnNote(first.columns, first.headers, file);
   first.close();
   if (nameless !== undefined) out.note(nameless);
-  const sha256 = settings.plan !== undefined ? await inputDigest(file) : '';
+  const sha256 = settings.plan !== undefined ? await inputDigest(inCwd(file)) : '';
   if (settings.plan !== undefined) await checkPlanPath(settings.plan, file);
   return withTarget(
     () => openTarget(settings, out),
@@ -167,7 +168,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
         if (written !== null) {
           const body = planFile(plan, {
             id: randomUUID(),
-            createdAt: new Date().toISOString(),
+            createdAt: new Date(io().now()).toISOString(),
             target: { kind: target.kind, location: target.location, project: project.key },
             input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
             options: {
@@ -180,7 +181,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
               matchAccounts: settings.matchAccounts ?? null,
             },
           });
-          await writeFileAtomically(written, `${JSON.stringify(body, null, 2)}\n`);
+          await writeFileAtomically(inCwd(written), `${JSON.stringify(body, null, 2)}\n`);
         }
         const ok = plan.problems.length === 0;
         out.jsonResult({
@@ -210,7 +211,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
 
 /** The plan file must not be the input (nor the store): checked before anything is read from the target. */
 async function checkPlanPath(plan: string, input: string): Promise<void> {
-  if (resolve(plan) === resolve(input)) throw new UsageError('bad-plan-path', `--plan ${printable(plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
+  if (inCwd(plan) === inCwd(input)) throw new UsageError('bad-plan-path', `--plan ${printable(plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
 }
 
 /** The row run's options from an import's typed settings. */

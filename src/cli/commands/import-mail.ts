@@ -13,6 +13,7 @@ import { printRowRun, runRowsOutcome } from '../run-rows.js';
 import type { CommonOptions } from '../options.js';
 import { importMailSchema, parseSettings } from '../settings.js';
 import { addImportOptions, importRunOptions } from './import-csv.js';
+import { io } from '../io.js';
 
 const SHOWN_SKIPS = 20;
 
@@ -65,7 +66,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
     out.warn("no --exclude given: mail the team sent from the inbox itself would make the inbox a customer; give --exclude <the inbox's address or @domain>");
   }
   // Every path is checked before the target is touched: a typo stops here with exit 2.
-  const sources = await resolveSources(paths);
+  const sources = await resolveSources(paths, { cwd: io().cwd, stdin: io().stdin });
   const skippedFolders = sources.flatMap((source) => source.skipped);
   if (skippedFolders.length > 0) {
     const shown = skippedFolders.slice(0, 5).map((path) => printable(path)).join(', ');

@@ -11,6 +11,7 @@ import { openTarget, resolveProject } from '../context.js';
 import { z } from 'zod';
 import { addCommonOptions, addProjectOption, portalUrlOption, type CommonOptions } from '../options.js';
 import { common, flag, parseSettings, portalUrlSetting, projectOption, text, usageCheck } from '../settings.js';
+import { io } from '../io.js';
 import type { Output } from '../output.js';
 
 /** The preview's settings, parsed once: the address checked, the language code normalised, the name folded. */
@@ -136,7 +137,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
       }
       const to = recipient.email.trim();
       const kind = options.kind ?? recipient.kind ?? 'welcome';
-      const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir } : {}) });
+      const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}) });
       const wanted = language ?? recipient.language;
       const message: InvitationMessage = {
         kind,

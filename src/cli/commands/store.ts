@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { Command } from 'commander';
 import { describeOwner } from '../../store/lock.js';
@@ -8,6 +7,7 @@ import { lockedFileOf } from '../context.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { commonSchema, parseSettings } from '../settings.js';
 import type { Output } from '../output.js';
+import { inCwd } from '../io.js';
 
 /**
  * `store unlock`: the admin's explicit way out of a lock whose owner jsm-provision cannot check (a
@@ -37,7 +37,7 @@ async function unlock(out: Output, raw: CommonOptions): Promise<number> {
   const broken = await breakLock(file);
   if (broken === null) {
     out.jsonResult({ ok: true, command: 'store unlock', file, lock: `${file}.lock`, removed: false, owner: null });
-    out.result(`${resolve(file)} is not locked: nothing to do`);
+    out.result(`${inCwd(file)} is not locked: nothing to do`);
     return 0;
   }
   const { owner, state, lockPath } = broken;

@@ -142,6 +142,11 @@ export class RestOrganizations {
     return refused;
   }
 
+  /** The username of a member by lower-cased email, from the member lists read so far. */
+  knownUsername(key: string): string | undefined {
+    return this.#usernames.get(key);
+  }
+
   /** Members leave the organization (`DELETE .../organization/{id}/user`), in batches; the reason for each key that could not. */
   async leave(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
     const named = members.map((m) => (m.account !== undefined ? m : { ...m, account: this.#usernames.get(m.key) ?? m.email }));

@@ -328,14 +328,59 @@ export class RestTarget implements Target {
 
   async removeFromProject(project: ProjectInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
     const deskId = (await this.#withDesk(project)).deskId ?? '';
-    const refused = await removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, members);
-    // JSM takes customers out only of a project whose access is restricted (docs/jsm-api.md): say what to change.
-    for (const [key, why] of refused) if (/\b400\b/.test(why)) refused.set(key, `${why} (JSM removes customers only from a project open to the customers its agents and admins add, not to everyone: Project settings > Customer permissions)`);
+    const refused = new Map<string, string>();
+    const named = await this.#named(project, members, refused);
+    for (const [key, why] of await removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, named)) {
+      // JSM takes customers out only of a project whose access is restricted (docs/jsm-api.md): say what to change.
+      refused.set(key, /\b400\b/.test(why) ? `${why} (JSM removes customers only from a project open to the customers its agents and admins add, not to everyone: Project settings > Customer permissions)` : why);
+    }
     return refused;
   }
 
+  /**
+   * The members with their usernames: JSM removes by username, and answers 204 for one it does not
+   * have, so an email sent in place of a different username would remove nobody and say nothing.
+   * A name comes from the caller, this run's rows, or `seen` (an organization's member list read);
+   * one without is looked up by email, as findCustomer does; one with no account at all is not a
+   * customer or member (left as it is); one whose email is ambiguous, or that cannot be looked up,
+   * is refused with the reason.
+   */
+  async #named(
+    project: ProjectInfo | undefined,
+    members: readonly OrganizationMember[],
+    refused: Map<string, string>,
+    seen: (key: string) => string | undefined = () => undefined,
+  ): Promise<OrganizationMember[]> {
+    const knownName = (m: OrganizationMember): string | undefined => m.account ?? this.#accounts.get(m.key) ?? seen(m.key);
+    if (members.some((m) => knownName(m) === undefined)) await this.#checkEmails(project?.key, true);
+    const named = await mapLimit(members, this.#http.pacer.maxInFlight, async (m): Promise<OrganizationMember | undefined> => {
+      const known = knownName(m);
+      if (known !== undefined) return { ...m, account: known };
+      let accounts;
+      try {
+        accounts = await reachable(this.#http, () => accountsByEmail(this.#http, m.email));
+      } catch (error) {
+        if (error instanceof TargetError) throw error;
+        refused.set(m.key, `${(error as Error).message}: run the same command again`);
+        return undefined;
+      }
+      const active = accounts.filter((a) => a.active);
+      const account = active.length === 1 ? active[0] : accounts.length === 1 ? accounts[0] : undefined;
+      if (account !== undefined) return { ...m, account: account.name };
+      if (accounts.length > 0) {
+        const names = accounts.map((a) => a.name).join(', ');
+        refused.set(m.key, `${accounts.length} Jira accounts have the email ${m.email} (${names}), ${active.length} of them active: which one to take out is not known; do it in JSM, or fix the directory so that one account has the email`);
+      }
+      return undefined;
+    });
+    return named.filter((m): m is OrganizationMember => m !== undefined);
+  }
+
   async leaveOrganization(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
-    return this.#organizations.leave(org, members);
+    const refused = new Map<string, string>();
+    const named = await this.#named(undefined, members, refused, (key) => this.#organizations.knownUsername(key));
+    for (const [key, why] of await this.#organizations.leave(org, named)) refused.set(key, why);
+    return refused;
   }
 
   async listOrganizations(project?: ProjectInfo): Promise<OrganizationView[]> {

@@ -3,7 +3,10 @@ import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
 import { hookLine, watch } from '../faults/helpers.js';
-import { customersCsv, ROWS, until, useImportRuns } from './import-runs.js';
+import { customersCsv, useImportRuns } from './import-runs.js';
+
+/** Rows of each import: enough for invitations to go out in many batches (32 claimed at a time) and a kill among them. */
+const ROWS = 300;
 
 // kill -9 at chosen moments of an import, then the same command again (interrupts.test.ts has SIGINT).
 const runs = useImportRuns();
@@ -29,20 +32,20 @@ describe('resume after kill -9', () => {
   const moments = [
     { label: 'after the first chunk, nothing committed', hook: 'provisioned@1', afterMessages: 0 },
     { label: 'just before the first invitation', hook: 'claimed@1', afterMessages: 0 },
-    { label: 'after the first invitations', hook: '', afterMessages: 1 + Math.floor(random() * 40) },
-    { label: 'midway', hook: '', afterMessages: 150 + Math.floor(random() * 150) },
-    { label: 'late', hook: '', afterMessages: 450 + Math.floor(random() * 120) },
+    { label: 'after the first invitations', hook: '', afterMessages: 1 + Math.floor(random() * 20) },
+    { label: 'midway', hook: '', afterMessages: 75 + Math.floor(random() * 75) },
+    { label: 'late', hook: '', afterMessages: 225 + Math.floor(random() * 60) },
   ];
 
   it.each(moments)('$label: a re-run ends with everyone once and no address emailed twice', async (moment) => {
-    const dir = await freshProject(customersCsv('k'));
+    const dir = await freshProject(customersCsv('k', ROWS));
     sink.messages.length = 0;
     const run = watch(importArgs(), { cwd: dir, env: moment.hook ? { JSM_PROVISION_TEST_HOOKS: moment.hook } : {} });
     if (moment.hook) {
       const [step, n] = moment.hook.split('@');
       await run.stderrMatches(hookLine(step ?? '', Number(n)));
     }
-    if (moment.afterMessages > 0) await until(() => sink.accepted().length >= moment.afterMessages);
+    if (moment.afterMessages > 0) await sink.whenAccepted(moment.afterMessages);
     run.kill('SIGKILL');
     expect((await run.done).code).toBe(137);
     if (moment.hook) expect(sink.accepted()).toHaveLength(0);

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { csv, useRestCli } from '../rest/cli.js';
-import { runCli } from '../support/cli.js';
+import { runCli, runSpawned } from '../support/cli.js';
 import { startJsmDouble } from '../support/jsm-double.js';
 import { startTinyproxy, stopTinyproxies, type Tinyproxy } from '../support/tinyproxy.js';
 import { certificates, hasOpenssl, tlsFront } from '../support/tls-front.js';
@@ -80,7 +80,8 @@ describe('a proxy from the environment', () => {
     const front = await tlsFront(jsm.url, key, cert);
     closers.push(front.close);
     const env = { JSM_TOKEN: 'test-token', JSM_STATE_DIR: join(dir, 'state'), HTTPS_PROXY: tp.url, NODE_EXTRA_CA_CERTS: ca };
-    const r = await runCli(['project', 'show', '--project', 'ITH', '--target', front.url, '--json'], { cwd: dir, env });
+    // Node reads NODE_EXTRA_CA_CERTS when a process starts: only a process of its own shows it.
+    const r = await runSpawned(['project', 'show', '--project', 'ITH', '--target', front.url, '--json'], { cwd: dir, env });
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ projectDetails: { key: 'ITH' } });
     expect(tp.log()).toMatch(new RegExp(`CONNECT 127\\.0\\.0\\.1:${new URL(front.url).port}`));

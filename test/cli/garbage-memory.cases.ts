@@ -2,7 +2,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runSpawned as runCli } from '../support/cli.js';
 import { useProjectDir } from '../support/e2e.js';
 
 /**

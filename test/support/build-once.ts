@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * vitest's global setup: the tests that start the CLI as a process run the built dist/, so it is
+ * built here, once, when any file of src/ (or the build's config) is newer than it. A plain
+ * `npx vitest run` therefore never tests a stale build; a run with nothing changed builds nothing.
+ */
+export default function buildOnce(): void {
+  const root = join(import.meta.dirname, '..', '..');
+  const newest = (dir: string, ext: string): number => {
+    let latest = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile() || !entry.name.endsWith(ext)) continue;
+      latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    }
+    return latest;
+  };
+  let built = 0;
+  try {
+    built = newest(join(root, 'dist'), '.js');
+  } catch {
+    built = 0;
+  }
+  const sources = Math.max(newest(join(root, 'src'), '.ts'), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
+  if (built >= sources) return;
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}
