@@ -19,7 +19,8 @@ export const PLAN_VERSION = 1;
 export interface PlanInput {
   path: string;
   sha256: string;
-  map: string[];
+  /** `--map`: field -> header text. */
+  map: Record<string, string>;
   delimiter: string | null;
   encoding: string | null;
   /** `--max-row-chars`, when given. */
@@ -86,7 +87,7 @@ export function parsePlanFile(text: string, path: string): PlanFile {
   const t = p.target;
   if (!t || (t.kind !== 'local' && t.kind !== 'rest') || typeof t.location !== 'string' || typeof t.project !== 'string') throw bad('its "target" is incomplete');
   const i = p.input;
-  if (!i || typeof i.path !== 'string' || typeof i.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(i.sha256) || !Array.isArray(i.map)) throw bad('its "input" is incomplete');
+  if (!i || typeof i.path !== 'string' || typeof i.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(i.sha256) || typeof i.map !== 'object' || i.map === null || Array.isArray(i.map) || !Object.values(i.map).every((v) => typeof v === 'string')) throw bad('its "input" is incomplete');
   const o = p.options;
   if (!o || typeof o.sync !== 'boolean' || typeof o.noInvite !== 'boolean' || typeof o.defer !== 'boolean' || !Array.isArray(o.organization)) throw bad('its "options" are incomplete');
   if (!p.invitations || typeof p.invitations.decision !== 'string') throw bad('its "invitations" are missing');

@@ -119,7 +119,7 @@ describe('the desired-state plan', () => {
       id: 'plan-0001',
       createdAt: '2026-01-01T00:00:00Z',
       target: { kind: 'local', location: path, project: 'ITH' },
-      input: { path: 'in.csv', sha256: '0'.repeat(64), map: [], delimiter: null, encoding: null },
+      input: { path: 'in.csv', sha256: '0'.repeat(64), map: {}, delimiter: null, encoding: null },
       options: { sync: true, maxRemovals: null, noInvite: false, defer: false, organization: [], createOrganizations: true, matchAccounts: null },
     });
     expect(staleness(saved, await planDesired(source(file()), target, settings(ith)), false)).toEqual([]);

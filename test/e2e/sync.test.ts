@@ -177,4 +177,15 @@ describe('import-csv --sync --plan, then apply', () => {
     expect(alone.code).toBe(2);
     expect(alone.json()).toMatchObject({ error: { code: 'conflicting-options' } });
   });
+
+  it('a plan made with --map and ; is applied reading the input the same way', async () => {
+    await seed();
+    await writeFile(join(dir, 'crm.csv'), `${WANTED.replace('email,full name,organization', 'Customer E-mail;Name;Company').replaceAll(',', ';')}\n`);
+    const planned = await cli(['import-csv', 'crm.csv', '--project', 'ITH', '--sync', '--map', 'email=Customer E-mail', '--map', 'organization=Company', '--delimiter', ';', '--plan', 'p.json', '--json']);
+    expect(planned.json()).toMatchObject({ counts: { create: 2, existing: 8, remove: 2, join: 1, leave: 4 } });
+    expect(JSON.parse(await readFile(join(dir, 'p.json'), 'utf8'))).toMatchObject({ input: { map: { email: 'Customer E-mail', organization: 'Company' }, delimiter: ';' } });
+    const applied = await cli(['apply', 'p.json', '--json', '--outbox', 'out']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.json()).toMatchObject({ totals: { created: 2, existing: 8, removed: 2 }, organizations: { left: 4 } });
+  });
 });

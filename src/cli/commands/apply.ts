@@ -5,7 +5,7 @@ import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { StalePlan, UsageError } from '../../core/errors.js';
 import { parsePlanFile, staleness, type PlanFile } from '../../core/plan-file.js';
 import { printable } from '../../core/printable.js';
-import { openCsv, parseMapOption } from '../../csv/index.js';
+import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
@@ -108,7 +108,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
   if (sha256 !== input.sha256) throw stale(path, [], `the input ${printable(input.path)} changed since the plan was made (its SHA-256 differs)`);
   const open = () =>
     openCsv(input.path, {
-      map: parseMapOption(input.map),
+      map: input.map,
       from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
       ...(input.delimiter !== null ? { delimiter: input.delimiter } : {}),
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),

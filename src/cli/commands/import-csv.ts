@@ -170,7 +170,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
             id: randomUUID(),
             createdAt: new Date(io().now()).toISOString(),
             target: { kind: target.kind, location: target.location, project: project.key },
-            input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
+            input: { path: file, sha256, map: parseMapOption(settings.map), delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
             options: {
               sync: settings.sync,
               maxRemovals: settings.maxRemovals ?? null,
