@@ -1,18 +1,19 @@
-import { messageOf, RunError } from '../core/errors.js';
+import { RunError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { CommonOptions } from './options.js';
 import { Output } from './output.js';
 import { io, setExitCode } from './io.js';
+import { internalError, render, renderCancelled, renderError, type CommandResult } from './result.js';
 import { writeFailure } from '../util/atomic-file.js';
 
 /**
- * Wraps a command's body: builds its Output from --json/--quiet, turns the errors that stop a run
- * into their exit codes (UsageError 2, TargetError 3) and sets the run's exit code (main returns it). Nothing deeper
- * decides exit codes.
+ * Wraps a command's body: builds its Output from --json/--quiet, renders the result the body
+ * returns (result.ts), turns the errors that stop a run into their exit codes (UsageError 2,
+ * TargetError 3) and sets the run's exit code (main returns it). Nothing deeper decides exit codes.
  */
 export function action<A extends unknown[], O extends CommonOptions>(
   command: string,
-  body: (out: Output, options: O, ...args: A) => Promise<number>,
+  body: (out: Output, options: O, ...args: A) => Promise<CommandResult>,
 ): (...argsAndOptions: [...A, O, unknown]) => Promise<void> {
   return async (...argsAndOptions) => {
     // commander passes the positional arguments, then the options object, then the Command.
@@ -23,31 +24,28 @@ export function action<A extends unknown[], O extends CommonOptions>(
   };
 }
 
-async function runBody(command: string, out: Output, body: () => Promise<number>): Promise<number> {
+async function runBody(command: string, out: Output, body: () => Promise<CommandResult>): Promise<number> {
+  let result: CommandResult;
   try {
-    return await body();
+    result = await body();
   } catch (error) {
-    if (error instanceof RunError) {
-      out.error(command, error);
-      return error.exitCode;
-    }
-    if (isPromptCancel(error)) {
-      out.always('cancelled: nothing was written');
-      out.jsonResult({ ok: false, command, error: { code: 'cancelled', message: 'the question was cancelled: nothing was written' } });
-      return 130;
-    }
-    const named = fileSystemRefusal(error);
-    if (named !== undefined) {
-      out.error(command, named);
-      return named.exitCode;
-    }
-    const message = messageOf(error);
-    out.always(`internal error: ${message}`);
-    if (io().env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
-    else out.always('set JSM_PROVISION_DEBUG=1 to see where, and report it with that output');
-    out.jsonResult({ ok: false, command, error: { code: 'internal-error', message: `internal error: ${message}`, hint: 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output' } });
-    return 1;
+    return renderFailure(out, command, error);
   }
+  return render(out, command, result);
+}
+
+/**
+ * Whatever stopped a command (here, or before it ran: main.ts): a RunError by its code; a cancelled
+ * prompt 130; a file system's refusal by its file; anything else an internal error (exit 1).
+ */
+export function renderFailure(out: Output, command: string, error: unknown): number {
+  if (error instanceof RunError) return renderError(out, command, error);
+  if (isPromptCancel(error)) return renderCancelled(out, command);
+  const named = fileSystemRefusal(error);
+  if (named !== undefined) return renderError(out, command, named);
+  renderError(out, command, internalError(error));
+  if (io().env.JSM_PROVISION_DEBUG && error instanceof Error) out.always(error.stack ?? '');
+  return 1;
 }
 
 /**

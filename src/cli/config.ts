@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { isWholeNumberKey, wholeNumberProblem } from './numbers.js';
+import { isUrlTarget } from './target-setting.js';
 
 /**
  * The config file: `jsm-provision.config.json` in the current folder, or `--config <file>` /
@@ -157,7 +158,7 @@ function checkSection(section: Record<string, unknown>, known: Map<string, Optio
       throw new UsageError('secret-in-config', `${where} holds a password in the URL, and secrets are never read from the config file`, SECRETS.smtpPassword);
     }
     if (PATH_KEYS.has(key) && v === '') throw new UsageError('bad-config', `${where} is empty: give a path, or leave the key out`);
-    if (PATH_KEYS.has(key) && typeof v === 'string' && !(key === 'target' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) && !isAbsolute(v)) {
+    if (PATH_KEYS.has(key) && typeof v === 'string' && !(key === 'target' && isUrlTarget(v)) && !isAbsolute(v)) {
       v = resolve(dirname(file), v);
     }
     values[key] = v;

@@ -1,53 +1,58 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import type { MessageIds } from '../core/send.js';
-import type { InvitationKind, Mailer, ProjectInfo } from '../core/types.js';
-import { parseSender } from '../mail/compose.js';
+import type { Mailer, ProjectInfo } from '../core/types.js';
 import { messageIdDomainFor, messageIdFor } from '../mail/message-id.js';
-import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
-import { loadTemplates, type TemplateSet } from '../mail/templates.js';
+import type { TemplateSet } from '../mail/templates.js';
 import type { Secret } from '../core/secret.js';
 import { prepareOutbox } from './preflight.js';
 import { readPasswordFile, readSmtpPassword } from './secrets.js';
 import { LocalTarget } from '../targets/local/target.js';
 import { endRun, runIdFor, shellWord, type LockOptions } from '../store/lock.js';
-import { DEFAULT_STORE, type CommonOptions, type MailOptions } from './options.js';
+import { DEFAULT_STORE } from './options.js';
+import { targetSpec, type MailSettings, type TargetSetting } from './settings.js';
 import type { Output } from './output.js';
 import { inCwd, io, onRunEnd } from './io.js';
 import { ledgerPathFor } from '../store/ledger-file.js';
 
+/** What opening a target needs of a command's settings (settings.ts). */
+export interface TargetOptions {
+  target: TargetSetting;
+  /** JSM_LOCK_WAIT, in milliseconds (absent: the lock's default). */
+  lockWait?: number | undefined;
+  /** `--concurrency`, where a command has it: bounds the requests in flight to JSM. */
+  concurrency?: number;
+  matchAccounts?: 'email' | 'username' | 'jsm-username' | undefined;
+}
+
 /**
- * Opens the target the options name: a path is the local store; an http(s) URL is JSM over REST
- * (credentials from the environment only). `--concurrency`, where a command has it, bounds the
- * requests in flight to JSM.
+ * Opens the target the settings name (classified by settings.ts classifyTarget): the local store,
+ * or JSM over REST (credentials from the environment only). A Cloud target is refused (not yet
+ * supported), as the Data Center target's own URL check refuses it.
  */
-export async function openTarget(
-  options: CommonOptions & { concurrency?: number; matchAccounts?: 'email' | 'username' | 'jsm-username' | undefined },
-  out: Output,
-  { create = false } = {},
-): Promise<Target> {
-  const spec = options.target?.trim() || DEFAULT_STORE;
-  if (/^https?:\/\//i.test(spec)) {
+export async function openTarget(options: TargetOptions, out: Output, { create = false } = {}): Promise<Target> {
+  const target = options.target;
+  const lockOptions = lockOptionsFor(targetSpec(target), options.lockWait, out);
+  // The Cloud target's slot: until it exists, a Cloud URL goes to the Data Center target, whose URL
+  // check refuses it (cloud-unsupported, exit 3) as before. A Cloud target opens here, by its kind.
+  if (target.kind === 'dc' || target.kind === 'cloud') {
     // Loaded only for REST targets: local runs never load undici.
     const { openRestTarget } = await import('../targets/rest/index.js');
-    // Parsed and checked with the command's settings (settings.ts).
     const concurrency = options.concurrency;
-    return openRestTarget(spec, {
+    return openRestTarget(target.baseUrl, {
       env: await withSecretFiles(io().env, (message) => out.warn(message)),
-      ledgerPath: ledgerPathFor(spec, io().env, io().cwd),
+      ledgerPath: ledgerPathFor(target.baseUrl, io().env, io().cwd),
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),
       onWarn: (message) => out.warn(message),
-      lockOptions: lockOptionsFor(spec, out),
+      lockOptions,
     });
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new UsageError('bad-target', `--target ${spec}: use a file path for the local store, or an http(s):// URL for JSM`);
-  }
+  const spec = target.path;
   // A folder is not a store (EISDIR would say nothing useful): name the file it may have meant.
   if (statSync(inCwd(spec), { throwIfNoEntry: false })?.isDirectory()) {
     const inside = join(spec, DEFAULT_STORE);
@@ -62,10 +67,10 @@ export async function openTarget(
     throw new UsageError(
       'no-store',
       `no store at ${inCwd(spec)}`,
-      `create it with \`jsm-provision project create KEY --name "Name"${options.target ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
+      `create it with \`jsm-provision project create KEY --name "Name"${target.given ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
     );
   }
-  return LocalTarget.open(inCwd(spec), lockOptionsFor(spec, out));
+  return LocalTarget.open(inCwd(spec), lockOptions);
 }
 
 /**
@@ -88,8 +93,8 @@ async function withSecretFiles(env: Readonly<Record<string, string | undefined>>
  * A REST run that would send invitations needs SMTP or an outbox named on purpose: a default local
  * folder would tell the admin they were sent while nobody got them. Checked before the first write.
  */
-export function checkRestDelivery(target: Target, options: MailOptions): void {
-  if (target.kind !== 'rest' || options.smtp?.trim() || options.outbox?.trim()) return;
+export function checkRestDelivery(target: Target, mail: MailSettings): void {
+  if (target.kind !== 'rest' || mail.smtp !== undefined || mail.outboxGiven) return;
   throw new UsageError(
     'no-mail-route',
     'this run would send invitations, but neither SMTP nor an outbox is set: nobody would get them',
@@ -99,25 +104,20 @@ export function checkRestDelivery(target: Target, options: MailOptions): void {
 
 /**
  * A lock that is busy is said on stderr (under --json too), with its owner and age and the way out;
- * JSM_LOCK_WAIT (seconds, default 120) bounds the wait, after which the run stops with nothing lost.
+ * JSM_LOCK_WAIT (settings.ts; default 120 s) bounds the wait, after which the run stops with nothing lost.
  */
-function lockOptionsFor(spec: string, out: Output): LockOptions {
-  const wait = io().env.JSM_LOCK_WAIT;
-  const seconds = Number(wait);
+function lockOptionsFor(spec: string, lockWait: number | undefined, out: Output): LockOptions {
   return {
     onWait: (message) => out.warn(message),
     unlockCommand: `jsm-provision store unlock --target ${shellWord(spec)}`,
-    ...(wait && Number.isFinite(seconds) && seconds >= 0 ? { timeoutMs: seconds * 1000 } : {}),
+    ...(lockWait !== undefined ? { timeoutMs: lockWait } : {}),
   };
 }
 
 /** The file whose lock `store unlock` removes: the local store, or a REST target's ledger file. */
-export async function lockedFileOf(options: CommonOptions): Promise<string> {
-  const spec = options.target?.trim() || DEFAULT_STORE;
-  if (/^https?:\/\//i.test(spec)) {
-    return ledgerPathFor(spec, io().env, io().cwd);
-  }
-  return inCwd(spec);
+export async function lockedFileOf(target: TargetSetting): Promise<string> {
+  if (target.kind !== 'local') return ledgerPathFor(target.baseUrl, io().env, io().cwd);
+  return inCwd(target.path);
 }
 
 /** Where a target's invitations are recorded: the REST ledger file, or the local store itself. */
@@ -127,9 +127,9 @@ export interface LedgerPlace {
   exists: boolean;
 }
 
-/** The ledger the options' target reads, and whether it is there (asked before the target opens). */
-export async function ledgerOf(options: CommonOptions): Promise<LedgerPlace> {
-  const path = await lockedFileOf(options);
+/** The ledger the target reads, and whether it is there (asked before the target opens). */
+export async function ledgerOf(target: TargetSetting): Promise<LedgerPlace> {
+  const path = await lockedFileOf(target);
   return { path, exists: existsSync(path) };
 }
 
@@ -168,65 +168,51 @@ export interface MailSetup {
 }
 
 /**
- * How invitations leave. Built (and its configuration checked, templates included) before anything
- * is written, checked against the server by `preflight()`, connected when the first invitation goes
- * out. `kinds`: the messages this command may send, each of which needs its template.
+ * How invitations leave, from the mail settings checked at parse time (settings.ts): checked
+ * against the server by `preflight()`, connected when the first invitation goes out.
  */
-export function mailSetup(
-  options: MailOptions,
-  target: Pick<Target, 'kind' | 'location'>,
-  kinds: readonly InvitationKind[] = [],
-  warn: (message: string) => void = () => undefined,
-): MailSetup {
-  const outboxDir = inCwd(options.outbox ?? (target.kind === 'local' ? join(dirname(target.location), 'outbox') : 'outbox'));
-  const smtpUrl = options.smtp?.trim() || undefined;
-  const from = options.mailFrom?.trim() || undefined;
-  // Checked now, before anything is written; nodemailer itself is loaded when it is needed.
-  if (smtpUrl !== undefined) parseSmtpUrl(smtpUrl);
+export function mailSetup(mail: MailSettings, warn: (message: string) => void = () => undefined): MailSetup {
+  const outboxDir = mail.outbox;
+  const smtp = mail.smtp;
+  const from = mail.from;
   // The sender is needed only by a run that sends (its preflight, before the first write): with
   // --no-invite, or the project's setting on, --smtp from the environment needs no --mail-from.
   const needSender = (): void => {
-    if (smtpUrl !== undefined && from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
+    if (smtp !== undefined && from === undefined) throw new UsageError('missing-mail-from', 'invitations go by SMTP, but no sender address is set', 'set --mail-from or JSM_MAIL_FROM');
   };
-  if (from !== undefined) parseSender(from);
-  const templates = loadTemplates({
-    kinds,
-    ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}),
-    ...(options.language !== undefined ? { language: options.language } : {}),
-  });
+  const templates = mail.templates;
   const domain = messageIdDomainFor(from);
-  const smtpName = options.smtpName !== undefined ? parseSmtpName(options.smtpName) : undefined;
   let password: Promise<Secret | undefined> | null = null;
-  const smtpPassword = () => (password ??= smtpUrl === undefined ? Promise.resolve(undefined) : readSmtpPassword(options.smtpPasswordFile, io().env, warn, io().cwd));
+  const smtpPassword = () => (password ??= smtp === undefined ? Promise.resolve(undefined) : readSmtpPassword(smtp.passwordFile, io().env, warn, io().cwd));
   let mailer: Promise<Mailer> | null = null;
   return {
     mailer: () => {
       needSender();
       mailer ??= Promise.all([import('../mail/index.js'), smtpPassword()]).then(([{ createMailer }, pass]) =>
         createMailer({
-          ...(smtpUrl ? { smtpUrl } : {}),
+          ...(smtp ? { smtpUrl: smtp.url } : {}),
           ...(from ? { from } : {}),
           ...(pass !== undefined ? { smtpPassword: pass } : {}),
-          ...(smtpName !== undefined ? { smtpName } : {}),
+          ...(smtp?.name !== undefined ? { smtpName: smtp.name } : {}),
           outboxDir,
           templates,
         }),
       );
       return mailer;
     },
-    outbox: smtpUrl ? null : outboxDir,
+    outbox: smtp ? null : outboxDir,
     messageId: (project, key, kind) => messageIdFor(project, key, kind, domain),
     templates,
-    forInvitations: (project) => (options.portalUrl !== undefined ? { ...project, portalUrl: options.portalUrl } : project),
+    forInvitations: (project) => (mail.portalUrl !== undefined ? { ...project, portalUrl: mail.portalUrl } : project),
     preflight: async () => {
       needSender();
-      if (smtpUrl === undefined) return prepareOutbox(outboxDir);
+      if (smtp === undefined) return prepareOutbox(outboxDir);
       const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);
       await checkSmtp({
-        url: smtpUrl,
+        url: smtp.url,
         from: from ?? '',
         ...(pass !== undefined ? { password: pass } : {}),
-        ...(smtpName !== undefined ? { name: smtpName } : {}),
+        ...(smtp.name !== undefined ? { name: smtp.name } : {}),
       });
       return async () => undefined;
     },

@@ -18,7 +18,8 @@ import type { Colors } from './colors.js';
 import type { Output } from './output.js';
 import { askConfirm, canConfirm } from './prompts.js';
 import { fmt, plural } from './render.js';
-import { organizationOption, printRowRun, runRowsOutcome, withOrganizations, type RowRunOptions } from './run-rows.js';
+import type { CommandResult } from './result.js';
+import { rowRunResult, runRowsOutcome, withOrganizations, type RowRunOptions } from './run-rows.js';
 
 /** The SHA-256 of a file's bytes, in hex. */
 export async function inputDigest(path: string): Promise<string> {
@@ -33,8 +34,7 @@ export async function inputDigest(path: string): Promise<string> {
 }
 
 /** Reads the input once more and plans against the target as it is now (nothing is written). */
-export async function planFromInput(open: () => Promise<CsvReader>, target: Target, settings: DesiredSettings, organization: readonly string[]): Promise<DesiredPlan> {
-  const extra = organizationOption(organization);
+export async function planFromInput(open: () => Promise<CsvReader>, target: Target, settings: DesiredSettings, extra: readonly string[]): Promise<DesiredPlan> {
   const reader = await open();
   try {
     const rows = candidates(reader.batches);
@@ -59,15 +59,13 @@ export async function runDesired(
   finished?: (ok: boolean) => Promise<void>,
   /** Whether to ask in a terminal before removals (no --yes). */
   ask = false,
-): Promise<number> {
+): Promise<CommandResult> {
   const n = plan.counts;
   if (ask && n.remove + n.leave > 0 && canConfirm()) {
     const question = `Remove ${plural(n.remove, 'customer')} from ${project.key} and end ${plural(n.leave, 'organization membership')}${n.invite > 0 ? `, and send ${plural(n.invite, 'invitation')}` : ''}? Accounts stay.`;
     out.always(renderDesired(plan, out.errColor, `${options.command} into ${project.key}:`, null).replace(/\nNothing was written and nothing was sent\.$/, ''));
     if (!(await askConfirm(question))) {
-      out.note('Nothing was written and nothing was sent.');
-      out.jsonResult({ ok: false, command: options.command, target: target.kind, project: project.key, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
-      return 130;
+      return { outcome: 'stopped', json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } }, notes: ['Nothing was written and nothing was sent.'] };
     }
     // Asked once: the row run does not ask again about the invitations.
     const { confirm: _asked, ...rest } = options;
@@ -102,8 +100,8 @@ export async function runDesired(
   // same file gives them again); a failed row, invitation or removal is for a run of it again to finish.
   const complete = went && summary.totals.failed === 0 && summary.invitations.failed === 0 && problems.length === 0;
   if (!run.declined) await finished?.(complete);
-  const text = plan.sync ? `Removed from ${project.key}: ${plural(removed, 'customer')}; organization memberships ended: ${fmt(left)}. Accounts are never deleted or deactivated.` : undefined;
-  return printRowRun(run, out, text === undefined ? {} : { text });
+  const text = `Removed from ${project.key}: ${plural(removed, 'customer')}; organization memberships ended: ${fmt(left)}. Accounts are never deleted or deactivated.`;
+  return rowRunResult(run, plan.sync ? { text: () => text } : {});
 }
 
 /** How many changes the words of a plan list before counting the rest. */

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { messageOf, RunError, UsageError } from '../core/errors.js';
+import { RunError, UsageError } from '../core/errors.js';
+import { envelope } from './result.js';
+import { contradictoryFlags } from './contradictions.js';
 import { applyConfig, configFileApplies, loadConfig } from './config.js';
 import { exitCodeSet, io as runIo, withIo, type CliIo } from './io.js';
 import { withTestHooks } from '../util/test-hooks.js';
@@ -168,25 +170,11 @@ export function secretOptionHint(message: string): string | undefined {
   return 'passwords and tokens are never option values (ps and shell history would show them): a customer password by --password-stdin, --password-file or --generate-password; JSM credentials in JSM_TOKEN, JSM_PASSWORD or their _FILE variables; the SMTP password in JSM_SMTP_PASSWORD or --smtp-password-file';
 }
 
-/** Flags that contradict each other: giving two of a group is a usage error, whatever their order. */
-const CONTRADICTIONS: readonly (readonly string[])[] = [
-  ['--verification', '--no-verification'],
-  ['--no-invite', '--defer-invites'],
-  ['--password-stdin', '--password-file', '--generate-password'],
-  ['--json', '--html'],
-];
-
+/** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */
 function checkContradictions(argv: readonly string[], command: string): void {
-  const given = new Set<string>();
-  for (const arg of argv) {
-    if (arg === '--') break;
-    if (arg.startsWith('--')) given.add(arg.split('=')[0] as string);
-  }
-  for (const group of CONTRADICTIONS) {
-    const both = group.filter((flag) => given.has(flag));
-    if (both.length > 1) {
-      throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
-    }
+  const both = contradictoryFlags(argv);
+  if (both !== undefined) {
+    throw Object.assign(new UsageError('conflicting-options', `${both.join(' and ')} contradict each other: give one`), { commandPath: command });
   }
 }
 
@@ -267,11 +255,11 @@ function groupWithoutCommand(program: Command, path: string | undefined, argv: r
   return after.some((word) => names.has(word)) ? undefined : command;
 }
 
-/** The one JSON object of an error that came before or around a command (under --json). */
-async function printError(command: string, error: RunError, json: boolean, words: boolean): Promise<void> {
-  const { Output } = await import('./output.js');
+/** An error that came before or around a command: rendered as a command's own (result.ts); with `words` false, its JSON object only. */
+async function printError(command: string, error: unknown, json: boolean, words: boolean): Promise<number> {
+  const [{ Output }, { renderFailure }] = await Promise.all([import('./output.js'), import('./action.js')]);
   const out = new Output({ json, quiet: false }, runIo().stdout, words ? runIo().stderr : ({ write: () => true, isTTY: false } as never));
-  out.error(command, error);
+  return renderFailure(out, command, error);
 }
 
 /**
@@ -293,7 +281,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   io.interrupts.attach(
     io.stderr,
     (signal) => {
-      if (json) io.stdout.write(`${JSON.stringify({ ok: false, command: name(), error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }, null, 2)}\n`);
+      if (json) io.stdout.write(`${JSON.stringify(envelope(name(), false, { error: { code: 'interrupted', message: `${signal}: stopped before the command finished; what was done is recorded` } }), null, 2)}\n`);
     },
     () => stopNow(130),
   );
@@ -340,13 +328,6 @@ async function runProgram(argv: string[], state: RunState, json: boolean, name: 
       }
       return 2;
     }
-    if (error instanceof RunError) {
-      await printError(tagged ?? name(), error, json, true);
-      return error.exitCode;
-    }
-    const message = messageOf(error);
-    await printError(name(), new UsageError('internal-error', `internal error: ${message}`, 'set JSM_PROVISION_DEBUG=1 to see where, and report it with that output'), json, true);
-    if (io.env.JSM_PROVISION_DEBUG && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
-    return 1;
+    return printError(error instanceof RunError ? (tagged ?? name()) : name(), error, json, true);
   }
 }

@@ -13,21 +13,9 @@ export interface ProjectOption {
   project?: string;
 }
 
-export interface MailOptions {
-  smtp?: string;
-  smtpPasswordFile?: string;
-  smtpName?: string;
-  mailFrom?: string;
-  outbox?: string;
-  /** `--template-dir` / `JSM_TEMPLATE_DIR`: absent, the built-in templates. */
-  templateDir?: string;
-  /** `--language`: for customers whose row names no language. */
-  language?: string;
-  /** `--portal-url` / `JSM_PORTAL_URL`: the portal invitations link to (checked: an http(s) URL). */
-  portalUrl?: string;
-}
+import { DEFAULT_STORE } from './target-setting.js';
 
-export const DEFAULT_STORE = './jsm-store.json';
+export { DEFAULT_STORE };
 
 export function addCommonOptions(command: Command): Command {
   return command

@@ -1,4 +1,4 @@
-import { errorBody, RunError } from '../core/errors.js';
+import type { RunError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { colors, type Colors } from './colors.js';
 import { io, type OutStream } from './io.js';
@@ -79,12 +79,6 @@ export class Output {
   /** Always shown on stderr, whatever the flags: for a secret shown once, an error. */
   always(text: string): void {
     this.stderr.write(`${safeText(text, this.errColor.level > 0)}\n`);
-  }
-
-  /** An error that stopped the command: words on stderr, and the JSON error object under --json. */
-  error(command: string, error: RunError): void {
-    this.errorWords(error);
-    if (this.json) this.stdout.write(`${safeJson(JSON.stringify({ ok: false, command, error: errorBody(error) }, null, 2))}\n`);
   }
 
   /** An error's words on stderr ("error: …", then its hint), whatever the flags: also where the JSON object has it already. */

@@ -2,27 +2,28 @@ import type { Plan } from '../core/plan.js';
 import { errorBody, RunError, TargetError, UsageError } from '../core/errors.js';
 import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
-import { checkOrganizations } from '../core/organizations.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
 import type { Target } from '../core/target.js';
 import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../core/types.js';
-import { checkRestDelivery, mailSetup, newRunId } from './context.js';
-import type { MailOptions } from './options.js';
+import type { InvitationsSetting, MailSettings } from './settings.js';
 import type { Output } from './output.js';
 import { plural, renderPlan, renderSummary } from './render.js';
+import type { Colors } from './colors.js';
+import type { CommandResult, Outcome } from './result.js';
 import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from './report.js';
 import { TerminalReporter } from './reporter.js';
-import { asRun } from './signals.js';
+import { SendSession } from './send-session.js';
 
-export interface RowRunOptions extends MailOptions {
+/** What a row run takes of a command's settings (settings.ts), and what the command adds. */
+export interface RowRunOptions {
   command: string;
   kind: InvitationKind;
-  noInvite: boolean;
-  defer: boolean;
+  invitations: InvitationsSetting;
   dryRun: boolean;
-  report?: string;
+  mail: MailSettings;
+  report?: string | undefined;
   /** The files the run reads (besides the store): the report must not be one of them. */
   inputs?: readonly string[];
   /** Keep invalid and duplicate rows in the returned rows (a command writing its own report needs them). */
@@ -32,10 +33,10 @@ export interface RowRunOptions extends MailOptions {
   /** Asks before writing when the plan sends invitations (import commands, in a terminal). */
   confirm?: (plan: Plan, text: string) => Promise<boolean>;
   mailConcurrency?: number;
-  /** `--organization`: organizations every row joins too. */
-  organization?: string[];
+  /** `--organization` (checked by settings.ts): organizations every row joins too. */
+  organization: readonly string[];
   /** false: `--no-create-organizations`. */
-  createOrganizations?: boolean;
+  createOrganizations: boolean;
 }
 
 /** What a row run ended with: the core's outcome, plus what the CLI around it saw. */
@@ -58,53 +59,57 @@ export interface RowRun {
   target: Target['kind'];
 }
 
-/** The one exit code of a row run (docs/contract.md, "Exit codes"). */
-export function exitCodeFor(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): number {
+/** What became of a row run (result.ts gives its exit code: docs/contract.md, "Exit codes"). */
+export function rowRunOutcome(run: Pick<RowRun, 'declined' | 'interrupted' | 'summary'> & { endedWith?: RunError | undefined }): Outcome {
   // Declined at the confirmation: the person stopped the run before anything was written, as
-  // Ctrl-C at the question does (130), not a run that finished with problems (1).
-  if (run.declined) return 130;
-  if (run.interrupted) return 130;
-  // The target refused the run part-way: 3, as a refusal before the first row is.
-  if (run.endedWith instanceof TargetError) return 3;
-  return run.summary.ok ? 0 : 1;
+  // Ctrl-C at the question does, not a run that finished with problems.
+  if (run.declined) return 'stopped';
+  if (run.interrupted) return 'stopped';
+  // The target refused the run part-way, as a refusal before the first row is.
+  if (run.endedWith instanceof TargetError) return 'refused';
+  return run.summary.ok ? 'done' : 'problems';
 }
 
 /**
- * Prints a row run: the one JSON object (with `extra` keys beside the summary's), or the human
- * summary (with `extraText` after it), then what stopped it. Returns the exit code.
+ * A row run as a command's result: the summary's keys (with `extra` keys beside them) under
+ * --json, or the human summary (with `extraText` after it), then what stopped it.
  */
-export function printRowRun(run: RowRun, out: Output, extra: { json?: Record<string, unknown>; text?: string } = {}): number {
+export function rowRunResult(run: RowRun, extra: { json?: Record<string, unknown>; text?: (c: Colors) => string } = {}): CommandResult {
+  const outcome = rowRunOutcome(run);
   if (run.declined) {
-    out.note('Nothing was written and nothing was sent.');
-    out.jsonResult({ ok: false, command: run.command, target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } });
-    return exitCodeFor(run);
+    return { outcome, json: { target: run.target, project: run.summary.project, error: { code: 'declined', message: 'the run was not confirmed: nothing was written and nothing was sent' } }, notes: ['Nothing was written and nothing was sent.'] };
   }
-  out.jsonResult({ ...run.summary, ...(extra.json ?? {}) });
-  if (!out.json && !out.quiet) {
-    const text = renderSummary(run.summary, out.color, run.where);
-    out.result(extra.text !== undefined ? `${text}\n${extra.text}` : text);
-    // Invitations that failed in earlier runs are still owed: a re-run that changes nothing says so.
-    const earlier = (run.failedInProject ?? 0) - run.summary.invitations.failed;
-    if (earlier > 0) out.note(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
-  } else if (!out.json && !run.summary.ok && !run.interrupted) {
+  // `ok` and `command` are the result path's (result.ts); the rest is the summary as the core made it.
+  const { ok: _ok, command: _command, ...summary } = run.summary;
+  const notes: string[] = [];
+  // Invitations that failed in earlier runs are still owed: a re-run that changes nothing says so.
+  const earlier = (run.failedInProject ?? 0) - run.summary.invitations.failed;
+  if (earlier > 0) notes.push(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
+  if (run.interrupted) notes.push('Interrupted: what was done is recorded. Run the same command again to finish.');
+  return {
+    outcome,
+    json: { ...summary, ...(extra.json ?? {}) },
     // --quiet prints only errors: rows that went wrong are, so a run that exits 1 says why (stderr).
-    out.always(renderSummary(run.summary, out.errColor, run.where));
-  }
-  if (run.endedWith) out.errorWords(run.endedWith);
-  if (run.interrupted) out.note('Interrupted: what was done is recorded. Run the same command again to finish.');
-  return exitCodeFor(run);
+    text: (c) => {
+      const text = renderSummary(run.summary, c, run.where);
+      return extra.text !== undefined ? `${text}\n${extra.text(c)}` : text;
+    },
+    ...(run.interrupted ? {} : { quietWords: (c: Colors) => renderSummary(run.summary, c, run.where) }),
+    notes,
+    errors: run.endedWith ? [run.endedWith] : [],
+  };
 }
 
-/** Runs rows through the one pipeline and prints the outcome (add-customer, import-csv). */
+/** Runs rows through the one pipeline (add-customer, import-csv): its result, and its rows. */
 export async function runRows(
   source: RowSource,
   target: Target,
   project: ProjectInfo,
   options: RowRunOptions,
   out: Output,
-): Promise<{ code: number; rows: RowResult[] }> {
+): Promise<{ result: CommandResult; rows: RowResult[] }> {
   const run = await runRowsOutcome(source, target, project, options, out);
-  return { code: printRowRun(run, out), rows: run.rows };
+  return { result: rowRunResult(run), rows: run.rows };
 }
 
 /**
@@ -118,56 +123,51 @@ export async function runRowsOutcome(
   options: RowRunOptions,
   out: Output,
 ): Promise<RowRun> {
-  const mail = mailSetup(options, target, [options.kind], (message) => out.warn(message));
+  const session = new SendSession(options.mail, target, project, out, [options.kind]);
   const settings: RunSettings = {
     command: options.command,
-    // The project as invitations name it (--portal-url wins over the target's portal).
-    project: mail.forInvitations(project),
+    project: session.project,
     kind: options.kind,
-    noInvite: options.noInvite,
-    defer: options.defer,
+    // The core's policy takes the one setting as its two questions (invitation-policy.ts).
+    noInvite: options.invitations === 'none',
+    defer: options.invitations === 'defer',
     dryRun: options.dryRun,
-    createOrganizations: options.createOrganizations !== false,
+    createOrganizations: options.createOrganizations,
   };
-  const extraOrganizations = organizationOption(options.organization);
+  const extraOrganizations = options.organization;
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {
-    await checkReportPath(options.report, runFiles(target, options.inputs ?? [], options.smtpPasswordFile));
+    await checkReportPath(options.report, runFiles(target, options.inputs ?? [], options.mail.smtp?.passwordFile));
     report = ReportWriter.open(options.report);
   }
   // Whether this run sends: the one policy, asked for a new customer (nothing is sent by a dry run).
   const sends = decideForRun(settings, 'new').action === 'send';
   const willSend = !options.dryRun && sends;
   // A dry run refuses what the real run would refuse: a REST run with nowhere to send invitations.
-  if (sends) checkRestDelivery(target, options);
-  let undoOutbox = async () => undefined as void;
+  if (sends) session.checkRoute();
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
   try {
     if (!options.dryRun && target.kind === 'local') await checkStoreFolder(target.location);
-    if (willSend) undoOutbox = await mail.preflight();
+    if (willSend) await session.preflight();
     const confirm = options.confirm;
     const sink = report;
     const onRejected = options.keepRejected ? undefined : sink ? (row: RowResult) => sink.add(row) : () => undefined;
-    const language = mail.templates.defaultLanguage;
+    const language = options.mail.templates.defaultLanguage;
     const withLang = language === undefined ? source : withLanguage(source, language);
     const rows = extraOrganizations.length === 0 ? withLang : withOrganizations(withLang, extraOrganizations);
-    outcome = await asRun((signal) => runImport(rows, settings, {
+    outcome = await session.run((ports) => runImport(rows, settings, {
+      ...ports,
       target,
-      mailer: mail.mailer,
-      outbox: mail.outbox,
-      messageId: mail.messageId,
       reporter,
-      runId: newRunId(),
-      signal,
       ...(onRejected ? { onRejected } : {}),
       keepRows: options.keepRows ?? options.report !== undefined,
       ...(confirm
         ? {
             confirm: (plan: Plan) => {
               reporter.stop();
-              return confirm(plan, renderPlan(plan, out.errColor, mail.outbox));
+              return confirm(plan, renderPlan(plan, out.errColor, session.outbox));
             },
           }
         : {}),
@@ -175,16 +175,16 @@ export async function runRowsOutcome(
     }));
   } catch (error) {
     await report?.discard();
-    await undoOutbox();
+    await session.undo();
     throw error;
   } finally {
     reporter.stop();
-    await mail.close();
+    await session.close();
   }
-  for (const note of mail.templates.notes()) out.note(note);
+  session.notes();
   // An outbox folder made for invitations that none of the rows needed goes again (if still empty).
   // A declined run sent nothing either (its summary counts what it would have sent).
-  if (outcome.declined || outcome.summary.invitations.sent === 0) await undoOutbox();
+  if (outcome.declined || outcome.summary.invitations.sent === 0) await session.undo();
   const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
   const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
   if (outcome.declined) {
@@ -235,17 +235,6 @@ async function* mapRows(source: RowSource, change: (row: CandidateRow) => Candid
 /** `--language` for the rows that name none, so that a deferred invitation keeps it in the ledger. */
 function withLanguage(source: RowSource, language: string): RowSource {
   return mapRows(source, (row) => (row.language === undefined || row.language.trim() === '' ? { ...row, language } : row));
-}
-
-/** `--organization` values, checked before anything is read or written. */
-export function organizationOption(values: readonly string[] | undefined): string[] {
-  // `--organization "$ORG"` with the variable unset: said, not silently nothing.
-  if (values?.some((value) => value.trim() === '')) {
-    throw new UsageError('bad-organization', '--organization is empty', 'give the organization\'s name (is the variable it comes from set?), or leave the option out');
-  }
-  const checked = checkOrganizations(values);
-  if (!checked.ok) throw new UsageError('bad-organization', `--organization: ${checked.reason}`);
-  return checked.names;
 }
 
 /** `--organization` for every row, after the row's own (the first spelling seen wins). */

@@ -261,6 +261,19 @@ export class TemplateSet {
     return this.texts.has(kind);
   }
 
+  /** This set, when it has the default template of each kind; else UsageError naming the missing file. */
+  need(kinds: readonly InvitationKind[]): this {
+    for (const kind of kinds) {
+      if (this.texts.has(kind)) continue;
+      throw new UsageError(
+        'missing-template',
+        `the template folder ${printable(this.dir)} has no ${kind}.txt, which ${kind === 'verify' ? "import-mail's verification messages need" : 'invitations need'}`,
+        `add ${kind}.txt (first line "Subject: ...", a blank line, the body); languages fall back to it`,
+      );
+    }
+    return this;
+  }
+
   /** The template for a language: itself, then less specific (pt-BR -> pt), then the default. */
   choose(kind: InvitationKind, language: string | undefined): { text: TextTemplate; html: HtmlTemplate | undefined; language: string | null } {
     const wanted = language ?? this.defaultLanguage;
@@ -388,16 +401,7 @@ export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
       throw badTemplate(html.file, null, `there is no ${key}.txt beside it, which gives the subject and the text part`, `add ${key}.txt, or remove ${path.basename(html.file)}`);
     }
   }
-  for (const kind of opts.kinds ?? []) {
-    if (!texts.has(kind)) {
-      throw new UsageError(
-        'missing-template',
-        `the template folder ${printable(dir)} has no ${kind}.txt, which ${kind === 'verify' ? "import-mail's verification messages need" : 'invitations need'}`,
-        `add ${kind}.txt (first line "Subject: ...", a blank line, the body); languages fall back to it`,
-      );
-    }
-  }
-  return new TemplateSet(dir, builtIn, texts, htmls, language);
+  return new TemplateSet(dir, builtIn, texts, htmls, language).need(opts.kinds ?? []);
 }
 
 /** The built-in templates, checked like any folder; read once per call (a run calls it once). */

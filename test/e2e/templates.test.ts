@@ -38,6 +38,13 @@ describe('--template-dir', () => {
     expect(sink.messages).toHaveLength(0);
   });
 
+  it('the template folder is checked with the options: before the CSV is read or the store opened', async () => {
+    // Neither the CSV nor the store of another folder exists: the template folder is what is said.
+    const r = await runCli(['import-csv', 'missing.csv', '--project', 'ITH', '--template-dir', 'no-such-folder', '--target', 'elsewhere/store.json', '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, command: 'import-csv', error: { code: 'missing-template-dir', message: expect.stringMatching(/no-such-folder does not exist$/) } });
+  });
+
   it('a language column (Locale) picks each customer\'s template with fallbacks; --language fills blank cells; a bad code is a row error', async () => {
     const csv = [
       'email,name,Locale',

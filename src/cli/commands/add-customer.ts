@@ -11,6 +11,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../prompts.js';
 import { runRows } from '../run-rows.js';
 import { addAccountMatchOption, addOrganizationOptions } from './import-csv.js';
@@ -44,7 +45,7 @@ Examples:
     .action(action('add-customer', addCustomer));
 }
 
-async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
+async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResult> {
   // Parse: every option checked and typed once (contradictory flags are usage errors here).
   const options = parseSettings(addCustomerSchema, raw);
   const interactive = canPrompt();
@@ -75,17 +76,18 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
       // Nothing to ask of a password that would be ignored: an existing account's is never changed.
       const { password, generated } = await choosePassword(options, interactive && !exists, out);
       const row: CandidateRow = { line: 1, email, fullName, ...(password ? { password } : {}) };
-      const { code, rows } = await runRows(
+      const { result, rows } = await runRows(
         oneRow(row),
         target,
         project,
         {
-          ...options,
           command: 'add-customer',
           kind: 'welcome',
-          noInvite: !options.invite,
-          defer: options.deferInvites,
+          invitations: options.invitations,
           dryRun: false,
+          mail: options.mail,
+          organization: options.organization,
+          createOrganizations: options.createOrganizations,
           // The one row is read below (a generated password is shown only if it was created).
           keepRows: true,
         },
@@ -100,7 +102,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<number> {
           out.warn(`${email} was not created, so the generated password was not used`);
         }
       }
-      return code;
+      return result;
     },
   );
 }

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { z } from 'zod';
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { StalePlan, UsageError } from '../../core/errors.js';
 import { parsePlanFile, staleness, type PlanFile } from '../../core/plan-file.js';
@@ -9,35 +8,14 @@ import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../action.js';
-import { inCwd, io } from '../io.js';
 import { lockedFileOf, openTarget } from '../context.js';
 import { inputDigest, planFromInput, runDesired } from '../desired-run.js';
-import { WHOLE_NUMBERS } from '../numbers.js';
-import { addCommonOptions, addMailOptions, wholeNumber, type CommonOptions } from '../options.js';
+import { inCwd, io } from '../io.js';
+import { addCommonOptions, addMailOptions, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import { common, flag, parseSettings, portalUrlSetting, text, usageCheck } from '../settings.js';
-import { reportFormat } from '../report.js';
+import type { CommandResult } from '../result.js';
+import { applySchema, classifyTarget, mailSettings, parseSettings } from '../settings.js';
 import { importRunOptions } from './import-csv.js';
-
-const applySchema = z
-  .object({
-    ...common,
-    smtp: text,
-    smtpPasswordFile: text,
-    smtpName: text,
-    mailFrom: text,
-    outbox: text,
-    templateDir: text,
-    language: text,
-    portalUrl: portalUrlSetting(),
-    yes: flag,
-    report: text,
-    concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY),
-  })
-  .superRefine((settings, ctx) => {
-    const report = settings.report;
-    if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
-  });
 
 export function applyCommand(): Command {
   return addCommonOptions(
@@ -91,11 +69,14 @@ function stale(plan: string, changes: readonly string[], what: string): StalePla
   return new StalePlan('stale-plan', `${printable(plan)} no longer holds: ${what}${named !== '' ? `: ${named}${more}` : ''}; nothing was written`, 'make a new plan (import-csv ... --plan) and review it');
 }
 
-async function runApply(out: Output, raw: CommonOptions, path: string): Promise<number> {
-  const settings = parseSettings(applySchema, raw);
+async function runApply(out: Output, raw: CommonOptions, path: string): Promise<CommandResult> {
+  const { smtp, smtpPasswordFile, smtpName, mailFrom, outbox, templateDir, language, portalUrl, ...settings } = parseSettings(applySchema, raw);
   const saved = await readPlan(path);
   const { input, options } = saved;
-  const spec = settings.target?.trim() || saved.target.location;
+  // The plan's target, unless --target (JSM_TARGET) names one: then it must be the same.
+  const given = settings.target.kind !== 'local' || settings.target.given;
+  const target = given ? settings.target : classifyTarget(saved.target.location);
+  const mail = mailSettings({ smtp, smtpPasswordFile, smtpName, mailFrom, outbox, templateDir, language, portalUrl }, target, ['welcome']);
   // The input as the plan read it: its passwords are read again; another file is another plan.
   const sha256 = await inputDigest(inCwd(input.path)).catch((error: unknown) => {
     if (!(error instanceof UsageError) || error.code !== 'file-not-found') throw error;
@@ -114,36 +95,27 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
       ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
     });
-  const folder = progressFolder(await lockedFileOf({ target: spec }));
+  const folder = progressFolder(await lockedFileOf(target));
   const progress = await readProgress(folder, saved.id);
   if (progress?.state === 'applied') throw stale(path, [], `it was applied already (${progress.at})`);
-  const importSettings = {
-    ...settings,
-    target: spec,
-    project: saved.target.project,
-    invite: !options.noInvite,
-    deferInvites: options.defer,
-    dryRun: false,
-    organization: options.organization,
-    createOrganizations: options.createOrganizations,
-    ...(options.matchAccounts !== null ? { matchAccounts: options.matchAccounts as 'email' | 'username' | 'jsm-username' } : {}),
-  };
+  const invitations = options.noInvite ? ('none' as const) : options.defer ? ('defer' as const) : ('send' as const);
+  const matchAccounts = options.matchAccounts === 'email' || options.matchAccounts === 'username' || options.matchAccounts === 'jsm-username' ? options.matchAccounts : undefined;
   return withTarget(
-    () => openTarget(importSettings, out),
-    async (target) => {
-      if (target.location !== saved.target.location) {
-        throw new UsageError('plan-target-mismatch', `${printable(path)} was made for ${printable(saved.target.location)}, and --target names ${printable(target.location)}`, 'leave out --target (apply uses the plan\'s), or make a plan for this target');
+    () => openTarget({ target, concurrency: settings.concurrency, ...(settings.lockWait !== undefined ? { lockWait: settings.lockWait } : {}), ...(matchAccounts !== undefined ? { matchAccounts } : {}) }, out),
+    async (opened) => {
+      if (opened.location !== saved.target.location) {
+        throw new UsageError('plan-target-mismatch', `${printable(path)} was made for ${printable(saved.target.location)}, and --target names ${printable(opened.location)}`, "leave out --target (apply uses the plan's), or make a plan for this target");
       }
-      const project = await target.getProject(saved.target.project);
-      const run = importRunOptions('apply', 'welcome', importSettings, out);
-      const desired = { command: 'apply', project, kind: 'welcome' as const, noInvite: run.noInvite, defer: run.defer, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
-      const fresh = await planFromInput(open, target, desired, options.organization);
+      const project = await opened.getProject(saved.target.project);
+      const run = importRunOptions('apply', 'welcome', { yes: settings.yes, invitations, dryRun: false, mail, report: settings.report, concurrency: settings.concurrency, organization: options.organization, createOrganizations: options.createOrganizations }, out);
+      const desired = { command: 'apply', project, kind: 'welcome' as const, noInvite: options.noInvite, defer: options.defer, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
+      const fresh = await planFromInput(open, opened, desired, options.organization);
       const resuming = progress?.state === 'started';
       const changes = staleness(saved, fresh, resuming);
-      if (changes.length > 0) throw stale(path, changes, `the target changed since the plan was made`);
+      if (changes.length > 0) throw stale(path, changes, 'the target changed since the plan was made');
       // Durable before the first write: a killed apply is finished by the same apply.
       await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
-      return runDesired(target, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
+      return runDesired(opened, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
         if (ok) await writeProgress(folder, saved.id, 'applied', new Date(io().now()).toISOString());
       }, !settings.yes);
     },

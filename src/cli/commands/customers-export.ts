@@ -9,6 +9,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { safeText, type Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { plural } from '../render.js';
 import { csvCell } from '../report.js';
 import { common, flag, parseSettings, projectOption, text } from '../settings.js';
@@ -62,7 +63,7 @@ export function exportCsv(rows: readonly ExportRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-async function runExport(out: Output, raw: CommonOptions): Promise<number> {
+async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(exportSchema, raw);
   const output = options.output === undefined ? undefined : inCwd(options.output);
   if (output !== undefined) await checkOutput(output, options.force);
@@ -75,13 +76,10 @@ async function runExport(out: Output, raw: CommonOptions): Promise<number> {
       if (output === undefined) {
         // The data itself: as it is into a pipe or file; on a terminal, without its escape sequences.
         io().stdout.write(io().stdout.isTTY ? safeText(csv, false) : csv);
-        out.note(`${plural(rows.length, 'customer')} of ${project.key} exported`);
-        return 0;
+        return { outcome: 'done', notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
       }
       await writeFileAtomically(output, csv);
-      out.jsonResult({ ok: true, command: 'customers export', target: target.kind, project: project.key, count: rows.length, output });
-      out.result(`${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}`);
-      return 0;
+      return { outcome: 'done', json: { target: target.kind, project: project.key, count: rows.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
     },
   );
 }

@@ -11,6 +11,7 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { common, flag, parseSettings, projectOption, text } from '../settings.js';
 
@@ -98,7 +99,7 @@ function totals(results: readonly RemovalResult[]): Record<string, number> {
   return { emails: results.length, removed: count('removed'), notACustomer: count('not-a-customer'), invalid: count('invalid'), duplicate: count('duplicate'), failed: count('failed') };
 }
 
-async function runRemove(out: Output, raw: CommonOptions & { maxRemovals?: string }): Promise<number> {
+async function runRemove(out: Output, raw: CommonOptions & { maxRemovals?: string }): Promise<CommandResult> {
   const options = parseSettings(removeSchema, raw);
   const inputs = await readInputs(options.email, options.file);
   if (inputs.length === 0) throw new UsageError('missing-emails', `--file ${printable(options.file ?? '')} holds no email: nothing was removed`, 'give a CSV with an email column, or one email per line');
@@ -108,27 +109,25 @@ async function runRemove(out: Output, raw: CommonOptions & { maxRemovals?: strin
       const project = await resolveProject(target, options.project);
       const plan = await planRemoval(target, project, inputs, options.maxRemovals);
       const due = plan.results.filter((r) => r.status === 'removed').length;
-      const head = { command: 'customers remove', target: target.kind, project: project.key, dryRun: options.dryRun };
+      const head = { target: target.kind, project: project.key, dryRun: options.dryRun };
       if (!options.dryRun && due > 0 && !options.yes && canConfirm()) {
         if (!(await askConfirm(`Remove ${due} customer(s) from ${project.key} (and from ${plannedLeaves(plan)} organization membership(s))? Their accounts stay.`))) {
-          out.note('Nothing was removed.');
-          out.jsonResult({ ok: false, ...head, error: { code: 'declined', message: 'the removal was not confirmed: nothing was removed' } });
-          return 130;
+          return { outcome: 'stopped', json: { ...head, error: { code: 'declined', message: 'the removal was not confirmed: nothing was removed' } }, notes: ['Nothing was removed.'] };
         }
       }
       const outcome = options.dryRun ? { results: plan.results, left: plannedLeaves(plan) } : await applyRemoval(target, plan);
       const problems = outcome.results.filter((r) => r.status === 'invalid' || r.status === 'duplicate' || r.status === 'failed');
-      const ok = problems.length === 0;
-      out.jsonResult({
-        ok,
-        ...head,
+      return {
+        outcome: problems.length === 0 ? 'done' : 'problems',
+        json: {
+          ...head,
         totals: totals(outcome.results),
         organizations: { left: outcome.left },
         results: outcome.results.map((r) => ({ line: r.line, email: r.email, status: r.status, organizations: r.organizations, reason: r.reason ?? null })),
-        problems: problems.map((r) => ({ line: r.line, email: r.email, status: r.status, reason: r.reason ?? '' })),
-      });
-      out.result(renderText(project.key, options.dryRun, outcome.results, outcome.left));
-      return ok ? 0 : 1;
+          problems: problems.map((r) => ({ line: r.line, email: r.email, status: r.status, reason: r.reason ?? '' })),
+        },
+        text: renderText(project.key, options.dryRun, outcome.results, outcome.left),
+      };
     },
   );
 }

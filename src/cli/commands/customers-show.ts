@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { errorBody, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { suppressedReason } from '../../core/invitation-policy.js';
 import { printable } from '../../core/printable.js';
 import type { Target } from '../../core/target.js';
@@ -10,10 +10,12 @@ import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import { failed, type CommandResult } from '../result.js';
 import { columns } from '../render.js';
-import { common, oneEmail, parseSettings, projectOption } from '../settings.js';
+import { common, oneEmail, parseSettings, projectOption, usageCheck } from '../settings.js';
 
-const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string() });
+/** `--email` checked as one person's address, with the other settings. */
+const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string().transform((value, ctx) => usageCheck(ctx, () => oneEmail(value)) ?? z.NEVER) });
 
 export function customersShowCommand(): Command {
   const command = new Command('show')
@@ -46,9 +48,9 @@ export async function findShown(target: Target, project: ProjectInfo, key: strin
   return { customer, organizations: organizations.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), invitation };
 }
 
-async function showCustomer(out: Output, raw: CommonOptions): Promise<number> {
+async function showCustomer(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(customersShowSchema, raw);
-  const email = oneEmail(options.email);
+  const { email } = options;
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -60,13 +62,9 @@ async function showCustomer(out: Output, raw: CommonOptions): Promise<number> {
         // Exit 1, not 2: the command worked and the answer is "no such customer" (2 is for a
         // command that could not ask: usage or configuration).
         const unknown = new UsageError('unknown-customer', message, hint);
-        out.jsonResult({ ok: false, command: 'customers show', target: target.kind, project: project.key, error: errorBody(unknown) });
-        out.errorWords(unknown);
-        return 1;
+        return failed(unknown, { target: target.kind, project: project.key }, 'problems');
       }
-      out.jsonResult({ ok: true, command: 'customers show', target: target.kind, project: project.key, ...renderShownJson(shown) });
-      out.result(renderShownText(project.key, shown));
-      return 0;
+      return { outcome: 'done', json: { target: target.kind, project: project.key, ...renderShownJson(shown) }, text: renderShownText(project.key, shown) };
     },
   );
 }

@@ -6,6 +6,7 @@ import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { columns, plural } from '../render.js';
 import { addExportCommand } from './customers-export.js';
 import { addRemoveCommand } from './customers-remove.js';
@@ -21,7 +22,7 @@ export function customersCommand(): Command {
   return customers;
 }
 
-async function listCustomers(out: Output, raw: CommonOptions): Promise<number> {
+async function listCustomers(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
@@ -30,16 +31,12 @@ async function listCustomers(out: Output, raw: CommonOptions): Promise<number> {
       const customers: CustomerView[] = [];
       // The account name stays inside (removals use it): the listing's JSON keys are as before.
       for await (const { account: _account, ...customer } of target.listCustomers(project)) customers.push(customer);
-      out.jsonResult({ ok: true, command: 'customers list', target: target.kind, project: project.key, count: customers.length, customers });
-      if (customers.length === 0) {
-        out.result(`${project.key} has no customers yet`);
-        return 0;
-      }
+      const json = { target: target.kind, project: project.key, count: customers.length, customers };
+      if (customers.length === 0) return { outcome: 'done', json, text: `${project.key} has no customers yet` };
       const lines = columns(
         customers.map((c) => [c.email, `${c.fullName}${c.mustChangePassword ? '  (must change password at first login)' : c.passwordSet ? '  (password set)' : ''}`]),
       );
-      out.result([...lines, `${plural(customers.length, 'customer')} in ${project.key}`].join('\n'));
-      return 0;
+      return { outcome: 'done', json, text: [...lines, `${plural(customers.length, 'customer')} in ${project.key}`].join('\n') };
     },
   );
 }

@@ -8,13 +8,12 @@ import { configLocation } from '../config.js';
 import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
-import { doctorSchema, parseSettings, type DoctorSettings } from '../settings.js';
+import { outcomeOf, type CommandResult, type Outcome } from '../result.js';
+import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
 import { io, runArgs } from '../io.js';
 
-/** What `doctor` found out, as `--json` prints it (one object). */
+/** What `doctor` found out, as `--json` prints it after `ok` and `command` (result.ts adds those). */
 export interface DoctorReport {
-  ok: boolean;
-  command: 'doctor';
   target: 'local' | 'rest';
   location: string;
   /** Where the target came from: `--target`, `JSM_TARGET`, `config` (the file or its profile), or `default`. */
@@ -53,20 +52,26 @@ function sourceOf(command: Command, name: string, flag: string, variable: string
   }
 }
 
-async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<number> {
+async function runDoctor(out: Output, raw: CommonOptions, command: Command): Promise<CommandResult> {
   const options = parseSettings(doctorSchema, raw);
   const spec = options.target?.trim() || DEFAULT_STORE;
-  const rest = /^https?:\/\//i.test(spec);
+  // Classified as every command does (settings.ts); a target that cannot be is the first problem found.
+  let setting: TargetSetting | undefined;
+  let refused: unknown;
+  try {
+    setting = classifyTarget(options.target);
+  } catch (error) {
+    refused = error;
+  }
+  const rest = setting !== undefined && setting.kind !== 'local';
   const report: DoctorReport = {
-    ok: true,
-    command: 'doctor',
     target: rest ? 'rest' : 'local',
     location: spec,
     targetFrom: sourceOf(command, 'target', '--target', 'JSM_TARGET'),
     config: configLocation(runArgs(), io().env, io().cwd),
     project: options.project ?? null,
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
-    ledger: await ledgerOf(options),
+    ledger: await ledgerOf(setting ?? { kind: 'local', path: spec, given: true }),
     mail: mailRoute(options, rest),
     credentials: { source: rest ? credentialSource(io().env) : null, works: null, user: null, jsmVersion: null },
     problems: [],
@@ -79,7 +84,8 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   };
   let target: Target | undefined;
   try {
-    target = await openTarget(options, out);
+    if (setting === undefined) throw refused;
+    target = await openTarget({ target: setting, lockWait: options.lockWait }, out);
     report.location = target.location;
   } catch (error) {
     problem(rest ? 'credentials' : 'target', error);
@@ -94,19 +100,15 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   await checkMail(options, report, problem);
   const first = report.problems[0];
   if (first !== undefined) {
-    report.ok = false;
     report.error = { code: first.code, message: first.message, ...(first.hint !== undefined ? { hint: first.hint } : {}) };
   }
-  out.jsonResult(report);
-  out.result(renderDoctor(report));
-  for (const error of errors) out.errorWords(error);
-  return doctorExitCode(errors);
+  return { outcome: doctorOutcome(errors), json: { ...report }, text: renderDoctor(report), errors };
 }
 
-/** 2 when a setting cannot work (configuration); else 3 when the target refused; else 0. */
-export function doctorExitCode(errors: readonly RunError[]): number {
-  if (errors.some((e) => e.exitCode === 2)) return 2;
-  return errors.length > 0 ? 3 : 0;
+/** Unusable when a setting cannot work (configuration, exit 2); else refused when the target refused (3); else done. */
+export function doctorOutcome(errors: readonly RunError[]): Outcome {
+  if (errors.some((e) => outcomeOf(e) === 'unusable')) return 'unusable';
+  return errors.length > 0 ? 'refused' : 'done';
 }
 
 async function checkTarget(target: Target, options: DoctorSettings, report: DoctorReport, problem: (check: 'target' | 'credentials' | 'project', error: unknown) => void): Promise<void> {
@@ -155,7 +157,9 @@ function mailRoute(options: DoctorSettings, rest: boolean): DoctorReport['mail']
 async function checkMail(options: DoctorSettings, report: DoctorReport, problem: (check: 'mail', error: unknown) => void): Promise<void> {
   if (report.mail.route === 'none') return;
   try {
-    const setup = mailSetup(options, { kind: report.target, location: report.location }, [], () => undefined);
+    const where: TargetSetting = report.target === 'local' ? { kind: 'local', path: report.location, given: true } : { kind: 'dc', baseUrl: report.location };
+    const settings = mailSettings(options, where, []);
+    const setup = mailSetup(settings, () => undefined);
     report.mail.outbox = setup.outbox;
     if (report.mail.route === 'smtp') {
       await setup.preflight();
@@ -199,7 +203,7 @@ export function renderDoctor(r: DoctorReport): string {
   lines.push(['mail', mail]);
   const width = Math.max(...lines.map(([k]) => k.length));
   const body = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
-  body.push(r.ok ? 'all well' : `${r.problems.length} problem(s): see below`);
+  body.push(r.problems.length === 0 ? 'all well' : `${r.problems.length} problem(s): see below`);
   return body.join('\n');
 }
 

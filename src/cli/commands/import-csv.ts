@@ -2,13 +2,14 @@ import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
 import { inCwd, io } from '../io.js';
-import { MAX_ROW_CHARS, nameColumnNote, openCsv, parseMapOption } from '../../csv/index.js';
+import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
-import { runRows } from '../run-rows.js';
+import { runRows, type RowRunOptions } from '../run-rows.js';
 import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../../core/errors.js';
@@ -112,14 +113,13 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<number> {
+async function importCsv(out: Output, raw: CommonOptions, file: string): Promise<CommandResult> {
   // Parse: every option checked and typed once, before anything is read or written.
   const settings = parseSettings(importCsvSchema, raw);
-  const map = parseMapOption(settings.map);
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
   const open = () =>
     openCsv(file, {
-      map,
+      map: settings.map,
       from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
       ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
       ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
@@ -134,8 +134,8 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
       () => openTarget(settings, out),
       async (target) => {
         const project = await resolveProject(target, settings.project);
-        const { code } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
-        return code;
+        const { result } = await runRows(candidates(reader.batches), target, project, { ...importRunOptions('import-csv', 'welcome', settings, out), inputs: [file] }, out);
+        return result;
       },
     );
   } finally {
@@ -147,7 +147,7 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
  * `--sync` and `--plan`: the file is read twice (once to plan, once to do it), so it must be a
  * file; the plan is written, or rendered (--dry-run), or done at once (--sync alone).
  */
-async function desiredImport(out: Output, settings: ImportCsvSettings, file: string, open: () => Promise<CsvReader>): Promise<number> {
+async function desiredImport(out: Output, settings: ImportCsvSettings, file: string, open: () => Promise<CsvReader>): Promise<CommandResult> {
   const option = settings.plan !== undefined ? '--plan' : '--sync';
   if (file === '-') throw new UsageError('bad-input', `${option} reads the input twice (to plan, then to do it): standard input cannot be read again`, 'save it to a file and give that file');
   const first = await open();
@@ -155,38 +155,50 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
   first.close();
   if (nameless !== undefined) out.note(nameless);
   const sha256 = settings.plan !== undefined ? await inputDigest(inCwd(file)) : '';
-  if (settings.plan !== undefined) await checkPlanPath(settings.plan, file);
+  if (settings.plan !== undefined && inCwd(settings.plan) === inCwd(file)) {
+    throw new UsageError('bad-plan-path', `--plan ${printable(settings.plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
+  }
   return withTarget(
     () => openTarget(settings, out),
     async (target) => {
       const project = await resolveProject(target, settings.project);
       const run = importRunOptions('import-csv', 'welcome', settings, out);
-      const desired = { command: 'import-csv', project, kind: 'welcome' as const, noInvite: run.noInvite, defer: run.defer, dryRun: true, sync: settings.sync, ...(settings.maxRemovals !== undefined ? { maxRemovals: settings.maxRemovals } : {}) };
+      const desired = {
+        command: 'import-csv',
+        project,
+        kind: 'welcome' as const,
+        noInvite: settings.invitations === 'none',
+        defer: settings.invitations === 'defer',
+        dryRun: true,
+        sync: settings.sync,
+        ...(settings.maxRemovals !== undefined ? { maxRemovals: settings.maxRemovals } : {}),
+      };
       const plan = await planFromInput(open, target, desired, settings.organization);
-      if (settings.plan !== undefined || settings.dryRun) {
-        const written = settings.plan ?? null;
-        if (written !== null) {
-          const body = planFile(plan, {
-            id: randomUUID(),
-            createdAt: new Date(io().now()).toISOString(),
-            target: { kind: target.kind, location: target.location, project: project.key },
-            input: { path: file, sha256, map: parseMapOption(settings.map), delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
-            options: {
-              sync: settings.sync,
-              maxRemovals: settings.maxRemovals ?? null,
-              noInvite: run.noInvite,
-              defer: run.defer,
-              organization: settings.organization,
-              createOrganizations: settings.createOrganizations,
-              matchAccounts: settings.matchAccounts ?? null,
-            },
-          });
-          await writeFileAtomically(inCwd(written), `${JSON.stringify(body, null, 2)}\n`);
-        }
-        const ok = plan.problems.length === 0;
-        out.jsonResult({
-          ok,
-          command: 'import-csv',
+      if (settings.plan === undefined && !settings.dryRun) return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out, undefined, !settings.yes);
+      const written = settings.plan ?? null;
+      if (written !== null) {
+        const body = planFile(plan, {
+          id: randomUUID(),
+          createdAt: new Date(io().now()).toISOString(),
+          target: { kind: target.kind, location: target.location, project: project.key },
+          input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
+          options: {
+            sync: settings.sync,
+            maxRemovals: settings.maxRemovals ?? null,
+            noInvite: desired.noInvite,
+            defer: desired.defer,
+            organization: settings.organization,
+            createOrganizations: settings.createOrganizations,
+            matchAccounts: settings.matchAccounts ?? null,
+          },
+        });
+        await writeFileAtomically(inCwd(written), `${JSON.stringify(body, null, 2)}\n`);
+      }
+      const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
+      const head = `${settings.sync ? 'Sync' : 'Import'} plan for ${project.key} (${printable(where)}), from ${printable(file)}:`;
+      return {
+        outcome: plan.problems.length === 0 ? 'done' : 'problems',
+        json: {
           target: target.kind,
           project: project.key,
           dryRun: true,
@@ -197,35 +209,32 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
           invitations: { decision: plan.invitation.action, reason: plan.invitation.reason },
           ...(written === null ? { actions: plan.actions } : {}),
           problems: plan.problems,
-        });
-        const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
-        const head = `${settings.sync ? 'Sync' : 'Import'} plan for ${project.key} (${printable(where)}), from ${printable(file)}:`;
-        out.result(renderDesired(plan, out.color, head, written));
-        if (written !== null) out.note(`plan written to ${printable(written)}; do exactly it with: jsm-provision apply ${printable(written)}`);
-        return ok ? 0 : 1;
-      }
-      return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out, undefined, !settings.yes);
+        },
+        text: (c) => renderDesired(plan, c, head, written),
+        notes: written !== null ? [`plan written to ${printable(written)}; do exactly it with: jsm-provision apply ${printable(written)}`] : [],
+      };
     },
   );
 }
 
-/** The plan file must not be the input (nor the store): checked before anything is read from the target. */
-async function checkPlanPath(plan: string, input: string): Promise<void> {
-  if (inCwd(plan) === inCwd(input)) throw new UsageError('bad-plan-path', `--plan ${printable(plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
-}
-
-/** The row run's options from an import's typed settings. */
-export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: Omit<ImportSettings, 'report'> & { report?: string | undefined }, out: Output) {
+/** The row run's options from an import's settings (what the core needs, and the question to ask). */
+export function importRunOptions(
+  command: string,
+  kind: 'welcome' | 'verify',
+  settings: Pick<ImportSettings, 'yes' | 'invitations' | 'dryRun' | 'mail' | 'report' | 'concurrency' | 'organization' | 'createOrganizations'>,
+  out: Output,
+): RowRunOptions {
   const interactive = canConfirm() && !settings.yes;
   return {
-    ...settings,
     command,
     kind,
-    noInvite: !settings.invite,
-    defer: settings.deferInvites,
+    invitations: settings.invitations,
     dryRun: settings.dryRun,
+    mail: settings.mail,
     ...(settings.report !== undefined ? { report: settings.report } : {}),
     mailConcurrency: settings.concurrency,
+    organization: settings.organization,
+    createOrganizations: settings.createOrganizations,
     ...(interactive
       ? {
           confirm: async (_plan: unknown, text: string) => {
@@ -236,4 +245,3 @@ export function importRunOptions(command: string, kind: 'welcome' | 'verify', se
       : {}),
   };
 }
-

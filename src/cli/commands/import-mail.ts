@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { errorBody, UsageError } from '../../core/errors.js';
 import type { RunSummary } from '../../core/results.js';
 import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
+import type { Exclusions } from '../../mailbox/exclusions.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { printable } from '../../core/printable.js';
@@ -9,7 +10,9 @@ import type { Output } from '../output.js';
 import { checkReportPath, runFiles } from '../preflight.js';
 import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
 import { fmt, plural } from '../render.js';
-import { printRowRun, runRowsOutcome } from '../run-rows.js';
+import { rowRunResult, runRowsOutcome } from '../run-rows.js';
+import type { Colors } from '../colors.js';
+import type { CommandResult } from '../result.js';
 import type { CommonOptions } from '../options.js';
 import { importMailSchema, parseSettings } from '../settings.js';
 import { addImportOptions, importRunOptions } from './import-csv.js';
@@ -55,13 +58,13 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-async function importMail(out: Output, raw: CommonOptions, paths: string[]): Promise<number> {
+async function importMail(out: Output, raw: CommonOptions, paths: string[]): Promise<CommandResult> {
   // Parse: every option checked and typed once, before anything is read or written.
   const options = parseSettings(importMailSchema, raw);
   // Loaded here, not at start-up: mailparser is the slowest module to load, and only this command needs it.
-  const { MailTally, mailRows, parseExclusions, resolveSources } = await import('../../mailbox/index.js');
+  const { MailTally, mailRows, resolveSources } = await import('../../mailbox/index.js');
   const { mailReportRows, mailSummary } = await import('../../mailbox/outcome.js');
-  const exclusions = parseExclusions(options.exclude ?? []);
+  const exclusions = options.exclude ?? NO_EXCLUSIONS;
   if (options.exclude === undefined) {
     out.warn("no --exclude given: mail the team sent from the inbox itself would make the inbox a customer; give --exclude <the inbox's address or @domain>");
   }
@@ -75,7 +78,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   }
   const tally = new MailTally();
   const rows = mailRows(sources, { replyTo: options.replyTo, includeCc: options.includeCc, exclusions }, tally);
-  const { report, ...rest } = options;
+  const { report } = options;
   // The report is written by the one ReportWriter, with the `messages` column; skipped people are
   // known only once every message is read, so it gets all its rows at the end (nothing spilled).
   let writer: ReportWriter<MailReportLine> | undefined;
@@ -85,11 +88,11 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
       const project = await resolveProject(target, options.project);
       // Preflight of the report this command writes itself (runRowsOutcome checks the rest).
       if (report !== undefined) {
-        await checkReportPath(report, runFiles(target, paths, options.smtpPasswordFile));
+        await checkReportPath(report, runFiles(target, paths, options.mail.smtp?.passwordFile));
         writer = ReportWriter.open(report, MAIL_COLUMNS);
       }
       try {
-        return await runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', rest, out), keepRows: report !== undefined, keepRejected: report !== undefined }, out);
+        return await runRowsOutcome(rows, target, project, { ...importRunOptions('import-mail', 'verify', options, out), report: undefined, keepRows: report !== undefined, keepRejected: report !== undefined }, out);
       } catch (error) {
         await writer?.discard();
         throw error;
@@ -99,7 +102,7 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   // Declined at the confirmation: nothing was read into the store, and no summary to add to.
   if (run.declined) {
     await writer?.discard();
-    return printRowRun(run, out);
+    return rowRunResult(run);
   }
   const extra = mailSummary(tally);
   let done = run;
@@ -120,12 +123,14 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
     const more = extra.messages.ignoredFiles.length > 5 ? ` and ${extra.messages.ignoredFiles.length - 5} more` : '';
     out.note(`left alone: ${shown}${more} (neither an email message nor an mbox file)`);
   }
-  return printRowRun(done, out, { json: { ...extra }, text: renderMail(extra, done.summary, out) });
+  return rowRunResult(done, { json: { ...extra }, text: (c) => renderMail(extra, done.summary, c) });
 }
 
+/** No --exclude given (warned of). */
+const NO_EXCLUSIONS: Exclusions = { addresses: new Set(), domains: new Set(), subdomainsOf: new Set() };
+
 /** The mailbox's part of the human summary: messages read, and who was skipped and why. */
-function renderMail(extra: MailSummary, summary: RunSummary, out: Output): string {
-  const c = out.color;
+function renderMail(extra: MailSummary, summary: RunSummary, c: Colors): string {
   const m = extra.messages;
   const n = plural;
   const lines = [

@@ -13,6 +13,7 @@ import { addCommonOptions, addProjectOption, portalUrlOption, type CommonOptions
 import { common, flag, parseSettings, portalUrlSetting, projectOption, text, usageCheck } from '../settings.js';
 import { io } from '../io.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 
 /** The preview's settings, parsed once: the address checked, the language code normalised, the name folded. */
 const previewSchema = z
@@ -118,7 +119,7 @@ function shown(text: string): string {
     .join('\n');
 }
 
-async function previewInvitation(out: Output, raw: CommonOptions): Promise<number> {
+async function previewInvitation(out: Output, raw: CommonOptions): Promise<CommandResult> {
   // Parse: every option checked and typed once.
   const options = parseSettings(previewSchema, raw);
   const { email, language, name, mailFrom: from } = options;
@@ -161,9 +162,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
         subject: rendered.subject,
         messageId: message.messageId,
       };
-      out.jsonResult({
-        ok: true,
-        command: 'invitations preview',
+      const json = {
         target: target.kind,
         project: project.key,
         email: to,
@@ -174,13 +173,15 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
         templates: { text: rendered.textFile, html: rendered.htmlFile ?? null },
         message: { ...headers, text: rendered.text, html: rendered.html ?? null },
         sent: false,
-      });
+      };
       const fellBack = wanted !== undefined && rendered.language !== wanted ? ` (no ${kind}.${wanted} template: ${rendered.language ?? 'the default'} is used)` : '';
       out.note(`template ${printable(rendered.htmlFile && options.html ? rendered.htmlFile : rendered.textFile)}${fellBack}; nothing was sent`);
       // The message as it would be made now (From is this run's --mail-from, not the one it went with).
       if (recipient.status === 'sent') out.note(`${printable(to)} was sent this invitation already (${printable(message.messageId)}); this shows it as it would be made now`);
-      out.result(
-        [
+      return {
+        outcome: 'done',
+        json,
+        text: [
           `From: ${shown(headers.from)}`,
           `To: ${shown(headers.to)}`,
           `Subject: ${shown(headers.subject)}`,
@@ -189,8 +190,7 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<numbe
           '',
           shown(options.html ? (rendered.html ?? '') : rendered.text),
         ].join('\n'),
-      );
-      return 0;
+      };
     },
   );
 }

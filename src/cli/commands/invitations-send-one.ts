@@ -4,20 +4,21 @@ import { printable } from '../../core/printable.js';
 import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
 import { runIsLive } from '../../store/lock.js';
 import { withTarget } from '../action.js';
-import { checkRestDelivery, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { SendSession } from '../send-session.js';
 import type { Output } from '../output.js';
+import type { CommandResult, Outcome } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { storeStopped } from '../run-rows.js';
-import { oneEmail, type InvitationsSendSettings } from '../settings.js';
-import { asRun } from '../signals.js';
+import type { InvitationsSendSettings } from '../settings.js';
 
 /**
  * `invitations send --email E`: one person's invitation, under the project's setting as it is now.
  * Pending or failed: sent. In doubt: only with --in-doubt. Sent: only with --again (a new
  * Message-ID). Anything else stops before a write (exit 2) saying why and what to add.
  */
-export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }, ledger: LedgerPlace): Promise<number> {
-  const email = oneEmail(options.email);
+export async function sendOneInvitation(out: Output, options: InvitationsSendSettings & { email: string }, ledger: LedgerPlace): Promise<CommandResult> {
+  const email = options.email;
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -28,42 +29,39 @@ export async function sendOneInvitation(out: Output, options: InvitationsSendSet
         const where = plan.refusal.code === 'no-invitation' ? ` (ledger: ${ledger.path}${ledger.exists ? '' : ', which does not exist here'})` : '';
         throw new UsageError(plan.refusal.code, `${plan.refusal.message}${where}`, plan.refusal.hint);
       }
-      const mail = mailSetup(options, target, [plan.record.kind], (message) => out.warn(message));
+      const session = new SendSession(options.mail, target, project, out, [plan.record.kind]);
       let outcome: OneOutcome;
       try {
         if (plan.decision.action === 'send') {
-          checkRestDelivery(target, options);
           const what = `${plan.again ? 'Send again' : 'Send'} the ${plan.record.kind === 'verify' ? 'verification message' : 'invitation'} to ${plan.record.email} (${project.key}, now ${plan.view})?`;
-          if (!options.yes && canConfirm() && !(await askConfirm(what))) {
-            // Declined: as for the project-wide send, exit 130 (stopped by the person, nothing done).
-            out.note('Nothing was sent.');
-            out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
-            return 130;
-          }
-          await mail.preflight();
+          const go = await session.prepare(options.yes || !canConfirm() ? undefined : () => askConfirm(what));
+          // Declined: as for the project-wide send, exit 130 (stopped by the person, nothing done).
+          if (!go) return { outcome: 'stopped', json: { target: target.kind, project: project.key, email: plan.record.email, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
         }
-        const sendPlan = { ...plan, project: mail.forInvitations(project) };
-        outcome = await asRun((signal) => sendOne(sendPlan, { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }));
+        const sendPlan = { ...plan, project: session.project };
+        outcome = await session.run((ports) => sendOne(sendPlan, { ...ports, target }));
       } finally {
-        await mail.close();
+        await session.close();
       }
-      for (const note of mail.templates.notes()) out.note(note);
+      session.notes();
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
-      const code = oneExitCode(outcome);
-      out.jsonResult({ ...renderOneJson(target.kind, project.key, outcome, mail.outbox), ledger, ...(stopped ? { ok: false, error: errorBody(stopped) } : {}) });
-      const text = renderOneText(project.key, outcome, mail.outbox);
-      out.result(text);
-      if (out.quiet && !out.json && code === 1) out.always(text);
-      if (stopped) out.errorWords(stopped);
-      return code;
+      const result = oneOutcome(outcome);
+      const text = renderOneText(project.key, outcome, session.outbox);
+      return {
+        outcome: result,
+        json: { ...renderOneJson(target.kind, project.key, outcome, session.outbox), ledger, ...(stopped ? { error: errorBody(stopped) } : {}) },
+        text,
+        quietWords: () => text,
+        errors: stopped ? [stopped] : [],
+      };
     },
   );
 }
 
-/** 130 interrupted; 0 sent; 1 when it was not (failed, in doubt, suppressed by the project, taken by another run). */
-export function oneExitCode(outcome: OneOutcome): number {
-  if (outcome.interrupted) return 130;
-  return outcome.outcome === 'sent' && outcome.stopped === undefined ? 0 : 1;
+/** Stopped when interrupted; done when sent; problems when it was not (failed, in doubt, suppressed by the project, taken by another run). */
+export function oneOutcome(outcome: OneOutcome): Outcome {
+  if (outcome.interrupted) return 'stopped';
+  return outcome.outcome === 'sent' && outcome.stopped === undefined ? 'done' : 'problems';
 }
 
 /** The `--json` object: the invitation totals of this one send, and the person's outcome. */
@@ -71,8 +69,6 @@ export function renderOneJson(target: string, project: string, outcome: OneOutco
   const sent = outcome.outcome === 'sent';
   const reason = outcome.reason ?? (outcome.suppressedBy ? suppressedReason(outcome.suppressedBy) : undefined);
   return {
-    ok: sent && !outcome.interrupted,
-    command: 'invitations send',
     target,
     project,
     email: outcome.email,

@@ -6,15 +6,16 @@ import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { runIsLive } from '../../store/lock.js';
 import { action, withTarget } from '../action.js';
-import { checkRestDelivery, ledgerOf, mailSetup, newRunId, openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { ledgerOf, openTarget, resolveProject, type LedgerPlace } from '../context.js';
+import { SendSession } from '../send-session.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { sendOneInvitation } from './invitations-send-one.js';
 import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
 import type { Output } from '../output.js';
+import type { CommandResult, Outcome } from '../result.js';
 import { columns, plural } from '../render.js';
 import { storeStopped } from '../run-rows.js';
-import { asRun } from '../signals.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed'];
@@ -67,9 +68,9 @@ export function invitationsCommand(): Command {
   return invitations;
 }
 
-async function listInvitations(out: Output, raw: CommonOptions): Promise<number> {
+async function listInvitations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(invitationsListSchema, raw);
-  const ledger = await ledgerOf(options);
+  const ledger = await ledgerOf(options.target);
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
@@ -88,22 +89,19 @@ async function listInvitations(out: Output, raw: CommonOptions): Promise<number>
         updatedAt: r.updatedAt,
         reason: r.reason ?? (r.suppressedBy ? suppressedReason(r.suppressedBy) : null),
       }));
-      out.jsonResult({ ok: true, command: 'invitations list', target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows });
+      const json = { target: target.kind, project: project.key, ledger, count: rows.length, invitations: rows };
       const from = `(ledger: ${ledger.path})`;
-      if (rows.length === 0) out.result(`no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`);
-      else {
-        const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
-        out.result([...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n'));
-      }
-      return 0;
+      if (rows.length === 0) return { outcome: 'done', json, text: `no invitations${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}` };
+      const lines = columns(rows.map((r) => [r.status, r.email, `${r.fullName}${r.reason ? `  (${r.reason})` : ''}`]));
+      return { outcome: 'done', json, text: [...lines, `${plural(rows.length, 'invitation')}${options.status ? ` ${options.status}` : ''} in ${project.key} ${from}`].join('\n') };
     },
   );
 }
 
-async function sendInvitations(out: Output, raw: CommonOptions): Promise<number> {
+async function sendInvitations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   // Parse: every option checked and typed once.
   const options = parseSettings(invitationsSendSchema, raw);
-  const ledger = await ledgerOf(options);
+  const ledger = await ledgerOf(options.target);
   if (options.email !== undefined) return sendOneInvitation(out, { ...options, email: options.email }, ledger);
   return withTarget(
     () => openTarget(options, out),
@@ -112,40 +110,32 @@ async function sendInvitations(out: Output, raw: CommonOptions): Promise<number>
       noteMissingLedger(out, target.location, ledger);
       const listed = planResend(target, project, { inDoubt: options.inDoubt, failed: options.failed });
       const { due } = listed;
-      const mail = mailSetup(options, target, [...new Set(due.map((r) => r.kind))], (message) => out.warn(message));
-      // The project as the invitations name it (--portal-url wins over the target's portal).
-      const plan = { ...listed, project: mail.forInvitations(project) };
+      const session = new SendSession(options.mail, target, project, out, [...new Set(due.map((r) => r.kind))]);
+      const plan = { ...listed, project: session.project };
       let outcome: ResendOutcome;
       try {
         if (plan.decision.action === 'send' && due.length > 0) {
-          checkRestDelivery(target, options);
-          if (!options.yes && canConfirm() && !(await askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`))) {
-            // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
-            out.note('Nothing was sent.');
-            out.jsonResult({ ok: false, command: 'invitations send', target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } });
-            return 130;
-          }
-          // Preflight: the SMTP server takes the sender, or the outbox can be written, before any claim.
-          await mail.preflight();
+          const go = await session.prepare(options.yes || !canConfirm() ? undefined : () => askConfirm(`Send ${due.length} invitation(s) for ${project.key}?`));
+          // Declined: as for the imports, exit 130 (stopped by the person, nothing done) with the reason in `error`.
+          if (!go) return { outcome: 'stopped', json: { target: target.kind, project: project.key, error: { code: 'declined', message: 'the send was not confirmed: nothing was sent' } }, notes: ['Nothing was sent.'] };
         }
-        outcome = await asRun((signal) => resend(plan, { target, mailer: mail.mailer, messageId: mail.messageId, runId: newRunId(), signal }));
+        outcome = await session.run((ports) => resend(plan, { ...ports, target }));
       } finally {
-        await mail.close();
+        await session.close();
       }
-      for (const note of mail.templates.notes()) out.note(note);
+      session.notes();
       if (outcome.leftToOthers > 0) out.note(`${outcome.leftToOthers} invitation(s) were claimed by another run meanwhile (or are being sent by one): left to it`);
       const stopped = outcome.stopped === undefined ? undefined : storeStopped(outcome.stopped, '');
-      out.jsonResult({
-        ...renderResendJson(target.kind, project.key, outcome, mail.outbox, ledger),
-        ...(stopped ? { ok: false, error: errorBody(stopped) } : {}),
-      });
-      const text = renderResendText(project.key, due.length, outcome, mail.outbox, ledger);
-      out.result(text);
-      // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
-      if (out.quiet && !out.json && resendExitCode(outcome) === 1) out.always(text);
-      if (stopped) out.errorWords(stopped);
-      if (outcome.interrupted) out.note('Interrupted: the invitations not yet sent stay pending; run the same command again to send them.');
-      return resendExitCode(outcome);
+      const text = renderResendText(project.key, due.length, outcome, session.outbox, ledger);
+      return {
+        outcome: resendOutcome(outcome),
+        json: { ...renderResendJson(target.kind, project.key, outcome, session.outbox, ledger), ...(stopped ? { error: errorBody(stopped) } : {}) },
+        text,
+        // --quiet prints only errors: invitations that failed are, so an exit 1 says why (stderr).
+        quietWords: () => text,
+        errors: stopped ? [stopped] : [],
+        notes: outcome.interrupted ? ['Interrupted: the invitations not yet sent stay pending; run the same command again to send them.'] : [],
+      };
     },
   );
 }
@@ -162,11 +152,9 @@ function noteMissingLedger(out: Output, location: string, ledger: LedgerPlace): 
   );
 }
 
-/** The one JSON object of `invitations send` (pure). */
+/** The keys of `invitations send`'s JSON object after `ok` and `command` (pure). */
 export function renderResendJson(target: string, project: string, outcome: ResendOutcome, outbox: string | null, ledger: LedgerPlace): Record<string, unknown> {
   return {
-    ok: outcome.problems.length === 0 && !outcome.interrupted,
-    command: 'invitations send',
     target,
     project,
     ledger,
@@ -187,9 +175,9 @@ export function renderResendText(project: string, listed: number, outcome: Resen
   ].join('\n');
 }
 
-/** 130 interrupted; 1 when an invitation was not sent (listed in problems); else 0. */
-export function resendExitCode(outcome: ResendOutcome): number {
-  if (outcome.interrupted) return 130;
-  if (outcome.stopped !== undefined) return 1;
-  return outcome.problems.length === 0 ? 0 : 1;
+/** Stopped when interrupted; problems when an invitation was not sent (listed in problems) or the store stopped it; else done. */
+export function resendOutcome(outcome: ResendOutcome): Outcome {
+  if (outcome.interrupted) return 'stopped';
+  if (outcome.stopped !== undefined) return 'problems';
+  return outcome.problems.length === 0 ? 'done' : 'problems';
 }

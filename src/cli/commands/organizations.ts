@@ -5,6 +5,7 @@ import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
 import { parseSettings, projectScopedSchema } from '../settings.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 
 export function organizationsCommand(): Command {
   const organizations = new Command('organizations').description('customer organizations (companies, departments, clients)');
@@ -18,7 +19,7 @@ export function organizationsCommand(): Command {
   return organizations;
 }
 
-async function listOrganizations(out: Output, raw: CommonOptions): Promise<number> {
+async function listOrganizations(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
@@ -26,23 +27,12 @@ async function listOrganizations(out: Output, raw: CommonOptions): Promise<numbe
       const named = options.project !== undefined && options.project.trim() !== '';
       const project = named ? await resolveProject(target, options.project) : undefined;
       const organizations = await target.listOrganizations(project);
-      out.jsonResult({
-        ok: true,
-        command: 'organizations list',
-        target: target.kind,
-        ...(project ? { project: project.key } : {}),
-        count: organizations.length,
-        organizations,
-      });
+      const json = { target: target.kind, ...(project ? { project: project.key } : {}), count: organizations.length, organizations };
       const where = project ? project.key : printable(target.location);
-      if (organizations.length === 0) {
-        out.result(`${where} has no organizations yet`);
-        return 0;
-      }
+      if (organizations.length === 0) return { outcome: 'done', json, text: `${where} has no organizations yet` };
       const width = Math.min(40, Math.max(...organizations.map((o) => printable(o.name).length)));
       const lines = organizations.map((o) => `${printable(o.name).padEnd(width)}  ${o.members} member${o.members === 1 ? '' : 's'}`);
-      out.result([...lines, `${organizations.length} organization(s) in ${where}`].join('\n'));
-      return 0;
+      return { outcome: 'done', json, text: [...lines, `${organizations.length} organization(s) in ${where}`].join('\n') };
     },
   );
 }

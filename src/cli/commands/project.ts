@@ -8,6 +8,7 @@ import { openTarget, resolveProject } from '../context.js';
 import { addCommonOptions, addProjectOption, DEFAULT_STORE, type CommonOptions, type ProjectOption } from '../options.js';
 import { parseSettings, projectCreateSchema, projectScopedSchema, setNotificationsSchema } from '../settings.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
 
@@ -53,13 +54,12 @@ export function projectCommand(): Command {
   return project;
 }
 
-async function createProject(out: Output, raw: CommonOptions, rawKey: string): Promise<number> {
+async function createProject(out: Output, raw: CommonOptions, rawKey: string): Promise<CommandResult> {
   // Parse: the key and every option checked and typed once.
   const options = parseSettings(projectCreateSchema, { ...raw, key: rawKey }, { key: 'project key' });
   const { key, name } = options;
-  const spec = options.target?.trim() || DEFAULT_STORE;
   // The store's folder is made here, and only here: every other command names a missing store as such.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) await mkdir(dirname(resolve(spec)), { recursive: true });
+  if (options.target.kind === 'local') await mkdir(dirname(resolve(options.target.path)), { recursive: true });
   return withTarget(
     () => openTarget(options, out, { create: true }),
     async (target) => {
@@ -69,19 +69,23 @@ async function createProject(out: Output, raw: CommonOptions, rawKey: string): P
       // The same project again is no change (a setup script can run twice); another name is a mistake.
       const existing = (await target.listProjects()).find((p) => p.key === key);
       if (existing && existing.name === name) {
-        out.jsonResult({ ok: true, command: 'project create', target: target.kind, project: existing.key, created: false, projectDetails: existing });
-        out.result(`project ${existing.key} ("${existing.name}") already exists in ${target.location}; nothing changed`);
-        return 0;
+        return {
+          outcome: 'done',
+          json: { target: target.kind, project: existing.key, created: false, projectDetails: existing },
+          text: `project ${existing.key} ("${existing.name}") already exists in ${target.location}; nothing changed`,
+        };
       }
       const project = await target.createProject(key, name);
-      out.jsonResult({ ok: true, command: 'project create', target: target.kind, project: project.key, created: true, projectDetails: project });
-      out.result(`created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`);
-      return 0;
+      return {
+        outcome: 'done',
+        json: { target: target.kind, project: project.key, created: true, projectDetails: project },
+        text: `created project ${project.key} ("${project.name}") in ${target.location}; invitations are on`,
+      };
     },
   );
 }
 
-async function listProjects(out: Output, raw: CommonOptions): Promise<number> {
+async function listProjects(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
@@ -89,18 +93,18 @@ async function listProjects(out: Output, raw: CommonOptions): Promise<number> {
       const projects = await target.listProjects();
       const width = Math.max(0, ...projects.map((p) => p.key.length));
       const nameWidth = Math.max(0, ...projects.map((p) => p.name.length));
-      out.jsonResult({ ok: true, command: 'project list', target: target.kind, projects });
-      out.result(
-        projects.length === 0
+      return {
+        outcome: 'done',
+        json: { target: target.kind, projects },
+        text: projects.length === 0
           ? `no projects in ${target.location}: create one with \`jsm-provision project create KEY --name "Name"\``
           : projects.map((p) => `${p.key.padEnd(width)}  ${p.name.padEnd(nameWidth)}  ${p.sendVerificationEmails ? 'invitations on' : 'invitations off ("Do not send account verification emails" is on)'}`).join('\n'),
-      );
-      return 0;
+      };
     },
   );
 }
 
-async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
+async function showProject(out: Output, raw: ProjectOptions): Promise<CommandResult> {
   const options = parseSettings(projectScopedSchema, raw);
   return withTarget(
     () => openTarget(options, out),
@@ -110,9 +114,10 @@ async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
       const invitations = { pending: 0, inDoubt: 0, sending: 0, failed: 0, sent: 0, suppressed: 0 };
       const jsonKey: Record<InvitationView, keyof typeof invitations> = { pending: 'pending', 'in-doubt': 'inDoubt', sending: 'sending', failed: 'failed', sent: 'sent', suppressed: 'suppressed' };
       for (const record of target.ledger.list(project.key)) invitations[jsonKey[invitationView(record)]]++;
-      out.jsonResult({ ok: true, command: 'project show', target: target.kind, project: project.key, projectDetails: project, customers, invitations });
-      out.result(
-        [
+      return {
+        outcome: 'done',
+        json: { target: target.kind, project: project.key, projectDetails: project, customers, invitations },
+        text: [
           `${project.key}: ${project.name} (${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location})`,
           ...(project.jsmVersion ? [`  JSM version: ${project.jsmVersion}`] : []),
           ...(project.deskId ? [`  service desk id: ${project.deskId}`] : []),
@@ -120,13 +125,12 @@ async function showProject(out: Output, raw: ProjectOptions): Promise<number> {
           `  customers: ${customers ?? 'not known (this instance does not list a desk\'s customers over REST)'}`,
           `  invitations: ${invitations.pending} pending, ${invitations.inDoubt} in-doubt, ${invitations.sending > 0 ? `${invitations.sending} being sent now, ` : ''}${invitations.failed} failed, ${invitations.sent} sent, ${invitations.suppressed} suppressed`,
         ].join('\n'),
-      );
-      return 0;
+      };
     },
   );
 }
 
-async function setNotifications(out: Output, raw: ProjectOptions): Promise<number> {
+async function setNotifications(out: Output, raw: ProjectOptions): Promise<CommandResult> {
   const options = parseSettings(setNotificationsSchema, raw);
   const send = options.verification;
   return withTarget(
@@ -134,18 +138,12 @@ async function setNotifications(out: Output, raw: ProjectOptions): Promise<numbe
     async (target) => {
       const current = await resolveProject(target, options.project);
       const change = await target.setSendVerificationEmails(current.key, send);
-      out.jsonResult({
-        ok: true,
-        command: 'project set-notifications',
-        target: target.kind,
-        project: change.project.key,
-        projectDetails: change.project,
-        changed: change.previous !== send,
-        notes: change.notes,
-      });
       const changed = change.previous === send ? ' (it already was)' : '';
-      out.result([`${change.project.key}: ${settingLine(change.project)}${changed}`, ...change.notes.map((n) => `  ${n}`)].join('\n'));
-      return 0;
+      return {
+        outcome: 'done',
+        json: { target: target.kind, project: change.project.key, projectDetails: change.project, changed: change.previous !== send, notes: change.notes },
+        text: [`${change.project.key}: ${settingLine(change.project)}${changed}`, ...change.notes.map((n) => `  ${n}`)].join('\n'),
+      };
     },
   );
 }

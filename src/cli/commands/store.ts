@@ -7,6 +7,7 @@ import { lockedFileOf } from '../context.js';
 import { addCommonOptions, type CommonOptions } from '../options.js';
 import { commonSchema, parseSettings } from '../settings.js';
 import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
 import { inCwd } from '../io.js';
 
 /**
@@ -26,22 +27,22 @@ export function storeCommand(): Command {
   return store;
 }
 
-async function unlock(out: Output, raw: CommonOptions): Promise<number> {
+async function unlock(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(commonSchema, raw);
   const { breakLock } = await import('../../store/lock.js');
-  const file = await lockedFileOf(options);
+  const file = await lockedFileOf(options.target);
   // A local store that is not there (and no lock of it either) is named, as by every other command.
-  if (!/^https?:\/\//i.test(options.target?.trim() ?? '') && !existsSync(file) && !existsSync(`${file}.lock`)) {
+  if (options.target.kind === 'local' && !existsSync(file) && !existsSync(`${file}.lock`)) {
     throw new UsageError('no-store', `no store at ${file}`, 'check --target (JSM_TARGET): the store is the file given there');
   }
   const broken = await breakLock(file);
   if (broken === null) {
-    out.jsonResult({ ok: true, command: 'store unlock', file, lock: `${file}.lock`, removed: false, owner: null });
-    out.result(`${inCwd(file)} is not locked: nothing to do`);
-    return 0;
+    return { outcome: 'done', json: { file, lock: `${file}.lock`, removed: false, owner: null }, text: `${inCwd(file)} is not locked: nothing to do` };
   }
   const { owner, state, lockPath } = broken;
-  out.jsonResult({ ok: true, command: 'store unlock', file, lock: lockPath, removed: true, owner: { pid: owner.pid, host: owner.host, since: new Date(owner.at).toISOString() } });
-  out.result(`removed the lock ${lockPath}: it was ${describeOwner(owner, state, lockPath, null)}`);
-  return 0;
+  return {
+    outcome: 'done',
+    json: { file, lock: lockPath, removed: true, owner: { pid: owner.pid, host: owner.host, since: new Date(owner.at).toISOString() } },
+    text: `removed the lock ${lockPath}: it was ${describeOwner(owner, state, lockPath, null)}`,
+  };
 }
