@@ -127,7 +127,13 @@ export function mailSettings(raw: RawMail, target: TargetSetting, kinds: readonl
   const from = raw.mailFrom?.trim() || undefined;
   if (from !== undefined) parseSender(from);
   const name = raw.smtpName !== undefined ? parseSmtpName(raw.smtpName) : undefined;
-  const templates = loadTemplates({ kinds, ...(raw.templateDir !== undefined ? { dir: raw.templateDir, cwd: io().cwd } : {}), ...(raw.language !== undefined ? { language: raw.language } : {}) });
+  const templates = loadTemplates({
+    kinds,
+    // JSM Cloud's built-in texts have no password line (a custom domain is swapped when it opens: SendSession).
+    ...(target.kind === 'cloud' ? { builtIn: 'cloud' as const } : {}),
+    ...(raw.templateDir !== undefined ? { dir: raw.templateDir, cwd: io().cwd } : {}),
+    ...(raw.language !== undefined ? { language: raw.language } : {}),
+  });
   return {
     ...(url !== undefined ? { smtp: { url, ...(name !== undefined ? { name } : {}), ...(raw.smtpPasswordFile !== undefined ? { passwordFile: raw.smtpPasswordFile } : {}) } } : {}),
     ...(from !== undefined ? { from } : {}),

@@ -77,7 +77,8 @@ export function importCsvCommand(): Command {
       `
 Columns are found by their header, whatever the case, spaces, - and _: email (email, email address,
 e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, an
-optional password (stored only as a hash, or sent only to JSM; the customer must change it), and an
+optional password (stored only as a hash, or sent only to JSM; the customer must change it; JSM
+Cloud sets none: a password with a value stops a Cloud run before any write), and an
 optional language (language, lang, locale: it picks the invitation's template, e.g. de or pt-BR),
 and optional organizations (organization, organisation, org: several separated by ";").
 Contact exports of Google (E-mail 1 - Value), Outlook, Thunderbird, Salesforce, HubSpot and Zendesk
