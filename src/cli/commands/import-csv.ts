@@ -1,23 +1,23 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { inCwd, io } from '../io.js';
+import { inCwd, io } from '../io/io.js';
 import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { askConfirm, canConfirm } from '../prompts.js';
-import { runRows, type RowRunOptions } from '../run-rows.js';
-import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
+import { runRows, type RowRunOptions } from '../runs/run-rows.js';
+import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings/settings.js';
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../../core/errors.js';
 import { planFile } from '../../core/plan-file.js';
 import { printable } from '../../core/printable.js';
 import type { CsvReader } from '../../csv/index.js';
 import { writeFileAtomically } from '../../util/atomic-file.js';
-import { inputDigest, planFromInput, renderDesired, runDesired } from '../desired-run.js';
+import { inputDigest, planFromInput, renderDesired, runDesired } from '../runs/desired-run.js';
 
 /** The options import-csv and import-mail share (docs/contract.md). */
 export function addImportOptions(command: Command): Command {
