@@ -5,15 +5,15 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
-import { inCwd } from '../io.js';
+import { inCwd } from '../io/io.js';
 import { readFailure } from '../../util/atomic-file.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../options.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { askConfirm, canConfirm } from '../prompts.js';
-import { common, flag, parseSettings, projectOption, text } from '../settings.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
+import { common, flag, parseSettings, projectOption, text } from '../settings/settings.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -60,9 +60,15 @@ also leaves the project's organizations (organizations of other projects are lef
 More than max(5, 10% of the project's customers) removals are refused (exit 2) unless
 --max-removals allows them. Results per email: removed, not-a-customer, invalid, duplicate, failed.
 
+Review first: --dry-run lists who would be removed and the organizations they would leave, and
+changes nothing; the same command without it then does that. To keep a whole list right instead
+(removals and additions, reviewed as one plan): import-csv FILE --sync --plan plan.json, then
+apply plan.json (refused with exit 4 when JSM changed since the plan).
+
 Examples:
-  $ jsm-provision customers remove --project ITH --email fred@example.com --dry-run
-  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json`,
+  $ jsm-provision customers remove --project ITH --file leavers.csv --dry-run
+  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json
+  $ jsm-provision customers remove --project ITH --email fred@example.com`,
     )
     .action(action('customers remove', runRemove));
 }

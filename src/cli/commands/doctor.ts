@@ -3,14 +3,14 @@ import { errorBody, RunError, TargetError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
 import type { RestTarget } from '../../targets/rest/index.js';
 import { parseSmtpUrl } from '../../mail/smtp-url.js';
-import { action } from '../action.js';
-import { configLocation } from '../config.js';
-import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
-import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import { outcomeOf, type CommandResult, type Outcome } from '../result.js';
-import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
-import { io, runArgs } from '../io.js';
+import { action } from '../program/action.js';
+import { configLocation } from '../settings/config.js';
+import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../runs/context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import { outcomeOf, type CommandResult, type Outcome } from '../io/result.js';
+import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings/settings.js';
+import { io, runArgs } from '../io/io.js';
 
 /** What `doctor` found out, as `--json` prints it after `ok` and `command` (result.ts adds those). */
 export interface DoctorReport {

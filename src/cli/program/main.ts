@@ -1,26 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RunError, UsageError } from '../core/errors.js';
-import { envelope } from './result.js';
-import { contradictoryFlags } from './contradictions.js';
-import { applyConfig, configFileApplies, loadConfig } from './config.js';
-import { exitCodeSet, io as runIo, runArgs, withIo, type CliIo } from './io.js';
-import { withTestHooks } from '../util/test-hooks.js';
+import { RunError, UsageError } from '../../core/errors.js';
+import { envelope } from '../io/result.js';
+import { contradictoryFlags } from '../settings/contradictions.js';
+import { applyConfig, configFileApplies, loadConfig } from '../settings/config.js';
+import { exitCodeSet, io as runIo, runArgs, withIo, type CliIo } from '../io/io.js';
+import { withTestHooks } from '../../util/test-hooks.js';
 
 /**
  * The commands, in the order help lists them. Each one's module (with its schemas, csv-parse,
  * mail, targets) is loaded only when it runs: `--version` loads none, `import-csv` only its own.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  project: async () => (await import('./commands/project.js')).projectCommand(),
-  'add-customer': async () => (await import('./commands/add-customer.js')).addCustomerCommand(),
-  'import-csv': async () => (await import('./commands/import-csv.js')).importCsvCommand(),
-  'import-mail': async () => (await import('./commands/import-mail.js')).importMailCommand(),
-  customers: async () => (await import('./commands/customers.js')).customersCommand(),
-  invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
-  store: async () => (await import('./commands/store.js')).storeCommand(),
-  organizations: async () => (await import('./commands/organizations.js')).organizationsCommand(),
-  doctor: async () => (await import('./commands/doctor.js')).doctorCommand(),
+  project: async () => (await import('../commands/project.js')).projectCommand(),
+  'add-customer': async () => (await import('../commands/add-customer.js')).addCustomerCommand(),
+  'import-csv': async () => (await import('../commands/import-csv.js')).importCsvCommand(),
+  'import-mail': async () => (await import('../commands/import-mail.js')).importMailCommand(),
+  apply: async () => (await import('../commands/apply.js')).applyCommand(),
+  customers: async () => (await import('../commands/customers.js')).customersCommand(),
+  invitations: async () => (await import('../commands/invitations.js')).invitationsCommand(),
+  store: async () => (await import('../commands/store.js')).storeCommand(),
+  organizations: async () => (await import('../commands/organizations.js')).organizationsCommand(),
+  doctor: async () => (await import('../commands/doctor.js')).doctorCommand(),
 };
 
 /** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */
@@ -33,7 +34,7 @@ function commandsFor(argv: readonly string[]): string[] {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -60,8 +61,9 @@ JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_PORTAL_URL, JSM_STATE_DIR, JSM_
 NO_COLOR; each command's --help lists those it reads.
 Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
 failed, or the report could not be written; 2 usage, configuration or unreadable input (nothing
-written); 3 the target refused the run; 130 interrupted, or a confirmation answered "n" (what was
-done is recorded).`,
+written); 3 the target refused the run; 4 a plan is stale: the target or the input changed since it
+was made, or it was applied already (nothing written); 130 interrupted, or a confirmation answered
+"n" (what was done is recorded).`,
     );
   const names = all ? Object.keys(COMMANDS) : commandsFor(argv);
   for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);
@@ -297,7 +299,7 @@ function groupWithoutCommand(program: Command, path: string | undefined, argv: r
 
 /** An error that came before or around a command: rendered as a command's own (result.ts); with `words` false, its JSON object only. */
 async function printError(command: string, error: unknown, json: boolean, words: boolean): Promise<number> {
-  const [{ Output }, { renderFailure }] = await Promise.all([import('./output.js'), import('./action.js')]);
+  const [{ Output }, { renderFailure }] = await Promise.all([import('../io/output.js'), import('./action.js')]);
   const out = new Output({ json, quiet: false }, runIo().stdout, words ? runIo().stderr : ({ write: () => true, isTTY: false } as never));
   return renderFailure(out, command, error);
 }

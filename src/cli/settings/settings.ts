@@ -1,22 +1,22 @@
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
-import { DEFAULT_CONCURRENCY } from '../core/pool.js';
-import { emailProblem, nameProblem } from '../core/validate.js';
-import { checkPortalUrl } from '../mail/compose.js';
-import { reportFormat } from './report.js';
+import { UsageError } from '../../core/errors.js';
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
+import { emailProblem, nameProblem } from '../../core/validate.js';
+import { checkPortalUrl } from '../../mail/compose.js';
+import { reportFormat } from '../io/report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 import { classifyTarget, type TargetSetting } from './target-setting.js';
 import { dirname, join } from 'node:path';
-import { inCwd, io } from './io.js';
-import { checkOrganizations } from '../core/organizations.js';
-import type { InvitationKind } from '../core/types.js';
-import { parseSender } from '../mail/compose.js';
-import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
-import { loadTemplates, type TemplateSet } from '../mail/templates.js';
+import { inCwd, io } from '../io/io.js';
+import { checkOrganizations } from '../../core/organizations.js';
+import type { InvitationKind } from '../../core/types.js';
+import { parseSender } from '../../mail/compose.js';
+import { parseSmtpName, parseSmtpUrl } from '../../mail/smtp-url.js';
+import { loadTemplates, type TemplateSet } from '../../mail/templates.js';
 import { VALUE_CONTRADICTIONS, type ContradictionInput } from './contradictions.js';
-import { parseMapOption } from '../csv/headers.js';
-import { parseExclusions } from '../mailbox/exclusions.js';
+import { parseMapOption } from '../../csv/headers.js';
+import { parseExclusions } from '../../mailbox/exclusions.js';
 
 export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
 
@@ -235,8 +235,16 @@ export const importCsvSchema = z
     delimiter: text,
     encoding: text,
     maxRowChars: wholeNumber(...WHOLE_NUMBERS.maxRowChars).optional(),
+    sync: flag,
+    plan: text,
+    maxRemovals: wholeNumber(0, 100_000_000).optional(),
   })
   .superRefine(checkImport)
+  .superRefine((settings, ctx) => {
+    if (settings.plan !== undefined && settings.plan.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'empty', params: { code: 'bad-option', message: '--plan is empty: give the file the plan is written to', hint: 'e.g. --plan plan.json' } });
+    }
+  })
   .transform((settings, ctx) => importSettings(withMail(settings, ctx, ['welcome'])));
 
 export const importMailSchema = z
@@ -252,6 +260,19 @@ export const importMailSchema = z
   })
   .superRefine(checkImport)
   .transform((settings, ctx) => importSettings(withMail(settings, ctx, ['verify'])));
+
+/**
+ * `apply PLAN`: the plan names the target, the project, the input and what is asked of the
+ * invitations; apply is given the mail route (raw here: its defaults depend on the plan's target,
+ * see `mailSettings`) and the run's own options.
+ */
+export const applySchema = z
+  .object({ ...common, ...mail, yes: flag, report: text, concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY) })
+  .superRefine((settings, ctx) => {
+    const report = settings.report;
+    if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
+  });
+export type ApplySettings = z.output<typeof applySchema>;
 
 export type ImportCsvSettings = z.output<typeof importCsvSchema>;
 export type ImportMailSettings = z.output<typeof importMailSchema>;

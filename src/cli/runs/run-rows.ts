@@ -1,19 +1,19 @@
-import type { Plan } from '../core/plan.js';
-import { errorBody, RunError, TargetError, UsageError } from '../core/errors.js';
-import { decideForRun } from '../core/invitation-policy.js';
-import { printable } from '../core/printable.js';
-import { runImport, type RunOutcome } from '../core/run.js';
-import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
-import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../core/target.js';
-import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../core/types.js';
-import type { InvitationsSetting, MailSettings } from './settings.js';
-import type { Output } from './output.js';
-import { plural, renderPlan, renderSummary } from './render.js';
-import type { Colors } from './colors.js';
-import type { CommandResult, Outcome } from './result.js';
+import type { Plan } from '../../core/plan.js';
+import { errorBody, RunError, TargetError, UsageError } from '../../core/errors.js';
+import { decideForRun } from '../../core/invitation-policy.js';
+import { printable } from '../../core/printable.js';
+import { runImport, type RunOutcome } from '../../core/run.js';
+import type { RowResult, RunSettings, RunSummary } from '../../core/results.js';
+import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../../core/target.js';
+import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../../core/types.js';
+import type { InvitationsSetting, MailSettings } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import { plural, renderPlan, renderSummary } from '../io/render.js';
+import type { Colors } from '../io/colors.js';
+import type { CommandResult, Outcome } from '../io/result.js';
 import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
-import { ReportWriter } from './report.js';
-import { TerminalReporter } from './reporter.js';
+import { ReportWriter } from '../io/report.js';
+import { TerminalReporter } from '../io/reporter.js';
 import { SendSession } from './send-session.js';
 
 /** What a row run takes of a command's settings (settings.ts), and what the command adds. */
@@ -240,7 +240,7 @@ function withLanguage(source: RowSource, language: string): RowSource {
 }
 
 /** `--organization` for every row, after the row's own (the first spelling seen wins). */
-function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
+export function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
   return mapRows(source, (row) => ({ ...row, organizations: [...(row.organizations ?? []), ...extra] }));
 }
 
