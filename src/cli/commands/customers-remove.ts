@@ -62,7 +62,7 @@ More than max(5, 10% of the project's customers) removals are refused (exit 2) u
 
 Examples:
   $ jsm-provision customers remove --project ITH --email fred@example.com --dry-run
-  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json`,
+  $ jsm-provision customers remove --project ITH --file your-leavers.csv --yes --json`,
     )
     .action(action('customers remove', runRemove));
 }

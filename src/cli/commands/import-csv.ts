@@ -75,10 +75,10 @@ are read as they are, and Excel's "sep=;" first line names the delimiter.
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
-Examples:
-  $ jsm-provision import-csv customers.csv --project ITH --dry-run
-  $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
-  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json`,
+Examples (fixtures/ is the package's samples; your-… stands for your own file):
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --dry-run
+  $ jsm-provision import-csv your-export.csv --project ITH --map email="Customer E-mail" --report result.csv
+  $ jsm-provision import-csv fixtures/csv/windows-1252.csv --project ITH --map fullName="Full name" --encoding windows-1252 --no-invite --json`,
     )
     .action(action('import-csv', importCsv));
 }
