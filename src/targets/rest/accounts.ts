@@ -4,8 +4,8 @@
  * resolved by the user search (it matches username, display name and email), keeping the exact
  * email matches without regard to case, inactive accounts included so they can be named.
  */
-import type { HttpClient } from './http.js';
-import { RequestFailed } from './http.js';
+import type { HttpClient } from '../http/http.js';
+import { RequestFailed } from '../http/http.js';
 import { describeAnswer, userSchema } from './wire.js';
 import { z } from 'zod';
 

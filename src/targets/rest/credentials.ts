@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
-import type { Credentials } from './http.js';
+import type { Credentials } from '../http/http.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

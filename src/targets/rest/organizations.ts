@@ -10,7 +10,7 @@ import { TargetError } from '../../core/errors.js';
 import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
 import { reachable } from './discovery.js';
-import { RequestFailed, type Answer, type HttpClient } from './http.js';
+import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
 import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, pageSchema, userSchema } from './wire.js';
 
 const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();

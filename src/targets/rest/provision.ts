@@ -12,8 +12,8 @@ import type { ProvisionRequest } from '../../core/target.js';
 import type { ProvisionOutcome } from '../../core/types.js';
 import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
 import type { AccountMatch } from './identity.js';
-import { RequestFailed, type Answer, type HttpClient } from './http.js';
-import { contested, type IntentLog } from './intents.js';
+import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
+import { contested, type IntentLog } from '../../store/intents.js';
 import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
 
 /** A row whose account now exists, waiting to be made a member of the desk. */

@@ -5,10 +5,10 @@ import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember
 import { removeInBatches, RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient } from '../http/http.js';
 import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
-import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from '../../store/intents.js';
 
 /** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
 const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
