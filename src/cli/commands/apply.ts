@@ -39,7 +39,7 @@ config file) are given to apply as to any run. A killed apply is finished by run
 again: nothing is done twice, and each invitation is sent at most once.
 
 Examples:
-  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
   $ jsm-provision apply plan.json --outbox outbox/ --json`,
     )
     .action(action('apply', runApply));
