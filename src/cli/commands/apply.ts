@@ -38,6 +38,10 @@ exit code is 4 (make a new plan). Credentials (JSM_TOKEN ...) and the mail route
 config file) are given to apply as to any run. A killed apply is finished by running the same apply
 again: nothing is done twice, and each invitation is sent at most once.
 
+Plan, review, apply: make the plan (import-csv FILE --sync --plan plan.json), read the changes it
+lists or have them reviewed (in CI: the plan on a pull request, applied on merge: docs/ci.md and
+docs/examples/jsm-sync.yml), then apply exactly that file.
+
 Examples:
   $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
   $ jsm-provision apply plan.json --outbox outbox/ --json`,

@@ -94,6 +94,12 @@ removals are refused before any write (exit 2) unless --max-removals allows them
 (with or without --sync) writes the plan and changes nothing: review it, then \`apply FILE\` does
 exactly it, or refuses with exit 4 when the target or the file changed since.
 
+Plan, review, apply:
+  $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
+    lists the changes (+ create, - remove, ~ join/leave) and writes the plan; nothing is written
+    or sent. Review it (in CI: a pull request, docs/ci.md), then:
+  $ jsm-provision apply plan.json
+
 Examples (fixtures/ is the package's samples; your-… stands for your own file):
   $ jsm-provision import-csv fixtures/customers.csv --project ITH --dry-run
   $ jsm-provision import-csv your-export.csv --project ITH --map email="Customer E-mail" --report result.csv

@@ -110,7 +110,7 @@ export function mismatchReason(email: string, account: Account): string {
   return `the username ${account.name} belongs to an account with another email (${account.email || 'none'}), not ${email}: correct the username or the email of this row`;
 }
 
-function toAccount(u: z.infer<typeof userSchema>): Account {
+export function toAccount(u: z.infer<typeof userSchema>): Account {
   return { name: u.name, email: (u.emailAddress ?? '').trim(), active: u.active !== false, ...(u.displayName !== undefined && u.displayName !== null ? { displayName: u.displayName } : {}) };
 }
 
