@@ -43,7 +43,7 @@ lists or have them reviewed (in CI: the plan on a pull request, applied on merge
 docs/examples/jsm-sync.yml), then apply exactly that file.
 
 Examples:
-  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
   $ jsm-provision apply plan.json --outbox outbox/ --json`,
     )
     .action(action('apply', runApply));

@@ -66,8 +66,8 @@ changes nothing; the same command without it then does that. To keep a whole lis
 apply plan.json (refused with exit 4 when JSM changed since the plan).
 
 Examples:
-  $ jsm-provision customers remove --project ITH --file leavers.csv --dry-run
-  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json
+  $ jsm-provision customers remove --project ITH --file your-leavers.csv --dry-run
+  $ jsm-provision customers remove --project ITH --file your-leavers.csv --yes --json
   $ jsm-provision customers remove --project ITH --email fred@example.com`,
     )
     .action(action('customers remove', runRemove));

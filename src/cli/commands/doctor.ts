@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { errorBody, RunError, TargetError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
+import { credentialSource } from '../../targets/rest/credentials.js';
 import type { RestTarget } from '../../targets/rest/index.js';
 import { parseSmtpUrl } from '../../mail/smtp-url.js';
 import { action } from '../program/action.js';
@@ -73,7 +74,7 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
     ledger: await ledgerOf(setting ?? { kind: 'local', path: spec, given: true }),
     mail: mailRoute(options, rest),
-    credentials: { source: rest ? credentialSource(io().env) : null, works: null, user: null, jsmVersion: null },
+    credentials: { source: rest ? (credentialSource(io().env)?.source ?? null) : null, works: null, user: null, jsmVersion: null },
     problems: [],
   };
   const errors: RunError[] = [];
@@ -170,15 +171,6 @@ async function checkMail(options: DoctorSettings, report: DoctorReport, problem:
   } catch (error) {
     problem('mail', error);
   }
-}
-
-/** Which credentials a REST target would use (their names, never their values). */
-function credentialSource(env: Readonly<Record<string, string | undefined>>): string | null {
-  if (env.JSM_TOKEN?.trim()) return 'JSM_TOKEN';
-  if (env.JSM_TOKEN_FILE?.trim()) return 'JSM_TOKEN_FILE';
-  const user = env.JSM_USER ? 'JSM_USER' : null;
-  const password = env.JSM_PASSWORD ? 'JSM_PASSWORD' : env.JSM_PASSWORD_FILE?.trim() ? 'JSM_PASSWORD_FILE' : null;
-  return user && password ? `${user} and ${password}` : null;
 }
 
 /** The words of the report (pure). */

@@ -95,16 +95,16 @@ removals are refused before any write (exit 2) unless --max-removals allows them
 exactly it, or refuses with exit 4 when the target or the file changed since.
 
 Plan, review, apply:
-  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
     lists the changes (+ create, - remove, ~ join/leave) and writes the plan; nothing is written
     or sent. Review it (in CI: a pull request, docs/ci.md), then:
   $ jsm-provision apply plan.json
 
-Examples:
-  $ jsm-provision import-csv customers.csv --project ITH --dry-run
-  $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
-  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json
-  $ jsm-provision import-csv all-customers.csv --project ITH --sync --plan plan.json
+Examples (fixtures/ is the package's samples; your-… stands for your own file):
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --dry-run
+  $ jsm-provision import-csv your-export.csv --project ITH --map email="Customer E-mail" --report result.csv
+  $ jsm-provision import-csv fixtures/csv/windows-1252.csv --project ITH --map fullName="Full name" --encoding windows-1252 --no-invite --json
+  $ jsm-provision import-csv your-all-customers.csv --project ITH --sync --plan plan.json
   $ jsm-provision apply plan.json --smtp smtp://mail.example.com:587`,
     )
     .action(action('import-csv', importCsv));

@@ -46,10 +46,10 @@ subdomains (@*.example.com: mail.example.com, eu.example.com ..., not example.co
 for both). Inside a folder, a Maildir's tmp/ is never read, and junk, spam, trash, sent and drafts
 folders (Maildir++ .Junk, IMAP "Sent Items" ...) are skipped and named: give one as a path to read it.
 
-Examples:
-  $ jsm-provision import-mail support-export.mbox --project ITH --exclude support@example.com --dry-run
+Examples (fixtures/ is the package's samples; ~/Mail/… and your-… stand for your own mail):
+  $ jsm-provision import-mail fixtures/mail/archive.mbox --project ITH --exclude support@example.com --dry-run
   $ jsm-provision import-mail ~/Mail/helpdesk/ --project ITH --exclude @example.com --exclude @*.example.com --include-cc --report people.csv
-  $ jsm-provision import-mail message.eml - --project ITH --no-invite --json < another.eml`,
+  $ jsm-provision import-mail your-message.eml - --project ITH --no-invite --json < your-other-message.eml`,
     )
     .action(action('import-mail', importMail));
 }

@@ -50,10 +50,10 @@ export async function buildProgram(argv: readonly string[] = [], all = false, cu
     .addHelpText(
       'after',
       `
-Start here:
+Start here (in the package's folder: fixtures/ holds the sample files it ships):
   $ jsm-provision project create ITH --name "IT Help"
-  $ jsm-provision import-csv customers.csv --project ITH --dry-run
-  $ jsm-provision import-csv customers.csv --project ITH --report result.csv
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --dry-run
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --report result.csv
 
 Environment: JSM_TARGET, JSM_PROJECT, JSM_TOKEN or JSM_USER/JSM_PASSWORD (REST; or JSM_TOKEN_FILE,
 JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, JSM_SMTP_NAME,
