@@ -5,6 +5,7 @@ import { fmt, loadAverage, type Figure } from './harness.js';
 import { mailBench } from './import-mail.js';
 import { dryRunMillion, hashing, invitations, localImport, startup } from './local.js';
 import { restBench } from './rest.js';
+import { cloudBench } from './cloud.js';
 import { templatesBench } from './templates.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, only: { type: 'string' } } });
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   templates: () => templatesBench(),
   'dry-run': () => dryRunMillion(),
   rest: () => restBench(),
+  cloud: () => cloudBench(),
   'import-mail': () => mailBench(),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(benches);

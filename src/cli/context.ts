@@ -30,21 +30,35 @@ export interface TargetOptions {
 
 /**
  * Opens the target the settings name (classified by settings.ts classifyTarget): the local store,
- * or JSM over REST (credentials from the environment only). A Cloud target is refused (not yet
- * supported), as the Data Center target's own URL check refuses it.
+ * or JSM over REST (credentials from the environment only): JSM Cloud for a host of atlassian.net,
+ * or a custom domain whose serverInfo says Cloud; else Data Center.
  */
 export async function openTarget(options: TargetOptions, out: Output, { create = false } = {}): Promise<Target> {
   const target = options.target;
   const lockOptions = lockOptionsFor(targetSpec(target), options.lockWait, out);
-  // The Cloud target's slot: until it exists, a Cloud URL goes to the Data Center target, whose URL
-  // check refuses it (cloud-unsupported, exit 3) as before. A Cloud target opens here, by its kind.
   if (target.kind === 'dc' || target.kind === 'cloud') {
     // Loaded only for REST targets: local runs never load undici.
-    const { openRestTarget } = await import('../targets/rest/index.js');
+    const { checkBaseUrl, deploymentOf } = await import('../targets/http/deployment.js');
+    const env = await withSecretFiles(io().env, (message) => out.warn(message));
+    const ledgerPath = ledgerPathFor(target.baseUrl, io().env, io().cwd);
     const concurrency = options.concurrency;
+    const url = checkBaseUrl(target.baseUrl);
+    // Cloud by its host (settings.ts), or a custom domain whose serverInfo says so (asked here, once).
+    if (target.kind === 'cloud' || (await deploymentOf(url, env)) === 'cloud') {
+      const { openCloudTarget } = await import('../targets/cloud/index.js');
+      return openCloudTarget(url, {
+        env,
+        ledgerPath,
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        onNote: (message) => out.note(message),
+        onWarn: (message) => out.warn(message),
+        lockOptions,
+      });
+    }
+    const { openRestTarget } = await import('../targets/rest/index.js');
     return openRestTarget(target.baseUrl, {
-      env: await withSecretFiles(io().env, (message) => out.warn(message)),
-      ledgerPath: ledgerPathFor(target.baseUrl, io().env, io().cwd),
+      env,
+      ledgerPath,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(options.matchAccounts !== undefined ? { match: options.matchAccounts } : {}),
       onNote: (message) => out.note(message),

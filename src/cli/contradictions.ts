@@ -26,6 +26,8 @@ export interface ContradictionInput {
   again?: boolean;
   email?: unknown;
   failed?: boolean;
+  sync?: boolean;
+  maxRemovals?: number | undefined;
 }
 
 export interface Contradiction {
@@ -60,6 +62,12 @@ export const VALUE_CONTRADICTIONS: readonly Contradiction[] = [
     when: (s) => s.email !== undefined && s.failed === true,
     message: '--failed is for the whole project: with --email, a failed invitation is sent without it',
     hint: 'leave out --failed',
+  },
+  {
+    trigger: 'sync',
+    when: (s) => s.maxRemovals !== undefined && s.sync !== true,
+    message: '--max-removals is for --sync (a run without it removes nobody)',
+    hint: 'add --sync, or leave out --max-removals',
   },
 ];
 

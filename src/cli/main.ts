@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'add-customer': async () => (await import('./commands/add-customer.js')).addCustomerCommand(),
   'import-csv': async () => (await import('./commands/import-csv.js')).importCsvCommand(),
   'import-mail': async () => (await import('./commands/import-mail.js')).importMailCommand(),
+  apply: async () => (await import('./commands/apply.js')).applyCommand(),
   customers: async () => (await import('./commands/customers.js')).customersCommand(),
   invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
   store: async () => (await import('./commands/store.js')).storeCommand(),
@@ -59,8 +60,9 @@ JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, J
 JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_PORTAL_URL, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
 NO_COLOR; each command's --help lists those it reads.
 Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
-failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 130 interrupted
-(what was done is recorded).`,
+failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 4 a plan is
+stale: the target or the input changed since it was made, or it was applied already (nothing
+written); 130 interrupted (what was done is recorded).`,
     );
   const names = all ? Object.keys(COMMANDS) : commandsFor(argv);
   for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);

@@ -5,20 +5,21 @@ import type { Output } from './output.js';
 /**
  * What became of a command, in the words its exit code stands for (docs/contract.md, "Exit
  * codes"): done; finished with problems (rows, invitations, or the answer is no); a setting that
- * cannot work; the target refused; stopped by the person (interrupted, or declined at a question).
+ * cannot work; the target refused; a plan that no longer holds (`apply`); stopped by the person
+ * (interrupted, or declined at a question).
  */
-export type Outcome = 'done' | 'problems' | 'unusable' | 'refused' | 'stopped';
+export type Outcome = 'done' | 'problems' | 'unusable' | 'refused' | 'stale' | 'stopped';
 
 /** The one mapping of outcomes to exit codes. */
-const EXIT_CODES: Readonly<Record<Outcome, number>> = { done: 0, problems: 1, unusable: 2, refused: 3, stopped: 130 };
+const EXIT_CODES: Readonly<Record<Outcome, number>> = { done: 0, problems: 1, unusable: 2, refused: 3, stale: 4, stopped: 130 };
 
 export function exitCodeOf(outcome: Outcome): number {
   return EXIT_CODES[outcome];
 }
 
-/** An error's outcome: a UsageError is a setting or input that cannot work (2), a TargetError a refusal (3). */
+/** An error's outcome: a UsageError is a setting or input that cannot work (2), a TargetError a refusal (3), a StalePlan a stale plan (4). */
 export function outcomeOf(error: RunError): Outcome {
-  return error.exitCode === 3 ? 'refused' : 'unusable';
+  return error.exitCode === 3 ? 'refused' : error.exitCode === 4 ? 'stale' : 'unusable';
 }
 
 /**

@@ -4,7 +4,7 @@ import { decideForRun } from '../core/invitation-policy.js';
 import { printable } from '../core/printable.js';
 import { runImport, type RunOutcome } from '../core/run.js';
 import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
-import type { Target } from '../core/target.js';
+import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../core/target.js';
 import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../core/types.js';
 import type { InvitationsSetting, MailSettings } from './settings.js';
 import type { Output } from './output.js';
@@ -135,6 +135,8 @@ export async function runRowsOutcome(
     createOrganizations: options.createOrganizations,
   };
   const extraOrganizations = options.organization;
+  // Cloud takes no password: a row that gives one stops the run before its first write (all rows read first).
+  if (!takesPasswords(target)) source = await refusePasswords(source, options.inputs, (message) => out.warn(message));
   // Preflight: whatever would stop the run is found before its first write, and leaves nothing behind.
   let report: ReportWriter | undefined;
   if (options.report) {
@@ -238,6 +240,36 @@ function withLanguage(source: RowSource, language: string): RowSource {
 }
 
 /** `--organization` for every row, after the row's own (the first spelling seen wins). */
-function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
+export function withOrganizations(source: RowSource, extra: readonly string[]): RowSource {
   return mapRows(source, (row) => ({ ...row, organizations: [...(row.organizations ?? []), ...extra] }));
+}
+
+/**
+ * Reads every row of a run on a target that takes no passwords (JSM Cloud): one row that gives a
+ * password stops the run before anything is written (exit 2), said once with the lines that have one.
+ * An empty password cell is no password.
+ */
+async function refusePasswords(source: RowSource, inputs: readonly string[] | undefined, warn: (message: string) => void): Promise<RowSource> {
+  const rows: CandidateRow[] = [];
+  for await (const item of source) {
+    if (isBatch(item)) rows.push(...item);
+    else rows.push(item);
+  }
+  const withPassword = rows.filter((r) => r.password !== undefined && r.password.reveal() !== '');
+  if (withPassword.length > 0) {
+    const lines = withPassword.slice(0, 5).map((r) => r.line).join(', ');
+    const more = withPassword.length > 5 ? ` and ${withPassword.length - 5} more` : '';
+    const where = inputs && inputs.length > 0 ? `${inputs.map((i) => printable(i)).join(', ')}: ` : '';
+    throw new UsageError(
+      'passwords-unsupported',
+      `${where}${plural(withPassword.length, 'row gives', 'rows give')} a password (line ${lines}${more}), and ${CLOUD_SETS_NO_PASSWORDS}; nothing was written`,
+      'remove the password column (or its values) and run again: the invitation tells each new customer how to set a password on the portal',
+    );
+  }
+  // Cloud has no usernames: a username column names nothing there (accounts are found by email).
+  const named = rows.filter((r) => r.username !== undefined && r.username.trim() !== '').length;
+  if (named > 0) warn(`${plural(named, 'row names', 'rows name')} a username, which JSM Cloud does not have: ignored (accounts are found by email and named by accountId)`);
+  return (async function* () {
+    for (let i = 0; i < rows.length; i += 500) yield rows.slice(i, i + 500);
+  })();
 }

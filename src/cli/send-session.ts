@@ -5,6 +5,7 @@ import { checkRestDelivery, mailSetup, newRunId, type MailSetup } from './contex
 import type { Output } from './output.js';
 import type { MailSettings } from './settings.js';
 import { asRun } from './signals.js';
+import { templatesForCloud } from '../mail/templates.js';
 
 /** What the core's send steps take from a session (runImport, resend, sendOne). */
 export interface SendPorts {
@@ -36,8 +37,10 @@ export class SendSession {
     /** The messages this run may send, each of which needs its template (checked now). */
     kinds: readonly InvitationKind[],
   ) {
-    settings.templates.need(kinds);
-    this.mail = mailSetup(settings, (message) => out.warn(message));
+    // A custom domain is known to be JSM Cloud only now: Cloud's built-in texts, then.
+    const mail = target.deployment === 'cloud' ? { ...settings, templates: templatesForCloud(settings.templates) } : settings;
+    mail.templates.need(kinds);
+    this.mail = mailSetup(mail, (message) => out.warn(message));
     this.project = this.mail.forInvitations(project);
   }
 

@@ -127,7 +127,13 @@ export function mailSettings(raw: RawMail, target: TargetSetting, kinds: readonl
   const from = raw.mailFrom?.trim() || undefined;
   if (from !== undefined) parseSender(from);
   const name = raw.smtpName !== undefined ? parseSmtpName(raw.smtpName) : undefined;
-  const templates = loadTemplates({ kinds, ...(raw.templateDir !== undefined ? { dir: raw.templateDir, cwd: io().cwd } : {}), ...(raw.language !== undefined ? { language: raw.language } : {}) });
+  const templates = loadTemplates({
+    kinds,
+    // JSM Cloud's built-in texts have no password line (a custom domain is swapped when it opens: SendSession).
+    ...(target.kind === 'cloud' ? { builtIn: 'cloud' as const } : {}),
+    ...(raw.templateDir !== undefined ? { dir: raw.templateDir, cwd: io().cwd } : {}),
+    ...(raw.language !== undefined ? { language: raw.language } : {}),
+  });
   return {
     ...(url !== undefined ? { smtp: { url, ...(name !== undefined ? { name } : {}), ...(raw.smtpPasswordFile !== undefined ? { passwordFile: raw.smtpPasswordFile } : {}) } } : {}),
     ...(from !== undefined ? { from } : {}),
@@ -229,8 +235,16 @@ export const importCsvSchema = z
     delimiter: text,
     encoding: text,
     maxRowChars: wholeNumber(...WHOLE_NUMBERS.maxRowChars).optional(),
+    sync: flag,
+    plan: text,
+    maxRemovals: wholeNumber(0, 100_000_000).optional(),
   })
   .superRefine(checkImport)
+  .superRefine((settings, ctx) => {
+    if (settings.plan !== undefined && settings.plan.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'empty', params: { code: 'bad-option', message: '--plan is empty: give the file the plan is written to', hint: 'e.g. --plan plan.json' } });
+    }
+  })
   .transform((settings, ctx) => importSettings(withMail(settings, ctx, ['welcome'])));
 
 export const importMailSchema = z
@@ -246,6 +260,19 @@ export const importMailSchema = z
   })
   .superRefine(checkImport)
   .transform((settings, ctx) => importSettings(withMail(settings, ctx, ['verify'])));
+
+/**
+ * `apply PLAN`: the plan names the target, the project, the input and what is asked of the
+ * invitations; apply is given the mail route (raw here: its defaults depend on the plan's target,
+ * see `mailSettings`) and the run's own options.
+ */
+export const applySchema = z
+  .object({ ...common, ...mail, yes: flag, report: text, concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY) })
+  .superRefine((settings, ctx) => {
+    const report = settings.report;
+    if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
+  });
+export type ApplySettings = z.output<typeof applySchema>;
 
 export type ImportCsvSettings = z.output<typeof importCsvSchema>;
 export type ImportMailSettings = z.output<typeof importMailSchema>;

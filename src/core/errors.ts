@@ -1,10 +1,11 @@
 /**
  * Errors that stop a whole run. Only the CLI entry point turns them into exit codes:
- * UsageError -> 2 (nothing was written), TargetError -> 3 (the target refused the run).
+ * UsageError -> 2 (nothing was written), TargetError -> 3 (the target refused the run), StalePlan -> 4
+ * (a plan no longer holds: nothing was written).
  * Row-level failures are values (a row's result carries its reason), never exceptions.
  */
 export abstract class RunError extends Error {
-  abstract readonly exitCode: 2 | 3;
+  abstract readonly exitCode: 2 | 3 | 4;
   /** A stable machine-readable code for `--json` (`error.code`). */
   readonly code: string;
   /** What the user should do next; printed after the message. */
@@ -26,6 +27,12 @@ export class UsageError extends RunError {
 export class TargetError extends RunError {
   readonly exitCode = 3 as const;
   override readonly name = 'TargetError';
+}
+
+/** A plan that no longer holds (the target or the input changed since it was made, or it was applied already): exit 4, nothing was written. */
+export class StalePlan extends RunError {
+  readonly exitCode = 4 as const;
+  override readonly name = 'StalePlan';
 }
 
 /** An error's `--json` object: `{"code", "message"}` and `"hint"` when it has one. */

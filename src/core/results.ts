@@ -47,6 +47,8 @@ export interface OrganizationTotals {
   created: number;
   addedToProject: number;
   memberships: number;
+  /** A desired-state run (`--sync`, `apply`): memberships of organizations ended. */
+  left?: number;
 }
 
 export interface Totals {
@@ -56,6 +58,8 @@ export interface Totals {
   invalid: number;
   duplicate: number;
   failed: number;
+  /** A desired-state run (`--sync`, `apply`): customers taken out of the project. */
+  removed?: number;
 }
 
 export interface InvitationTotals {

@@ -56,6 +56,8 @@ export class ProvisionStopped extends Error {
  */
 export interface Target {
   readonly kind: 'local' | 'rest';
+  /** REST only: `cloud` for JSM Cloud (accounts by accountId, no passwords by API); absent: Data Center or local. */
+  readonly deployment?: 'cloud';
   /** The store's path or the instance's URL, for messages. */
   readonly location: string;
   /** true when `lookup` costs nothing worth saving (local); REST learns it from the create. */
@@ -165,4 +167,13 @@ export function isClaimable(
   const seen = expected.get(record.key);
   if (seen === undefined || record.status !== seen.status || record.runId !== seen.runId || record.updatedAt !== seen.updatedAt) return false;
   return record.status !== 'sending' || !runIsLive(record.runId);
+}
+
+/** Why a run on JSM Cloud refuses passwords, and how customers get in instead (said once, exit 2). */
+export const CLOUD_SETS_NO_PASSWORDS =
+  'JSM Cloud sets no passwords by API: each customer sets their own on the portal (the invitation says how: the login page of the portal, "Forgot your password?")';
+
+/** Whether the target can take a predefined password (JSM Cloud cannot). */
+export function takesPasswords(target: Pick<Target, 'deployment'>): boolean {
+  return target.deployment !== 'cloud';
 }

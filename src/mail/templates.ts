@@ -344,6 +344,8 @@ export interface LoadTemplatesOptions {
   kinds?: readonly InvitationKind[];
   /** `--language`: for messages that name none. Checked here (exit 2 when it is not a code). */
   language?: string;
+  /** Whose built-in texts (without `dir`): JSM Cloud's (`templates/cloud/`: no password is ever set there). */
+  builtIn?: 'cloud';
 }
 
 /** Checks `--language` (or a config value): the canonical code, or UsageError. */
@@ -360,7 +362,7 @@ export function checkLanguageOption(value: string, option = '--language'): strin
 export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
   const language = opts.language === undefined ? undefined : checkLanguageOption(opts.language);
   const builtIn = opts.dir === undefined || opts.dir.trim() === '';
-  const dir = builtIn ? BUILT_IN_TEMPLATE_DIR : (opts.dir as string).trim();
+  const dir = builtIn ? (opts.builtIn === 'cloud' ? path.join(BUILT_IN_TEMPLATE_DIR, 'cloud') : BUILT_IN_TEMPLATE_DIR) : (opts.dir as string).trim();
   // A relative folder is in the run's working directory; messages name it as given.
   const at = (p: string): string => (opts.cwd === undefined ? p : path.resolve(opts.cwd, p));
   const hint = 'give --template-dir (or JSM_TEMPLATE_DIR) a folder holding welcome.txt (and verify.txt for import-mail)';
@@ -407,4 +409,14 @@ export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
 /** The built-in templates, checked like any folder; read once per call (a run calls it once). */
 export function builtInTemplates(language?: string): TemplateSet {
   return loadTemplates({ kinds: ['welcome', 'verify'], ...(language !== undefined ? { language } : {}) });
+}
+
+/**
+ * The templates a JSM Cloud run uses: the set given, unless it is the built-in one of Data Center
+ * (a custom domain is known to be Cloud only once the target opens): then Cloud's built-in texts.
+ */
+export function templatesForCloud(templates: TemplateSet): TemplateSet {
+  const cloudDir = path.join(BUILT_IN_TEMPLATE_DIR, 'cloud');
+  if (!templates.builtIn || templates.dir === cloudDir) return templates;
+  return loadTemplates({ builtIn: 'cloud', ...(templates.defaultLanguage !== undefined ? { language: templates.defaultLanguage } : {}) });
 }

@@ -11,6 +11,9 @@ import { runIdFor } from '../../src/store/lock.js';
 import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
 import { openRestTarget } from '../../src/targets/rest/index.js';
+import { openCloudTarget } from '../../src/targets/cloud/index.js';
+import { checkBaseUrl } from '../../src/targets/http/deployment.js';
+import { startJsmCloudDouble } from '../support/jsm-cloud-double/server.js';
 import { mulberry32, startJsmDouble, type JsmDoubleOptions } from '../support/jsm-double.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import type { MakeWorld, Traits, World, WorldSeed } from './contract.js';
@@ -138,3 +141,43 @@ async function openDataCenterWorld(seed: WorldSeed, options: JsmDoubleOptions): 
     },
   };
 }
+
+/**
+ * JSM Cloud over REST (src/targets/cloud) against the Cloud double over real HTTP on 127.0.0.1.
+ * Cloud keeps one account per email and has no usernames (a seed's username is not kept: accounts
+ * are named by accountId). Its accounts can be deactivated, but its user search shows active
+ * accounts only, so a look-up cannot tell one from none: `inactiveAccounts` is false here, and the
+ * Cloud target's own tests (test/cloud/target.test.ts) check that the create's 409 fails such a row.
+ */
+export const CLOUD_TRAITS: Traits = { lookupIsCheap: false, inactiveAccounts: false, sharedEmails: false, recordsInvitations: false, answersCanBeLost: true, createsProjects: false };
+
+export const cloudWorld: MakeWorld = async (seed) => {
+  const jsm = await startJsmCloudDouble({
+    desks: 3,
+    projects: [{ key: 'ITH', name: 'IT Help', customers: (seed.accounts ?? []).filter((a) => a.customer).map((a) => a.email) }],
+    existingAccounts: (seed.accounts ?? []).map((a) => ({ email: a.email, displayName: a.fullName, active: a.active ?? true })),
+    organizations: (seed.organizations ?? []).map((o) => ({ name: o.name, members: o.members ?? [], projects: o.onProject ? ['ITH'] : [] })),
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'jsm-contract-cloud-'));
+  const open = () => openCloudTarget(checkBaseUrl(jsm.url), { backoffMs: 5, random: mulberry32(7), env: { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: dir } });
+  const target = await open();
+  const opened: Target[] = [target];
+  return {
+    target,
+    project: await target.getProject('ITH'),
+    another: async () => {
+      const other = await open();
+      opened.push(other);
+      return other;
+    },
+    accountsWith: async (email) => [...jsm.accounts.values()].filter((a) => a.emailAddress.toLowerCase() === email.toLowerCase()).length,
+    liveRunId: () => runIdFor(randomUUID()),
+    loseNextCreateAnswer: (what = 'customer') =>
+      jsm.setFailNext([{ method: 'POST', path: what === 'customer' ? '/rest/servicedeskapi/customer' : '/rest/servicedeskapi/organization', kind: 'cut-after-write' }]),
+    close: async () => {
+      await Promise.all(opened.map((t) => t.close().catch(() => undefined)));
+      await jsm.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};

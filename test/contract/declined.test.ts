@@ -118,3 +118,6 @@ describe.skipIf(!hasPython)('a declined confirmation', () => {
     expect(existsSync(join(dir, 'outbox'))).toBe(false);
   });
 });
+
+// Another contract case that needs a terminal (a pty): run from this file, which starts the ptys.
+import './stdin-terminal.cases.js';

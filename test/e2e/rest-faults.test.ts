@@ -84,12 +84,12 @@ describe('refusals before any row (exit 3, or 2 for configuration)', () => {
     expect(run.jsm.calls).toEqual([]);
   });
 
-  it('a Jira Cloud URL: exit 3 saying this tool speaks Data Center, with no call made', async () => {
+  it('a Jira Cloud URL with a token but no JSM_USER: exit 2 saying Cloud needs the account\'s email, with no call made', async () => {
     const dir = await tempDir();
     const r = await runCli(['project', 'show', '--project', 'ITH', '--target', 'https://acme.atlassian.net', '--json'], { cwd: dir, env: { JSM_TOKEN: 't' } });
-    expect(r.code).toBe(3);
-    expect(r.json()).toMatchObject({ error: { code: 'cloud-unsupported', message: 'https://acme.atlassian.net is Jira Cloud; jsm-provision speaks JSM Server/Data Center' } });
-    expect(r.stderr).toContain('no passwords');
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ error: { code: 'missing-credentials', message: 'JSM_USER is not set (Cloud needs the email of the account the API token belongs to) for https://acme.atlassian.net (JSM Cloud)' } });
+    expect(r.stderr).toContain('id.atlassian.com/manage-profile/security/api-tokens');
   });
 
   it('an address where nothing listens: exit 3 "cannot reach"', async () => {

@@ -175,3 +175,4 @@ import './preflight-commands.cases.js';
 import './preflight-report-full.cases.js';
 import './rest-disk-full.cases.js';
 import './state-folder-full.cases.js';
+import '../contract/import-mail-report-full.cases.js';

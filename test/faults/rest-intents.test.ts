@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InvitationRecord } from '../../src/core/types.js';
-import { IntentLog, readLeftIntents } from '../../src/targets/rest/intents.js';
+import { IntentLog, readLeftIntents } from '../../src/store/intents.js';
 import { useRest } from '../rest/helpers.js';
 
 const rest = useRest();

@@ -6,9 +6,11 @@
  * customers the killed run created and owes them their invitations.
  */
 import { readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { startCli } from '../support/cli.js';
+import path, { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli, startCli } from '../support/cli.js';
+import { startJsmCloudDouble } from '../support/jsm-cloud-double/server.js';
+import { useTempDirs } from '../support/tmp.js';
 import { createdTwice } from '../support/jsm-double.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useRestCli } from '../rest/cli.js';
@@ -111,3 +113,29 @@ describe('kill -9 during a REST import, then the re-run', () => {
 // that few files start processes.
 import './store-faults.cases.js';
 import '../e2e/customers-remove-export.cases.js';
+
+describe('kill -9 during a JSM Cloud import, then the re-run', () => {
+  const tempDir = useTempDirs();
+  it('a run killed (SIGKILL) in the middle of its creates, run again: every account made by either run is invited exactly once, nobody twice', async () => {
+    let kill: (() => void) | undefined;
+    const jsm = await startJsmCloudDouble({ onCreate: (count) => { if (count === 40) kill?.(); } });
+    const double = jsm;
+    onTestFinished(() => jsm.close());
+    const dir = await tempDir();
+    const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: path.join(dir, 'state') };
+    await writeFile(path.join(dir, 'people.csv'), `email,full name\n${Array.from({ length: 120 }, (_, i) => `k${i}@example.com,Person ${i}`).join('\n')}\n`);
+    const args = ['import-csv', 'people.csv', '--target', double.url, '--project', 'ITH', '--json', ...smtp.mail()];
+    const first = startCli(args, { cwd: dir, env });
+    kill = () => first.child.kill('SIGKILL');
+    const killed = await first.done;
+    expect(killed.code).toBe(137);
+    const again = await runCli(args, { cwd: dir, env });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    // Every account exists once; each was invited once (by the first run, or owed and sent by the second).
+    expect(double.creates.map((c) => c.email).sort()).toEqual(Array.from({ length: 120 }, (_, i) => `k${i}@example.com`).sort());
+    const to = smtp.sink.messages.flatMap((m) => m.rcptTo.map((r) => r.toLowerCase()));
+    expect(new Set(to).size).toBe(to.length);
+    const inDoubt = again.json<{ invitations: { inDoubt: number } }>().invitations.inDoubt;
+    expect(to.length + inDoubt).toBe(120);
+  }, 120_000);
+});

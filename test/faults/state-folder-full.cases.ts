@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rewriteIntentFile } from '../../src/targets/rest/intents.js';
+import { rewriteIntentFile } from '../../src/store/intents.js';
 import { tmpfsAvailable } from '../support/tmpfs.js';
 
 /*

@@ -222,7 +222,7 @@ describe('the built-in templates', () => {
     expect(templates.dir).toBe(BUILT_IN_TEMPLATE_DIR);
     expect(templates.languages('welcome')).toEqual(['de', 'es', 'fr', 'pt']);
     expect(templates.languages('verify')).toEqual(['de', 'es', 'fr', 'pt']);
-    const names = await readdir(BUILT_IN_TEMPLATE_DIR);
+    const names = (await readdir(BUILT_IN_TEMPLATE_DIR)).filter((n) => n !== 'cloud');
     expect(names).toHaveLength(20);
     for (const language of [undefined, 'de', 'es', 'fr', 'pt']) {
       for (const kind of ['welcome', 'verify'] as const) {
@@ -242,6 +242,33 @@ describe('the built-in templates', () => {
             expect(String(mail.html).includes(`href="${PORTAL}"`)).toBe(portalUrl !== undefined);
             expect(String(mail.text)).not.toMatch(/(?<!\r)\n/);
           }
+        }
+      }
+    }
+    expect(templates.notes()).toEqual([]);
+  });
+});
+
+describe("JSM Cloud's built-in templates", () => {
+  it('ship every language of the default ones; no password line in any case; the portal link; how to set a password there', async () => {
+    const templates = loadTemplates({ kinds: ['welcome', 'verify'], builtIn: 'cloud' });
+    expect(templates.dir).toBe(path.join(BUILT_IN_TEMPLATE_DIR, 'cloud'));
+    expect(await readdir(templates.dir)).toEqual((await readdir(BUILT_IN_TEMPLATE_DIR)).filter((n) => n !== 'cloud'));
+    expect(templates.languages('welcome')).toEqual(['de', 'es', 'fr', 'pt']);
+    expect(templates.languages('verify')).toEqual(['de', 'es', 'fr', 'pt']);
+    // How each language tells the customer to set a password on the portal.
+    const howTo: Record<string, RegExp> = { en: /Forgot your password\?/, de: /Passwort vergessen\?/, es: /¿Olvidó su contraseña\?/, fr: /Mot de passe oublié/, pt: /Esqueceu a senha\?/ };
+    for (const language of ['en', 'de', 'es', 'fr', 'pt']) {
+      for (const kind of ['welcome', 'verify'] as const) {
+        // Even a record that says a password was set renders no password line: Cloud never has one.
+        for (const mustChangePassword of [false, true]) {
+          const msg = { ...invitation('jane@example.com', 'Jane Doe', { kind, mustChangePassword, portalUrl: PORTAL }), language, password: 'S3cret-Pa55' };
+          const mail = composeInvitation(msg, FROM, templates);
+          const all = `${String(mail.subject)}\n${String(mail.text)}\n${String(mail.html)}`;
+          expect(all).not.toMatch(/\{\{|\}\}|S3cret|administrator has set|Administrator hat|administrador|administrateur/i);
+          expect(String(mail.text)).toContain(PORTAL);
+          expect(String(mail.html)).toContain(`href="${PORTAL}"`);
+          expect(String(mail.text)).toMatch(howTo[language] as RegExp);
         }
       }
     }

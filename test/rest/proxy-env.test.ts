@@ -1,6 +1,6 @@
 /** The proxy settings as curl reads them, NO_PROXY's matching, and a proxy URL without its credentials. */
 import { describe, expect, it } from 'vitest';
-import { bypassed, proxyFrom, withoutCredentials } from '../../src/targets/rest/http.js';
+import { bypassed, proxyFrom, withoutCredentials } from '../../src/targets/http/http.js';
 import { sameEmail } from '../../src/targets/rest/accounts.js';
 import { isExperimentalRefusal } from '../../src/targets/rest/wire.js';
 

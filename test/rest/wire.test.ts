@@ -13,9 +13,9 @@ describe('checkUrl', () => {
     expect(checkUrl(' https://jira.example.com ').href).toBe('https://jira.example.com/');
   });
 
-  it('refuses Cloud (exit 3), credentials in the URL and queries (exit 2)', () => {
+  it('refuses Cloud (exit 3: it has a target of its own), credentials in the URL and queries (exit 2)', () => {
     expect(() => checkUrl('https://acme.atlassian.net/')).toThrow(TargetError);
-    expect(() => checkUrl('https://acme.atlassian.net/')).toThrow('https://acme.atlassian.net is Jira Cloud; jsm-provision speaks JSM Server/Data Center');
+    expect(() => checkUrl('https://acme.atlassian.net/')).toThrow('https://acme.atlassian.net is Jira Cloud, which the Data Center target does not speak to');
     expect(() => checkUrl('https://admin:pw@jira.example.com')).toThrow(UsageError);
     expect(() => checkUrl('https://jira.example.com/?os_authType=basic')).toThrow(UsageError);
   });

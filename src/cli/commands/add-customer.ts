@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
-import type { Target } from '../../core/target.js';
+import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../../core/target.js';
 import { emailKey, emailProblem } from '../../core/validate.js';
 import { shellWord } from '../../store/lock.js';
 import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings.js';
@@ -34,7 +34,9 @@ export function addCustomerCommand(): Command {
       'after',
       `
 A predefined password is stored only as a {PKCS5S2} hash (local store) or sent only to JSM, and
-the customer must change it at first login. Passwords are never taken as option values.
+the customer must change it at first login. Passwords are never taken as option values. JSM Cloud
+sets no passwords by API: there a password option is refused (exit 2) and the invitation tells
+the customer how to set one on the portal.
 In a terminal, what is missing is asked for; without one (or with CI set) it fails instead.
 
 Examples:
@@ -59,6 +61,11 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResu
   return withTarget(
     () => openTarget(options, out),
     async (target) => {
+      // Cloud takes no password: refused before anything is asked, read or written.
+      if (!takesPasswords(target) && (options.passwordStdin || options.passwordFile !== undefined || options.generatePassword)) {
+        const given = options.passwordStdin ? '--password-stdin' : options.passwordFile !== undefined ? '--password-file' : '--generate-password';
+        throw new UsageError('passwords-unsupported', `${given}: ${CLOUD_SETS_NO_PASSWORDS}; nothing was written`, 'leave the option out: the invitation tells the new customer how to set a password on the portal');
+      }
       // The project first: no point asking questions for a project that does not exist.
       const project = await resolveProject(target, options.project);
       const email = options.email ?? (await askEmail());
@@ -74,7 +81,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResu
       }
       const fullName = options.name ?? (exists ? '' : await askName());
       // Nothing to ask of a password that would be ignored: an existing account's is never changed.
-      const { password, generated } = await choosePassword(options, interactive && !exists, out);
+      const { password, generated } = takesPasswords(target) ? await choosePassword(options, interactive && !exists, out) : { password: undefined, generated: false };
       const row: CandidateRow = { line: 1, email, fullName, ...(password ? { password } : {}) };
       const { result, rows } = await runRows(
         oneRow(row),

@@ -60,9 +60,15 @@ also leaves the project's organizations (organizations of other projects are lef
 More than max(5, 10% of the project's customers) removals are refused (exit 2) unless
 --max-removals allows them. Results per email: removed, not-a-customer, invalid, duplicate, failed.
 
+Review first: --dry-run lists who would be removed and the organizations they would leave, and
+changes nothing; the same command without it then does that. To keep a whole list right instead
+(removals and additions, reviewed as one plan): import-csv FILE --sync --plan plan.json, then
+apply plan.json (refused with exit 4 when JSM changed since the plan).
+
 Examples:
-  $ jsm-provision customers remove --project ITH --email fred@example.com --dry-run
-  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json`,
+  $ jsm-provision customers remove --project ITH --file leavers.csv --dry-run
+  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json
+  $ jsm-provision customers remove --project ITH --email fred@example.com`,
     )
     .action(action('customers remove', runRemove));
 }

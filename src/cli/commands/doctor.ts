@@ -87,6 +87,8 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     if (setting === undefined) throw refused;
     target = await openTarget({ target: setting, lockWait: options.lockWait }, out);
     report.location = target.location;
+    // JSM Cloud logs in with the account's email and an API token.
+    if (target.deployment === 'cloud' && report.credentials.source !== null) report.credentials.source = `JSM_USER and ${report.credentials.source}`;
   } catch (error) {
     problem(rest ? 'credentials' : 'target', error);
   }

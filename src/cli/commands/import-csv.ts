@@ -1,7 +1,7 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { io } from '../io.js';
+import { inCwd, io } from '../io.js';
 import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
@@ -10,7 +10,14 @@ import type { Output } from '../output.js';
 import type { CommandResult } from '../result.js';
 import { askConfirm, canConfirm } from '../prompts.js';
 import { runRows, type RowRunOptions } from '../run-rows.js';
-import { importCsvSchema, parseSettings, type ImportSettings } from '../settings.js';
+import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
+import { randomUUID } from 'node:crypto';
+import { UsageError } from '../../core/errors.js';
+import { planFile } from '../../core/plan-file.js';
+import { printable } from '../../core/printable.js';
+import type { CsvReader } from '../../csv/index.js';
+import { writeFileAtomically } from '../../util/atomic-file.js';
+import { inputDigest, planFromInput, renderDesired, runDesired } from '../desired-run.js';
 
 /** The options import-csv and import-mail share (docs/contract.md). */
 export function addImportOptions(command: Command): Command {
@@ -60,14 +67,18 @@ export function importCsvCommand(): Command {
     .addOption(new Option('--map <field=Header>', 'use this column for a field: email, fullName, firstName, lastName, password, language, username, organization (repeatable)').argParser(collect).default([], 'none'))
     .option('--delimiter <c>', 'the delimiter: , ; | or tab (default: found from the header line)')
     .option('--encoding <name>', 'the file\'s encoding when it has no BOM and is not UTF-8 (e.g. windows-1252, latin1)')
-    .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`);
+    .option('--max-row-chars <n>', `the longest row read, in characters (default ${MAX_ROW_CHARS}); a longer one stops the file`)
+    .option('--sync', "the file is the project's whole customer list: customers not in it are removed from the project, and the organizations it names end with exactly its members (accounts are never deleted or deactivated)")
+    .option('--plan <file>', 'write the plan (JSON) to this file and change nothing, send nothing; `jsm-provision apply <file>` does exactly that plan')
+    .option('--max-removals <n>', "with --sync: allow up to this many removals (default: max(5, 10% of the project's customers))");
   return addImportOptions(command)
     .addHelpText(
       'after',
       `
 Columns are found by their header, whatever the case, spaces, - and _: email (email, email address,
 e-mail, mail), full name (full name, fullname, name, display name) or first name + last name, an
-optional password (stored only as a hash, or sent only to JSM; the customer must change it), and an
+optional password (stored only as a hash, or sent only to JSM; the customer must change it; JSM
+Cloud sets none: a password with a value stops a Cloud run before any write), and an
 optional language (language, lang, locale: it picks the invitation's template, e.g. de or pt-BR),
 and optional organizations (organization, organisation, org: several separated by ";").
 Contact exports of Google (E-mail 1 - Value), Outlook, Thunderbird, Salesforce, HubSpot and Zendesk
@@ -75,10 +86,26 @@ are read as they are, and Excel's "sep=;" first line names the delimiter.
 UTF-8 with or without BOM and UTF-16 with BOM are read as they are. Every row ends created, existing,
 invalid, duplicate or failed, with its line; one bad row never stops the others.
 
+Desired state: with --sync the file is the project's whole list. Customers of the project who are
+not in it are taken out of the project and out of the project's organizations; the organizations
+the file names end with exactly the members it gives them; other organizations are left alone.
+Accounts are never deleted or deactivated. More than max(5, 10% of the project's customers)
+removals are refused before any write (exit 2) unless --max-removals allows them. --plan FILE
+(with or without --sync) writes the plan and changes nothing: review it, then \`apply FILE\` does
+exactly it, or refuses with exit 4 when the target or the file changed since.
+
+Plan, review, apply:
+  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+    lists the changes (+ create, - remove, ~ join/leave) and writes the plan; nothing is written
+    or sent. Review it (in CI: a pull request, docs/ci.md), then:
+  $ jsm-provision apply plan.json
+
 Examples:
   $ jsm-provision import-csv customers.csv --project ITH --dry-run
   $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
-  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json`,
+  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json
+  $ jsm-provision import-csv all-customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision apply plan.json --smtp smtp://mail.example.com:587`,
     )
     .action(action('import-csv', importCsv));
 }
@@ -91,13 +118,16 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   // Parse: every option checked and typed once, before anything is read or written.
   const settings = parseSettings(importCsvSchema, raw);
   // Open the file first: an unreadable file or a missing email column stops before the target is touched.
-  const reader = await openCsv(file, {
-    map: settings.map,
-    from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
-    ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
-    ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
-    ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
-  });
+  const open = () =>
+    openCsv(file, {
+      map: settings.map,
+      from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
+      ...(settings.delimiter !== undefined ? { delimiter: settings.delimiter } : {}),
+      ...(settings.encoding !== undefined ? { encoding: settings.encoding } : {}),
+      ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}),
+    });
+  if (settings.sync || settings.plan !== undefined) return desiredImport(out, settings, file, open);
+  const reader = await open();
   const nameless = nameColumnNote(reader.columns, reader.headers, file === '-' ? 'the input' : file);
   if (nameless !== undefined) out.note(nameless);
   try {
@@ -114,8 +144,87 @@ async function importCsv(out: Output, raw: CommonOptions, file: string): Promise
   }
 }
 
+/**
+ * `--sync` and `--plan`: the file is read twice (once to plan, once to do it), so it must be a
+ * file; the plan is written, or rendered (--dry-run), or done at once (--sync alone).
+ */
+async function desiredImport(out: Output, settings: ImportCsvSettings, file: string, open: () => Promise<CsvReader>): Promise<CommandResult> {
+  const option = settings.plan !== undefined ? '--plan' : '--sync';
+  if (file === '-') throw new UsageError('bad-input', `${option} reads the input twice (to plan, then to do it): standard input cannot be read again`, 'save it to a file and give that file');
+  const first = await open();
+  const nameless = nameColumnNote(first.columns, first.headers, file);
+  first.close();
+  if (nameless !== undefined) out.note(nameless);
+  const sha256 = settings.plan !== undefined ? await inputDigest(inCwd(file)) : '';
+  if (settings.plan !== undefined && inCwd(settings.plan) === inCwd(file)) {
+    throw new UsageError('bad-plan-path', `--plan ${printable(settings.plan)} is the input file: the plan would overwrite it`, 'give another file, e.g. --plan plan.json');
+  }
+  return withTarget(
+    () => openTarget(settings, out),
+    async (target) => {
+      const project = await resolveProject(target, settings.project);
+      const run = importRunOptions('import-csv', 'welcome', settings, out);
+      const desired = {
+        command: 'import-csv',
+        project,
+        kind: 'welcome' as const,
+        noInvite: settings.invitations === 'none',
+        defer: settings.invitations === 'defer',
+        dryRun: true,
+        sync: settings.sync,
+        ...(settings.maxRemovals !== undefined ? { maxRemovals: settings.maxRemovals } : {}),
+      };
+      const plan = await planFromInput(open, target, desired, settings.organization);
+      if (settings.plan === undefined && !settings.dryRun) return runDesired(target, project, plan, open, { ...run, inputs: [file] }, out, undefined, !settings.yes);
+      const written = settings.plan ?? null;
+      if (written !== null) {
+        const body = planFile(plan, {
+          id: randomUUID(),
+          createdAt: new Date(io().now()).toISOString(),
+          target: { kind: target.kind, location: target.location, project: project.key },
+          input: { path: file, sha256, map: settings.map, delimiter: settings.delimiter ?? null, encoding: settings.encoding ?? null, ...(settings.maxRowChars !== undefined ? { maxRowChars: settings.maxRowChars } : {}) },
+          options: {
+            sync: settings.sync,
+            maxRemovals: settings.maxRemovals ?? null,
+            noInvite: desired.noInvite,
+            defer: desired.defer,
+            organization: settings.organization,
+            createOrganizations: settings.createOrganizations,
+            matchAccounts: settings.matchAccounts ?? null,
+          },
+        });
+        await writeFileAtomically(inCwd(written), `${JSON.stringify(body, null, 2)}\n`);
+      }
+      const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
+      const head = `${settings.sync ? 'Sync' : 'Import'} plan for ${project.key} (${printable(where)}), from ${printable(file)}:`;
+      return {
+        outcome: plan.problems.length === 0 ? 'done' : 'problems',
+        json: {
+          target: target.kind,
+          project: project.key,
+          dryRun: true,
+          sync: settings.sync,
+          plan: written,
+          counts: plan.counts,
+          rows: plan.rows,
+          invitations: { decision: plan.invitation.action, reason: plan.invitation.reason },
+          ...(written === null ? { actions: plan.actions } : {}),
+          problems: plan.problems,
+        },
+        text: (c) => renderDesired(plan, c, head, written),
+        notes: written !== null ? [`plan written to ${printable(written)}; do exactly it with: jsm-provision apply ${printable(written)}`] : [],
+      };
+    },
+  );
+}
+
 /** The row run's options from an import's settings (what the core needs, and the question to ask). */
-export function importRunOptions(command: string, kind: 'welcome' | 'verify', settings: ImportSettings, out: Output): RowRunOptions {
+export function importRunOptions(
+  command: string,
+  kind: 'welcome' | 'verify',
+  settings: Pick<ImportSettings, 'yes' | 'invitations' | 'dryRun' | 'mail' | 'report' | 'concurrency' | 'organization' | 'createOrganizations'>,
+  out: Output,
+): RowRunOptions {
   const interactive = canConfirm() && !settings.yes;
   return {
     command,

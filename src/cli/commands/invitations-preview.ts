@@ -5,7 +5,7 @@ import type { Target } from '../../core/target.js';
 import type { InvitationKind, InvitationMessage, InvitationRecord, ProjectInfo } from '../../core/types.js';
 import { emailKey, foldName } from '../../core/validate.js';
 import { DEFAULT_OUTBOX_FROM, isPlainAddress, loadTemplates, messageIdDomainFor, messageIdFor, parseSender, renderInvitation, singleLine } from '../../mail/index.js';
-import { checkLanguageOption } from '../../mail/templates.js';
+import { checkLanguageOption, templatesForCloud } from '../../mail/templates.js';
 import { action, withTarget } from '../action.js';
 import { openTarget, resolveProject } from '../context.js';
 import { z } from 'zod';
@@ -138,7 +138,8 @@ async function previewInvitation(out: Output, raw: CommonOptions): Promise<Comma
       }
       const to = recipient.email.trim();
       const kind = options.kind ?? recipient.kind ?? 'welcome';
-      const templates = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}) });
+      const given = loadTemplates({ kinds: [kind], ...(options.templateDir !== undefined ? { dir: options.templateDir, cwd: io().cwd } : {}) });
+      const templates = target.deployment === 'cloud' ? templatesForCloud(given) : given;
       const wanted = language ?? recipient.language;
       const message: InvitationMessage = {
         kind,

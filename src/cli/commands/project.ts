@@ -64,7 +64,12 @@ async function createProject(out: Output, raw: CommonOptions, rawKey: string): P
     () => openTarget(options, out, { create: true }),
     async (target) => {
       if (target.kind !== 'local') {
-        throw new UsageError('unsupported', 'create projects in JSM (Projects > Create project); this command creates them in the local store only');
+        throw new UsageError(
+          'unsupported',
+          target.deployment === 'cloud'
+            ? `create service projects in Jira Cloud (Projects > Create project, a service management template) at ${target.location}; this command creates them in the local store only`
+            : 'create projects in JSM (Projects > Create project); this command creates them in the local store only',
+        );
       }
       // The same project again is no change (a setup script can run twice); another name is a mistake.
       const existing = (await target.listProjects()).find((p) => p.key === key);

@@ -4,8 +4,8 @@
  * resolved by the user search (it matches username, display name and email), keeping the exact
  * email matches without regard to case, inactive accounts included so they can be named.
  */
-import type { HttpClient } from './http.js';
-import { RequestFailed } from './http.js';
+import type { HttpClient } from '../http/http.js';
+import { RequestFailed } from '../http/http.js';
 import { describeAnswer, userSchema } from './wire.js';
 import { z } from 'zod';
 
@@ -110,7 +110,7 @@ export function mismatchReason(email: string, account: Account): string {
   return `the username ${account.name} belongs to an account with another email (${account.email || 'none'}), not ${email}: correct the username or the email of this row`;
 }
 
-function toAccount(u: z.infer<typeof userSchema>): Account {
+export function toAccount(u: z.infer<typeof userSchema>): Account {
   return { name: u.name, email: (u.emailAddress ?? '').trim(), active: u.active !== false, ...(u.displayName !== undefined && u.displayName !== null ? { displayName: u.displayName } : {}) };
 }
 

@@ -4,11 +4,12 @@
  * Discovery instance (one per target), never at module level.
  */
 import { TargetError } from '../../core/errors.js';
-import { RequestFailed, type HttpClient } from './http.js';
+import type { HttpClient } from '../http/http.js';
+import { reachable } from '../http/reachable.js';
 import { deskSchema, describeAnswer, infoSchema, pageSchema, type DeskJson } from './wire.js';
 import { closeMatches } from '../../core/close-matches.js';
 
-export { closeMatches };
+export { closeMatches, reachable };
 
 export interface JsmVersion {
   /** As the instance gives it, e.g. `5.17.2-QR-0028`. */
@@ -120,32 +121,5 @@ export class Discovery {
       `${what} (${near})`,
       close.length > 0 ? `use one of them: --project ${close[0]}` : 'check the key in JSM (Projects > View all projects)',
     );
-  }
-}
-
-/** A discovery call that gets no answer at all means the instance is unreachable: the run stops (exit 3). */
-export async function reachable<T>(http: HttpClient, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof RequestFailed) {
-      const where = http.baseUrl.href.replace(/\/$/, '');
-      if (error.throttled) {
-        throw new TargetError(
-          'rate-limited',
-          `JSM at ${where} kept refusing calls with 429 Too Many Requests: ${error.message}`,
-          "the instance's rate limit for this account is used up (by this run or by whatever else the account runs): run again later, lower --concurrency, or ask a Jira admin to exempt the account (Administration > System > Rate limiting)",
-        );
-      }
-      const proxy = http.proxy;
-      throw new TargetError(
-        'unreachable',
-        `cannot reach JSM at ${where}${proxy ? ` through the proxy ${proxy}` : ''}: ${error.message}`,
-        proxy
-          ? 'check the URL, the proxy (HTTPS_PROXY / HTTP_PROXY; NO_PROXY lists hosts reached directly) and the network, then run again'
-          : 'check the URL, the network and a proxy or firewall in between (a proxy is set with HTTPS_PROXY / HTTP_PROXY), then run again',
-      );
-    }
-    throw error;
   }
 }

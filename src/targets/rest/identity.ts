@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { TargetError } from '../../core/errors.js';
 import { accountsByEmail, LookupFailed, RequestFailed } from './accounts.js';
 import { reachable } from './discovery.js';
-import type { HttpClient } from './http.js';
+import type { HttpClient } from '../http/http.js';
 import { describeAnswer, userSchema } from './wire.js';
 
 /** How a row's account is found (`--match-accounts`). */

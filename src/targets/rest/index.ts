@@ -8,8 +8,9 @@ import { TargetError, UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
 import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
 import type { LockOptions } from '../../store/lock.js';
-import { HttpClient, proxyFrom, type Credentials } from './http.js';
-import { Pacer } from './rate.js';
+import { HttpClient, proxyFrom, type Credentials } from '../http/http.js';
+import { Pacer } from '../http/rate.js';
+import { checkBaseUrl, isCloudHost } from '../http/deployment.js';
 import type { AccountMatch } from './identity.js';
 import { RestTarget } from './target.js';
 
@@ -57,33 +58,16 @@ export async function openRestTarget(baseUrl: string, options: RestTargetOptions
   return new RestTarget({ http, ledger, ledgerStore: store, ...(options.match ? { match: options.match } : {}), ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
 }
 
-/** The base URL as given, without a trailing slash; refuses Cloud and credentials in the URL. */
+/** The base URL as given, without a trailing slash (checkBaseUrl); refuses Cloud, which has a target of its own. */
 export function checkUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new UsageError('bad-target', `--target ${raw}: not a URL`, 'give the base URL of JSM, e.g. https://jira.example.com or https://example.com/jira');
-  }
-  if (url.username || url.password) {
-    throw new UsageError(
-      'bad-target',
-      `--target must not carry credentials (they would show in ps and shell history)`,
-      'set JSM_TOKEN, or JSM_USER and JSM_PASSWORD, in the environment instead',
-    );
-  }
-  if (url.search || url.hash) {
-    throw new UsageError('bad-target', `--target ${url.origin}${url.pathname}: leave out the query and fragment`, 'give only the base URL, e.g. https://example.com/jira');
-  }
-  const host = url.hostname.toLowerCase();
-  if (host === 'atlassian.net' || host.endsWith('.atlassian.net')) {
+  const url = checkBaseUrl(raw);
+  if (isCloudHost(url)) {
     throw new TargetError(
       'cloud-unsupported',
-      `${url.origin} is Jira Cloud; jsm-provision speaks JSM Server/Data Center`,
-      'Cloud identifies people by accountId, creates customers by display name and sets no passwords, so this tool does not provision there; use the Cloud admin tools or its customer API',
+      `${url.origin} is Jira Cloud, which the Data Center target does not speak to`,
+      'jsm-provision opens Cloud sites with its Cloud target: give the site URL as --target, with JSM_USER (the account\'s email) and JSM_TOKEN (an API token)',
     );
   }
-  url.pathname = url.pathname.replace(/\/+$/, '') || '/';
   return url;
 }
 

@@ -10,7 +10,7 @@ import { TargetError } from '../../core/errors.js';
 import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
 import { reachable } from './discovery.js';
-import { RequestFailed, type Answer, type HttpClient } from './http.js';
+import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
 import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, pageSchema, userSchema } from './wire.js';
 
 const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();
@@ -41,10 +41,11 @@ export class RestOrganizations {
     return all.map((o) => ({ id: o.id, name: o.name, inProject: onDesk.has(o.id) }));
   }
 
-  /** Lower-cased usernames and emails of the organization's members. */
-  async members(org: OrganizationInfo): Promise<Set<string>> {
+  /** Lower-cased usernames and emails of the organization's members; `onMember` sees each member's user object. */
+  async members(org: OrganizationInfo, onMember?: (user: z.infer<typeof userSchema>) => void): Promise<Set<string>> {
     const set = new Set<string>();
     for (const user of await this.#memberList(org.id)) {
+      onMember?.(user);
       set.add(user.name.toLowerCase());
       if (user.emailAddress) {
         set.add(user.emailAddress.toLowerCase());

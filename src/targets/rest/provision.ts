@@ -12,8 +12,9 @@ import type { ProvisionRequest } from '../../core/target.js';
 import type { ProvisionOutcome } from '../../core/types.js';
 import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
 import type { AccountMatch } from './identity.js';
-import { RequestFailed, type Answer, type HttpClient } from './http.js';
-import { contested, type IntentLog } from './intents.js';
+import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
+import { contested, type IntentLog } from '../../store/intents.js';
+import type { ListedAccounts } from './listed.js';
 import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
 
 /** A row whose account now exists, waiting to be made a member of the desk. */
@@ -44,11 +45,15 @@ export interface RowContext {
   refusals: { last: string; count: number; anyCreated: boolean };
   /** How a row without a username is matched to its account (default: by email). */
   match?: AccountMatch;
+  /** The customers the desk's listing showed this run: a row among them is not searched for. */
+  listed?: ListedAccounts;
 }
 
 
 export async function provisionRow(ctx: RowContext, row: ProvisionRequest, index: number): Promise<RowDone> {
   const { http } = ctx;
+  const listed = ctx.listed?.find(row, ctx.match);
+  if (listed !== undefined) return existing(index, row, listed);
   const found = await findAccount(http, row, ctx.match);
   if (found === 'absent') return create(ctx, row, index);
   if ('failed' in found) return found;

@@ -5,10 +5,11 @@ import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember
 import { removeInBatches, RestOrganizations } from './organizations.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { Discovery, reachable, versionAtLeast, type JsmVersion } from './discovery.js';
-import type { HttpClient } from './http.js';
-import { accountByUsername, accountsByEmail, sameEmail } from './accounts.js';
+import type { HttpClient } from '../http/http.js';
+import { accountByUsername, accountsByEmail, sameEmail, toAccount } from './accounts.js';
+import { ListedAccounts } from './listed.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
-import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from './intents.js';
+import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from '../../store/intents.js';
 
 /** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
 const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
@@ -69,6 +70,8 @@ export class RestTarget implements Target {
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
   #accounts = new Map<string, string>();
   #match: AccountMatch;
+  /** The customers this run read (the desk listing, members of the project's organizations): rows among them need no search. */
+  #listed = new ListedAccounts();
   /** What the account can see, asked once per project before the first write ('' : no project). */
   #identities = new Map<string, Promise<Identity>>();
 
@@ -187,6 +190,8 @@ export class RestTarget implements Target {
     // A dry run meets the stop a real run would meet.
     await this.#checkEmails(undefined, rows.some((r) => r.username === undefined));
     return mapLimit(rows, this.#http.pacer.maxInFlight, async (row): Promise<Lookup> => {
+      // A customer the listing showed is known without a search (listed.ts has the rule).
+      if (this.#listed.find(row, this.#match) !== undefined) return 'existing';
       const found = await findAccount(this.#http, row, this.#match);
       return found === 'absent' || 'failed' in found ? found : 'existing';
     });
@@ -220,7 +225,7 @@ export class RestTarget implements Target {
       batches.push(done);
     };
     try {
-      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals, match: this.#match };
+      const ctx: RowContext = { http: this.#http, intents: this.#intents, refusals: this.#refusals, match: this.#match, listed: this.#listed };
       // More rows under way than requests in flight: a row waiting for its intent to reach the
       // disk holds no request slot, so the pacer keeps the limit busy (it caps what is in flight).
       const maxInFlight = this.#http.pacer.maxInFlight;
@@ -266,6 +271,7 @@ export class RestTarget implements Target {
       const parsed = pageSchema(userSchema).safeParse(answer.body);
       if (answer.status !== 200 || !parsed.success) throw this.#listingRefused(project, answer.status, answer.body);
       for (const user of parsed.data.values) {
+        this.#listed.add(toAccount(user));
         yield { email: user.emailAddress ?? user.name, fullName: user.displayName ?? user.name, passwordSet: false, mustChangePassword: false, account: user.name };
       }
       const values = parsed.data.values;
@@ -304,7 +310,8 @@ export class RestTarget implements Target {
   }
 
   async organizationMembers(org: OrganizationInfo): Promise<Set<string>> {
-    return this.#organizations.members(org);
+    // The members of an organization on the project are its customers (docs/jsm-api.md): known accounts, as the desk's listing.
+    return this.#organizations.members(org, org.inProject ? (user) => this.#listed.add(toAccount(user)) : undefined);
   }
 
   async createOrganization(name: string): Promise<OrganizationInfo> {
@@ -323,7 +330,10 @@ export class RestTarget implements Target {
     const deskId = (await this.#withDesk(project)).deskId ?? '';
     const refused = new Map<string, string>();
     const named = await this.#named(project, members, refused);
-    for (const [key, why] of await removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, named)) refused.set(key, why);
+    for (const [key, why] of await removeInBatches(this.#http, `/rest/servicedeskapi/servicedesk/${encodeURIComponent(deskId)}/customer`, named)) {
+      // JSM takes customers out only of a project whose access is restricted (docs/jsm-api.md): say what to change.
+      refused.set(key, /\b400\b/.test(why) ? `${why} (JSM removes customers only from a project open to the customers its agents and admins add, not to everyone: Project settings > Customer permissions)` : why);
+    }
     return refused;
   }
 
@@ -504,6 +514,13 @@ export class RestTarget implements Target {
   }
 
   #listingRefused(project: ProjectInfo, status: number, body: unknown): TargetError {
+    if (status === 403 && !isExperimentalRefusal(status, body)) {
+      return new TargetError(
+        'customer-listing-unavailable',
+        `${this.location} refused to list the customers of ${project.key} to this account (GET .../servicedesk/${project.deskId}/customer: ${describeAnswer(status, body)})`,
+        `the account needs to see the project's customers: make it an agent or an administrator of ${project.key} (or a Jira administrator); meanwhile, jsm-provision invitations list --project ${project.key} shows whom this tool invited`,
+      );
+    }
     const why = isExperimentalRefusal(status, body) ? 'it refused the experimental API' : describeAnswer(status, body);
     return new TargetError(
       'customer-listing-unavailable',

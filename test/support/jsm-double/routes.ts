@@ -242,6 +242,8 @@ const routes: Route[] = [
     if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
       return jsmError(400, 'You must provide the usernames of the customers to remove.', 'sd.customers.usernames.required');
     }
+    // "The service desk must have closed access" (Cloud reference; python-api's remove_customers): the wording and key are the double's.
+    if (desk.access === 'open') return jsmError(400, 'The service desk must have closed access to remove customers.', 'sd.customers.remove.open.access');
     for (const n of names as string[]) {
       if (desk.customers.delete(n.toLowerCase())) ctx.state.customerRemovals.push(`${desk.id}/${n.toLowerCase()}`);
     }

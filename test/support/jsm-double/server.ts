@@ -349,7 +349,7 @@ function seedDesks(opts: JsmDoubleOptions): Desk[] {
   const projects = opts.projects ?? [{ key: 'ITH', name: 'IT Help' }];
   return [...fillers, ...projects].map((p, i) => ({
     id: String(i + 1), projectId: String(10000 + i + 1), projectKey: p.key, projectName: p.name,
-    customers: new Set((p.customers ?? []).map((c) => c.toLowerCase())),
+    customers: new Set((p.customers ?? []).map((c) => c.toLowerCase())), access: ('access' in p ? p.access : undefined) ?? 'closed',
     organizations: new Set<string>(),
   }));
 }

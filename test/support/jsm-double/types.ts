@@ -26,6 +26,8 @@ export interface Desk {
   customers: Set<string>;
   /** Ids of the organizations on the desk. */
   organizations: Set<string>;
+  /** Customer access: `open` (anyone with an account, or public signup) refuses removals (docs/jsm-api.md). */
+  access: 'closed' | 'open';
 }
 
 /** A customer organization. */
@@ -110,6 +112,8 @@ export interface ProjectSeed {
   name: string;
   /** Usernames that are already customers of the desk. */
   customers?: string[];
+  /** Customer access (default 'closed': "Customers my team adds"); 'open' refuses removals with 400. */
+  access?: 'closed' | 'open';
 }
 
 export interface JsmDoubleOptions {

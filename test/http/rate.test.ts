@@ -1,6 +1,6 @@
 /** The pacer: adaptive window, the pause after a 429, the mirror of the server's token bucket. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Pacer, rateHeaders, retryAfterMs, type Ticket } from '../../src/targets/rest/rate.js';
+import { Pacer, rateHeaders, retryAfterMs, type Ticket } from '../../src/targets/http/rate.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });

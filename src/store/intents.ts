@@ -23,9 +23,9 @@ import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { InvitationRecord } from '../../core/types.js';
-import { writeAll, writeFailure } from '../../util/atomic-file.js';
-import { bootId, listenAt, probe } from '../../store/live-socket.js';
+import type { InvitationRecord } from '../core/types.js';
+import { writeAll, writeFailure } from '../util/atomic-file.js';
+import { bootId, listenAt, probe } from './live-socket.js';
 
 /** A new customer about to be created: the record its invitation gets, and the username asked for. */
 export interface Intent {

@@ -213,3 +213,14 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   const date = Date.parse(raw);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/**
+ * Cloud's X-RateLimit-Reset: when the limit resets, in ISO 8601 (`yyyy-MM-ddTHH:mmZ`); milliseconds
+ * from now (0 when past), undefined when absent or unreadable.
+ */
+export function resetInMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!raw || !/^\d{4}-\d\d-\d\dT/.test(raw)) return undefined;
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

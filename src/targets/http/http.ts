@@ -12,7 +12,7 @@
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { TargetError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
-import { Pacer, rateHeaders, retryAfterMs, type Verdict } from './rate.js';
+import { Pacer, rateHeaders, resetInMs, retryAfterMs, type Verdict } from './rate.js';
 import { describeAnswer, errorText, htmlTitle, isHtml } from './wire.js';
 
 export interface Credentials {
@@ -22,6 +22,8 @@ export interface Credentials {
   kind?: 'basic' | 'token';
   /** The environment variables they came from, for messages ("JSM_TOKEN"). */
   source: string;
+  /** What to do when they are refused (401), where the Data Center advice does not fit (Cloud's API tokens). */
+  refusedHint?: string;
 }
 
 export interface HttpOptions {
@@ -211,7 +213,8 @@ export class HttpClient {
       }
       if (answer?.status === 429) {
         throttles++;
-        const asked = retryAfterMs(answer.headers['retry-after']);
+        // Cloud gives Retry-After, and X-RateLimit-Reset (when the limit resets, ISO 8601) beside or instead of it.
+        const asked = retryAfterMs(answer.headers['retry-after']) ?? resetInMs(answer.headers['x-ratelimit-reset']);
         if (throttles > (this.#options.max429 ?? 12)) {
           throw new RequestFailed(`JSM kept answering 429 Too Many Requests (${throttles} times): its rate limit refused this account's calls`, lost, false, true);
         }
@@ -219,7 +222,8 @@ export class HttpClient {
         if (wait >= 5_000 && Date.now() + wait > this.#notedUntil + 1_000) {
           // Once per pause, not once per request that met it.
           this.#notedUntil = Date.now() + wait;
-          this.#options.onNote?.(`JSM asked to wait ${Math.round(wait / 1000)} s before the next request (rate limit): waiting`);
+          const reason = flat(answer.headers['ratelimit-reason']);
+          this.#options.onNote?.(`JSM asked to wait ${Math.round(wait / 1000)} s before the next request (rate limit${reason ? `: ${reason}` : ''}): waiting`);
         }
         this.pacer.pause(wait);
         if (wait === 0) await this.#sleep(this.#backoff(throttles) / 4);
@@ -297,7 +301,9 @@ export class HttpClient {
         ? new TargetError(
             'auth-failed',
             `JSM stopped accepting ${source} during the run (401 after earlier calls succeeded): it expired or was revoked`,
-            this.#options.credentials.kind === 'basic'
+            this.#options.credentials.refusedHint !== undefined
+              ? `${this.#options.credentials.refusedHint}, then run the same command again: what was done is recorded and is not done twice`
+              : this.#options.credentials.kind === 'basic'
               ? `check that the account can still log in (a changed password, a deactivated account), set ${source} again, then run the same command again: what was done is recorded and is not done twice`
               : 'make a new personal access token (your Jira profile > Personal Access Tokens), set JSM_TOKEN to it, then run the same command again: what was done is recorded and is not done twice',
           )
@@ -305,7 +311,9 @@ export class HttpClient {
         ? new TargetError(
             'auth-failed',
             `authentication failed for ${url}: check ${source}`,
-            this.#options.credentials.kind === 'basic'
+            this.#options.credentials.refusedHint !== undefined
+              ? `JSM answered 401 (${describeAnswer(401, answer.body)}); ${this.#options.credentials.refusedHint}`
+              : this.#options.credentials.kind === 'basic'
               ? `JSM answered 401 (${describeAnswer(401, answer.body)}); check the user name and password (the user name, not the email, on an instance with LDAP), or use a personal access token (JSM_TOKEN)`
               : `JSM answered 401 (${describeAnswer(401, answer.body)}); personal access tokens need JSM 4.15 (Jira 8.14) or newer, else set JSM_USER and JSM_PASSWORD`,
           )

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
+import { StalePlan, UsageError } from '../../core/errors.js';
+import { parsePlanFile, staleness, type PlanFile } from '../../core/plan-file.js';
+import { printable } from '../../core/printable.js';
+import { openCsv } from '../../csv/index.js';
+import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
+import { readFailure } from '../../util/atomic-file.js';
+import { action, withTarget } from '../action.js';
+import { lockedFileOf, openTarget } from '../context.js';
+import { inputDigest, planFromInput, runDesired } from '../desired-run.js';
+import { inCwd, io } from '../io.js';
+import { addCommonOptions, addMailOptions, type CommonOptions } from '../options.js';
+import type { Output } from '../output.js';
+import type { CommandResult } from '../result.js';
+import { applySchema, classifyTarget, mailSettings, parseSettings } from '../settings.js';
+import { importRunOptions } from './import-csv.js';
+
+export function applyCommand(): Command {
+  return addCommonOptions(
+    addMailOptions(
+      new Command('apply')
+        .description('do exactly a plan written by `import-csv --plan`, or refuse (exit 4) when the target or the input changed since')
+        .argument('<plan>', 'the plan file')
+        .option('-y, --yes', 'do not ask for confirmation in a terminal before removals or invitations')
+        .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
+        .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+The plan names its target, project and input file; the input is read again (passwords are never in
+a plan) and must have the SHA-256 the plan recorded. The target is read again too: when anything the
+plan touches changed since it was made, or the plan was applied already, nothing is written and the
+exit code is 4 (make a new plan). Credentials (JSM_TOKEN ...) and the mail route (--smtp, --outbox, the
+config file) are given to apply as to any run. A killed apply is finished by running the same apply
+again: nothing is done twice, and each invitation is sent at most once.
+
+Plan, review, apply: make the plan (import-csv FILE --sync --plan plan.json), read the changes it
+lists or have them reviewed (in CI: the plan on a pull request, applied on merge: docs/ci.md and
+docs/examples/jsm-sync.yml), then apply exactly that file.
+
+Examples:
+  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision apply plan.json --outbox outbox/ --json`,
+    )
+    .action(action('apply', runApply));
+}
+
+async function readPlan(path: string): Promise<PlanFile> {
+  let text: string;
+  try {
+    text = await readFile(inCwd(path), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('file-not-found', `${printable(path)}: no such plan file; nothing was written`, 'check the path, or make the plan with: jsm-provision import-csv FILE --plan ' + path);
+    throw readFailure(path, error);
+  }
+  return parsePlanFile(text, printable(path));
+}
+
+/** Up to this many changes are named in a stale plan's message. */
+const NAMED = 10;
+
+function stale(plan: string, changes: readonly string[], what: string): StalePlan {
+  const named = changes.slice(0, NAMED).join('; ');
+  const more = changes.length > NAMED ? `; and ${changes.length - NAMED} more` : '';
+  return new StalePlan('stale-plan', `${printable(plan)} no longer holds: ${what}${named !== '' ? `: ${named}${more}` : ''}; nothing was written`, 'make a new plan (import-csv ... --plan) and review it');
+}
+
+async function runApply(out: Output, raw: CommonOptions, path: string): Promise<CommandResult> {
+  const { smtp, smtpPasswordFile, smtpName, mailFrom, outbox, templateDir, language, portalUrl, ...settings } = parseSettings(applySchema, raw);
+  const saved = await readPlan(path);
+  const { input, options } = saved;
+  // The plan's target, unless --target (JSM_TARGET) names one: then it must be the same.
+  const given = settings.target.kind !== 'local' || settings.target.given;
+  const target = given ? settings.target : classifyTarget(saved.target.location);
+  const mail = mailSettings({ smtp, smtpPasswordFile, smtpName, mailFrom, outbox, templateDir, language, portalUrl }, target, ['welcome']);
+  // The input as the plan read it: its passwords are read again; another file is another plan.
+  const sha256 = await inputDigest(inCwd(input.path)).catch((error: unknown) => {
+    if (!(error instanceof UsageError) || error.code !== 'file-not-found') throw error;
+    throw new UsageError(
+      'file-not-found',
+      `the input of ${printable(path)}, ${printable(input.path)}, is not there (a relative path is read from the folder apply runs in); nothing was written`,
+      'run apply from the folder the plan was made in, with the same file, or make a new plan',
+    );
+  });
+  if (sha256 !== input.sha256) throw stale(path, [], `the input ${printable(input.path)} changed since the plan was made (its SHA-256 differs)`);
+  const open = () =>
+    openCsv(input.path, {
+      map: input.map,
+      from: { cwd: io().cwd, stdin: io().stdin, onTerminal: (text) => void io().stderr.write(text) },
+      ...(input.delimiter !== null ? { delimiter: input.delimiter } : {}),
+      ...(input.encoding !== null ? { encoding: input.encoding } : {}),
+      ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
+    });
+  const folder = progressFolder(await lockedFileOf(target));
+  const progress = await readProgress(folder, saved.id);
+  if (progress?.state === 'applied') throw stale(path, [], `it was applied already (${progress.at})`);
+  const invitations = options.noInvite ? ('none' as const) : options.defer ? ('defer' as const) : ('send' as const);
+  const matchAccounts = options.matchAccounts === 'email' || options.matchAccounts === 'username' || options.matchAccounts === 'jsm-username' ? options.matchAccounts : undefined;
+  return withTarget(
+    () => openTarget({ target, concurrency: settings.concurrency, ...(settings.lockWait !== undefined ? { lockWait: settings.lockWait } : {}), ...(matchAccounts !== undefined ? { matchAccounts } : {}) }, out),
+    async (opened) => {
+      if (opened.location !== saved.target.location) {
+        throw new UsageError('plan-target-mismatch', `${printable(path)} was made for ${printable(saved.target.location)}, and --target names ${printable(opened.location)}`, "leave out --target (apply uses the plan's), or make a plan for this target");
+      }
+      const project = await opened.getProject(saved.target.project);
+      const run = importRunOptions('apply', 'welcome', { yes: settings.yes, invitations, dryRun: false, mail, report: settings.report, concurrency: settings.concurrency, organization: options.organization, createOrganizations: options.createOrganizations }, out);
+      const desired = { command: 'apply', project, kind: 'welcome' as const, noInvite: options.noInvite, defer: options.defer, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
+      const fresh = await planFromInput(open, opened, desired, options.organization);
+      const resuming = progress?.state === 'started';
+      const changes = staleness(saved, fresh, resuming);
+      if (changes.length > 0) throw stale(path, changes, 'the target changed since the plan was made');
+      // Durable before the first write: a killed apply is finished by the same apply.
+      await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
+      return runDesired(opened, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
+        if (ok) await writeProgress(folder, saved.id, 'applied', new Date(io().now()).toISOString());
+      }, !settings.yes);
+    },
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * The Cloud target's front door: checks the credentials (the account's email in JSM_USER and an
+ * API token in JSM_TOKEN, from the environment only, as Basic), opens the ledger file of the site
+ * and the HTTP pool. No request is made here.
+ */
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
+import { UsageError } from '../../core/errors.js';
+import { Secret } from '../../core/secret.js';
+import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
+import type { LockOptions } from '../../store/lock.js';
+import { HttpClient, proxyFrom, type Credentials } from '../http/http.js';
+import { Pacer } from '../http/rate.js';
+import { isCloudHost } from '../http/deployment.js';
+import { CloudTarget } from './target.js';
+
+export interface CloudTargetOptions {
+  /** Where JSM_USER and JSM_TOKEN are read from (and JSM_STATE_DIR for the ledger). */
+  env: NodeJS.ProcessEnv;
+  concurrency?: number;
+  ledgerPath?: string;
+  onNote?: (message: string) => void;
+  onWarn?: (message: string) => void;
+  lockOptions?: LockOptions;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  backoffMs?: number;
+  random?: () => number;
+}
+
+/** Where an API token is made, for messages. */
+export const API_TOKEN_PAGE = 'https://id.atlassian.com/manage-profile/security/api-tokens';
+
+export async function openCloudTarget(url: URL, options: CloudTargetOptions): Promise<CloudTarget> {
+  const credentials = cloudCredentialsFrom(options.env, url);
+  const warn = options.onWarn ?? options.onNote;
+  const { ledger, store } = await openLedgerFile(options.ledgerPath ?? ledgerPathFor(url.href, options.env), options.lockOptions ?? {});
+  const proxy = proxyFrom(options.env);
+  const http = new HttpClient({
+    baseUrl: url,
+    credentials,
+    ...(proxy ? { proxy } : {}),
+    pacer: new Pacer({ maxInFlight: options.concurrency ?? DEFAULT_CONCURRENCY }),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.onNote ? { onNote: options.onNote } : {}),
+  });
+  return new CloudTarget({ http, ledger, ledgerStore: store, ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
+}
+
+/**
+ * JSM_USER (the account's email) and JSM_TOKEN (an API token), as Basic: what Cloud's REST API
+ * takes from a script. A password (JSM_PASSWORD) is not accepted by Cloud's API; a missing user
+ * or token is a configuration error (exit 2), said before anything is sent.
+ */
+export function cloudCredentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credentials {
+  const user = env.JSM_USER?.trim();
+  const token = env.JSM_TOKEN?.trim();
+  const where = url.origin + url.pathname.replace(/\/$/, '');
+  const how = `set JSM_USER to the email of the Atlassian account and JSM_TOKEN (or JSM_TOKEN_FILE) to an API token of it (made at ${API_TOKEN_PAGE})`;
+  if (user && token) {
+    if (!user.includes('@')) {
+      throw new UsageError('missing-credentials', `JSM_USER is "${user}", but ${where} is JSM Cloud, where the user is the account's email`, how);
+    }
+    return {
+      header: new Secret(`Basic ${Buffer.from(`${user}:${token}`, 'utf8').toString('base64')}`),
+      source: 'JSM_USER and JSM_TOKEN',
+      kind: 'token',
+      refusedHint: `check that JSM_USER is the account's email and JSM_TOKEN an API token of that account that has not expired or been revoked (${API_TOKEN_PAGE})`,
+    };
+  }
+  const missing = !user && !token ? 'no credentials are set' : !user ? 'JSM_USER is not set (Cloud needs the email of the account the API token belongs to)' : 'JSM_TOKEN is not set';
+  const password = env.JSM_PASSWORD && !token ? '; Cloud\'s API does not take an account\'s password (JSM_PASSWORD): use an API token instead' : '';
+  throw new UsageError('missing-credentials', `${missing} for ${where} (JSM Cloud)${password}`, `${how}; credentials are read from the environment only, never from options`);
+}
+
+export { CloudTarget };
+export { isCloudHost };

@@ -1,0 +1,70 @@
+/**
+ * Which JSM a base URL is: Cloud when its host ends in `.atlassian.net`, or when the instance's own
+ * `serverInfo` says `deploymentType: "Cloud"` (a custom domain); Data Center otherwise. Decided
+ * once, before a target is opened, by the command that opens it.
+ */
+import { UsageError } from '../../core/errors.js';
+import { HttpClient, proxyFrom } from './http.js';
+import { Pacer } from './rate.js';
+import { Secret } from '../../core/secret.js';
+
+export type Deployment = 'dc' | 'cloud';
+
+/** The base URL as given, without a trailing slash; refuses credentials, a query or a fragment in it (exit 2). */
+export function checkBaseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new UsageError('bad-target', `--target ${raw}: not a URL`, 'give the base URL of JSM, e.g. https://jira.example.com, https://example.com/jira or https://your-site.atlassian.net');
+  }
+  if (url.username || url.password) {
+    throw new UsageError(
+      'bad-target',
+      `--target must not carry credentials (they would show in ps and shell history)`,
+      'set JSM_TOKEN, or JSM_USER and JSM_PASSWORD (Cloud: JSM_USER and JSM_TOKEN), in the environment instead',
+    );
+  }
+  if (url.search || url.hash) {
+    throw new UsageError('bad-target', `--target ${url.origin}${url.pathname}: leave out the query and fragment`, 'give only the base URL, e.g. https://example.com/jira');
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '') || '/';
+  return url;
+}
+
+/** A host of Atlassian's Cloud (`<site>.atlassian.net`). */
+export function isCloudHost(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return host === 'atlassian.net' || host.endsWith('.atlassian.net');
+}
+
+/**
+ * Cloud or Data Center. A host of atlassian.net is Cloud without asking; any other, when the
+ * credentials are Cloud's (JSM_USER an email, and JSM_TOKEN), asks `GET /rest/api/2/serverInfo` once, with no credentials (it needs no login on either), and takes
+ * `deploymentType: "Cloud"` as Cloud. No answer, or any other: Data Center (whose own first call
+ * then says what is wrong).
+ */
+export async function deploymentOf(url: URL, env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Deployment> {
+  if (isCloudHost(url)) return 'cloud';
+  // Only credentials of Cloud's shape (an email and an API token) make a custom domain worth asking:
+  // a Data Center run (a personal access token, or a user and password) costs no extra call.
+  if (!(env.JSM_USER?.includes('@') && env.JSM_TOKEN?.trim())) return 'dc';
+  const proxy = proxyFrom(env);
+  const http = new HttpClient({
+    baseUrl: url,
+    credentials: { header: new Secret(''), source: 'none', kind: 'token' },
+    pacer: new Pacer({ maxInFlight: 1 }),
+    maxAttempts: 1,
+    timeoutMs,
+    ...(proxy ? { proxy } : {}),
+  });
+  try {
+    const answer = await http.request('GET', '/rest/api/2/serverInfo', { anonymous: true, pass: [401, 403] });
+    const body = answer.body as { deploymentType?: unknown } | undefined;
+    return answer.status === 200 && typeof body === 'object' && body !== null && String(body.deploymentType).toLowerCase() === 'cloud' ? 'cloud' : 'dc';
+  } catch {
+    return 'dc';
+  } finally {
+    await http.close();
+  }
+}
