@@ -3,7 +3,7 @@
 // calls main and sets the exit code. The interrupts come first: a signal that arrives while the
 // rest loads ends the same way (exit 130).
 import { writeSync } from 'node:fs';
-import { Interrupts } from '../dist/cli/io.js';
+import { Interrupts } from '../dist/cli/io/io.js';
 
 const interrupts = new Interrupts();
 const onSignal = (signal) => {
@@ -19,7 +19,7 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
-const { main } = await import('../dist/cli/main.js');
+const { main } = await import('../dist/cli/program/main.js');
 process.exitCode = await main(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,

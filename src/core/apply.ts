@@ -153,7 +153,9 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       const sent = await sendClaimed(toSend, plan.settings.project, { ...ctx, onSent: (n) => reporter.sending(n, toSend.length) });
       result.invitationsFailed += sent.failed;
       result.invitationsInDoubt += sent.inDoubt;
-      if (ctx.signal?.aborted) result.interrupted = true;
+      // Interrupted only when the interrupt left an invitation unsent: one that came once the last
+      // was claimed found nothing left to stop (the run ends as finished, exit 0).
+      if (ctx.signal?.aborted && toSend.some((row) => row.reason === NOT_SENT_INTERRUPTED)) result.interrupted = true;
       if (sent.stopped === undefined) await target.flush();
       else {
         // The store could not be written while sending (a full disk). The customers are in it:

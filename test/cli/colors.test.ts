@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { colors } from '../../src/cli/colors.js';
-import { Output } from '../../src/cli/output.js';
+import { colors } from '../../src/cli/io/colors.js';
+import { Output } from '../../src/cli/io/output.js';
 
 const ESC = '\u001b';
 

@@ -1,6 +1,6 @@
 /** Colour only where it can be shown: a terminal, not under NO_COLOR, not on a TERM=dumb terminal. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Output } from '../../src/cli/output.js';
+import { Output } from '../../src/cli/io/output.js';
 
 /** A stream that says it is a terminal and keeps what is written. */
 function terminal(): { isTTY: true; text: string; write(chunk: string): boolean } {

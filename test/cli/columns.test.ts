@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columns } from '../../src/cli/render.js';
+import { columns } from '../../src/cli/io/render.js';
 
 describe('columns (customers list, invitations list)', () => {
   it('pads every column but the last to its widest cell, at most 40', () => {

@@ -1,7 +1,7 @@
 /** The words of a plan: terraform-like signs, capped at 50 changes and the rest counted. */
 import { describe, expect, it } from 'vitest';
-import { colors } from '../../src/cli/colors.js';
-import { renderDesired, SHOWN_ACTIONS } from '../../src/cli/desired-run.js';
+import { colors } from '../../src/cli/io/colors.js';
+import { renderDesired, SHOWN_ACTIONS } from '../../src/cli/runs/desired-run.js';
 import type { DesiredPlan, PlanAction } from '../../src/core/desired.js';
 
 function plan(actions: PlanAction[]): DesiredPlan {

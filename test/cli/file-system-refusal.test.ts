@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileSystemRefusal } from '../../src/cli/action.js';
+import { fileSystemRefusal } from '../../src/cli/program/action.js';
 
 /** The errors Node gives for a file system's refusal: an errno code, the call, the file. */
 function refusal(code: string, path = '/home/admin/.local/state/jsm-provision/ledger.json'): NodeJS.ErrnoException {

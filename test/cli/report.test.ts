@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ReportWriter, type ReportColumns, type ReportRow } from '../../src/cli/report.js';
+import { ReportWriter, type ReportColumns, type ReportRow } from '../../src/cli/io/report.js';
 import { ProblemList, type RowResult, type RunSummary } from '../../src/core/results.js';
 import { runImport } from '../../src/core/run.js';
 import type { CandidateRow, Reporter } from '../../src/core/types.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it as base } from 'vitest';
-import { Interrupts, withIo, type CliIo } from '../../src/cli/io.js';
+import { Interrupts, withIo, type CliIo } from '../../src/cli/io/io.js';
 
 /** Each case runs as code under main() does: with a run's io bound (an empty environment, this folder). */
 function it(name: string, fn: () => void | Promise<void>): void {
@@ -8,8 +8,8 @@ function it(name: string, fn: () => void | Promise<void>): void {
   base(name, () => withIo(io, [], async () => fn()));
 }
 import { TargetError, UsageError } from '../../src/core/errors.js';
-import { Output } from '../../src/cli/output.js';
-import { exitCodeOf, render, renderError } from '../../src/cli/result.js';
+import { Output } from '../../src/cli/io/output.js';
+import { exitCodeOf, render, renderError } from '../../src/cli/io/result.js';
 
 /** An Output writing into strings, as a pipe (no terminal, no colour). */
 function recorded(options: { json: boolean; quiet?: boolean }) {

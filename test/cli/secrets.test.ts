@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readPasswordFile, readPasswordFromStdin } from '../../src/cli/secrets.js';
+import { readPasswordFile, readPasswordFromStdin } from '../../src/cli/settings/secrets.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it as base } from 'vitest';
-import { Interrupts, withIo, type CliIo } from '../../src/cli/io.js';
+import { Interrupts, withIo, type CliIo } from '../../src/cli/io/io.js';
 
 /** Each case runs as code under main() does: with a run's io bound (an empty environment, this folder). */
 function it(name: string, fn: () => void | Promise<void>): void {
@@ -11,7 +11,7 @@ import { UsageError } from '../../src/core/errors.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { addCustomerSchema, classifyTarget, projectScopedSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings, projectCreateSchema, setNotificationsSchema } from '../../src/cli/settings.js';
+import { addCustomerSchema, classifyTarget, projectScopedSchema, importCsvSchema, importMailSchema, invitationsSendSchema, parseSettings, projectCreateSchema, setNotificationsSchema } from '../../src/cli/settings/settings.js';
 
 /** What commander hands an import with no flags given (its defaults). */
 const defaults = { invite: true, concurrency: '8', organization: [], createOrganizations: true, map: [] };

@@ -4,7 +4,7 @@
  * (`src/core/plan.ts`, `test/support/jsm-double.ts`, `docs/contract.md`), a path relative to the
  * file (`../support/tmp.ts`; comments only), a Markdown file (`docs/reliability.md`, or a page of
  * docs/ by its name), or a source file by its name alone (`run-rows.ts`: one somewhere in the
- * repo). Built paths (`dist/cli/main.js`) name their source. Comments are read with TypeScript's
+ * repo). Built paths (`dist/cli/program/main.js`) name their source. Comments are read with TypeScript's
  * own parser, so a `//` inside a string or a URL is not taken for one.
  */
 import { existsSync } from 'node:fs';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { commandsMarkdown } from '../../scripts/commands-doc.mjs';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program/main.js';
 
 const PAGE = new URL('../../docs/commands.md', import.meta.url);
 

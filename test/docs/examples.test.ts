@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program/main.js';
+import { runCli } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -105,5 +106,32 @@ describe('the examples of README.md and docs/', () => {
     expect(problems).toEqual([]);
     // The pages hold dozens of examples: a parser that found none would pass anything.
     expect(checked).toBeGreaterThan(40);
+  });
+});
+
+/** The words that name `command` and every command under it (`[]` for the program itself). */
+function commandPaths(command: Command, path: string[] = []): string[][] {
+  return [path, ...command.commands.flatMap((c) => commandPaths(c, [...path, c.name()]))];
+}
+
+describe('the examples of the built-in --help', () => {
+  it('read files the package ships (fixtures/), or say the file is the user\'s (your-…)', async () => {
+    const program = await buildProgram([], true);
+    const problems: string[] = [];
+    let inputs = 0;
+    for (const path of commandPaths(program)) {
+      const text = (await runCli([...path, '--help'], { cwd: ROOT })).stdout;
+      for (const line of text.split('\n').filter((l) => l.trim().startsWith('$ ')).map((l) => l.trim().slice(2))) {
+        for (const args of invocations(line)) {
+          for (const [n, arg] of args.entries()) {
+            if (!/\.(csv|tsv|txt|mbox|eml)$/.test(arg) || ['--report', '--output'].includes(args[n - 1] ?? '')) continue;
+            inputs++;
+            if (!arg.startsWith('your-') && !existsSync(join(ROOT, arg))) problems.push(`jsm-provision ${args.join(' ')}: ${arg} is neither shipped nor said to be the user's (your-…)`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(inputs).toBeGreaterThan(3);
   });
 });

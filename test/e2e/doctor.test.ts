@@ -48,6 +48,27 @@ describe('doctor on REST', () => {
     expect(r.stdout + r.stderr).not.toContain('revoked-token');
     expect(await readdir(run.dir)).toEqual([]);
   });
+
+  it('a token file JSM refuses: doctor and the target name JSM_TOKEN_FILE alike (one reading of the credentials)', async () => {
+    const run = await start();
+    await writeFile(join(run.dir, 'token'), 'revoked-token\n');
+    const env = { JSM_TOKEN: undefined, JSM_TOKEN_FILE: join(run.dir, 'token') };
+    const r = await run.cli(['doctor', '--project', 'ITH', '--outbox', 'out'], { env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^credentials {2}JSM_TOKEN_FILE: refused \(see below\)$/m);
+    expect(r.stderr).toContain(`error: authentication failed for ${run.jsm.url}: check JSM_TOKEN_FILE`);
+    const list = await run.cli(['customers', 'list', '--project', 'ITH'], { env });
+    expect(list.code).toBe(3);
+    expect(list.stderr).toContain(`error: authentication failed for ${run.jsm.url}: check JSM_TOKEN_FILE`);
+    expect(r.stdout + r.stderr + list.stdout + list.stderr).not.toContain('revoked-token');
+  });
+
+  it('a login with JSM_PASSWORD_FILE: doctor names the variables the target uses', async () => {
+    const run = await start({ basic: { user: 'agent', password: 'right-password' } });
+    await writeFile(join(run.dir, 'password'), 'right-password\n');
+    const r = await run.cli(['doctor', '--project', 'ITH', '--outbox', 'out', '--json'], { env: { JSM_TOKEN: undefined, JSM_USER: 'agent', JSM_PASSWORD_FILE: join(run.dir, 'password') } });
+    expect(r.json()).toMatchObject({ credentials: { source: 'JSM_USER and JSM_PASSWORD_FILE', works: true } });
+  });
 });
 
 describe('doctor on a local store', () => {

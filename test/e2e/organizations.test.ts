@@ -104,4 +104,20 @@ describe('organizations on a REST target, through the CLI', () => {
     const list = await run.cli(['organizations', 'list', '--project', 'ITH', '--json']);
     expect(list.json()).toMatchObject({ target: 'rest', organizations: [{ name: 'Acme Corp', members: 3 }, { name: 'Globex', members: 2 }, { name: 'Support Partners', members: 2 }] });
   });
+
+  it('a dry run says what the real run then does: memberships to make (a directory member already in one not counted), none failed, nothing written', async () => {
+    // dana is the directory account ccole, already a member of Globex; bob exists under his email.
+    const run = await start({
+      desks: 3,
+      existingUsers: [{ name: 'ccole', emailAddress: 'dana.diaz@globex.example', displayName: 'Dana Diaz' }, { name: 'bob.baker@acme.example', emailAddress: 'bob.baker@acme.example', displayName: 'Bob Baker' }],
+      organizations: [{ name: 'Globex', members: ['ccole'] }],
+    });
+    const dry = await run.cli(['import-csv', SAMPLE, '--project', 'ITH', '--no-invite', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const expected = { totals: { rows: 6, created: 4, existing: 2, failed: 0 }, organizations: { created: 2, addedToProject: 3, memberships: 6 }, problems: [] };
+    expect(dry.json()).toMatchObject({ dryRun: true, ...expected });
+    expect(run.jsm.calls.filter((c) => c.method !== 'GET')).toEqual([]);
+    const real = await run.cli(['import-csv', SAMPLE, '--project', 'ITH', '--no-invite', '--json']);
+    expect(real.json()).toMatchObject({ dryRun: false, ...expected });
+  });
 });

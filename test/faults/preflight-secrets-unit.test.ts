@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSmtpPassword } from '../../src/cli/secrets.js';
+import { readSmtpPassword } from '../../src/cli/settings/secrets.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();

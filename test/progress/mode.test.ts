@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressLine, progressMode } from '../../src/cli/reporter.js';
+import { progressLine, progressMode } from '../../src/cli/io/reporter.js';
 
 describe('how progress is shown', () => {
   it('spins only on a terminal with columns to draw in; 0, unknown or tiny columns and TERM=dumb get plain lines', () => {

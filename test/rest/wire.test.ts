@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TargetError, UsageError } from '../../src/core/errors.js';
 import { closeMatches, parseVersion, versionAtLeast } from '../../src/targets/rest/discovery.js';
-import { checkUrl, credentialsFrom } from '../../src/targets/rest/index.js';
+import { checkUrl, credentialSource, credentialsFrom } from '../../src/targets/rest/index.js';
 import { settingNotes } from '../../src/targets/rest/target.js';
 import { describeAnswer, errorText, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory } from '../../src/targets/rest/wire.js';
 
@@ -35,6 +35,13 @@ describe('credentialsFrom', () => {
     expect(() => credentialsFrom({}, url)).toThrow('no credentials are set for https://jira.example.com: set JSM_TOKEN');
     expect(() => credentialsFrom({ JSM_PASSWORD: 'x' }, url)).toThrow('JSM_USER is not set');
     expect(() => credentialsFrom({ JSM_USER: 'x', JSM_TOKEN: ' ' }, url)).toThrow(UsageError);
+  });
+
+  it('names a secret read from a file by the variable given (JSM_TOKEN_FILE, JSM_PASSWORD_FILE), as doctor does', () => {
+    expect(credentialsFrom({ JSM_TOKEN: 'abc', JSM_TOKEN_FILE: '/run/secrets/jsm' }, url).source).toBe('JSM_TOKEN_FILE');
+    expect(credentialsFrom({ JSM_USER: 'u', JSM_PASSWORD: 'p', JSM_PASSWORD_FILE: '/run/secrets/pw' }, url).source).toBe('JSM_USER and JSM_PASSWORD_FILE');
+    expect(credentialSource({ JSM_TOKEN_FILE: '/run/secrets/jsm' })).toEqual({ kind: 'token', source: 'JSM_TOKEN_FILE' });
+    expect(credentialSource({ JSM_USER: 'u' })).toBeNull();
   });
 });
 

@@ -3,8 +3,8 @@ import { appendFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { Interrupts, type CliIo, type OutStream } from '../../src/cli/io.js';
-import { main } from '../../src/cli/main.js';
+import { Interrupts, type CliIo, type OutStream } from '../../src/cli/io/io.js';
+import { main } from '../../src/cli/program/main.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/jsm-provision.js', import.meta.url));
 

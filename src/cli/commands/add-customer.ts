@@ -4,19 +4,19 @@ import { printable } from '../../core/printable.js';
 import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../../core/target.js';
 import { emailKey, emailProblem } from '../../core/validate.js';
 import { shellWord } from '../../store/lock.js';
-import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings.js';
+import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings/settings.js';
 import type { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../prompts.js';
-import { runRows } from '../run-rows.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { askEmail, askName, askPassword, askPasswordChoice, canPrompt } from '../io/prompts.js';
+import { runRows } from '../runs/run-rows.js';
 import { addAccountMatchOption, addOrganizationOptions } from './import-csv.js';
-import { generatePassword, readPasswordFile, readPasswordFromStdin } from '../secrets.js';
-import { io } from '../io.js';
+import { generatePassword, readPasswordFile, readPasswordFromStdin } from '../settings/secrets.js';
+import { io } from '../io/io.js';
 
 export function addCustomerCommand(): Command {
   const command = new Command('add-customer')

@@ -7,14 +7,14 @@ import { printable } from '../../core/printable.js';
 import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
-import { action, withTarget } from '../action.js';
-import { lockedFileOf, openTarget } from '../context.js';
-import { inputDigest, planFromInput, runDesired } from '../desired-run.js';
-import { inCwd, io } from '../io.js';
-import { addCommonOptions, addMailOptions, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { applySchema, classifyTarget, mailSettings, parseSettings } from '../settings.js';
+import { action, withTarget } from '../program/action.js';
+import { lockedFileOf, openTarget } from '../runs/context.js';
+import { inputDigest, planFromInput, runDesired } from '../runs/desired-run.js';
+import { inCwd, io } from '../io/io.js';
+import { addCommonOptions, addMailOptions, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { applySchema, classifyTarget, mailSettings, parseSettings } from '../settings/settings.js';
 import { importRunOptions } from './import-csv.js';
 
 export function applyCommand(): Command {
@@ -43,7 +43,7 @@ lists or have them reviewed (in CI: the plan on a pull request, applied on merge
 docs/examples/jsm-sync.yml), then apply exactly that file.
 
 Examples:
-  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
   $ jsm-provision apply plan.json --outbox outbox/ --json`,
     )
     .action(action('apply', runApply));

@@ -5,15 +5,15 @@ import { UsageError } from '../../core/errors.js';
 import { exportCustomers, type ExportRow } from '../../core/export.js';
 import { printable } from '../../core/printable.js';
 import { writeFileAtomically } from '../../util/atomic-file.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { safeText, type Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { plural } from '../render.js';
-import { csvCell } from '../report.js';
-import { common, flag, parseSettings, projectOption, text } from '../settings.js';
-import { inCwd, io } from '../io.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import { safeText, type Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { plural } from '../io/render.js';
+import { csvCell } from '../io/report.js';
+import { common, flag, parseSettings, projectOption, text } from '../settings/settings.js';
+import { inCwd, io } from '../io/io.js';
 
 /** The header of an export: the import's own column names, read back without --map. */
 export const EXPORT_HEADER = ['email', 'full name', 'organization', 'language'] as const;

@@ -5,15 +5,15 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
-import { inCwd } from '../io.js';
+import { inCwd } from '../io/io.js';
 import { readFailure } from '../../util/atomic-file.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../options.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { askConfirm, canConfirm } from '../prompts.js';
-import { common, flag, parseSettings, projectOption, text } from '../settings.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
+import { common, flag, parseSettings, projectOption, text } from '../settings/settings.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -66,8 +66,8 @@ changes nothing; the same command without it then does that. To keep a whole lis
 apply plan.json (refused with exit 4 when JSM changed since the plan).
 
 Examples:
-  $ jsm-provision customers remove --project ITH --file leavers.csv --dry-run
-  $ jsm-provision customers remove --project ITH --file leavers.csv --yes --json
+  $ jsm-provision customers remove --project ITH --file your-leavers.csv --dry-run
+  $ jsm-provision customers remove --project ITH --file your-leavers.csv --yes --json
   $ jsm-provision customers remove --project ITH --email fred@example.com`,
     )
     .action(action('customers remove', runRemove));

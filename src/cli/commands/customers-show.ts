@@ -6,13 +6,13 @@ import { printable } from '../../core/printable.js';
 import type { Target } from '../../core/target.js';
 import type { CustomerDetail, InvitationRecord, InvitationView, ProjectInfo } from '../../core/types.js';
 import { emailKey } from '../../core/validate.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import { failed, type CommandResult } from '../result.js';
-import { columns } from '../render.js';
-import { common, oneEmail, parseSettings, projectOption, usageCheck } from '../settings.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import { failed, type CommandResult } from '../io/result.js';
+import { columns } from '../io/render.js';
+import { common, oneEmail, parseSettings, projectOption, usageCheck } from '../settings/settings.js';
 
 /** `--email` checked as one person's address, with the other settings. */
 const customersShowSchema = z.object({ ...common, project: projectOption, email: z.string().transform((value, ctx) => usageCheck(ctx, () => oneEmail(value)) ?? z.NEVER) });

@@ -1,13 +1,13 @@
 import { Command } from 'commander';
 import { customersShowCommand } from './customers-show.js';
 import type { CustomerView } from '../../core/types.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { parseSettings, projectScopedSchema } from '../settings.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { columns, plural } from '../render.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import { parseSettings, projectScopedSchema } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { columns, plural } from '../io/render.js';
 import { addExportCommand } from './customers-export.js';
 import { addRemoveCommand } from './customers-remove.js';
 

@@ -1,16 +1,17 @@
 import { Command } from 'commander';
 import { errorBody, RunError, TargetError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
+import { credentialSource } from '../../targets/rest/credentials.js';
 import type { RestTarget } from '../../targets/rest/index.js';
 import { parseSmtpUrl } from '../../mail/smtp-url.js';
-import { action } from '../action.js';
-import { configLocation } from '../config.js';
-import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../context.js';
-import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import { outcomeOf, type CommandResult, type Outcome } from '../result.js';
-import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings.js';
-import { io, runArgs } from '../io.js';
+import { action } from '../program/action.js';
+import { configLocation } from '../settings/config.js';
+import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../runs/context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import { outcomeOf, type CommandResult, type Outcome } from '../io/result.js';
+import { classifyTarget, doctorSchema, mailSettings, parseSettings, type DoctorSettings, type TargetSetting } from '../settings/settings.js';
+import { io, runArgs } from '../io/io.js';
 
 /** What `doctor` found out, as `--json` prints it after `ok` and `command` (result.ts adds those). */
 export interface DoctorReport {
@@ -73,7 +74,7 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     projectFrom: options.project !== undefined ? sourceOf(command, 'project', '--project', 'JSM_PROJECT') : null,
     ledger: await ledgerOf(setting ?? { kind: 'local', path: spec, given: true }),
     mail: mailRoute(options, rest),
-    credentials: { source: rest ? credentialSource(io().env) : null, works: null, user: null, jsmVersion: null },
+    credentials: { source: rest ? (credentialSource(io().env)?.source ?? null) : null, works: null, user: null, jsmVersion: null },
     problems: [],
   };
   const errors: RunError[] = [];
@@ -170,15 +171,6 @@ async function checkMail(options: DoctorSettings, report: DoctorReport, problem:
   } catch (error) {
     problem('mail', error);
   }
-}
-
-/** Which credentials a REST target would use (their names, never their values). */
-function credentialSource(env: Readonly<Record<string, string | undefined>>): string | null {
-  if (env.JSM_TOKEN?.trim()) return 'JSM_TOKEN';
-  if (env.JSM_TOKEN_FILE?.trim()) return 'JSM_TOKEN_FILE';
-  const user = env.JSM_USER ? 'JSM_USER' : null;
-  const password = env.JSM_PASSWORD ? 'JSM_PASSWORD' : env.JSM_PASSWORD_FILE?.trim() ? 'JSM_PASSWORD_FILE' : null;
-  return user && password ? `${user} and ${password}` : null;
 }
 
 /** The words of the report (pure). */

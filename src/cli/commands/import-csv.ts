@@ -1,23 +1,23 @@
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { Command, Option } from 'commander';
 import { candidates } from '../../csv/candidates.js';
-import { inCwd, io } from '../io.js';
+import { inCwd, io } from '../io/io.js';
 import { MAX_ROW_CHARS, nameColumnNote, openCsv } from '../../csv/index.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { askConfirm, canConfirm } from '../prompts.js';
-import { runRows, type RowRunOptions } from '../run-rows.js';
-import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
+import { runRows, type RowRunOptions } from '../runs/run-rows.js';
+import { importCsvSchema, parseSettings, type ImportCsvSettings, type ImportSettings } from '../settings/settings.js';
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../../core/errors.js';
 import { planFile } from '../../core/plan-file.js';
 import { printable } from '../../core/printable.js';
 import type { CsvReader } from '../../csv/index.js';
 import { writeFileAtomically } from '../../util/atomic-file.js';
-import { inputDigest, planFromInput, renderDesired, runDesired } from '../desired-run.js';
+import { inputDigest, planFromInput, renderDesired, runDesired } from '../runs/desired-run.js';
 
 /** The options import-csv and import-mail share (docs/contract.md). */
 export function addImportOptions(command: Command): Command {
@@ -95,16 +95,16 @@ removals are refused before any write (exit 2) unless --max-removals allows them
 exactly it, or refuses with exit 4 when the target or the file changed since.
 
 Plan, review, apply:
-  $ jsm-provision import-csv customers.csv --project ITH --sync --plan plan.json
+  $ jsm-provision import-csv your-customers.csv --project ITH --sync --plan plan.json
     lists the changes (+ create, - remove, ~ join/leave) and writes the plan; nothing is written
     or sent. Review it (in CI: a pull request, docs/ci.md), then:
   $ jsm-provision apply plan.json
 
-Examples:
-  $ jsm-provision import-csv customers.csv --project ITH --dry-run
-  $ jsm-provision import-csv export.csv --project ITH --map email="Customer E-mail" --report result.csv
-  $ jsm-provision import-csv latin.csv --project ITH --encoding windows-1252 --no-invite --json
-  $ jsm-provision import-csv all-customers.csv --project ITH --sync --plan plan.json
+Examples (fixtures/ is the package's samples; your-… stands for your own file):
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --dry-run
+  $ jsm-provision import-csv your-export.csv --project ITH --map email="Customer E-mail" --report result.csv
+  $ jsm-provision import-csv fixtures/csv/windows-1252.csv --project ITH --map fullName="Full name" --encoding windows-1252 --no-invite --json
+  $ jsm-provision import-csv your-all-customers.csv --project ITH --sync --plan plan.json
   $ jsm-provision apply plan.json --smtp smtp://mail.example.com:587`,
     )
     .action(action('import-csv', importCsv));

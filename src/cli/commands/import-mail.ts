@@ -3,20 +3,20 @@ import { errorBody, UsageError } from '../../core/errors.js';
 import type { RunSummary } from '../../core/results.js';
 import type { MailReportRow, MailSummary } from '../../mailbox/outcome.js';
 import type { Exclusions } from '../../mailbox/exclusions.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
 import { printable } from '../../core/printable.js';
-import type { Output } from '../output.js';
-import { checkReportPath, runFiles } from '../preflight.js';
-import { ReportWriter, type ReportColumns, type ReportRow } from '../report.js';
-import { fmt, plural } from '../render.js';
-import { rowRunResult, runRowsOutcome } from '../run-rows.js';
-import type { Colors } from '../colors.js';
-import type { CommandResult } from '../result.js';
-import type { CommonOptions } from '../options.js';
-import { importMailSchema, parseSettings } from '../settings.js';
+import type { Output } from '../io/output.js';
+import { checkReportPath, runFiles } from '../runs/preflight.js';
+import { ReportWriter, type ReportColumns, type ReportRow } from '../io/report.js';
+import { fmt, plural } from '../io/render.js';
+import { rowRunResult, runRowsOutcome } from '../runs/run-rows.js';
+import type { Colors } from '../io/colors.js';
+import type { CommandResult } from '../io/result.js';
+import type { CommonOptions } from '../settings/options.js';
+import { importMailSchema, parseSettings } from '../settings/settings.js';
 import { addImportOptions, importRunOptions } from './import-csv.js';
-import { io } from '../io.js';
+import { io } from '../io/io.js';
 
 const SHOWN_SKIPS = 20;
 
@@ -46,10 +46,10 @@ subdomains (@*.example.com: mail.example.com, eu.example.com ..., not example.co
 for both). Inside a folder, a Maildir's tmp/ is never read, and junk, spam, trash, sent and drafts
 folders (Maildir++ .Junk, IMAP "Sent Items" ...) are skipped and named: give one as a path to read it.
 
-Examples:
-  $ jsm-provision import-mail support-export.mbox --project ITH --exclude support@example.com --dry-run
+Examples (fixtures/ is the package's samples; ~/Mail/… and your-… stand for your own mail):
+  $ jsm-provision import-mail fixtures/mail/archive.mbox --project ITH --exclude support@example.com --dry-run
   $ jsm-provision import-mail ~/Mail/helpdesk/ --project ITH --exclude @example.com --exclude @*.example.com --include-cc --report people.csv
-  $ jsm-provision import-mail message.eml - --project ITH --no-invite --json < another.eml`,
+  $ jsm-provision import-mail your-message.eml - --project ITH --no-invite --json < your-other-message.eml`,
     )
     .action(action('import-mail', importMail));
 }

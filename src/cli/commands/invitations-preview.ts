@@ -6,14 +6,14 @@ import type { InvitationKind, InvitationMessage, InvitationRecord, ProjectInfo }
 import { emailKey, foldName } from '../../core/validate.js';
 import { DEFAULT_OUTBOX_FROM, isPlainAddress, loadTemplates, messageIdDomainFor, messageIdFor, parseSender, renderInvitation, singleLine } from '../../mail/index.js';
 import { checkLanguageOption, templatesForCloud } from '../../mail/templates.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
 import { z } from 'zod';
-import { addCommonOptions, addProjectOption, portalUrlOption, type CommonOptions } from '../options.js';
-import { common, flag, parseSettings, portalUrlSetting, projectOption, text, usageCheck } from '../settings.js';
-import { io } from '../io.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import { addCommonOptions, addProjectOption, portalUrlOption, type CommonOptions } from '../settings/options.js';
+import { common, flag, parseSettings, portalUrlSetting, projectOption, text, usageCheck } from '../settings/settings.js';
+import { io } from '../io/io.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
 
 /** The preview's settings, parsed once: the address checked, the language code normalised, the name folded. */
 const previewSchema = z

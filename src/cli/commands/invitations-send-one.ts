@@ -3,14 +3,14 @@ import { suppressedReason } from '../../core/invitation-policy.js';
 import { printable } from '../../core/printable.js';
 import { planOne, sendOne, type OneOutcome } from '../../core/resend-one.js';
 import { runIsLive } from '../../store/lock.js';
-import { withTarget } from '../action.js';
-import { openTarget, resolveProject, type LedgerPlace } from '../context.js';
-import { SendSession } from '../send-session.js';
-import type { Output } from '../output.js';
-import type { CommandResult, Outcome } from '../result.js';
-import { askConfirm, canConfirm } from '../prompts.js';
-import { storeStopped } from '../run-rows.js';
-import type { InvitationsSendSettings } from '../settings.js';
+import { withTarget } from '../program/action.js';
+import { openTarget, resolveProject, type LedgerPlace } from '../runs/context.js';
+import { SendSession } from '../runs/send-session.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult, Outcome } from '../io/result.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
+import { storeStopped } from '../runs/run-rows.js';
+import type { InvitationsSendSettings } from '../settings/settings.js';
 
 /**
  * `invitations send --email E`: one person's invitation, under the project's setting as it is now.

@@ -5,18 +5,18 @@ import { suppressedReason } from '../../core/invitation-policy.js';
 import { planResend, resend, type ResendOutcome } from '../../core/resend.js';
 import type { InvitationRecord, InvitationView } from '../../core/types.js';
 import { runIsLive } from '../../store/lock.js';
-import { action, withTarget } from '../action.js';
-import { ledgerOf, openTarget, resolveProject, type LedgerPlace } from '../context.js';
-import { SendSession } from '../send-session.js';
+import { action, withTarget } from '../program/action.js';
+import { ledgerOf, openTarget, resolveProject, type LedgerPlace } from '../runs/context.js';
+import { SendSession } from '../runs/send-session.js';
 import { invitationsPreviewCommand } from './invitations-preview.js';
 import { sendOneInvitation } from './invitations-send-one.js';
-import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings.js';
-import type { Output } from '../output.js';
-import type { CommandResult, Outcome } from '../result.js';
-import { columns, plural } from '../render.js';
-import { storeStopped } from '../run-rows.js';
-import { askConfirm, canConfirm } from '../prompts.js';
+import { addCommonOptions, addMailOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import { common, invitationsSendSchema, parseSettings, projectOption } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult, Outcome } from '../io/result.js';
+import { columns, plural } from '../io/render.js';
+import { storeStopped } from '../runs/run-rows.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
 
 const VIEWS: InvitationView[] = ['pending', 'in-doubt', 'sending', 'failed', 'sent', 'suppressed'];
 

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { printable } from '../../core/printable.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, type CommonOptions } from '../options.js';
-import { parseSettings, projectScopedSchema } from '../settings.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, type CommonOptions } from '../settings/options.js';
+import { parseSettings, projectScopedSchema } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
 
 export function organizationsCommand(): Command {
   const organizations = new Command('organizations').description('customer organizations (companies, departments, clients)');

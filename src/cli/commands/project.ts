@@ -3,12 +3,12 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { TargetError, UsageError } from '../../core/errors.js';
 import type { Target } from '../../core/target.js';
-import { action, withTarget } from '../action.js';
-import { openTarget, resolveProject } from '../context.js';
-import { addCommonOptions, addProjectOption, DEFAULT_STORE, type CommonOptions, type ProjectOption } from '../options.js';
-import { parseSettings, projectCreateSchema, projectScopedSchema, setNotificationsSchema } from '../settings.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
+import { action, withTarget } from '../program/action.js';
+import { openTarget, resolveProject } from '../runs/context.js';
+import { addCommonOptions, addProjectOption, DEFAULT_STORE, type CommonOptions, type ProjectOption } from '../settings/options.js';
+import { parseSettings, projectCreateSchema, projectScopedSchema, setNotificationsSchema } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
 import type { InvitationView, ProjectInfo } from '../../core/types.js';
 import { invitationView } from './invitations.js';
 

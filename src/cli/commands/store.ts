@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import { Command } from 'commander';
 import { describeOwner } from '../../store/lock.js';
-import { action } from '../action.js';
-import { lockedFileOf } from '../context.js';
-import { addCommonOptions, type CommonOptions } from '../options.js';
-import { commonSchema, parseSettings } from '../settings.js';
-import type { Output } from '../output.js';
-import type { CommandResult } from '../result.js';
-import { inCwd } from '../io.js';
+import { action } from '../program/action.js';
+import { lockedFileOf } from '../runs/context.js';
+import { addCommonOptions, type CommonOptions } from '../settings/options.js';
+import { commonSchema, parseSettings } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import type { CommandResult } from '../io/result.js';
+import { inCwd } from '../io/io.js';
 
 /**
  * `store unlock`: the admin's explicit way out of a lock whose owner jsm-provision cannot check (a

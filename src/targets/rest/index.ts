@@ -5,7 +5,7 @@
  */
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { TargetError, UsageError } from '../../core/errors.js';
-import { Secret } from '../../core/secret.js';
+import { credentialsFrom } from './credentials.js';
 import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
 import type { LockOptions } from '../../store/lock.js';
 import { HttpClient, proxyFrom, type Credentials } from '../http/http.js';
@@ -71,26 +71,10 @@ export function checkUrl(raw: string): URL {
   return url;
 }
 
-/** JSM_TOKEN (Bearer), else JSM_USER + JSM_PASSWORD (Basic); never from options. */
-export function credentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credentials {
-  const token = env.JSM_TOKEN?.trim();
-  if (token) return { header: new Secret(`Bearer ${token}`), source: 'JSM_TOKEN', kind: 'token' };
-  const user = env.JSM_USER;
-  const password = env.JSM_PASSWORD;
-  if (user && password) {
-    return { header: new Secret(`Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`), source: 'JSM_USER and JSM_PASSWORD', kind: 'basic' };
-  }
-  const missing = user ? 'JSM_PASSWORD is not set' : password ? 'JSM_USER is not set' : 'no credentials are set';
-  throw new UsageError(
-    'missing-credentials',
-    `${missing} for ${url.origin}${url.pathname.replace(/\/$/, '')}: set JSM_TOKEN (a personal access token), or JSM_USER and JSM_PASSWORD, in the environment`,
-    'credentials are read from the environment only, never from options',
-  );
-}
-
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
 }
 
 export { RestTarget } from './target.js';
 export { ledgerPathFor };
+export { credentialSource, credentialsFrom } from './credentials.js';

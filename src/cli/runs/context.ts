@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import type { Target } from '../core/target.js';
-import type { MessageIds } from '../core/send.js';
-import type { Mailer, ProjectInfo } from '../core/types.js';
-import { messageIdDomainFor, messageIdFor } from '../mail/message-id.js';
-import type { TemplateSet } from '../mail/templates.js';
-import type { Secret } from '../core/secret.js';
+import { UsageError } from '../../core/errors.js';
+import type { Target } from '../../core/target.js';
+import type { MessageIds } from '../../core/send.js';
+import type { Mailer, ProjectInfo } from '../../core/types.js';
+import { messageIdDomainFor, messageIdFor } from '../../mail/message-id.js';
+import type { TemplateSet } from '../../mail/templates.js';
+import type { Secret } from '../../core/secret.js';
 import { prepareOutbox } from './preflight.js';
-import { readPasswordFile, readSmtpPassword } from './secrets.js';
-import { LocalTarget } from '../targets/local/target.js';
-import { endRun, runIdFor, shellWord, type LockOptions } from '../store/lock.js';
-import { DEFAULT_STORE } from './options.js';
-import { targetSpec, type MailSettings, type TargetSetting } from './settings.js';
-import type { Output } from './output.js';
-import { inCwd, io, onRunEnd } from './io.js';
-import { ledgerPathFor } from '../store/ledger-file.js';
+import { readPasswordFile, readSmtpPassword } from '../settings/secrets.js';
+import { LocalTarget } from '../../targets/local/target.js';
+import { endRun, runIdFor, shellWord, type LockOptions } from '../../store/lock.js';
+import { DEFAULT_STORE } from '../settings/options.js';
+import { targetSpec, type MailSettings, type TargetSetting } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import { inCwd, io, onRunEnd } from '../io/io.js';
+import { ledgerPathFor } from '../../store/ledger-file.js';
 
 /** What opening a target needs of a command's settings (settings.ts). */
 export interface TargetOptions {
@@ -38,14 +38,14 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
   const lockOptions = lockOptionsFor(targetSpec(target), options.lockWait, out);
   if (target.kind === 'dc' || target.kind === 'cloud') {
     // Loaded only for REST targets: local runs never load undici.
-    const { checkBaseUrl, deploymentOf } = await import('../targets/http/deployment.js');
+    const { checkBaseUrl, deploymentOf } = await import('../../targets/http/deployment.js');
     const env = await withSecretFiles(io().env, (message) => out.warn(message));
     const ledgerPath = ledgerPathFor(target.baseUrl, io().env, io().cwd);
     const concurrency = options.concurrency;
     const url = checkBaseUrl(target.baseUrl);
     // Cloud by its host (settings.ts), or a custom domain whose serverInfo says so (asked here, once).
     if (target.kind === 'cloud' || (await deploymentOf(url, env)) === 'cloud') {
-      const { openCloudTarget } = await import('../targets/cloud/index.js');
+      const { openCloudTarget } = await import('../../targets/cloud/index.js');
       return openCloudTarget(url, {
         env,
         ledgerPath,
@@ -55,7 +55,7 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
         lockOptions,
       });
     }
-    const { openRestTarget } = await import('../targets/rest/index.js');
+    const { openRestTarget } = await import('../../targets/rest/index.js');
     return openRestTarget(target.baseUrl, {
       env,
       ledgerPath,
@@ -202,7 +202,7 @@ export function mailSetup(mail: MailSettings, warn: (message: string) => void = 
   return {
     mailer: () => {
       needSender();
-      mailer ??= Promise.all([import('../mail/index.js'), smtpPassword()]).then(([{ createMailer }, pass]) =>
+      mailer ??= Promise.all([import('../../mail/index.js'), smtpPassword()]).then(([{ createMailer }, pass]) =>
         createMailer({
           ...(smtp ? { smtpUrl: smtp.url } : {}),
           ...(from ? { from } : {}),
@@ -221,7 +221,7 @@ export function mailSetup(mail: MailSettings, warn: (message: string) => void = 
     preflight: async () => {
       needSender();
       if (smtp === undefined) return prepareOutbox(outboxDir);
-      const [{ checkSmtp }, pass] = await Promise.all([import('../mail/smtp.js'), smtpPassword()]);
+      const [{ checkSmtp }, pass] = await Promise.all([import('../../mail/smtp.js'), smtpPassword()]);
       await checkSmtp({
         url: smtp.url,
         from: from ?? '',

@@ -1,7 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { Secret } from '../core/secret.js';
-import { MIN_PASSWORD, passwordProblem, validateRow } from '../core/validate.js';
+import { Secret } from '../../core/secret.js';
+import { MIN_PASSWORD, passwordProblem, validateRow } from '../../core/validate.js';
 import { io } from './io.js';
 
 /** A terminal a person can answer in: never in CI, never without a TTY on stdin. */

@@ -1,4 +1,4 @@
-import { errorBody, messageOf, RunError, UsageError } from '../core/errors.js';
+import { errorBody, messageOf, RunError, UsageError } from '../../core/errors.js';
 import type { Colors } from './colors.js';
 import type { Output } from './output.js';
 

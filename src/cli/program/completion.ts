@@ -1,5 +1,5 @@
 import { Argument, Command, type Option } from 'commander';
-import { io } from './io.js';
+import { io } from '../io/io.js';
 
 /**
  * `jsm-provision completion bash|zsh|fish`: a completion script made from the commander tree, so

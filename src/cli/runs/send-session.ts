@@ -1,11 +1,11 @@
-import type { MessageIds } from '../core/send.js';
-import type { Target } from '../core/target.js';
-import type { InvitationKind, Mailer, ProjectInfo } from '../core/types.js';
+import type { MessageIds } from '../../core/send.js';
+import type { Target } from '../../core/target.js';
+import type { InvitationKind, Mailer, ProjectInfo } from '../../core/types.js';
 import { checkRestDelivery, mailSetup, newRunId, type MailSetup } from './context.js';
-import type { Output } from './output.js';
-import type { MailSettings } from './settings.js';
-import { asRun } from './signals.js';
-import { templatesForCloud } from '../mail/templates.js';
+import type { Output } from '../io/output.js';
+import type { MailSettings } from '../settings/settings.js';
+import { asRun } from '../program/signals.js';
+import { templatesForCloud } from '../../mail/templates.js';
 
 /** What the core's send steps take from a session (runImport, resend, sendOne). */
 export interface SendPorts {

@@ -1,5 +1,5 @@
 import type { Ora } from 'ora';
-import type { Reporter } from '../core/types.js';
+import type { Reporter } from '../../core/types.js';
 import type { Output } from './output.js';
 import { fmt } from './render.js';
 import { io } from './io.js';

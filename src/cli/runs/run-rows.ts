@@ -1,19 +1,19 @@
-import type { Plan } from '../core/plan.js';
-import { errorBody, RunError, TargetError, UsageError } from '../core/errors.js';
-import { decideForRun } from '../core/invitation-policy.js';
-import { printable } from '../core/printable.js';
-import { runImport, type RunOutcome } from '../core/run.js';
-import type { RowResult, RunSettings, RunSummary } from '../core/results.js';
-import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../core/target.js';
-import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../core/types.js';
-import type { InvitationsSetting, MailSettings } from './settings.js';
-import type { Output } from './output.js';
-import { plural, renderPlan, renderSummary } from './render.js';
-import type { Colors } from './colors.js';
-import type { CommandResult, Outcome } from './result.js';
+import type { Plan } from '../../core/plan.js';
+import { errorBody, RunError, TargetError, UsageError } from '../../core/errors.js';
+import { decideForRun } from '../../core/invitation-policy.js';
+import { printable } from '../../core/printable.js';
+import { runImport, type RunOutcome } from '../../core/run.js';
+import type { RowResult, RunSettings, RunSummary } from '../../core/results.js';
+import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../../core/target.js';
+import { isBatch, type CandidateRow, type InvitationKind, type ProjectInfo, type RowSource } from '../../core/types.js';
+import type { InvitationsSetting, MailSettings } from '../settings/settings.js';
+import type { Output } from '../io/output.js';
+import { plural, renderPlan, renderSummary } from '../io/render.js';
+import type { Colors } from '../io/colors.js';
+import type { CommandResult, Outcome } from '../io/result.js';
 import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
-import { ReportWriter } from './report.js';
-import { TerminalReporter } from './reporter.js';
+import { ReportWriter } from '../io/report.js';
+import { TerminalReporter } from '../io/reporter.js';
 import { SendSession } from './send-session.js';
 
 /** What a row run takes of a command's settings (settings.ts), and what the command adds. */
@@ -46,6 +46,8 @@ export interface RowRun {
   rows: RowResult[];
   declined: boolean;
   interrupted: boolean;
+  /** An interrupt came when the run had nothing left to do (its rows written, its invitations claimed): it ended as finished. */
+  interruptedAtEnd?: boolean;
   /**
    * An error the run ended with after its rows were written: the target refusing the run part-way
    * (a TargetError: exit 3), the report, or the store while sending.
@@ -86,6 +88,7 @@ export function rowRunResult(run: RowRun, extra: { json?: Record<string, unknown
   const earlier = (run.failedInProject ?? 0) - run.summary.invitations.failed;
   if (earlier > 0) notes.push(`${plural(earlier, 'invitation')} of ${run.summary.project} failed in an earlier run: retry with \`invitations send --failed\` and the same --smtp or --outbox`);
   if (run.interrupted) notes.push('Interrupted: what was done is recorded. Run the same command again to finish.');
+  else if (run.interruptedAtEnd) notes.push('The interrupt came when every row was written and every invitation under way: the run finished, nothing is left to do.');
   return {
     outcome,
     json: { ...summary, ...(extra.json ?? {}) },
@@ -150,6 +153,7 @@ export async function runRowsOutcome(
   if (sends) session.checkRoute();
   const reporter = new TerminalReporter(out);
   let outcome: RunOutcome;
+  let signal: AbortSignal | undefined;
   try {
     if (!options.dryRun && target.kind === 'local') await checkStoreFolder(target.location);
     if (willSend) await session.preflight();
@@ -159,22 +163,25 @@ export async function runRowsOutcome(
     const language = options.mail.templates.defaultLanguage;
     const withLang = language === undefined ? source : withLanguage(source, language);
     const rows = extraOrganizations.length === 0 ? withLang : withOrganizations(withLang, extraOrganizations);
-    outcome = await session.run((ports) => runImport(rows, settings, {
-      ...ports,
-      target,
-      reporter,
-      ...(onRejected ? { onRejected } : {}),
-      keepRows: options.keepRows ?? options.report !== undefined,
-      ...(confirm
-        ? {
-            confirm: (plan: Plan) => {
-              reporter.stop();
-              return confirm(plan, renderPlan(plan, out.errColor, session.outbox));
-            },
-          }
-        : {}),
-      ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
-    }));
+    outcome = await session.run((ports) => {
+      signal = ports.signal;
+      return runImport(rows, settings, {
+        ...ports,
+        target,
+        reporter,
+        ...(onRejected ? { onRejected } : {}),
+        keepRows: options.keepRows ?? options.report !== undefined,
+        ...(confirm
+          ? {
+              confirm: (plan: Plan) => {
+                reporter.stop();
+                return confirm(plan, renderPlan(plan, out.errColor, session.outbox));
+              },
+            }
+          : {}),
+        ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
+      });
+    });
   } catch (error) {
     await report?.discard();
     await session.undo();
@@ -188,7 +195,7 @@ export async function runRowsOutcome(
   // A declined run sent nothing either (its summary counts what it would have sent).
   if (outcome.declined || outcome.summary.invitations.sent === 0) await session.undo();
   const where = `${target.kind === 'local' ? 'local store' : 'JSM'} ${target.location}`;
-  const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
+  const base = { rows: outcome.rows, declined: outcome.declined, interrupted: outcome.interrupted, interruptedAtEnd: !outcome.interrupted && signal?.aborted === true, where, command: options.command, target: target.kind, failedInProject: target.ledger.count(project.key, 'failed') };
   if (outcome.declined) {
     await report?.discard();
     return { ...base, rows: [], summary: outcome.summary, endedWith: undefined };

@@ -5,20 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { applyRemovals, planDesired, type DesiredPlan, type DesiredSettings, type PlanAction } from '../core/desired.js';
-import { UsageError } from '../core/errors.js';
-import { printable } from '../core/printable.js';
-import type { Problem } from '../core/results.js';
-import type { Target } from '../core/target.js';
-import type { ProjectInfo } from '../core/types.js';
-import { candidates } from '../csv/candidates.js';
-import type { CsvReader } from '../csv/index.js';
-import { readFailure } from '../util/atomic-file.js';
-import type { Colors } from './colors.js';
-import type { Output } from './output.js';
-import { askConfirm, canConfirm } from './prompts.js';
-import { fmt, plural } from './render.js';
-import type { CommandResult } from './result.js';
+import { applyRemovals, planDesired, type DesiredPlan, type DesiredSettings, type PlanAction } from '../../core/desired.js';
+import { UsageError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
+import type { Problem } from '../../core/results.js';
+import type { Target } from '../../core/target.js';
+import type { ProjectInfo } from '../../core/types.js';
+import { candidates } from '../../csv/candidates.js';
+import type { CsvReader } from '../../csv/index.js';
+import { readFailure } from '../../util/atomic-file.js';
+import type { Colors } from '../io/colors.js';
+import type { Output } from '../io/output.js';
+import { askConfirm, canConfirm } from '../io/prompts.js';
+import { fmt, plural } from '../io/render.js';
+import type { CommandResult } from '../io/result.js';
 import { rowRunResult, runRowsOutcome, withOrganizations, type RowRunOptions } from './run-rows.js';
 
 /** The SHA-256 of a file's bytes, in hex. */

@@ -1,27 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RunError, UsageError } from '../core/errors.js';
-import { envelope } from './result.js';
-import { contradictoryFlags } from './contradictions.js';
-import { applyConfig, configFileApplies, loadConfig } from './config.js';
-import { exitCodeSet, io as runIo, withIo, type CliIo } from './io.js';
-import { withTestHooks } from '../util/test-hooks.js';
+import { RunError, UsageError } from '../../core/errors.js';
+import { envelope } from '../io/result.js';
+import { contradictoryFlags } from '../settings/contradictions.js';
+import { applyConfig, configFileApplies, loadConfig } from '../settings/config.js';
+import { exitCodeSet, io as runIo, withIo, type CliIo } from '../io/io.js';
+import { withTestHooks } from '../../util/test-hooks.js';
 
 /**
  * The commands, in the order help lists them. Each one's module (with its schemas, csv-parse,
  * mail, targets) is loaded only when it runs: `--version` loads none, `import-csv` only its own.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  project: async () => (await import('./commands/project.js')).projectCommand(),
-  'add-customer': async () => (await import('./commands/add-customer.js')).addCustomerCommand(),
-  'import-csv': async () => (await import('./commands/import-csv.js')).importCsvCommand(),
-  'import-mail': async () => (await import('./commands/import-mail.js')).importMailCommand(),
-  apply: async () => (await import('./commands/apply.js')).applyCommand(),
-  customers: async () => (await import('./commands/customers.js')).customersCommand(),
-  invitations: async () => (await import('./commands/invitations.js')).invitationsCommand(),
-  store: async () => (await import('./commands/store.js')).storeCommand(),
-  organizations: async () => (await import('./commands/organizations.js')).organizationsCommand(),
-  doctor: async () => (await import('./commands/doctor.js')).doctorCommand(),
+  project: async () => (await import('../commands/project.js')).projectCommand(),
+  'add-customer': async () => (await import('../commands/add-customer.js')).addCustomerCommand(),
+  'import-csv': async () => (await import('../commands/import-csv.js')).importCsvCommand(),
+  'import-mail': async () => (await import('../commands/import-mail.js')).importMailCommand(),
+  apply: async () => (await import('../commands/apply.js')).applyCommand(),
+  customers: async () => (await import('../commands/customers.js')).customersCommand(),
+  invitations: async () => (await import('../commands/invitations.js')).invitationsCommand(),
+  store: async () => (await import('../commands/store.js')).storeCommand(),
+  organizations: async () => (await import('../commands/organizations.js')).organizationsCommand(),
+  doctor: async () => (await import('../commands/doctor.js')).doctorCommand(),
 };
 
 /** The commands `argv` needs: the one it names; none for --version alone; all for help and errors. */
@@ -34,7 +34,7 @@ function commandsFor(argv: readonly string[]): string[] {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -50,10 +50,10 @@ export async function buildProgram(argv: readonly string[] = [], all = false, cu
     .addHelpText(
       'after',
       `
-Start here:
+Start here (in the package's folder: fixtures/ holds the sample files it ships):
   $ jsm-provision project create ITH --name "IT Help"
-  $ jsm-provision import-csv customers.csv --project ITH --dry-run
-  $ jsm-provision import-csv customers.csv --project ITH --report result.csv
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --dry-run
+  $ jsm-provision import-csv fixtures/customers.csv --project ITH --report result.csv
 
 Environment: JSM_TARGET, JSM_PROJECT, JSM_TOKEN or JSM_USER/JSM_PASSWORD (REST; or JSM_TOKEN_FILE,
 JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, JSM_SMTP_NAME,
@@ -257,7 +257,7 @@ function groupWithoutCommand(program: Command, path: string | undefined, argv: r
 
 /** An error that came before or around a command: rendered as a command's own (result.ts); with `words` false, its JSON object only. */
 async function printError(command: string, error: unknown, json: boolean, words: boolean): Promise<number> {
-  const [{ Output }, { renderFailure }] = await Promise.all([import('./output.js'), import('./action.js')]);
+  const [{ Output }, { renderFailure }] = await Promise.all([import('../io/output.js'), import('./action.js')]);
   const out = new Output({ json, quiet: false }, runIo().stdout, words ? runIo().stderr : ({ write: () => true, isTTY: false } as never));
   return renderFailure(out, command, error);
 }

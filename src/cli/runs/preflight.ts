@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import { printable } from '../core/printable.js';
-import type { Target } from '../core/target.js';
-import { makeFolders, removeFolders } from '../util/folders.js';
-import { inCwd } from './io.js';
+import { UsageError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
+import type { Target } from '../../core/target.js';
+import { makeFolders, removeFolders } from '../../util/folders.js';
+import { inCwd } from '../io/io.js';
 
 /**
  * Checks made before the first write of a run: each failure is a UsageError (exit 2) with a hint,

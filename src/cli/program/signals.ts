@@ -1,6 +1,6 @@
-import { io } from './io.js';
+import { io } from '../io/io.js';
 
-export { Interrupts } from './io.js';
+export { Interrupts } from '../io/io.js';
 
 /**
  * Runs `fn` as a run that a first interrupt (SIGINT/SIGTERM) asks to wind down, rather than

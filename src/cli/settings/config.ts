@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { isWholeNumberKey, wholeNumberProblem } from './numbers.js';
 import { isUrlTarget } from './target-setting.js';
 

@@ -1,22 +1,22 @@
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
-import { DEFAULT_CONCURRENCY } from '../core/pool.js';
-import { emailProblem, nameProblem } from '../core/validate.js';
-import { checkPortalUrl } from '../mail/compose.js';
-import { reportFormat } from './report.js';
+import { UsageError } from '../../core/errors.js';
+import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
+import { emailProblem, nameProblem } from '../../core/validate.js';
+import { checkPortalUrl } from '../../mail/compose.js';
+import { reportFormat } from '../io/report.js';
 import { WHOLE_NUMBERS } from './numbers.js';
 import { projectKeySchema, wholeNumber } from './options.js';
 import { classifyTarget, type TargetSetting } from './target-setting.js';
 import { dirname, join } from 'node:path';
-import { inCwd, io } from './io.js';
-import { checkOrganizations } from '../core/organizations.js';
-import type { InvitationKind } from '../core/types.js';
-import { parseSender } from '../mail/compose.js';
-import { parseSmtpName, parseSmtpUrl } from '../mail/smtp-url.js';
-import { loadTemplates, type TemplateSet } from '../mail/templates.js';
+import { inCwd, io } from '../io/io.js';
+import { checkOrganizations } from '../../core/organizations.js';
+import type { InvitationKind } from '../../core/types.js';
+import { parseSender } from '../../mail/compose.js';
+import { parseSmtpName, parseSmtpUrl } from '../../mail/smtp-url.js';
+import { loadTemplates, type TemplateSet } from '../../mail/templates.js';
 import { VALUE_CONTRADICTIONS, type ContradictionInput } from './contradictions.js';
-import { parseMapOption } from '../csv/headers.js';
-import { parseExclusions } from '../mailbox/exclusions.js';
+import { parseMapOption } from '../../csv/headers.js';
+import { parseExclusions } from '../../mailbox/exclusions.js';
 
 export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
 

@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { UsageError } from '../core/errors.js';
-import { printable } from '../core/printable.js';
-import { Secret } from '../core/secret.js';
-import { byteOrderMark, REPLACEMENT } from '../csv/decode.js';
+import { UsageError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
+import { Secret } from '../../core/secret.js';
+import { byteOrderMark, REPLACEMENT } from '../../csv/decode.js';
 import { resolve } from 'node:path';
 
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';

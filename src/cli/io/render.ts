@@ -1,8 +1,8 @@
 import type { Colors } from './colors.js';
-import type { Plan } from '../core/plan.js';
-import { suppressedReason } from '../core/invitation-policy.js';
-import { printable } from '../core/printable.js';
-import type { OrganizationTotals, RunSummary } from '../core/results.js';
+import type { Plan } from '../../core/plan.js';
+import { suppressedReason } from '../../core/invitation-policy.js';
+import { printable } from '../../core/printable.js';
+import type { OrganizationTotals, RunSummary } from '../../core/results.js';
 
 const SHOWN_PROBLEMS = 20;
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 /** The local store a command uses when no --target (JSM_TARGET) is given. */
 export const DEFAULT_STORE = './jsm-store.json';

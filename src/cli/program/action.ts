@@ -1,10 +1,10 @@
-import { RunError } from '../core/errors.js';
-import type { Target } from '../core/target.js';
-import type { CommonOptions } from './options.js';
-import { Output } from './output.js';
-import { io, setExitCode } from './io.js';
-import { internalError, render, renderCancelled, renderError, type CommandResult } from './result.js';
-import { writeFailure } from '../util/atomic-file.js';
+import { RunError } from '../../core/errors.js';
+import type { Target } from '../../core/target.js';
+import type { CommonOptions } from '../settings/options.js';
+import { Output } from '../io/output.js';
+import { io, setExitCode } from '../io/io.js';
+import { internalError, render, renderCancelled, renderError, type CommandResult } from '../io/result.js';
+import { writeFailure } from '../../util/atomic-file.js';
 
 /**
  * Wraps a command's body: builds its Output from --json/--quiet, renders the result the body

@@ -3,11 +3,11 @@ import { closeSync, constants, createReadStream, openSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { UsageError } from '../core/errors.js';
-import { printable } from '../core/printable.js';
-import type { RowResult, RunSummary } from '../core/results.js';
+import { UsageError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
+import type { RowResult, RunSummary } from '../../core/results.js';
 import { safeJson } from './output.js';
-import { syncFolder, writeAll, writeAllSync, writeFailure } from '../util/atomic-file.js';
+import { syncFolder, writeAll, writeAllSync, writeFailure } from '../../util/atomic-file.js';
 import { inCwd } from './io.js';
 
 const COLUMNS = ['line', 'email', 'fullName', 'status', 'invitation', 'reason', 'organizations'] as const;

@@ -1,5 +1,5 @@
-import type { RunError } from '../core/errors.js';
-import { printable } from '../core/printable.js';
+import type { RunError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
 import { colors, type Colors } from './colors.js';
 import { io, type OutStream } from './io.js';
 
