@@ -50,15 +50,18 @@ export function isCloudHost(url: URL): boolean {
 
 /**
  * Cloud or Data Center. A host of atlassian.net is Cloud without asking; any other, when the
- * credentials are Cloud's (JSM_USER an email, and JSM_TOKEN), asks `GET /rest/api/2/serverInfo` once, with no credentials (it needs no login on either), and takes
+ * credentials may be Cloud's (JSM_USER with JSM_TOKEN, or an email with JSM_PASSWORD), asks `GET /rest/api/2/serverInfo` once, with no credentials (it needs no login on either), and takes
  * `deploymentType: "Cloud"` as Cloud. No answer, or any other: Data Center (whose own first call
  * then says what is wrong).
  */
 export async function deploymentOf(url: URL, env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Deployment> {
   if (isCloudHost(url)) return 'cloud';
-  // Only credentials of Cloud's shape (an email and an API token) make a custom domain worth asking:
-  // a Data Center run (a personal access token, or a user and password) costs no extra call.
-  if (!(env.JSM_USER?.includes('@') && env.JSM_TOKEN?.trim())) return 'dc';
+  // Only credentials that may be Cloud's make a custom domain worth asking: a user with an API token
+  // (an email, or a username said wrong in Cloud's terms), or an email with a password (Cloud's API
+  // takes none, and says so in Cloud's terms). A personal access token alone, or a username and
+  // password, is a Data Center run and costs no extra call.
+  const user = env.JSM_USER?.trim();
+  if (!(user && (env.JSM_TOKEN?.trim() || (user.includes('@') && env.JSM_PASSWORD)))) return 'dc';
   const proxy = proxyFrom(env);
   const http = new HttpClient({
     baseUrl: url,

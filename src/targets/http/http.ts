@@ -315,7 +315,7 @@ export class HttpClient {
               ? `JSM answered 401 (${describeAnswer(401, answer.body)}); ${this.#options.credentials.refusedHint}`
               : this.#options.credentials.kind === 'basic'
               ? `JSM answered 401 (${describeAnswer(401, answer.body)}); check the user name and password (the user name, not the email, on an instance with LDAP), or use a personal access token (JSM_TOKEN)`
-              : `JSM answered 401 (${describeAnswer(401, answer.body)}); personal access tokens need JSM 4.15 (Jira 8.14) or newer, else set JSM_USER and JSM_PASSWORD`,
+              : `JSM answered 401 (${describeAnswer(401, answer.body)}); personal access tokens need JSM 4.15 (Jira 8.14) or newer, else set JSM_USER and JSM_PASSWORD (on JSM Cloud: JSM_USER, the account's email, with JSM_TOKEN, an API token)`,
           )
         : new TargetError(
             'auth-failed',
