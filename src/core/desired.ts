@@ -61,6 +61,11 @@ export interface DesiredPlan {
   /** For the apply: who leaves which organization, and who is taken out of the project. */
   leaves: { org: OrganizationInfo; members: OrganizationMember[] }[];
   removals: OrganizationMember[];
+  /**
+   * Customers the project lists without an email (JSM Cloud: the account's profile hides it): a
+   * file cannot name them, so a sync neither removes them nor ends their memberships.
+   */
+  hidden?: number;
 }
 
 const LOOKUP_CHUNK = 1_000;
@@ -113,12 +118,18 @@ export async function planDesired(source: RowSource, target: Target, settings: D
   // The project's customers, read once (JSM: in pages), by email and by account name.
   const listed = new Map<string, CustomerView>();
   const byName = new Map<string, CustomerView>();
+  /** accountIds (lower-cased) of the customers listed without an email: kept by a sync. */
+  const hidden = new Set<string>();
   for await (const customer of target.listCustomers(project)) {
+    if (customer.email === '') {
+      if (customer.account !== undefined) hidden.add(customer.account.toLowerCase());
+      continue;
+    }
     listed.set(emailKey(customer.email), customer);
     byName.set(emailKey(customer.email), customer);
     if (customer.account !== undefined) byName.set(customer.account.toLowerCase(), customer);
   }
-  const customers = listed.size;
+  const customers = listed.size + hidden.size;
 
   const actions: PlanAction[] = [];
   const counts: PlanCounts = { create: 0, existing: 0, remove: 0, join: 0, leave: 0, invite: 0 };
@@ -215,6 +226,7 @@ export async function planDesired(source: RowSource, target: Target, settings: D
       if (!org) continue;
       for (const name of await members(org)) {
         const customer = byName.get(name);
+        if (hidden.has(name)) continue;
         const person = customer ? memberOf(customer) : { key: name, email: name, ...(name.includes('@') ? {} : { account: name }) };
         if (entry.keys.has(person.key) || untouched.has(person.key) || (customer?.account !== undefined && entry.keys.has(customer.account.toLowerCase()))) continue;
         leave(org, person);
@@ -258,6 +270,7 @@ export async function planDesired(source: RowSource, target: Target, settings: D
     invitation: newcomer,
     leaves: [...leaves.values()].map(({ org, members: who }) => ({ org, members: [...who.values()] })),
     removals,
+    hidden: hidden.size,
   };
 }
 

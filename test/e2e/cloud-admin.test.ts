@@ -2,6 +2,7 @@
  * An admin moving from Data Center to Cloud on a custom domain (the double on 127.0.0.1 is Cloud by
  * its serverInfo): credentials of Data Center's shape are said in Cloud's terms, not Data Center's.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJsmCloudDouble } from '../support/jsm-cloud-double/server.js';
@@ -42,5 +43,39 @@ describe('JSM Cloud on a custom domain: credentials of Data Center habits', () =
     const r = await runCli(['doctor', '--target', jsm.url, '--project', 'ITH'], { cwd: dir, env: { JSM_STATE_DIR: path.join(dir, 'state'), JSM_TOKEN: 'cloud-api-token' } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/JSM Cloud.*JSM_USER/);
+  });
+});
+
+describe('JSM Cloud: a customer whose profile hides the email', () => {
+  const seeded = {
+    existingAccounts: [
+      { email: 'known@example.com', displayName: 'Known Person' },
+      { email: 'private@example.com', displayName: 'Private Person', hideEmail: true },
+      { email: 'quiet@example.com', displayName: 'Quiet Person', hideEmail: true },
+    ],
+    projects: [{ key: 'ITH', name: 'IT Help', customers: ['known@example.com', 'private@example.com', 'quiet@example.com'] }],
+    organizations: [{ name: 'Acme', members: ['private@example.com'], projects: ['ITH'] }],
+  };
+
+  it('--sync with a file that names them keeps them on the project and in their organization; one it cannot name is kept and said', async () => {
+    jsm = await startJsmCloudDouble(seeded);
+    const dir = await tempDir();
+    const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: path.join(dir, 'state') };
+    await writeFile(path.join(dir, 'ith.csv'), 'email,full name,organization\nknown@example.com,Known Person,\nprivate@example.com,Private Person,Acme\n');
+    const args = ['import-csv', 'ith.csv', '--sync', '--target', jsm.url, '--project', 'ITH', '--outbox', 'out'];
+    const plan = await runCli([...args, '--plan', 'plan.json'], { cwd: dir, env });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).not.toMatch(/remove\s*$/m);
+    expect(plan.stdout).toContain('0 to remove');
+    expect(plan.stdout).toContain('2 customers of the project hide their email');
+
+    const run = await runCli([...args, '--yes'], { cwd: dir, env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const desk = jsm.desk('ITH');
+    for (const email of ['known@example.com', 'private@example.com', 'quiet@example.com']) {
+      expect(desk?.customers.has(jsm.accountByEmail(email)?.accountId ?? '')).toBe(true);
+    }
+    const acme = jsm.organizations.find((o) => o.name === 'Acme');
+    expect(acme?.members.has(jsm.accountByEmail('private@example.com')?.accountId ?? '')).toBe(true);
   });
 });

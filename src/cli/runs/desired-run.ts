@@ -126,6 +126,9 @@ export function renderDesired(plan: DesiredPlan, c: Colors, head: string, writte
   lines.push(
     `Plan: ${fmt(n.create)} to create, ${fmt(n.existing)} existing, ${fmt(n.remove)} to remove, ${fmt(n.join)} to join, ${fmt(n.leave)} to leave, ${plural(n.invite, 'invitation')} to send.`,
   );
+  if (plan.sync && plan.hidden !== undefined && plan.hidden > 0) {
+    lines.push(`${plural(plan.hidden, 'customer')} of the project hide their email (an Atlassian profile setting): a file cannot name them, so they are kept, in their organizations too.`);
+  }
   if (r.invalid + r.duplicate + r.failed > 0) lines.push(`${plural(r.total, 'row')} read: ${fmt(r.invalid)} invalid, ${fmt(r.duplicate)} duplicate, ${fmt(r.failed)} would fail (see problems).`);
   lines.push('Nothing was written and nothing was sent.');
   return lines.join('\n');
