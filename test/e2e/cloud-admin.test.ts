@@ -2,7 +2,7 @@
  * An admin moving from Data Center to Cloud on a custom domain (the double on 127.0.0.1 is Cloud by
  * its serverInfo): credentials of Data Center's shape are said in Cloud's terms, not Data Center's.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startJsmCloudDouble } from '../support/jsm-cloud-double/server.js';
@@ -77,5 +77,18 @@ describe('JSM Cloud: a customer whose profile hides the email', () => {
     }
     const acme = jsm.organizations.find((o) => o.name === 'Acme');
     expect(acme?.members.has(jsm.accountByEmail('private@example.com')?.accountId ?? '')).toBe(true);
+  });
+
+  it('customers export leaves them out (import-csv needs an email) and says who, by name', async () => {
+    jsm = await startJsmCloudDouble(seeded);
+    const dir = await tempDir();
+    const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: path.join(dir, 'state') };
+    const r = await runCli(['customers', 'export', '--target', jsm.url, '--project', 'ITH', '--output', 'ith.csv', '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'ith.csv'), 'utf8')).toBe('email,full name,organization,language\r\nknown@example.com,Known Person,,\r\n');
+    expect(r.json()).toMatchObject({ count: 1, hidden: 2 });
+    expect(r.stderr).toContain('2 customers of ITH hide their email');
+    expect(r.stderr).toContain('Private Person');
+    expect(r.stderr).toContain('Quiet Person');
   });
 });

@@ -71,7 +71,16 @@ async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult
     () => openTarget(options, out),
     async (target) => {
       const project = await resolveProject(target, options.project);
-      const rows = await exportCustomers(target, project);
+      const all = await exportCustomers(target, project);
+      // JSM Cloud leaves out the email of an account whose profile hides it: such a row could not be
+      // imported (import-csv needs an email), so it is left out, by name on stderr.
+      const rows = all.filter((r) => r.email !== '');
+      const hidden = all.filter((r) => r.email === '');
+      if (hidden.length > 0) {
+        out.warn(
+          `${plural(hidden.length, 'customer')} of ${project.key} ${hidden.length === 1 ? 'hides' : 'hide'} their email (an Atlassian profile setting) and ${hidden.length === 1 ? 'is' : 'are'} left out of the export, as import-csv needs an email: ${hidden.map((r) => printable(r.fullName)).join(', ')}; add them to the file by hand if you know their email`,
+        );
+      }
       const csv = exportCsv(rows);
       if (output === undefined) {
         // The data itself: as it is into a pipe or file; on a terminal, without its escape sequences.
@@ -79,7 +88,7 @@ async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult
         return { outcome: 'done', notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
       }
       await writeFileAtomically(output, csv);
-      return { outcome: 'done', json: { target: target.kind, project: project.key, count: rows.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
+      return { outcome: 'done', json: { target: target.kind, project: project.key, count: rows.length, hidden: hidden.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
     },
   );
 }
