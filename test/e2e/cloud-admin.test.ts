@@ -91,4 +91,15 @@ describe('JSM Cloud: a customer whose profile hides the email', () => {
     expect(r.stderr).toContain('Private Person');
     expect(r.stderr).toContain('Quiet Person');
   });
+
+  it('customers show finds one by the email the admin knows: on the project, in their organization', async () => {
+    jsm = await startJsmCloudDouble(seeded);
+    const dir = await tempDir();
+    const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: path.join(dir, 'state') };
+    const r = await runCli(['customers', 'show', '--email', 'private@example.com', '--target', jsm.url, '--project', 'ITH', '--json'], { cwd: dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.stringify(r.json())).toContain('Private Person');
+    expect(JSON.stringify(r.json())).toContain('Acme');
+    expect(r.stdout).toMatch(/"inProject": true/);
+  });
 });

@@ -322,9 +322,17 @@ export class CloudTarget implements Target {
   async findCustomer(project: ProjectInfo, key: string): Promise<CustomerDetail | undefined> {
     const desk = await this.#withDesk(project);
     const onDesk = await reachable(this.#http, () => this.#deskCustomerByEmail(desk, key));
-    const found = onDesk ?? (await reachable(this.#http, () => searchByEmail(this.#http, key))).exact[0];
+    if (onDesk) return { email: onDesk.emailAddress ?? key, fullName: onDesk.displayName ?? onDesk.accountId, inProject: true, account: onDesk.accountId, active: onDesk.active ?? true };
+    const search = await reachable(this.#http, () => searchByEmail(this.#http, key));
+    // The one account a search for the email finds while hiding its email is that person (as a
+    // provision run takes it after a 409); the desk's listing, which shows no email for it, is
+    // then read for its accountId.
+    const hidden = search.exact.length === 0 && search.hidden.length === 1 ? search.hidden[0] : undefined;
+    const found = search.exact[0] ?? hidden;
     if (!found) return undefined;
-    return { email: found.emailAddress ?? key, fullName: found.displayName ?? found.accountId, inProject: onDesk !== undefined, account: found.accountId, active: found.active ?? true };
+    let inProject = false;
+    if (hidden) for await (const user of this.#deskPages(desk)) if (user.accountId === hidden.accountId) inProject = true;
+    return { email: found.emailAddress ?? key, fullName: found.displayName ?? found.accountId, inProject, account: found.accountId, active: found.active ?? true };
   }
 
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
