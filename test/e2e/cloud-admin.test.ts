@@ -37,6 +37,16 @@ describe('JSM Cloud on a custom domain: credentials of Data Center habits', () =
     expect(jsm.calls.filter((c) => c.headers.authorization !== undefined)).toEqual([]);
   });
 
+  it('a refused API token: the hint names the likely causes, a scoped token among them', async () => {
+    jsm = await startJsmCloudDouble({});
+    const dir = await tempDir();
+    const r = await runCli(['doctor', '--target', jsm.url, '--project', 'ITH'], { cwd: dir, env: { JSM_STATE_DIR: path.join(dir, 'state'), JSM_USER: 'admin@example.com', JSM_TOKEN: 'a-scoped-token' } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('expired or been revoked');
+    expect(r.stderr).toMatch(/scoped API token.*without scopes/);
+    expect(r.stderr).not.toContain('a-scoped-token');
+  });
+
   it('an API token without JSM_USER: the 401 says what Cloud needs as well', async () => {
     jsm = await startJsmCloudDouble({});
     const dir = await tempDir();

@@ -67,7 +67,7 @@ export function cloudCredentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credenti
       header: new Secret(`Basic ${Buffer.from(`${user}:${token}`, 'utf8').toString('base64')}`),
       source: 'JSM_USER and JSM_TOKEN',
       kind: 'token',
-      refusedHint: `check that JSM_USER is the account's email and JSM_TOKEN an API token of that account that has not expired or been revoked (${API_TOKEN_PAGE})`,
+      refusedHint: `check that JSM_USER is the account's email and JSM_TOKEN an API token of that account that has not expired or been revoked (${API_TOKEN_PAGE}); a scoped API token ("Create API token with scopes") is refused on the site's own URL: make one without scopes ("Create API token")`,
     };
   }
   const missing = !user && !token ? 'no credentials are set' : !user ? 'JSM_USER is not set (Cloud needs the email of the account the API token belongs to)' : 'JSM_TOKEN is not set';
