@@ -51,8 +51,11 @@ export function removalLimit(customers: number): number {
 /** Reads the project's customers and organizations and decides each email; refuses (UsageError) above the limit. */
 export async function planRemoval(target: Target, project: ProjectInfo, inputs: readonly RemovalInput[], maxRemovals?: number): Promise<RemovalPlan> {
   const byKey = new Map<string, CustomerView>();
+  /** Customers listed without an email (JSM Cloud: their profile hides it), by account. */
+  let hidden = 0;
   for await (const customer of target.listCustomers(project)) {
-    byKey.set(emailKey(customer.email), customer);
+    if (customer.email === '') hidden++;
+    else byKey.set(emailKey(customer.email), customer);
     if (customer.account !== undefined) byKey.set(customer.account.toLowerCase(), customer);
   }
   const customers = new Set(byKey.values()).size;
@@ -74,7 +77,13 @@ export async function planRemoval(target: Target, project: ProjectInfo, inputs: 
       continue;
     }
     seen.add(key);
-    const customer = byKey.get(key);
+    let customer = byKey.get(key);
+    if (!customer && hidden > 0) {
+      // A customer whose email the listing hides is named by the account the target finds for it.
+      const found = await target.findCustomer(project, key);
+      const listed = found?.inProject && found.account !== undefined ? byKey.get(found.account.toLowerCase()) : undefined;
+      if (listed) customer = { ...listed, email };
+    }
     if (!customer) {
       const result: RemovalResult = { line: input.line, email, status: 'not-a-customer', organizations: [], reason: `not a customer of ${project.key}: nothing to do` };
       results.push(result);

@@ -112,4 +112,15 @@ describe('JSM Cloud: a customer whose profile hides the email', () => {
     expect(JSON.stringify(r.json())).toContain('Acme');
     expect(r.stdout).toMatch(/"inProject": true/);
   });
+
+  it('customers remove takes one off the project by the email the admin knows', async () => {
+    jsm = await startJsmCloudDouble(seeded);
+    const dir = await tempDir();
+    const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: path.join(dir, 'state') };
+    const r = await runCli(['customers', 'remove', '--email', 'private@example.com', '--target', jsm.url, '--project', 'ITH', '--yes'], { cwd: dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('private@example.com: removed');
+    expect(jsm.desk('ITH')?.customers.has(jsm.accountByEmail('private@example.com')?.accountId ?? '')).toBe(false);
+    expect(jsm.desk('ITH')?.customers.has(jsm.accountByEmail('quiet@example.com')?.accountId ?? '')).toBe(true);
+  });
 });
