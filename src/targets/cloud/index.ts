@@ -5,9 +5,9 @@
  */
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { UsageError } from '../../core/errors.js';
-import { Secret } from '../../core/secret.js';
 import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
 import type { LockOptions } from '../../store/lock.js';
+import { basicHeader, givenAs } from '../http/credentials.js';
 import { HttpClient, proxyFrom, type Credentials } from '../http/http.js';
 import { Pacer } from '../http/rate.js';
 import { isCloudHost } from '../http/deployment.js';
@@ -64,8 +64,8 @@ export function cloudCredentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credenti
       throw new UsageError('missing-credentials', `JSM_USER is "${user}", but ${where} is JSM Cloud, where the user is the account's email`, how);
     }
     return {
-      header: new Secret(`Basic ${Buffer.from(`${user}:${token}`, 'utf8').toString('base64')}`),
-      source: 'JSM_USER and JSM_TOKEN',
+      header: basicHeader(user, token),
+      source: `JSM_USER and ${givenAs(env, 'JSM_TOKEN')}`,
       kind: 'token',
       refusedHint: `check that JSM_USER is the account's email and JSM_TOKEN an API token of that account that has not expired or been revoked (${API_TOKEN_PAGE})`,
     };
