@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../core/errors.js';
 
@@ -83,9 +83,12 @@ async function toReadable(input: NodeJS.ReadableStream | string, label: string, 
     return from.stdin instanceof Readable ? from.stdin : new Readable().wrap(from.stdin);
   }
   if (typeof input !== 'string') return input instanceof Readable ? input : new Readable().wrap(input);
+  const at = from === undefined ? input : resolve(from.cwd, input);
+  // A folder opens, then fails at the first read (EISDIR): name it as a folder, with the CSV files in it.
+  if ((await stat(at).catch(() => undefined))?.isDirectory()) throw await folderGiven(input, at);
   try {
     // Opening first turns a missing or forbidden file into an error here, before any parsing.
-    const handle = await open(from === undefined ? input : resolve(from.cwd, input), 'r');
+    const handle = await open(at, 'r');
     return handle.createReadStream({ highWaterMark: PREFIX_BYTES });
   } catch (error) {
     throw unreadable(label, error);
@@ -95,6 +98,19 @@ async function toReadable(input: NodeJS.ReadableStream | string, label: string, 
 function toBuffer(chunk: Buffer | string): Buffer {
   // A stream in string mode has already been decoded by its owner as UTF-8.
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+}
+
+async function folderGiven(input: string, at: string): Promise<UsageError> {
+  const names = await readdir(at).catch(() => [] as string[]);
+  const csv = names.filter((name) => /\.(csv|tsv|txt)$/i.test(name)).sort();
+  const shown = csv.slice(0, 5).map((name) => join(input, name));
+  return new UsageError(
+    'unreadable-input',
+    `${input} is a folder, not a CSV file.`,
+    csv.length === 0
+      ? 'Give the CSV file itself (a path ending in the file name), or pass - to read standard input.'
+      : `Give the CSV file itself: ${shown.join(', ')}${csv.length > shown.length ? ` (and ${csv.length - shown.length} more)` : ''}.`,
+  );
 }
 
 function unreadable(label: string, error: unknown): UsageError {

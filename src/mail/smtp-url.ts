@@ -44,6 +44,12 @@ function decode(part: string, what: string, shown: string): string {
  * contains the password.
  */
 export function parseSmtpUrl(raw: string): SmtpEndpoint {
+  // A bare host (`mail.example.com`, `mail.example.com:587`): the scheme is what is missing.
+  const bare = /^\s*([a-z0-9-]+(?:\.[a-z0-9-]+)*)(:\d{1,5})?\s*$/i.exec(raw);
+  if (bare !== null) {
+    const port = bare[2] ?? ':587';
+    throw new UsageError('bad-smtp-url', `the SMTP URL ${JSON.stringify(raw.trim())} has no scheme`, `give it as a URL: smtp://${bare[1]}${port}${port === ':465' ? ` (port 465 is TLS from the start: smtps://${bare[1]}:465)` : ''}; ${HINT}`);
+  }
   let url: URL;
   try {
     url = new URL(raw.trim());

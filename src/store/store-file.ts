@@ -75,6 +75,16 @@ function checksumMatches(bytes: Buffer): boolean {
   return match !== null && match[1] === checksumOf(bytes.subarray(0, start));
 }
 
+/**
+ * An input file given as the store: its name says so (.csv, .eml, ...), or it begins with text that
+ * no store (a JSON object) begins with. A store cut short or zeroed by a crash begins with `{` or NUL.
+ */
+function notAStore(path: string, bytes: Buffer): boolean {
+  if (/\.(csv|tsv|txt|xlsx|xls|ods|eml|mbox|msg)$/i.test(path)) return true;
+  const first = bytes.toString('latin1').trimStart()[0];
+  return first !== undefined && first !== '{' && first >= ' ' && first <= '~';
+}
+
 function parseStore(path: string, bytes: Buffer): { data: StoreData; format: number; generation: number } {
   // A file this tool wrote, unchanged since (its checksum says so), had every record checked when
   // it was made: only its outline is checked again. A file edited by hand is checked record by record.
@@ -83,6 +93,14 @@ function parseStore(path: string, bytes: Buffer): { data: StoreData; format: num
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
+    // A file that never was a store (the CSV to import, given as --target): not "damaged".
+    if (notAStore(path, bytes)) {
+      throw new UsageError(
+        'not-a-store',
+        `${path} is not a jsm-provision store (a store is the JSON file jsm-provision writes; this file is not JSON); it was left untouched`,
+        '--target (JSM_TARGET) names the store (default ./jsm-store.json), not the input: give a CSV file to import-csv, or mail to import-mail, as the command\'s argument',
+      );
+    }
     throw new UsageError(
       'store-damaged',
       `the store ${path} is not valid JSON (${(error as Error).message}); it was left untouched`,

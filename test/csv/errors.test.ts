@@ -75,7 +75,8 @@ describe('input the run must stop on', () => {
   it('reports a directory given as the file', async () => {
     const error = await usageError(() => openCsv(tmpdir()));
     expect(error.code).toBe('unreadable-input');
-    expect(error.message).toContain('EISDIR');
+    expect(error.message).toContain('is a folder, not a CSV file');
+    expect(error.message).not.toContain('EISDIR');
   });
 
   it('refuses an empty file and a file of blank lines', async () => {

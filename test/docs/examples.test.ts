@@ -87,7 +87,51 @@ function problemsOf(program: Command, args: string[]): string[] {
   return problems;
 }
 
+/** Options whose value is a file or folder the command reads (so it must be there to copy-paste the line). */
+const READS = ['--file', '--template-dir', '--password-file', '--config'];
+/** Options whose value is a file the command writes (a later example may read it). */
+const WRITES = ['--output', '--report'];
+
+/**
+ * The files an example reads that neither the repo ships nor an earlier example of the page
+ * writes: the CSV or mail of an import, `--file`, `--template-dir`. A reader copies the line and it
+ * must run; a placeholder belongs in a sentence, not in the example.
+ */
+function missingInputs(args: string[], made: Set<string>): string[] {
+  const missing: string[] = [];
+  const command = args.slice(0, 2).join(' ');
+  const inputs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i] as string;
+    if (READS.includes(word) && args[i + 1] !== undefined) inputs.push(args[i + 1] as string);
+    if (WRITES.includes(word) && args[i + 1] !== undefined) made.add(args[i + 1] as string);
+  }
+  if (command.startsWith('import-csv ') || command.startsWith('import-mail ')) {
+    for (let i = 1; i < args.length && !(args[i] as string).startsWith('-'); i++) inputs.push(args[i] as string);
+  }
+  for (const input of inputs) {
+    if (input === '-' || made.has(input) || /^[$~<]|^\/(etc|home|tmp)\//.test(input)) continue;
+    if (!existsSync(join(ROOT, input))) missing.push(input);
+  }
+  return missing;
+}
+
 describe('the examples of README.md and docs/', () => {
+  it('read only files the repo ships, or that an earlier example of the page wrote', async () => {
+    const problems: string[] = [];
+    for (const page of await pages()) {
+      const made = new Set<string>();
+      for (const line of shellLines(await readFile(join(ROOT, page), 'utf8'))) {
+        for (const written of line.match(/>\s*(\S+)/g) ?? []) made.add(written.replace(/^>\s*/, ''));
+        for (const args of invocations(line)) {
+          for (const input of missingInputs(args, made)) problems.push(`${page}: jsm-provision ${args.join(' ')}: ${input} is not in the repo`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+
   it('run commands that exist, with options those commands take, on fixtures the repo ships', async () => {
     const program = await buildProgram([], true);
     const problems: string[] = [];

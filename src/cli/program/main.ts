@@ -4,7 +4,7 @@ import { RunError, UsageError } from '../../core/errors.js';
 import { envelope } from '../io/result.js';
 import { contradictoryFlags } from '../settings/contradictions.js';
 import { applyConfig, configFileApplies, loadConfig } from '../settings/config.js';
-import { exitCodeSet, io as runIo, withIo, type CliIo } from '../io/io.js';
+import { exitCodeSet, io as runIo, runArgs, withIo, type CliIo } from '../io/io.js';
 import { withTestHooks } from '../../util/test-hooks.js';
 
 /**
@@ -60,9 +60,10 @@ JSM_PASSWORD_FILE), JSM_SMTP_URL, JSM_SMTP_PASSWORD or JSM_SMTP_PASSWORD_FILE, J
 JSM_MAIL_FROM, JSM_OUTBOX, JSM_TEMPLATE_DIR, JSM_PORTAL_URL, JSM_STATE_DIR, JSM_LOCK_WAIT, JSM_CONFIG, JSM_PROFILE,
 NO_COLOR; each command's --help lists those it reads.
 Exit codes: 0 all rows created or existing; 1 some rows invalid, duplicate or failed, or invitations
-failed; 2 usage or unreadable input (nothing written); 3 the target refused the run; 4 a plan is
-stale: the target or the input changed since it was made, or it was applied already (nothing
-written); 130 interrupted (what was done is recorded).`,
+failed, or the report could not be written; 2 usage, configuration or unreadable input (nothing
+written); 3 the target refused the run; 4 a plan is stale: the target or the input changed since it
+was made, or it was applied already (nothing written); 130 interrupted, or a confirmation answered
+"n" (what was done is recorded).`,
     );
   const names = all ? Object.keys(COMMANDS) : commandsFor(argv);
   for (const command of await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<Command>)()))) program.addCommand(command);
@@ -110,7 +111,7 @@ function commandFromArgv(program: Command, args: readonly string[]): string {
 function exitOverrideEverywhere(command: Command): void {
   const path = commandPath(command);
   command.exitOverride((error) => {
-    throw Object.assign(error, { commandPath: path });
+    throw Object.assign(error, { commandPath: path, hint: commanderHint(command, error.message) });
   });
   envFromIo(command);
   // commander names an unknown option as given, `--password=S3cret` included: never its value.
@@ -123,7 +124,13 @@ function exitOverrideEverywhere(command: Command): void {
     getOutHasColors: () => hasColors(runIo().stdout),
     getErrHasColors: () => hasColors(runIo().stderr),
     outputError: (text, write) => {
-      const hint = secretOptionHint(text);
+      // A group given options but none of its commands (`project --json`): what is missing is the command.
+      const names = command.commands.map((c) => c.name());
+      if (command.parent && names.length > 0 && /unknown option/.test(text) && !runArgs().some((word) => names.includes(word))) {
+        write(`error: ${path} needs one of its commands: ${names.filter((n) => n !== 'help').join(', ')}\n  → e.g. jsm-provision ${path} ${names.includes('list') ? 'list' : names[0]} (\`jsm-provision ${path} --help\` says what each does)\n`);
+        return;
+      }
+      const hint = secretOptionHint(text) ?? commanderHint(command, text);
       write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
     },
   });
@@ -168,6 +175,41 @@ export function secretOptionHint(message: string): string | undefined {
   // -p: the password option of mysql and others, its value often joined (-pS3cret).
   if (option === undefined || !(/pass|token|secret|pwd/i.test(option) || /^-p/.test(option))) return undefined;
   return 'passwords and tokens are never option values (ps and shell history would show them): a customer password by --password-stdin, --password-file or --generate-password; JSM credentials in JSM_TOKEN, JSM_PASSWORD or their _FILE variables; the SMTP password in JSM_SMTP_PASSWORD or --smtp-password-file';
+}
+
+/**
+ * For commander's own errors that say what is wrong but not the fix (a missing value, argument or
+ * option; a word too many): the fix, from the command's own options and arguments. A word too many
+ * is usually a value with a space left unquoted (`--name Fred Jones`); it is named unless it follows
+ * a password-like flag (it may be the password).
+ */
+export function commanderHint(command: Command, message: string): string | undefined {
+  const path = commandPath(command);
+  const flags = /option '([^']+)' argument missing|required option '([^']+)' not specified/.exec(message);
+  if (flags) {
+    const given = (flags[1] ?? flags[2]) as string;
+    const option = command.options.find((o) => o.flags === given);
+    return `give ${flags[1] !== undefined ? 'its value' : 'it'}: ${given.replace(/^-\w, /, '')}${option?.description ? ` (${option.description})` : ''}; \`jsm-provision ${path} --help\` shows examples`;
+  }
+  const missing = /missing required argument '([^']+)'/.exec(message)?.[1];
+  if (missing !== undefined) {
+    const argument = command.registeredArguments.find((a) => a.name() === missing);
+    return `give it: jsm-provision ${path} <${missing}>${argument?.description ? ` (${argument.description})` : ''}; \`jsm-provision ${path} --help\` shows examples`;
+  }
+  if (/^(error: )?too many arguments/.test(message)) {
+    const takes = command.registeredArguments.length === 0 ? 'takes no arguments, only options' : `takes ${command.registeredArguments.map((a) => `<${a.name()}>`).join(' ')}`;
+    const extra = command.args[command.registeredArguments.length];
+    const raw = runArgs();
+    const at = extra === undefined ? -1 : raw.indexOf(extra);
+    const before = at > 0 ? (raw[at - 1] as string) : '';
+    if (/pass|token|secret|pwd/i.test(before)) {
+      return `a word follows ${before.split('=')[0]}, which takes no value (not shown: it may be a password): passwords are never given on the command line; --password-stdin reads one from a pipe, --password-file from a file`;
+    }
+    const option = at > 1 ? command.options.find((o) => (o.required || o.optional) && (o.long === raw[at - 2] || o.short === raw[at - 2])) : undefined;
+    const quoted = option !== undefined ? `, e.g. ${raw[at - 2]} "${before} ${extra}"` : before.startsWith('--') && before.includes('=') ? `, e.g. ${before.split('=')[0]}="${before.slice(before.indexOf('=') + 1)} ${extra}"` : '';
+    return `${extra !== undefined ? `"${extra}" is a word too many: ` : ''}jsm-provision ${path} ${takes}; a value with spaces goes in quotes${quoted}`;
+  }
+  return undefined;
 }
 
 /** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */
@@ -324,7 +366,7 @@ async function runProgram(argv: string[], state: RunState, json: boolean, name: 
         // commander's "(Did you mean show?)" is a hint, on its own line: `hint`, not part of `message`.
         const [message = '', ...more] = withoutOptionValues(error.message.replace(/^error: /, '')).split('\n');
         const suggestion = more.join(' ').trim().replace(/^\((.*)\)$/, '$1');
-        await printError(tagged ?? name(), new UsageError(kebabCode(error.code), message, secretOptionHint(error.message) ?? (suggestion || undefined)), true, false);
+        await printError(tagged ?? name(), new UsageError(kebabCode(error.code), message, secretOptionHint(error.message) ?? (error as { hint?: string }).hint ?? (suggestion || undefined)), true, false);
       }
       return 2;
     }

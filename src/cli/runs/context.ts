@@ -78,10 +78,13 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
   }
   // Only `project create` makes a store: every other command names a missing one as such.
   if (!create && !existsSync(inCwd(spec))) {
+    const host = looksLikeHost(spec);
     throw new UsageError(
       'no-store',
       `no store at ${inCwd(spec)}`,
-      `create it with \`jsm-provision project create KEY --name "Name"${target.given ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
+      host
+        ? `${spec} looks like a JSM host, not a file: a JSM target is a URL, e.g. --target https://${spec} (its credentials come from the environment: JSM_TOKEN, JSM_USER, JSM_PASSWORD)`
+        : `create it with \`jsm-provision project create KEY --name "Name"${target.given ? ` --target ${spec}` : ''}\` or check --target (JSM_TARGET)`,
     );
   }
   return LocalTarget.open(inCwd(spec), lockOptions);
@@ -245,3 +248,14 @@ export function newRunId(): string {
 }
 
 export { messageIdFor };
+
+/** File name endings a store (or a mistaken input) may have, which no host name ends in. */
+const FILE_ENDINGS = new Set(['json', 'csv', 'txt', 'tsv', 'bak', 'old', 'tmp', 'db', 'store', 'journal']);
+
+/** `jira.example.com`, `jira.example.com:8443/jira`, `localhost:8080`: a host given without http(s)://. */
+export function looksLikeHost(spec: string): boolean {
+  const match = /^(localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+)(:\d{1,5})?(\/.*)?$/i.exec(spec);
+  if (match === null) return false;
+  const last = (match[1] as string).split('.').at(-1) as string;
+  return match[1] === 'localhost' ? match[2] !== undefined : /^[a-z]{2,24}$/i.test(last) && !FILE_ENDINGS.has(last.toLowerCase());
+}

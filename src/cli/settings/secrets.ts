@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { Secret } from '../../core/secret.js';
 import { byteOrderMark, REPLACEMENT } from '../../csv/decode.js';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -50,9 +50,21 @@ export async function readPasswordFile(path: string, warn: (message: string) => 
     if ((info.mode & 0o077) !== 0) warn(`${printable(path)} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
     bytes = await readFile(at);
   } catch (error) {
-    throw new UsageError('unreadable-password-file', `cannot read ${option} ${printable(path)}: ${printable((error as Error).message)}`);
+    throw new UsageError(
+      'unreadable-password-file',
+      `cannot read ${option} ${printable(path)}: ${fileReason(error)}`,
+      `check the path${cwd !== undefined && !isAbsolute(path) ? ` (a relative one is read from ${printable(cwd)})` : ''} and that you may read the file; its first line is the password`,
+    );
   }
   return checked(new Secret(firstLine(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file'))), path);
+}
+
+/** A file system error in words: "no such file or directory", "it is a folder" (never the raw call and path). */
+function fileReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return 'it is a folder, not a file';
+  const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/s, '') : String(error);
+  return printable(reason);
 }
 
 /**

@@ -28,6 +28,16 @@ export function checkBaseUrl(raw: string): URL {
   if (url.search || url.hash) {
     throw new UsageError('bad-target', `--target ${url.origin}${url.pathname}: leave out the query and fragment`, 'give only the base URL, e.g. https://example.com/jira');
   }
+  // A page's address copied from the browser (the portal, an issue, a REST call): its base is before it.
+  const page = /\/(servicedesk\/customer|jira\/servicedesk|secure|browse|projects|plugins\/servlet|rest)(\/|$)/i.exec(url.pathname);
+  if (page !== null) {
+    const base = `${url.origin}${url.pathname.slice(0, page.index)}`;
+    throw new UsageError(
+      'bad-target',
+      `--target ${url.origin}${url.pathname}: that is the address of a page of JSM (the portal, an issue, a REST call), not its base URL`,
+      `give the base URL, the part before ${url.pathname.slice(page.index, page.index + (page[1] as string).length + 1)}: --target ${base}`,
+    );
+  }
   url.pathname = url.pathname.replace(/\/+$/, '') || '/';
   return url;
 }

@@ -412,6 +412,14 @@ export class HttpClient {
       res = await this.#pool.request({ origin: this.baseUrl.origin, method, path: `${basePath}${path}${query}`, headers, ...(body !== undefined ? { body } : {}) });
     } catch (error) {
       const code = codeOf(error);
+      // https:// to a port that speaks plain HTTP: OpenSSL's "wrong version number", not worth a retry.
+      if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (this.baseUrl.protocol === 'https:' && /wrong version number/i.test(messageOf(error)))) {
+        throw new TargetError(
+          'tls-failed',
+          `${this.baseUrl.host} does not speak TLS: it answered the https:// call in plain HTTP`,
+          `if JSM is served over plain HTTP there, give --target http://${this.baseUrl.host}${this.baseUrl.pathname.replace(/\/+$/, '')}; else check the port`,
+        );
+      }
       if (code && TLS_CODES.test(code)) {
         throw new TargetError(
           'tls-failed',
@@ -556,6 +564,13 @@ function parseBody(text: string, contentType: string): unknown {
     }
   }
   return text;
+}
+
+/** An error's message and its causes' (undici wraps the socket's error). */
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error ? `${error.message} ${messageOf(cause)}` : error.message;
 }
 
 function codeOf(error: unknown): string | undefined {

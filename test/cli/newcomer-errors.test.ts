@@ -1,0 +1,181 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { storeWith } from '../contract/shape.js';
+import { startJsmDouble } from '../support/jsm-double.js';
+
+/**
+ * The mistakes a first-time user makes most, from the README and --help alone: each error names
+ * what was wrong and the fix, in words on stderr and in `error.hint` under --json (exit 2).
+ */
+let dir = '';
+
+beforeEach(async () => {
+  ({ dir } = await storeWith(['ITH']));
+  await writeFile(join(dir, 'people.csv'), 'email,name\nann@example.com,Ann Lee\n');
+});
+
+interface Failure {
+  ok: boolean;
+  command: string;
+  error: { code: string; message: string; hint?: string };
+}
+
+async function both(args: string[]): Promise<{ words: string; failure: Failure }> {
+  const inWords = await runCli(args, { cwd: dir });
+  expect(inWords.code).toBe(2);
+  expect(inWords.stdout).toBe('');
+  const inJson = await runCli([...args, '--json'], { cwd: dir });
+  expect(inJson.code).toBe(2);
+  const failure = inJson.json<Failure>();
+  expect(failure.ok).toBe(false);
+  return { words: inWords.stderr, failure };
+}
+
+describe('the command line as a newcomer types it', () => {
+  it('a name with a space, unquoted: the extra word is named, and the quotes are the fix', async () => {
+    const { words, failure } = await both(['add-customer', '--project', 'ITH', '--email', 'fred@example.com', '--name', 'Fred', 'Jones']);
+    expect(words).toContain('"Jones"');
+    expect(words).toMatch(/→ .*quotes/);
+    expect(failure.error.code).toBe('too-many-arguments');
+    expect(failure.error.hint).toMatch(/quotes/);
+  });
+
+  it('a second file given to import-csv: it reads one file', async () => {
+    const { words, failure } = await both(['import-csv', 'people.csv', 'more.csv', '--project', 'ITH']);
+    expect(words).toContain('"more.csv"');
+    expect(words).toContain('→ ');
+    expect(failure.error.hint).toBeDefined();
+  });
+
+  it('an option without its value at the end of the line: the option, what it takes, and that it needs one', async () => {
+    const { words, failure } = await both(['import-csv', 'people.csv', '--dry-run', '--project']);
+    expect(words).toMatch(/→ .*--project <KEY>/);
+    expect(words).toContain('the service project');
+    expect(failure.error.code).toBe('missing-option-value');
+    expect(failure.error.hint).toContain('--project <KEY>');
+  });
+
+  it('import-csv without its file: what the argument is (a CSV file, or - for standard input)', async () => {
+    const { words, failure } = await both(['import-csv', '--project', 'ITH']);
+    expect(words).toMatch(/→ .*the CSV file, or - for standard input/);
+    expect(failure.error.code).toBe('missing-argument');
+    expect(failure.error.hint).toContain('the CSV file, or - for standard input');
+  });
+
+  it('project create without --name: what the name is for', async () => {
+    const { words, failure } = await both(['project', 'create', 'NEW']);
+    expect(words).toMatch(/→ .*--name <name>/);
+    expect(failure.error.code).toBe('missing-option');
+    expect(failure.error.hint).toContain('--name <name>');
+  });
+});
+
+describe('files a newcomer points at', () => {
+  it('a folder given as the CSV file: named as a folder, with the CSV files in it', async () => {
+    await mkdir(join(dir, 'exports'));
+    await writeFile(join(dir, 'exports', 'customers.csv'), 'email,name\n');
+    const { words, failure } = await both(['import-csv', 'exports', '--project', 'ITH', '--dry-run']);
+    expect(words).toContain('exports is a folder');
+    expect(words).not.toContain('EISDIR');
+    expect(words).toContain(join('exports', 'customers.csv'));
+    expect(failure.error.code).toBe('unreadable-input');
+  });
+
+  it('a --password-file that does not exist: said in words, with the fix, without the raw system call', async () => {
+    const { words, failure } = await both(['add-customer', '--project', 'ITH', '--email', 'ann@example.com', '--name', 'Ann Lee', '--password-file', 'nope.txt']);
+    expect(words).toContain('--password-file nope.txt');
+    expect(words).toContain('no such file');
+    expect(words).not.toMatch(/ENOENT: |stat '/);
+    expect(words).toContain('→ ');
+    expect(failure.error.code).toBe('unreadable-password-file');
+    expect(failure.error.hint).toBeDefined();
+  });
+
+  it('--target a JSM host without https://: the hint gives the URL, not a store to create by that name', async () => {
+    const { words, failure } = await both(['customers', 'list', '--project', 'ITH', '--target', 'jira.example.com']);
+    expect(words).toContain('https://jira.example.com');
+    expect(failure.error.code).toBe('no-store');
+    expect(failure.error.hint).toContain('--target https://jira.example.com');
+  });
+
+  it('--target the CSV file to import: said to be no store, never "restore it from a backup"', async () => {
+    const { words, failure } = await both(['import-csv', 'people.csv', '--project', 'ITH', '--target', 'people.csv']);
+    expect(words).not.toContain('backup');
+    expect(words).toContain('people.csv is not a jsm-provision store');
+    expect(failure.error.hint).toContain('import-csv');
+  });
+});
+
+describe('a command group given without its command', () => {
+  it('says the command is missing and names them (not "unknown option"), in words and under --json', async () => {
+    const words = await runCli(['project', '--project', 'ITH'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain('project needs one of its commands: create, list, show, set-notifications');
+    expect(words.stderr).not.toContain('unknown option');
+    const json = await runCli(['invitations', '--json'], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(json.json<Failure>().error.code).toBe('missing-command');
+    expect(json.stderr).toContain('invitations needs one of its commands');
+    expect(json.stderr).not.toContain('unknown option');
+  });
+});
+
+describe('the top-level --help', () => {
+  it('gives every exit code of the README, and 130 for a confirmation answered "n" as the README does', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const codes = [...readme.matchAll(/^\| (\d+) \| /gm)].map((m) => m[1] as string);
+    expect(codes).toContain('130');
+    const help = (await runCli(['--help'], { cwd: dir })).stdout.replace(/\s+/g, ' ');
+    const exits = /Exit codes: (.*)$/.exec(help)?.[1] ?? '';
+    for (const code of codes) expect(exits).toMatch(new RegExp(`(^|; )${code} `));
+    expect(exits).toMatch(/130 interrupted, or a confirmation answered "n"/);
+  });
+});
+
+describe('an SMTP server given as a bare host', () => {
+  it('names the missing scheme and gives the URL to use', async () => {
+    for (const [given, url] of [['mail.example.com', 'smtp://mail.example.com:587'], ['mail.example.com:2525', 'smtp://mail.example.com:2525']] as const) {
+      const { words, failure } = await both(['add-customer', '--project', 'ITH', '--email', 'ann@example.com', '--name', 'Ann Lee', '--smtp', given, '--mail-from', 'help@example.com']);
+      expect(words).toContain(`→ give it as a URL: ${url}`);
+      expect(failure.error.code).toBe('bad-smtp-url');
+    }
+  });
+});
+
+describe('a JSM page copied from the browser as --target', () => {
+  it('is refused before any call, with the base URL to give', async () => {
+    // Port 9 on loopback: nothing listens, so a call made would fail otherwise (exit 3, not 2).
+    for (const [page, base] of [
+      ['http://127.0.0.1:9/servicedesk/customer/portal/1', 'http://127.0.0.1:9'],
+      ['http://127.0.0.1:9/jira/browse/ITH-12', 'http://127.0.0.1:9/jira'],
+      ['http://127.0.0.1:9/rest/servicedeskapi/servicedesk', 'http://127.0.0.1:9'],
+    ] as const) {
+      const inWords = await runCli(['project', 'list', '--target', page], { cwd: dir, env: { JSM_TOKEN: 'x' } });
+      expect(inWords.code).toBe(2);
+      expect(inWords.stderr).toContain('not its base URL');
+      expect(inWords.stderr).toContain(`→ give the base URL`);
+      expect(inWords.stderr).toContain(`--target ${base}\n`);
+    }
+  });
+});
+
+describe('https:// to a JSM that speaks plain HTTP', () => {
+  it('says so at the first call, with the http:// URL to give (no retries, no OpenSSL text)', async () => {
+    const jsm = await startJsmDouble({});
+    try {
+      const https = jsm.url.replace('http://', 'https://');
+      const r = await runCli(['project', 'list', '--target', https, '--json'], { cwd: dir, env: { JSM_TOKEN: 'test-token' } });
+      expect(r.code).toBe(3);
+      const failure = r.json<Failure>();
+      expect(failure.error.code).toBe('tls-failed');
+      expect(failure.error.message).toContain('plain HTTP');
+      expect(failure.error.hint).toContain(`--target ${jsm.url}`);
+      expect(r.stderr).not.toMatch(/ssl3_get_record|attempts/);
+    } finally {
+      await jsm.close();
+    }
+  });
+});
