@@ -8,8 +8,8 @@ import { TargetError } from '../../core/errors.js';
 import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
 import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
-import { reachable } from '../http/reachable.js';
-import { describeAnswer, isExperimentalRefusal, pageSchema } from '../http/wire.js';
+import { describeAnswer, isExperimentalRefusal } from '../http/wire.js';
+import { allPages } from '../http/pages.js';
 import { cloudUserSchema } from './accounts.js';
 
 const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();
@@ -152,18 +152,8 @@ export class CloudOrganizations {
     return ids;
   }
 
-  async #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
-    const out: z.infer<T>[] = [];
-    let start = 0;
-    for (;;) {
-      const answer = await reachable(this.#http, () => this.#http.request('GET', path, { query: { start, limit: 50 } }));
-      const parsed = pageSchema(item).safeParse(answer.body);
-      if (answer.status !== 200 || !parsed.success) throw this.#unsupported(`GET ${path}`, answer);
-      const values = parsed.data.values as z.infer<T>[];
-      out.push(...values);
-      if (parsed.data.isLastPage !== false || values.length === 0) return out;
-      start += values.length;
-    }
+  #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
+    return allPages(this.#http, path, item, (answer) => this.#unsupported(`GET ${path}`, answer));
   }
 
   #unsupported(call: string, answer: Answer): TargetError {

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { TargetError } from '../../core/errors.js';
 import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
-import { reachable } from './discovery.js';
 import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
-import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, pageSchema, userSchema } from './wire.js';
+import { allPages } from '../http/pages.js';
+import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, userSchema } from './wire.js';
 
 const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();
 type OrganizationJson = z.infer<typeof organizationSchema>;
@@ -186,18 +186,8 @@ export class RestOrganizations {
   }
 
   /** Every value of a paged listing; a listing JSM refuses stops the run (exit 3), naming it. */
-  async #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
-    const out: z.infer<T>[] = [];
-    let start = 0;
-    for (;;) {
-      const answer = await reachable(this.#http, () => this.#http.request('GET', path, { query: { start, limit: 50 }, headers: EXPERIMENTAL }));
-      const parsed = pageSchema(item).safeParse(answer.body);
-      if (answer.status !== 200 || !parsed.success) throw this.#unsupported(`GET ${path}`, answer);
-      const values = parsed.data.values as z.infer<T>[];
-      out.push(...values);
-      if (parsed.data.isLastPage !== false || values.length === 0) return out;
-      start += values.length;
-    }
+  #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
+    return allPages(this.#http, path, item, (answer) => this.#unsupported(`GET ${path}`, answer), EXPERIMENTAL);
   }
 
   #unsupported(call: string, answer: Answer): TargetError {
