@@ -62,7 +62,7 @@ describe('customers export', () => {
     await seed();
     const first = await runCli(['customers', 'export', '--project', 'ITH', '--output', 'out.csv', '--json'], { cwd: dir });
     expect(first.code).toBe(0);
-    expect(first.json()).toEqual({ ok: true, command: 'customers export', target: 'local', project: 'ITH', count: 4, output: join(dir, 'out.csv') });
+    expect(first.json()).toEqual({ ok: true, command: 'customers export', target: 'local', project: 'ITH', count: 4, hidden: 0, output: join(dir, 'out.csv') });
     expect((await readFile(join(dir, 'out.csv'), 'utf8')).split('\r\n')[1]).toBe('ann@acme.example,Ann Archer,Acme;Globex,de');
 
     await writeFile(join(dir, 'out.csv'), 'keep me\n');
