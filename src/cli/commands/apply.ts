@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { StalePlan, UsageError } from '../../core/errors.js';
@@ -7,6 +8,9 @@ import { printable } from '../../core/printable.js';
 import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
+import { makeFolders } from '../../util/folders.js';
+import { shellWord, withLock } from '../../store/lock.js';
+import type { TargetSetting } from '../settings/target-setting.js';
 import { action, withTarget } from '../program/action.js';
 import { lockedFileOf, openTarget } from '../runs/context.js';
 import { inputDigest, planFromInput, runDesired } from '../runs/desired-run.js';
@@ -96,6 +100,27 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
     });
   const folder = progressFolder(await lockedFileOf(target));
+  // One apply of a plan at a time: a second one waits for the first, then finds it applied (exit 4).
+  await makeFolders(folder);
+  const planLock = join(folder, `${saved.id}.json`);
+  return withLock(planLock, () => applyLocked(out, settings, path, saved, target, mail, open, folder), {
+    onWait: (message) => out.warn(`another apply of ${printable(path)} is running: ${message}`),
+    unlockCommand: `rm ${shellWord(`${planLock}.lock`)}`,
+    ...(settings.lockWait !== undefined ? { timeoutMs: settings.lockWait } : {}),
+  });
+}
+
+async function applyLocked(
+  out: Output,
+  settings: Omit<ReturnType<typeof parseSettings<typeof applySchema>>, 'smtp' | 'smtpPasswordFile' | 'smtpName' | 'mailFrom' | 'outbox' | 'templateDir' | 'language' | 'portalUrl'>,
+  path: string,
+  saved: PlanFile,
+  target: TargetSetting,
+  mail: ReturnType<typeof mailSettings>,
+  open: () => ReturnType<typeof openCsv>,
+  folder: string,
+): Promise<CommandResult> {
+  const { input, options } = saved;
   const progress = await readProgress(folder, saved.id);
   if (progress?.state === 'applied') throw stale(path, [], `it was applied already (${progress.at})`);
   const invitations = options.noInvite ? ('none' as const) : options.defer ? ('defer' as const) : ('send' as const);
@@ -112,7 +137,7 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       const fresh = await planFromInput(open, opened, desired, options.organization);
       const resuming = progress?.state === 'started';
       const changes = staleness(saved, fresh, resuming);
-      if (changes.length > 0) throw stale(path, changes, 'the target changed since the plan was made');
+      if (changes.length > 0) throw stale(path, changes, 'what it says differs from what the target and the input give now (the target changed since the plan was made, or the plan was edited)');
       // Durable before the first write: a killed apply is finished by the same apply.
       await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
       return runDesired(opened, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {

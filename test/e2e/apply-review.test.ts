@@ -1,0 +1,57 @@
+/**
+ * `apply` as an admin and a CI job use it, beyond the happy path: two applies of the same plan at
+ * once, and a plan edited by hand.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { useProjectDir } from '../support/e2e.js';
+
+const projectDir = useProjectDir();
+let dir: string;
+beforeEach(() => {
+  dir = projectDir();
+});
+const cli = (args: string[]) => runCli(args, { cwd: dir });
+
+async function seed(): Promise<void> {
+  const rows = ['email,full name,organization'];
+  for (const n of [0, 1, 2, 3, 4]) rows.push(`a${n}@acme.example,Acme ${n},Acme`);
+  for (const n of [0, 1, 2, 3, 4]) rows.push(`g${n}@globex.example,Globex ${n},Globex`);
+  await writeFile(join(dir, 'seed.csv'), `${rows.join('\n')}\n`);
+  expect((await cli(['import-csv', 'seed.csv', '--project', 'ITH', '--no-invite', '--quiet'])).code).toBe(0);
+  // Keeps 8 (g3 and g4 go), adds n1 into Acme.
+  const wanted = ['email,full name,organization', ...[0, 1, 2, 3, 4].map((n) => `a${n}@acme.example,Acme ${n},Acme`), ...[0, 1, 2].map((n) => `g${n}@globex.example,Globex ${n},Globex`), 'n1@new.example,New One,Acme'];
+  await writeFile(join(dir, 'wanted.csv'), `${wanted.join('\n')}\n`);
+  expect((await cli(['import-csv', 'wanted.csv', '--project', 'ITH', '--sync', '--plan', 'plan.json', '--quiet'])).code).toBe(0);
+}
+
+describe('apply, reviewed', () => {
+  it('two applies of the same plan at once: one does it, the other waits and is refused as applied already (exit 4)', async () => {
+    await seed();
+    const [one, two] = await Promise.all([cli(['apply', 'plan.json', '--outbox', 'outbox', '--json']), cli(['apply', 'plan.json', '--outbox', 'outbox', '--json'])]);
+    const codes = [one.code, two.code].sort();
+    expect(codes).toEqual([0, 4]);
+    const [done, refused] = one.code === 0 ? [one, two] : [two, one];
+    expect(done.json()).toMatchObject({ ok: true, totals: { created: 1, removed: 2 }, organizations: { left: 2 }, invitations: { sent: 1 } });
+    expect(refused.json()).toMatchObject({ ok: false, error: { code: 'stale-plan' } });
+    expect((refused.json() as { error: { message: string } }).error.message).toMatch(/applied already/);
+    expect(await readdir(join(dir, 'outbox'))).toHaveLength(1);
+  });
+
+  it('a plan edited by hand is refused (exit 4) without blaming the target', async () => {
+    await seed();
+    const plan = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')) as { actions: { action: string; email: string }[] };
+    plan.actions = plan.actions.filter((a) => a.action !== 'remove');
+    plan.actions.push({ action: 'remove', email: 'a0@acme.example' });
+    await writeFile(join(dir, 'plan.json'), JSON.stringify(plan));
+    const before = await readFile(join(dir, 'jsm-store.json'), 'utf8');
+    const applied = await cli(['apply', 'plan.json', '--json']);
+    expect(applied.code).toBe(4);
+    const message = (applied.json() as { error: { message: string } }).error.message;
+    expect(message).toContain('remove a0@acme.example');
+    expect(message).toMatch(/or the plan was edited/);
+    expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
+  });
+});
