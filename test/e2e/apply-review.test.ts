@@ -2,7 +2,7 @@
  * `apply` as an admin and a CI job use it, beyond the happy path: two applies of the same plan at
  * once, and a plan edited by hand.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -53,5 +53,18 @@ describe('apply, reviewed', () => {
     expect(message).toContain('remove a0@acme.example');
     expect(message).toMatch(/or the plan was edited/);
     expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
+  });
+
+  it('a plan applied with another --target is refused before anything is made beside that store', async () => {
+    await seed();
+    await mkdir(join(dir, 'other'));
+    await copyFile(join(dir, 'jsm-store.json'), join(dir, 'other', 'jsm-store.json'));
+    const applied = await cli(['apply', 'plan.json', '--target', 'other/jsm-store.json', '--json']);
+    expect(applied.code).toBe(2);
+    expect(applied.json()).toMatchObject({ ok: false, error: { code: 'plan-target-mismatch' } });
+    expect(await readdir(join(dir, 'other'))).toEqual(['jsm-store.json']);
+    const missing = await cli(['apply', 'plan.json', '--target', 'nowhere/jsm-store.json', '--json']);
+    expect(missing.json()).toMatchObject({ ok: false, error: { code: 'no-store' } });
+    expect(await readdir(dir)).not.toContain('nowhere');
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -99,11 +100,16 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
       ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
     });
-  const folder = progressFolder(await lockedFileOf(target));
+  const stateFile = await lockedFileOf(target);
+  const folder = progressFolder(stateFile);
+  const locked = () => applyLocked(out, settings, path, saved, target, mail, open, folder);
+  // A local store that is not there, or not the plan's: the run refuses it (no-store,
+  // plan-target-mismatch), and nothing is made beside it.
+  if (target.kind === 'local' && (!existsSync(stateFile) || stateFile !== saved.target.location)) return locked();
   // One apply of a plan at a time: a second one waits for the first, then finds it applied (exit 4).
   await makeFolders(folder);
   const planLock = join(folder, `${saved.id}.json`);
-  return withLock(planLock, () => applyLocked(out, settings, path, saved, target, mail, open, folder), {
+  return withLock(planLock, locked, {
     onWait: (message) => out.warn(`another apply of ${printable(path)} is running: ${message}`),
     unlockCommand: `rm ${shellWord(`${planLock}.lock`)}`,
     ...(settings.lockWait !== undefined ? { timeoutMs: settings.lockWait } : {}),
