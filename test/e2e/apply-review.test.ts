@@ -67,4 +67,23 @@ describe('apply, reviewed', () => {
     expect(missing.json()).toMatchObject({ ok: false, error: { code: 'no-store' } });
     expect(await readdir(dir)).not.toContain('nowhere');
   });
+
+  it('apply --dry-run checks the plan as apply would and shows it; writes nothing; a stale plan: exit 4', async () => {
+    await seed();
+    const before = await readdir(dir);
+    const store = await readFile(join(dir, 'jsm-store.json'), 'utf8');
+    const checked = await cli(['apply', 'plan.json', '--dry-run', '--json']);
+    expect(checked.code).toBe(0);
+    expect(checked.json()).toMatchObject({ ok: true, command: 'apply', dryRun: true, counts: { create: 1, remove: 2, join: 1, leave: 2, invite: 1 } });
+    const words = await cli(['apply', 'plan.json', '--dry-run']);
+    expect(words.stdout).toContain('  - remove g3@globex.example');
+    expect(words.stdout).toContain('Nothing was written and nothing was sent.');
+    expect(await readdir(dir)).toEqual(before);
+    expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(store);
+    expect((await cli(['add-customer', '--project', 'ITH', '--email', 'late@x.example', '--name', 'Late Comer', '--no-invite', '--quiet'])).code).toBe(0);
+    const stale = await cli(['apply', 'plan.json', '--dry-run', '--json']);
+    expect(stale.code).toBe(4);
+    expect(stale.json()).toMatchObject({ ok: false, error: { code: 'stale-plan' } });
+  });
 });
+
