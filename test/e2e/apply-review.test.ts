@@ -5,10 +5,11 @@
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { useProjectDir } from '../support/e2e.js';
+import { runCli, startInProcess } from '../support/cli.js';
+import { useProjectDir, useSmtpSink } from '../support/e2e.js';
 
 const projectDir = useProjectDir();
+const smtp = useSmtpSink();
 let dir: string;
 beforeEach(() => {
   dir = projectDir();
@@ -84,6 +85,29 @@ describe('apply, reviewed', () => {
     const stale = await cli(['apply', 'plan.json', '--dry-run', '--json']);
     expect(stale.code).toBe(4);
     expect(stale.json()).toMatchObject({ ok: false, error: { code: 'stale-plan' } });
+  });
+
+  it('Ctrl-C during an apply, then the same apply: all of the plan done, each invited once, nothing removed twice', async () => {
+    await seed();
+    const many = ['email,full name,organization', ...[0, 1, 2, 3, 4].map((n) => `a${n}@acme.example,Acme ${n},Acme`), ...[0, 1, 2].map((n) => `g${n}@globex.example,Globex ${n},Globex`)];
+    for (let i = 0; i < 60; i++) many.push(`new${i}@new.example,New ${i},Acme`);
+    await writeFile(join(dir, 'many.csv'), `${many.join('\n')}\n`);
+    expect((await cli(['import-csv', 'many.csv', '--project', 'ITH', '--sync', '--plan', 'many.json', '--quiet'])).code).toBe(0);
+    const run = startInProcess(['apply', 'many.json', '--json', '--concurrency', '1', ...smtp.mail()], { cwd: dir });
+    await smtp.sink.whenAccepted(3);
+    run.interrupt();
+    const cut = await run.done;
+    expect(cut.code, cut.stderr).toBe(130);
+    const again = await cli(['apply', 'many.json', '--json', ...smtp.mail()]);
+    expect(again.code, again.stderr).toBe(0);
+    const rcpt = smtp.sink.messages.map((m) => m.rcptTo[0]);
+    expect(new Set(rcpt).size).toBe(rcpt.length);
+    expect(rcpt).toHaveLength(60);
+    const exported = await cli(['customers', 'export', '--project', 'ITH']);
+    const lines = exported.stdout.split('\r\n').filter(Boolean).slice(1);
+    expect(lines).toHaveLength(68);
+    expect(lines.some((l) => l.startsWith('g3@'))).toBe(false);
+    expect((await cli(['apply', 'many.json', '--json'])).code).toBe(4);
   });
 });
 
