@@ -12,7 +12,7 @@
 import { UsageError } from './errors.js';
 import { decideForRun, type InvitationDecision } from './invitation-policy.js';
 import { checkOrganizations, organizationKey } from './organizations.js';
-import { removalLimit } from './remove.js';
+import { leaveOrganizations, removalLimit } from './remove.js';
 import { ProblemList, type Problem, type RunSettings } from './results.js';
 import type { Target } from './target.js';
 import { isBatch, type CustomerView, type OrganizationInfo, type OrganizationMember, type RowSource, type ValidRow } from './types.js';
@@ -274,15 +274,7 @@ export interface RemovalsDone {
  */
 export async function applyRemovals(target: Target, plan: Pick<DesiredPlan, 'leaves' | 'removals'>, project: RunSettings['project']): Promise<RemovalsDone> {
   const failed = new Map<string, string>();
-  let left = 0;
-  for (const { org, members } of plan.leaves) {
-    const refused = await target.leaveOrganization(org, members);
-    for (const m of members) {
-      const why = refused.get(m.key);
-      if (why === undefined) left++;
-      else if (!failed.has(m.key)) failed.set(m.key, `could not leave the organization ${org.name}: ${why}`);
-    }
-  }
+  const left = await leaveOrganizations(target, plan.leaves, failed);
   const leaving = plan.removals.filter((m) => !failed.has(m.key));
   const refused = leaving.length > 0 ? await target.removeFromProject(project, leaving) : new Map<string, string>();
   for (const [key, why] of refused) failed.set(key, `could not be taken out of ${project.key}: ${why}`);

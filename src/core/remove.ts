@@ -131,14 +131,16 @@ export interface RemovalOutcome {
 }
 
 /**
- * Does the plan: members leave the organizations, then those who left them all leave the project;
- * one whose organization or project removal JSM refused is `failed` with the reason (and stays a
- * customer, so running the same command again finishes it). Everything is made durable at the end.
+ * Members leave the organizations (of a removal or a sync plan): the number of memberships ended;
+ * a member JSM refused is put in `failed` with the reason (the first one), keyed by member key.
  */
-export async function applyRemoval(target: Target, plan: RemovalPlan): Promise<RemovalOutcome> {
-  const failed = new Map<string, string>();
+export async function leaveOrganizations(
+  target: Target,
+  leaves: readonly { org: OrganizationInfo; members: OrganizationMember[] }[],
+  failed: Map<string, string>,
+): Promise<number> {
   let left = 0;
-  for (const { org, members } of plan.leaves) {
+  for (const { org, members } of leaves) {
     const refused = await target.leaveOrganization(org, members);
     for (const m of members) {
       const why = refused.get(m.key);
@@ -146,6 +148,17 @@ export async function applyRemoval(target: Target, plan: RemovalPlan): Promise<R
       else if (!failed.has(m.key)) failed.set(m.key, `could not leave the organization ${org.name}: ${why}`);
     }
   }
+  return left;
+}
+
+/**
+ * Does the plan: members leave the organizations, then those who left them all leave the project;
+ * one whose organization or project removal JSM refused is `failed` with the reason (and stays a
+ * customer, so running the same command again finishes it). Everything is made durable at the end.
+ */
+export async function applyRemoval(target: Target, plan: RemovalPlan): Promise<RemovalOutcome> {
+  const failed = new Map<string, string>();
+  const left = await leaveOrganizations(target, plan.leaves, failed);
   const leaving = plan.results.filter((r) => r.status === 'removed' && !failed.has(emailKey(r.email)) && !plan.throughOrganizations.has(emailKey(r.email)));
   const refused = await target.removeFromProject(
     plan.project,

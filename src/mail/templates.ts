@@ -398,12 +398,35 @@ export function loadTemplates(opts: LoadTemplatesOptions = {}): TemplateSet {
     if (ext === 'txt') texts.set(keyOf(kind, lang), parseText(file, opts.cwd));
     else htmls.set(keyOf(kind, lang), parseHtml(file, opts.cwd));
   }
+  let layout: string | undefined;
   for (const [key, html] of htmls) {
-    if (!texts.has(key)) {
+    const text = texts.get(key);
+    if (!text) {
       throw badTemplate(html.file, null, `there is no ${key}.txt beside it, which gives the subject and the text part`, `add ${key}.txt, or remove ${path.basename(html.file)}`);
     }
+    if (builtIn) htmls.set(key, inBuiltInLayout((layout ??= readTemplateFile(path.join(BUILT_IN_TEMPLATE_DIR, BUILT_IN_LAYOUT), undefined)), html, text, key));
   }
   return new TemplateSet(dir, builtIn, texts, htmls, language).need(opts.kinds ?? []);
+}
+
+/**
+ * The page every built-in HTML part is put into (`templates/layout.html`, for Data Center's and
+ * Cloud's alike): the head, the styles, the card, the heading. A built-in `.html` holds only what
+ * goes under the heading. `[[lang]]` is the template's language (the default ones are English),
+ * `[[heading]]` its subject as written (a Mustache template itself, escaped for HTML when rendered),
+ * `[[body]]` the part. Folders of one's own are not touched: their `.html` files are whole pages.
+ */
+const BUILT_IN_LAYOUT = 'layout.html';
+
+function inBuiltInLayout(layout: string, html: HtmlTemplate, text: TextTemplate, key: string): HtmlTemplate {
+  const language = key.includes('.') ? key.slice(key.indexOf('.') + 1) : BUILT_IN_LANGUAGE;
+  // Functions as replacements: a `$` in a subject or a part is taken as it is.
+  const body = layout
+    .replace('[[lang]]', () => language)
+    .replaceAll('[[heading]]', () => text.subject)
+    .replace('[[body]]\n', () => html.body);
+  checkTemplate({ file: html.file, source: body, firstLine: 1, html: true });
+  return { file: html.file, body };
 }
 
 /** The built-in templates, checked like any folder; read once per call (a run calls it once). */

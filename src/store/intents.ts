@@ -23,6 +23,7 @@ import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { TargetError } from '../core/errors.js';
 import type { InvitationRecord } from '../core/types.js';
 import { writeAll, writeFailure } from '../util/atomic-file.js';
 import { bootId, listenAt, probe } from './live-socket.js';
@@ -206,6 +207,26 @@ export class IntentLog {
     await handle.datasync();
     this.#wrote = true;
   }
+}
+
+/** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
+export const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How long after its intent a create can still land on the server (sent before a kill, or never
+ * answered: its retries and a slow server). An intent whose account is still missing after that is
+ * dropped: if the person becomes a customer later, another way, this tool owes them nothing.
+ */
+export const LANDED_WITHIN_MS = 15 * 60 * 1000;
+
+/** An intent that cannot be written stops the run: no account is created before its invitation is on disk. */
+export function intentUnwritable(file: string, error: unknown): TargetError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const cause = code === 'ENOSPC' ? `the disk holding ${file} is full` : code === 'EACCES' || code === 'EPERM' ? `${file} may not be written` : `${file} could not be written (${code ?? (error as Error).message})`;
+  return new TargetError(
+    'ledger-unwritable',
+    `${cause}: no customer is created before the invitation it is owed is on disk, so the run stopped`,
+    'make room (or give JSM_STATE_DIR a writable folder), then run the same command again: what was done is kept',
+  );
 }
 
 /** The intents other processes left (not this process's own file); torn last lines are ignored. */

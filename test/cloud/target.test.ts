@@ -69,6 +69,15 @@ describe('Cloud detection and credentials', () => {
     expect(() => cloudCredentialsFrom({ JSM_USER: 'admin@example.com', JSM_PASSWORD: 'pw' }, url)).toThrow("Cloud's API does not take an account's password (JSM_PASSWORD): use an API token instead");
   });
 
+  it('a token read from JSM_TOKEN_FILE is named so, as the Data Center target names it', () => {
+    const url = new URL('https://acme.atlassian.net');
+    expect(cloudCredentialsFrom(ENV, url).source).toBe('JSM_USER and JSM_TOKEN');
+    // The CLI has read the file into JSM_TOKEN by now (src/cli/runs/context.ts); the message names what the user set.
+    const fromFile = cloudCredentialsFrom({ ...ENV, JSM_TOKEN_FILE: '/run/secrets/jsm' }, url);
+    expect(fromFile.source).toBe('JSM_USER and JSM_TOKEN_FILE');
+    expect(fromFile.header.reveal()).toBe(`Basic ${Buffer.from('admin@example.com:cloud-api-token').toString('base64')}`);
+  });
+
   it('a token Cloud refuses stops the run (exit 3) with the API token advice, the token never shown', async () => {
     const d = await double();
     const t = await target(d, { env: { JSM_TOKEN: 'wrong-token' } });

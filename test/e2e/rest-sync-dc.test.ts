@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requestsPer, type JsmDoubleOptions } from '../support/jsm-double.js';
+import { syncEmail, syncSeed } from '../support/sync-world.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useRestCli } from '../rest/cli.js';
 
@@ -17,23 +18,9 @@ const mail = useSmtpSink();
 const SD = '/rest/servicedeskapi';
 const SEARCH = 'GET /rest/api/2/user/search';
 const N = 120;
-const email = (i: number): string => `person${i}@corp.example`;
+const email = syncEmail;
 
-/** ITH with N customers (usernames u<i>): u0..u4 in Acme, u5..u9 in Globex, both on ITH; u0 in Initech (on OPS). */
-function seed(extra: Partial<JsmDoubleOptions> = {}): JsmDoubleOptions {
-  const users = Array.from({ length: N }, (_, i) => ({ name: `u${i}`, emailAddress: email(i), displayName: `Person ${i}` }));
-  return {
-    desks: 2,
-    existingUsers: users,
-    projects: [{ key: 'ITH', name: 'IT Help', customers: users.map((u) => u.name) }, { key: 'OPS', name: 'Operations', customers: ['u0'] }],
-    organizations: [
-      { name: 'Acme', members: ['u0', 'u1', 'u2', 'u3', 'u4'], projects: ['ITH'] },
-      { name: 'Globex', members: ['u5', 'u6', 'u7', 'u8', 'u9'], projects: ['ITH'] },
-      { name: 'Initech', members: ['u0'], projects: ['OPS'] },
-    ],
-    ...extra,
-  };
-}
+const seed = (extra: Partial<JsmDoubleOptions> = {}): JsmDoubleOptions => syncSeed(N, extra);
 
 /** Everyone but u8 and u9; u3 and u4 out of Acme; new0 (into Acme) and new1 added. */
 function wanted(): string {

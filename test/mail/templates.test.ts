@@ -7,7 +7,7 @@ import { UsageError } from '../../src/core/errors.js';
 import { openCsv, parseMapOption } from '../../src/csv/index.js';
 import { languageFallbacks, normaliseLanguage } from '../../src/core/language.js';
 import { composeInvitation, createOutboxMailer, loadTemplates, messageIdDomainFor, messageIdFor } from '../../src/mail/index.js';
-import { BUILT_IN_TEMPLATE_DIR, builtInTemplates } from '../../src/mail/templates.js';
+import { BUILT_IN_TEMPLATE_DIR, builtInTemplates, escapeHtml } from '../../src/mail/templates.js';
 import { headerValues, parseHeaders } from '../support/smtp-sink.js';
 import { useTempDirs } from '../support/tmp.js';
 import { FROM, invitation } from './fixtures.js';
@@ -52,6 +52,12 @@ describe('custom templates', () => {
       `<p>Dear Ann &lt;b&gt;&amp; &quot;Co&quot;&lt;/b&gt;, <a href="${PORTAL}">R&amp;D</a></p>\r\n<p>set</p>\r\n`,
     );
     expect(composeInvitation(invitation('bo@example.com', 'Bo'), FROM, templates).text).toContain('Choose your own password.');
+  });
+
+  it('are whole pages as written: a layout.html in the folder is not used (only the built-in parts share one)', async () => {
+    const dir = await templateDir({ 'welcome.txt': WELCOME, 'welcome.html': '<p>{{name}}</p>\n', 'layout.html': '<html>[[body]]</html>\n' });
+    const mail = composeInvitation(invitation('ann@example.com', 'Ann'), FROM, loadTemplates({ dir, kinds: ['welcome'] }));
+    expect(mail.html).toBe('<p>Ann</p>\r\n');
   });
 
   it('send text only when the folder has no HTML template', async () => {
@@ -222,7 +228,8 @@ describe('the built-in templates', () => {
     expect(templates.dir).toBe(BUILT_IN_TEMPLATE_DIR);
     expect(templates.languages('welcome')).toEqual(['de', 'es', 'fr', 'pt']);
     expect(templates.languages('verify')).toEqual(['de', 'es', 'fr', 'pt']);
-    const names = (await readdir(BUILT_IN_TEMPLATE_DIR)).filter((n) => n !== 'cloud');
+    // Beside the templates: cloud/ (Cloud's) and layout.html (the page every built-in HTML part is put into).
+    const names = (await readdir(BUILT_IN_TEMPLATE_DIR)).filter((n) => n !== 'cloud' && n !== 'layout.html');
     expect(names).toHaveLength(20);
     for (const language of [undefined, 'de', 'es', 'fr', 'pt']) {
       for (const kind of ['welcome', 'verify'] as const) {
@@ -249,11 +256,27 @@ describe('the built-in templates', () => {
   });
 });
 
+describe('the built-in HTML parts', () => {
+  it('are each a whole page in its language, the subject as its title and heading (templates/layout.html around the part)', () => {
+    for (const set of [builtInTemplates(), loadTemplates({ kinds: ['welcome', 'verify'], builtIn: 'cloud' })]) {
+      for (const language of [undefined, 'de', 'pt']) {
+        const mail = composeInvitation({ ...invitation('ann@example.com', 'Ann', { projectName: 'R&D' }), ...(language ? { language } : {}) }, FROM, set);
+        const html = String(mail.html);
+        expect(html.startsWith(`<!doctype html>\r\n<html lang="${language ?? 'en'}">\r\n`)).toBe(true);
+        expect(html).toContain(`<title>${escapeHtml(String(mail.subject))}</title>`);
+        expect(html).toContain(`>${escapeHtml(String(mail.subject))}</h1>\r\n<p style="margin:0 0 16px;">`);
+        expect(html.endsWith('</td></tr>\r\n</table>\r\n</td></tr>\r\n</table>\r\n</body>\r\n</html>\r\n')).toBe(true);
+        expect(html).not.toContain('[[');
+      }
+    }
+  });
+});
+
 describe("JSM Cloud's built-in templates", () => {
   it('ship every language of the default ones; no password line in any case; the portal link; how to set a password there', async () => {
     const templates = loadTemplates({ kinds: ['welcome', 'verify'], builtIn: 'cloud' });
     expect(templates.dir).toBe(path.join(BUILT_IN_TEMPLATE_DIR, 'cloud'));
-    expect(await readdir(templates.dir)).toEqual((await readdir(BUILT_IN_TEMPLATE_DIR)).filter((n) => n !== 'cloud'));
+    expect(await readdir(templates.dir)).toEqual((await readdir(BUILT_IN_TEMPLATE_DIR)).filter((n) => n !== 'cloud' && n !== 'layout.html'));
     expect(templates.languages('welcome')).toEqual(['de', 'es', 'fr', 'pt']);
     expect(templates.languages('verify')).toEqual(['de', 'es', 'fr', 'pt']);
     // How each language tells the customer to set a password on the portal.

@@ -10,29 +10,16 @@ import { exportCustomers } from '../../src/core/export.js';
 import { TargetError } from '../../src/core/errors.js';
 import type { CandidateRow, ProjectInfo } from '../../src/core/types.js';
 import { requestsPer, type JsmDoubleOptions } from '../support/jsm-double.js';
+import { syncEmail, syncSeed } from '../support/sync-world.js';
 import { useRest } from './helpers.js';
 
 const rest = useRest();
 const SD = '/rest/servicedeskapi';
 const SEARCH = 'GET /rest/api/2/user/search';
 const N = 150;
-const email = (i: number): string => `person${i}@corp.example`;
+const email = syncEmail;
 
-/** ITH with N customers (directory usernames u<i>): u0..u4 in Acme, u5..u9 in Globex, both on ITH; u0 also in Initech (on OPS only). */
-function seed(extra: Partial<JsmDoubleOptions> = {}): JsmDoubleOptions {
-  const users = Array.from({ length: N }, (_, i) => ({ name: `u${i}`, emailAddress: email(i), displayName: `Person ${i}` }));
-  return {
-    desks: 2,
-    existingUsers: users,
-    projects: [{ key: 'ITH', name: 'IT Help', customers: users.map((u) => u.name) }, { key: 'OPS', name: 'Operations', customers: ['u0'] }],
-    organizations: [
-      { name: 'Acme', members: ['u0', 'u1', 'u2', 'u3', 'u4'], projects: ['ITH'] },
-      { name: 'Globex', members: ['u5', 'u6', 'u7', 'u8', 'u9'], projects: ['ITH'] },
-      { name: 'Initech', members: ['u0'], projects: ['OPS'] },
-    ],
-    ...extra,
-  };
-}
+const seed = (extra: Partial<JsmDoubleOptions> = {}): JsmDoubleOptions => syncSeed(N, extra);
 
 /** Keeps everyone but u8 and u9 (Globex); moves u3, u4 out of Acme; adds new0 (into Acme) and new1. */
 function file(): CandidateRow[] {

@@ -3,28 +3,16 @@
  * API token in JSM_TOKEN, from the environment only, as Basic), opens the ledger file of the site
  * and the HTTP pool. No request is made here.
  */
-import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { UsageError } from '../../core/errors.js';
-import { Secret } from '../../core/secret.js';
-import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
-import type { LockOptions } from '../../store/lock.js';
-import { HttpClient, proxyFrom, type Credentials } from '../http/http.js';
-import { Pacer } from '../http/rate.js';
+import { basicHeader, givenAs } from '../http/credentials.js';
+import type { Credentials } from '../http/http.js';
+import { openJsm, type JsmOpenOptions } from '../http/open.js';
 import { isCloudHost } from '../http/deployment.js';
 import { CloudTarget } from './target.js';
 
-export interface CloudTargetOptions {
+export interface CloudTargetOptions extends JsmOpenOptions {
   /** Where JSM_USER and JSM_TOKEN are read from (and JSM_STATE_DIR for the ledger). */
   env: NodeJS.ProcessEnv;
-  concurrency?: number;
-  ledgerPath?: string;
-  onNote?: (message: string) => void;
-  onWarn?: (message: string) => void;
-  lockOptions?: LockOptions;
-  timeoutMs?: number;
-  maxAttempts?: number;
-  backoffMs?: number;
-  random?: () => number;
 }
 
 /** Where an API token is made, for messages. */
@@ -33,20 +21,8 @@ export const API_TOKEN_PAGE = 'https://id.atlassian.com/manage-profile/security/
 export async function openCloudTarget(url: URL, options: CloudTargetOptions): Promise<CloudTarget> {
   const credentials = cloudCredentialsFrom(options.env, url);
   const warn = options.onWarn ?? options.onNote;
-  const { ledger, store } = await openLedgerFile(options.ledgerPath ?? ledgerPathFor(url.href, options.env), options.lockOptions ?? {});
-  const proxy = proxyFrom(options.env);
-  const http = new HttpClient({
-    baseUrl: url,
-    credentials,
-    ...(proxy ? { proxy } : {}),
-    pacer: new Pacer({ maxInFlight: options.concurrency ?? DEFAULT_CONCURRENCY }),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.onNote ? { onNote: options.onNote } : {}),
-  });
-  return new CloudTarget({ http, ledger, ledgerStore: store, ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
+  const { http, ledger, ledgerStore } = await openJsm(url, credentials, options);
+  return new CloudTarget({ http, ledger, ledgerStore, ...(warn ? { onWarn: warn } : {}), ...(options.onNote ? { onNote: options.onNote } : {}) });
 }
 
 /**
@@ -64,8 +40,8 @@ export function cloudCredentialsFrom(env: NodeJS.ProcessEnv, url: URL): Credenti
       throw new UsageError('missing-credentials', `JSM_USER is "${user}", but ${where} is JSM Cloud, where the user is the account's email`, how);
     }
     return {
-      header: new Secret(`Basic ${Buffer.from(`${user}:${token}`, 'utf8').toString('base64')}`),
-      source: 'JSM_USER and JSM_TOKEN',
+      header: basicHeader(user, token),
+      source: `JSM_USER and ${givenAs(env, 'JSM_TOKEN')}`,
       kind: 'token',
       refusedHint: `check that JSM_USER is the account's email and JSM_TOKEN an API token of that account that has not expired or been revoked (${API_TOKEN_PAGE})`,
     };

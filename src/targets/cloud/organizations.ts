@@ -8,12 +8,11 @@ import { TargetError } from '../../core/errors.js';
 import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
 import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
-import { reachable } from '../http/reachable.js';
-import { describeAnswer, isExperimentalRefusal, pageSchema } from '../http/wire.js';
+import { describeAnswer, isExperimentalRefusal } from '../http/wire.js';
+import { organizationSchema, OrganizationLists } from '../http/organization-lists.js';
+import { allPages } from '../http/pages.js';
 import { cloudUserSchema } from './accounts.js';
 
-const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();
-type OrganizationJson = z.infer<typeof organizationSchema>;
 
 /** accountIds per membership call. */
 export const MEMBERS_PER_CALL = 50;
@@ -21,8 +20,7 @@ const SD = '/rest/servicedeskapi';
 
 export class CloudOrganizations {
   #http: HttpClient;
-  #all: Promise<OrganizationJson[]> | undefined;
-  #onDesk = new Map<string, Promise<Set<string>>>();
+  #lists = new OrganizationLists((path, item) => this.#pages(path, item));
   /** accountIds of members read so far, by lower-cased email. */
   #accountIds = new Map<string, string>();
 
@@ -36,7 +34,7 @@ export class CloudOrganizations {
   }
 
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
-    const [all, onDesk] = await Promise.all([this.#allOrganizations(), this.#deskOrganizations(project.deskId ?? '')]);
+    const [all, onDesk] = await Promise.all([this.#lists.all(), this.#lists.onDesk(project.deskId ?? '')]);
     return all.map((o) => ({ id: o.id, name: o.name, inProject: onDesk.has(o.id) }));
   }
 
@@ -66,14 +64,14 @@ export class CloudOrganizations {
       // A new organization, or (Cloud) the existing one of that name: either way the one to use.
       const made = organizationSchema.safeParse(answer.body);
       if (made.success) {
-        const all = await this.#allOrganizations();
+        const all = await this.#lists.all();
         if (!all.some((o) => o.id === made.data.id)) all.push(made.data);
         return { id: made.data.id, name: made.data.name, inProject: false };
       }
     }
     if (answer && (answer.status === 404 || answer.status === 405 || isExperimentalRefusal(answer.status, answer.body))) throw this.#unsupported(`POST ${SD}/organization`, answer);
-    this.#all = undefined;
-    const found = (await this.#allOrganizations()).find((o) => organizationKey(o.name) === organizationKey(name));
+    this.#lists.forgetAll();
+    const found = (await this.#lists.all()).find((o) => organizationKey(o.name) === organizationKey(name));
     if (found) return { id: found.id, name: found.name, inProject: false };
     throw new TargetError(ORGANIZATION_REFUSED, failure ?? `JSM did not create it: ${answer ? describeAnswer(answer.status, answer.body) : 'no answer'}`);
   }
@@ -85,7 +83,7 @@ export class CloudOrganizations {
     try {
       const answer = await this.#http.request('POST', path, { json: { organizationId: Number(org.id) } });
       if (answer.status >= 200 && answer.status < 300) {
-        (await this.#deskOrganizations(deskId)).add(org.id);
+        (await this.#lists.onDesk(deskId)).add(org.id);
         return;
       }
       said = describeAnswer(answer.status, answer.body);
@@ -93,8 +91,8 @@ export class CloudOrganizations {
       if (!(error instanceof RequestFailed)) throw error;
       said = error.message;
     }
-    this.#onDesk.delete(deskId);
-    if ((await this.#deskOrganizations(deskId)).has(org.id)) return;
+    this.#lists.forgetDesk(deskId);
+    if ((await this.#lists.onDesk(deskId)).has(org.id)) return;
     throw new TargetError(ORGANIZATION_REFUSED, `JSM did not put it on ${project.key}: ${said}`);
   }
 
@@ -124,8 +122,8 @@ export class CloudOrganizations {
   }
 
   async list(project?: ProjectInfo): Promise<OrganizationView[]> {
-    const all = await this.#allOrganizations();
-    const onDesk = project ? await this.#deskOrganizations(project.deskId ?? '') : null;
+    const all = await this.#lists.all();
+    const onDesk = project ? await this.#lists.onDesk(project.deskId ?? '') : null;
     const views: OrganizationView[] = [];
     for (const o of all.filter((o) => onDesk === null || onDesk.has(o.id))) {
       views.push({ name: o.name, members: (await this.#pages(`${SD}/organization/${encodeURIComponent(o.id)}/user`, cloudUserSchema)).length });
@@ -133,37 +131,8 @@ export class CloudOrganizations {
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  #allOrganizations(): Promise<OrganizationJson[]> {
-    this.#all ??= this.#pages(`${SD}/organization`, organizationSchema);
-    const read = this.#all;
-    read.catch(() => {
-      if (this.#all === read) this.#all = undefined;
-    });
-    return read;
-  }
-
-  #deskOrganizations(deskId: string): Promise<Set<string>> {
-    let ids = this.#onDesk.get(deskId);
-    if (!ids) {
-      ids = this.#pages(`${SD}/servicedesk/${encodeURIComponent(deskId)}/organization`, organizationSchema).then((list) => new Set(list.map((o) => o.id)));
-      this.#onDesk.set(deskId, ids);
-      ids.catch(() => this.#onDesk.delete(deskId));
-    }
-    return ids;
-  }
-
-  async #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
-    const out: z.infer<T>[] = [];
-    let start = 0;
-    for (;;) {
-      const answer = await reachable(this.#http, () => this.#http.request('GET', path, { query: { start, limit: 50 } }));
-      const parsed = pageSchema(item).safeParse(answer.body);
-      if (answer.status !== 200 || !parsed.success) throw this.#unsupported(`GET ${path}`, answer);
-      const values = parsed.data.values as z.infer<T>[];
-      out.push(...values);
-      if (parsed.data.isLastPage !== false || values.length === 0) return out;
-      start += values.length;
-    }
+  #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
+    return allPages(this.#http, path, item, (answer) => this.#unsupported(`GET ${path}`, answer));
   }
 
   #unsupported(call: string, answer: Answer): TargetError {

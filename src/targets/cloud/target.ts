@@ -11,7 +11,7 @@ import { mapLimit } from '../../core/pool.js';
 import { NAME_NEEDED } from '../../core/validate.js';
 import { CLOUD_SETS_NO_PASSWORDS, ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
-import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntents } from '../../store/intents.js';
+import { INTENT_KEPT_MS, IntentLog, intentUnwritable, LANDED_WITHIN_MS, readLeftIntents, rewriteIntentFile, type LeftIntents } from '../../store/intents.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { RequestFailed, type HttpClient } from '../http/http.js';
 import { reachable } from '../http/reachable.js';
@@ -586,23 +586,10 @@ export const CLOUD_SETTING_NOTES = [
 
 const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
 
-/** How long an intent is looked at at all; how long after it its create can still land. */
-const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
-const LANDED_WITHIN_MS = 15 * 60 * 1000;
 /** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
 const UNSURE_RUN = 'intent-resolution';
 const UNSURE_REASON =
   'an earlier run that was cut off meant to create this account, and it exists, but nothing proves that run made it: not sent by itself (send it with: invitations send --in-doubt)';
-
-function intentUnwritable(file: string, error: unknown): TargetError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const cause = code === 'ENOSPC' ? `the disk holding ${file} is full` : code === 'EACCES' || code === 'EPERM' ? `${file} may not be written` : `${file} could not be written (${code ?? (error as Error).message})`;
-  return new TargetError(
-    'ledger-unwritable',
-    `${cause}: no customer is created before the invitation it is owed is on disk, so the run stopped`,
-    'make room (or give JSM_STATE_DIR a writable folder), then run the same command again: what was done is kept',
-  );
-}
 
 function stoppedOutcome(stop: TargetError, ready: Ready | undefined, projectKey: string): ProvisionOutcome {
   if (ready === undefined) return { status: 'failed', reason: `not processed: the run stopped (${stop.message}); run the same command again to finish` };

@@ -1,13 +1,13 @@
 /**
- * Which credentials a REST target uses: the one reading of the environment, for the target
- * (credentialsFrom) and for `doctor`, which names them without opening the target. Light on
- * purpose (no HTTP client): doctor imports it without loading the target.
+ * Which credentials the Data Center target uses: the one reading of the environment, for the
+ * target (credentialsFrom) and for `doctor`, which names them without opening the target. Light on
+ * purpose (no HTTP client): doctor imports it without loading the target. The naming of _FILE
+ * variables and the Basic header are shared with the Cloud target (../http/credentials.ts).
  */
 import { UsageError } from '../../core/errors.js';
 import { Secret } from '../../core/secret.js';
+import { basicHeader, givenAs, type Env } from '../http/credentials.js';
 import type { Credentials } from '../http/http.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * The variables the credentials come from (their names, never their values), or null when none
@@ -17,9 +17,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function credentialSource(env: Env): { kind: 'token' | 'basic'; source: string } | null {
   const tokenFile = env.JSM_TOKEN_FILE?.trim() ? 'JSM_TOKEN_FILE' : null;
-  if (env.JSM_TOKEN?.trim()) return { kind: 'token', source: tokenFile ?? 'JSM_TOKEN' };
+  if (env.JSM_TOKEN?.trim()) return { kind: 'token', source: givenAs(env, 'JSM_TOKEN') };
   if (tokenFile) return { kind: 'token', source: tokenFile };
-  const password = env.JSM_PASSWORD_FILE?.trim() ? 'JSM_PASSWORD_FILE' : env.JSM_PASSWORD ? 'JSM_PASSWORD' : null;
+  const password = env.JSM_PASSWORD_FILE?.trim() || env.JSM_PASSWORD ? givenAs(env, 'JSM_PASSWORD') : null;
   if (env.JSM_USER && password) return { kind: 'basic', source: `JSM_USER and ${password}` };
   return null;
 }
@@ -32,7 +32,7 @@ export function credentialsFrom(env: Env, url: URL): Credentials {
   const user = env.JSM_USER;
   const password = env.JSM_PASSWORD;
   if (found?.kind === 'basic' && user && password) {
-    return { header: new Secret(`Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`), source: found.source, kind: 'basic' };
+    return { header: basicHeader(user, password), source: found.source, kind: 'basic' };
   }
   const missing = found !== null ? `${found.source} ${found.source.includes(' and ') ? 'are' : 'is'} set but not read` : user ? 'JSM_PASSWORD is not set' : password ? 'JSM_USER is not set' : 'no credentials are set';
   throw new UsageError(

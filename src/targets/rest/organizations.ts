@@ -9,12 +9,11 @@ import { z } from 'zod';
 import { TargetError } from '../../core/errors.js';
 import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
-import { reachable } from './discovery.js';
 import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
-import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, pageSchema, userSchema } from './wire.js';
+import { organizationSchema, OrganizationLists } from '../http/organization-lists.js';
+import { allPages } from '../http/pages.js';
+import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, userSchema } from './wire.js';
 
-const organizationSchema = z.object({ id: z.coerce.string(), name: z.string() }).loose();
-type OrganizationJson = z.infer<typeof organizationSchema>;
 
 /** Usernames per membership call. */
 const MEMBERS_PER_CALL = 50;
@@ -22,8 +21,7 @@ const SD = '/rest/servicedeskapi';
 
 export class RestOrganizations {
   #http: HttpClient;
-  #all: Promise<OrganizationJson[]> | undefined;
-  #onDesk = new Map<string, Promise<Set<string>>>();
+  #lists = new OrganizationLists((path, item) => this.#pages(path, item));
   /** Usernames of the organization members read so far, by lower-cased email: a member found by email leaves by username. */
   #usernames = new Map<string, string>();
 
@@ -37,7 +35,7 @@ export class RestOrganizations {
 
   /** Every organization, each saying whether it is on the project's desk. */
   async organizations(project: ProjectInfo): Promise<OrganizationInfo[]> {
-    const [all, onDesk] = await Promise.all([this.#allOrganizations(), this.#deskOrganizations(project.deskId ?? '')]);
+    const [all, onDesk] = await Promise.all([this.#lists.all(), this.#lists.onDesk(project.deskId ?? '')]);
     return all.map((o) => ({ id: o.id, name: o.name, inProject: onDesk.has(o.id) }));
   }
 
@@ -68,15 +66,15 @@ export class RestOrganizations {
       const made = organizationSchema.safeParse(answer.body);
       if (made.success) {
         // The list, when this create is what first reads it, has the new one already.
-        const all = await this.#allOrganizations();
+        const all = await this.#lists.all();
         if (!all.some((o) => o.id === made.data.id)) all.push(made.data);
         return { id: made.data.id, name: made.data.name, inProject: false };
       }
     }
     if (answer && (answer.status === 404 || answer.status === 405 || isExperimentalRefusal(answer.status, answer.body))) throw this.#unsupported(`POST ${SD}/organization`, answer);
     // Refused, answered after a lost attempt, or no answer: whether it exists is read from the list.
-    this.#all = undefined;
-    const found = (await this.#allOrganizations()).find((o) => organizationKey(o.name) === organizationKey(name));
+    this.#lists.forgetAll();
+    const found = (await this.#lists.all()).find((o) => organizationKey(o.name) === organizationKey(name));
     if (found) return { id: found.id, name: found.name, inProject: false };
     throw new TargetError(ORGANIZATION_REFUSED, failure ?? `JSM did not create it: ${answer ? describeAnswer(answer.status, answer.body) : 'no answer'}`);
   }
@@ -88,7 +86,7 @@ export class RestOrganizations {
     try {
       const answer = await this.#http.request('POST', path, { json: { organizationId: Number(org.id) }, headers: EXPERIMENTAL });
       if (answer.status >= 200 && answer.status < 300) {
-        (await this.#deskOrganizations(deskId)).add(org.id);
+        (await this.#lists.onDesk(deskId)).add(org.id);
         return;
       }
       said = describeAnswer(answer.status, answer.body);
@@ -97,8 +95,8 @@ export class RestOrganizations {
       said = error.message;
     }
     // Maybe done although not answered: the desk's list says.
-    this.#onDesk.delete(deskId);
-    if ((await this.#deskOrganizations(deskId)).has(org.id)) return;
+    this.#lists.forgetDesk(deskId);
+    if ((await this.#lists.onDesk(deskId)).has(org.id)) return;
     throw new TargetError(ORGANIZATION_REFUSED, `JSM did not put it on ${project.key}: ${said}`);
   }
 
@@ -154,31 +152,12 @@ export class RestOrganizations {
   }
 
   async list(project?: ProjectInfo): Promise<OrganizationView[]> {
-    const all = await this.#allOrganizations();
-    const onDesk = project ? await this.#deskOrganizations(project.deskId ?? '') : null;
+    const all = await this.#lists.all();
+    const onDesk = project ? await this.#lists.onDesk(project.deskId ?? '') : null;
     const shown = all.filter((o) => onDesk === null || onDesk.has(o.id));
     const views: OrganizationView[] = [];
     for (const o of shown) views.push({ name: o.name, members: (await this.#memberList(o.id)).length });
     return views.sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  #allOrganizations(): Promise<OrganizationJson[]> {
-    this.#all ??= this.#pages(`${SD}/organization`, organizationSchema);
-    const read = this.#all;
-    read.catch(() => {
-      if (this.#all === read) this.#all = undefined;
-    });
-    return read;
-  }
-
-  #deskOrganizations(deskId: string): Promise<Set<string>> {
-    let ids = this.#onDesk.get(deskId);
-    if (!ids) {
-      ids = this.#pages(`${SD}/servicedesk/${encodeURIComponent(deskId)}/organization`, organizationSchema).then((list) => new Set(list.map((o) => o.id)));
-      this.#onDesk.set(deskId, ids);
-      ids.catch(() => this.#onDesk.delete(deskId));
-    }
-    return ids;
   }
 
   #memberList(id: string): Promise<z.infer<typeof userSchema>[]> {
@@ -186,18 +165,8 @@ export class RestOrganizations {
   }
 
   /** Every value of a paged listing; a listing JSM refuses stops the run (exit 3), naming it. */
-  async #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
-    const out: z.infer<T>[] = [];
-    let start = 0;
-    for (;;) {
-      const answer = await reachable(this.#http, () => this.#http.request('GET', path, { query: { start, limit: 50 }, headers: EXPERIMENTAL }));
-      const parsed = pageSchema(item).safeParse(answer.body);
-      if (answer.status !== 200 || !parsed.success) throw this.#unsupported(`GET ${path}`, answer);
-      const values = parsed.data.values as z.infer<T>[];
-      out.push(...values);
-      if (parsed.data.isLastPage !== false || values.length === 0) return out;
-      start += values.length;
-    }
+  #pages<T extends z.ZodType>(path: string, item: T): Promise<z.infer<T>[]> {
+    return allPages(this.#http, path, item, (answer) => this.#unsupported(`GET ${path}`, answer), EXPERIMENTAL);
   }
 
   #unsupported(call: string, answer: Answer): TargetError {

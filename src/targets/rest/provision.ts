@@ -13,7 +13,7 @@ import type { ProvisionOutcome } from '../../core/types.js';
 import { accountByUsername, ambiguousReason, inactiveReason, LookupFailed, mismatchReason, resolveAccount, sameEmail, type Account } from './accounts.js';
 import type { AccountMatch } from './identity.js';
 import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
-import { contested, type IntentLog } from '../../store/intents.js';
+import { contested, intentUnwritable, type IntentLog } from '../../store/intents.js';
 import type { ListedAccounts } from './listed.js';
 import { describeAnswer, errorText, EXPERIMENTAL, i18nKeyOf, isExperimentalRefusal, isReadOnlyDirectory, userSchema } from './wire.js';
 
@@ -269,16 +269,6 @@ function refusesPassword(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
   const errors = (body as { errors?: unknown }).errors;
   return typeof errors === 'object' && errors !== null && typeof (errors as Record<string, unknown>).password === 'string';
-}
-
-function intentUnwritable(file: string, error: unknown): TargetError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const cause = code === 'ENOSPC' ? `the disk holding ${file} is full` : code === 'EACCES' || code === 'EPERM' ? `${file} may not be written` : `${file} could not be written (${code ?? (error as Error).message})`;
-  return new TargetError(
-    'ledger-unwritable',
-    `${cause}: no customer is created before the invitation it is owed is on disk, so the run stopped`,
-    'make room (or give JSM_STATE_DIR a writable folder), then run the same command again: what was done is kept',
-  );
 }
 
 function lookupFailure(error: unknown, email: string): string {

@@ -9,16 +9,8 @@ import type { HttpClient } from '../http/http.js';
 import { accountByUsername, accountsByEmail, sameEmail, toAccount } from './accounts.js';
 import { ListedAccounts } from './listed.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
-import { IntentLog, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from '../../store/intents.js';
+import { INTENT_KEPT_MS, IntentLog, LANDED_WITHIN_MS, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from '../../store/intents.js';
 
-/** How long an intent is looked at at all (one of another machine's files, never rewritten here). */
-const INTENT_KEPT_MS = 7 * 24 * 3600 * 1000;
-/**
- * How long after its intent a create can still land on the server (sent before a kill, or never
- * answered: its retries and a slow server). An intent whose account is still missing after that is
- * dropped: if the person becomes a customer later, another way, this tool owes them nothing.
- */
-export const LANDED_WITHIN_MS = 15 * 60 * 1000;
 const UNPROVEN_REASON =
   "an earlier run that was cut off sent this account's create, and the account exists, but that run never learned whether its create made it (another run of the same rows may have, and invited them): not sent by itself (send it with: invitations send --in-doubt)";
 /** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
