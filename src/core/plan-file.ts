@@ -121,9 +121,9 @@ export function staleness(saved: PlanFile, fresh: Pick<DesiredPlan, 'actions' | 
     // Left by a cut-off apply of this plan: the customer it created is there, owed the invitation.
     return (a.action === 'invite' || a.action === 'add') && planned.has(actionKey(a, 'create'));
   };
-  for (const a of fresh.actions) if (!covered(a)) changes.push(`${describe(a)}: not in the plan (the target changed since it was made)`);
+  for (const a of fresh.actions) if (!covered(a)) changes.push(`${describe(a)}: to do now, and not in the plan`);
   if (!resuming) {
-    for (const a of saved.actions) if (!now.has(actionKey(a))) changes.push(`${describe(a)}: in the plan, and no longer to do (the target changed since it was made)`);
+    for (const a of saved.actions) if (!now.has(actionKey(a))) changes.push(`${describe(a)}: in the plan, and not to do now`);
   }
   return changes;
 }

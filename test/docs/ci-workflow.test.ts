@@ -212,4 +212,14 @@ describe('the CI recipe (docs/examples/jsm-sync.yml)', () => {
     expect(await storeFiles()).toBe(before);
     expect(sinkHandle.sink.messages).toHaveLength(0);
   });
+
+  it('the invitation ledger is saved under a key of its own at each attempt (a re-run of a job keeps what it did)', async () => {
+    // A cache is never overwritten: a re-run (same run_id) saving under the key of its first attempt
+    // would be refused, and the ledger of the re-run lost.
+    const text = await readFile(WORKFLOW, 'utf8');
+    const keys = [...text.matchAll(/^\s+key: (.+)$/gm)].map((m) => m[1]);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key).toContain('${{ github.run_attempt }}');
+  });
 });
+

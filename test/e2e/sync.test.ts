@@ -120,7 +120,7 @@ describe('import-csv --sync --plan, then apply', () => {
     const moved = await cli(['apply', 'plan.json', '--json', ...smtp.mail()]);
     expect(moved.code).toBe(4);
     expect(moved.json()).toMatchObject({ error: { code: 'stale-plan' } });
-    expect((moved.json() as { error: { message: string } }).error.message).toContain('remove late@x.example: not in the plan');
+    expect((moved.json() as { error: { message: string } }).error.message).toContain('remove late@x.example: to do now, and not in the plan');
     expect(await files()).toEqual(before);
 
     // The input: one byte changed.

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { StalePlan, UsageError } from '../../core/errors.js';
@@ -7,9 +9,12 @@ import { printable } from '../../core/printable.js';
 import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
 import { readFailure } from '../../util/atomic-file.js';
+import { makeFolders } from '../../util/folders.js';
+import { shellWord, withLock } from '../../store/lock.js';
+import type { TargetSetting } from '../settings/target-setting.js';
 import { action, withTarget } from '../program/action.js';
 import { lockedFileOf, openTarget } from '../runs/context.js';
-import { inputDigest, planFromInput, runDesired } from '../runs/desired-run.js';
+import { inputDigest, planFromInput, renderDesired, runDesired } from '../runs/desired-run.js';
 import { inCwd, io } from '../io/io.js';
 import { addCommonOptions, addMailOptions, type CommonOptions } from '../settings/options.js';
 import type { Output } from '../io/output.js';
@@ -24,6 +29,7 @@ export function applyCommand(): Command {
         .description('do exactly a plan written by `import-csv --plan`, or refuse (exit 4) when the target or the input changed since')
         .argument('<plan>', 'the plan file')
         .option('-y, --yes', 'do not ask for confirmation in a terminal before removals or invitations')
+        .option('--dry-run', 'check the plan against the target and the input as apply would (exit 4 when it no longer holds) and show it; write and send nothing')
         .option('--report <file.csv|file.json>', 'write every row with its line, status, invitation and reason')
         .addOption(new Option('--concurrency <n>', 'invitations (and JSM requests) in flight at once').default(String(DEFAULT_CONCURRENCY), String(DEFAULT_CONCURRENCY))),
     ),
@@ -95,7 +101,35 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       ...(input.encoding !== null ? { encoding: input.encoding } : {}),
       ...(typeof input.maxRowChars === 'number' ? { maxRowChars: input.maxRowChars } : {}),
     });
-  const folder = progressFolder(await lockedFileOf(target));
+  const stateFile = await lockedFileOf(target);
+  const folder = progressFolder(stateFile);
+  const locked = () => applyLocked(out, settings, path, saved, target, mail, open, folder);
+  // A dry run writes nothing, not even a lock.
+  if (settings.dryRun) return locked();
+  // A local store that is not there, or not the plan's: the run refuses it (no-store,
+  // plan-target-mismatch), and nothing is made beside it.
+  if (target.kind === 'local' && (!existsSync(stateFile) || stateFile !== saved.target.location)) return locked();
+  // One apply of a plan at a time: a second one waits for the first, then finds it applied (exit 4).
+  await makeFolders(folder);
+  const planLock = join(folder, `${saved.id}.json`);
+  return withLock(planLock, locked, {
+    onWait: (message) => out.warn(`another apply of ${printable(path)} is running: ${message}`),
+    unlockCommand: `rm ${shellWord(`${planLock}.lock`)}`,
+    ...(settings.lockWait !== undefined ? { timeoutMs: settings.lockWait } : {}),
+  });
+}
+
+async function applyLocked(
+  out: Output,
+  settings: Omit<ReturnType<typeof parseSettings<typeof applySchema>>, 'smtp' | 'smtpPasswordFile' | 'smtpName' | 'mailFrom' | 'outbox' | 'templateDir' | 'language' | 'portalUrl'>,
+  path: string,
+  saved: PlanFile,
+  target: TargetSetting,
+  mail: ReturnType<typeof mailSettings>,
+  open: () => ReturnType<typeof openCsv>,
+  folder: string,
+): Promise<CommandResult> {
+  const { input, options } = saved;
   const progress = await readProgress(folder, saved.id);
   if (progress?.state === 'applied') throw stale(path, [], `it was applied already (${progress.at})`);
   const invitations = options.noInvite ? ('none' as const) : options.defer ? ('defer' as const) : ('send' as const);
@@ -112,7 +146,15 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
       const fresh = await planFromInput(open, opened, desired, options.organization);
       const resuming = progress?.state === 'started';
       const changes = staleness(saved, fresh, resuming);
-      if (changes.length > 0) throw stale(path, changes, 'the target changed since the plan was made');
+      if (changes.length > 0) throw stale(path, changes, 'what it says differs from what the target and the input give now (the target changed since the plan was made, or the plan was edited)');
+      if (settings.dryRun) {
+        const where = `${opened.kind === 'local' ? 'local store' : 'JSM'} ${opened.location}`;
+        return {
+          outcome: fresh.problems.length === 0 ? 'done' : 'problems',
+          json: { target: opened.kind, project: project.key, dryRun: true, sync: options.sync, plan: path, counts: fresh.counts, rows: fresh.rows, invitations: { decision: fresh.invitation.action, reason: fresh.invitation.reason }, problems: fresh.problems },
+          text: (c) => renderDesired(fresh, c, `${printable(path)} still holds; ${resuming ? 'what is left of it' : 'it'} for ${project.key} (${printable(where)}):`, null),
+        };
+      }
       // Durable before the first write: a killed apply is finished by the same apply.
       await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
       return runDesired(opened, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {

@@ -267,7 +267,7 @@ export const importMailSchema = z
  * see `mailSettings`) and the run's own options.
  */
 export const applySchema = z
-  .object({ ...common, ...mail, yes: flag, report: text, concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY) })
+  .object({ ...common, ...mail, yes: flag, dryRun: flag, report: text, concurrency: wholeNumber(...WHOLE_NUMBERS.concurrency).default(DEFAULT_CONCURRENCY) })
   .superRefine((settings, ctx) => {
     const report = settings.report;
     if (report !== undefined) usageCheck(ctx, () => reportFormat(report));
