@@ -2,7 +2,7 @@
  * Durable intent before effect on REST: the ledger record a new customer's invitation will get is
  * written here, appended and fdatasync'ed, before the call that creates the account is sent. The
  * ledger itself is committed later (with a chunk's results); a run killed in between leaves these
- * lines, and the next run resolves them from the accounts (see `#settleLeft` in target.ts). What
+ * lines, and the next run resolves them from the accounts (`settleLeftIntents`, below). What
  * the run learned of each create is written beside (`<name>.made`, at once, not fsync'ed): JSM
  * answered it (this create made the account: its invitation is owed), or it was sent and never
  * answered with no account right after (owed if the account turns up). An account found for an
@@ -24,6 +24,8 @@ import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TargetError } from '../core/errors.js';
+import type { InvitationLedger } from '../core/target.js';
+import { mapLimit } from '../core/pool.js';
 import type { InvitationRecord } from '../core/types.js';
 import { writeAll, writeFailure } from '../util/atomic-file.js';
 import { bootId, listenAt, probe } from './live-socket.js';
@@ -379,4 +381,86 @@ function id(project: string, key: string): string {
 
 function safe(text: string): string {
   return text.replace(/[^a-zA-Z0-9.]/g, '_');
+}
+
+/** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
+export const UNSURE_RUN = 'intent-resolution';
+
+/** What became of an intent's account: made (as the intent meant it), absent (not yet), or another's. */
+export type IntentAccount = 'made' | 'absent' | 'other';
+
+/**
+ * Settles intents left by runs that ended before their ledger commit (a kill), the same for both
+ * JSM targets; each says how an intent's account is found (`account`) and when a made account's
+ * invitation is only in doubt (`unsure`, with the reason listed). Records already in the ledger win.
+ * A made account's invitation is recorded (owed, or in doubt); an absent one is kept while the
+ * killed run's create may still land (LANDED_WITHIN_MS), marked seen absent, then dropped; one
+ * another account holds is dropped. Returns the files still holding intents, and the counts.
+ */
+export async function settleLeftIntents(
+  files: LeftIntents[],
+  options: {
+    ledger: InvitationLedger;
+    commit: () => Promise<void>;
+    maxInFlight: number;
+    account: (intent: LeftIntent) => Promise<IntentAccount>;
+    unsure: (intent: LeftIntent, now: number) => string | undefined;
+  },
+): Promise<{ left: LeftIntents[]; owed: number; unsure: number }> {
+  const { ledger } = options;
+  let owed = 0;
+  let unsureCount = 0;
+  const now = Date.now();
+  for (const file of files) {
+    const open = file.intents.filter((i) => ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
+    const accounts = await mapLimit(open, options.maxInFlight, options.account);
+    const made = open.filter((_, n) => accounts[n] === 'made');
+    const at = new Date().toISOString();
+    ledger.add(made.map((i) => {
+      const reason = options.unsure(i, now);
+      return reason ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason, updatedAt: at } : { ...i.record, updatedAt: at };
+    }));
+    owed += made.filter((i) => i.record.status === 'pending' && options.unsure(i, now) === undefined).length;
+    unsureCount += made.filter((i) => options.unsure(i, now) !== undefined).length;
+    await options.commit();
+    // Missing: kept while its create may still land; once that time is past, it never will.
+    const kept = open.filter((i, n) => accounts[n] === 'absent' && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
+    file.intents = kept;
+    if (file.ended) await rewriteIntentFile(file.file, kept);
+  }
+  return { left: files.filter((f) => f.intents.length > 0), owed, unsure: unsureCount };
+}
+
+/**
+ * A JSM target's flush, the same for both: the ledger made durable; intents left by a killed run
+ * checked again (best effort: what cannot be checked now stays for the next run); then the intents
+ * whose records are in the ledger on disk are done, and creates never answered are told once more
+ * when their count grew. A failed commit marks the target abandoned (said by the command that
+ * asked; close() does not try, and wait or fail, the same again) and is thrown.
+ */
+export async function flushIntents(state: { unknownNoted: number; abandoned: boolean }, parts: {
+  commit: () => Promise<void>;
+  settleLeft: (() => Promise<void>) | undefined;
+  intents: IntentLog;
+  ledger: InvitationLedger;
+  onNote: (message: string) => void;
+}): Promise<void> {
+  let committed = false;
+  try {
+    await parts.commit();
+    committed = true;
+    if (parts.settleLeft) await parts.settleLeft().catch(() => undefined);
+  } catch (error) {
+    state.abandoned = true;
+    throw error;
+  } finally {
+    // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
+    const known = (project: string, key: string): boolean => committed && parts.ledger.get(project, key) !== undefined;
+    const unknown = parts.intents.openIntents(known).length;
+    if (unknown > state.unknownNoted) {
+      state.unknownNoted = unknown;
+      parts.onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
+    }
+    await parts.intents.close(known);
+  }
 }

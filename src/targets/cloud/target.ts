@@ -11,7 +11,7 @@ import { mapLimit } from '../../core/pool.js';
 import { NAME_NEEDED } from '../../core/validate.js';
 import { CLOUD_SETS_NO_PASSWORDS, ProvisionStopped, type InvitationLedger, type Lookup, type LookupRow, type ProvisionRequest, type Target } from '../../core/target.js';
 import type { CustomerDetail, CustomerView, OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo, ProvisionOutcome, SettingChange } from '../../core/types.js';
-import { INTENT_KEPT_MS, IntentLog, intentUnwritable, LANDED_WITHIN_MS, readLeftIntents, rewriteIntentFile, type LeftIntents } from '../../store/intents.js';
+import { flushIntents, IntentLog, intentUnwritable, LANDED_WITHIN_MS, readLeftIntents, settleLeftIntents, type LeftIntents } from '../../store/intents.js';
 import type { LedgerFile } from '../../store/ledger-file.js';
 import { RequestFailed, type HttpClient } from '../http/http.js';
 import { reachable } from '../http/reachable.js';
@@ -52,13 +52,13 @@ export class CloudTarget implements Target {
   #http: HttpClient;
   #store: LedgerFile;
   #onWarn: (message: string) => void;
-  #abandoned = false;
+  /** Creates never answered already told (`unknownNoted`); a flush failed (`abandoned`: close() writes nothing more). */
+  #flushState = { unknownNoted: 0, abandoned: false };
   #organizations: CloudOrganizations;
   #desks: DeskJson[] | undefined;
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
-  #unknownNoted = 0;
   #onNote: (message: string) => void;
   /** The accountId of each row made a customer by this target, by lower-cased email: memberships name it. */
   #accountIds = new Map<string, string>();
@@ -409,26 +409,16 @@ export class CloudTarget implements Target {
   }
 
   async flush(): Promise<void> {
-    let committed = false;
-    try {
-      await this.#store.commit();
-      committed = true;
-      // A create sent by a killed run may have landed since the start: its invitation is owed.
-      if (this.#left.length > 0) await this.#settleLeft().catch(() => undefined);
-    } catch (error) {
-      this.#abandoned = true;
-      throw error;
-    } finally {
-      // Intents whose records are now in the ledger on disk are done.
-      const known = (project: string, key: string): boolean => committed && this.ledger.get(project, key) !== undefined;
-      const unknown = this.#intents.openIntents(known).length;
-      if (unknown > this.#unknownNoted) {
-        this.#unknownNoted = unknown;
-        this.#onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
-      }
-      await this.#intents.close(known);
-    }
+    // A create sent by a killed run may have landed since the start: its invitation is owed.
+    await flushIntents(this.#flushState, {
+      commit: () => this.#store.commit(),
+      settleLeft: this.#left.length > 0 ? () => this.#settleLeft() : undefined,
+      intents: this.#intents,
+      ledger: this.ledger,
+      onNote: this.#onNote,
+    });
   }
+
 
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that has the
@@ -443,35 +433,23 @@ export class CloudTarget implements Target {
   }
 
   async #settleLeft(): Promise<void> {
-    const files = this.#left;
-    if (files.length === 0) return;
-    let owed = 0;
-    let unsure = 0;
-    const now = Date.now();
-    for (const file of files) {
-      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
-      const accounts = await mapLimit(open, this.#http.pacer.maxInFlight, (i) =>
-        reachable(this.#http, () => searchByEmail(this.#http, i.record.email)).then((found) => (found.exact.length === 1 ? found.exact[0] : undefined)),
-      );
-      const at = new Date().toISOString();
-      const made = open.filter((_, n) => accounts[n] !== undefined);
-      const doubtful = (i: (typeof open)[number]): boolean => i.record.status === 'pending' && (i.made === undefined || (i.absentSeen === true && now - i.at > LANDED_WITHIN_MS));
-      this.ledger.add(made.map((i) => (doubtful(i) ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason: UNSURE_REASON, updatedAt: at } : { ...i.record, updatedAt: at })));
-      owed += made.filter((i) => i.record.status === 'pending' && !doubtful(i)).length;
-      unsure += made.filter(doubtful).length;
-      await this.#store.commit();
-      const kept = open.filter((i, n) => accounts[n] === undefined && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
-      file.intents = kept;
-      if (file.ended) await rewriteIntentFile(file.file, kept);
-    }
-    this.#left = files.filter((f) => f.intents.length > 0);
+    const { left, owed, unsure } = await settleLeftIntents(this.#left, {
+      ledger: this.ledger,
+      commit: () => this.#store.commit(),
+      maxInFlight: this.#http.pacer.maxInFlight,
+      // Made by the run: the one account with the intent's email (Cloud has no usernames to ask by).
+      account: (i) => reachable(this.#http, () => searchByEmail(this.#http, i.record.email)).then((found) => (found.exact.length === 1 ? 'made' : 'absent')),
+      unsure: (i, now) => (i.record.status === 'pending' && (i.made === undefined || (i.absentSeen === true && now - i.at > LANDED_WITHIN_MS)) ? UNSURE_REASON : undefined),
+    });
+    this.#left = left;
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
     if (unsure > 0) this.#onNote(`${unsure} account(s) that an earlier run, cut off, meant to create exist, but nothing proves that run made them: their invitations are listed as in doubt (invitations list --status in-doubt), not sent by themselves`);
   }
 
+
   async close(): Promise<void> {
     try {
-      if (!this.#abandoned) await this.flush();
+      if (!this.#flushState.abandoned) await this.flush();
     } finally {
       await this.#http.close();
     }
@@ -594,8 +572,6 @@ export const CLOUD_SETTING_NOTES = [
 
 const NOT_PROCESSED: ProvisionOutcome = { status: 'failed', reason: 'not processed' };
 
-/** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
-const UNSURE_RUN = 'intent-resolution';
 const UNSURE_REASON =
   'an earlier run that was cut off meant to create this account, and it exists, but nothing proves that run made it: not sent by itself (send it with: invitations send --in-doubt)';
 

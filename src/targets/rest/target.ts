@@ -9,12 +9,10 @@ import type { HttpClient } from '../http/http.js';
 import { accountByUsername, accountsByEmail, sameEmail, toAccount } from './accounts.js';
 import { ListedAccounts } from './listed.js';
 import { emailsHiddenError, organizationsHiddenError, readIdentity, type AccountMatch, type Identity } from './identity.js';
-import { INTENT_KEPT_MS, IntentLog, LANDED_WITHIN_MS, readLeftIntents, rewriteIntentFile, type LeftIntent, type LeftIntents } from '../../store/intents.js';
+import { flushIntents, IntentLog, LANDED_WITHIN_MS, readLeftIntents, settleLeftIntents, type LeftIntents } from '../../store/intents.js';
 
 const UNPROVEN_REASON =
   "an earlier run that was cut off sent this account's create, and the account exists, but that run never learned whether its create made it (another run of the same rows may have, and invited them): not sent by itself (send it with: invitations send --in-doubt)";
-/** The run id of an invitation recorded in doubt from an intent (no run is sending it). */
-const UNSURE_RUN = 'intent-resolution';
 const UNSURE_REASON =
   'an earlier run that was cut off meant to create this account; it was missing after that run, and found only after its create could have landed, so it may have been made another way: not sent by itself (send it with: invitations send --in-doubt)';
 import { addMembers, findAccount, provisionRow, type Created, type RowContext } from './provision.js';
@@ -50,13 +48,11 @@ export class RestTarget implements Target {
   #discovery: Discovery;
   #onWarn: (message: string) => void;
   #onNote: (message: string) => void;
-  /** A flush failed (its caller has the error): close() writes nothing more. */
-  #abandoned = false;
+  /** Creates never answered already told (`unknownNoted`); a flush failed (`abandoned`: close() writes nothing more). */
+  #flushState = { unknownNoted: 0, abandoned: false };
   #intents: IntentLog;
   #resolved: Promise<void> | undefined;
   #left: LeftIntents[] = [];
-  /** Intents of this run still open (creates never answered) that were said already. */
-  #unknownNoted = 0;
   #refusals: RowContext['refusals'] = { last: '', count: 0, anyCreated: false };
   #organizations: RestOrganizations;
   /** The resolved username of each row of the last provision call, by lower-cased email: organization memberships use it, never the email. */
@@ -384,28 +380,16 @@ export class RestTarget implements Target {
   }
 
   async flush(): Promise<void> {
-    let committed = false;
-    try {
-      await this.#store.commit();
-      committed = true;
-      // A create sent by a killed run may have landed since the start: its invitation is owed.
-      // Best effort: what cannot be checked now stays in its file for the next run.
-      if (this.#left.length > 0) await this.#settleLeft().catch(() => undefined);
-    } catch (error) {
-      // Said by the command that asked; close() does not try (and wait, or fail) the same again.
-      this.#abandoned = true;
-      throw error;
-    } finally {
-      // Intents whose records are now in the ledger on disk are done; the file goes when none is left open.
-      const known = (project: string, key: string): boolean => committed && this.ledger.get(project, key) !== undefined;
-      const unknown = this.#intents.openIntents(known).length;
-      if (unknown > this.#unknownNoted) {
-        this.#unknownNoted = unknown;
-        this.#onNote(`${unknown} customer create(s) were sent and never answered, and no account was found yet: their invitations stay owed; the next run checks for the accounts and invites those that were made`);
-      }
-      await this.#intents.close(known);
-    }
+    // A create sent by a killed run may have landed since the start: its invitation is owed.
+    await flushIntents(this.#flushState, {
+      commit: () => this.#store.commit(),
+      settleLeft: this.#left.length > 0 ? () => this.#settleLeft() : undefined,
+      intents: this.#intents,
+      ledger: this.ledger,
+      onNote: this.#onNote,
+    });
   }
+
 
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
@@ -425,50 +409,35 @@ export class RestTarget implements Target {
   }
 
   async #settleLeft(): Promise<void> {
-    const files = this.#left;
-    if (files.length === 0) return;
-    let owed = 0;
-    let unsureCount = 0;
-    const now = Date.now();
-    for (const file of files) {
-      const open = file.intents.filter((i) => this.ledger.get(i.record.project, i.record.key) === undefined && now - i.at < INTENT_KEPT_MS);
-      const accounts = await mapLimit(open, this.#http.pacer.maxInFlight, (i) =>
-        reachable(this.#http, () => accountByUsername(this.#http, i.username)).catch((error: unknown) => {
+    const { left, owed, unsure } = await settleLeftIntents(this.#left, {
+      ledger: this.ledger,
+      commit: () => this.#store.commit(),
+      maxInFlight: this.#http.pacer.maxInFlight,
+      // Made by the run: the account it meant to create, under that username, active, with that email.
+      account: async (i) => {
+        const account = await reachable(this.#http, () => accountByUsername(this.#http, i.username)).catch((error: unknown) => {
           if (error instanceof TargetError) throw error;
           throw new TargetError('bad-answer', (error as Error).message);
-        }),
-      );
-      const made = open.filter((i, n) => {
-        const account = accounts[n];
-        return account != null && account.active && sameEmail(account.email, i.record.email);
-      });
+        });
+        if (account == null) return 'absent';
+        return account.active && sameEmail(account.email, i.record.email) ? 'made' : 'other';
+      },
       // Owed for sure only when the run knew its create made the account (JSM answered it), or knew
       // it sent one that nobody else's explains (never answered, no account right after). Else
       // another run of the same rows (another state folder) may have made it and invited them; or,
       // seen missing and found only after the create could have landed, it was made another way.
-      const unsure = (i: LeftIntent): string | undefined =>
-        i.record.status !== 'pending' ? undefined : i.absentSeen === true && now - i.at > LANDED_WITHIN_MS ? UNSURE_REASON : i.made === undefined ? UNPROVEN_REASON : undefined;
-      const at = new Date().toISOString();
-      this.ledger.add(made.map((i) => {
-        const reason = unsure(i);
-        return reason ? { ...i.record, status: 'sending' as const, runId: UNSURE_RUN, reason, updatedAt: at } : { ...i.record, updatedAt: at };
-      }));
-      owed += made.filter((i) => i.record.status === 'pending' && !unsure(i)).length;
-      unsureCount += made.filter((i) => unsure(i) !== undefined).length;
-      await this.#store.commit();
-      // Missing: kept while its create may still land; once that time is past, it never will.
-      const kept = open.filter((i, n) => accounts[n] == null && now - i.at <= LANDED_WITHIN_MS).map((i) => ({ ...i, absentSeen: true }));
-      file.intents = kept;
-      if (file.ended) await rewriteIntentFile(file.file, kept);
-    }
-    this.#left = files.filter((f) => f.intents.length > 0);
+      unsure: (i, now) =>
+        i.record.status !== 'pending' ? undefined : i.absentSeen === true && now - i.at > LANDED_WITHIN_MS ? UNSURE_REASON : i.made === undefined ? UNPROVEN_REASON : undefined,
+    });
+    this.#left = left;
     if (owed > 0) this.#onNote(`${owed} invitation(s) of customers created by an earlier run that was cut off are owed: recorded as pending`);
-    if (unsureCount > 0) this.#onNote(`${unsureCount} account(s) that an earlier run, cut off, meant to create exist, but nothing proves that run made them (another run, or someone else, may have): their invitations are listed as in doubt (invitations list --status in-doubt), not sent by themselves`);
+    if (unsure > 0) this.#onNote(`${unsure} account(s) that an earlier run, cut off, meant to create exist, but nothing proves that run made them (another run, or someone else, may have): their invitations are listed as in doubt (invitations list --status in-doubt), not sent by themselves`);
   }
+
 
   async close(): Promise<void> {
     try {
-      if (!this.#abandoned) await this.flush();
+      if (!this.#flushState.abandoned) await this.flush();
     } finally {
       await this.#http.close();
     }
