@@ -120,6 +120,22 @@ async function openDataCenterWorld(seed: WorldSeed, options: JsmDoubleOptions): 
   });
   const dir = await mkdtemp(join(tmpdir(), 'jsm-contract-rest-'));
   const open = () => openRestTarget(jsm.url, { backoffMs: 5, random: mulberry32(7), env: { JSM_TOKEN: 'test-token', JSM_STATE_DIR: dir } });
+  return jsmWorld(dir, open, {
+    accountsWith: (email) => [...jsm.users.values()].filter((u) => u.emailAddress.toLowerCase() === email.toLowerCase()).length,
+    loseNextCreate: (path) => jsm.setFaults({ failNext: [{ method: 'POST', path, kind: 'cut-after-write' }] }),
+    close: () => jsm.close(),
+  });
+}
+
+/**
+ * A world of a JSM target against its double over HTTP (Data Center or Cloud): targets opened on
+ * one state folder, the double's accounts counted, the next create's answer lost on request.
+ */
+async function jsmWorld(
+  dir: string,
+  open: () => Promise<Target>,
+  double: { accountsWith: (email: string) => number; loseNextCreate: (path: string) => void; close: () => Promise<void> },
+): Promise<World> {
   const target = await open();
   const opened: Target[] = [target];
   return {
@@ -130,13 +146,12 @@ async function openDataCenterWorld(seed: WorldSeed, options: JsmDoubleOptions): 
       opened.push(other);
       return other;
     },
-    accountsWith: async (email) => [...jsm.users.values()].filter((u) => u.emailAddress.toLowerCase() === email.toLowerCase()).length,
+    accountsWith: async (email) => double.accountsWith(email),
     liveRunId: () => runIdFor(randomUUID()),
-    loseNextCreateAnswer: (what = 'customer') =>
-      jsm.setFaults({ failNext: [{ method: 'POST', path: what === 'customer' ? '/rest/servicedeskapi/customer' : '/rest/servicedeskapi/organization', kind: 'cut-after-write' }] }),
+    loseNextCreateAnswer: (what = 'customer') => double.loseNextCreate(what === 'customer' ? '/rest/servicedeskapi/customer' : '/rest/servicedeskapi/organization'),
     close: async () => {
       await Promise.all(opened.map((t) => t.close().catch(() => undefined)));
-      await jsm.close();
+      await double.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -160,24 +175,9 @@ export const cloudWorld: MakeWorld = async (seed) => {
   });
   const dir = await mkdtemp(join(tmpdir(), 'jsm-contract-cloud-'));
   const open = () => openCloudTarget(checkBaseUrl(jsm.url), { backoffMs: 5, random: mulberry32(7), env: { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: dir } });
-  const target = await open();
-  const opened: Target[] = [target];
-  return {
-    target,
-    project: await target.getProject('ITH'),
-    another: async () => {
-      const other = await open();
-      opened.push(other);
-      return other;
-    },
-    accountsWith: async (email) => [...jsm.accounts.values()].filter((a) => a.emailAddress.toLowerCase() === email.toLowerCase()).length,
-    liveRunId: () => runIdFor(randomUUID()),
-    loseNextCreateAnswer: (what = 'customer') =>
-      jsm.setFailNext([{ method: 'POST', path: what === 'customer' ? '/rest/servicedeskapi/customer' : '/rest/servicedeskapi/organization', kind: 'cut-after-write' }]),
-    close: async () => {
-      await Promise.all(opened.map((t) => t.close().catch(() => undefined)));
-      await jsm.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return jsmWorld(dir, open, {
+    accountsWith: (email) => [...jsm.accounts.values()].filter((a) => a.emailAddress.toLowerCase() === email.toLowerCase()).length,
+    loseNextCreate: (path) => jsm.setFailNext([{ method: 'POST', path, kind: 'cut-after-write' }]),
+    close: () => jsm.close(),
+  });
 };
