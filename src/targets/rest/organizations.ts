@@ -7,10 +7,9 @@
  */
 import { z } from 'zod';
 import { TargetError } from '../../core/errors.js';
-import { ORGANIZATION_REFUSED, organizationKey } from '../../core/organizations.js';
 import type { OrganizationInfo, OrganizationMember, OrganizationView, ProjectInfo } from '../../core/types.js';
 import { RequestFailed, type Answer, type HttpClient } from '../http/http.js';
-import { organizationSchema, OrganizationLists } from '../http/organization-lists.js';
+import { OrganizationLists } from '../http/organization-lists.js';
 import { allPages } from '../http/pages.js';
 import { describeAnswer, errorText, EXPERIMENTAL, isExperimentalRefusal, userSchema } from './wire.js';
 
@@ -54,51 +53,19 @@ export class RestOrganizations {
   }
 
   async create(name: string): Promise<OrganizationInfo> {
-    let answer: Answer | undefined;
-    let failure: string | undefined;
-    try {
-      answer = await this.#http.request('POST', `${SD}/organization`, { json: { name }, headers: EXPERIMENTAL });
-    } catch (error) {
-      if (!(error instanceof RequestFailed)) throw error;
-      failure = error.message;
-    }
-    if (answer && (answer.status === 200 || answer.status === 201) && answer.lostAnswers === 0) {
-      const made = organizationSchema.safeParse(answer.body);
-      if (made.success) {
-        // The list, when this create is what first reads it, has the new one already.
-        const all = await this.#lists.all();
-        if (!all.some((o) => o.id === made.data.id)) all.push(made.data);
-        return { id: made.data.id, name: made.data.name, inProject: false };
-      }
-    }
-    if (answer && (answer.status === 404 || answer.status === 405 || isExperimentalRefusal(answer.status, answer.body))) throw this.#unsupported(`POST ${SD}/organization`, answer);
-    // Refused, answered after a lost attempt, or no answer: whether it exists is read from the list.
-    this.#lists.forgetAll();
-    const found = (await this.#lists.all()).find((o) => organizationKey(o.name) === organizationKey(name));
-    if (found) return { id: found.id, name: found.name, inProject: false };
-    throw new TargetError(ORGANIZATION_REFUSED, failure ?? `JSM did not create it: ${answer ? describeAnswer(answer.status, answer.body) : 'no answer'}`);
+    // An answer after a lost attempt may be another organization's refusal of the retry: the list says.
+    return this.#lists.create(this.#http, name, {
+      options: { headers: EXPERIMENTAL },
+      made: (answer) => (answer.status === 200 || answer.status === 201) && answer.lostAnswers === 0,
+      unsupported: (call, answer) => this.#unsupported(call, answer),
+    });
   }
 
+
   async addToDesk(project: ProjectInfo, org: OrganizationInfo): Promise<void> {
-    const deskId = project.deskId ?? '';
-    const path = `${SD}/servicedesk/${encodeURIComponent(deskId)}/organization`;
-    let said: string;
-    try {
-      const answer = await this.#http.request('POST', path, { json: { organizationId: Number(org.id) }, headers: EXPERIMENTAL });
-      if (answer.status >= 200 && answer.status < 300) {
-        (await this.#lists.onDesk(deskId)).add(org.id);
-        return;
-      }
-      said = describeAnswer(answer.status, answer.body);
-    } catch (error) {
-      if (!(error instanceof RequestFailed)) throw error;
-      said = error.message;
-    }
-    // Maybe done although not answered: the desk's list says.
-    this.#lists.forgetDesk(deskId);
-    if ((await this.#lists.onDesk(deskId)).has(org.id)) return;
-    throw new TargetError(ORGANIZATION_REFUSED, `JSM did not put it on ${project.key}: ${said}`);
+    await this.#lists.addToDesk(this.#http, project, org, EXPERIMENTAL);
   }
+
 
   /** Joins in batches; returns the reason for each key that could not join. */
   async join(org: OrganizationInfo, members: readonly OrganizationMember[]): Promise<Map<string, string>> {
