@@ -419,7 +419,6 @@ export class CloudTarget implements Target {
     });
   }
 
-
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that has the
    * intent's email now, whose create that run saw answered (or sent unanswered, with no account

@@ -390,7 +390,6 @@ export class RestTarget implements Target {
     });
   }
 
-
   /**
    * Intents left by runs that ended before their ledger commit (a kill): an account that exists
    * now under the username the run meant to create, with that email, whose create that run saw
