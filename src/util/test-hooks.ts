@@ -23,6 +23,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  *   sent           an invitation was accepted by the mailer, its outcome not yet durable
  *   before-lock    about to take the store's lock (what this process did is still only in memory)
  *   lock-held      the store's lock was taken (the process holds it while stopped)
+ *
+ * An item `<name>=<number>` in the variable is a setting, not a stop: it makes a process the tests
+ * start as quick as the in-process tests make their targets (which pass the same numbers as
+ * options), without changing what is checked. Settings (testSetting):
+ *   backoff-ms     the first retry back-off step of the JSM targets (default 200 ms)
  */
 export interface TestHooks {
   /** JSM_PROVISION_TEST_HOOKS: the steps that stop the process, comma-separated. */
@@ -36,6 +41,7 @@ export interface TestHooks {
 interface Active {
   hooks: TestHooks;
   stops: Set<string>;
+  settings: Map<string, number>;
   counts: Map<string, number>;
 }
 
@@ -43,8 +49,19 @@ interface Active {
 const active = new AsyncLocalStorage<Active | undefined>();
 
 export function withTestHooks<T>(hooks: TestHooks | undefined, fn: () => T): T {
-  const stops = new Set((hooks?.spec ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  return active.run(hooks ? { hooks, stops, counts: new Map() } : undefined, fn);
+  const items = (hooks?.spec ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const stops = new Set(items.filter((item) => !item.includes('=')));
+  const settings = new Map<string, number>();
+  for (const item of items) {
+    const [name, value] = item.split('=');
+    if (value !== undefined && name && Number.isFinite(Number(value))) settings.set(name.trim(), Number(value));
+  }
+  return active.run(hooks ? { hooks, stops, counts: new Map(), settings } : undefined, fn);
+}
+
+/** A test setting (`<name>=<number>` in JSM_PROVISION_TEST_HOOKS) of the run under way; none outside tests. */
+export function testSetting(name: string): number | undefined {
+  return active.getStore()?.settings.get(name);
 }
 
 export function testHook(step: string, file = ''): void {

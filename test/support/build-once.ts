@@ -6,6 +6,11 @@ import { join } from 'node:path';
  * vitest's global setup: the tests that start the CLI as a process run the built dist/, so it is
  * built here, once, when any file of src/ (or the build's config) is newer than it. A plain
  * `npx vitest run` therefore never tests a stale build; a run with nothing changed builds nothing.
+ *
+ * It emits without checking types (`--noCheck`; `npm run typecheck` checks them, and CI runs it
+ * before the tests): the same compiler, the same config, the same JavaScript byte for byte as
+ * `npm run build` (tsconfig.json sets isolatedModules, so no file's output depends on another's
+ * types), in about half the time (6.5 s -> 3.1 s, 10 s -> 4.6 s of CPU, measured on 2 cores).
  */
 export default function buildOnce(): void {
   const root = join(import.meta.dirname, '..', '..');
@@ -25,5 +30,5 @@ export default function buildOnce(): void {
   }
   const sources = Math.max(newest(join(root, 'src'), '.ts'), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
   if (built >= sources) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--noCheck'], { cwd: root, stdio: 'inherit' });
 }

@@ -7,6 +7,7 @@ import { ledgerPathFor, openLedgerFile } from '../../store/ledger-file.js';
 import type { LockOptions } from '../../store/lock.js';
 import { HttpClient, proxyFrom, type Credentials } from './http.js';
 import { Pacer } from './rate.js';
+import { testSetting } from '../../util/test-hooks.js';
 
 /** The options both targets' front doors take (src/targets/rest/index.ts, src/targets/cloud/index.ts). */
 export interface JsmOpenOptions {
@@ -31,6 +32,8 @@ export interface JsmOpenOptions {
 export async function openJsm(url: URL, credentials: Credentials, options: JsmOpenOptions) {
   const { ledger, store } = await openLedgerFile(options.ledgerPath ?? ledgerPathFor(url.href, options.env), options.lockOptions ?? {});
   const proxy = proxyFrom(options.env);
+  // A process the tests start takes the step their in-process targets are given (src/util/test-hooks.ts).
+  const backoffMs = options.backoffMs ?? testSetting('backoff-ms');
   const http = new HttpClient({
     baseUrl: url,
     credentials,
@@ -38,7 +41,7 @@ export async function openJsm(url: URL, credentials: Credentials, options: JsmOp
     pacer: new Pacer({ maxInFlight: options.concurrency ?? DEFAULT_CONCURRENCY }),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+    ...(backoffMs !== undefined ? { backoffMs } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.onNote ? { onNote: options.onNote } : {}),
   });
