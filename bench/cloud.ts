@@ -39,7 +39,7 @@ export async function cloudBench(options: CloudBenchOptions = {}): Promise<Figur
       for (let i = 0; i < o.rows; i++) yield { line: i + 2, email: `cloud${i}@example.com`, fullName: `Customer ${i}`, organizations: [`Company ${i % 3}`] };
     }
     const quiet = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
-    const outcome = await runImport(rows(), { command: 'import-csv', project, kind: 'welcome', noInvite: true, defer: false, dryRun: false }, {
+    const outcome = await runImport(rows(), { command: 'import-csv', project, kind: 'welcome', invitations: 'none', dryRun: false }, {
       target, mailer: () => Promise.reject(new Error('no mail in this bench')), outbox: null, messageId: () => 'x@example', reporter: quiet, runId: `bench-${Date.now()}`,
     });
     const seconds = (performance.now() - started) / 1000;

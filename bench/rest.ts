@@ -93,7 +93,7 @@ async function organizationRun(n: number, orgs: number, o: Required<RestBenchOpt
       }
     }
     const quiet = { info: () => undefined, warn: () => undefined, reading: () => undefined, progress: () => undefined, sending: () => undefined };
-    const outcome = await runImport(rows(), { command: 'import-csv', project, kind: 'welcome', noInvite: true, defer: false, dryRun: false }, {
+    const outcome = await runImport(rows(), { command: 'import-csv', project, kind: 'welcome', invitations: 'none', dryRun: false }, {
       target, mailer: () => Promise.reject(new Error('no mail in this bench')), outbox: null, messageId: () => 'x@example', reporter: quiet, runId: `bench-${Date.now()}`,
     });
     return { calls: double.calls.length - before, created: outcome.summary.totals.created, memberships: outcome.summary.organizations.memberships };

@@ -9,12 +9,12 @@ import type { SuppressedBy } from './types.js';
  */
 export type CustomerSituation = 'new' | 'existing' | 'invitation-due';
 
+/** Whether a run invites new customers now, records them as pending (--defer-invites), or not at all (--no-invite). */
+export type InvitationsSetting = 'send' | 'defer' | 'none';
+
 export interface InvitationPolicyInput {
   customer: CustomerSituation;
-  /** --no-invite */
-  noInvite: boolean;
-  /** --defer-invites */
-  defer: boolean;
+  invitations: InvitationsSetting;
   /** The project's setting: false when "Do not send account verification emails" is on. */
   projectSendsInvitations: boolean;
 }
@@ -36,10 +36,10 @@ export function decideInvitation(input: InvitationPolicyInput): InvitationDecisi
   if (!input.projectSendsInvitations) {
     return { action: 'suppress', suppressedBy: 'project-setting', reason: suppressedReason('project-setting') };
   }
-  if (input.noInvite) {
+  if (input.invitations === 'none') {
     return { action: 'suppress', suppressedBy: 'flag', reason: suppressedReason('flag') };
   }
-  if (input.defer) {
+  if (input.invitations === 'defer') {
     return { action: 'defer', reason: '--defer-invites: pending until `invitations send`' };
   }
   return {
@@ -55,8 +55,7 @@ export function suppressedReason(by: SuppressedBy): string {
 
 /** What a run asks, as the policy needs it. */
 export interface RunPolicy {
-  noInvite: boolean;
-  defer: boolean;
+  invitations: InvitationsSetting;
   project: { sendVerificationEmails: boolean };
 }
 
@@ -64,15 +63,14 @@ export interface RunPolicy {
 export function decideForRun(run: RunPolicy, customer: CustomerSituation): InvitationDecision {
   return decideInvitation({
     customer,
-    noInvite: run.noInvite,
-    defer: run.defer,
+    invitations: run.invitations,
     projectSendsInvitations: run.project.sendVerificationEmails,
   });
 }
 
 /** What a whole run's `suppressedBy` is, from its configuration (docs/contract.md). */
-export function runSuppressedBy(noInvite: boolean, projectSendsInvitations: boolean): SuppressedBy | null {
+export function runSuppressedBy(invitations: InvitationsSetting, projectSendsInvitations: boolean): SuppressedBy | null {
   if (!projectSendsInvitations) return 'project-setting';
-  if (noInvite) return 'flag';
+  if (invitations === 'none') return 'flag';
   return null;
 }

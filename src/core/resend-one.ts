@@ -92,7 +92,7 @@ export function planOne(target: Target, project: ProjectInfo, email: string, sel
       },
     };
   }
-  const decision = decideForRun({ noInvite: false, defer: false, project }, 'invitation-due');
+  const decision = decideForRun({ invitations: 'send', project }, 'invitation-due');
   return { ok: true, project, record, view, decision, again: view === 'sent' };
 }
 

@@ -44,7 +44,7 @@ function view(record: InvitationRecord): 'pending' | 'in-doubt' | 'failed' | 'se
 export function planResend(target: Target, project: ProjectInfo, selection: ResendSelection): ResendPlan {
   const wanted = new Set(['pending', ...(selection.inDoubt ? ['in-doubt'] : []), ...(selection.failed ? ['failed'] : [])]);
   const due = target.ledger.list(project.key).filter((r) => wanted.has(view(r)));
-  const decision = decideForRun({ noInvite: false, defer: false, project }, 'invitation-due');
+  const decision = decideForRun({ invitations: 'send', project }, 'invitation-due');
   return { project, due, decision };
 }
 

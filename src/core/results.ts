@@ -1,3 +1,4 @@
+import type { InvitationsSetting } from './invitation-policy.js';
 import type { InvitationKind, ProjectInfo, RowStatus, SuppressedBy } from './types.js';
 
 /** What happened to a row's invitation, as the report shows it. */
@@ -35,8 +36,7 @@ export interface RunSettings {
   command: string;
   project: ProjectInfo;
   kind: InvitationKind;
-  noInvite: boolean;
-  defer: boolean;
+  invitations: InvitationsSetting;
   dryRun: boolean;
   /** false: `--no-create-organizations` (a row naming an unknown organization is invalid). Default true. */
   createOrganizations?: boolean;

@@ -48,7 +48,7 @@ export interface RunOutcome {
 /** read -> validate -> plan -> (confirm) -> apply -> invite -> summary: the one bulk pipeline. */
 export async function runImport(source: RowSource, settings: RunSettings, ctx: RunContext): Promise<RunOutcome> {
   const keepRows = !settings.dryRun || ctx.keepRows !== false;
-  const tally = new Tally(runSuppressedBy(settings.noInvite, settings.project.sendVerificationEmails), ctx.outbox);
+  const tally = new Tally(runSuppressedBy(settings.invitations, settings.project.sendVerificationEmails), ctx.outbox);
   const sink = ctx.onRejected;
   const onRejected = sink
     ? (row: RowResult) => {

@@ -36,7 +36,7 @@ describe('a run over garbage holds a bounded number of problems', () => {
       yield { line: 50_002, email: 'ok@example.com', fullName: 'Ok' };
     }
     let sunk = 0;
-    const outcome = await runImport(garbage(), { command: 'import-csv', project, kind: 'welcome', noInvite: true, defer: false, dryRun: false }, {
+    const outcome = await runImport(garbage(), { command: 'import-csv', project, kind: 'welcome', invitations: 'none', dryRun: false }, {
       target, mailer: () => Promise.reject(new Error('no mail')), outbox: null, messageId: () => '<x@y>', reporter: quiet, runId: 'r', onRejected: () => void sunk++,
     });
     await target.close();

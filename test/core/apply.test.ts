@@ -48,7 +48,7 @@ describe('a row whose account was made but which could not be finished', () => {
     const run = async (target: LocalTarget) => {
       const mailer = createOutboxMailer({ dir: outbox, from: 'help@example.com' });
       const project = await target.getProject('ITH');
-      const settings = { command: 'import-csv', project, kind: 'welcome' as const, noInvite: false, defer: false, dryRun: false };
+      const settings = { command: 'import-csv', project, kind: 'welcome' as const, invitations: 'send' as const, dryRun: false };
       const outcome = await runImport(rows('ann@example.com', 'bob@example.com'), settings, {
         target, mailer: async () => mailer, outbox, messageId: messageIdFor, reporter: quiet, runId: `run-${Math.random()}`,
       });

@@ -46,7 +46,7 @@ async function* source(rows: CandidateRow[]) {
 }
 
 function settings(project: ProjectInfo, more: Partial<DesiredSettings> = {}): DesiredSettings {
-  return { command: 'import-csv', project, kind: 'welcome', noInvite: false, defer: false, dryRun: true, sync: true, ...more };
+  return { command: 'import-csv', project, kind: 'welcome', invitations: 'send', dryRun: true, sync: true, ...more };
 }
 
 describe('the desired-state plan', () => {

@@ -17,7 +17,7 @@ async function* rows(list: [string, string][]): AsyncIterable<CandidateRow> {
 
 async function run(target: LocalTarget, project: ProjectInfo, list: [string, string][]) {
   const mailer = new RecordingMailer();
-  return runImport(rows(list), { command: 'import-csv', project, kind: 'welcome', noInvite: true, defer: false, dryRun: false }, {
+  return runImport(rows(list), { command: 'import-csv', project, kind: 'welcome', invitations: 'none', dryRun: false }, {
     target, mailer: async () => mailer, outbox: null, messageId: messageIdFor, reporter: new RecordingReporter(), runId: `run-${list.length}`,
   });
 }

@@ -29,7 +29,7 @@ async function importCsv(dir: string, file: string, options: CsvReadOptions & { 
   const mailer = new RecordingMailer();
   try {
     const project = await target.getProject('ITH');
-    const outcome = await runImport(candidates(reader.batches), { command: 'import-csv', project, kind: 'welcome', noInvite, defer: false, dryRun: false }, {
+    const outcome = await runImport(candidates(reader.batches), { command: 'import-csv', project, kind: 'welcome', invitations: noInvite ? 'none' : 'send', dryRun: false }, {
       target, mailer: async () => mailer, outbox: null, messageId: messageIdFor, reporter: new RecordingReporter(), runId: `shapes-${Math.random()}`,
     });
     return { outcome, mailer };

@@ -34,7 +34,7 @@ describe('an interrupt during a local import with organizations', () => {
       RecordingReporter.prototype.progress.call(reporter, done, total);
     };
     const mailer = new RecordingMailer();
-    const out = await runImport(rows(60), { command: 'import-csv', project, kind: 'welcome', noInvite: true, defer: false, dryRun: false }, {
+    const out = await runImport(rows(60), { command: 'import-csv', project, kind: 'welcome', invitations: 'none', dryRun: false }, {
       target,
       mailer: async () => mailer,
       outbox: null,

@@ -4,9 +4,7 @@ import { decideInvitation, runSuppressedBy, type CustomerSituation } from '../..
 describe('decideInvitation: every combination', () => {
   const situations: CustomerSituation[] = ['new', 'existing', 'invitation-due'];
   const cases = situations.flatMap((customer) =>
-    [false, true].flatMap((noInvite) =>
-      [false, true].flatMap((defer) => [true, false].map((projectSendsInvitations) => ({ customer, noInvite, defer, projectSendsInvitations }))),
-    ),
+    (['send', 'defer', 'none'] as const).flatMap((invitations) => [true, false].map((projectSendsInvitations) => ({ customer, invitations, projectSendsInvitations }))),
   );
 
   it.each(cases)('%o', (input) => {
@@ -20,9 +18,9 @@ describe('decideInvitation: every combination', () => {
         suppressedBy: 'project-setting',
         reason: 'the project says "Do not send account verification emails"',
       });
-    } else if (input.noInvite) {
+    } else if (input.invitations === 'none') {
       expect(decision).toEqual({ action: 'suppress', suppressedBy: 'flag', reason: 'the run was given --no-invite' });
-    } else if (input.defer) {
+    } else if (input.invitations === 'defer') {
       expect(decision.action).toBe('defer');
     } else {
       expect(decision.action).toBe('send');
@@ -30,14 +28,15 @@ describe('decideInvitation: every combination', () => {
     }
   });
 
-  it('covers all 24 combinations', () => {
-    expect(cases).toHaveLength(24);
+  it('covers all 18 combinations', () => {
+    expect(cases).toHaveLength(18);
   });
 
   it('says suppressedBy for the whole run, the project setting first', () => {
-    expect(runSuppressedBy(false, true)).toBeNull();
-    expect(runSuppressedBy(true, true)).toBe('flag');
-    expect(runSuppressedBy(false, false)).toBe('project-setting');
-    expect(runSuppressedBy(true, false)).toBe('project-setting');
+    expect(runSuppressedBy('send', true)).toBeNull();
+    expect(runSuppressedBy('defer', true)).toBeNull();
+    expect(runSuppressedBy('none', true)).toBe('flag');
+    expect(runSuppressedBy('send', false)).toBe('project-setting');
+    expect(runSuppressedBy('none', false)).toBe('project-setting');
   });
 });

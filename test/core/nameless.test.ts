@@ -20,7 +20,7 @@ async function* rows(list: CandidateRow[]): AsyncIterable<CandidateRow> {
 async function run(target: MemoryTarget, dryRun: boolean) {
   const mailer = new RecordingMailer();
   const project = await target.getProject('ITH');
-  const settings: RunSettings = { command: 'import-csv', project, kind: 'welcome', noInvite: false, defer: false, dryRun };
+  const settings: RunSettings = { command: 'import-csv', project, kind: 'welcome', invitations: 'send', dryRun };
   const input: CandidateRow[] = [
     { line: 2, email: 'maria@example.com', fullName: '', organizations: ['Legal'] },
     { line: 3, email: 'new@example.com', fullName: '', organizations: ['Finance'] },

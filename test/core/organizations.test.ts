@@ -152,7 +152,7 @@ describe('a membership that fails, with invitations on', () => {
     const outbox = join(path, '..', 'outbox');
     const run = async (target: LocalTarget) => {
       const project = await target.getProject('ITH');
-      const outcome = await runImport(source(), { command: 'import-csv', project, kind: 'welcome', noInvite: false, defer: false, dryRun: false }, {
+      const outcome = await runImport(source(), { command: 'import-csv', project, kind: 'welcome', invitations: 'send', dryRun: false }, {
         target, mailer: async () => createOutboxMailer({ dir: outbox, from: 'help@example.com' }), outbox, messageId: messageIdFor, reporter: quiet, runId: `run-${Math.random()}`,
       });
       await target.close();

@@ -35,7 +35,7 @@ interface Harness {
   target: MemoryTarget;
   mailer: RecordingMailer;
   reporter: RecordingReporter;
-  run(rows: readonly Row[], flags?: Partial<Pick<RunSettings, 'noInvite' | 'defer' | 'dryRun'>>, extra?: Partial<RunContext>): ReturnType<typeof runImport>;
+  run(rows: readonly Row[], flags?: Partial<Pick<RunSettings, 'invitations' | 'dryRun'>>, extra?: Partial<RunContext>): ReturnType<typeof runImport>;
   resend(statuses: InvitationRecord['status'][], runId?: string): Promise<Map<string, { outcome: string; reason?: string }>>;
 }
 
@@ -49,7 +49,7 @@ function harness(target = MemoryTarget.withProject()): Harness {
     reporter,
     async run(rows, flags = {}, extra = {}) {
       const project = await target.getProject('ITH');
-      const settings: RunSettings = { command: 'import-csv', project, kind: 'welcome', noInvite: false, defer: false, dryRun: false, ...flags };
+      const settings: RunSettings = { command: 'import-csv', project, kind: 'welcome', invitations: 'send', dryRun: false, ...flags };
       return runImport(source(rows), settings, {
         target,
         mailer: mailerOnce,
@@ -226,7 +226,7 @@ describe('apply: every input row ends once, in input order', () => {
 describe('the invitation policy, applied', () => {
   it('the project setting off: new customers are created, nothing is sent, suppressed by the project', async () => {
     const h = harness(MemoryTarget.withProject('ITH', 'IT Help', false));
-    const out = await h.run(['a@example.com'], { noInvite: true });
+    const out = await h.run(['a@example.com'], { invitations: 'none' });
     expect(statuses(out.rows)).toEqual([['a@example.com', 'created', 'suppressed']]);
     expect(out.rows[0]?.reason).toContain('Do not send account verification emails');
     expect(out.summary.invitations).toMatchObject({ suppressed: 1, sent: 0, suppressedBy: 'project-setting' });
@@ -236,7 +236,7 @@ describe('the invitation policy, applied', () => {
 
   it('--no-invite: suppressed by the flag, recorded so no later run sends it', async () => {
     const h = harness();
-    const out = await h.run(['a@example.com'], { noInvite: true });
+    const out = await h.run(['a@example.com'], { invitations: 'none' });
     expect(out.summary.invitations).toMatchObject({ suppressed: 1, suppressedBy: 'flag' });
     expect(h.target.ledger.get('ITH', 'a@example.com')).toMatchObject({ status: 'suppressed', suppressedBy: 'flag' });
     const later = await h.resend(['pending']);
@@ -258,7 +258,7 @@ describe('the invitation policy, applied', () => {
 
   it('--defer-invites: pending and deferred; a re-run does not send it; `invitations send` sends it once', async () => {
     const h = harness();
-    const out = await h.run(['a@example.com', 'b@example.com'], { defer: true });
+    const out = await h.run(['a@example.com', 'b@example.com'], { invitations: 'defer' });
     expect(statuses(out.rows).map((r) => r[2])).toEqual(['pending', 'pending']);
     expect(out.summary.invitations).toMatchObject({ pending: 2, sent: 0 });
     expect(h.target.ledger.get('ITH', 'a@example.com')).toMatchObject({ status: 'pending', deferred: true });

@@ -42,7 +42,7 @@ describe('a disk that fills in the middle of an import', () => {
       const project = await target.getProject('ITH');
       const outbox = join(dir, 'outbox');
       const mailer = createOutboxMailer({ dir: outbox, from: 'help@example.com' });
-      const settings = { command: 'import-csv', project, kind: 'welcome' as const, noInvite: false, defer: false, dryRun: false };
+      const settings = { command: 'import-csv', project, kind: 'welcome' as const, invitations: 'send' as const, dryRun: false };
       const outcome = await runImport(rows(50), settings, {
         target, mailer: async () => mailer, outbox, messageId: messageIdFor, reporter: quiet, runId: 'run-1', chunkSize: 10, keepRows,
       });

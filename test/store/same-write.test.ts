@@ -67,7 +67,7 @@ describe('customers and their owed invitations', () => {
     const target = await LocalTarget.open(path, {}, { commitEveryMs: 0 });
     const project = await target.getProject('ITH');
     const mailer = createOutboxMailer({ dir: outbox, from: 'help@example.com' });
-    const settings = { command: 'import-csv', project, kind: 'welcome' as const, noInvite: false, defer: false, dryRun: false };
+    const settings = { command: 'import-csv', project, kind: 'welcome' as const, invitations: 'send' as const, dryRun: false };
     const outcome = await runImport(rows(50), settings, {
       target, mailer: async () => mailer, outbox, messageId: messageIdFor, reporter: quiet, runId: 'run-1', chunkSize: 10,
     });

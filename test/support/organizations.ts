@@ -31,8 +31,7 @@ export async function runOrgs(
     command: 'import-csv',
     project,
     kind: 'welcome' as const,
-    noInvite: true,
-    defer: false,
+    invitations: 'none' as const,
     dryRun: options.dryRun ?? false,
     ...(options.createOrganizations === false ? { createOrganizations: false } : {}),
   };

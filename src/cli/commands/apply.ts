@@ -142,7 +142,7 @@ async function applyLocked(
       }
       const project = await opened.getProject(saved.target.project);
       const run = importRunOptions('apply', 'welcome', { yes: settings.yes, invitations, dryRun: false, mail, report: settings.report, concurrency: settings.concurrency, organization: options.organization, createOrganizations: options.createOrganizations }, out);
-      const desired = { command: 'apply', project, kind: 'welcome' as const, noInvite: options.noInvite, defer: options.defer, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
+      const desired = { command: 'apply', project, kind: 'welcome' as const, invitations, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
       const fresh = await planFromInput(open, opened, desired, options.organization);
       const resuming = progress?.state === 'started';
       const changes = staleness(saved, fresh, resuming);

@@ -168,8 +168,7 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
         command: 'import-csv',
         project,
         kind: 'welcome' as const,
-        noInvite: settings.invitations === 'none',
-        defer: settings.invitations === 'defer',
+        invitations: settings.invitations,
         dryRun: true,
         sync: settings.sync,
         ...(settings.maxRemovals !== undefined ? { maxRemovals: settings.maxRemovals } : {}),
@@ -186,8 +185,9 @@ async function desiredImport(out: Output, settings: ImportCsvSettings, file: str
           options: {
             sync: settings.sync,
             maxRemovals: settings.maxRemovals ?? null,
-            noInvite: desired.noInvite,
-            defer: desired.defer,
+            // The plan file keeps the two flags (its format: docs/contract.md).
+            noInvite: settings.invitations === 'none',
+            defer: settings.invitations === 'defer',
             organization: settings.organization,
             createOrganizations: settings.createOrganizations,
             matchAccounts: settings.matchAccounts ?? null,

@@ -131,9 +131,7 @@ export async function runRowsOutcome(
     command: options.command,
     project: session.project,
     kind: options.kind,
-    // The core's policy takes the one setting as its two questions (invitation-policy.ts).
-    noInvite: options.invitations === 'none',
-    defer: options.invitations === 'defer',
+    invitations: options.invitations,
     dryRun: options.dryRun,
     createOrganizations: options.createOrganizations,
   };

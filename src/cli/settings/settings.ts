@@ -17,6 +17,7 @@ import { loadTemplates, type TemplateSet } from '../../mail/templates.js';
 import { VALUE_CONTRADICTIONS, type ContradictionInput } from './contradictions.js';
 import { parseMapOption } from '../../csv/headers.js';
 import { parseExclusions } from '../../mailbox/exclusions.js';
+import type { InvitationsSetting } from '../../core/invitation-policy.js';
 
 export { classifyTarget, targetSpec, type TargetSetting } from './target-setting.js';
 
@@ -166,8 +167,8 @@ function refuseContradictions(settings: ContradictionInput, ctx: z.core.$Refinem
   return false;
 }
 
-/** Whether new customers are invited now, recorded as pending (--defer-invites), or not at all (--no-invite). */
-export type InvitationsSetting = 'send' | 'defer' | 'none';
+/** The core's one invitation setting (src/core/invitation-policy.ts), which the settings give it as they are. */
+export type { InvitationsSetting };
 
 /** `--no-invite` and `--defer-invites` as one setting (after refuseContradictions). */
 function invitationsOf(settings: { invite: boolean; deferInvites: boolean }): InvitationsSetting {
