@@ -6,8 +6,8 @@ import { hookLine, watch } from '../faults/helpers.js';
 import { chunks, customersCsv, hookCount, useImportRuns } from './import-runs.js';
 
 /**
- * Rows of each import: enough for invitations to go out in many batches (seven of 24 new claims, with
- * those in flight 32 claimed at a time) and a kill among them. The provisioning takes them in two
+ * Rows of each import: enough for invitations to go out in many batches (seven: 24 new invitations
+ * claimed each time, 32 with those in flight) and a kill among them. The provisioning takes them in two
  * chunks of CHUNK rows (test setting chunk-rows; the default is 500 rows), so the first kill comes
  * between two chunks; the hook lines show both chunks happened.
  */
