@@ -28,6 +28,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * start as quick as the in-process tests make their targets (which pass the same numbers as
  * options), without changing what is checked. Settings (testSetting):
  *   backoff-ms     the first retry back-off step of the JSM targets (default 200 ms)
+ *   chunk-rows     the rows of one provisioning chunk of an import (ApplyContext.chunkSize, default 500)
+ *   plain-line-ms  the least time between two plain progress lines (reporter.ts PLAIN_LINE_MS, 2,000 ms)
  */
 export interface TestHooks {
   /** JSM_PROVISION_TEST_HOOKS: the steps that stop the process, comma-separated. */

@@ -10,10 +10,24 @@ import { projectStore } from '../faults/helpers.js';
  * What the resume (kill -9) and interrupt tests share: a project store per test, the SMTP sink, and
  * an import of ROWS customers. Kill and interrupt moments are chosen by observable events, never by
  * a wait: a test-hook marker (JSM_PROVISION_TEST_HOOKS, the process stops itself there) or the n-th
- * message at the SMTP sink. 600 rows: two provisioning chunks (500 + 100) and about twenty claim
- * batches of 32, enough for kills between chunks, between batches and late in the sending.
+ * message at the SMTP sink. ROWS (600) is the size of the two concurrent imports; the runs that are
+ * killed or interrupted take fewer rows, and make their chunks of few rows (chunks()).
  */
 export const ROWS = 600;
+
+/**
+ * The test setting that makes an import's provisioning chunks `rows` rows (the CLI's default is 500),
+ * with the stop steps `stops` (JSM_PROVISION_TEST_HOOKS): two or three chunks from a hundred-odd rows,
+ * as 600 or 1,100 rows make them by default. The hook lines then count the chunks (hookCount).
+ */
+export function chunks(rows: number, stops = ''): { JSM_PROVISION_TEST_HOOKS: string } {
+  return { JSM_PROVISION_TEST_HOOKS: [stops, `chunk-rows=${rows}`].filter(Boolean).join(',') };
+}
+
+/** How many times a run's stderr says it reached `step` (its test-hook lines): e.g. `provisioned`, once a chunk. */
+export function hookCount(stderr: string, step: string): number {
+  return stderr.match(new RegExp(`^jsm-provision-test-hook: ${step} \\d+ `, 'gm'))?.length ?? 0;
+}
 
 /** Every 50th row has a password (hashed on the thread pool, as real imports with passwords are). */
 export function customersCsv(prefix: string, rows = ROWS): string {

@@ -5,7 +5,7 @@ import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
 import { hookLine, untilStopped, watch } from '../faults/helpers.js';
-import { customersCsv, ROWS, useImportRuns } from './import-runs.js';
+import { chunks, customersCsv, hookCount, ROWS, useImportRuns } from './import-runs.js';
 
 // SIGINT and SIGTERM at chosen moments, and two runs at once (the kill -9 moments of the same import
 // are in resume.cases.ts).
@@ -19,11 +19,14 @@ beforeEach(() => {
 describe('interrupts and concurrent runs', () => {
   it('SIGINT while rows are provisioned: stops taking rows, prints the summary, exits 130; a re-run finishes', async () => {
     // Three chunks: the signal is handled while the second chunk's passwords hash, so the third is never started.
-    const N = 1_100;
+    // Chunks of 50 rows (test setting chunk-rows) make them from 150 rows (1,100 with the default 500),
+    // a password in each (rows 0, 50, 100); the hook lines below show the chunks happened.
+    const CHUNK = 50;
+    const N = 3 * CHUNK;
     const dir = await freshProject(customersCsv('s', N));
     sink.messages.length = 0;
     // The process stops itself once the first chunk is provisioned; the SIGINT waits for it there.
-    const run = watch(importArgs(), { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: 'provisioned@1' } });
+    const run = watch(importArgs(), { cwd: dir, env: chunks(CHUNK, 'provisioned@1') });
     await run.stderrMatches(hookLine('provisioned', 1));
     await untilStopped(run.pid);
     run.kill('SIGINT');
@@ -35,8 +38,13 @@ describe('interrupts and concurrent runs', () => {
     expect(partial.ok).toBe(false);
     expect(partial.totals.rows).toBe(N);
     expect(partial.totals.created).toBeLessThan(N);
-    expect(partial.totals.created).toBeGreaterThanOrEqual(500); // the first chunk was done when it came
+    expect(partial.totals.created).toBeGreaterThanOrEqual(CHUNK); // the first chunk was done when it came
     expect(partial.totals.failed).toBe(N - partial.totals.created); // "not processed: run again"
+    // Whole chunks of CHUNK rows were provisioned, one or two of the three: never the third.
+    const provisioned = hookCount(stopped.stderr, 'provisioned');
+    expect(provisioned).toBeGreaterThanOrEqual(1);
+    expect(provisioned).toBeLessThanOrEqual(2);
+    expect(partial.totals.created).toBe(provisioned * CHUNK);
     expect(partial.invitations).toMatchObject({ sent: 0, inDoubt: 0 });
     expect(sink.messages).toHaveLength(0);
 
@@ -49,26 +57,32 @@ describe('interrupts and concurrent runs', () => {
   }, 120_000);
 
   it('SIGINT while invitations go out: those in flight finish, the rest stay owed and the re-run sends them once', async () => {
-    const dir = await freshProject(customersCsv('t').replace(/,Pw-[^\n]*/g, ','));
+    // 120 rows in two chunks of 60 (test setting chunk-rows; 600 rows make two with the default 500),
+    // and five claim batches of 24 new invitations (8 senders): the SIGINT comes in the second batch,
+    // after 30 were accepted; at most the batch claimed and those in flight (32) go out after it.
+    const N = 120;
+    const CHUNK = 60;
+    const dir = await freshProject(customersCsv('t', N).replace(/,Pw-[^\n]*/g, ','));
     sink.messages.length = 0;
-    const run = watch(importArgs(), { cwd: dir });
-    await sink.whenAccepted(50);
+    const run = watch(importArgs(), { cwd: dir, env: chunks(CHUNK) });
+    await sink.whenAccepted(30);
     run.kill('SIGINT');
     const stopped = await run.done;
     expect(stopped.code).toBe(130);
+    expect(hookCount(stopped.stderr, 'provisioned')).toBe(2);
     const partial = stopped.json<{ totals: { created: number }; invitations: { sent: number; pending: number; inDoubt: number } }>();
-    expect(partial.totals.created).toBe(ROWS);
+    expect(partial.totals.created).toBe(N);
     expect(partial.invitations.inDoubt).toBe(0);
-    expect(partial.invitations.sent).toBeLessThan(ROWS);
-    expect(partial.invitations.sent + partial.invitations.pending).toBe(ROWS);
+    expect(partial.invitations.sent).toBeLessThan(N);
+    expect(partial.invitations.sent + partial.invitations.pending).toBe(N);
     expect(sink.accepted()).toHaveLength(partial.invitations.sent);
 
     const rerun = await runCli(importArgs(), { cwd: dir });
     expect(rerun.code).toBe(0);
-    expect(rerun.json()).toMatchObject({ totals: { existing: ROWS }, invitations: { sent: partial.invitations.pending, inDoubt: 0 } });
+    expect(rerun.json()).toMatchObject({ totals: { existing: N }, invitations: { sent: partial.invitations.pending, inDoubt: 0 } });
     const received = sink.accepted().map((m) => m.rcptTo[0]);
-    expect(received).toHaveLength(ROWS);
-    expect(new Set(received).size).toBe(ROWS);
+    expect(received).toHaveLength(N);
+    expect(new Set(received).size).toBe(N);
   }, 120_000);
 
   it('two processes importing 600 rows each into one store end with 1,200 customers', async () => {

@@ -3,10 +3,16 @@ import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
 import { hookLine, watch } from '../faults/helpers.js';
-import { customersCsv, useImportRuns } from './import-runs.js';
+import { chunks, customersCsv, hookCount, useImportRuns } from './import-runs.js';
 
-/** Rows of each import: enough for invitations to go out in many batches (32 claimed at a time) and a kill among them. */
-const ROWS = 300;
+/**
+ * Rows of each import: enough for invitations to go out in many batches (seven: 24 new invitations
+ * claimed each time, 32 with those in flight) and a kill among them. The provisioning takes them in two
+ * chunks of CHUNK rows (test setting chunk-rows; the default is 500 rows), so the first kill comes
+ * between two chunks; the hook lines show both chunks happened.
+ */
+const ROWS = 150;
+const CHUNK = 75;
 
 // kill -9 at chosen moments of an import, then the same command again (interrupts.test.ts has SIGINT).
 const runs = useImportRuns();
@@ -28,30 +34,41 @@ function mulberry32(seed: number): () => number {
 
 describe('resume after kill -9', () => {
   const random = mulberry32(20261126);
-  // Two kills before any invitation went out (after the first chunk; at the first claim), three after.
+  // Two kills before any invitation went out (after the first chunk; at the first claim), three after:
+  // among the first 10 messages, between a quarter and a half of them, and between 3/4 and 19/20.
   const moments = [
     { label: 'after the first chunk, nothing committed', hook: 'provisioned@1', afterMessages: 0 },
     { label: 'just before the first invitation', hook: 'claimed@1', afterMessages: 0 },
-    { label: 'after the first invitations', hook: '', afterMessages: 1 + Math.floor(random() * 20) },
-    { label: 'midway', hook: '', afterMessages: 75 + Math.floor(random() * 75) },
-    { label: 'late', hook: '', afterMessages: 225 + Math.floor(random() * 60) },
+    { label: 'after the first invitations', hook: '', afterMessages: 1 + Math.floor(random() * 10) },
+    { label: 'midway', hook: '', afterMessages: 38 + Math.floor(random() * 37) },
+    { label: 'late', hook: '', afterMessages: 113 + Math.floor(random() * 30) },
   ];
 
   it.each(moments)('$label: a re-run ends with everyone once and no address emailed twice', async (moment) => {
     const dir = await freshProject(customersCsv('k', ROWS));
     sink.messages.length = 0;
-    const run = watch(importArgs(), { cwd: dir, env: moment.hook ? { JSM_PROVISION_TEST_HOOKS: moment.hook } : {} });
+    const run = watch(importArgs(), { cwd: dir, env: chunks(CHUNK, moment.hook) });
     if (moment.hook) {
       const [step, n] = moment.hook.split('@');
       await run.stderrMatches(hookLine(step ?? '', Number(n)));
     }
     if (moment.afterMessages > 0) await sink.whenAccepted(moment.afterMessages);
     run.kill('SIGKILL');
-    expect((await run.done).code).toBe(137);
+    const killed = await run.done;
+    expect(killed.code).toBe(137);
     if (moment.hook) expect(sink.accepted()).toHaveLength(0);
+    if (moment.hook === 'provisioned@1') {
+      // Killed after the first of the two chunks, before any commit.
+      expect(hookCount(killed.stderr, 'provisioned')).toBe(1);
+      expect(hookCount(killed.stderr, 'commit')).toBe(0);
+    } else {
+      // Both chunks were provisioned before the first claim.
+      expect(hookCount(killed.stderr, 'provisioned')).toBe(2);
+    }
 
-    const rerun = await runCli(importArgs(), { cwd: dir });
+    const rerun = await runCli(importArgs(), { cwd: dir, env: chunks(CHUNK) });
     expect(rerun.code, rerun.stderr).toBe(0);
+    expect(hookCount(rerun.stderr, 'provisioned')).toBe(2);
     const summary = rerun.json<{ totals: { rows: number; created: number; existing: number }; invitations: { inDoubt: number } }>();
     expect(summary.totals.rows).toBe(ROWS);
     expect(summary.totals.created + summary.totals.existing).toBe(ROWS);

@@ -90,7 +90,10 @@ describe.runIf(hasPython)('progress on a pty with 0 columns, or none', () => {
 
   it('on a pty whose size was never set, SIGTERM ends the run while invitations are being sent', async () => {
     smtp.sink.setFaults({ refuse: null, dropAfterData: false, acceptDelayMs: 150, dropOnMailFrom: 0 });
-    const run = onPty('unsized', ['import-csv', 'customers.csv', '--project', 'ITH', '--yes', ...smtp.mail()]);
+    // Plain lines every 100 ms (test setting plain-line-ms; users get one every 2 s): the first line of
+    // the sending comes 100 ms after the last of the provisioning, not 2 s. (The setting also prints the
+    // test-hook lines: plain text, no escape codes.)
+    const run = onPty('unsized', ['import-csv', 'customers.csv', '--project', 'ITH', '--yes', ...smtp.mail()], { JSM_PROVISION_TEST_HOOKS: 'plain-line-ms=100' });
     // Plain lines on this terminal too: the first one says sending has begun.
     await run.seen('sending invitations');
     run.term();
@@ -105,10 +108,15 @@ describe.runIf(hasPython)('progress on a pty with 0 columns, or none', () => {
 
 describe.runIf(hasPython)('progress on an 80-column pty', () => {
   it('draws a spinner, in no colour at all under NO_COLOR', async () => {
-    const run = onPty(80, ['import-csv', 'customers.csv', '--project', 'ITH', '--yes', '--concurrency', '32', ...smtp.mail()], { NO_COLOR: '1' });
+    // 60 rows (not the 300 of the others): the spinner is drawn from the first progress after ora has
+    // loaded, and 60 invitations over SMTP are many turns of the event loop after that.
+    const rows = Array.from({ length: 60 }, (_, i) => `spin${i}@example.com,Spin ${i}`);
+    await writeFile(join(dir, 'few.csv'), `email,full name\n${rows.join('\n')}\n`);
+    const run = onPty(80, ['import-csv', 'few.csv', '--project', 'ITH', '--yes', '--concurrency', '32', ...smtp.mail()], { NO_COLOR: '1' });
     const { code, output } = await run.done;
     expect(code).toBe(0);
-    expect(output).toContain('300 created');
+    expect(output).toContain('60 created');
+    expect(smtp.sink.messages).toHaveLength(60);
     // Cursor movement for the spinner, but no colour (SGR) sequence anywhere.
     expect(output).toMatch(new RegExp(`${ESC}\\[(\\d*[AGK]|\\?25l)`));
     expect(output).not.toMatch(new RegExp(`${ESC}\\[[0-9;]*m`));

@@ -3,6 +3,7 @@ import type { Reporter } from '../../core/types.js';
 import type { Output } from './output.js';
 import { fmt } from './render.js';
 import { io } from './io.js';
+import { testSetting } from '../../util/test-hooks.js';
 
 /** How often a plain progress line is printed where a spinner cannot be drawn. */
 export const PLAIN_LINE_MS = 2_000;
@@ -34,6 +35,8 @@ export class TerminalReporter implements Reporter {
   #lastFinal = '';
   #label: string;
   #mode: ProgressMode;
+  /** PLAIN_LINE_MS, or the test setting plain-line-ms (JSM_PROVISION_TEST_HOOKS) of a process a test starts. */
+  readonly #lineMs = testSetting('plain-line-ms') ?? PLAIN_LINE_MS;
 
   #ora: typeof import('ora').default | null = null;
 
@@ -85,7 +88,7 @@ export class TerminalReporter implements Reporter {
     if (this.#mode === 'lines') {
       const last = done >= total && total > 0;
       // Called for every row: the line is only made when it will be printed.
-      if (!last && this.#lastLine !== 0 && now - this.#lastLine < PLAIN_LINE_MS) return;
+      if (!last && this.#lastLine !== 0 && now - this.#lastLine < this.#lineMs) return;
       this.#plain(progressLine(label, done, total, (now - this.#started) / 1000), last);
       return;
     }
@@ -100,7 +103,7 @@ export class TerminalReporter implements Reporter {
   /** A plain line: the first at once, then at most one every PLAIN_LINE_MS, and the last one. */
   #plain(text: string, last: boolean): void {
     const now = performance.now();
-    if (!last && this.#lastLine !== 0 && now - this.#lastLine < PLAIN_LINE_MS) return;
+    if (!last && this.#lastLine !== 0 && now - this.#lastLine < this.#lineMs) return;
     if (!last && this.#stderr.writableNeedDrain) return;
     // The core reports the end of a phase more than once: one line for it.
     const final = last ? text.replace(/ · .*$/, '') : '';

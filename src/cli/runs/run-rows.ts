@@ -15,6 +15,7 @@ import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from '../io/report.js';
 import { TerminalReporter } from '../io/reporter.js';
 import { SendSession } from './send-session.js';
+import { testSetting } from '../../util/test-hooks.js';
 
 /** What a row run takes of a command's settings (settings.ts), and what the command adds. */
 export interface RowRunOptions {
@@ -150,6 +151,8 @@ export async function runRowsOutcome(
   // A dry run refuses what the real run would refuse: a REST run with nowhere to send invitations.
   if (sends) session.checkRoute();
   const reporter = new TerminalReporter(out);
+  // A test setting (JSM_PROVISION_TEST_HOOKS chunk-rows=<n>): chunks of n rows, so a process a test starts makes two chunks of few rows.
+  const chunkRows = testSetting('chunk-rows');
   let outcome: RunOutcome;
   let signal: AbortSignal | undefined;
   try {
@@ -178,6 +181,7 @@ export async function runRowsOutcome(
             }
           : {}),
         ...(options.mailConcurrency ? { mailConcurrency: options.mailConcurrency } : {}),
+        ...(chunkRows !== undefined && Number.isInteger(chunkRows) && chunkRows > 0 ? { chunkSize: chunkRows } : {}),
       });
     });
   } catch (error) {
