@@ -24,7 +24,9 @@ describe('two REST runs of the same rows at once, with lost answers', () => {
       const run = await start({ latencyMs: 2, faults: { cutAfterWriteRate: 0.3, seed: folders === 'one' ? 11 : 12 } });
       await writeFile(join(run.dir, 'in.csv'), csv(N));
       const args = ['import-csv', 'in.csv', '--project', 'ITH', '--json', ...smtp.mail()];
-      const env = (name: string) => ({ JSM_TARGET: run.jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: join(run.dir, folders === 'one' ? 'state' : name) });
+      // The runs' retries take the 5 ms first back-off step the in-process targets are given (the
+      // default 200 ms only makes them wait): the same lost answers, the same retries, sooner.
+      const env = (name: string) => ({ JSM_TARGET: run.jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: join(run.dir, folders === 'one' ? 'state' : name), JSM_PROVISION_TEST_HOOKS: 'backoff-ms=5' });
       const [a, b] = await Promise.all([startCli(args, { cwd: run.dir, env: env('a') }).done, startCli(args, { cwd: run.dir, env: env('b') }).done]);
       for (const r of [a, b]) expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
       const [sa, sb] = [a.json<Summary>(), b.json<Summary>()];
