@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookLine, projectStore, watch, watchInProcess, writeCsv } from './helpers.js';
 
 /*
  * The store's lock: a live owner is waited for and never broken (a SIGSTOPped holder resumes and
@@ -25,7 +25,9 @@ describe('locks', () => {
     await writeCsv(dir, 'b.csv', emails('q', 50));
     const a = watch(['import-csv', 'a.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-held@1' } });
     await a.stderrMatches(hookLine('lock-held', 1));
-    const b = watch(['import-csv', 'b.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir });
+    // The waiter runs in this process (the paused holder is the process that matters), and says it
+    // waits as soon as it does (lock-notice-ms=0; users are told after a second).
+    const b = watchInProcess(['import-csv', 'b.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' } });
     // Said on stderr under --json too: who holds it, and that it is never broken.
     await b.stderrMatches(new RegExp(`waiting for .*jsm-store\\.json: held by process ${a.pid} on .* never broken`));
     await a.resume();
@@ -41,7 +43,8 @@ describe('locks', () => {
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('h', 5));
     await writeFile(`${store}.lock`, JSON.stringify({ pid: 4242, host: 'elsewhere.example', at: Date.now() - 10 * 60_000 }));
-    const run = watch(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir });
+    // In this process: the lock's owner is a record on disk, no process (the wait is said at once: lock-notice-ms=0).
+    const run = watchInProcess(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' } });
     await run.stderrMatches(/held by process 4242 on elsewhere\.example for 10 min .*cannot be checked from this host.*store unlock --target/);
     const unlock = await runCli(['store', 'unlock', '--json'], { cwd: dir });
     expect(unlock.code, unlock.stderr).toBe(0);
