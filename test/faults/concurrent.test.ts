@@ -72,9 +72,11 @@ describe('concurrent runs on one store', () => {
       const input = emails(kind === 'failed' ? 'f' : 'd', 40);
       await writeCsv(dir, 'c.csv', input);
       smtp.sink.setFaults(kind === 'failed' ? { refuse: 'rcpt' } : { dropAfterData: true });
-      // A process of its own: the claims it leaves in doubt name a process that has ended (a run in
-      // this one would name this live process, and A, another process, could not tell that its run ended).
-      const first = await runSpawned(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir });
+      // In doubt: a process of its own, as the claims it leaves in doubt name a process that has ended
+      // (a run in this one would name this live process, and A, another process, could not tell that
+      // its run ended). Failed: in this process, as a failed invitation is claimable whoever failed it.
+      const importArgs = ['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()];
+      const first = kind === 'failed' ? await runCli(importArgs, { cwd: dir }) : await runSpawned(importArgs, { cwd: dir });
       expect(first.code).toBe(1);
       const before = await checkInvariant(store, input, smtp.sink, false);
       expect(kind === 'failed' ? before.failed : before.inDoubt).toBe(40);
