@@ -13,12 +13,13 @@ import { checkInvariant, emails, hookLine, projectStore, watch, watchInProcess, 
  * both runs finish), an owner that cannot be checked is reported and waited for until the admin
  * breaks it, a dead owner's lock is recovered. Ordered by test hooks and stderr lines, never sleeps.
  */
-const smtp = useSmtpSink();
-const tempDir = useTempDirs();
 const HOOKS = 'JSM_PROVISION_TEST_HOOKS';
 
-describe('locks', () => {
-  it('a paused writer holding the lock is waited for, never broken; both finish and nothing is lost', async () => {
+// Runs at the same time as the other groups of concurrent.test.ts, its tests one after another.
+describe('locks', { concurrent: true }, () => {
+  const smtp = useSmtpSink();
+  const tempDir = useTempDirs();
+  it.sequential('a paused writer holding the lock is waited for, never broken; both finish and nothing is lost', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'a.csv', emails('p', 50));
@@ -38,7 +39,7 @@ describe('locks', () => {
     await checkInvariant(store, [...emails('p', 50), ...emails('q', 50)], smtp.sink, true);
   });
 
-  it('a lock from another host is reported with owner and age and waited for, until the admin breaks it', async () => {
+  it.sequential('a lock from another host is reported with owner and age and waited for, until the admin breaks it', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('h', 5));
@@ -54,7 +55,7 @@ describe('locks', () => {
     expect(done.json<{ totals: { created: number } }>().totals.created).toBe(5);
   });
 
-  it('a wait for a lock that cannot be checked ends (JSM_LOCK_WAIT) with exit 2, the owner named, nothing written', async () => {
+  it.sequential('a wait for a lock that cannot be checked ends (JSM_LOCK_WAIT) with exit 2, the owner named, nothing written', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('w', 5));
@@ -75,7 +76,7 @@ describe('locks', () => {
     }
   });
 
-  it('a lock whose owner died on this host is recovered by itself, without a wait', async () => {
+  it.sequential('a lock whose owner died on this host is recovered by itself, without a wait', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('r', 5));
@@ -87,7 +88,7 @@ describe('locks', () => {
     expect(run.json<{ totals: { created: number } }>().totals.created).toBe(5);
   });
 
-  it('store unlock refuses the lock of a live process on this host', async () => {
+  it.sequential('store unlock refuses the lock of a live process on this host', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     const lock = JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() });

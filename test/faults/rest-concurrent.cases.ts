@@ -12,15 +12,16 @@ import { createdTwice } from '../support/jsm-double.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { csv, useRestCli } from '../rest/cli.js';
 
-const start = useRestCli();
-const smtp = useSmtpSink();
 const N = 120;
 
 type Summary = { totals: { created: number; existing: number; failed: number }; invitations: { sent: number; inDoubt: number } };
 
-describe('two REST runs of the same rows at once, with lost answers', () => {
+// Runs at the same time as the other groups of concurrent.test.ts, its tests one after another.
+describe('two REST runs of the same rows at once, with lost answers', { concurrent: true }, () => {
+  const start = useRestCli();
+  const smtp = useSmtpSink();
   for (const folders of ['separate', 'one'] as const) {
-    it(`${folders === 'one' ? 'one state folder' : 'separate state folders'}: nobody emailed twice, every new customer invited or listed`, async () => {
+    it.sequential(`${folders === 'one' ? 'one state folder' : 'separate state folders'}: nobody emailed twice, every new customer invited or listed`, async () => {
       const run = await start({ latencyMs: 2, faults: { cutAfterWriteRate: 0.3, seed: folders === 'one' ? 11 : 12 } });
       await writeFile(join(run.dir, 'in.csv'), csv(N));
       const args = ['import-csv', 'in.csv', '--project', 'ITH', '--json', ...smtp.mail()];
