@@ -7,13 +7,17 @@ import { checkInvariant, emails, hookLine, projectStore, watch, writeCsv } from 
 /*
  * Several processes on one store, put in the order under test by the test hooks (each stops itself
  * at a named step, SIGSTOP; the test resumes it with SIGCONT), never by sleeping.
+ *
+ * This group, the REST group and the locks group (the cases below) run at the same time as each
+ * other ({ concurrent: true } on each describe): each has its own SMTP sink and folders (their
+ * hooks are registered inside it); the tests within a group run one after another (sequential).
  */
-const smtp = useSmtpSink();
-const tempDir = useTempDirs();
 const HOOKS = 'JSM_PROVISION_TEST_HOOKS';
 
-describe('concurrent runs on one store', () => {
-  it('three imports of overlapping files count as created exactly the new customers, each invited once', async () => {
+describe('concurrent runs on one store', { concurrent: true }, () => {
+  const smtp = useSmtpSink();
+  const tempDir = useTempDirs();
+  it.sequential('three imports of overlapping files count as created exactly the new customers, each invited once', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     const a = emails('o', 60);
@@ -39,7 +43,7 @@ describe('concurrent runs on one store', () => {
     expect(figures).toMatchObject({ customers: 120, sent: 120, inDoubt: 0 });
   });
 
-  it('without a report, rows are counted as they settle: a row another run created first is counted existing, not created', async () => {
+  it.sequential('without a report, rows are counted as they settle: a row another run created first is counted existing, not created', async () => {
     const dir = await tempDir();
     await projectStore(dir);
     await writeCsv(dir, 'a.csv', emails('n', 60));
@@ -66,15 +70,17 @@ describe('concurrent runs on one store', () => {
   });
 
   for (const kind of ['in-doubt', 'failed'] as const) {
-    it(`two "invitations send --${kind}" at once never email anyone twice`, async () => {
+    it.sequential(`two "invitations send --${kind}" at once never email anyone twice`, async () => {
       const dir = await tempDir();
       const store = await projectStore(dir);
       const input = emails(kind === 'failed' ? 'f' : 'd', 40);
       await writeCsv(dir, 'c.csv', input);
       smtp.sink.setFaults(kind === 'failed' ? { refuse: 'rcpt' } : { dropAfterData: true });
-      // A process of its own: the claims it leaves in doubt name a process that has ended (a run in
-      // this one would name this live process, and A, another process, could not tell that its run ended).
-      const first = await runSpawned(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir });
+      // In doubt: a process of its own, as the claims it leaves in doubt name a process that has ended
+      // (a run in this one would name this live process, and A, another process, could not tell that
+      // its run ended). Failed: in this process, as a failed invitation is claimable whoever failed it.
+      const importArgs = ['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()];
+      const first = kind === 'failed' ? await runCli(importArgs, { cwd: dir }) : await runSpawned(importArgs, { cwd: dir });
       expect(first.code).toBe(1);
       const before = await checkInvariant(store, input, smtp.sink, false);
       expect(kind === 'failed' ? before.failed : before.inDoubt).toBe(40);

@@ -1,9 +1,10 @@
+import { appendFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { LocalStore } from '../../src/store/store.js';
 import { LocalTarget } from '../../src/targets/local/target.js';
-import { startCli, type CliOptions, type CliResult } from '../support/cli.js';
+import { startCli, startInProcess, type CliOptions, type CliResult } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 
 /** A CLI run whose stderr can be waited on line by line (test-hook markers, lock notices). */
@@ -59,6 +60,46 @@ export function watch(args: string[], options: CliOptions): Watched {
       await untilStopped(child.pid ?? -1);
       child.kill('SIGCONT');
     },
+  };
+}
+
+/**
+ * A command run in this process (as runCli runs it) whose stderr can be waited on as watch's: for a
+ * run whose being a process is not the point (a waiter for a lock, for instance).
+ */
+export function watchInProcess(args: string[], options: CliOptions): Pick<Watched, 'done' | 'stderrMatches'> {
+  const log = process.env.JSM_TEST_SPAWN_LOG;
+  if (log) appendFileSync(`${log}.inproc`, `${expect.getState().testPath ?? '?'}\t${args.slice(0, 2).join(' ')}\n`);
+  const run = startInProcess(args, options);
+  let ended = false;
+  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const check = () => {
+    const stderr = run.stderr.text();
+    for (const w of waiters.splice(0)) {
+      if (w.pattern.test(stderr)) w.resolve();
+      else if (ended) w.reject(new Error(`the run ended before stderr matched ${w.pattern}:\n${stderr}`));
+      else waiters.push(w);
+    }
+  };
+  // Every write the run makes on its stderr is checked as it is made.
+  const write = run.stderr.write.bind(run.stderr);
+  run.stderr.write = (chunk) => {
+    const written = write(chunk);
+    check();
+    return written;
+  };
+  const end = () => {
+    ended = true;
+    check();
+  };
+  void run.done.then(end, end);
+  return {
+    done: run.done,
+    stderrMatches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ pattern, resolve, reject });
+        check();
+      }),
   };
 }
 

@@ -6,26 +6,29 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookLine, projectStore, watch, watchInProcess, writeCsv } from './helpers.js';
 
 /*
  * The store's lock: a live owner is waited for and never broken (a SIGSTOPped holder resumes and
  * both runs finish), an owner that cannot be checked is reported and waited for until the admin
  * breaks it, a dead owner's lock is recovered. Ordered by test hooks and stderr lines, never sleeps.
  */
-const smtp = useSmtpSink();
-const tempDir = useTempDirs();
 const HOOKS = 'JSM_PROVISION_TEST_HOOKS';
 
-describe('locks', () => {
-  it('a paused writer holding the lock is waited for, never broken; both finish and nothing is lost', async () => {
+// Runs at the same time as the other groups of concurrent.test.ts, its tests one after another.
+describe('locks', { concurrent: true }, () => {
+  const smtp = useSmtpSink();
+  const tempDir = useTempDirs();
+  it.sequential('a paused writer holding the lock is waited for, never broken; both finish and nothing is lost', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'a.csv', emails('p', 50));
     await writeCsv(dir, 'b.csv', emails('q', 50));
     const a = watch(['import-csv', 'a.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-held@1' } });
     await a.stderrMatches(hookLine('lock-held', 1));
-    const b = watch(['import-csv', 'b.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir });
+    // The waiter runs in this process (the paused holder is the process that matters), and says it
+    // waits as soon as it does (lock-notice-ms=0; users are told after a second).
+    const b = watchInProcess(['import-csv', 'b.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' } });
     // Said on stderr under --json too: who holds it, and that it is never broken.
     await b.stderrMatches(new RegExp(`waiting for .*jsm-store\\.json: held by process ${a.pid} on .* never broken`));
     await a.resume();
@@ -36,12 +39,13 @@ describe('locks', () => {
     await checkInvariant(store, [...emails('p', 50), ...emails('q', 50)], smtp.sink, true);
   });
 
-  it('a lock from another host is reported with owner and age and waited for, until the admin breaks it', async () => {
+  it.sequential('a lock from another host is reported with owner and age and waited for, until the admin breaks it', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('h', 5));
     await writeFile(`${store}.lock`, JSON.stringify({ pid: 4242, host: 'elsewhere.example', at: Date.now() - 10 * 60_000 }));
-    const run = watch(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir });
+    // In this process: the lock's owner is a record on disk, no process (the wait is said at once: lock-notice-ms=0).
+    const run = watchInProcess(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' } });
     await run.stderrMatches(/held by process 4242 on elsewhere\.example for 10 min .*cannot be checked from this host.*store unlock --target/);
     const unlock = await runCli(['store', 'unlock', '--json'], { cwd: dir });
     expect(unlock.code, unlock.stderr).toBe(0);
@@ -51,7 +55,7 @@ describe('locks', () => {
     expect(done.json<{ totals: { created: number } }>().totals.created).toBe(5);
   });
 
-  it('a wait for a lock that cannot be checked ends (JSM_LOCK_WAIT) with exit 2, the owner named, nothing written', async () => {
+  it.sequential('a wait for a lock that cannot be checked ends (JSM_LOCK_WAIT) with exit 2, the owner named, nothing written', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('w', 5));
@@ -72,7 +76,7 @@ describe('locks', () => {
     }
   });
 
-  it('a lock whose owner died on this host is recovered by itself, without a wait', async () => {
+  it.sequential('a lock whose owner died on this host is recovered by itself, without a wait', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     await writeCsv(dir, 'c.csv', emails('r', 5));
@@ -84,7 +88,7 @@ describe('locks', () => {
     expect(run.json<{ totals: { created: number } }>().totals.created).toBe(5);
   });
 
-  it('store unlock refuses the lock of a live process on this host', async () => {
+  it.sequential('store unlock refuses the lock of a live process on this host', async () => {
     const dir = await tempDir();
     const store = await projectStore(dir);
     const lock = JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() });
