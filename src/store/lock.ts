@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.js';
 import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../util/atomic-file.js';
-import { testHook } from '../util/test-hooks.js';
+import { testHook, testSetting } from '../util/test-hooks.js';
 import { bootId, listenAt, probe } from './live-socket.js';
 
 /**
@@ -74,6 +74,7 @@ async function acquire(lockPath: string, file: string, options: LockOptions, ali
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let noticedAt = 0;
+  const noticeAfter = testSetting('lock-notice-ms') ?? NOTICE_AFTER_MS;
   let delay = 2;
   for (;;) {
     if (await tryCreate(lockPath, alive)) return;
@@ -86,7 +87,7 @@ async function acquire(lockPath: string, file: string, options: LockOptions, ali
     }
     const now = Date.now();
     const waited = now - started;
-    if (waited > NOTICE_AFTER_MS && (noticedAt === 0 || now - noticedAt >= NOTICE_EVERY_MS)) {
+    if (waited > noticeAfter && (noticedAt === 0 || now - noticedAt >= NOTICE_EVERY_MS)) {
       noticedAt = now;
       options.onWait?.(`waiting for ${file}: ${describeOwner(owner, state, lockPath, unlockCommand(file, options))}`);
     }

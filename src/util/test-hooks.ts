@@ -28,6 +28,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * start as quick as the in-process tests make their targets (which pass the same numbers as
  * options), without changing what is checked. Settings (testSetting):
  *   backoff-ms     the first retry back-off step of the JSM targets (default 200 ms)
+ *   lock-notice-ms how long a run waits for a busy store lock before it says who holds it (default 1,000 ms)
  */
 export interface TestHooks {
   /** JSM_PROVISION_TEST_HOOKS: the steps that stop the process, comma-separated. */

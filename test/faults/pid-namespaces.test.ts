@@ -39,8 +39,9 @@ describe.skipIf(!canUnshare)('locks across PID namespaces (each run has the same
     for (const p of ['a', 'b', 'c']) await writeCsv(dir, `${p}.csv`, emails(p, 40));
     const a = watch(['import-csv', 'a.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-held@1' }, wrap: UNSHARE });
     await a.stderrMatches(hookLine('lock-held', 1));
-    const b = watch(['import-csv', 'b.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, wrap: UNSHARE });
-    const c = watch(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, wrap: UNSHARE });
+    // The waiters say who holds the lock at their first look, not after the second users wait for.
+    const b = watch(['import-csv', 'b.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' }, wrap: UNSHARE });
+    const c = watch(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' }, wrap: UNSHARE });
     // Both wait for the stopped owner (pid 1 of another namespace) instead of breaking its lock.
     await b.stderrMatches(/waiting for .*jsm-store\.json: held by process 2 on .*never broken/);
     await c.stderrMatches(/waiting for .*jsm-store\.json: held by process 2 on .*never broken/);
