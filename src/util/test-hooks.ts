@@ -30,7 +30,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  *   backoff-ms     the first retry back-off step of the JSM targets (default 200 ms)
  *   chunk-rows     the rows of one provisioning chunk of an import (ApplyContext.chunkSize, default 500)
  *   plain-line-ms  the least time between two plain progress lines (reporter.ts PLAIN_LINE_MS, 2,000 ms)
- *   lock-notice-ms  how long a busy lock is waited for before the wait is said (default 1,000 ms)
+ *   lock-notice-ms how long a run waits for a busy store lock before it says who holds it (default 1,000 ms)
  */
 export interface TestHooks {
   /** JSM_PROVISION_TEST_HOOKS: the steps that stop the process, comma-separated. */

@@ -18,7 +18,10 @@ import { useRestCli } from '../rest/cli.js';
 const start = useRestCli();
 const smtp = useSmtpSink();
 
-const NEW = 80;
+// New people: enough that a kill after 37 creates lands in the middle of them (at most 8 are in
+// flight, so the killed run has made at most 45; asserted: fewer than NEW), and that the invitations
+// are claimed in several batches (24 a claim). 60 does both (it was 80: 20 more creates and sends a run).
+const NEW = 60;
 const BEFORE = 10;
 
 describe('kill -9 during a REST import, then the re-run', () => {
@@ -118,24 +121,29 @@ describe('kill -9 during a JSM Cloud import, then the re-run', () => {
   const tempDir = useTempDirs();
   it('a run killed (SIGKILL) in the middle of its creates, run again: every account made by either run is invited exactly once, nobody twice', async () => {
     let kill: (() => void) | undefined;
+    // 80 people, killed at the 40th create: in the middle of them (asserted), and the re-run sends in
+    // more than one claim batch (it was 120: 40 more creates and sends for nothing).
+    const PEOPLE = 80;
     const jsm = await startJsmCloudDouble({ onCreate: (count) => { if (count === 40) kill?.(); } });
     const double = jsm;
     onTestFinished(() => jsm.close());
     const dir = await tempDir();
     const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token', JSM_STATE_DIR: path.join(dir, 'state') };
-    await writeFile(path.join(dir, 'people.csv'), `email,full name\n${Array.from({ length: 120 }, (_, i) => `k${i}@example.com,Person ${i}`).join('\n')}\n`);
+    await writeFile(path.join(dir, 'people.csv'), `email,full name\n${Array.from({ length: PEOPLE }, (_, i) => `k${i}@example.com,Person ${i}`).join('\n')}\n`);
     const args = ['import-csv', 'people.csv', '--target', double.url, '--project', 'ITH', '--json', ...smtp.mail()];
     const first = startCli(args, { cwd: dir, env });
     kill = () => first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.code).toBe(137);
+    expect(double.creates.length).toBeGreaterThanOrEqual(40);
+    expect(double.creates.length).toBeLessThan(PEOPLE);
     const again = await runCli(args, { cwd: dir, env });
     expect(again.code, again.stdout + again.stderr).toBe(0);
     // Every account exists once; each was invited once (by the first run, or owed and sent by the second).
-    expect(double.creates.map((c) => c.email).sort()).toEqual(Array.from({ length: 120 }, (_, i) => `k${i}@example.com`).sort());
+    expect(double.creates.map((c) => c.email).sort()).toEqual(Array.from({ length: PEOPLE }, (_, i) => `k${i}@example.com`).sort());
     const to = smtp.sink.messages.flatMap((m) => m.rcptTo.map((r) => r.toLowerCase()));
     expect(new Set(to).size).toBe(to.length);
     const inDoubt = again.json<{ invitations: { inDoubt: number } }>().invitations.inDoubt;
-    expect(to.length + inDoubt).toBe(120);
+    expect(to.length + inDoubt).toBe(PEOPLE);
   }, 120_000);
 });

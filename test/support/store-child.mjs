@@ -1,5 +1,5 @@
 // A child process that writes a local store, for the crash and concurrency tests.
-//   node store-child.mjs rewrite <store>          : commits forever, each commit a bigger store (a line after each)
+//   node store-child.mjs rewrite <store> [n]      : commits forever, each commit n (default 2,000) more customers (a line after each)
 //   node store-child.mjs add <store> <prefix> <n> : provisions n customers, committing after each
 //   node store-child.mjs compact <store>          : marks every invitation sent (a commit that compacts)
 import { LocalStore } from '../../dist/store/store.js';
@@ -17,10 +17,12 @@ async function run() {
 
 if (mode === 'rewrite') {
   const store = await LocalStore.open(path);
+  // Customers per commit (the third argument): by default large enough that a write takes a while,
+  // so a kill at a guessed moment lands inside one; a test that stops the writer at a hook needs fewer.
+  const perCommit = prefix === undefined ? 2000 : Number(prefix);
   for (let i = 0; ; i++) {
     store.mutate((data) => {
-      // Large enough that a write takes a while, so a kill lands inside one.
-      for (let j = 0; j < 2000; j++) {
+      for (let j = 0; j < perCommit; j++) {
         const key = `c${i}-${j}@example.com`;
         data.customers.set(key, { email: key, fullName: `Customer ${i} ${j} ${'x'.repeat(40)}`, mustChangePassword: false, createdAt: new Date().toISOString(), projects: ['ITH'] });
       }
