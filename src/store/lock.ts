@@ -76,7 +76,6 @@ async function acquire(lockPath: string, file: string, options: LockOptions, ali
   // A run the tests start says it waits as soon as it does (src/util/test-hooks.ts, lock-notice-ms).
   const noticeAfterMs = testSetting('lock-notice-ms') ?? NOTICE_AFTER_MS;
   let noticedAt = 0;
-  const noticeAfter = testSetting('lock-notice-ms') ?? NOTICE_AFTER_MS;
   let delay = 2;
   for (;;) {
     if (await tryCreate(lockPath, alive)) return;
