@@ -22,14 +22,20 @@ describe('apply-kill', () => {
    */
   const smtp = useSmtpSink();
   const tempDir = useTempDirs();
-  // 3,000 rows where the kill lands among the messages (the promise at full size); 300 for the other
-  // steps, enough for many claimed batches, so the suite stays quick.
+  // 3,000 rows where the kill lands among the messages (the promise at full size); 100 for the other
+  // steps, so the suite stays quick. 100 is what they need: invitations are claimed 24 at a time
+  // (CLAIM_BATCH 32 less the 8 messages in flight, src/core/send.ts), so an apply of 100 claims five
+  // batches; killed at its third claim (append@3), 28 invitations are still pending, and the re-run
+  // claims them in two batches of its own. The test counts the claims from the markers, so it fails
+  // if a size no longer gives that.
   const steps = [
-    { stop: 'before-rename@1', rows: 300, label: "the plan's progress record is written, not yet in place: nothing of the apply is" },
-    { stop: 'commit@1', rows: 300, label: 'the first customers and their owed invitations are durable, nothing sent' },
+    { stop: 'before-rename@1', rows: 100, label: "the plan's progress record is written, not yet in place: nothing of the apply is" },
+    { stop: 'commit@1', rows: 100, label: 'the first customers and their owed invitations are durable, nothing sent' },
     { stop: 'sent@5', rows: 3_000, label: 'five messages were accepted, their outcomes not yet durable' },
-    { stop: 'append@3', rows: 300, label: 'outcomes and a later claim are durable' },
+    { stop: 'append@3', rows: 100, label: 'outcomes and a later claim are durable' },
   ];
+  /** How many batches of invitations a run claimed, by its markers. */
+  const claims = (stderr: string): number => stderr.match(/^jsm-provision-test-hook: claimed \d+ /gm)?.length ?? 0;
 
   describe('kill -9 at each durable step of an apply, then the same apply again', () => {
     it.each(steps)('$stop ($label): all $rows there, each invited once at most', { timeout: 120_000 }, async ({ stop, rows: ROWS }) => {
@@ -44,17 +50,23 @@ describe('apply-kill', () => {
       const [step, n] = stop.split('@');
       await run.stderrMatches(hookLine(step ?? '', Number(n)));
       run.kill('SIGKILL');
-      expect((await run.done).code).toBe(137);
+      const killed = await run.done;
+      expect(killed.code).toBe(137);
+      // Killed at its third claim, not at the flush of the last outcomes: two batches were claimed before.
+      if (stop === 'append@3') expect(claims(killed.stderr)).toBe(2);
 
       const store = join(dir, 'jsm-store.json');
       const cut = await checkInvariant(store, input, smtp.sink, false);
       if (stop === 'before-rename@1') {
-        expect(await run.done.then((r) => r.stderr)).toMatch(/jsm-provision-test-hook: before-rename 1 \S*jsm-store\.json\.plans\//);
+        expect(killed.stderr).toMatch(/jsm-provision-test-hook: before-rename 1 \S*jsm-store\.json\.plans\//);
         expect(cut.customers).toBe(0);
       }
 
-      const rerun = await runCli(args, { cwd: dir, timeoutMs: 100_000 });
+      // The markers on (in process they stop nothing; 'markers' names no step) to count the re-run's claims.
+      const rerun = await runCli(args, { cwd: dir, timeoutMs: 100_000, env: { JSM_PROVISION_TEST_HOOKS: 'markers' } });
       expect(rerun.code, rerun.stderr).toBe(0);
+      // What was still owed after the kill went out in more than one claimed batch.
+      expect(claims(rerun.stderr)).toBeGreaterThanOrEqual(2);
       const summary = rerun.json<{ totals: { rows: number; created: number; existing: number }; invitations: { inDoubt: number } }>();
       expect(summary.totals.rows).toBe(ROWS);
       expect(summary.totals.created + summary.totals.existing).toBe(ROWS);
