@@ -6,7 +6,9 @@ import { createdTwice } from '../support/jsm-double.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { csv, useRestCli } from '../rest/cli.js';
 
-const start = useRestCli();
+// The JSM target's first retry step as in the in-process target tests (5 ms, not 200 ms): the
+// faults here are about what is retried and what is kept, not how long a back-off lasts.
+const start = useRestCli({ env: { JSM_PROVISION_TEST_HOOKS: 'backoff-ms=5' } });
 const smtp = useSmtpSink();
 
 describe('REST against real directories', () => {

@@ -16,7 +16,12 @@ export interface RestRun {
   ledgerFiles(): Promise<string[]>;
 }
 
-export function useRestCli(): (options?: JsmDoubleOptions) => Promise<RestRun> {
+/**
+ * `env` is given to every run of this file (a test setting such as
+ * `JSM_PROVISION_TEST_HOOKS: 'backoff-ms=5'`, as the in-process target tests pass `backoffMs: 5`);
+ * a run's own `env` still overrides it.
+ */
+export function useRestCli(defaults: { env?: Record<string, string | undefined> } = {}): (options?: JsmDoubleOptions) => Promise<RestRun> {
   const tempDir = useTempDirs();
   const doubles: JsmDouble[] = [];
   afterEach(async () => {
@@ -33,7 +38,7 @@ export function useRestCli(): (options?: JsmDoubleOptions) => Promise<RestRun> {
       cli: (args, opts = {}) =>
         runCli(args, {
           cwd: dir,
-          env: { JSM_TARGET: jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: state, ...opts.env },
+          env: { JSM_TARGET: jsm.url, JSM_TOKEN: 'test-token', JSM_STATE_DIR: state, ...defaults.env, ...opts.env },
           ...(opts.input !== undefined ? { input: opts.input } : {}),
         }),
       ledgerFiles: async () => (await readdir(state).catch(() => [])).filter((f) => f.endsWith('.ledger.json')),
