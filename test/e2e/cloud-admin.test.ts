@@ -47,6 +47,40 @@ describe('JSM Cloud on a custom domain: credentials of Data Center habits', () =
     expect(r.stderr).not.toContain('a-scoped-token');
   });
 
+  it('no credentials at all: doctor names what Cloud takes (JSM_USER, the email, and JSM_TOKEN, an API token), in words and JSON, not Data Center\'s', async () => {
+    jsm = await startJsmCloudDouble({});
+    const dir = await tempDir();
+    const env = { JSM_STATE_DIR: path.join(dir, 'state'), JSM_TOKEN: undefined, JSM_USER: undefined, JSM_PASSWORD: undefined };
+    const words = await runCli(['doctor', '--target', jsm.url, '--project', 'ITH', '--outbox', 'out'], { cwd: dir, env });
+    expect(words.code).toBe(2);
+    expect(words.stdout).toMatch(/^credentials {2}none set \(JSM Cloud: JSM_USER, the account's email, and JSM_TOKEN, an API token\): not checked/m);
+    expect(words.stdout + words.stderr).not.toMatch(/JSM_PASSWORD|personal access token/);
+    const json = await runCli(['doctor', '--target', jsm.url, '--project', 'ITH', '--outbox', 'out', '--json'], { cwd: dir, env });
+    const report = json.json() as { deployment: string; problems: { check: string; code: string; message: string; hint?: string }[] };
+    expect(report.deployment).toBe('cloud');
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]).toMatchObject({ check: 'credentials', code: 'missing-credentials' });
+    expect(report.problems[0]?.message).toContain('(JSM Cloud)');
+    expect(report.problems[0]?.hint).toMatch(/JSM_USER to the email.*JSM_TOKEN.*API token/);
+    expect(JSON.stringify(report.problems)).not.toMatch(/JSM_PASSWORD|personal access token/);
+    // Only the anonymous serverInfo was asked.
+    expect(jsm.calls.filter((c) => c.headers.authorization !== undefined)).toEqual([]);
+  });
+
+  it('no credentials on a Cloud host (*.atlassian.net): the same words, without a request', async () => {
+    const dir = await tempDir();
+    const env = { JSM_STATE_DIR: path.join(dir, 'state'), JSM_TOKEN: undefined, JSM_USER: undefined, JSM_PASSWORD: undefined };
+    const r = await runCli(['doctor', '--target', 'https://x.atlassian.net', '--outbox', 'out', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    const report = r.json() as { deployment: string; problems: { message: string; hint?: string }[] };
+    expect(report.deployment).toBe('cloud');
+    expect(report.problems[0]?.hint).toMatch(/JSM_USER to the email.*API token/);
+    expect(JSON.stringify(report)).not.toMatch(/JSM_PASSWORD|personal access token/);
+    const words = await runCli(['doctor', '--target', 'https://x.atlassian.net', '--outbox', 'out'], { cwd: dir, env });
+    expect(words.stdout).toMatch(/^target {7}JSM Cloud https:\/\/x\.atlassian\.net/m);
+    expect(words.stdout).toMatch(/^credentials {2}none set \(JSM Cloud: JSM_USER, the account's email, and JSM_TOKEN, an API token\)/m);
+  });
+
   it('an API token without JSM_USER: the 401 says what Cloud needs as well', async () => {
     jsm = await startJsmCloudDouble({});
     const dir = await tempDir();

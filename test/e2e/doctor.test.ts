@@ -21,6 +21,7 @@ describe('doctor on REST', () => {
       ok: true,
       command: 'doctor',
       target: 'rest',
+      deployment: 'dc',
       location: run.jsm.url,
       targetFrom: 'JSM_TARGET',
       config: { file: null, profile: null },

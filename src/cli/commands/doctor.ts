@@ -6,7 +6,7 @@ import type { RestTarget } from '../../targets/rest/index.js';
 import { parseSmtpUrl } from '../../mail/smtp-url.js';
 import { action } from '../program/action.js';
 import { configLocation } from '../settings/config.js';
-import { ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../runs/context.js';
+import { cloudCredentialsRefusal, ledgerOf, mailSetup, openTarget, type LedgerPlace } from '../runs/context.js';
 import { addCommonOptions, addMailOptions, addProjectOption, DEFAULT_STORE, type CommonOptions } from '../settings/options.js';
 import type { Output } from '../io/output.js';
 import { outcomeOf, type CommandResult, type Outcome } from '../io/result.js';
@@ -16,6 +16,8 @@ import { io, runArgs } from '../io/io.js';
 /** What `doctor` found out, as `--json` prints it after `ok` and `command` (result.ts adds those). */
 export interface DoctorReport {
   target: 'local' | 'rest';
+  /** Which JSM a REST target is (`dc` when it could not be told), null for the local store. */
+  deployment: 'dc' | 'cloud' | null;
   location: string;
   /** Where the target came from: `--target`, `JSM_TARGET`, `config` (the file or its profile), or `default`. */
   targetFrom: string;
@@ -67,6 +69,7 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
   const rest = setting !== undefined && setting.kind !== 'local';
   const report: DoctorReport = {
     target: rest ? 'rest' : 'local',
+    deployment: setting?.kind === 'cloud' ? 'cloud' : rest ? 'dc' : null,
     location: spec,
     targetFrom: sourceOf(command, 'target', '--target', 'JSM_TARGET'),
     config: configLocation(runArgs(), io().env, io().cwd),
@@ -89,9 +92,22 @@ async function runDoctor(out: Output, raw: CommonOptions, command: Command): Pro
     target = await openTarget({ target: setting, lockWait: options.lockWait }, out);
     report.location = target.location;
     // JSM Cloud logs in with the account's email and an API token.
-    if (target.deployment === 'cloud' && report.credentials.source !== null) report.credentials.source = `JSM_USER and ${report.credentials.source}`;
+    if (target.deployment === 'cloud') {
+      report.deployment = 'cloud';
+      if (report.credentials.source !== null) report.credentials.source = `JSM_USER and ${report.credentials.source}`;
+    }
   } catch (error) {
-    problem(rest ? 'credentials' : 'target', error);
+    // A custom domain with no (or half) credentials opened as Data Center: ask the site what it is,
+    // so that a Cloud site is told what Cloud takes, not Data Center's variables.
+    let refusal = error;
+    if (setting?.kind === 'dc' && error instanceof RunError && error.code === 'missing-credentials') {
+      const cloud = await cloudCredentialsRefusal(setting.baseUrl).catch(() => undefined);
+      if (cloud !== undefined) {
+        report.deployment = 'cloud';
+        refusal = cloud;
+      }
+    }
+    problem(rest ? 'credentials' : 'target', refusal);
   }
   if (target !== undefined) {
     try {
@@ -160,7 +176,7 @@ function mailRoute(options: DoctorSettings, rest: boolean): DoctorReport['mail']
 async function checkMail(options: DoctorSettings, report: DoctorReport, problem: (check: 'mail', error: unknown) => void): Promise<void> {
   if (report.mail.route === 'none') return;
   try {
-    const where: TargetSetting = report.target === 'local' ? { kind: 'local', path: report.location, given: true } : { kind: 'dc', baseUrl: report.location };
+    const where: TargetSetting = report.target === 'local' ? { kind: 'local', path: report.location, given: true } : { kind: report.deployment === 'cloud' ? 'cloud' : 'dc', baseUrl: report.location };
     const settings = mailSettings(options, where, []);
     const setup = mailSetup(settings, () => undefined);
     report.mail.outbox = setup.outbox;
@@ -177,14 +193,15 @@ async function checkMail(options: DoctorSettings, report: DoctorReport, problem:
 export function renderDoctor(r: DoctorReport): string {
   const from = (source: string | null): string => (source === null || source === 'default' ? '(default)' : source === 'config' ? '(from the config file)' : `(from ${source})`);
   const lines: [string, string][] = [
-    ['target', `${r.target === 'rest' ? 'JSM' : 'local store'} ${r.location} ${from(r.targetFrom)}`],
+    ['target', `${r.target === 'rest' ? (r.deployment === 'cloud' ? 'JSM Cloud' : 'JSM') : 'local store'} ${r.location} ${from(r.targetFrom)}`],
     ['config', r.config.file === null ? 'no config file' : `${r.config.file}${r.config.profile !== null ? `, profile ${r.config.profile}` : ''}`],
     ['project', r.project === null ? 'none named (--project or JSM_PROJECT)' : `${r.project} ${from(r.projectFrom)}`],
   ];
   if (r.target === 'rest') {
     const c = r.credentials;
     const works = c.works === true ? `work: logged in as ${c.user ?? '?'} (JSM ${c.jsmVersion ?? '?'})` : c.works === false ? 'refused (see below)' : 'not checked (see below)';
-    lines.push(['credentials', `${c.source ?? 'none set (JSM_TOKEN, or JSM_USER and JSM_PASSWORD)'}: ${works}`]);
+    const none = r.deployment === 'cloud' ? "none set (JSM Cloud: JSM_USER, the account's email, and JSM_TOKEN, an API token)" : 'none set (JSM_TOKEN, or JSM_USER and JSM_PASSWORD)';
+    lines.push(['credentials', `${c.source ?? none}: ${works}`]);
   }
   lines.push(['ledger', `${r.ledger.path}${r.ledger.exists ? '' : ' (not there yet: made by the first run that records an invitation)'}`]);
   const m = r.mail;

@@ -91,6 +91,26 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
 }
 
 /**
+ * For `doctor`, when a Data Center-looking target (a custom domain) was refused for missing
+ * credentials: asks the site's serverInfo (anonymous, once) whether it is JSM Cloud, and if so
+ * returns Cloud's own words for what is missing (JSM_USER, the account's email, and JSM_TOKEN, an
+ * API token) instead of Data Center's. Runs do not ask: their Data Center message stands.
+ */
+export async function cloudCredentialsRefusal(baseUrl: string): Promise<unknown> {
+  const { askDeployment, checkBaseUrl } = await import('../../targets/http/deployment.js');
+  const env = await withSecretFiles(io().env, () => undefined);
+  const url = checkBaseUrl(baseUrl);
+  if ((await askDeployment(url, env)) !== 'cloud') return undefined;
+  const { cloudCredentialsFrom } = await import('../../targets/cloud/index.js');
+  try {
+    cloudCredentialsFrom(env, url);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/**
  * JSM_TOKEN_FILE and JSM_PASSWORD_FILE: the secret is the first line of the file (like
  * --password-file), for a CI whose secrets are mounted as files. Setting both a variable and its
  * file is a mistake.

@@ -62,6 +62,17 @@ export async function deploymentOf(url: URL, env: NodeJS.ProcessEnv, timeoutMs =
   // password, is a Data Center run and costs no extra call.
   const user = env.JSM_USER?.trim();
   if (!(user && (env.JSM_TOKEN?.trim() || (user.includes('@') && env.JSM_PASSWORD)))) return 'dc';
+  return askDeployment(url, env, timeoutMs);
+}
+
+/**
+ * What the instance's own `GET /rest/api/2/serverInfo` says it is, asked once with no credentials:
+ * Cloud when `deploymentType` is `Cloud`; Data Center on any other answer or none. `deploymentOf`
+ * asks only when the credentials may be Cloud's; `doctor` asks also when none are set, to say what
+ * that site takes.
+ */
+export async function askDeployment(url: URL, env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Deployment> {
+  if (isCloudHost(url)) return 'cloud';
   const proxy = proxyFrom(env);
   const http = new HttpClient({
     baseUrl: url,
