@@ -49,6 +49,18 @@ describe('the command line as a newcomer types it', () => {
     expect(failure.error.hint).toBeDefined();
   });
 
+  it('apply given --project: apply takes the project (and the target) from the plan, said with the fix, not a bare "unknown option" or a guess', async () => {
+    for (const project of [['--project', 'ITH'], ['--project=ITH']]) {
+      const { words, failure } = await both(['apply', 'plan.json', ...project]);
+      expect(words).toContain('apply takes the project (and the target) from the plan');
+      expect(words).toMatch(/→ leave out --project/);
+      expect(words).not.toMatch(/Did you mean|ITH/);
+      expect(failure.error.code).toBe('unknown-option');
+      expect(failure.error.message).toContain('apply takes the project (and the target) from the plan');
+      expect(failure.error.hint).toMatch(/^leave out --project/);
+    }
+  });
+
   it('an option without its value at the end of the line: the option, what it takes, and that it needs one', async () => {
     const { words, failure } = await both(['import-csv', 'people.csv', '--dry-run', '--project']);
     expect(words).toMatch(/→ .*--project <KEY>/);

@@ -130,6 +130,11 @@ function exitOverrideEverywhere(command: Command): void {
         write(`error: ${path} needs one of its commands: ${names.filter((n) => n !== 'help').join(', ')}\n  → e.g. jsm-provision ${path} ${names.includes('list') ? 'list' : names[0]} (\`jsm-provision ${path} --help\` says what each does)\n`);
         return;
       }
+      const elsewhere = optionTakenElsewhere(path, text);
+      if (elsewhere !== undefined) {
+        write(`error: ${elsewhere.message}\n  → ${elsewhere.hint}\n`);
+        return;
+      }
       const hint = secretOptionHint(text) ?? commanderHint(command, text);
       write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
     },
@@ -167,6 +172,19 @@ function envFromIo(command: Command): void {
 export function withoutOptionValues(message: string): string {
   // `--password=x` as '--password=…'; `-phunter2` (a short option with its value joined) as '-p…'.
   return message.replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1=…'").replace(/'(-[A-Za-z0-9])[^'\s-][^']*'/g, "'$1…'");
+}
+
+/**
+ * An option a command does not take because its input already says it: `apply --project` (the plan
+ * names its project and target). commander's message and its guess (if any) are replaced by what
+ * the user needs: why, and the fix.
+ */
+export function optionTakenElsewhere(path: string, message: string): { message: string; hint: string } | undefined {
+  if (path !== 'apply' || !/unknown option '--project(=[^']*)?'/.test(message)) return undefined;
+  return {
+    message: "unknown option '--project': apply takes the project (and the target) from the plan",
+    hint: 'leave out --project: the plan names the project it was made for (import-csv FILE --project KEY --plan plan.json); --target, when given, must be the plan\'s; `jsm-provision apply --help` shows examples',
+  };
 }
 
 /** For an unknown option that looks like a secret (--password, --token, …): where secrets go instead. */
@@ -361,6 +379,11 @@ async function runProgram(argv: string[], state: RunState, json: boolean, name: 
           const subs = group.commands.map((c) => c.name());
           const message = `${tagged} needs one of its commands: ${subs.join(', ')}`;
           await printError(tagged ?? name(), new UsageError('missing-command', message, `e.g. jsm-provision ${tagged} ${subs.includes('list') ? 'list' : subs[0]} --json`), true, false);
+          return 2;
+        }
+        const elsewhere = optionTakenElsewhere(tagged ?? '', error.message);
+        if (elsewhere !== undefined) {
+          await printError(tagged ?? name(), new UsageError(kebabCode(error.code), elsewhere.message, elsewhere.hint), true, false);
           return 2;
         }
         // commander's "(Did you mean show?)" is a hint, on its own line: `hint`, not part of `message`.
