@@ -2,7 +2,7 @@
  * `apply` on the Data Center double as a CI job meets it: JSM's addresses in another case than the
  * file's, and two applies of one plan at once (two jobs on one merge).
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useSmtpSink } from '../support/e2e.js';
@@ -31,5 +31,19 @@ describe('apply on Data Center, reviewed', () => {
     expect(mail.sink.messages.map((m) => m.rcptTo)).toEqual([['new0@corp.example']]);
     const deletes = run.jsm.calls.filter((c) => c.method === 'DELETE' && /^\/rest\/servicedeskapi\/servicedesk\/\d+\/customer$/.test(c.path));
     expect(deletes.map((c) => c.body)).toEqual([{ usernames: ['u11'] }]);
+  });
+
+  it('credentials JSM refuses: exit 3, and nothing written (no plan-progress folder, no state folder) before JSM accepted the run', async () => {
+    const run = await restCli({ projects: [{ key: 'ITH', name: 'IT Help', customers: [] }] });
+    await writeFile(join(run.dir, 'ith.csv'), 'email,full name\nnew0@corp.example,New Zero\n');
+    const plan = await run.cli(['import-csv', 'ith.csv', '--project', 'ITH', '--sync', '--plan', 'plan.json', '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    const before = (await readdir(run.dir, { recursive: true })).sort();
+    expect(before).toEqual(['ith.csv', 'plan.json']);
+    const r = await run.cli(['apply', 'plan.json', '--json', ...mail.mail()], { env: { JSM_TOKEN: 'revoked-token' } });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'auth-failed' } });
+    expect((await readdir(run.dir, { recursive: true })).sort()).toEqual(before);
+    expect(mail.sink.messages).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ import { progressFolder, readProgress, writeProgress } from '../../store/plan-pr
 import { readFailure } from '../../util/atomic-file.js';
 import { makeFolders } from '../../util/folders.js';
 import { shellWord, withLock } from '../../store/lock.js';
+import type { Target } from '../../core/target.js';
+import type { ProjectInfo } from '../../core/types.js';
 import type { TargetSetting } from '../settings/target-setting.js';
 import { action, withTarget } from '../program/action.js';
 import { lockedFileOf, openTarget } from '../runs/context.js';
@@ -103,23 +105,33 @@ async function runApply(out: Output, raw: CommonOptions, path: string): Promise<
     });
   const stateFile = await lockedFileOf(target);
   const folder = progressFolder(stateFile);
-  const locked = () => applyLocked(out, settings, path, saved, target, mail, open, folder);
-  // A dry run writes nothing, not even a lock.
-  if (settings.dryRun) return locked();
-  // A local store that is not there, or not the plan's: the run refuses it (no-store,
-  // plan-target-mismatch), and nothing is made beside it.
-  if (target.kind === 'local' && (!existsSync(stateFile) || stateFile !== saved.target.location)) return locked();
   // One apply of a plan at a time: a second one waits for the first, then finds it applied (exit 4).
-  await makeFolders(folder);
   const planLock = join(folder, `${saved.id}.json`);
-  return withLock(planLock, locked, {
-    onWait: (message) => out.warn(`another apply of ${printable(path)} is running: ${message}`),
-    unlockCommand: `rm ${shellWord(`${planLock}.lock`)}`,
-    ...(settings.lockWait !== undefined ? { timeoutMs: settings.lockWait } : {}),
-  });
+  const oneAtATime = async (fn: () => Promise<CommandResult>): Promise<CommandResult> => {
+    await makeFolders(folder);
+    return withLock(planLock, fn, {
+      onWait: (message) => out.warn(`another apply of ${printable(path)} is running: ${message}`),
+      unlockCommand: `rm ${shellWord(`${planLock}.lock`)}`,
+      ...(settings.lockWait !== undefined ? { timeoutMs: settings.lockWait } : {}),
+    });
+  };
+  const unlocked = (fn: () => Promise<CommandResult>): Promise<CommandResult> => fn();
+  const apply = (accepted: typeof oneAtATime) => applyPlan(out, settings, path, saved, target, mail, open, folder, accepted);
+  // A dry run writes nothing, not even a lock.
+  if (settings.dryRun) return apply(unlocked);
+  if (target.kind === 'local') {
+    // A local store that is not there, or not the plan's: the run refuses it (no-store,
+    // plan-target-mismatch), and nothing is made beside it. Else the lock is taken before the store
+    // is read, so that a second apply reads what the first one wrote.
+    if (!existsSync(stateFile) || stateFile !== saved.target.location) return apply(unlocked);
+    return oneAtATime(() => apply(unlocked));
+  }
+  // JSM: nothing is written (no plan-progress folder, no lock) before it took the credentials and
+  // knows the project; the lock is taken then.
+  return apply(oneAtATime);
 }
 
-async function applyLocked(
+async function applyPlan(
   out: Output,
   settings: Omit<ReturnType<typeof parseSettings<typeof applySchema>>, 'smtp' | 'smtpPasswordFile' | 'smtpName' | 'mailFrom' | 'outbox' | 'templateDir' | 'language' | 'portalUrl'>,
   path: string,
@@ -128,10 +140,10 @@ async function applyLocked(
   mail: ReturnType<typeof mailSettings>,
   open: () => ReturnType<typeof openCsv>,
   folder: string,
+  /** Runs the rest of the apply once the target answered (credentials taken, project found): under the plan's lock, or as it is. */
+  accepted: (fn: () => Promise<CommandResult>) => Promise<CommandResult>,
 ): Promise<CommandResult> {
   const { input, options } = saved;
-  const progress = await readProgress(folder, saved.id);
-  if (progress?.state === 'applied') throw stale(path, [], `it was applied already (${progress.at})`);
   const invitations = options.noInvite ? ('none' as const) : options.defer ? ('defer' as const) : ('send' as const);
   const matchAccounts = options.matchAccounts === 'email' || options.matchAccounts === 'username' || options.matchAccounts === 'jsm-username' ? options.matchAccounts : undefined;
   return withTarget(
@@ -140,26 +152,34 @@ async function applyLocked(
       if (opened.location !== saved.target.location) {
         throw new UsageError('plan-target-mismatch', `${printable(path)} was made for ${printable(saved.target.location)}, and --target names ${printable(opened.location)}`, "leave out --target (apply uses the plan's), or make a plan for this target");
       }
+      // The target's first answer (credentials refused, the project gone) comes before anything a
+      // REST apply writes: its plan-progress folder and lock are made only once the target took the run.
       const project = await opened.getProject(saved.target.project);
-      const run = importRunOptions('apply', 'welcome', { yes: settings.yes, invitations, dryRun: false, mail, report: settings.report, concurrency: settings.concurrency, organization: options.organization, createOrganizations: options.createOrganizations }, out);
-      const desired = { command: 'apply', project, kind: 'welcome' as const, invitations, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
-      const fresh = await planFromInput(open, opened, desired, options.organization);
-      const resuming = progress?.state === 'started';
-      const changes = staleness(saved, fresh, resuming);
-      if (changes.length > 0) throw stale(path, changes, 'what it says differs from what the target and the input give now (the target changed since the plan was made, or the plan was edited)');
-      if (settings.dryRun) {
-        const where = `${opened.kind === 'local' ? 'local store' : 'JSM'} ${opened.location}`;
-        return {
-          outcome: fresh.problems.length === 0 ? 'done' : 'problems',
-          json: { target: opened.kind, project: project.key, dryRun: true, sync: options.sync, plan: path, counts: fresh.counts, rows: fresh.rows, invitations: { decision: fresh.invitation.action, reason: fresh.invitation.reason }, problems: fresh.problems },
-          text: (c) => renderDesired(fresh, c, `${printable(path)} still holds; ${resuming ? 'what is left of it' : 'it'} for ${project.key} (${printable(where)}):`, null),
-        };
-      }
-      // Durable before the first write: a killed apply is finished by the same apply.
-      await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
-      return runDesired(opened, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
-        if (ok) await writeProgress(folder, saved.id, 'applied', new Date(io().now()).toISOString());
-      }, !settings.yes);
+      return accepted(() => applyChecked(opened, project));
     },
   );
+
+  async function applyChecked(opened: Target, project: ProjectInfo): Promise<CommandResult> {
+    const progress = await readProgress(folder, saved.id);
+    if (progress?.state === 'applied') throw stale(path, [], `it was applied already (${progress.at})`);
+    const run = importRunOptions('apply', 'welcome', { yes: settings.yes, invitations, dryRun: false, mail, report: settings.report, concurrency: settings.concurrency, organization: options.organization, createOrganizations: options.createOrganizations }, out);
+    const desired = { command: 'apply', project, kind: 'welcome' as const, invitations, dryRun: true, sync: options.sync, maxRemovals: Number.MAX_SAFE_INTEGER };
+    const fresh = await planFromInput(open, opened, desired, options.organization);
+    const resuming = progress?.state === 'started';
+    const changes = staleness(saved, fresh, resuming);
+    if (changes.length > 0) throw stale(path, changes, 'what it says differs from what the target and the input give now (the target changed since the plan was made, or the plan was edited)');
+    if (settings.dryRun) {
+      const where = `${opened.kind === 'local' ? 'local store' : 'JSM'} ${opened.location}`;
+      return {
+        outcome: fresh.problems.length === 0 ? 'done' : 'problems',
+        json: { target: opened.kind, project: project.key, dryRun: true, sync: options.sync, plan: path, counts: fresh.counts, rows: fresh.rows, invitations: { decision: fresh.invitation.action, reason: fresh.invitation.reason }, problems: fresh.problems },
+        text: (c) => renderDesired(fresh, c, `${printable(path)} still holds; ${resuming ? 'what is left of it' : 'it'} for ${project.key} (${printable(where)}):`, null),
+      };
+    }
+    // Durable before the first write: a killed apply is finished by the same apply.
+    await writeProgress(folder, saved.id, 'started', new Date(io().now()).toISOString());
+    return runDesired(opened, project, fresh, open, { ...run, inputs: [input.path, path] }, out, async (ok) => {
+      if (ok) await writeProgress(folder, saved.id, 'applied', new Date(io().now()).toISOString());
+    }, !settings.yes);
+  }
 }
