@@ -95,6 +95,37 @@ export function parsePlanFile(text: string, path: string): PlanFile {
   return p as PlanFile;
 }
 
+/**
+ * Where the plan's `counts` (what a reviewer reads) disagree with its `actions` (what apply does), in
+ * words (empty: they agree). Counts are what planning gave for those actions: `create`, `join`,
+ * `leave` and `remove` one per action of the kind, `invite` one per `invite` action and per `create`
+ * that invites, and `existing` at least one per `add` (customers listed already have no action).
+ * A plan whose counts were edited, or whose actions were edited without them, is an edited plan.
+ */
+export function countsAgainstActions(plan: Pick<PlanFile, 'counts' | 'actions'>): string[] {
+  const of = (kind: ActionKind): number => plan.actions.filter((a) => a.action === kind).length;
+  const expected: Record<keyof PlanCounts, number> = {
+    create: of('create'),
+    existing: of('add'),
+    join: of('join'),
+    leave: of('leave'),
+    remove: of('remove'),
+    invite: of('invite') + plan.actions.filter((a) => a.action === 'create' && a.invite === true).length,
+  };
+  const counts = (plan.counts ?? {}) as unknown as Partial<Record<string, unknown>>;
+  const mismatches: string[] = [];
+  for (const key of Object.keys(expected) as (keyof PlanCounts)[]) {
+    const given = counts[key];
+    const want = expected[key];
+    if (typeof given !== 'number' || !Number.isInteger(given) || given < 0) {
+      mismatches.push(`counts.${key} is ${given === undefined ? 'missing' : JSON.stringify(given)}, and its actions give ${key === 'existing' ? `at least ${want}` : want}`);
+    } else if (key === 'existing' ? given < want : given !== want) {
+      mismatches.push(`counts.${key} is ${given}, and its actions give ${key === 'existing' ? `at least ${want} (one per add)` : want}`);
+    }
+  }
+  return mismatches;
+}
+
 function actionKey(a: Pick<PlanAction, 'action' | 'email' | 'organization'>, action: ActionKind = a.action): string {
   return `${action}\u0000${emailKey(a.email)}\u0000${a.organization === undefined ? '' : organizationKey(a.organization)}`;
 }

@@ -43,9 +43,11 @@ describe('apply, reviewed', () => {
 
   it('a plan edited by hand is refused (exit 4) without blaming the target', async () => {
     await seed();
-    const plan = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')) as { actions: { action: string; email: string }[] };
+    const plan = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8')) as { actions: { action: string; email: string }[]; counts: { remove: number } };
     plan.actions = plan.actions.filter((a) => a.action !== 'remove');
     plan.actions.push({ action: 'remove', email: 'a0@acme.example' });
+    // Its counts edited to match: the actions themselves are checked against the target.
+    plan.counts.remove = 1;
     await writeFile(join(dir, 'plan.json'), JSON.stringify(plan));
     const before = await readFile(join(dir, 'jsm-store.json'), 'utf8');
     const applied = await cli(['apply', 'plan.json', '--json']);
@@ -54,6 +56,32 @@ describe('apply, reviewed', () => {
     expect(message).toContain('remove a0@acme.example');
     expect(message).toMatch(/or the plan was edited/);
     expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(before);
+  });
+
+  it('a plan whose counts do not match its actions (counts edited, or actions edited without them) is refused as edited (exit 4) before any write, dry run too', async () => {
+    await seed();
+    const text = await readFile(join(dir, 'plan.json'), 'utf8');
+    const plan = JSON.parse(text) as { counts: Record<string, number>; actions: { action: string; email: string }[] };
+    expect(plan.counts).toMatchObject({ create: 1, remove: 2, leave: 2, join: 1, invite: 1 });
+    const before = await readdir(dir);
+    const store = await readFile(join(dir, 'jsm-store.json'), 'utf8');
+    // What a reviewer reads says nobody goes; the actions still remove two.
+    await writeFile(join(dir, 'plan.json'), JSON.stringify({ ...plan, counts: { ...plan.counts, remove: 0 } }));
+    for (const args of [['apply', 'plan.json', '--outbox', 'outbox', '--json'], ['apply', 'plan.json', '--outbox', 'outbox', '--dry-run', '--json']]) {
+      const r = await cli(args);
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.json()).toMatchObject({ ok: false, error: { code: 'stale-plan' } });
+      const message = (r.json() as { error: { message: string } }).error.message;
+      expect(message).toContain('its counts do not match its actions (the plan was edited)');
+      expect(message).toContain('counts.remove is 0, and its actions give 2');
+    }
+    // An action taken out, its count left: refused the same way.
+    await writeFile(join(dir, 'plan.json'), JSON.stringify({ ...plan, actions: plan.actions.filter((a) => a.action !== 'join') }));
+    const dropped = await cli(['apply', 'plan.json', '--outbox', 'outbox', '--json']);
+    expect(dropped.code).toBe(4);
+    expect((dropped.json() as { error: { message: string } }).error.message).toContain('counts.join is 1, and its actions give 0');
+    expect(await readdir(dir)).toEqual(before);
+    expect(await readFile(join(dir, 'jsm-store.json'), 'utf8')).toBe(store);
   });
 
   it('a plan applied with another --target is refused before anything is made beside that store', async () => {

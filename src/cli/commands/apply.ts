@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONCURRENCY } from '../../core/pool.js';
 import { StalePlan, UsageError } from '../../core/errors.js';
-import { parsePlanFile, staleness, type PlanFile } from '../../core/plan-file.js';
+import { countsAgainstActions, parsePlanFile, staleness, type PlanFile } from '../../core/plan-file.js';
 import { printable } from '../../core/printable.js';
 import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
@@ -80,6 +80,9 @@ function stale(plan: string, changes: readonly string[], what: string): StalePla
 async function runApply(out: Output, raw: CommonOptions, path: string): Promise<CommandResult> {
   const { smtp, smtpPasswordFile, smtpName, mailFrom, outbox, templateDir, language, portalUrl, ...settings } = parseSettings(applySchema, raw);
   const saved = await readPlan(path);
+  // What a reviewer read (the counts) must be what apply would do (the actions): else it was edited.
+  const miscounted = countsAgainstActions(saved);
+  if (miscounted.length > 0) throw stale(path, miscounted, 'its counts do not match its actions (the plan was edited)');
   const { input, options } = saved;
   // The plan's target, unless --target (JSM_TARGET) names one: then it must be the same.
   const given = settings.target.kind !== 'local' || settings.target.given;
