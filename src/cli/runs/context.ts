@@ -100,7 +100,8 @@ export async function cloudCredentialsRefusal(baseUrl: string): Promise<unknown>
   const { askDeployment, checkBaseUrl } = await import('../../targets/http/deployment.js');
   const env = await withSecretFiles(io().env, () => undefined);
   const url = checkBaseUrl(baseUrl);
-  if ((await askDeployment(url, env)) !== 'cloud') return undefined;
+  // At most 5 s: an unreachable site is said by the missing credentials alone, soon.
+  if ((await askDeployment(url, env, 5_000)) !== 'cloud') return undefined;
   const { cloudCredentialsFrom } = await import('../../targets/cloud/index.js');
   try {
     cloudCredentialsFrom(env, url);
