@@ -6,7 +6,6 @@ import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
 import { inCwd } from '../io/io.js';
-import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../program/action.js';
 import { openTarget, resolveProject } from '../runs/context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../settings/options.js';
@@ -82,7 +81,9 @@ async function readInputs(emails: readonly string[], file: string | undefined): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('file-not-found', `--file ${printable(file)}: no such file; nothing was removed`, 'check the path');
-    throw readFailure(file, error);
+    // The list is the user's input, not one of this tool's files: its own code, not the store's.
+    const why = code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read: ${(error as Error).message}`;
+    throw new UsageError('bad-file', `--file ${printable(file)} ${why}; nothing was removed`, 'give a CSV with an email column, or one email per line');
   }
   try {
     for (const listed of readEmailList(content)) inputs.push({ line: `${file}:${listed.line}`, email: listed.email });

@@ -1,0 +1,74 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../support/cli.js';
+import { startJsmDouble, type JsmDouble } from '../support/jsm-double.js';
+import { storeWith } from './shape.js';
+
+/**
+ * A script author's pass over docs/contract.md: each command under --json on its main failure
+ * paths (in process, against the JSM double on loopback), each giving exactly one object on stdout
+ * with the documented `error.code` and exit code.
+ */
+let dir = '';
+let jsm: JsmDouble;
+
+beforeAll(async () => {
+  ({ dir } = await storeWith(['ITH']));
+  await writeFile(join(dir, 'ok.csv'), 'email,full name\nann@example.com,Ann Lee\n');
+  await mkdir(join(dir, 'a-folder'));
+  jsm = await startJsmDouble({ desks: 0 });
+});
+afterAll(async () => {
+  await jsm.close();
+});
+
+async function json(args: string[], env: Record<string, string> = {}): Promise<{ r: CliResult; body: Record<string, unknown> }> {
+  const r = await runCli([...args, '--json'], { cwd: dir, env: { JSM_STATE_DIR: join(dir, 'state'), ...env } });
+  return { r, body: r.json() };
+}
+
+function expectError(r: CliResult, body: Record<string, unknown>, command: string, code: string, exit: number): void {
+  expect({ exit: r.code, body }, r.stderr).toMatchObject({ exit, body: { ok: false, command, error: { code, message: expect.any(String) } } });
+  expect(Object.keys(body)).toEqual(['ok', 'command', 'error']);
+}
+
+describe('a file given to a command that is not a file of its kind is named by the command\'s own code', () => {
+  // The contract: `customers remove --file` that is not a list of emails is `bad-file`; `apply` of a
+  // file that is not a plan is `bad-plan`. `store-unreadable` is the local store's (or a ledger's).
+  const cases: [string, string[], string][] = [
+    ['customers remove', ['customers', 'remove', '--project', 'ITH', '--file', 'a-folder', '--yes'], 'bad-file'],
+    ['apply', ['apply', 'a-folder'], 'bad-plan'],
+  ];
+  for (const [command, args, code] of cases) {
+    it(`${command} of a folder: ${code}, exit 2, naming the folder`, async () => {
+      const { r, body } = await json(args);
+      expectError(r, body, command, code, 2);
+      expect((body.error as { message: string }).message).toContain('a-folder');
+    });
+  }
+});
+
+describe('JSM refusing the credentials: auth-failed, exit 3, for every command that opens the target', () => {
+  const cases: [string, string[]][] = [
+    ['import-csv', ['import-csv', 'ok.csv', '--no-invite']],
+    ['add-customer', ['add-customer', '--email', 'ann@example.com', '--name', 'Ann Lee', '--no-invite']],
+    ['project show', ['project', 'show']],
+    ['project set-notifications', ['project', 'set-notifications', '--verification']],
+    ['customers list', ['customers', 'list']],
+    ['customers show', ['customers', 'show', '--email', 'ann@example.com']],
+    ['customers export', ['customers', 'export', '--output', 'out.csv']],
+    ['customers remove', ['customers', 'remove', '--email', 'ann@example.com', '--yes']],
+    ['organizations list', ['organizations', 'list']],
+    ['invitations list', ['invitations', 'list']],
+    ['invitations send', ['invitations', 'send', '--outbox', 'ob', '--yes']],
+    ['invitations preview', ['invitations', 'preview', '--email', 'ann@example.com']],
+  ];
+  for (const [command, args] of cases) {
+    it(command, async () => {
+      const { r, body } = await json([...args, '--target', jsm.url, '--project', 'ITH'], { JSM_TOKEN: 'not-the-token' });
+      expectError(r, body, command, 'auth-failed', 3);
+      expect(r.stdout + r.stderr).not.toContain('not-the-token');
+    });
+  }
+});
