@@ -72,3 +72,23 @@ describe('JSM refusing the credentials: auth-failed, exit 3, for every command t
     });
   }
 });
+
+describe('invitations.outbox is the folder invitations go to, or null', () => {
+  it('a JSM run with no outbox named (and no SMTP) has none: null, as doctor says (it was a made-up ./outbox)', async () => {
+    const { r, body } = await json(['import-csv', 'ok.csv', '--target', jsm.url, '--project', 'ITH', '--no-invite'], { JSM_TOKEN: 'test-token' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(body).toMatchObject({ ok: true, target: 'rest', invitations: { suppressedBy: 'flag', outbox: null } });
+  });
+
+  it('a JSM run given --outbox names it', async () => {
+    const { r, body } = await json(['import-csv', 'ok.csv', '--target', jsm.url, '--project', 'ITH', '--no-invite', '--outbox', 'ob'], { JSM_TOKEN: 'test-token' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(body).toMatchObject({ invitations: { outbox: join(dir, 'ob') } });
+  });
+
+  it('the local store\'s default outbox, beside the store, is its route', async () => {
+    const { r, body } = await json(['import-csv', 'ok.csv', '--project', 'ITH', '--no-invite']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(body).toMatchObject({ target: 'local', invitations: { outbox: join(dir, 'outbox') } });
+  });
+});

@@ -238,7 +238,8 @@ export function mailSetup(mail: MailSettings, warn: (message: string) => void = 
       );
       return mailer;
     },
-    outbox: smtp ? null : outboxDir,
+    // With no route (a JSM target, no SMTP, no --outbox: such a run sends nothing) there is no folder to name.
+    outbox: smtp || !mail.outboxIsRoute ? null : outboxDir,
     messageId: (project, key, kind) => messageIdFor(project, key, kind, domain),
     templates,
     forInvitations: (project) => (mail.portalUrl !== undefined ? { ...project, portalUrl: mail.portalUrl } : project),

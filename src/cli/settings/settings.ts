@@ -113,6 +113,8 @@ export interface MailSettings {
   outbox: string;
   /** Whether --outbox was given: a JSM run needs SMTP or an outbox named on purpose. */
   outboxGiven: boolean;
+  /** Whether `outbox` is where invitations go with no SMTP: given, or the local store's default (a JSM target has none). */
+  outboxIsRoute: boolean;
   /** The templates, every file checked; `defaultLanguage` is --language, canonical. */
   templates: TemplateSet;
   /** The portal invitations link to (--portal-url), when given. */
@@ -140,6 +142,7 @@ export function mailSettings(raw: RawMail, target: TargetSetting, kinds: readonl
     ...(from !== undefined ? { from } : {}),
     outbox: inCwd(raw.outbox ?? (target.kind === 'local' ? join(dirname(target.path), 'outbox') : 'outbox')),
     outboxGiven: Boolean(raw.outbox?.trim()),
+    outboxIsRoute: Boolean(raw.outbox?.trim()) || target.kind === 'local',
     templates,
     ...(raw.portalUrl !== undefined ? { portalUrl: raw.portalUrl } : {}),
   };
