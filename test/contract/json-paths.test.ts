@@ -92,3 +92,15 @@ describe('invitations.outbox is the folder invitations go to, or null', () => {
     expect(body).toMatchObject({ target: 'local', invitations: { outbox: join(dir, 'outbox') } });
   });
 });
+
+describe('customers export --output where no file can be written: output-unwritable (exit 2), before the target is read', () => {
+  for (const [what, output] of [['a folder that does not exist', 'no-such-folder/customers.csv'], ['a file where its folder goes', 'ok.csv/customers.csv']] as const) {
+    it(what, async () => {
+      const calls = jsm.calls.length;
+      const { r, body } = await json(['customers', 'export', '--project', 'ITH', '--output', output, '--target', jsm.url], { JSM_TOKEN: 'test-token' });
+      expectError(r, body, 'customers export', 'output-unwritable', 2);
+      expect((body.error as { message: string }).message).toContain(output.split('/')[0]);
+      expect(jsm.calls.slice(calls)).toEqual([]);
+    });
+  }
+});

@@ -1,4 +1,5 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
@@ -87,7 +88,11 @@ async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult
         io().stdout.write(io().stdout.isTTY ? safeText(csv, false) : csv);
         return { outcome: 'done', notes: [`${plural(rows.length, 'customer')} of ${project.key} exported`] };
       }
-      await writeFileAtomically(output, csv);
+      await writeFileAtomically(output, csv).catch((error: unknown) => {
+        // The contract's code for an --output that cannot be written; a full disk keeps its own.
+        if (error instanceof UsageError && error.code === 'not-writable') throw new UsageError('output-unwritable', error.message, error.hint);
+        throw error;
+      });
       return { outcome: 'done', json: { target: target.kind, project: project.key, count: rows.length, hidden: hidden.length, output }, text: `${plural(rows.length, 'customer')} of ${project.key} written to ${printable(output)}` };
     },
   );
@@ -97,9 +102,18 @@ async function runExport(out: Output, raw: CommonOptions): Promise<CommandResult
 async function checkOutput(file: string, force: boolean): Promise<void> {
   const info = await lstat(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
+    if (error.code === 'ENOTDIR') return null;
     throw new UsageError('output-unwritable', `cannot check --output ${printable(file)}: ${error.message}`);
   });
-  if (info === undefined) return;
+  if (info === undefined || info === null) {
+    // A file that cannot be made is said now, before the target is read (a Cloud listing takes long).
+    const folder = dirname(file);
+    const isFolder = await stat(folder).then((s) => s.isDirectory(), () => false);
+    if (!isFolder) {
+      throw new UsageError('output-unwritable', `--output ${printable(file)}: the folder ${printable(folder)} does not exist (or is not a folder): nothing was written`, 'create the folder, or choose another --output path');
+    }
+    return;
+  }
   if (!info.isFile()) throw new UsageError('output-unwritable', `--output ${printable(file)} exists and is not a regular file: nothing was written`, 'choose another --output path');
   if (!force) {
     throw new UsageError('output-exists', `--output ${printable(file)} exists already: nothing was written`, 'add --force to replace it, or choose another --output path');
