@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, startInProcess, type CliResult } from '../support/cli.js';
 import { startJsmDouble, type JsmDouble } from '../support/jsm-double.js';
 import { storeWith } from './shape.js';
 
@@ -101,6 +101,17 @@ describe('customers export --output where no file can be written: output-unwrita
       expectError(r, body, 'customers export', 'output-unwritable', 2);
       expect((body.error as { message: string }).message).toContain(output.split('/')[0]);
       expect(jsm.calls.slice(calls)).toEqual([]);
+    });
+  }
+});
+
+describe('an interrupt as the command starts: `interrupted`, exit 130, under the command\'s own name', () => {
+  for (const [command, args] of [['import-csv', ['import-csv', 'ok.csv', '--project', 'ITH', '--no-invite']], ['invitations send', ['invitations', 'send', '--project', 'ITH']]] as const) {
+    it(command, async () => {
+      const run = startInProcess([...args, '--json'], { cwd: dir, env: { JSM_STATE_DIR: join(dir, 'state') } });
+      run.interrupt('SIGTERM');
+      const r = await run.done;
+      expectError(r, r.json(), command, 'interrupted', 130);
     });
   }
 });

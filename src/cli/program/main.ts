@@ -104,6 +104,19 @@ function commandFromArgv(program: Command, args: readonly string[]): string {
   return commandPath(command);
 }
 
+/** The command groups: their name is two words (`invitations send`). */
+const GROUPS = new Set(['project', 'customers', 'invitations', 'store', 'organizations']);
+
+/**
+ * The command's name from the words alone, for an interrupt that comes before the program is built
+ * (a script's SIGTERM at once): `--json` says `import-csv`, not the program's name.
+ */
+function commandBeforeBuilt(args: readonly string[]): string {
+  const [first, second] = args;
+  if (first === undefined || !Object.hasOwn(COMMANDS, first)) return 'jsm-provision';
+  return GROUPS.has(first) && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
+}
+
 /**
  * commander's own errors (unknown option, missing argument) are usage errors: exit 2. Each command
  * tags its errors with its own name, so `--json` can say which command it was.
@@ -331,7 +344,7 @@ export async function main(args: readonly string[], io: CliIo): Promise<number> 
   const argv = ['node', 'jsm-provision', ...args];
   const json = state.argv.includes('--json');
   let program: Command | null = null;
-  const name = (): string => state.command ?? (program ? commandFromArgv(program, state.argv) : 'jsm-provision');
+  const name = (): string => state.command ?? (program ? commandFromArgv(program, state.argv) : commandBeforeBuilt(state.argv));
   // An interrupt that stops at once: in a process, bin/ then exits 130; in process, main returns 130
   // at once (what the command was doing is left to end by itself).
   let stopNow: (code: number) => void = () => undefined;
