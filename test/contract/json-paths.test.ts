@@ -115,3 +115,13 @@ describe('an interrupt as the command starts: `interrupted`, exit 130, under the
     });
   }
 });
+
+describe('no command at all (`jsm-provision --json`): missing-command, exit 2, naming the commands', () => {
+  it('with --json alone, and with --quiet', async () => {
+    for (const args of [[], ['--quiet']]) {
+      const { r, body } = await json(args);
+      expectError(r, body, 'jsm-provision', 'missing-command', 2);
+      expect(body.error).toMatchObject({ message: expect.stringContaining('jsm-provision needs one of its commands: project, add-customer, import-csv'), hint: 'see each with: jsm-provision --help' });
+    }
+  });
+});

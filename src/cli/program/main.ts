@@ -321,7 +321,8 @@ function readsNoConfig(argv: readonly string[]): boolean {
 function groupWithoutCommand(program: Command, path: string | undefined, argv: readonly string[]): Command | undefined {
   if (path === undefined) return undefined;
   let command: Command | undefined = program;
-  for (const word of path.split(' ')) command = command?.commands.find((c) => c.name() === word);
+  // `jsm-provision --json` alone: the program is the group, and what is missing is a command.
+  if (path !== program.name()) for (const word of path.split(' ')) command = command?.commands.find((c) => c.name() === word);
   if (command === undefined || command.commands.length === 0) return undefined;
   const names = new Set(command.commands.map((c) => c.name()));
   const after = argv.slice(argv.indexOf(path.split(' ').at(-1) ?? '') + 1);
@@ -389,9 +390,10 @@ async function runProgram(argv: string[], state: RunState, json: boolean, name: 
         // option the group does not take; what is missing is the command.
         const group = program && error.code === 'commander.unknownOption' ? groupWithoutCommand(program, tagged, state.argv) : undefined;
         if (group !== undefined) {
-          const subs = group.commands.map((c) => c.name());
+          const subs = group.commands.map((c) => c.name()).filter((n) => n !== 'help');
           const message = `${tagged} needs one of its commands: ${subs.join(', ')}`;
-          await printError(tagged ?? name(), new UsageError('missing-command', message, `e.g. jsm-provision ${tagged} ${subs.includes('list') ? 'list' : subs[0]} --json`), true, false);
+          const hint = group === program ? 'see each with: jsm-provision --help' : `e.g. jsm-provision ${tagged} ${subs.includes('list') ? 'list' : subs[0]} --json`;
+          await printError(tagged ?? name(), new UsageError('missing-command', message, hint), true, false);
           return 2;
         }
         const elsewhere = optionTakenElsewhere(tagged ?? '', error.message);
