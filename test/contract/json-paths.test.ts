@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startInProcess, type CliResult } from '../support/cli.js';
 import { startJsmDouble, type JsmDouble } from '../support/jsm-double.js';
+import { startJsmCloudDouble } from '../support/jsm-cloud-double/server.js';
 import { storeWith } from './shape.js';
 
 /**
@@ -122,6 +123,24 @@ describe('no command at all (`jsm-provision --json`): missing-command, exit 2, n
       const { r, body } = await json(args);
       expectError(r, body, 'jsm-provision', 'missing-command', 2);
       expect(body.error).toMatchObject({ message: expect.stringContaining('jsm-provision needs one of its commands: project, add-customer, import-csv'), hint: 'see each with: jsm-provision --help' });
+    }
+  });
+});
+
+describe('customers show on JSM: inProject is null on Data Center (it is not asked), true or false on Cloud', () => {
+  it('Data Center and Cloud', async () => {
+    const cloud = await startJsmCloudDouble({});
+    try {
+      const env = { JSM_USER: 'admin@example.com', JSM_TOKEN: 'cloud-api-token' };
+      for (const [url, env_, inProject] of [[jsm.url, { JSM_TOKEN: 'test-token' }, null], [cloud.url, env, true]] as const) {
+        const made = await json(['add-customer', '--target', url, '--project', 'ITH', '--email', 'show@example.com', '--name', 'Show Me', '--no-invite'], env_);
+        expect(made.r.code, made.r.stderr).toBe(0);
+        const { r, body } = await json(['customers', 'show', '--target', url, '--project', 'ITH', '--email', 'show@example.com'], env_);
+        expect(r.code, r.stderr).toBe(0);
+        expect(body).toMatchObject({ target: 'rest', customer: { email: 'show@example.com', inProject, account: expect.any(String), active: true } });
+      }
+    } finally {
+      await cloud.close();
     }
   });
 });
