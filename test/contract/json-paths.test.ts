@@ -144,3 +144,11 @@ describe('customers show on JSM: inProject is null on Data Center (it is not ask
     }
   });
 });
+
+describe('store unlock --target <a folder>: bad-target (exit 2), as every other command says, not "not locked"', () => {
+  it('names the store file it may have meant', async () => {
+    const { r, body } = await json(['store', 'unlock', '--target', 'a-folder']);
+    expectError(r, body, 'store unlock', 'bad-target', 2);
+    expect(body.error).toMatchObject({ message: '--target a-folder is a folder; the local store is a file', hint: expect.stringContaining('a-folder/jsm-store.json') });
+  });
+});

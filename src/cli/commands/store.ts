@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { Command } from 'commander';
 import { describeOwner } from '../../store/lock.js';
 import { action } from '../program/action.js';
-import { lockedFileOf } from '../runs/context.js';
+import { lockedFileOf, refuseFolderAsStore } from '../runs/context.js';
 import { addCommonOptions, type CommonOptions } from '../settings/options.js';
 import { commonSchema, parseSettings } from '../settings/settings.js';
 import type { Output } from '../io/output.js';
@@ -30,6 +30,7 @@ export function storeCommand(): Command {
 async function unlock(out: Output, raw: CommonOptions): Promise<CommandResult> {
   const options = parseSettings(commonSchema, raw);
   const { breakLock } = await import('../../store/lock.js');
+  if (options.target.kind === 'local') refuseFolderAsStore(options.target.path);
   const file = await lockedFileOf(options.target);
   // A local store that is not there (and no lock of it either) is named, as by every other command.
   if (options.target.kind === 'local' && !existsSync(file) && !existsSync(`${file}.lock`)) {

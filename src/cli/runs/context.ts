@@ -67,15 +67,7 @@ export async function openTarget(options: TargetOptions, out: Output, { create =
     });
   }
   const spec = target.path;
-  // A folder is not a store (EISDIR would say nothing useful): name the file it may have meant.
-  if (statSync(inCwd(spec), { throwIfNoEntry: false })?.isDirectory()) {
-    const inside = join(spec, DEFAULT_STORE);
-    throw new UsageError(
-      'bad-target',
-      `--target ${spec} is a folder; the local store is a file`,
-      `give the store's file with --target (or JSM_TARGET): ${existsSync(inCwd(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
-    );
-  }
+  refuseFolderAsStore(spec);
   // Only `project create` makes a store: every other command names a missing one as such.
   if (!create && !existsSync(inCwd(spec))) {
     const host = looksLikeHost(spec);
@@ -156,6 +148,17 @@ function lockOptionsFor(spec: string, lockWait: number | undefined, out: Output)
 export async function lockedFileOf(target: TargetSetting): Promise<string> {
   if (target.kind !== 'local') return ledgerPathFor(target.baseUrl, io().env, io().cwd);
   return inCwd(target.path);
+}
+
+/** A folder is not a store (EISDIR would say nothing useful): `bad-target`, naming the file it may have meant. */
+export function refuseFolderAsStore(spec: string): void {
+  if (!statSync(inCwd(spec), { throwIfNoEntry: false })?.isDirectory()) return;
+  const inside = join(spec, DEFAULT_STORE);
+  throw new UsageError(
+    'bad-target',
+    `--target ${spec} is a folder; the local store is a file`,
+    `give the store's file with --target (or JSM_TARGET): ${existsSync(inCwd(inside)) ? inside : `${inside}, made by \`jsm-provision project create KEY --name "Name" --target ${inside}\``}`,
+  );
 }
 
 /** Where a target's invitations are recorded: the REST ledger file, or the local store itself. */
