@@ -152,3 +152,19 @@ describe('store unlock --target <a folder>: bad-target (exit 2), as every other 
     expect(body.error).toMatchObject({ message: '--target a-folder is a folder; the local store is a file', hint: expect.stringContaining('a-folder/jsm-store.json') });
   });
 });
+
+describe('customers list: each customer\'s keys as the contract lists them', () => {
+  it('on JSM (passwordSet and mustChangePassword false: JSM does not say) and on the local store (with createdAt)', async () => {
+    const env = { JSM_TOKEN: 'test-token' };
+    expect((await json(['add-customer', '--target', jsm.url, '--project', 'ITH', '--email', 'list@example.com', '--name', 'List Me', '--no-invite'], env)).r.code).toBe(0);
+    const onJsm = await json(['customers', 'list', '--target', jsm.url, '--project', 'ITH'], env);
+    expect(onJsm.r.code, onJsm.r.stderr).toBe(0);
+    const listed = (onJsm.body.customers as Record<string, unknown>[]).find((c) => c.email === 'list@example.com');
+    expect(listed).toEqual({ email: 'list@example.com', fullName: 'List Me', passwordSet: false, mustChangePassword: false });
+    expect((await json(['add-customer', '--project', 'ITH', '--email', 'list@example.com', '--name', 'List Me', '--no-invite'])).r.code).toBe(0);
+    const local = await json(['customers', 'list', '--project', 'ITH']);
+    expect((local.body.customers as Record<string, unknown>[]).find((c) => c.email === 'list@example.com')).toEqual({
+      email: 'list@example.com', fullName: 'List Me', passwordSet: false, mustChangePassword: false, createdAt: expect.any(String),
+    });
+  });
+});
