@@ -179,3 +179,29 @@ describe('https:// to a JSM that speaks plain HTTP', () => {
     }
   });
 });
+
+describe('options given before the command (`jsm-provision --target x project list`)', () => {
+  it('says options go after the command and gives the line with them there, in words and under --json', async () => {
+    const words = await runCli(['--target', 'jsm-store.json', 'project', 'list'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stdout).toBe('');
+    expect(words.stderr).toContain("unknown option '--target'");
+    expect(words.stderr).toContain('→ options go after the command: jsm-provision project list --target jsm-store.json');
+    expect(words.stderr).not.toContain('add --help for usage');
+    const json = await runCli(['--json', '--quiet', 'customers', 'list', '--project', 'ITH'], { cwd: dir });
+    expect(json.code).toBe(2);
+    const failure = json.json<Failure>();
+    expect(failure.error.code).toBe('unknown-option');
+    expect(failure.error.hint).toBe('options go after the command: jsm-provision customers list --project ITH --json --quiet');
+  });
+
+  it('quotes a value with a space, and never repeats a line that holds a secret-looking word', async () => {
+    const words = await runCli(['--project', 'ITH', 'add-customer', '--email', 'fred@example.com', '--name', 'Fred Jones'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain('→ options go after the command: jsm-provision add-customer --email fred@example.com --name "Fred Jones" --project ITH');
+    const secret = await runCli(['--target', 'x.json', 'add-customer', '--password-file', 'hunter2.txt'], { cwd: dir });
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toContain('→ options go after the command (jsm-provision add-customer ... --target x.json)');
+    expect(secret.stderr).not.toContain('hunter2');
+  });
+});

@@ -132,6 +132,8 @@ function exitOverrideEverywhere(command: Command): void {
       }
       const hint = secretOptionHint(text) ?? commanderHint(command, text);
       write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
+      // The hint is the fix: "(add --help for usage)" after it would only send the user elsewhere.
+      if (hint !== undefined) command.showHelpAfterError(false);
     },
   });
   for (const sub of command.commands) exitOverrideEverywhere(sub);
@@ -185,6 +187,7 @@ export function secretOptionHint(message: string): string | undefined {
  */
 export function commanderHint(command: Command, message: string): string | undefined {
   const path = commandPath(command);
+  if (command.parent === null && /unknown option '/.test(message)) return optionsBeforeCommandHint(command);
   const flags = /option '([^']+)' argument missing|required option '([^']+)' not specified/.exec(message);
   if (flags) {
     const given = (flags[1] ?? flags[2]) as string;
@@ -210,6 +213,31 @@ export function commanderHint(command: Command, message: string): string | undef
     return `${extra !== undefined ? `"${extra}" is a word too many: ` : ''}jsm-provision ${path} ${takes}; a value with spaces goes in quotes${quoted}`;
   }
   return undefined;
+}
+
+/**
+ * An option given before the command's name (`jsm-provision --target x project list`, as git and
+ * docker take theirs): the program itself takes none, so each command takes them after its name.
+ * The fix is the same line with the words before the command moved after it; when a word of the
+ * line looks like a secret, only the moved words are repeated.
+ */
+function optionsBeforeCommandHint(program: Command): string | undefined {
+  const raw = runArgs();
+  const at = raw.findIndex((word) => program.commands.some((c) => c.name() === word));
+  if (at <= 0) return undefined;
+  let command: Command = program;
+  let end = at;
+  for (; end < raw.length; end++) {
+    const sub = command.commands.find((c) => c.name() === raw[end]);
+    if (sub === undefined) break;
+    command = sub;
+  }
+  const quote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\$`])/g, '\\$1')}"`);
+  const words = (list: readonly string[]): string => list.map(quote).join(' ');
+  const name = `jsm-provision ${words(raw.slice(at, end))}`;
+  const moved = words(raw.slice(0, at));
+  if (raw.some((word) => /pass|token|secret|pwd/i.test(word))) return `options go after the command (${name} ... ${moved})`;
+  return `options go after the command: ${[name, words(raw.slice(end)), moved].filter((part) => part !== '').join(' ')}`;
 }
 
 /** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */
