@@ -205,3 +205,21 @@ describe('options given before the command (`jsm-provision --target x project li
     expect(secret.stderr).not.toContain('hunter2');
   });
 });
+
+describe('apply given the CSV file instead of a plan', () => {
+  it('says it is a CSV file to import, and never suggests writing a plan over it', async () => {
+    const { words, failure } = await both(['apply', 'people.csv']);
+    expect(words).toContain('people.csv is not a plan jsm-provision can apply: it is a CSV file');
+    expect(words).not.toContain('is not valid JSON');
+    expect(failure.error.code).toBe('bad-plan');
+    expect(failure.error.hint).toBe('to import it: jsm-provision import-csv people.csv (a plan to review first: jsm-provision import-csv people.csv --plan plan.json, then jsm-provision apply plan.json)');
+    expect(failure.error.hint).not.toContain('--plan people.csv');
+  });
+
+  it('a JSON file that is not a plan: the hint makes a plan under another name than the file given', async () => {
+    await writeFile(join(dir, 'result.json'), '{"rows": []}\n');
+    const { failure } = await both(['apply', 'result.json']);
+    expect(failure.error.message).toBe('result.json is not a plan jsm-provision can apply: its "format" is not "jsm-provision-plan"');
+    expect(failure.error.hint).toBe('a plan is the file import-csv --plan writes: jsm-provision import-csv FILE --plan plan.json, then jsm-provision apply plan.json');
+  });
+});
