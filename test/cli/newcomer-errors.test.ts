@@ -223,3 +223,21 @@ describe('apply given the CSV file instead of a plan', () => {
     expect(failure.error.hint).toBe('a plan is the file import-csv --plan writes: jsm-provision import-csv FILE --plan plan.json, then jsm-provision apply plan.json');
   });
 });
+
+describe('customers export --output with a name that is not .csv', () => {
+  it('refuses ith.json (the export is CSV; --report takes JSON by its name): bad-option, nothing written', async () => {
+    const { words, failure } = await both(['customers', 'export', '--project', 'ITH', '--output', 'ith.json']);
+    expect(words).toContain('--output ith.json: customers export writes CSV (the import format)');
+    expect(failure.error.code).toBe('bad-option');
+    expect(failure.error.hint).toBe('name the file .csv (e.g. --output ith.csv); for JSON: jsm-provision customers list --json');
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).filter((name) => name.startsWith('ith'))).toEqual([]);
+  });
+
+  it('refuses a spreadsheet name (Excel would not open CSV as .xlsx); takes .csv and .txt', async () => {
+    const { failure } = await both(['customers', 'export', '--project', 'ITH', '--output', 'out/ITH.XLSX']);
+    expect(failure.error.message).toBe('--output out/ITH.XLSX: customers export writes CSV (the import format), not an .xlsx file');
+    const txt = await runCli(['customers', 'export', '--project', 'ITH', '--output', 'ith.txt'], { cwd: dir });
+    expect(txt.code).toBe(0);
+  });
+});
