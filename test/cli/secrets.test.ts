@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,7 @@ describe('a password file or standard input with more than one line', () => {
 describe('a password file that cannot be one', () => {
   it('a folder: said to be a folder, with no warning to chmod 600 it', async () => {
     const dir = await tempDir();
+    await chmod(dir, 0o755); // as a folder usually is: readable by others
     const warnings: string[] = [];
     const error = await readPasswordFile(dir, (m) => warnings.push(m)).then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'unreadable-password-file', message: expect.stringContaining('it is a folder, not a file') });
