@@ -241,3 +241,49 @@ describe('customers export --output with a name that is not .csv', () => {
     expect(txt.code).toBe(0);
   });
 });
+
+describe('import-csv given a file that is not CSV (the store, a plan, JSON, mail)', () => {
+  it('the store: named as the store, and none of its contents (hashes, names) shown', async () => {
+    const { words, failure } = await both(['import-csv', 'jsm-store.json', '--project', 'ITH']);
+    expect(failure.error.code).toBe('not-csv');
+    expect(failure.error.message).toBe('jsm-store.json is the jsm-provision store (a target, given by --target), not a CSV file of customers');
+    expect(words).not.toContain('"format"');
+    expect(words.length).toBeLessThan(600);
+  });
+
+  it('a plan: the apply line; other JSON: what reads CSV', async () => {
+    await writeFile(join(dir, 'plan.json'), '{\n  "format": "jsm-provision-plan",\n  "version": 1\n}\n');
+    const plan = await both(['import-csv', 'plan.json', '--project', 'ITH']);
+    expect(plan.failure.error).toMatchObject({ code: 'not-csv', message: 'plan.json is a plan made by import-csv --plan, not a CSV file of customers', hint: 'do it with: jsm-provision apply plan.json' });
+    await writeFile(join(dir, 'people.json'), '\uFEFF[{"email": "ann@example.com"}]\n');
+    const json = await both(['import-csv', 'people.json', '--project', 'ITH']);
+    expect(json.failure.error).toMatchObject({ code: 'not-csv', message: 'people.json is JSON, not a CSV file of customers' });
+    expect(json.failure.error.hint).toContain('save the list as CSV');
+  });
+
+  it('an mbox or an email message: the import-mail line', async () => {
+    await writeFile(join(dir, 'inbox.mbox'), 'From ann@example.com Mon Mar 10 09:12:44 2025\nFrom: Ann <ann@example.com>\nSubject: hi\n\nbody\n');
+    const mbox = await both(['import-csv', 'inbox.mbox', '--project', 'ITH']);
+    expect(mbox.failure.error).toMatchObject({ code: 'not-csv', message: 'inbox.mbox is mail (an mbox file or an email message), not a CSV file of customers', hint: 'import-mail reads mail: jsm-provision import-mail inbox.mbox --exclude <the inbox\'s address or @domain> --dry-run' });
+    await writeFile(join(dir, 'one.eml'), 'Return-Path: <ann@example.com>\r\nReceived: from mx.example.com\r\n\tby mx2;\r\nFrom: Ann <ann@example.com>\r\n\r\nbody\r\n');
+    const eml = await both(['import-csv', 'one.eml', '--project', 'ITH']);
+    expect(eml.failure.error.code).toBe('not-csv');
+  });
+
+  it('a real CSV whose first header merely starts with [ or From is still read', async () => {
+    await writeFile(join(dir, 'brackets.csv'), '[Email],From,Name\nann@example.com,web,Ann Lee\n');
+    const r = await runCli(['import-csv', 'brackets.csv', '--project', 'ITH', '--map', 'email=[Email]', '--dry-run', '--json'], { cwd: dir });
+    expect(r.json<{ totals: { rows: number } }>().totals.rows).toBe(1);
+    await writeFile(join(dir, 'from.csv'), 'From,Email,Name\nweb,ann@example.com,Ann Lee\n');
+    const f = await runCli(['import-csv', 'from.csv', '--project', 'ITH', '--dry-run', '--json'], { cwd: dir });
+    expect(f.json<{ totals: { rows: number } }>().totals.rows).toBe(1);
+  });
+});
+
+describe('import-csv - given mail on standard input', () => {
+  it('the import-mail line reads standard input too (-), not a file named "standard input"', async () => {
+    const r = await runCli(['import-csv', '-', '--project', 'ITH', '--json'], { cwd: dir, input: 'From ann@example.com Mon Mar 10 09:12:44 2025\nFrom: Ann <ann@example.com>\n\nbody\n' });
+    expect(r.code).toBe(2);
+    expect(r.json<Failure>().error.hint).toBe("import-mail reads mail: jsm-provision import-mail - --exclude <the inbox's address or @domain> --dry-run");
+  });
+});
