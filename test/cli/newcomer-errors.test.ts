@@ -287,3 +287,13 @@ describe('import-csv - given mail on standard input', () => {
     expect(r.json<Failure>().error.hint).toBe("import-mail reads mail: jsm-provision import-mail - --exclude <the inbox's address or @domain> --dry-run");
   });
 });
+
+describe('a file with many columns and none for email', () => {
+  it('names the first 15 columns and how many more, not every one', async () => {
+    const headers = Array.from({ length: 90 }, (_, i) => `Field ${i + 1}`);
+    await writeFile(join(dir, 'wide.csv'), `${headers.join(',')}\n${headers.map(() => 'x').join(',')}\n`);
+    const { failure } = await both(['import-csv', 'wide.csv', '--project', 'ITH']);
+    expect(failure.error.code).toBe('no-email-column');
+    expect(failure.error.message).toBe(`wide.csv has no email column. Its columns are: ${headers.slice(0, 15).map((h) => `"${h}"`).join(', ')} and 75 more.`);
+  });
+});
