@@ -250,7 +250,7 @@ export function spreadsheetFormat(prefix: Buffer): { name: string; save: string 
  * neighbour), a plan, a JSON report, an mbox or .eml. Read as CSV they would be "no email column"
  * with the whole first line (a store's is all of it) as its columns, and a --map hint of nonsense.
  */
-function otherFormat(prefix: Buffer, label: string): { name: string; hint: string } | undefined {
+export function otherFormat(prefix: Buffer, label: string): { name: string; hint: string } | undefined {
   const bom = byteOrderMark(prefix);
   const head = bom?.encoding.startsWith('utf-16') ? '' : prefix.subarray(bom?.bytes.length ?? 0, 64 * 1024).toString('utf8');
   const start = head.trimStart();

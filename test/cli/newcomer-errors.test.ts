@@ -297,3 +297,15 @@ describe('a file with many columns and none for email', () => {
     expect(failure.error.message).toBe(`wide.csv has no email column. Its columns are: ${headers.slice(0, 15).map((h) => `"${h}"`).join(', ')} and 75 more.`);
   });
 });
+
+describe('customers remove --file given the store or mail', () => {
+  it('bad-file naming what the file is, before any removal; not a line of "invalid" per line of it', async () => {
+    await writeFile(join(dir, 'inbox.mbox'), 'From ann@example.com Mon Mar 10 09:12:44 2025\nFrom: Ann <ann@example.com>\nSubject: hi\n\nbody\n');
+    for (const [file, what] of [['jsm-store.json', 'the jsm-provision store'], ['inbox.mbox', 'mail']] as const) {
+      const { words, failure } = await both(['customers', 'remove', '--project', 'ITH', '--file', file, '--yes']);
+      expect(failure.error.code).toBe('bad-file');
+      expect(failure.error.message).toBe(`--file ${file} is ${what}${file === 'inbox.mbox' ? ' (an mbox file or an email message)' : ' (a target, given by --target)'}, not a list of emails; nothing was removed`);
+      expect(words).not.toContain('invalid');
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
+import { otherFormat, spreadsheetFormat } from '../../csv/decode.js';
 import { inCwd } from '../io/io.js';
 import { readFailure } from '../../util/atomic-file.js';
 import { action, withTarget } from '../program/action.js';
@@ -76,14 +77,20 @@ Examples:
 async function readInputs(emails: readonly string[], file: string | undefined): Promise<RemovalInput[]> {
   const inputs: RemovalInput[] = emails.map((email, n) => ({ line: `--email #${n + 1}`, email }));
   if (file === undefined) return inputs;
-  let content: string;
+  let bytes: Buffer;
   try {
-    content = await readFile(inCwd(file), 'utf8');
+    bytes = await readFile(inCwd(file));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('file-not-found', `--file ${printable(file)}: no such file; nothing was removed`, 'check the path');
     throw readFailure(file, error);
   }
+  // A workbook, the store, a plan or mail read as a list would be a line of "invalid" per line of it.
+  const other = spreadsheetFormat(bytes) ?? otherFormat(bytes, file);
+  if (other !== undefined) {
+    throw new UsageError('bad-file', `--file ${printable(file)} is ${other.name}, not a list of emails; nothing was removed`, 'give a CSV with an email column (customers export writes one), or one email per line');
+  }
+  const content = bytes.toString('utf8');
   try {
     for (const listed of readEmailList(content)) inputs.push({ line: `${file}:${listed.line}`, email: listed.email });
   } catch (error) {
