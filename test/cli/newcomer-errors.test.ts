@@ -309,3 +309,10 @@ describe('customers remove --file given the store or mail', () => {
     }
   });
 });
+
+describe('--report with a name that is neither .csv nor .json', () => {
+  it('the hint gives the name with .csv and with .json', async () => {
+    const { failure } = await both(['import-csv', 'people.csv', '--project', 'ITH', '--report', 'results.xlsx']);
+    expect(failure.error).toEqual({ code: 'bad-report', message: '--report results.xlsx: the file name must end in .csv or .json', hint: 'e.g. --report results.csv (a spreadsheet opens it), or --report results.json' });
+  });
+});
