@@ -316,3 +316,14 @@ describe('--report with a name that is neither .csv nor .json', () => {
     expect(failure.error).toEqual({ code: 'bad-report', message: '--report results.xlsx: the file name must end in .csv or .json', hint: 'e.g. --report results.csv (a spreadsheet opens it), or --report results.json' });
   });
 });
+
+describe('options between the words of a command (`customers --project ITH list`)', () => {
+  it('gives the line with the options after the whole command name, in words and under --json', async () => {
+    const words = await runCli(['customers', '--project', 'ITH', 'list'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain('→ options go after the command: jsm-provision customers list --project ITH');
+    const json = await runCli(['--quiet', 'invitations', '--json', 'list', '--status', 'pending'], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(json.json<Failure>().error.hint).toBe('options go after the command: jsm-provision invitations list --status pending --quiet --json');
+  });
+});

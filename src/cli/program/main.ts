@@ -187,7 +187,7 @@ export function secretOptionHint(message: string): string | undefined {
  */
 export function commanderHint(command: Command, message: string): string | undefined {
   const path = commandPath(command);
-  if (command.parent === null && /unknown option '/.test(message)) return optionsBeforeCommandHint(command);
+  if (command.commands.length > 0 && /unknown option '/.test(message)) return optionsBeforeCommandHint(command);
   const flags = /option '([^']+)' argument missing|required option '([^']+)' not specified/.exec(message);
   if (flags) {
     const given = (flags[1] ?? flags[2]) as string;
@@ -217,27 +217,32 @@ export function commanderHint(command: Command, message: string): string | undef
 
 /**
  * An option given before the command's name (`jsm-provision --target x project list`, as git and
- * docker take theirs): the program itself takes none, so each command takes them after its name.
+ * docker take theirs, or `customers --project ITH list`): the program and the command groups take
+ * none, so each command takes them after its whole name.
  * The fix is the same line with the words before the command moved after it; when a word of the
  * line looks like a secret, only the moved words are repeated.
  */
-function optionsBeforeCommandHint(program: Command): string | undefined {
+function optionsBeforeCommandHint(group: Command): string | undefined {
+  let program = group;
+  while (program.parent) program = program.parent;
   const raw = runArgs();
-  const at = raw.findIndex((word) => program.commands.some((c) => c.name() === word));
-  if (at <= 0) return undefined;
+  // The words that name the command (`customers`, `list`), wherever options were put between them.
+  const path: number[] = [];
   let command: Command = program;
-  let end = at;
-  for (; end < raw.length; end++) {
-    const sub = command.commands.find((c) => c.name() === raw[end]);
-    if (sub === undefined) break;
+  for (let i = 0; i < raw.length && command.commands.length > 0; i++) {
+    const sub = command.commands.find((c) => c.name() === raw[i]);
+    if (sub === undefined) continue;
+    path.push(i);
     command = sub;
   }
+  const last = path.at(-1);
+  if (last === undefined || command.commands.length > 0 || path.every((index, n) => index === n)) return undefined;
   const quote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\$`])/g, '\\$1')}"`);
   const words = (list: readonly string[]): string => list.map(quote).join(' ');
-  const name = `jsm-provision ${words(raw.slice(at, end))}`;
-  const moved = words(raw.slice(0, at));
+  const name = `jsm-provision ${words(path.map((i) => raw[i] as string))}`;
+  const moved = words(raw.slice(0, last).filter((_, i) => !path.includes(i)));
   if (raw.some((word) => /pass|token|secret|pwd/i.test(word))) return `options go after the command (${name} ... ${moved})`;
-  return `options go after the command: ${[name, words(raw.slice(end)), moved].filter((part) => part !== '').join(' ')}`;
+  return `options go after the command: ${[name, words(raw.slice(last + 1)), moved].filter((part) => part !== '').join(' ')}`;
 }
 
 /** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */
