@@ -327,3 +327,12 @@ describe('options between the words of a command (`customers --project ITH list`
     expect(json.json<Failure>().error.hint).toBe('options go after the command: jsm-provision invitations list --status pending --quiet --json');
   });
 });
+
+describe('add-customer with no terminal and something missing', () => {
+  it('the hint is a whole command line, with the project', async () => {
+    const noName = await both(['add-customer', '--project', 'ITH', '--email', 'zed@example.com']);
+    expect(noName.failure.error.hint).toBe('jsm-provision add-customer --project ITH --email zed@example.com --name "<full name>"');
+    const noEmail = await both(['add-customer', '--project', 'ITH', '--name', 'Zed']);
+    expect(noEmail.failure.error.hint).toBe('jsm-provision add-customer --project ITH --email <address> --name "<full name>"');
+  });
+});
