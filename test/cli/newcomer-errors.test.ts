@@ -336,3 +336,11 @@ describe('add-customer with no terminal and something missing', () => {
     expect(noEmail.failure.error.hint).toBe('jsm-provision add-customer --project ITH --email <address> --name "<full name>"');
   });
 });
+
+describe('import-mail of a path that does not exist, without --exclude', () => {
+  it('says only that the path is missing: no warning about --exclude before it', async () => {
+    const { words } = await both(['import-mail', 'no-such-folder/', '--project', 'ITH']);
+    expect(words).toContain('no-such-folder/');
+    expect(words).not.toContain('--exclude');
+  });
+});
