@@ -54,11 +54,17 @@ function decoderFor(encoding: string): Decoder {
 /** Fails early, before the file is opened, on an --encoding iconv-lite does not know. */
 export function checkEncodingOption(name: string | undefined): void {
   if (name === undefined || isUtf8(name) || iconv().encodingExists(name)) return;
-  throw new UsageError(
-    'unknown-encoding',
-    `--encoding "${name}" is not an encoding jsm-provision can read.`,
-    'Use a name such as utf-8, utf-16le, windows-1252, latin1 or iso-8859-15.',
-  );
+  throw new UsageError('unknown-encoding', `--encoding "${name}" is not an encoding jsm-provision can read.`, encodingHint(name));
+}
+
+/** For the label an editor shows ("ANSI", LibreOffice's "Western (Windows 1252)"): the name to give. */
+function encodingHint(name: string): string {
+  if (/^\s*ansi\s*$/i.test(name)) return '"ANSI" is what Windows calls its legacy code page: on Western European and American systems that is --encoding windows-1252';
+  const windows = /windows[\s_-]*(\d{3,4})|\bcp[\s_-]*(\d{3,4})/i.exec(name);
+  const iso = /iso[\s_-]*8859[\s_-]*(\d{1,2})/i.exec(name);
+  const named = windows !== null ? `windows-${windows[1] ?? windows[2]}` : iso !== null ? `iso-8859-${iso[1]}` : undefined;
+  if (named !== undefined && iconv().encodingExists(named)) return `give the encoding by its name: --encoding ${named}`;
+  return 'Use a name such as utf-8, utf-16le, windows-1252, latin1 or iso-8859-15.';
 }
 
 /**

@@ -344,3 +344,15 @@ describe('import-mail of a path that does not exist, without --exclude', () => {
     expect(words).not.toContain('--exclude');
   });
 });
+
+describe('--encoding by the name Notepad or LibreOffice shows', () => {
+  it('"ANSI" and "Western (Windows 1252)": the hint gives windows-1252', async () => {
+    const ansi = await both(['import-csv', 'people.csv', '--project', 'ITH', '--encoding', 'ANSI']);
+    expect(ansi.failure.error.code).toBe('unknown-encoding');
+    expect(ansi.failure.error.hint).toBe('"ANSI" is what Windows calls its legacy code page: on Western European and American systems that is --encoding windows-1252');
+    const western = await both(['import-csv', 'people.csv', '--project', 'ITH', '--encoding', 'Western (Windows 1252)']);
+    expect(western.failure.error.hint).toBe('give the encoding by its name: --encoding windows-1252');
+    const latin9 = await both(['import-csv', 'people.csv', '--project', 'ITH', '--encoding', 'Western Europe (ISO-8859-15)']);
+    expect(latin9.failure.error.hint).toBe('give the encoding by its name: --encoding iso-8859-15');
+  });
+});
