@@ -356,3 +356,15 @@ describe('--encoding by the name Notepad or LibreOffice shows', () => {
     expect(latin9.failure.error.hint).toBe('give the encoding by its name: --encoding iso-8859-15');
   });
 });
+
+describe('a dry run whose invitations would go to an outbox that is a file', () => {
+  it('is refused as the real run is (outbox-unwritable), not "would be sent to the outbox"; a new folder is fine', async () => {
+    const { failure } = await both(['import-csv', 'people.csv', '--project', 'ITH', '--dry-run', '--outbox', 'people.csv/out']);
+    expect(failure.error.code).toBe('outbox-unwritable');
+    expect(failure.error.message).toBe(`cannot write invitations into the outbox ${join(dir, 'people.csv', 'out')}: ${join(dir, 'people.csv')} is not a folder`);
+    const fresh = await runCli(['import-csv', 'people.csv', '--project', 'ITH', '--dry-run', '--outbox', 'new/outbox', '--json'], { cwd: dir });
+    expect(fresh.code).toBe(0);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(dir)).not.toContain('new');
+  });
+});
