@@ -72,12 +72,19 @@ const KINDS: readonly ActionKind[] = ['create', 'add', 'invite', 'join', 'leave'
 
 /** A plan file's text as a PlanFile; a file that is not one is refused (exit 2) naming what is wrong. */
 export function parsePlanFile(text: string, path: string): PlanFile {
-  const bad = (what: string): UsageError =>
-    new UsageError('bad-plan', `${path} is not a plan jsm-provision can apply: ${what}`, 'make it again with: jsm-provision import-csv FILE --plan ' + path);
+  // The hint never names the file given as where to write a plan: it may be the user's CSV.
+  const bad = (what: string, hint = 'a plan is the file import-csv --plan writes: jsm-provision import-csv FILE --plan plan.json, then jsm-provision apply plan.json'): UsageError =>
+    new UsageError('bad-plan', `${path} is not a plan jsm-provision can apply: ${what}`, hint);
+  // A plan opened and saved again by an editor that adds a byte order mark (Notepad) is still JSON.
+  const json = text.replace(/^\uFEFF/, '');
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(json);
   } catch (error) {
+    if (looksLikeCsv(json)) {
+      const file = /^[\w@%+=:,./-]+$/.test(path) ? path : `"${path}"`;
+      throw bad('it is a CSV file', `to import it: jsm-provision import-csv ${file} (a plan to review first: jsm-provision import-csv ${file} --plan plan.json, then jsm-provision apply plan.json)`);
+    }
     throw bad(`it is not JSON (${(error as Error).message})`);
   }
   const p = data as Partial<PlanFile> | null;
@@ -124,6 +131,12 @@ export function countsAgainstActions(plan: Pick<PlanFile, 'counts' | 'actions'>)
     }
   }
   return mismatches;
+}
+
+/** A first line that is a CSV header (a delimiter, no JSON bracket): the input given where its plan goes. */
+function looksLikeCsv(text: string): boolean {
+  const first = text.slice(0, 4096).split(/\r?\n/, 1)[0] ?? '';
+  return !/^\s*[[{]/.test(first) && /[,;\t|]/.test(first);
 }
 
 function actionKey(a: Pick<PlanAction, 'action' | 'email' | 'organization'>, action: ActionKind = a.action): string {

@@ -131,8 +131,32 @@ export function isPlainAddress(email: string): boolean {
   return PLAIN_ADDRESS.test(email) && email.indexOf('@') <= MAX_LOCAL && !/\.[0-9]+$/.test(email);
 }
 
+/**
+ * An address as a mail program or a spreadsheet copies it: `Ann Lee <ann@x.example>`, `<…>`,
+ * `mailto:…`, one ending with the `;` Outlook puts between addresses, or several. Refused like any
+ * other (a row is one customer and its cell is read as given), with the address to give instead.
+ */
+function copiedAddressProblem(email: string): string | undefined {
+  const shown = quote(email);
+  const angle = /^(.*?)<([^<>]+)>$/s.exec(email);
+  if (angle !== undefined && angle !== null && isPlainAddress((angle[2] as string).trim())) {
+    const what = (angle[1] as string).trim() === '' ? 'an address in <>' : 'a name and an address';
+    return `${shown} is ${what}: give the address alone, ${printable((angle[2] as string).trim())}`;
+  }
+  const link = /^mailto:(.*)$/i.exec(email);
+  if (link !== null && isPlainAddress((link[1] as string).trim())) return `${shown} is a mailto: link: give the address alone, ${printable((link[1] as string).trim())}`;
+  const parts = email.split(/[;,]/).map((part) => part.trim());
+  if (parts.length > 1 && isPlainAddress(parts[0] as string)) {
+    if (parts.slice(1).every((part) => part === '')) return `${shown} ends with "${email.trimEnd().at(-1) as string}": give the address alone, ${printable(parts[0] as string)}`;
+    if (parts.some((part, i) => i > 0 && isPlainAddress(part))) return `${shown} holds more than one address: give one customer a row (one address in the email column)`;
+  }
+  return undefined;
+}
+
 /** emailProblem's checks one by one, each with its reason. */
 export function addressProblem(email: string): string | undefined {
+  const copied = copiedAddressProblem(email);
+  if (copied !== undefined) return copied;
   const shown = quote(email, 60, INVISIBLE);
   const at = email.lastIndexOf('@');
   if (at < 0) return `${shown} is not an email address: it has no @`;

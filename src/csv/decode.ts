@@ -54,11 +54,17 @@ function decoderFor(encoding: string): Decoder {
 /** Fails early, before the file is opened, on an --encoding iconv-lite does not know. */
 export function checkEncodingOption(name: string | undefined): void {
   if (name === undefined || isUtf8(name) || iconv().encodingExists(name)) return;
-  throw new UsageError(
-    'unknown-encoding',
-    `--encoding "${name}" is not an encoding jsm-provision can read.`,
-    'Use a name such as utf-8, utf-16le, windows-1252, latin1 or iso-8859-15.',
-  );
+  throw new UsageError('unknown-encoding', `--encoding "${name}" is not an encoding jsm-provision can read.`, encodingHint(name));
+}
+
+/** For the label an editor shows ("ANSI", LibreOffice's "Western (Windows 1252)"): the name to give. */
+function encodingHint(name: string): string {
+  if (/^\s*ansi\s*$/i.test(name)) return '"ANSI" is what Windows calls its legacy code page: on Western European and American systems that is --encoding windows-1252';
+  const windows = /windows[\s_-]*(\d{3,4})|\bcp[\s_-]*(\d{3,4})/i.exec(name);
+  const iso = /iso[\s_-]*8859[\s_-]*(\d{1,2})/i.exec(name);
+  const named = windows !== null ? `windows-${windows[1] ?? windows[2]}` : iso !== null ? `iso-8859-${iso[1]}` : undefined;
+  if (named !== undefined && iconv().encodingExists(named)) return `give the encoding by its name: --encoding ${named}`;
+  return 'Use a name such as utf-8, utf-16le, windows-1252, latin1 or iso-8859-15.';
 }
 
 /**
@@ -80,6 +86,8 @@ export function decodeSource(source: ByteSource, option: string | undefined): De
       `${spreadsheet.save} Then import that .csv file.`,
     );
   }
+  const other = otherFormat(source.prefix, source.label);
+  if (other !== undefined) throw new UsageError('not-csv', `${source.label} is ${other.name}, not a CSV file of customers`, other.hint);
   const bom = byteOrderMark(source.prefix);
   if (option !== undefined && bom !== undefined && !sameUnicodeEncoding(option, bom.encoding)) {
     throw new UsageError(
@@ -239,6 +247,35 @@ export function spreadsheetFormat(prefix: Buffer): { name: string; save: string 
   const start = prefix.subarray(0, 512).toString('latin1').trimStart().toLowerCase();
   if (/^(<!doctype html|<html|<table|<\?xml[^>]*>\s*<\?mso-application)/.test(start)) {
     return { name: 'an HTML or XML page saved as a spreadsheet (a "formatted report" .xls export?)', save: `Export it again as CSV, or open it in Excel and ${EXCEL_SAVE.slice('In Excel: '.length).replace(/^F/, 'use F')}` };
+  }
+  return undefined;
+}
+
+/**
+ * Files of this tool, or mail, given to import-csv: the store (its default name is the CSV's
+ * neighbour), a plan, a JSON report, an mbox or .eml. Read as CSV they would be "no email column"
+ * with the whole first line (a store's is all of it) as its columns, and a --map hint of nonsense.
+ */
+export function otherFormat(prefix: Buffer, label: string): { name: string; hint: string } | undefined {
+  const bom = byteOrderMark(prefix);
+  const head = bom?.encoding.startsWith('utf-16') ? '' : prefix.subarray(bom?.bytes.length ?? 0, 64 * 1024).toString('utf8');
+  const start = head.trimStart();
+  const stdin = label === 'standard input';
+  const file = stdin ? '-' : /^[\w@%+=:,./-]+$/.test(label) ? label : `"${label.replace(/(["\\$`])/g, '\\$1')}"`;
+  if (/^\{\s*("|\})/.test(start) || /^\[\s*(\{|"|\[|\])/.test(start)) {
+    if (/^\{\s*"format"\s*:\s*"jsm-provision-plan"/.test(start)) {
+      return { name: 'a plan made by import-csv --plan', hint: stdin ? 'save it to a file, then do it with: jsm-provision apply <that file>' : `do it with: jsm-provision apply ${file}` };
+    }
+    if (/^\{\s*"format"\s*:\s*\d+\s*,\s*"generation"/.test(start)) {
+      return { name: 'the jsm-provision store (a target, given by --target)', hint: 'give import-csv the CSV file to import; the store is where customers go (--target, default ./jsm-store.json)' };
+    }
+    return { name: 'JSON', hint: 'import-csv reads CSV: save the list as CSV (a header line such as email,full name, then one customer a line); customers export writes that format' };
+  }
+  // An mbox starts with a "From " line; a message with header fields (the second a field too, or a folded line).
+  const lines = start.split(/\r?\n/, 2);
+  const field = /^[A-Za-z][\w-]*:[ \t]/;
+  if (/^From \S+ .*\d{4}\s*$/.test(lines[0] ?? '') || (field.test(lines[0] ?? '') && (field.test(lines[1] ?? '') || /^[ \t]\S/.test(lines[1] ?? '')))) {
+    return { name: 'mail (an mbox file or an email message)', hint: `import-mail reads mail: jsm-provision import-mail ${file} --exclude <the inbox's address or @domain> --dry-run` };
   }
   return undefined;
 }

@@ -99,8 +99,12 @@ export function checkMap(map: Record<string, string>): Partial<Record<Field, str
   return checked;
 }
 
-function listHeaders(headers: string[]): string {
-  return headers.map((header) => `"${printable(header, 60)}"`).join(', ');
+const LISTED = 15;
+
+function listHeaders(headers: string[], limit = LISTED): string {
+  // An Outlook export has 90 columns: the first ones say what the file is; all of them, a wall of text.
+  const shown = headers.slice(0, limit).map((header) => `"${printable(header, 60)}"`).join(', ');
+  return headers.length > limit ? `${shown} and ${headers.length - limit} more` : shown;
 }
 
 /**
@@ -124,7 +128,7 @@ export function resolveColumns(
     if (index < 0) {
       throw new UsageError(
         'unknown-map-header',
-        `--map ${field}="${header}" names a column that is not in ${label}. Its columns are: ${listHeaders(headers)}.`,
+        `--map ${field}="${header}" names a column that is not in ${label}. Its columns are: ${listHeaders(headers, Infinity)}.`,
         `Use one of those names, e.g. --map ${field}="${guess(headers, taken, /./)}".`,
       );
     }

@@ -191,3 +191,192 @@ describe('https:// to a JSM that speaks plain HTTP', () => {
     }
   });
 });
+
+describe('options given before the command (`jsm-provision --target x project list`)', () => {
+  it('says options go after the command and gives the line with them there, in words and under --json', async () => {
+    const words = await runCli(['--target', 'jsm-store.json', 'project', 'list'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stdout).toBe('');
+    expect(words.stderr).toContain("unknown option '--target'");
+    expect(words.stderr).toContain('→ options go after the command: jsm-provision project list --target jsm-store.json');
+    expect(words.stderr).not.toContain('add --help for usage');
+    const json = await runCli(['--json', '--quiet', 'customers', 'list', '--project', 'ITH'], { cwd: dir });
+    expect(json.code).toBe(2);
+    const failure = json.json<Failure>();
+    expect(failure.error.code).toBe('unknown-option');
+    expect(failure.error.hint).toBe('options go after the command: jsm-provision customers list --project ITH --json --quiet');
+  });
+
+  it('quotes a value with a space, and never repeats a line that holds a secret-looking word', async () => {
+    const words = await runCli(['--project', 'ITH', 'add-customer', '--email', 'fred@example.com', '--name', 'Fred Jones'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain('→ options go after the command: jsm-provision add-customer --email fred@example.com --name "Fred Jones" --project ITH');
+    const secret = await runCli(['--target', 'x.json', 'add-customer', '--password-file', 'hunter2.txt'], { cwd: dir });
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toContain('→ options go after the command (jsm-provision add-customer ... --target x.json)');
+    expect(secret.stderr).not.toContain('hunter2');
+  });
+});
+
+describe('apply given the CSV file instead of a plan', () => {
+  it('says it is a CSV file to import, and never suggests writing a plan over it', async () => {
+    const { words, failure } = await both(['apply', 'people.csv']);
+    expect(words).toContain('people.csv is not a plan jsm-provision can apply: it is a CSV file');
+    expect(words).not.toContain('is not valid JSON');
+    expect(failure.error.code).toBe('bad-plan');
+    expect(failure.error.hint).toBe('to import it: jsm-provision import-csv people.csv (a plan to review first: jsm-provision import-csv people.csv --plan plan.json, then jsm-provision apply plan.json)');
+    expect(failure.error.hint).not.toContain('--plan people.csv');
+  });
+
+  it('a JSON file that is not a plan: the hint makes a plan under another name than the file given', async () => {
+    await writeFile(join(dir, 'result.json'), '{"rows": []}\n');
+    const { failure } = await both(['apply', 'result.json']);
+    expect(failure.error.message).toBe('result.json is not a plan jsm-provision can apply: its "format" is not "jsm-provision-plan"');
+    expect(failure.error.hint).toBe('a plan is the file import-csv --plan writes: jsm-provision import-csv FILE --plan plan.json, then jsm-provision apply plan.json');
+  });
+});
+
+describe('customers export --output with a name that is not .csv', () => {
+  it('refuses ith.json (the export is CSV; --report takes JSON by its name): bad-option, nothing written', async () => {
+    const { words, failure } = await both(['customers', 'export', '--project', 'ITH', '--output', 'ith.json']);
+    expect(words).toContain('--output ith.json: customers export writes CSV (the import format)');
+    expect(failure.error.code).toBe('bad-option');
+    expect(failure.error.hint).toBe('name the file .csv (e.g. --output ith.csv); for JSON: jsm-provision customers list --json');
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).filter((name) => name.startsWith('ith'))).toEqual([]);
+  });
+
+  it('refuses a spreadsheet name (Excel would not open CSV as .xlsx); takes .csv and .txt', async () => {
+    const { failure } = await both(['customers', 'export', '--project', 'ITH', '--output', 'out/ITH.XLSX']);
+    expect(failure.error.message).toBe('--output out/ITH.XLSX: customers export writes CSV (the import format), not an .xlsx file');
+    const txt = await runCli(['customers', 'export', '--project', 'ITH', '--output', 'ith.txt'], { cwd: dir });
+    expect(txt.code).toBe(0);
+  });
+});
+
+describe('import-csv given a file that is not CSV (the store, a plan, JSON, mail)', () => {
+  it('the store: named as the store, and none of its contents (hashes, names) shown', async () => {
+    const { words, failure } = await both(['import-csv', 'jsm-store.json', '--project', 'ITH']);
+    expect(failure.error.code).toBe('not-csv');
+    expect(failure.error.message).toBe('jsm-store.json is the jsm-provision store (a target, given by --target), not a CSV file of customers');
+    expect(words).not.toContain('"format"');
+    expect(words.length).toBeLessThan(600);
+  });
+
+  it('a plan: the apply line; other JSON: what reads CSV', async () => {
+    await writeFile(join(dir, 'plan.json'), '{\n  "format": "jsm-provision-plan",\n  "version": 1\n}\n');
+    const plan = await both(['import-csv', 'plan.json', '--project', 'ITH']);
+    expect(plan.failure.error).toMatchObject({ code: 'not-csv', message: 'plan.json is a plan made by import-csv --plan, not a CSV file of customers', hint: 'do it with: jsm-provision apply plan.json' });
+    await writeFile(join(dir, 'people.json'), '\uFEFF[{"email": "ann@example.com"}]\n');
+    const json = await both(['import-csv', 'people.json', '--project', 'ITH']);
+    expect(json.failure.error).toMatchObject({ code: 'not-csv', message: 'people.json is JSON, not a CSV file of customers' });
+    expect(json.failure.error.hint).toContain('save the list as CSV');
+  });
+
+  it('an mbox or an email message: the import-mail line', async () => {
+    await writeFile(join(dir, 'inbox.mbox'), 'From ann@example.com Mon Mar 10 09:12:44 2025\nFrom: Ann <ann@example.com>\nSubject: hi\n\nbody\n');
+    const mbox = await both(['import-csv', 'inbox.mbox', '--project', 'ITH']);
+    expect(mbox.failure.error).toMatchObject({ code: 'not-csv', message: 'inbox.mbox is mail (an mbox file or an email message), not a CSV file of customers', hint: 'import-mail reads mail: jsm-provision import-mail inbox.mbox --exclude <the inbox\'s address or @domain> --dry-run' });
+    await writeFile(join(dir, 'one.eml'), 'Return-Path: <ann@example.com>\r\nReceived: from mx.example.com\r\n\tby mx2;\r\nFrom: Ann <ann@example.com>\r\n\r\nbody\r\n');
+    const eml = await both(['import-csv', 'one.eml', '--project', 'ITH']);
+    expect(eml.failure.error.code).toBe('not-csv');
+  });
+
+  it('a real CSV whose first header merely starts with [ or From is still read', async () => {
+    await writeFile(join(dir, 'brackets.csv'), '[Email],From,Name\nann@example.com,web,Ann Lee\n');
+    const r = await runCli(['import-csv', 'brackets.csv', '--project', 'ITH', '--map', 'email=[Email]', '--dry-run', '--json'], { cwd: dir });
+    expect(r.json<{ totals: { rows: number } }>().totals.rows).toBe(1);
+    await writeFile(join(dir, 'from.csv'), 'From,Email,Name\nweb,ann@example.com,Ann Lee\n');
+    const f = await runCli(['import-csv', 'from.csv', '--project', 'ITH', '--dry-run', '--json'], { cwd: dir });
+    expect(f.json<{ totals: { rows: number } }>().totals.rows).toBe(1);
+  });
+});
+
+describe('import-csv - given mail on standard input', () => {
+  it('the import-mail line reads standard input too (-), not a file named "standard input"', async () => {
+    const r = await runCli(['import-csv', '-', '--project', 'ITH', '--json'], { cwd: dir, input: 'From ann@example.com Mon Mar 10 09:12:44 2025\nFrom: Ann <ann@example.com>\n\nbody\n' });
+    expect(r.code).toBe(2);
+    expect(r.json<Failure>().error.hint).toBe("import-mail reads mail: jsm-provision import-mail - --exclude <the inbox's address or @domain> --dry-run");
+  });
+});
+
+describe('a file with many columns and none for email', () => {
+  it('names the first 15 columns and how many more, not every one', async () => {
+    const headers = Array.from({ length: 90 }, (_, i) => `Field ${i + 1}`);
+    await writeFile(join(dir, 'wide.csv'), `${headers.join(',')}\n${headers.map(() => 'x').join(',')}\n`);
+    const { failure } = await both(['import-csv', 'wide.csv', '--project', 'ITH']);
+    expect(failure.error.code).toBe('no-email-column');
+    expect(failure.error.message).toBe(`wide.csv has no email column. Its columns are: ${headers.slice(0, 15).map((h) => `"${h}"`).join(', ')} and 75 more.`);
+  });
+});
+
+describe('customers remove --file given the store or mail', () => {
+  it('bad-file naming what the file is, before any removal; not a line of "invalid" per line of it', async () => {
+    await writeFile(join(dir, 'inbox.mbox'), 'From ann@example.com Mon Mar 10 09:12:44 2025\nFrom: Ann <ann@example.com>\nSubject: hi\n\nbody\n');
+    for (const [file, what] of [['jsm-store.json', 'the jsm-provision store'], ['inbox.mbox', 'mail']] as const) {
+      const { words, failure } = await both(['customers', 'remove', '--project', 'ITH', '--file', file, '--yes']);
+      expect(failure.error.code).toBe('bad-file');
+      expect(failure.error.message).toBe(`--file ${file} is ${what}${file === 'inbox.mbox' ? ' (an mbox file or an email message)' : ' (a target, given by --target)'}, not a list of emails; nothing was removed`);
+      expect(words).not.toContain('invalid');
+    }
+  });
+});
+
+describe('--report with a name that is neither .csv nor .json', () => {
+  it('the hint gives the name with .csv and with .json', async () => {
+    const { failure } = await both(['import-csv', 'people.csv', '--project', 'ITH', '--report', 'results.xlsx']);
+    expect(failure.error).toEqual({ code: 'bad-report', message: '--report results.xlsx: the file name must end in .csv or .json', hint: 'e.g. --report results.csv (a spreadsheet opens it), or --report results.json' });
+  });
+});
+
+describe('options between the words of a command (`customers --project ITH list`)', () => {
+  it('gives the line with the options after the whole command name, in words and under --json', async () => {
+    const words = await runCli(['customers', '--project', 'ITH', 'list'], { cwd: dir });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain('→ options go after the command: jsm-provision customers list --project ITH');
+    const json = await runCli(['--quiet', 'invitations', '--json', 'list', '--status', 'pending'], { cwd: dir });
+    expect(json.code).toBe(2);
+    expect(json.json<Failure>().error.hint).toBe('options go after the command: jsm-provision invitations list --status pending --quiet --json');
+  });
+});
+
+describe('add-customer with no terminal and something missing', () => {
+  it('the hint is a whole command line, with the project', async () => {
+    const noName = await both(['add-customer', '--project', 'ITH', '--email', 'zed@example.com']);
+    expect(noName.failure.error.hint).toBe('jsm-provision add-customer --project ITH --email zed@example.com --name "<full name>"');
+    const noEmail = await both(['add-customer', '--project', 'ITH', '--name', 'Zed']);
+    expect(noEmail.failure.error.hint).toBe('jsm-provision add-customer --project ITH --email <address> --name "<full name>"');
+  });
+});
+
+describe('import-mail of a path that does not exist, without --exclude', () => {
+  it('says only that the path is missing: no warning about --exclude before it', async () => {
+    const { words } = await both(['import-mail', 'no-such-folder/', '--project', 'ITH']);
+    expect(words).toContain('no-such-folder/');
+    expect(words).not.toContain('--exclude');
+  });
+});
+
+describe('--encoding by the name Notepad or LibreOffice shows', () => {
+  it('"ANSI" and "Western (Windows 1252)": the hint gives windows-1252', async () => {
+    const ansi = await both(['import-csv', 'people.csv', '--project', 'ITH', '--encoding', 'ANSI']);
+    expect(ansi.failure.error.code).toBe('unknown-encoding');
+    expect(ansi.failure.error.hint).toBe('"ANSI" is what Windows calls its legacy code page: on Western European and American systems that is --encoding windows-1252');
+    const western = await both(['import-csv', 'people.csv', '--project', 'ITH', '--encoding', 'Western (Windows 1252)']);
+    expect(western.failure.error.hint).toBe('give the encoding by its name: --encoding windows-1252');
+    const latin9 = await both(['import-csv', 'people.csv', '--project', 'ITH', '--encoding', 'Western Europe (ISO-8859-15)']);
+    expect(latin9.failure.error.hint).toBe('give the encoding by its name: --encoding iso-8859-15');
+  });
+});
+
+describe('a dry run whose invitations would go to an outbox that is a file', () => {
+  it('is refused as the real run is (outbox-unwritable), not "would be sent to the outbox"; a new folder is fine', async () => {
+    const { failure } = await both(['import-csv', 'people.csv', '--project', 'ITH', '--dry-run', '--outbox', 'people.csv/out']);
+    expect(failure.error.code).toBe('outbox-unwritable');
+    expect(failure.error.message).toBe(`cannot write invitations into the outbox ${join(dir, 'people.csv', 'out')}: ${join(dir, 'people.csv')} is not a folder`);
+    const fresh = await runCli(['import-csv', 'people.csv', '--project', 'ITH', '--dry-run', '--outbox', 'new/outbox', '--json'], { cwd: dir });
+    expect(fresh.code).toBe(0);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(dir)).not.toContain('new');
+  });
+});

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -50,5 +50,27 @@ describe('a password file or standard input with more than one line', () => {
       expect((await readPasswordFile(file, () => undefined)).reveal(), JSON.stringify(end)).toBe(PASSWORD);
       expect((await readPasswordFromStdin(Readable.from([bytes]))).reveal(), JSON.stringify(end)).toBe(PASSWORD);
     }
+  });
+});
+
+describe('a password file that cannot be one', () => {
+  it('a folder: said to be a folder, with no warning to chmod 600 it', async () => {
+    const dir = await tempDir();
+    await chmod(dir, 0o755); // as a folder usually is: readable by others
+    const warnings: string[] = [];
+    const error = await readPasswordFile(dir, (m) => warnings.push(m)).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unreadable-password-file', message: expect.stringContaining('it is a folder, not a file') });
+    expect(warnings).toEqual([]);
+  });
+
+  it('empty, or an empty first line: the hint says where the password goes and what else to do', async () => {
+    const file = join(await tempDir(), 'pw.txt');
+    await writeFile(file, '\nS3cret-second-line\n', { mode: 0o600 });
+    const error = await readPasswordFile(file, () => undefined).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'empty-password', hint: 'the password is the first line of the file; or leave out --password-file (--generate-password makes one; with neither, the customer sets one through the portal)' });
+    await expect(readPasswordFromStdin(Readable.from([Buffer.from('')]))).rejects.toMatchObject({
+      code: 'empty-password',
+      hint: 'pipe the password in as the first line; or leave out --password-stdin (--generate-password makes one; with neither, the customer sets one through the portal)',
+    });
   });
 });

@@ -42,6 +42,8 @@ describe("an import's settings: commander's raw values parsed once into typed va
     expect(failure(importCsvSchema, { ...defaults, concurrency: 'abc' })).toEqual({ code: 'bad-option', message: '--concurrency "abc": must be a whole number' });
     expect(failure(importCsvSchema, { ...defaults, concurrency: '0' })).toEqual({ code: 'bad-option', message: '--concurrency "0": must be at least 1' });
     expect(failure(importCsvSchema, { ...defaults, concurrency: '65' })).toEqual({ code: 'bad-option', message: '--concurrency "65": must be at most 64' });
+    // A negative number is a whole number: what is wrong is that it is below the least.
+    expect(failure(importCsvSchema, { ...defaults, concurrency: '-1' })).toEqual({ code: 'bad-option', message: '--concurrency "-1": must be at least 1' });
     expect(failure(importCsvSchema, { ...defaults, maxRowChars: '1e6' })).toEqual({ code: 'bad-option', message: '--max-row-chars "1e6": must be a whole number' });
     expect(failure(importMailSchema, { exclude: 'x' })).toEqual({ code: 'bad-option', message: '--exclude "x": is not a valid value' });
   });

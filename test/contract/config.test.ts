@@ -77,6 +77,17 @@ describe('what the file refuses (exit 2, naming the file and the key)', () => {
     });
   }
 
+  it('a file that is not JSON: the line and column of the fault, and what JSON does not allow', async () => {
+    const file = join(dir, 'trailing-comma.json');
+    await writeFile(file, '{\n  "project": "ITH",\n  "concurrency": 4,\n}\n');
+    const r = await runCli(['customers', 'list', '--config', file, '--json'], { cwd: dir });
+    expect(r.code).toBe(2);
+    const { error } = r.json<{ error: { code: string; message: string; hint?: string } }>();
+    expect(error.code).toBe('bad-config');
+    expect(error.message).toContain(`the config file ${file} is not valid JSON at line 4, column 1:`);
+    expect(error.hint).toBe('JSON takes keys and strings in double quotes, no comma after the last item, and no comments');
+  });
+
   it('a broken config file does not stop completion, --help or --version (a shell sources completion at start)', async () => {
     const broken = await mkdtemp(join(dir, 'broken-'));
     await writeFile(join(broken, 'jsm-provision.config.json'), '{"target": 5, "concurrency": 0}');

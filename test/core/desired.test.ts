@@ -147,6 +147,8 @@ describe('parsePlanFile', () => {
     };
     expect(refused('{')).toMatchObject({ code: 'bad-plan', exitCode: 2, message: expect.stringMatching(/^p\.json is not a plan jsm-provision can apply: it is not JSON/) });
     expect(refused('{"format":"other"}').message).toContain('its "format" is not "jsm-provision-plan"');
+    // Saved again by an editor that adds a byte order mark: still read as JSON.
+    expect(refused('\uFEFF{"format":"other"}').message).toContain('its "format" is not "jsm-provision-plan"');
     expect(refused('{"format":"jsm-provision-plan","version":2}').message).toContain('its version 2 is not 1');
   });
 });

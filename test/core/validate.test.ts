@@ -51,6 +51,17 @@ describe('email addresses (RFC 5321/5322 dot-atom local part, LDH domain labels)
     expect(reason('a b@example.com')).toBe("'aU+0020b@example.com' is not an email address: it contains U+0020 (white space, a control or an invisible character); remove it");
   });
 
+  it('an address as mail programs copy it (a name and <address>, mailto:, a ; list): invalid, with the address to give', () => {
+    expect(reason('Ann Lee <ann.lee@example.com>')).toBe("'Ann Lee <ann.lee@example.com>' is a name and an address: give the address alone, ann.lee@example.com");
+    expect(reason('"Lee, Ann" <ann.lee@example.com>')).toBe('\'"Lee, Ann" <ann.lee@example.com>\' is a name and an address: give the address alone, ann.lee@example.com');
+    expect(reason('<ann.lee@example.com>')).toBe("'<ann.lee@example.com>' is an address in <>: give the address alone, ann.lee@example.com");
+    expect(reason('mailto:bob@example.com')).toBe("'mailto:bob@example.com' is a mailto: link: give the address alone, bob@example.com");
+    expect(reason('carl@example.com;')).toBe("'carl@example.com;' ends with \";\": give the address alone, carl@example.com");
+    expect(reason('carl@example.com; dan@example.com')).toBe("'carl@example.com; dan@example.com' holds more than one address: give one customer a row (one address in the email column)");
+    // One that is not an address inside stays with the reason it had.
+    expect(reason('Ann <not-an-address>')).toContain('U+0020');
+  });
+
   it('refuses quoted local parts and non-ASCII addresses with a reason a person can act on', () => {
     expect(reason('"john doe"@example.com')).toMatch(/quoted local part.*ask the customer for an address without quotes/);
     expect(reason('jürgen@example.de')).toMatch(/non-ASCII characters before the @.*ask the customer for an ASCII address/);

@@ -55,7 +55,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResu
     throw new UsageError(
       'missing-option',
       `missing --email${options.name === undefined ? ' and --name' : ''} (no terminal to ask in)`,
-      'add-customer --email <address> --name "<full name>"',
+      `jsm-provision add-customer${options.project !== undefined ? ` --project ${shellWord(options.project)}` : ''} --email <address> --name "<full name>"`,
     );
   }
   return withTarget(
@@ -76,7 +76,7 @@ async function addCustomer(out: Output, raw: CommonOptions): Promise<CommandResu
         throw new UsageError(
           'missing-option',
           `missing --name: ${printable(email, 80)} is not a customer yet, and creating one needs a name (no terminal to ask in)`,
-          `add-customer --email ${shellWord(email)} --name "<full name>"`,
+          `jsm-provision add-customer --project ${project.key} --email ${shellWord(email)} --name "<full name>"`,
         );
       }
       const fullName = options.name ?? (exists ? '' : await askName());

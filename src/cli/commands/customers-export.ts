@@ -31,6 +31,20 @@ const exportSchema = z.object({ ...common, project: projectOption, output: text,
       },
     });
   }
+  // --report writes JSON for a .json name: an export named so would be CSV in a .json file.
+  const ending = s.output === undefined ? undefined : /\.(json|xlsx|xls|ods|numbers)$/i.exec(s.output)?.[1]?.toLowerCase();
+  if (s.output !== undefined && ending !== undefined) {
+    const base = s.output.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
+    ctx.addIssue({
+      code: 'custom',
+      message: 'bad-option',
+      params: {
+        code: 'bad-option',
+        message: `--output ${s.output}: customers export writes CSV (the import format)${ending === 'json' ? '' : `, not an .${ending} file`}`,
+        hint: `name the file .csv (e.g. --output ${base || 'customers'}.csv); for JSON: jsm-provision customers list --json`,
+      },
+    });
+  }
 });
 
 export function addExportCommand(customers: Command): void {

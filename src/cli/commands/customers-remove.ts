@@ -5,6 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { printable } from '../../core/printable.js';
 import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type RemovalResult, type RemovalStatus } from '../../core/remove.js';
 import { readEmailList } from '../../csv/email-list.js';
+import { otherFormat, spreadsheetFormat } from '../../csv/decode.js';
 import { inCwd } from '../io/io.js';
 import { action, withTarget } from '../program/action.js';
 import { openTarget, resolveProject } from '../runs/context.js';
@@ -75,9 +76,9 @@ Examples:
 async function readInputs(emails: readonly string[], file: string | undefined): Promise<RemovalInput[]> {
   const inputs: RemovalInput[] = emails.map((email, n) => ({ line: `--email #${n + 1}`, email }));
   if (file === undefined) return inputs;
-  let content: string;
+  let bytes: Buffer;
   try {
-    content = await readFile(inCwd(file), 'utf8');
+    bytes = await readFile(inCwd(file));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('file-not-found', `--file ${printable(file)}: no such file; nothing was removed`, 'check the path');
@@ -85,6 +86,12 @@ async function readInputs(emails: readonly string[], file: string | undefined): 
     const why = code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read: ${(error as Error).message}`;
     throw new UsageError('bad-file', `--file ${printable(file)} ${why}; nothing was removed`, 'give a CSV with an email column, or one email per line');
   }
+  // A workbook, the store, a plan or mail read as a list would be a line of "invalid" per line of it.
+  const other = spreadsheetFormat(bytes) ?? otherFormat(bytes, file);
+  if (other !== undefined) {
+    throw new UsageError('bad-file', `--file ${printable(file)} is ${other.name}, not a list of emails; nothing was removed`, 'give a CSV with an email column (customers export writes one), or one email per line');
+  }
+  const content = bytes.toString('utf8');
   try {
     for (const listed of readEmailList(content)) inputs.push({ line: `${file}:${listed.line}`, email: listed.email });
   } catch (error) {

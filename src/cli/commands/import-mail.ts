@@ -65,11 +65,12 @@ async function importMail(out: Output, raw: CommonOptions, paths: string[]): Pro
   const { MailTally, mailRows, resolveSources } = await import('../../mailbox/index.js');
   const { mailReportRows, mailSummary } = await import('../../mailbox/outcome.js');
   const exclusions = options.exclude ?? NO_EXCLUSIONS;
+  // Every path is checked before the target is touched: a typo stops here with exit 2.
+  const sources = await resolveSources(paths, { cwd: io().cwd, stdin: io().stdin });
+  // After the paths: a path that does not exist is the one thing to say, not a warning before it.
   if (options.exclude === undefined) {
     out.warn("no --exclude given: mail the team sent from the inbox itself would make the inbox a customer; give --exclude <the inbox's address or @domain>");
   }
-  // Every path is checked before the target is touched: a typo stops here with exit 2.
-  const sources = await resolveSources(paths, { cwd: io().cwd, stdin: io().stdin });
   const skippedFolders = sources.flatMap((source) => source.skipped);
   if (skippedFolders.length > 0) {
     const shown = skippedFolders.slice(0, 5).map((path) => printable(path)).join(', ');

@@ -37,7 +37,8 @@ export function reportFormat(file: string): 'csv' | 'json' {
   const ext = extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.json') return 'json';
-  throw new UsageError('bad-report', `--report ${printable(file)}: the file name must end in .csv or .json`);
+  const base = printable(ext === '' ? file : file.slice(0, -ext.length));
+  throw new UsageError('bad-report', `--report ${printable(file)}: the file name must end in .csv or .json`, `e.g. --report ${base}.csv (a spreadsheet opens it), or --report ${base}.json`);
 }
 
 /** Rows are gathered to about this size before each write. */

@@ -150,6 +150,8 @@ function exitOverrideEverywhere(command: Command): void {
       }
       const hint = secretOptionHint(text) ?? commanderHint(command, text);
       write(`${withoutOptionValues(text).trimEnd()}\n${hint === undefined ? '' : `  → ${hint}\n`}`);
+      // The hint is the fix: "(add --help for usage)" after it would only send the user elsewhere.
+      if (hint !== undefined) command.showHelpAfterError(false);
     },
   });
   for (const sub of command.commands) exitOverrideEverywhere(sub);
@@ -216,6 +218,7 @@ export function secretOptionHint(message: string): string | undefined {
  */
 export function commanderHint(command: Command, message: string): string | undefined {
   const path = commandPath(command);
+  if (command.commands.length > 0 && /unknown option '/.test(message)) return optionsBeforeCommandHint(command);
   const flags = /option '([^']+)' argument missing|required option '([^']+)' not specified/.exec(message);
   if (flags) {
     const given = (flags[1] ?? flags[2]) as string;
@@ -241,6 +244,36 @@ export function commanderHint(command: Command, message: string): string | undef
     return `${extra !== undefined ? `"${extra}" is a word too many: ` : ''}jsm-provision ${path} ${takes}; a value with spaces goes in quotes${quoted}`;
   }
   return undefined;
+}
+
+/**
+ * An option given before the command's name (`jsm-provision --target x project list`, as git and
+ * docker take theirs, or `customers --project ITH list`): the program and the command groups take
+ * none, so each command takes them after its whole name.
+ * The fix is the same line with the words before the command moved after it; when a word of the
+ * line looks like a secret, only the moved words are repeated.
+ */
+function optionsBeforeCommandHint(group: Command): string | undefined {
+  let program = group;
+  while (program.parent) program = program.parent;
+  const raw = runArgs();
+  // The words that name the command (`customers`, `list`), wherever options were put between them.
+  const path: number[] = [];
+  let command: Command = program;
+  for (let i = 0; i < raw.length && command.commands.length > 0; i++) {
+    const sub = command.commands.find((c) => c.name() === raw[i]);
+    if (sub === undefined) continue;
+    path.push(i);
+    command = sub;
+  }
+  const last = path.at(-1);
+  if (last === undefined || command.commands.length > 0 || path.every((index, n) => index === n)) return undefined;
+  const quote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\$`])/g, '\\$1')}"`);
+  const words = (list: readonly string[]): string => list.map(quote).join(' ');
+  const name = `jsm-provision ${words(path.map((i) => raw[i] as string))}`;
+  const moved = words(raw.slice(0, last).filter((_, i) => !path.includes(i)));
+  if (raw.some((word) => /pass|token|secret|pwd/i.test(word))) return `options go after the command (${name} ... ${moved})`;
+  return `options go after the command: ${[name, words(raw.slice(last + 1)), moved].filter((part) => part !== '').join(' ')}`;
 }
 
 /** Flags given together that contradict each other (contradictions.ts): a usage error, whatever their order. */

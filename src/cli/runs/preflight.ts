@@ -149,6 +149,26 @@ export async function checkStoreFolder(store: string): Promise<void> {
 }
 
 /**
+ * For a dry run, which makes nothing: the outbox, or the nearest folder above it that exists, is
+ * not a file. (The real run makes the folder and writes a file in it: prepareOutbox.)
+ */
+export async function checkOutboxPath(dir: string): Promise<void> {
+  const shown = printable(dir);
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const info = await stat(at).catch(() => undefined);
+    if (info === undefined && dirname(at) !== at) continue;
+    if (info !== undefined && !info.isDirectory()) {
+      throw new UsageError(
+        'outbox-unwritable',
+        `cannot write invitations into the outbox ${shown}: ${printable(at)} is not a folder`,
+        'give --outbox (or JSM_OUTBOX) a folder you can write to, or send by --smtp (an import can also take --no-invite or --defer-invites)',
+      );
+    }
+    return;
+  }
+}
+
+/**
  * The outbox folder exists (made if missing) and takes files. On failure nothing is left behind.
  * Returns a function that removes the folders it made, for a run that stops before writing.
  */

@@ -11,7 +11,7 @@ import type { Output } from '../io/output.js';
 import { plural, renderPlan, renderSummary } from '../io/render.js';
 import type { Colors } from '../io/colors.js';
 import type { CommandResult, Outcome } from '../io/result.js';
-import { checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
+import { checkOutboxPath, checkReportPath, checkStoreFolder, runFiles } from './preflight.js';
 import { ReportWriter } from '../io/report.js';
 import { TerminalReporter } from '../io/reporter.js';
 import { SendSession } from './send-session.js';
@@ -150,6 +150,8 @@ export async function runRowsOutcome(
   const willSend = !options.dryRun && sends;
   // A dry run refuses what the real run would refuse: a REST run with nowhere to send invitations.
   if (sends) session.checkRoute();
+  // A dry run that would write invitations to an outbox that is a file says so, as the run would.
+  if (sends && options.dryRun && session.outbox !== null) await checkOutboxPath(session.outbox);
   const reporter = new TerminalReporter(out);
   // A test setting (JSM_PROVISION_TEST_HOOKS chunk-rows=<n>): chunks of n rows, so a process a test starts makes two chunks of few rows.
   const chunkRows = testSetting('chunk-rows');

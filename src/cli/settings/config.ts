@@ -106,7 +106,12 @@ export function loadConfig(argv: readonly string[], env: Env, program: Command, 
   try {
     parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new UsageError('bad-config', `the config file ${file} is not valid JSON: ${(error as Error).message}`);
+    // JSON.parse says "at position 41"; an editor shows lines and columns.
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message)?.[1];
+    const before = position === undefined ? undefined : text.replace(/^\uFEFF/, '').slice(0, Number(position)).split('\n');
+    const where = before === undefined ? '' : ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+    throw new UsageError('bad-config', `the config file ${file} is not valid JSON${where}: ${message}`, 'JSON takes keys and strings in double quotes, no comma after the last item, and no comments');
   }
   if (!isObject(parsed)) throw new UsageError('bad-config', `the config file ${file} must hold one JSON object ({"target": ..., "project": ...})`);
   const known = knownKeys(program);

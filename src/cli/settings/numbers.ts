@@ -19,6 +19,7 @@ export function wholeNumberProblem(key: WholeNumberKey, value: unknown): string 
 /** Why a value (an option's text, or a config file's number) is not a whole number from min to max. */
 export function wholeNumberIssue(value: unknown, min: number, max: number): string | undefined {
   const text = typeof value === 'number' || typeof value === 'string' ? String(value).trim() : undefined;
+  if (text !== undefined && /^-\d+$/.test(text)) return `must be at least ${min}`;
   if (text === undefined || !/^\d+$/.test(text)) return 'must be a whole number';
   const n = Number(text);
   if (n < min) return `must be at least ${min}`;

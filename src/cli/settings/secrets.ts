@@ -38,7 +38,7 @@ export async function readPasswordFromStdin(stdin: NodeJS.ReadableStream): Promi
   }
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return checked(new Secret(firstLine(secretText(Buffer.concat(chunks), 'standard input', 'unreadable-password'))), 'standard input');
+  return checked(new Secret(firstLine(secretText(Buffer.concat(chunks), 'standard input', 'unreadable-password'))), 'standard input', `pipe the password in as the first line; or leave out --password-stdin${INSTEAD}`);
 }
 
 /** Reads a password from a file: its first line. Warns (through `warn`) if others may read the file. */
@@ -47,7 +47,8 @@ export async function readPasswordFile(path: string, warn: (message: string) => 
   const at = cwd === undefined ? path : resolve(cwd, path);
   try {
     const info = await stat(at);
-    if ((info.mode & 0o077) !== 0) warn(`${printable(path)} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+    // A folder is refused just below (EISDIR): telling the user to chmod it first would mislead.
+    if (!info.isDirectory() && (info.mode & 0o077) !== 0) warn(`${printable(path)} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
     bytes = await readFile(at);
   } catch (error) {
     throw new UsageError(
@@ -56,7 +57,8 @@ export async function readPasswordFile(path: string, warn: (message: string) => 
       `check the path${cwd !== undefined && !isAbsolute(path) ? ` (a relative one is read from ${printable(cwd)})` : ''} and that you may read the file; its first line is the password`,
     );
   }
-  return checked(new Secret(firstLine(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file'))), path);
+  const instead = option === '--password-file' ? `; or leave out --password-file${INSTEAD}` : '';
+  return checked(new Secret(firstLine(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file'))), path, `the password is the first line of the file${instead}`);
 }
 
 /** A file system error in words: "no such file or directory", "it is a folder" (never the raw call and path). */
@@ -93,8 +95,11 @@ function firstLine(text: string): string {
   return text.split(/\r\n|\r|\n/, 1)[0] ?? '';
 }
 
-function checked(secret: Secret, from: string): Secret {
-  if (secret.length === 0) throw new UsageError('empty-password', `the password from ${from} is empty`);
+/** A customer's password option left out: what happens instead. */
+const INSTEAD = ' (--generate-password makes one; with neither, the customer sets one through the portal)';
+
+function checked(secret: Secret, from: string, hint: string): Secret {
+  if (secret.length === 0) throw new UsageError('empty-password', `the password from ${from} is empty`, hint);
   return secret;
 }
 
