@@ -3,6 +3,7 @@ import { constants, writeSync, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import { testHook } from './test-hooks.js';
 
 /** What to write: one string or buffer, or pieces (a large JSON document written as it is made). */
@@ -80,6 +81,14 @@ export function notAFile(path: string, info: Stats | BigIntStats): UsageError {
  * Turns a failed read of one of this tool's files into the error the user sees: permissions are
  * named as such (the file is not damaged: restoring it from a backup would lose what it holds).
  */
+/** A file system error in words: "no such file or directory", "it is a folder" (never the raw call and path). */
+export function fileReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return 'it is a folder, not a file';
+  const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/s, '') : String(error);
+  return printable(reason);
+}
+
 export function readFailure(path: string, error: unknown): UsageError {
   if (error instanceof UsageError) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;

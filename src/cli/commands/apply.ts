@@ -8,6 +8,7 @@ import { countsAgainstActions, parsePlanFile, staleness, type PlanFile } from '.
 import { printable } from '../../core/printable.js';
 import { openCsv } from '../../csv/index.js';
 import { progressFolder, readProgress, writeProgress } from '../../store/plan-progress.js';
+import { fileReason } from '../../util/atomic-file.js';
 import { makeFolders } from '../../util/folders.js';
 import { shellWord, withLock } from '../../store/lock.js';
 import type { Target } from '../../core/target.js';
@@ -63,8 +64,7 @@ async function readPlan(path: string): Promise<PlanFile> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('file-not-found', `${printable(path)}: no such plan file; nothing was written`, 'check the path, or make the plan with: jsm-provision import-csv FILE --plan ' + path);
     // The plan is the user's file, not one of this tool's: its own code, not the store's.
-    const why = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a folder, not a plan file' : `cannot be read: ${(error as Error).message}`;
-    throw new UsageError('bad-plan', `${printable(path)} ${why}; nothing was written`, 'give the plan file made by: jsm-provision import-csv FILE --plan <plan.json>');
+    throw new UsageError('bad-plan', `cannot read the plan ${printable(path)}: ${fileReason(error)}; nothing was written`, 'give the plan file made by: jsm-provision import-csv FILE --plan <plan.json>');
   }
   return parsePlanFile(text, printable(path));
 }

@@ -7,6 +7,7 @@ import { applyRemoval, planRemoval, plannedLeaves, type RemovalInput, type Remov
 import { readEmailList } from '../../csv/email-list.js';
 import { otherFormat, spreadsheetFormat } from '../../csv/decode.js';
 import { inCwd } from '../io/io.js';
+import { fileReason } from '../../util/atomic-file.js';
 import { action, withTarget } from '../program/action.js';
 import { openTarget, resolveProject } from '../runs/context.js';
 import { addCommonOptions, addProjectOption, type CommonOptions, wholeNumber } from '../settings/options.js';
@@ -83,8 +84,7 @@ async function readInputs(emails: readonly string[], file: string | undefined): 
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError('file-not-found', `--file ${printable(file)}: no such file; nothing was removed`, 'check the path');
     // The list is the user's input, not one of this tool's files: its own code, not the store's.
-    const why = code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read: ${(error as Error).message}`;
-    throw new UsageError('bad-file', `--file ${printable(file)} ${why}; nothing was removed`, 'give a CSV with an email column, or one email per line');
+    throw new UsageError('bad-file', `cannot read --file ${printable(file)}: ${fileReason(error)}; nothing was removed`, 'give a CSV with an email column, or one email per line');
   }
   // A workbook, the store, a plan or mail read as a list would be a line of "invalid" per line of it.
   const other = spreadsheetFormat(bytes) ?? otherFormat(bytes, file);

@@ -5,6 +5,7 @@ import { printable } from '../../core/printable.js';
 import { Secret } from '../../core/secret.js';
 import { byteOrderMark, REPLACEMENT } from '../../csv/decode.js';
 import { isAbsolute, resolve } from 'node:path';
+import { fileReason } from '../../util/atomic-file.js';
 
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -59,14 +60,6 @@ export async function readPasswordFile(path: string, warn: (message: string) => 
   }
   const instead = option === '--password-file' ? `; or leave out --password-file${INSTEAD}` : '';
   return checked(new Secret(firstLine(secretText(bytes, `${option} ${printable(path)}`, 'unreadable-password-file'))), path, `the password is the first line of the file${instead}`);
-}
-
-/** A file system error in words: "no such file or directory", "it is a folder" (never the raw call and path). */
-function fileReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EISDIR') return 'it is a folder, not a file';
-  const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/s, '') : String(error);
-  return printable(reason);
 }
 
 /**
