@@ -5,6 +5,7 @@
  * between the plan and the target as it is now (exit 4).
  */
 import { UsageError } from './errors.js';
+import { shellWord } from './printable.js';
 import type { InvitationDecision } from './invitation-policy.js';
 import type { ActionKind, DesiredPlan, PlanAction, PlanCounts } from './desired.js';
 import { organizationKey } from './organizations.js';
@@ -82,7 +83,7 @@ export function parsePlanFile(text: string, path: string): PlanFile {
     data = JSON.parse(json);
   } catch (error) {
     if (looksLikeCsv(json)) {
-      const file = /^[\w@%+=:,./-]+$/.test(path) ? path : `"${path}"`;
+      const file = shellWord(path, '"');
       throw bad('it is a CSV file', `to import it: jsm-provision import-csv ${file} (a plan to review first: jsm-provision import-csv ${file} --plan plan.json, then jsm-provision apply plan.json)`);
     }
     throw bad(`it is not JSON (${(error as Error).message})`);

@@ -28,3 +28,13 @@ export function hasUnprintable(value: string): boolean {
   UNPRINTABLE.lastIndex = 0;
   return found;
 }
+
+/**
+ * A word (a path, an option's value) as one shell word, to paste as it is shown: as it is when it
+ * holds only plain characters, else quoted: in '…' (nothing inside is special), or in "…" where a
+ * hint reads better so (`--name "Fred Jones"`), with what is special inside "…" escaped.
+ */
+export function shellWord(text: string, quotes: "'" | '"' = "'"): string {
+  if (/^[\w./@%+=:,-]+$/.test(text)) return text;
+  return quotes === "'" ? `'${text.replace(/'/g, `'\\''`)}'` : `"${text.replace(/(["\\$`])/g, '\\$1')}"`;
+}

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { StringDecoder } from 'node:string_decoder';
 import type IconvLite from 'iconv-lite';
 import { UsageError } from '../core/errors.js';
+import { shellWord } from '../core/printable.js';
 import type { ByteSource } from './source.js';
 
 /** The character iconv-lite puts where bytes could not be decoded. */
@@ -261,7 +262,7 @@ export function otherFormat(prefix: Buffer, label: string): { name: string; hint
   const head = bom?.encoding.startsWith('utf-16') ? '' : prefix.subarray(bom?.bytes.length ?? 0, 64 * 1024).toString('utf8');
   const start = head.trimStart();
   const stdin = label === 'standard input';
-  const file = stdin ? '-' : /^[\w@%+=:,./-]+$/.test(label) ? label : `"${label.replace(/(["\\$`])/g, '\\$1')}"`;
+  const file = stdin ? '-' : shellWord(label, '"');
   if (/^\{\s*("|\})/.test(start) || /^\[\s*(\{|"|\[|\])/.test(start)) {
     if (/^\{\s*"format"\s*:\s*"jsm-provision-plan"/.test(start)) {
       return { name: 'a plan made by import-csv --plan', hint: stdin ? 'save it to a file, then do it with: jsm-provision apply <that file>' : `do it with: jsm-provision apply ${file}` };

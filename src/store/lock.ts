@@ -5,6 +5,7 @@ import { link, lstat, open, rm } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { shellWord } from '../core/printable.js';
 import { UsageError } from '../core/errors.js';
 import { notAFile, openNoFollow, symlinkRefused, writeAll, writeFailure } from '../util/atomic-file.js';
 import { testHook, testSetting } from '../util/test-hooks.js';
@@ -384,9 +385,4 @@ export function runIsLive(runId: string | undefined): boolean {
   const start = Number(tag[2]);
   const owner: LockOwner = { pid: Number(tag[1]), host: tag[4] ?? '', at: 0, ...(start > 0 ? { start } : {}), ...(tag[3] ? { pidns: `pid:[${tag[3]}]` } : {}) };
   return pidState(owner) === 'live';
-}
-
-/** A path as one shell word, to paste as it is shown: quoted when it holds anything but plain characters. */
-export function shellWord(text: string): string {
-  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

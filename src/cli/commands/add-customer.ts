@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { printable } from '../../core/printable.js';
+import { printable, shellWord } from '../../core/printable.js';
 import { CLOUD_SETS_NO_PASSWORDS, takesPasswords, type Target } from '../../core/target.js';
 import { emailKey, emailProblem } from '../../core/validate.js';
-import { shellWord } from '../../store/lock.js';
 import { addCustomerSchema, parseSettings, type AddCustomerSettings } from '../settings/settings.js';
 import type { Secret } from '../../core/secret.js';
 import type { CandidateRow } from '../../core/types.js';

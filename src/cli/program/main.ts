@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RunError, UsageError } from '../../core/errors.js';
+import { shellWord } from '../../core/printable.js';
 import { envelope } from '../io/result.js';
 import { contradictoryFlags } from '../settings/contradictions.js';
 import { applyConfig, configFileApplies, loadConfig } from '../settings/config.js';
@@ -268,8 +269,7 @@ function optionsBeforeCommandHint(group: Command): string | undefined {
   }
   const last = path.at(-1);
   if (last === undefined || command.commands.length > 0 || path.every((index, n) => index === n)) return undefined;
-  const quote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\$`])/g, '\\$1')}"`);
-  const words = (list: readonly string[]): string => list.map(quote).join(' ');
+  const words = (list: readonly string[]): string => list.map((word) => shellWord(word, '"')).join(' ');
   const name = `jsm-provision ${words(path.map((i) => raw[i] as string))}`;
   const moved = words(raw.slice(0, last).filter((_, i) => !path.includes(i)));
   if (raw.some((word) => /pass|token|secret|pwd/i.test(word))) return `options go after the command (${name} ... ${moved})`;
