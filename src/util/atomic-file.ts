@@ -77,10 +77,6 @@ export function notAFile(path: string, info: Stats | BigIntStats): UsageError {
   );
 }
 
-/**
- * Turns a failed read of one of this tool's files into the error the user sees: permissions are
- * named as such (the file is not damaged: restoring it from a backup would lose what it holds).
- */
 /** A file system error in words: "no such file or directory", "it is a folder" (never the raw call and path). */
 export function fileReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
@@ -89,6 +85,10 @@ export function fileReason(error: unknown): string {
   return printable(reason);
 }
 
+/**
+ * Turns a failed read of one of this tool's files into the error the user sees: permissions are
+ * named as such (the file is not damaged: restoring it from a backup would lose what it holds).
+ */
 export function readFailure(path: string, error: unknown): UsageError {
   if (error instanceof UsageError) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;

@@ -72,7 +72,6 @@ export async function deploymentOf(url: URL, env: NodeJS.ProcessEnv, timeoutMs =
  * that site takes.
  */
 export async function askDeployment(url: URL, env: NodeJS.ProcessEnv, timeoutMs = 10_000): Promise<Deployment> {
-  if (isCloudHost(url)) return 'cloud';
   const proxy = proxyFrom(env);
   const http = new HttpClient({
     baseUrl: url,
