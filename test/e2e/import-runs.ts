@@ -18,15 +18,10 @@ export const ROWS = 600;
 /**
  * The test setting that makes an import's provisioning chunks `rows` rows (the CLI's default is 500),
  * with the stop steps `stops` (JSM_PROVISION_TEST_HOOKS): two or three chunks from a hundred-odd rows,
- * as 600 or 1,100 rows make them by default. The hook lines then count the chunks (hookCount).
+ * as 600 or 1,100 rows make them by default. The hook lines then count the chunks (hookCount, in ../faults/helpers.ts).
  */
 export function chunks(rows: number, stops = ''): { JSM_PROVISION_TEST_HOOKS: string } {
   return { JSM_PROVISION_TEST_HOOKS: [stops, `chunk-rows=${rows}`].filter(Boolean).join(',') };
-}
-
-/** How many times a run's stderr says it reached `step` (its test-hook lines): e.g. `provisioned`, once a chunk. */
-export function hookCount(stderr: string, step: string): number {
-  return stderr.match(new RegExp(`^jsm-provision-test-hook: ${step} \\d+ `, 'gm'))?.length ?? 0;
 }
 
 /** Every 50th row has a password (hashed on the thread pool, as real imports with passwords are). */

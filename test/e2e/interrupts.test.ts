@@ -4,8 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
-import { hookLine, untilStopped, watch } from '../faults/helpers.js';
-import { chunks, customersCsv, hookCount, ROWS, useImportRuns } from './import-runs.js';
+import { hookCount, hookLine, untilStopped, watch } from '../faults/helpers.js';
+import { chunks, customersCsv, ROWS, useImportRuns } from './import-runs.js';
 
 // SIGINT and SIGTERM at chosen moments, and two runs at once (the kill -9 moments of the same import
 // are in resume.cases.ts).

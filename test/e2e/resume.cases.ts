@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import type { SmtpSink } from '../support/smtp-sink.js';
 import { readStore } from '../support/store.js';
-import { hookLine, watch } from '../faults/helpers.js';
-import { chunks, customersCsv, hookCount, useImportRuns } from './import-runs.js';
+import { hookCount, hookLine, watch } from '../faults/helpers.js';
+import { chunks, customersCsv, useImportRuns } from './import-runs.js';
 
 /**
  * Rows of each import: enough for invitations to go out in many batches (seven: 24 new invitations

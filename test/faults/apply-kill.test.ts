@@ -6,7 +6,7 @@ import { runCli, startCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { createdTwice } from '../support/jsm-double.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookCount, hookLine, projectStore, watch, writeCsv } from './helpers.js';
 
 
 /*
@@ -34,8 +34,6 @@ describe('apply-kill', () => {
     { stop: 'sent@5', rows: 3_000, label: 'five messages were accepted, their outcomes not yet durable' },
     { stop: 'append@3', rows: 100, label: 'outcomes and a later claim are durable' },
   ];
-  /** How many batches of invitations a run claimed, by its markers. */
-  const claims = (stderr: string): number => stderr.match(/^jsm-provision-test-hook: claimed \d+ /gm)?.length ?? 0;
 
   describe('kill -9 at each durable step of an apply, then the same apply again', () => {
     it.each(steps)('$stop ($label): all $rows there, each invited once at most', { timeout: 120_000 }, async ({ stop, rows: ROWS }) => {
@@ -59,7 +57,7 @@ describe('apply-kill', () => {
       const killed = await run.done;
       expect(killed.code).toBe(137);
       // Killed at its third claim, not at the flush of the last outcomes: two batches were claimed before.
-      if (stop === 'append@3') expect(claims(killed.stderr)).toBe(2);
+      if (stop === 'append@3') expect(hookCount(killed.stderr, 'claimed')).toBe(2);
 
       const store = join(dir, 'jsm-store.json');
       const cut = await checkInvariant(store, input, smtp.sink, false);
@@ -72,7 +70,7 @@ describe('apply-kill', () => {
       const rerun = await runCli(args, { cwd: dir, timeoutMs: 100_000, env: { JSM_PROVISION_TEST_HOOKS: 'markers' } });
       expect(rerun.code, rerun.stderr).toBe(0);
       // What was still owed after the kill went out in more than one claimed batch.
-      expect(claims(rerun.stderr)).toBeGreaterThanOrEqual(2);
+      expect(hookCount(rerun.stderr, 'claimed')).toBeGreaterThanOrEqual(2);
       const summary = rerun.json<{ totals: { rows: number; created: number; existing: number }; invitations: { inDoubt: number } }>();
       expect(summary.totals.rows).toBe(ROWS);
       expect(summary.totals.created + summary.totals.existing).toBe(ROWS);

@@ -27,34 +27,48 @@ export async function untilStopped(pid: number): Promise<void> {
   }
 }
 
-export function watch(args: string[], options: CliOptions): Watched {
-  const { child, done } = startCli(args, options);
-  let stderr = '';
-  let ended = false;
+/**
+ * Waits on a run's stderr as it grows: `changed()` after each write, `ended()` when the run ended
+ * (a wait not met by then is rejected, with what stderr held).
+ */
+function stderrWaits(stderr: () => string, what: string): { changed(): void; ended(): void; matches(pattern: RegExp): Promise<void> } {
+  let over = false;
   const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
-  const check = () => {
+  const changed = () => {
+    const text = stderr();
     for (const w of waiters.splice(0)) {
-      if (w.pattern.test(stderr)) w.resolve();
-      else if (ended) w.reject(new Error(`the process ended before stderr matched ${w.pattern}:\n${stderr}`));
+      if (w.pattern.test(text)) w.resolve();
+      else if (over) w.reject(new Error(`the ${what} ended before stderr matched ${w.pattern}:\n${text}`));
       else waiters.push(w);
     }
   };
+  return {
+    changed,
+    ended: () => {
+      over = true;
+      changed();
+    },
+    matches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ pattern, resolve, reject });
+        changed();
+      }),
+  };
+}
+
+export function watch(args: string[], options: CliOptions): Watched {
+  const { child, done } = startCli(args, options);
+  let stderr = '';
+  const waits = stderrWaits(() => stderr, 'process');
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString('utf8');
-    check();
+    waits.changed();
   });
-  void done.then(() => {
-    ended = true;
-    check();
-  });
+  void done.then(waits.ended);
   return {
     pid: child.pid ?? -1,
     done,
-    stderrMatches: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        waiters.push({ pattern, resolve, reject });
-        check();
-      }),
+    stderrMatches: waits.matches,
     kill: (signal) => child.kill(signal),
     resume: async () => {
       await untilStopped(child.pid ?? -1);
@@ -71,41 +85,26 @@ export function watchInProcess(args: string[], options: CliOptions): Pick<Watche
   const log = process.env.JSM_TEST_SPAWN_LOG;
   if (log) appendFileSync(`${log}.inproc`, `${expect.getState().testPath ?? '?'}\t${args.slice(0, 2).join(' ')}\n`);
   const run = startInProcess(args, options);
-  let ended = false;
-  const waiters: { pattern: RegExp; resolve: () => void; reject: (e: Error) => void }[] = [];
-  const check = () => {
-    const stderr = run.stderr.text();
-    for (const w of waiters.splice(0)) {
-      if (w.pattern.test(stderr)) w.resolve();
-      else if (ended) w.reject(new Error(`the run ended before stderr matched ${w.pattern}:\n${stderr}`));
-      else waiters.push(w);
-    }
-  };
+  const waits = stderrWaits(() => run.stderr.text(), 'run');
   // Every write the run makes on its stderr is checked as it is made.
   const write = run.stderr.write.bind(run.stderr);
   run.stderr.write = (chunk) => {
     const written = write(chunk);
-    check();
+    waits.changed();
     return written;
   };
-  const end = () => {
-    ended = true;
-    check();
-  };
-  void run.done.then(end, end);
-  return {
-    done: run.done,
-    stderrMatches: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        waiters.push({ pattern, resolve, reject });
-        check();
-      }),
-  };
+  void run.done.then(waits.ended, waits.ended);
+  return { done: run.done, stderrMatches: waits.matches };
 }
 
 /** The marker line of a test hook (see src/util/test-hooks.ts). */
 export function hookLine(step: string, n?: number): RegExp {
   return new RegExp(`jsm-provision-test-hook: ${step} ${n ?? '\\d+'} `);
+}
+
+/** How many times a run's stderr says it reached `step` (its test-hook lines): e.g. `provisioned`, once a chunk. */
+export function hookCount(stderr: string, step: string): number {
+  return stderr.match(new RegExp(`^${hookLine(step).source}`, 'gm'))?.length ?? 0;
 }
 
 export async function writeCsv(dir: string, name: string, emails: readonly string[]): Promise<void> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookCount, hookLine, projectStore, watch, writeCsv } from './helpers.js';
 
 /*
  * kill -9 at each durable step, chosen by the step itself: JSM_PROVISION_TEST_HOOKS makes the CLI
@@ -17,8 +17,6 @@ const tempDir = useTempDirs();
 // (append@2), 2 invitations are still pending for the re-run to claim. The test counts the claims
 // from the markers, so it fails if the size stops giving that.
 const ROWS = 50;
-/** How many batches of invitations a run claimed, by its markers. */
-const claims = (stderr: string): number => stderr.match(/^jsm-provision-test-hook: claimed \d+ /gm)?.length ?? 0;
 
 const steps = [
   { stop: 'log-written@1', label: 'the first customers are written to the log, its line not yet whole' },
@@ -42,7 +40,7 @@ describe('kill -9 at each durable step of an import', () => {
     const killed = await run.done;
     expect(killed.code).toBe(137);
     // Killed at its second claim, not at the flush of the last outcomes: one batch was claimed before.
-    if (stop === 'append@2') expect(claims(killed.stderr)).toBe(1);
+    if (stop === 'append@2') expect(hookCount(killed.stderr, 'claimed')).toBe(1);
 
     const store = join(dir, 'jsm-store.json');
     const cut = await checkInvariant(store, input, smtp.sink, false);
@@ -54,7 +52,7 @@ describe('kill -9 at each durable step of an import', () => {
     const rerun = await runCli(args, { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: 'markers' } });
     expect(rerun.code, rerun.stderr).toBe(0);
     // Something was still owed after the kill, and the re-run claimed it.
-    expect(claims(rerun.stderr)).toBeGreaterThanOrEqual(1);
+    expect(hookCount(rerun.stderr, 'claimed')).toBeGreaterThanOrEqual(1);
     const summary = rerun.json<{ totals: { rows: number; created: number; existing: number }; invitations: { inDoubt: number } }>();
     expect(summary.totals.rows).toBe(ROWS);
     expect(summary.totals.created + summary.totals.existing).toBe(ROWS);
