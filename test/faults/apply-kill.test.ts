@@ -6,7 +6,7 @@ import { runCli, startCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { createdTwice } from '../support/jsm-double.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookCount, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookCount, killedAt, projectStore, writeCsv } from './helpers.js';
 
 
 /*
@@ -50,12 +50,7 @@ describe('apply-kill', () => {
       await mkdir(join(dir, 'text'));
       await copyFile(new URL('../../templates/welcome.txt', import.meta.url), join(dir, 'text', 'welcome.txt'));
       const args = ['apply', 'plan.json', '--json', '--template-dir', 'text', ...smtp.mail()];
-      const run = watch(args, { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: stop } });
-      const [step, n] = stop.split('@');
-      await run.stderrMatches(hookLine(step ?? '', Number(n)));
-      run.kill('SIGKILL');
-      const killed = await run.done;
-      expect(killed.code).toBe(137);
+      const killed = await killedAt(stop, args, { cwd: dir });
       // Killed at its third claim, not at the flush of the last outcomes: two batches were claimed before.
       if (stop === 'append@3') expect(hookCount(killed.stderr, 'claimed')).toBe(2);
 
@@ -119,12 +114,8 @@ describe('sync-kill', () => {
       expect((await cli(['import-csv', 'w.csv', '--project', 'ITH', '--sync', '--plan', 'p.json', '--quiet'])).code).toBe(0);
 
       const args = ['apply', 'p.json', '--json', ...smtp.mail()];
-      const run = watch(args, { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: stop } });
+      const killed = await killedAt(stop, args, { cwd: dir });
       const [step, n] = stop.split('@');
-      await run.stderrMatches(hookLine(step ?? '', Number(n)));
-      run.kill('SIGKILL');
-      const killed = await run.done;
-      expect(killed.code).toBe(137);
       expect(killed.stderr).toMatch(new RegExp(`jsm-provision-test-hook: ${step} ${n} \\S*${file.replace(/\./g, '\\.')}`));
 
       const again = await cli(args);
@@ -145,11 +136,7 @@ describe('sync-kill', () => {
       expect((await cli(['import-csv', 'seed.csv', '--project', 'ITH', '--no-invite', '--quiet'])).code).toBe(0);
       await writeFile(join(dir, 'w.csv'), WANTED);
       const args = ['import-csv', 'w.csv', '--project', 'ITH', '--sync', '--json', ...smtp.mail()];
-      const run = watch(args, { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: 'before-rename@2' } });
-      await run.stderrMatches(hookLine('before-rename', 2));
-      run.kill('SIGKILL');
-      const killed = await run.done;
-      expect(killed.code).toBe(137);
+      await killedAt('before-rename@2', args, { cwd: dir });
       expect(smtp.sink.accepted().flatMap((m) => m.rcptTo)).toEqual(['n@x.example']);
       const again = await cli(args);
       expect(again.code, again.stderr).toBe(0);

@@ -97,6 +97,20 @@ export function watchInProcess(args: string[], options: CliOptions): Pick<Watche
   return { done: run.done, stderrMatches: waits.matches };
 }
 
+/**
+ * Runs a command as a process that stops itself at the test hook `stop` (`step@n`, see
+ * src/util/test-hooks.ts), kills it there with SIGKILL, and returns what it printed (exit 137).
+ */
+export async function killedAt(stop: string, args: string[], options: CliOptions): Promise<CliResult> {
+  const run = watch(args, { ...options, env: { ...options.env, JSM_PROVISION_TEST_HOOKS: stop } });
+  const [step, n] = stop.split('@');
+  await run.stderrMatches(hookLine(step ?? '', n === undefined ? undefined : Number(n)));
+  run.kill('SIGKILL');
+  const killed = await run.done;
+  expect(killed.code).toBe(137);
+  return killed;
+}
+
 /** The marker line of a test hook (see src/util/test-hooks.ts). */
 export function hookLine(step: string, n?: number): RegExp {
   return new RegExp(`jsm-provision-test-hook: ${step} ${n ?? '\\d+'} `);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookCount, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookCount, killedAt, projectStore, writeCsv } from './helpers.js';
 
 /*
  * kill -9 at each durable step, chosen by the step itself: JSM_PROVISION_TEST_HOOKS makes the CLI
@@ -33,12 +33,7 @@ describe('kill -9 at each durable step of an import', () => {
     const input = emails('k', ROWS);
     await writeCsv(dir, 'c.csv', input);
     const args = ['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()];
-    const run = watch(args, { cwd: dir, env: { JSM_PROVISION_TEST_HOOKS: stop } });
-    const [step, n] = stop.split('@');
-    await run.stderrMatches(hookLine(step ?? '', Number(n)));
-    run.kill('SIGKILL');
-    const killed = await run.done;
-    expect(killed.code).toBe(137);
+    const killed = await killedAt(stop, args, { cwd: dir });
     // Killed at its second claim, not at the flush of the last outcomes: one batch was claimed before.
     if (stop === 'append@2') expect(hookCount(killed.stderr, 'claimed')).toBe(1);
 

@@ -4,7 +4,7 @@ import { runIdFor } from '../../src/store/lock.js';
 import { runCli } from '../support/cli.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
-import { emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
+import { emails, killedAt, projectStore, writeCsv } from './helpers.js';
 
 /*
  * The local store where runs are cut off and re-run with other settings: what a re-run says it did
@@ -12,7 +12,6 @@ import { emails, hookLine, projectStore, watch, writeCsv } from './helpers.js';
  */
 const smtp = useSmtpSink();
 const tempDir = useTempDirs();
-const HOOKS = 'JSM_PROVISION_TEST_HOOKS';
 
 interface Summary {
   invitations: { sent: number; suppressed: number; pending: number; inDoubt: number };
@@ -25,10 +24,7 @@ describe('a re-run after a kill', () => {
     const input = emails('n', 50);
     await writeCsv(dir, 'c.csv', input);
     // Killed once the customers and the invitations they are owed are durable, nothing sent.
-    const killed = watch(['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir, env: { [HOOKS]: 'commit@1' } });
-    await killed.stderrMatches(hookLine('commit', 1));
-    killed.kill('SIGKILL');
-    await killed.done;
+    await killedAt('commit@1', ['import-csv', 'c.csv', '--project', 'ITH', '--json', ...smtp.mail()], { cwd: dir });
     const again = await runCli(['import-csv', 'c.csv', '--project', 'ITH', '--json', '--no-invite', ...smtp.mail()], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
     expect(again.json<Summary>().invitations).toMatchObject({ sent: 0, suppressed: 50, pending: 0 });
