@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalStore } from '../../src/store/store.js';
 import { useSmtpSink } from '../support/e2e.js';
 import { useTempDirs } from '../support/tmp.js';
-import { checkInvariant, emails, hookLine, projectStore, untilStopped, watch, writeCsv } from './helpers.js';
+import { checkInvariant, emails, hookLine, killedAt, projectStore, untilStopped, watch, writeCsv } from './helpers.js';
 
 /*
  * Runs in separate PID namespaces on one host, as containers sharing a store's volume: each run is
@@ -60,10 +60,8 @@ describe.skipIf(!canUnshare)('locks across PID namespaces (each run has the same
     const store = await projectStore(dir);
     await writeCsv(dir, 'a.csv', emails('a', 5));
     await writeCsv(dir, 'b.csv', emails('b', 5));
-    const a = watch(['import-csv', 'a.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, env: { [HOOKS]: 'lock-held@1' }, wrap: UNSHARE });
-    await a.stderrMatches(hookLine('lock-held', 1));
-    a.kill('SIGKILL'); // --kill-child: the namespace's pid 1 dies, and the CLI with it
-    await a.done;
+    // --kill-child: the namespace's pid 1 dies, and the CLI with it.
+    await killedAt('lock-held@1', ['import-csv', 'a.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, wrap: UNSHARE });
     // With lock-notice-ms=0, b would say it waits at its first look at a lock it may not take (not only
     // after a second): it never says so.
     const b = watch(['import-csv', 'b.csv', '--project', 'ITH', '--json', '--no-invite'], { cwd: dir, env: { [HOOKS]: 'lock-notice-ms=0' }, wrap: UNSHARE });
